@@ -1,0 +1,31 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// NetCore's locks are pthread mutexes already (ThreadSanitizer understands them); nothing to switch.
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "StacklessNet",
+    products: [
+        .library(name: "NetCore", targets: ["NetCore"]),
+        .library(name: "Workers", targets: ["Workers"]),
+        .library(name: "HTTPClient", targets: ["HTTPClient"]),
+        .executable(name: "echo-server", targets: ["EchoServer"]),
+        .executable(name: "loopback-download", targets: ["LoopbackDownload"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibev",
+            path: "Sources/CLibev",
+            providers: [.apt(["libev-dev"])]
+        ),
+        .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
+        .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim"], swiftSettings: strict),
+        .target(name: "Workers", dependencies: ["NetCore"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["NetCore", "Workers"], swiftSettings: strict),
+        .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
+        .executableTarget(
+            name: "LoopbackDownload", dependencies: ["NetCore"], path: "Examples/LoopbackDownload", swiftSettings: strict),
+        .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,391 @@
+import CLibev
+import CLibevShim
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Errors from creating or driving a loop.
+public enum LoopError: Error, CustomStringConvertible, Equatable {
+    /// libev could not create a loop with the requested backend on this system.
+    case backendUnavailable(LoopBackend)
+    /// A socket or timer call was made on a thread that is not running a loop.
+    case notOnLoopThread(String)
+
+    public var description: String {
+        switch self {
+        case .backendUnavailable(let backend):
+            return "libev cannot create a loop with the \(backend) backend on this system"
+        case .notOnLoopThread(let operation):
+            return "\(operation) must be called from a tasklet running on a Loop (Loop.current is nil)"
+        }
+    }
+}
+
+/// A job waiting to run, with the executor it was enqueued on (see `LoopTaskExecutor`).
+struct QueuedJob {
+    let job: UnownedJob
+    let serial: Bool
+}
+
+/// One libev event loop, driven by one OS thread at a time, that runs tasklets.
+///
+/// Tasklets are Swift tasks whose executor preference is this loop: every job of theirs runs on
+/// the thread inside `run()` or `pump(budget:)`. Jobs enqueued from that thread go on a plain
+/// run queue; jobs from any other thread go into a locked inbox and wake the loop with
+/// `ev_async_send` (one wake-up per batch, not per job).
+///
+/// Thread rules: `spawn`, `stop()` and enqueueing may happen from any thread. `run()`,
+/// `pump(budget:)` and `stats` belong to the thread that drives the loop.
+public final class Loop: @unchecked Sendable {
+    // Safety of @unchecked: `ev`, `runQueue`, counters and the registry are touched only on the
+    // thread inside run()/pump(); `inbox` is guarded by `inboxLock`; the rest are atomics or lets.
+
+    /// A name used in watchdog reports and errors.
+    public let name: String
+    /// The backend libev actually chose.
+    public let backend: LoopBackend
+
+    let ev: OpaquePointer
+    private let wakeupWatcher: UnsafeMutablePointer<ev_async>
+
+    private(set) var runQueue = RingBuffer<QueuedJob>(capacity: 1024)
+    private let inboxLock = PThreadMutex()
+    private var inbox: [QueuedJob] = []  // guarded by inboxLock
+    private var drained: [QueuedJob] = []  // loop thread only: swapped with `inbox`
+    private let inboxDepth = Atomic<Int>(0)
+    private let stopRequested = Atomic<Bool>(false)
+    private let driving = Atomic<Bool>(false)
+
+    let aliveTasklets = Atomic<Int>(0)
+    var parkedTasklets = 0
+    private var jobsRun: UInt64 = 0
+
+    /// Jobs run back to back before the loop polls I/O again without blocking; bounds how long a
+    /// busy run queue can delay sockets and timers.
+    public var jobsBetweenPolls = 256
+
+    var watchdog: Watchdog? = Watchdog(threshold: .milliseconds(100), report: WatchdogReport.logToStandardError)
+    var taskletsByTask: [UnsafeRawPointer: Tasklet] = [:]
+    var finishedTaskKeys: [UnsafeRawPointer] = []
+
+    private(set) lazy var taskExecutor = LoopTaskExecutor(loop: self)
+    private(set) lazy var serialExecutor = LoopSerialExecutor(loop: self)
+    private lazy var unownedTaskExecutor = taskExecutor.asUnownedTaskExecutor()
+    private lazy var unownedSerialExecutor = serialExecutor.asUnownedSerialExecutor()
+
+    /// Creates a loop.
+    /// - Parameters:
+    ///   - backend: the kernel interface libev waits with.
+    ///   - name: shown in watchdog reports.
+    /// - Throws: `LoopError.backendUnavailable` when libev cannot use that backend here.
+    /// May be called on any thread; the loop is then driven by whichever thread calls `run()`.
+    public init(backend: LoopBackend = .automatic, name: String = "loop") throws {
+        Loop.ignoreSIGPIPE
+        guard let ev = ev_loop_new(backend.evFlags | cev_flag_noenv()) else {
+            throw LoopError.backendUnavailable(backend)
+        }
+        self.ev = ev
+        self.name = name
+        self.backend = LoopBackend(evBackend: ev_backend(ev))
+        wakeupWatcher = .allocate(capacity: 1)
+        wakeupWatcher.initialize(to: ev_async())
+        // An empty callback: ev_run returns after the wake-up and run() drains the inbox.
+        cev_async_init(wakeupWatcher) { _, _, _ in }
+        ev_async_start(ev, wakeupWatcher)
+    }
+
+    deinit {
+        ev_async_stop(ev, wakeupWatcher)
+        ev_loop_destroy(ev)
+        wakeupWatcher.deinitialize(count: 1)
+        wakeupWatcher.deallocate()
+    }
+
+    /// SIGPIPE must never kill the process: writes to a closed peer return EPIPE instead.
+    private static let ignoreSIGPIPE: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
+    /// The value kept in the thread-local "current loop" slot while this loop is driven.
+    @inline(__always) private var identity: UnsafeMutableRawPointer {
+        Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// The loop being driven by the calling thread, if any.
+    public static var current: Loop? {
+        guard let raw = cev_current_loop() else { return nil }
+        return Unmanaged<Loop>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    /// Whether the calling thread is the one driving this loop right now.
+    public var isCurrent: Bool { cev_current_loop() == identity }
+
+    // MARK: - Enqueueing
+
+    @inline(__always)
+    func enqueue(_ job: UnownedJob, serial: Bool) {
+        if cev_current_loop() == identity {
+            runQueue.append(QueuedJob(job: job, serial: serial))
+        } else {
+            enqueueFromOtherThread(QueuedJob(job: job, serial: serial))
+        }
+    }
+
+    private func enqueueFromOtherThread(_ job: QueuedJob) {
+        inboxLock.lock()
+        inbox.append(job)
+        let depth = inbox.count
+        inboxDepth.store(depth, ordering: .relaxed)
+        inboxLock.unlock()
+        // Only the job that makes the inbox non-empty wakes the loop: the loop drains the whole
+        // inbox on each wake-up, so the rest ride along with it.
+        if depth == 1 { ev_async_send(ev, wakeupWatcher) }
+    }
+
+    private func drainInbox() {
+        guard inboxDepth.load(ordering: .relaxed) > 0 else { return }
+        inboxLock.lock()
+        swap(&inbox, &drained)
+        inboxDepth.store(0, ordering: .relaxed)
+        inboxLock.unlock()
+        for job in drained { runQueue.append(job) }
+        drained.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Driving
+
+    /// Runs the loop on the calling thread until no tasklet is alive and no watcher is active,
+    /// or until `stop()` is called.
+    ///
+    /// Must not be called from inside a tasklet of this loop. Ready jobs run in batches of
+    /// `jobsBetweenPolls`, with a non-blocking I/O poll between batches so that a busy run queue
+    /// cannot starve sockets and timers; when nothing is ready the thread sleeps in libev.
+    public func run() {
+        let previous = enter()
+        defer { leave(previous) }
+        while true {
+            drainInbox()
+            purgeFinishedTasklets()
+            var budget = jobsBetweenPolls
+            while budget > 0, let job = runQueue.popFirst() {
+                runOne(job)
+                budget -= 1
+            }
+            if stopRequested.load(ordering: .acquiring) { break }
+            if runQueue.isEmpty {
+                if isIdle { break }
+                ev_run(ev, Int32(EVRUN_ONCE))
+            } else {
+                ev_run(ev, Int32(EVRUN_NOWAIT))
+            }
+        }
+    }
+
+    /// Runs one frame's worth of the loop for a host that owns the thread (a game's main loop).
+    ///
+    /// Polls I/O and timers without blocking, then runs ready jobs until none is left or the
+    /// budget is spent; when the run queue empties while budget remains it polls once more, so
+    /// replies that arrived during the frame are handled in the same frame.
+    /// - Parameter budget: the most time to spend running jobs. A job is never interrupted, so a
+    ///   slow job can overrun it (the watchdog reports such jobs).
+    /// - Returns: what the frame did.
+    @discardableResult
+    public func pump(budget: Duration) -> PumpReport {
+        let previous = enter()
+        defer { leave(previous) }
+        let start = cev_now_ns()
+        let budgetNs = budget.nanosecondsClamped
+        var jobs = 0
+        var polls = 0
+        var exhausted = false
+        frame: while true {
+            ev_run(ev, Int32(EVRUN_NOWAIT))
+            polls += 1
+            drainInbox()
+            purgeFinishedTasklets()
+            if runQueue.isEmpty { break }
+            while let job = runQueue.popFirst() {
+                runOne(job)
+                jobs += 1
+                if cev_now_ns() - start >= budgetNs {
+                    exhausted = true
+                    break frame
+                }
+            }
+        }
+        return PumpReport(
+            jobsRun: jobs, polls: polls, elapsed: .nanoseconds(cev_now_ns() - start),
+            budgetExhausted: exhausted, jobsStillReady: runQueue.count + inboxDepth.load(ordering: .relaxed))
+    }
+
+    /// Asks `run()` to return after the jobs it is running now. Safe from any thread.
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        ev_async_send(ev, wakeupWatcher)
+    }
+
+    private func enter() -> UnsafeMutableRawPointer? {
+        precondition(
+            driving.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged,
+            "Loop '\(name)' is already being driven (run/pump called twice or from inside the loop)")
+        stopRequested.store(false, ordering: .relaxed)
+        let previous = cev_current_loop()
+        cev_set_current_loop(identity)
+        return previous
+    }
+
+    private func leave(_ previous: UnsafeMutableRawPointer?) {
+        cev_set_current_loop(previous)
+        driving.store(false, ordering: .releasing)
+    }
+
+    private var isIdle: Bool {
+        aliveTasklets.load(ordering: .acquiring) == 0 && activeWatchers == 0
+            && inboxDepth.load(ordering: .relaxed) == 0
+    }
+
+    /// Watchers started through `startWatcher`/`stopWatcher` (libev 4.33 exposes no refcount).
+    private(set) var activeWatchers = 0
+
+    /// Starts an I/O watcher and counts it; a no-op if it is already active. Loop thread only.
+    @inline(__always) func start(_ watcher: UnsafeMutablePointer<ev_io>) {
+        guard cev_io_is_active(watcher) == 0 else { return }
+        ev_io_start(ev, watcher)
+        activeWatchers += 1
+    }
+
+    /// Stops an I/O watcher and uncounts it; a no-op if it is not active. Loop thread only.
+    @inline(__always) func stop(_ watcher: UnsafeMutablePointer<ev_io>) {
+        guard cev_io_is_active(watcher) != 0 else { return }
+        ev_io_stop(ev, watcher)
+        activeWatchers -= 1
+    }
+
+    /// Starts a timer watcher (after `ev_now_update`, so a long job does not make it fire early).
+    @inline(__always) func start(_ watcher: UnsafeMutablePointer<ev_timer>) {
+        guard cev_timer_is_active(watcher) == 0 else { return }
+        ev_now_update(ev)
+        ev_timer_start(ev, watcher)
+        activeWatchers += 1
+    }
+
+    @inline(__always) func stop(_ watcher: UnsafeMutablePointer<ev_timer>) {
+        guard cev_timer_is_active(watcher) != 0 else { return }
+        ev_timer_stop(ev, watcher)
+        activeWatchers -= 1
+    }
+
+    @inline(__always)
+    private func runOne(_ queued: QueuedJob) {
+        if let watchdog {
+            let started = cev_coarse_now_ns()
+            execute(queued)
+            let held = cev_coarse_now_ns() - started
+            if held >= watchdog.thresholdNanoseconds {
+                watchdog.report(self, job: queued.job, heldNanoseconds: held)
+            }
+        } else {
+            execute(queued)
+        }
+        jobsRun &+= 1
+    }
+
+    @inline(__always)
+    private func execute(_ queued: QueuedJob) {
+        if queued.serial {
+            queued.job.runSynchronously(on: unownedSerialExecutor)
+        } else {
+            queued.job.runSynchronously(on: unownedTaskExecutor)
+        }
+    }
+
+    // MARK: - Tasklet bookkeeping (loop thread)
+
+    func register(task: UnsafeRawPointer, tasklet: Tasklet) {
+        taskletsByTask[task] = tasklet
+    }
+
+    /// Called from a tasklet's last job: the entry stays until that job has returned, so the
+    /// watchdog can still name a tasklet whose final job was the slow one.
+    func taskletFinished(task: UnsafeRawPointer) {
+        finishedTaskKeys.append(task)
+        aliveTasklets.subtract(1, ordering: .releasing)
+    }
+
+    private func purgeFinishedTasklets() {
+        guard !finishedTaskKeys.isEmpty else { return }
+        for key in finishedTaskKeys { taskletsByTask[key] = nil }
+        finishedTaskKeys.removeAll(keepingCapacity: true)
+    }
+
+    func tasklet(runningJob job: UnownedJob) -> Tasklet? {
+        taskletsByTask[unsafeBitCast(job, to: UnsafeRawPointer.self)]
+    }
+
+    // MARK: - Stats
+
+    /// Counts that show what the loop is doing. Read on the loop's thread (or while it is not driven).
+    public var stats: LoopStats {
+        LoopStats(
+            taskletsAlive: aliveTasklets.load(ordering: .relaxed),
+            taskletsParked: parkedTasklets,
+            jobsReady: runQueue.count,
+            activeWatchers: activeWatchers,
+            inboxDepth: inboxDepth.load(ordering: .relaxed),
+            jobsRun: jobsRun)
+    }
+}
+
+/// What one `pump(budget:)` call did.
+public struct PumpReport: Sendable, Equatable {
+    /// Jobs (tasklet steps) run in this frame.
+    public var jobsRun: Int
+    /// Non-blocking I/O polls made in this frame.
+    public var polls: Int
+    /// Wall time spent inside `pump`.
+    public var elapsed: Duration
+    /// True when the frame stopped because the budget ran out, not because work ran out.
+    public var budgetExhausted: Bool
+    /// Jobs still ready to run (they run in the next frame).
+    public var jobsStillReady: Int
+}
+
+/// A snapshot of a loop's counters.
+public struct LoopStats: Sendable, Equatable, CustomStringConvertible {
+    /// Tasklets spawned on the loop that have not finished.
+    public var taskletsAlive: Int
+    /// Tasklets suspended in a NetCore wait (socket, channel, timer).
+    public var taskletsParked: Int
+    /// Jobs in the run queue.
+    public var jobsReady: Int
+    /// libev watchers started by tasklets (socket waits, timers).
+    public var activeWatchers: Int
+    /// Jobs enqueued from other threads and not yet moved to the run queue.
+    public var inboxDepth: Int
+    /// Jobs run since the loop was created.
+    public var jobsRun: UInt64
+
+    public var description: String {
+        "alive=\(taskletsAlive) parked=\(taskletsParked) ready=\(jobsReady) watchers=\(activeWatchers) "
+            + "inbox=\(inboxDepth) jobsRun=\(jobsRun)"
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped to Int64 (durations beyond ~292 years saturate).
+    var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, overflow2) = product.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return overflow2 ? (seconds < 0 ? .min : .max) : sum
+    }
+
+    /// Seconds as a Double, as libev's timers take them.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

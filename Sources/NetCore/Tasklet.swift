@@ -1,0 +1,99 @@
+import Synchronization
+
+private let nextTaskletID = Atomic<UInt64>(1)
+
+/// The identity of a tasklet: a lightweight thread of control that runs on one `Loop`.
+///
+/// A tasklet is a Swift task whose jobs all run on its loop's thread. It parks (suspends) on
+/// sockets, channels and timers without holding a thread or a stack. Get the current one with
+/// `Tasklet.current`; spawn one with `Loop.spawn(name:_:)`.
+public final class Tasklet: Sendable, CustomStringConvertible {
+    /// The name given at spawn (or `tasklet-<id>`); shown in watchdog reports.
+    public let name: String
+    /// A process-wide unique number.
+    public let id: UInt64
+    /// The loop whose thread runs this tasklet. Held strongly: a loop lives while its tasklets do.
+    public let loop: Loop
+    private let alive = Atomic<Bool>(true)
+
+    @TaskLocal static var running: Tasklet?
+
+    init(name: String?, loop: Loop) {
+        id = nextTaskletID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.name = name ?? "tasklet-\(id)"
+        self.loop = loop
+    }
+
+    /// The tasklet running the calling code, or nil outside a tasklet (on a plain thread, or in a
+    /// task that was not spawned on a loop). Child tasks of a tasklet report their parent.
+    public static var current: Tasklet? { running }
+
+    /// True until the tasklet's body has returned or thrown. Safe from any thread.
+    public var isAlive: Bool { alive.load(ordering: .acquiring) }
+
+    func markFinished() { alive.store(false, ordering: .releasing) }
+
+    /// Lets every other ready tasklet of this loop run once before the caller continues.
+    /// Use it to split long computations, which would otherwise hold the loop (see the watchdog).
+    public static func yield() async {
+        await Task.yield()
+    }
+
+    public var description: String { "Tasklet(\(name), id: \(id), alive: \(isAlive))" }
+}
+
+/// What `Loop.spawn` returns: the tasklet, its result, and a way to cancel it.
+public struct TaskletHandle<Success: Sendable>: Sendable {
+    /// The tasklet's identity.
+    public let tasklet: Tasklet
+    let task: Task<Success, any Error>
+
+    /// The tasklet's name.
+    public var name: String { tasklet.name }
+    /// True until the body has returned or thrown.
+    public var isAlive: Bool { tasklet.isAlive }
+
+    /// The body's result. Waits for the tasklet to finish; rethrows the error the body threw
+    /// (`CancellationError` if it was cancelled while parked). Callable from any task; from a
+    /// plain thread, use a channel or `Loop.run()` instead.
+    public var value: Success {
+        get async throws { try await task.value }
+    }
+
+    /// Cancels the tasklet. If it is parked (socket, channel, timer), it is resumed at once with
+    /// `CancellationError` and the watcher it waited on is stopped; if it is running, its next
+    /// NetCore wait throws. Safe from any thread.
+    public func cancel() { task.cancel() }
+}
+
+extension Loop {
+    /// Starts a tasklet that runs `body` on this loop's thread.
+    ///
+    /// Safe from any thread: from the loop's own thread the first step goes on the run queue,
+    /// from another thread it goes through the inbox and wakes the loop. The loop's `run()`
+    /// keeps going while the tasklet is alive.
+    /// - Parameters:
+    ///   - name: shown in watchdog reports; defaults to `tasklet-<id>`.
+    ///   - body: the tasklet's code. Whatever it throws comes out of `value`.
+    @discardableResult
+    public func spawn<Success: Sendable>(
+        name: String? = nil, _ body: sending @escaping () async throws -> Success
+    ) -> TaskletHandle<Success> {
+        let tasklet = Tasklet(name: name, loop: self)
+        aliveTasklets.add(1, ordering: .relaxed)
+        let task = Task<Success, any Error>(executorPreference: taskExecutor) {
+            let key = withUnsafeCurrentTask { task in
+                // The job the loop runs for this task is the task itself: the watchdog maps
+                // a slow job back to its tasklet through this key. Only compared, never followed.
+                unsafeBitCast(task!, to: UnsafeRawPointer.self)  // a running task always has a current task
+            }
+            tasklet.loop.register(task: key, tasklet: tasklet)
+            defer {
+                tasklet.markFinished()
+                tasklet.loop.taskletFinished(task: key)
+            }
+            return try await Tasklet.$running.withValue(tasklet) { try await body() }
+        }
+        return TaskletHandle(tasklet: tasklet, task: task)
+    }
+}
