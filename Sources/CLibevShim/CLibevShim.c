@@ -1,4 +1,15 @@
-// Every wrapper is static inline in include/CLibevShim.h; only the thread-local lives here.
+// Every libev wrapper is static inline in include/CLibevShim.h; here live the thread-local and
+// the one wrapper that needs _GNU_SOURCE.
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include <sys/select.h>
 #include "CLibevShim.h"
 
 _Thread_local void *cev_tls_current_loop = 0;
+
+int cev_accept_nonblocking(int fd) { return accept4(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+void cev_fdset_clear(void *set) { FD_ZERO((fd_set *)set); }
+void cev_fdset_add(void *set, int fd) { FD_SET(fd, (fd_set *)set); }
+int cev_fdset_has(const void *set, int fd) { return FD_ISSET(fd, (const fd_set *)set); }
+int cev_fdset_capacity(void) { return FD_SETSIZE; }

@@ -263,6 +263,9 @@ public final class Loop: @unchecked Sendable {
         activeWatchers -= 1
     }
 
+    /// Uncounts a watcher that libev stopped on its own (EV_ERROR).
+    func watcherStoppedByLibev() { activeWatchers -= 1 }
+
     /// Starts a timer watcher (after `ev_now_update`, so a long job does not make it fire early).
     @inline(__always) func start(_ watcher: UnsafeMutablePointer<ev_timer>) {
         guard cev_timer_is_active(watcher) == 0 else { return }

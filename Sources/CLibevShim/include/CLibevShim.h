@@ -48,4 +48,15 @@ extern _Thread_local void *cev_tls_current_loop;
 static inline void *cev_current_loop(void) { return cev_tls_current_loop; }
 static inline void cev_set_current_loop(void *loop) { cev_tls_current_loop = loop; }
 
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): the accepted socket is non-blocking
+/// and close-on-exec in one call. Defined in the .c file, which can set _GNU_SOURCE.
+int cev_accept_nonblocking(int fd);
+
+/// FD_SET and friends are macros; these take the fd_set as void * so that this header does not
+/// pull <sys/select.h> into the module (Swift gets fd_set itself from Glibc).
+void cev_fdset_clear(void *set);
+void cev_fdset_add(void *set, int fd);
+int cev_fdset_has(const void *set, int fd);
+int cev_fdset_capacity(void);
+
 #endif

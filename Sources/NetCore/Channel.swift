@@ -1,0 +1,366 @@
+import CLibevShim
+import Synchronization
+
+/// Errors a channel operation can throw.
+public enum ChannelError: Error, Equatable, CustomStringConvertible {
+    /// The channel was closed: no value will be sent or received through it any more
+    /// (values buffered before the close are still received first).
+    case closed
+
+    public var description: String {
+        "the channel is closed: no more values can be sent, and every buffered value has been received"
+    }
+}
+
+/// Who goes on first when an operation completes a hand-off with a waiting tasklet of the same loop.
+public enum ChannelPreference: Int, Sendable {
+    /// The receiver runs first (Stackless's default): a sender that wakes a receiver yields to it.
+    case receiver = -1
+    /// Neither side switches: the woken tasklet runs when the run queue reaches it.
+    case neither = 0
+    /// The sender goes on first: a receiver that wakes a sender yields to it.
+    case sender = 1
+}
+
+private let nextWaiterID = Atomic<UInt64>(1)
+
+/// A channel in Stackless's sense: a meeting point where one side sends values and the other
+/// receives them, between tasklets of one loop, tasklets of different loops, and plain threads.
+///
+/// By default a channel is a rendezvous (capacity 0): `send` parks until a receiver takes the
+/// value. With a capacity, up to that many values wait in the channel. A value in transit is
+/// owned by the channel until its receiver runs; it is never dropped, duplicated or replaced.
+/// `close()` wakes every waiter with `ChannelError.closed`.
+///
+/// All methods are safe from any thread. `send`/`receive` park a tasklet (or suspend any task);
+/// `sendBlocking`/`receiveBlocking` block a plain thread and must not be called on a loop's thread.
+public final class Channel<Element: Sendable>: @unchecked Sendable {
+    // @unchecked: every mutable field below is guarded by `lock`.
+    private let lock = PThreadMutex()
+    /// How many values may wait in the channel without a receiver (0 = rendezvous).
+    public let capacity: Int
+    private var buffer = RingBuffer<Element>(capacity: 4)
+    private var receivers = RingBuffer<Receiver>(capacity: 4)
+    private var senders = RingBuffer<Sender>(capacity: 4)
+    private var closed = false
+    private var preferenceStorage = ChannelPreference.receiver
+
+    /// Creates a channel.
+    /// - Parameter capacity: values that may wait without a receiver; 0 (the default) makes
+    ///   every send a rendezvous with a receiver. Negative values are treated as 0.
+    public init(capacity: Int = 0) {
+        self.capacity = Swift.max(0, capacity)
+    }
+
+    /// Who runs first after a hand-off; see `ChannelPreference`. Default `.receiver`.
+    public var preference: ChannelPreference {
+        get { lock.withLock { preferenceStorage } }
+        set { lock.withLock { preferenceStorage = newValue } }
+    }
+
+    /// Negative: that many receivers are waiting. Positive: that many senders are waiting.
+    public var balance: Int {
+        lock.withLock { receivers.isEmpty ? senders.count : -receivers.count }
+    }
+
+    /// Values waiting in the channel's buffer.
+    public var bufferedCount: Int { lock.withLock { buffer.count } }
+
+    /// True once `close()` has been called.
+    public var isClosed: Bool { lock.withLock { closed } }
+
+    // MARK: - Async side
+
+    /// Sends a value, parking until a receiver takes it (or until it fits in the buffer).
+    /// - Throws: `ChannelError.closed` if the channel is or becomes closed before the value is
+    ///   taken (the value is then not delivered); `CancellationError` if the task is cancelled
+    ///   while parked.
+    public func send(_ value: Element) async throws {
+        lock.lock()
+        if closed {
+            lock.unlock()
+            throw ChannelError.closed
+        }
+        if let receiver = receivers.popFirst() {
+            let preference = preferenceStorage
+            lock.unlock()
+            let sameLoop = receiver.resume(returning: value)
+            if preference == .receiver && sameLoop { await Task.yield() }
+            return
+        }
+        if buffer.count < capacity {
+            buffer.append(value)
+            lock.unlock()
+            return
+        }
+        lock.unlock()
+        try await parkSender(value)
+    }
+
+    /// Receives a value, parking until one is sent.
+    /// - Throws: `ChannelError.closed` once the channel is closed and its buffer is empty;
+    ///   `CancellationError` if the task is cancelled while parked (no value is lost: a value
+    ///   already handed to this receiver is returned instead).
+    public func receive() async throws -> Element {
+        lock.lock()
+        if let value = buffer.popFirst() {
+            if let sender = senders.popFirst() {
+                buffer.append(sender.value)
+                let preference = preferenceStorage
+                lock.unlock()
+                if sender.wake.resume() && preference == .sender { await Task.yield() }
+            } else {
+                lock.unlock()
+            }
+            return value
+        }
+        if let sender = senders.popFirst() {
+            let preference = preferenceStorage
+            lock.unlock()
+            if sender.wake.resume() && preference == .sender { await Task.yield() }
+            return sender.value
+        }
+        if closed {
+            lock.unlock()
+            throw ChannelError.closed
+        }
+        lock.unlock()
+        return try await parkReceiver()
+    }
+
+    private func parkSender(_ value: Element) async throws {
+        let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let loop = Loop.current
+        loop?.parkedTasklets += 1
+        defer { loop?.parkedTasklets -= 1 }
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                // Re-check everything under the lock: the state may have changed since send()
+                // looked, and a wake-up must not be lost in between.
+                lock.lock()
+                if closed {
+                    lock.unlock()
+                    continuation.resume(throwing: ChannelError.closed)
+                } else if let receiver = receivers.popFirst() {
+                    lock.unlock()
+                    _ = receiver.resume(returning: value)
+                    continuation.resume()
+                } else if buffer.count < capacity {
+                    buffer.append(value)
+                    lock.unlock()
+                    continuation.resume()
+                } else if Task.isCancelled {
+                    lock.unlock()
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    senders.append(Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
+                    lock.unlock()
+                }
+            }
+        } onCancel: {
+            cancelWaiter(id: id)
+        }
+    }
+
+    private func parkReceiver() async throws -> Element {
+        let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let loop = Loop.current
+        loop?.parkedTasklets += 1
+        defer { loop?.parkedTasklets -= 1 }
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
+                lock.lock()
+                if let value = buffer.popFirst() {
+                    let sender = senders.popFirst()
+                    if let sender { buffer.append(sender.value) }
+                    lock.unlock()
+                    _ = sender?.wake.resume()
+                    continuation.resume(returning: value)
+                } else if let sender = senders.popFirst() {
+                    lock.unlock()
+                    _ = sender.wake.resume()
+                    continuation.resume(returning: sender.value)
+                } else if closed {
+                    lock.unlock()
+                    continuation.resume(throwing: ChannelError.closed)
+                } else if Task.isCancelled {
+                    lock.unlock()
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
+                    lock.unlock()
+                }
+            }
+        } onCancel: {
+            cancelWaiter(id: id)
+        }
+    }
+
+    /// Removes a parked tasklet's waiter and resumes it with `CancellationError`. If the waiter is
+    /// no longer queued, its hand-off already happened and it keeps what it was given.
+    private func cancelWaiter(id: UInt64) {
+        lock.lock()
+        let receiver = receivers.removeFirst { $0.id == id }
+        let sender = receiver == nil ? senders.removeFirst { $0.wake.id == id } : nil
+        lock.unlock()
+        receiver?.resume(throwing: CancellationError())
+        sender?.wake.resume(throwing: CancellationError())
+    }
+
+    // MARK: - Blocking side (plain threads)
+
+    /// Sends from a plain thread, blocking it until a receiver takes the value (or it fits in
+    /// the buffer).
+    /// - Throws: `ChannelError.closed` as `send` does.
+    /// Must not be called on a thread that is driving a loop: it would block every tasklet there.
+    public func sendBlocking(_ value: Element) throws {
+        precondition(cev_current_loop() == nil, "sendBlocking on a loop's thread would block the loop; use send")
+        lock.lock()
+        if closed {
+            lock.unlock()
+            throw ChannelError.closed
+        }
+        if let receiver = receivers.popFirst() {
+            lock.unlock()
+            _ = receiver.resume(returning: value)
+            return
+        }
+        if buffer.count < capacity {
+            buffer.append(value)
+            lock.unlock()
+            return
+        }
+        let slot = BlockingSlot<Void>()
+        senders.append(Sender(value: value, wake: .thread(slot)))
+        lock.unlock()
+        try slot.wait()
+    }
+
+    /// Receives on a plain thread, blocking it until a value is sent.
+    /// - Throws: `ChannelError.closed` once the channel is closed and drained.
+    /// Must not be called on a thread that is driving a loop.
+    public func receiveBlocking() throws -> Element {
+        precondition(cev_current_loop() == nil, "receiveBlocking on a loop's thread would block the loop; use receive")
+        lock.lock()
+        if let value = buffer.popFirst() {
+            let sender = senders.popFirst()
+            if let sender { buffer.append(sender.value) }
+            lock.unlock()
+            _ = sender?.wake.resume()
+            return value
+        }
+        if let sender = senders.popFirst() {
+            lock.unlock()
+            _ = sender.wake.resume()
+            return sender.value
+        }
+        if closed {
+            lock.unlock()
+            throw ChannelError.closed
+        }
+        let slot = BlockingSlot<Element>()
+        receivers.append(.thread(slot))
+        lock.unlock()
+        return try slot.wait()
+    }
+
+    // MARK: - Closing
+
+    /// Closes the channel and wakes every waiting sender and receiver with `ChannelError.closed`.
+    /// Values already buffered can still be received. Idempotent; safe from any thread.
+    public func close() {
+        lock.lock()
+        closed = true
+        let waitingReceivers = receivers.removeAll()
+        let waitingSenders = senders.removeAll()
+        lock.unlock()
+        for receiver in waitingReceivers { receiver.resume(throwing: ChannelError.closed) }
+        for sender in waitingSenders { sender.wake.resume(throwing: ChannelError.closed) }
+    }
+
+    // MARK: - Waiters
+
+    private enum Receiver {
+        case tasklet(id: UInt64, UnsafeContinuation<Element, any Error>, loop: UnsafeMutableRawPointer?)
+        case thread(BlockingSlot<Element>)
+
+        var id: UInt64? {
+            if case .tasklet(let id, _, _) = self { return id }
+            return nil
+        }
+
+        /// Hands the value over. Returns whether the receiver is a tasklet of the calling thread's loop.
+        func resume(returning value: Element) -> Bool {
+            switch self {
+            case .tasklet(_, let continuation, let loop):
+                continuation.resume(returning: value)
+                return loop != nil && loop == cev_current_loop()
+            case .thread(let slot):
+                slot.complete(.success(value))
+                return false
+            }
+        }
+
+        func resume(throwing error: any Error) {
+            switch self {
+            case .tasklet(_, let continuation, _): continuation.resume(throwing: error)
+            case .thread(let slot): slot.complete(.failure(error))
+            }
+        }
+    }
+
+    private struct Sender {
+        let value: Element
+        let wake: SenderWake
+    }
+
+    private enum SenderWake {
+        case tasklet(id: UInt64, UnsafeContinuation<Void, any Error>, loop: UnsafeMutableRawPointer?)
+        case thread(BlockingSlot<Void>)
+
+        var id: UInt64? {
+            if case .tasklet(let id, _, _) = self { return id }
+            return nil
+        }
+
+        /// Tells the sender its value was taken. Returns whether it is a tasklet of this thread's loop.
+        func resume() -> Bool {
+            switch self {
+            case .tasklet(_, let continuation, let loop):
+                continuation.resume()
+                return loop != nil && loop == cev_current_loop()
+            case .thread(let slot):
+                slot.complete(.success(()))
+                return false
+            }
+        }
+
+        func resume(throwing error: any Error) {
+            switch self {
+            case .tasklet(_, let continuation, _): continuation.resume(throwing: error)
+            case .thread(let slot): slot.complete(.failure(error))
+            }
+        }
+    }
+}
+
+extension Channel: AsyncSequence {
+    public typealias Failure = any Error
+
+    /// Iterates received values until the channel is closed and drained.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let channel: Channel
+
+        /// The next value, or nil once the channel is closed and drained.
+        /// - Throws: `CancellationError` if the task is cancelled while waiting.
+        public mutating func next() async throws -> Element? {
+            do {
+                return try await channel.receive()
+            } catch ChannelError.closed {
+                return nil
+            }
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(channel: self) }
+}

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A socket error: what was being done, the errno the system gave, and a readable reason.
+///
+/// `kind` sorts the common cases so that callers can react (`.connectionReset` → retry,
+/// `.connectionRefused` → nothing listens there, ...); `errno` keeps the exact code.
+public struct NetError: Error, Equatable, CustomStringConvertible {
+    /// The broad reason, for callers that react to it.
+    public enum Kind: Sendable, Equatable {
+        case connectionReset
+        case connectionRefused
+        case connectionAborted
+        case timedOut
+        case brokenPipe
+        case addressInUse
+        case addressNotAvailable
+        case networkUnreachable
+        case hostUnreachable
+        case messageTooLong
+        /// The socket was closed by this process (possibly while a tasklet waited on it).
+        case closed
+        /// The peer closed the stream before the expected number of bytes arrived.
+        case unexpectedEOF
+        /// An address string that is not a valid IPv4 or IPv6 literal, or a bad port.
+        case invalidAddress
+        /// Two tasklets tried to wait on the same socket in the same direction.
+        case concurrentWait
+        case other
+    }
+
+    /// The broad reason.
+    public var kind: Kind
+    /// The errno value (0 when the error did not come from the system).
+    public var errno: Int32
+    /// What was being done: "connect", "read", "accept", ...
+    public var operation: String
+    /// Extra detail, such as the address involved.
+    public var context: String?
+
+    public init(kind: Kind, errno: Int32, operation: String, context: String? = nil) {
+        self.kind = kind
+        self.errno = errno
+        self.operation = operation
+        self.context = context
+    }
+
+    /// An error from a failed system call, sorted by its errno.
+    public init(errno code: Int32, operation: String, context: String? = nil) {
+        self.init(kind: NetError.kind(of: code), errno: code, operation: operation, context: context)
+    }
+
+    static func closed(_ operation: String) -> NetError {
+        NetError(kind: .closed, errno: EBADF, operation: operation, context: "the socket is closed")
+    }
+
+    static func timedOut(_ operation: String, after timeout: Duration) -> NetError {
+        NetError(kind: .timedOut, errno: ETIMEDOUT, operation: operation, context: "no progress within \(timeout)")
+    }
+
+    public var description: String {
+        var text = operation
+        if let context { text += " (\(context))" }
+        guard errno != 0 else { return text + " failed" }
+        let reason = String(cString: strerror(errno))
+        return text + " failed: \(reason) [\(NetError.name(of: errno)), errno \(errno)]"
+    }
+
+    static func kind(of code: Int32) -> Kind {
+        switch code {
+        case ECONNRESET: return .connectionReset
+        case ECONNREFUSED: return .connectionRefused
+        case ECONNABORTED: return .connectionAborted
+        case ETIMEDOUT: return .timedOut
+        case EPIPE: return .brokenPipe
+        case EADDRINUSE: return .addressInUse
+        case EADDRNOTAVAIL: return .addressNotAvailable
+        case ENETUNREACH, ENETDOWN: return .networkUnreachable
+        case EHOSTUNREACH, EHOSTDOWN: return .hostUnreachable
+        case EMSGSIZE: return .messageTooLong
+        case EBADF: return .closed
+        default: return .other
+        }
+    }
+
+    /// The symbolic name of the common errno values, for messages a person can search for.
+    static func name(of code: Int32) -> String {
+        switch code {
+        case ECONNRESET: return "ECONNRESET"
+        case ECONNREFUSED: return "ECONNREFUSED"
+        case ECONNABORTED: return "ECONNABORTED"
+        case ETIMEDOUT: return "ETIMEDOUT"
+        case EPIPE: return "EPIPE"
+        case EADDRINUSE: return "EADDRINUSE"
+        case EADDRNOTAVAIL: return "EADDRNOTAVAIL"
+        case ENETUNREACH: return "ENETUNREACH"
+        case ENETDOWN: return "ENETDOWN"
+        case EHOSTUNREACH: return "EHOSTUNREACH"
+        case EHOSTDOWN: return "EHOSTDOWN"
+        case EMSGSIZE: return "EMSGSIZE"
+        case EBADF: return "EBADF"
+        case EINVAL: return "EINVAL"
+        case EMFILE: return "EMFILE"
+        case ENFILE: return "ENFILE"
+        case ENOTCONN: return "ENOTCONN"
+        case EACCES: return "EACCES"
+        case EAFNOSUPPORT: return "EAFNOSUPPORT"
+        default: return "errno \(code)"
+        }
+    }
+}

@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which half of a stream to shut down.
+public enum ShutdownHow: Sendable {
+    /// No more reads.
+    case read
+    /// No more writes: the peer reads end-of-stream (a TCP FIN).
+    case write
+    /// Both.
+    case both
+}
+
+/// A connected, non-blocking stream socket (TCP, or one end of a socket pair).
+///
+/// Every call that would block parks the calling tasklet instead, so the code reads like
+/// blocking code while thousands of such tasklets share one thread. Errors are `NetError`s
+/// carrying errno; SIGPIPE never fires (writes use MSG_NOSIGNAL and the loop ignores SIGPIPE).
+///
+/// Thread rule: use a socket from tasklets of one loop (the first one that waits on it).
+/// One tasklet may read while another writes; two tasklets reading at once get `.concurrentWait`.
+public final class StreamSocket: @unchecked Sendable {  // confined to one loop's thread, see above
+    let descriptor: SocketDescriptor
+
+    init(descriptor: SocketDescriptor) {
+        self.descriptor = descriptor
+    }
+
+    /// The descriptor number, or -1 once closed.
+    public var fileDescriptor: Int32 { descriptor.fd }
+
+    /// True once `close()` has been called.
+    public var isClosed: Bool { descriptor.isClosed }
+
+    /// Connects to `address`, parking until the connection is made.
+    /// - Parameter timeout: how long to wait for the handshake; nil waits as long as the kernel does.
+    /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, `.networkUnreachable`, ...),
+    ///   `CancellationError`. The socket is closed on failure.
+    /// Call from a tasklet.
+    public static func connect(to address: SocketAddress, timeout: Duration? = nil) async throws -> StreamSocket {
+        let operation = "connect to \(address)"
+        let descriptor = try SocketDescriptor.open(
+            family: address.addressFamily, type: Int32(SOCK_STREAM.rawValue), operation: operation)
+        do {
+            let rc = address.withSockAddr { Glibc.connect(descriptor.fd, $0, $1) }
+            if rc != 0 {
+                let code = errno
+                guard code == EINPROGRESS || code == EINTR else {
+                    throw NetError(errno: code, operation: operation)
+                }
+                try await descriptor.wait(.write, timeout: timeout, operation: operation)
+                let pending = descriptor.takePendingError()
+                if pending != 0 { throw NetError(errno: pending, operation: operation) }
+            }
+            try? descriptor.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "TCP_NODELAY")
+            return StreamSocket(descriptor: descriptor)
+        } catch {
+            descriptor.close()
+            throw error
+        }
+    }
+
+    /// Two connected stream sockets (`socketpair(AF_UNIX, SOCK_STREAM)`), for talking between
+    /// tasklets or to a thread in the same process.
+    /// - Throws: `NetError` if the system is out of descriptors.
+    public static func makePair() throws -> (StreamSocket, StreamSocket) {
+        var fds: [Int32] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
+            throw NetError(errno: errno, operation: "socketpair")
+        }
+        return (StreamSocket(descriptor: SocketDescriptor(fd: fds[0])),
+                StreamSocket(descriptor: SocketDescriptor(fd: fds[1])))
+    }
+
+    /// Reads up to `buffer.count` bytes into `buffer`, parking until at least one byte is there.
+    /// - Parameter timeout: the longest to wait for data (an idle timeout); nil waits forever.
+    /// - Returns: the number of bytes read; 0 means the peer closed its side (end of stream).
+    /// - Throws: `NetError` (`.connectionReset`, `.timedOut`, `.closed`, ...), `CancellationError`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration? = nil) async throws -> Int {
+        guard buffer.count > 0 else { return 0 }
+        while true {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("read") }
+            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if n >= 0 { return n }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "read")
+            case EINTR: continue
+            default: throw NetError(errno: code, operation: "read")
+            }
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes into the start of `buffer` (its count is not changed).
+    /// - Returns: bytes read; 0 at end of stream. - Throws: as `read(into:timeout:)`.
+    public func read(into buffer: inout [UInt8], timeout: Duration? = nil) async throws -> Int {
+        // Parks with the array's storage borrowed: the array is not touched by anyone else meanwhile.
+        let count = buffer.count
+        let pointer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 1)
+        defer { pointer.deallocate() }
+        let n = try await read(into: UnsafeMutableRawBufferPointer(rebasing: pointer[0..<count]), timeout: timeout)
+        buffer.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: pointer[0..<n])) }
+        return n
+    }
+
+    /// Reads whatever arrives next, up to `maxBytes`.
+    /// - Returns: the bytes; empty at end of stream. - Throws: as `read(into:timeout:)`.
+    public func read(maxBytes: Int, timeout: Duration? = nil) async throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: max(maxBytes, 0))
+        let n = try await read(into: &bytes, timeout: timeout)
+        bytes.removeLast(bytes.count - n)
+        return bytes
+    }
+
+    /// Reads exactly `count` bytes.
+    /// - Throws: `NetError` of kind `.unexpectedEOF` (its context says how many bytes came) if the
+    ///   stream ends first; otherwise as `read(into:timeout:)`. The timeout applies to each wait.
+    public func read(exactly count: Int, timeout: Duration? = nil) async throws -> [UInt8] {
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 1)
+        defer { storage.deallocate() }
+        var filled = 0
+        while filled < count {
+            let n = try await read(into: UnsafeMutableRawBufferPointer(rebasing: storage[filled..<count]), timeout: timeout)
+            if n == 0 {
+                throw NetError(kind: .unexpectedEOF, errno: 0, operation: "read exactly \(count) bytes",
+                               context: "the peer closed the stream after \(filled) bytes")
+            }
+            filled += n
+        }
+        return Array(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
+    }
+
+    /// Writes every byte of `bytes`, parking while the socket's send buffer is full.
+    /// - Parameter timeout: the longest to wait for buffer space at a time; nil waits forever.
+    /// - Throws: `NetError` (`.brokenPipe`, `.connectionReset`, `.timedOut`, `.closed`),
+    ///   `CancellationError`. Some bytes may have been sent before an error.
+    public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("write") }
+            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))  // count > 0 here
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.write, timeout: timeout, operation: "write")
+            case EINTR: continue
+            default: throw NetError(errno: code, operation: "write")
+            }
+        }
+    }
+
+    /// Writes every byte of `bytes`. - Throws: as `write(_:timeout:)` with a raw buffer.
+    public func write(_ bytes: [UInt8], timeout: Duration? = nil) async throws {
+        // Copy out so no borrow of the caller's array spans the suspension points.
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        defer { copy.deallocate() }
+        bytes.withUnsafeBytes { copy.copyMemory(from: $0) }
+        try await write(UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]), timeout: timeout)
+    }
+
+    /// Writes a string as UTF-8. - Throws: as `write(_:timeout:)`.
+    public func write(_ text: String, timeout: Duration? = nil) async throws {
+        try await write(Array(text.utf8), timeout: timeout)
+    }
+
+    /// Shuts down one or both directions; `.write` sends end-of-stream to the peer.
+    /// - Throws: `NetError` (`ENOTCONN` if the peer is gone).
+    public func shutdown(_ how: ShutdownHow) throws {
+        guard descriptor.fd >= 0 else { throw NetError.closed("shutdown") }
+        let value: Int32
+        switch how {
+        case .read: value = Int32(SHUT_RD)
+        case .write: value = Int32(SHUT_WR)
+        case .both: value = Int32(SHUT_RDWR)
+        }
+        if Glibc.shutdown(descriptor.fd, value) != 0 { throw NetError(errno: errno, operation: "shutdown") }
+    }
+
+    /// Closes the socket. A tasklet parked on it is resumed with `NetError` of kind `.closed`.
+    /// Idempotent. Call on the loop's thread.
+    public func close() { descriptor.close() }
+
+    /// Sets SO_LINGER to 0 so that `close()` resets the connection (the peer gets ECONNRESET).
+    public func setLingerZero() throws {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        if setsockopt(descriptor.fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size)) != 0 {
+            throw NetError(errno: errno, operation: "setsockopt SO_LINGER")
+        }
+    }
+
+    /// This end's address. - Throws: `NetError` for a closed or non-IP socket.
+    public func localAddress() throws -> SocketAddress { try descriptor.localAddress() }
+
+    /// The peer's address. - Throws: `NetError` (`ENOTCONN`), or for a non-IP socket.
+    public func remoteAddress() throws -> SocketAddress { try descriptor.remoteAddress() }
+}
+
+/// A stream socket is usually TCP; the name reads better at call sites that connect over TCP.
+public typealias TCPSocket = StreamSocket

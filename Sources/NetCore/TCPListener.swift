@@ -1,0 +1,70 @@
+import CLibevShim
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening TCP socket: bind, listen, and accept connections as `StreamSocket`s.
+///
+/// Created on any thread; `accept()` parks a tasklet of the loop it is first called on.
+public final class TCPListener: @unchecked Sendable {  // confined to one loop's thread once accepting
+    let descriptor: SocketDescriptor
+
+    /// Binds to `address` and listens. Port 0 picks a free port: read it from `localAddress`.
+    /// - Parameter backlog: the kernel's queue of connections not yet accepted.
+    /// - Throws: `NetError` (`.addressInUse`, `.addressNotAvailable`, ...).
+    public init(bindTo address: SocketAddress, backlog: Int32 = 511) throws {
+        let operation = "listen on \(address)"
+        descriptor = try SocketDescriptor.open(
+            family: address.addressFamily, type: Int32(SOCK_STREAM.rawValue), operation: operation)
+        do {
+            try descriptor.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, operation: operation)
+            if address.family == .ipv6 {
+                try descriptor.setOption(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 1, operation: operation)
+            }
+            if address.withSockAddr({ bind(descriptor.fd, $0, $1) }) != 0 {
+                throw NetError(errno: errno, operation: "bind \(address)")
+            }
+            if listen(descriptor.fd, backlog) != 0 {
+                throw NetError(errno: errno, operation: operation)
+            }
+        } catch {
+            descriptor.close()
+            throw error
+        }
+    }
+
+    /// The bound address, with the real port when 0 was asked for.
+    /// - Throws: `NetError` once closed.
+    public func localAddress() throws -> SocketAddress { try descriptor.localAddress() }
+
+    /// The bound port (0 once closed).
+    public var port: UInt16 { (try? descriptor.localAddress().port) ?? 0 }
+
+    /// Accepts the next connection, parking until one arrives.
+    /// - Parameter timeout: the longest to wait; nil waits forever.
+    /// - Throws: `NetError` (`.closed` if the listener is closed meanwhile, `.timedOut`, EMFILE...),
+    ///   `CancellationError`.
+    public func accept(timeout: Duration? = nil) async throws -> StreamSocket {
+        while true {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("accept") }
+            let client = cev_accept_nonblocking(fd)
+            if client >= 0 {
+                let socket = StreamSocket(descriptor: SocketDescriptor(fd: client))
+                try? socket.descriptor.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "TCP_NODELAY")
+                return socket
+            }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "accept")
+            // A connection that died in the queue is not the listener's failure: take the next.
+            case EINTR, ECONNABORTED, EPROTO: continue
+            default: throw NetError(errno: code, operation: "accept")
+            }
+        }
+    }
+
+    /// Stops listening. A tasklet parked in `accept()` gets `NetError` of kind `.closed`.
+    public func close() { descriptor.close() }
+}

@@ -1,0 +1,139 @@
+import CLibev
+import CLibevShim
+
+/// Thrown when a timeout or deadline expires before the operation finished.
+public struct TimeoutError: Error, Equatable, CustomStringConvertible {
+    /// What timed out ("connect", "read", "withTimeout", ...).
+    public var operation: String
+    /// The time that was allowed.
+    public var timeout: Duration
+
+    public init(operation: String, timeout: Duration) {
+        self.operation = operation
+        self.timeout = timeout
+    }
+
+    public var description: String {
+        "\(operation) timed out after \(timeout); allow more time or check that the peer is responding"
+    }
+}
+
+/// Parks the calling tasklet for `duration` on a libev timer (no thread is involved).
+/// - Throws: `CancellationError` if the tasklet is cancelled meanwhile (the timer is stopped);
+///   `LoopError.notOnLoopThread` outside a tasklet.
+public func sleep(for duration: Duration) async throws {
+    guard let loop = Loop.current else { throw LoopError.notOnLoopThread("sleep(for:)") }
+    try await TimerWait(loop: loop).wait(seconds: max(0, duration.seconds))
+}
+
+/// Parks the calling tasklet until `deadline`. Returns at once if it has passed.
+/// - Throws: as `sleep(for:)`.
+public func sleep(until deadline: ContinuousClock.Instant) async throws {
+    try await sleep(for: ContinuousClock.now.duration(to: deadline))
+}
+
+/// Runs `body` in a child tasklet; if it has not finished after `timeout`, cancels it and
+/// throws `TimeoutError`.
+///
+/// Cancellation is cooperative: the body's parked NetCore waits throw `CancellationError` at
+/// once, and `withTimeout` returns when the body has unwound. Call from a tasklet.
+/// - Throws: `TimeoutError` on expiry; otherwise whatever `body` throws.
+public func withTimeout<T: Sendable>(
+    _ timeout: Duration, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    guard Loop.current != nil else { throw LoopError.notOnLoopThread("withTimeout") }
+    return try await withThrowingTaskGroup(of: TimeoutRace<T>.self) { group in
+        group.addTask { .finished(try await body()) }
+        group.addTask {
+            try await sleep(for: timeout)
+            return .expired
+        }
+        defer { group.cancelAll() }
+        // The group has two children, so next() returns at least once.
+        switch try await group.next() {
+        case .finished(let value): return value
+        case .expired, nil: throw TimeoutError(operation: "withTimeout", timeout: timeout)
+        }
+    }
+}
+
+/// Runs `body`, cancelling it with `TimeoutError` if it is still running at `deadline`.
+/// - Throws: `TimeoutError` on expiry (at once if the deadline has passed); otherwise what `body` throws.
+public func withDeadline<T: Sendable>(
+    _ deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let remaining = ContinuousClock.now.duration(to: deadline)
+    guard remaining > .zero else { throw TimeoutError(operation: "withDeadline", timeout: .zero) }
+    return try await withTimeout(remaining, body)
+}
+
+private enum TimeoutRace<T: Sendable>: Sendable {
+    case finished(T)
+    case expired
+}
+
+/// One parked wait on a libev timer. Lives on the loop's thread: the callback and the cancel
+/// path (which hops to the loop thread) are the only places that touch it.
+final class TimerWait: @unchecked Sendable {  // confined to `loop`'s thread, see above
+    unowned let loop: Loop
+    let watcher: UnsafeMutablePointer<ev_timer>
+    private var continuation: UnsafeContinuation<Void, any Error>?
+
+    init(loop: Loop) {
+        self.loop = loop
+        watcher = .allocate(capacity: 1)
+        watcher.initialize(to: ev_timer())
+    }
+
+    deinit {
+        loop.stop(watcher)
+        watcher.deinitialize(count: 1)
+        watcher.deallocate()
+    }
+
+    func wait(seconds: Double) async throws {
+        loop.parkedTasklets += 1
+        defer { loop.parkedTasklets -= 1 }
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                self.continuation = continuation
+                // A repeating timer stays active after it fires, so the callback's stop() is what
+                // ends it and the loop's watcher count stays exact.
+                cev_timer_init(watcher, TimerWait.fired, seconds, max(seconds, 1))
+                watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+                loop.start(watcher)
+            }
+        } onCancel: {
+            loop.execute { self.finish(throwing: CancellationError()) }
+        }
+    }
+
+    func finish(throwing error: (any Error)?) {
+        loop.stop(watcher)
+        guard let continuation else { return }
+        self.continuation = nil
+        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+    }
+
+    private static let fired: cev_timer_cb = { _, watcher, _ in
+        guard let data = watcher?.pointee.data else { return }
+        Unmanaged<TimerWait>.fromOpaque(data).takeUnretainedValue().finish(throwing: nil)
+    }
+}
+
+extension Loop {
+    /// Runs `body` on the loop's thread: at once if the caller is on it, otherwise as soon as
+    /// the loop gets to it. Safe from any thread. Used for cancellation, which Swift delivers on
+    /// the cancelling thread.
+    func execute(_ body: @escaping @Sendable () -> Void) {
+        if isCurrent {
+            body()
+        } else {
+            Task(executorPreference: taskExecutor) { body() }
+        }
+    }
+}

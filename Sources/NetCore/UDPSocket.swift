@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A non-blocking UDP socket: datagrams to and from any address, parking the tasklet while
+/// nothing can be sent or received.
+public final class UDPSocket: @unchecked Sendable {  // confined to one loop's thread once waiting
+    let descriptor: SocketDescriptor
+
+    /// Creates a socket bound to `address` (port 0 picks a free port).
+    /// - Throws: `NetError` (`.addressInUse`, ...).
+    public init(bindTo address: SocketAddress) throws {
+        descriptor = try SocketDescriptor.open(
+            family: address.addressFamily, type: Int32(SOCK_DGRAM.rawValue), operation: "udp socket")
+        if address.withSockAddr({ bind(descriptor.fd, $0, $1) }) != 0 {
+            let error = NetError(errno: errno, operation: "bind \(address)")
+            descriptor.close()
+            throw error
+        }
+    }
+
+    /// The bound address. - Throws: `NetError` once closed.
+    public func localAddress() throws -> SocketAddress { try descriptor.localAddress() }
+
+    /// Sends one datagram.
+    /// - Throws: `NetError` (`.messageTooLong` above the path's limit, `.connectionRefused` after an
+    ///   ICMP port-unreachable from an earlier datagram, ...), `CancellationError`.
+    public func send(_ bytes: [UInt8], to address: SocketAddress, timeout: Duration? = nil) async throws {
+        while true {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("send datagram") }
+            let n = bytes.withUnsafeBytes { raw in
+                address.withSockAddr { sendto(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1) }
+            }
+            if n >= 0 { return }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.write, timeout: timeout, operation: "send datagram")
+            case EINTR: continue
+            default: throw NetError(errno: code, operation: "send datagram", context: "to \(address)")
+            }
+        }
+    }
+
+    /// Receives one datagram, parking until one arrives.
+    /// - Parameter maxBytes: a longer datagram is truncated to this size.
+    /// - Returns: the payload and the sender's address.
+    /// - Throws: `NetError` (`.timedOut`, `.closed`, ...), `CancellationError`.
+    public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
+        var bytes = [UInt8](repeating: 0, count: max(maxBytes, 1))
+        while true {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("receive datagram") }
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = bytes.withUnsafeMutableBytes { raw in
+                withUnsafeMutablePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length) }
+                }
+            }
+            if n >= 0 {
+                guard let sender = SocketAddress(storage: storage, length: length) else {
+                    continue  // not from an IP peer: cannot be answered, skip it
+                }
+                bytes.removeLast(bytes.count - n)
+                return (bytes, sender)
+            }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "receive datagram")
+            case EINTR: continue
+            default: throw NetError(errno: code, operation: "receive datagram")
+            }
+        }
+    }
+
+    /// Closes the socket; a parked tasklet gets `NetError` of kind `.closed`.
+    public func close() { descriptor.close() }
+}
