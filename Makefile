@@ -1,0 +1,46 @@
+# The two commands: `make demo` and `make test`. Both install what is missing first.
+SWIFT ?= swift
+APT_PACKAGES := libev-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
+TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests
+TSAN_STRESS_VALUES ?= 20000
+DEMO_MIB ?= 1024
+
+.PHONY: all deps build test test-debug test-tsan demo bench clean
+
+all: build
+
+## deps: install the Debian packages that are missing (apt-get update only when needed).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## test: every test, then the concurrency suites again under ThreadSanitizer.
+test: test-debug test-tsan
+
+test-debug: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+test-tsan: deps
+	NETCORE_STRESS_VALUES=$(TSAN_STRESS_VALUES) $(SWIFT) test --scratch-path .build-tsan \
+		--sanitize=thread --filter '$(TSAN_FILTER)'
+
+## demo: until netget exists, a verified 1 GiB download over 127.0.0.1 with a progress bar.
+demo: deps
+	$(SWIFT) build -c release --product loopback-download
+	.build/release/loopback-download $(DEMO_MIB)
+
+## bench: the NetCore benchmarks (package-benchmark), in Benchmarks/.
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build .build-tsan Benchmarks/.build
