@@ -30,6 +30,7 @@ test-debug: deps
 	$(SWIFT) test
 
 test-tsan: deps
+	TSAN_OPTIONS="suppressions=$(CURDIR)/.tsan-suppressions halt_on_error=1" \
 	NETCORE_STRESS_VALUES=$(TSAN_STRESS_VALUES) $(SWIFT) test --scratch-path .build-tsan \
 		--sanitize=thread --filter '$(TSAN_FILTER)'
 
