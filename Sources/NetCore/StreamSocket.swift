@@ -27,6 +27,17 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         self.descriptor = descriptor
     }
 
+    /// Takes ownership of a connected stream socket made elsewhere (inherited, passed over
+    /// SCM_RIGHTS, or from a C library). It is switched to non-blocking mode; `close()` closes it.
+    /// - Throws: `NetError` if `fd` is not an open descriptor.
+    public convenience init(adopting fd: Int32) throws {
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
+            throw NetError(errno: errno, operation: "adopt descriptor \(fd)")
+        }
+        self.init(descriptor: SocketDescriptor(fd: fd))
+    }
+
     /// The descriptor number, or -1 once closed.
     public var fileDescriptor: Int32 { descriptor.fd }
 

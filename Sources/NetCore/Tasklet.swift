@@ -15,6 +15,10 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// The loop whose thread runs this tasklet. Held strongly: a loop lives while its tasklets do.
     public let loop: Loop
     private let alive = Atomic<Bool>(true)
+    /// The body's `Result`, type-erased. nonisolated(unsafe): written once, on the loop thread,
+    /// before `alive` is stored false with release ordering; read only after `alive` has been
+    /// loaded false with acquire ordering.
+    nonisolated(unsafe) private var outcome: Any?
 
     @TaskLocal static var running: Tasklet?
 
@@ -31,7 +35,15 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// True until the tasklet's body has returned or thrown. Safe from any thread.
     public var isAlive: Bool { alive.load(ordering: .acquiring) }
 
-    func markFinished() { alive.store(false, ordering: .releasing) }
+    func finish(with outcome: Any) {
+        self.outcome = outcome
+        alive.store(false, ordering: .releasing)
+    }
+
+    func finalOutcome<Success>(as type: Success.Type) -> Result<Success, any Error>? {
+        guard !isAlive else { return nil }
+        return outcome as? Result<Success, any Error>
+    }
 
     /// Lets every other ready tasklet of this loop run once before the caller continues.
     /// Use it to split long computations, which would otherwise hold the loop (see the watchdog).
@@ -59,6 +71,10 @@ public struct TaskletHandle<Success: Sendable>: Sendable {
     public var value: Success {
         get async throws { try await task.value }
     }
+
+    /// The body's result once the tasklet has finished, nil while it is alive. Unlike `value`
+    /// it does not wait, so plain threads (after `Loop.run()` returned, say) can read it.
+    public var result: Result<Success, any Error>? { tasklet.finalOutcome(as: Success.self) }
 
     /// Cancels the tasklet. If it is parked (socket, channel, timer), it is resumed at once with
     /// `CancellationError` and the watcher it waited on is stopped; if it is running, its next
@@ -88,11 +104,15 @@ extension Loop {
                 unsafeBitCast(task!, to: UnsafeRawPointer.self)  // a running task always has a current task
             }
             tasklet.loop.register(task: key, tasklet: tasklet)
-            defer {
-                tasklet.markFinished()
-                tasklet.loop.taskletFinished(task: key)
+            let outcome: Result<Success, any Error>
+            do {
+                outcome = .success(try await Tasklet.$running.withValue(tasklet) { try await body() })
+            } catch {
+                outcome = .failure(error)
             }
-            return try await Tasklet.$running.withValue(tasklet) { try await body() }
+            tasklet.finish(with: outcome)
+            tasklet.loop.taskletFinished(task: key)
+            return try outcome.get()
         }
         return TaskletHandle(tasklet: tasklet, task: task)
     }
