@@ -22,7 +22,7 @@ public enum ChannelPreference: Int, Sendable {
     case sender = 1
 }
 
-private let nextWaiterID = Atomic<UInt64>(1)
+@usableFromInline let nextWaiterID = Atomic<UInt64>(1)
 
 /// A channel in Stackless's sense: a meeting point where one side sends values and the other
 /// receives them, between tasklets of one loop, tasklets of different loops, and plain threads.
@@ -34,16 +34,19 @@ private let nextWaiterID = Atomic<UInt64>(1)
 ///
 /// All methods are safe from any thread. `send`/`receive` park a tasklet (or suspend any task);
 /// `sendBlocking`/`receiveBlocking` block a plain thread and must not be called on a loop's thread.
+///
+/// The hot paths are `@inlinable` so that `Channel<YourType>` is specialised in your module:
+/// unspecialised generic code pays a metadata lookup for every nested type it touches.
 public final class Channel<Element: Sendable>: @unchecked Sendable {
     // @unchecked: every mutable field below is guarded by `lock`.
-    private let lock = PThreadMutex()
+    @usableFromInline let lock = PThreadMutex()
     /// How many values may wait in the channel without a receiver (0 = rendezvous).
     public let capacity: Int
-    private var buffer = RingBuffer<Element>(capacity: 4)
-    private var receivers = RingBuffer<Receiver>(capacity: 4)
-    private var senders = RingBuffer<Sender>(capacity: 4)
-    private var closed = false
-    private var preferenceStorage = ChannelPreference.receiver
+    @usableFromInline var buffer = RingBuffer<Element>(capacity: 4)
+    @usableFromInline var receivers = RingBuffer<Receiver>(capacity: 4)
+    @usableFromInline var senders = RingBuffer<Sender>(capacity: 4)
+    @usableFromInline var closed = false
+    @usableFromInline var preferenceStorage = ChannelPreference.receiver
 
     /// Creates a channel.
     /// - Parameter capacity: values that may wait without a receiver; 0 (the default) makes
@@ -75,6 +78,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// - Throws: `ChannelError.closed` if the channel is or becomes closed before the value is
     ///   taken (the value is then not delivered); `CancellationError` if the task is cancelled
     ///   while parked.
+    @inlinable
     public func send(_ value: Element) async throws {
         lock.lock()
         if closed {
@@ -84,8 +88,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         if let receiver = receivers.popFirst() {
             let preference = preferenceStorage
             lock.unlock()
-            let sameLoop = receiver.resume(returning: value)
-            if preference == .receiver && sameLoop { await Task.yield() }
+            if receiver.resume(returning: value) && preference == .receiver { await Task.yield() }
             return
         }
         if buffer.count < capacity {
@@ -101,6 +104,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// - Throws: `ChannelError.closed` once the channel is closed and its buffer is empty;
     ///   `CancellationError` if the task is cancelled while parked (no value is lost: a value
     ///   already handed to this receiver is returned instead).
+    @inlinable
     public func receive() async throws -> Element {
         lock.lock()
         if let value = buffer.popFirst() {
@@ -128,83 +132,60 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         return try await parkReceiver()
     }
 
-    private func parkSender(_ value: Element) async throws {
+    @inlinable
+    func parkSender(_ value: Element) async throws {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let loop = Loop.current
-        loop?.parkedTasklets += 1
-        defer { loop?.parkedTasklets -= 1 }
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                // Re-check everything under the lock: the state may have changed since send()
-                // looked, and a wake-up must not be lost in between.
-                lock.lock()
-                if closed {
-                    lock.unlock()
-                    continuation.resume(throwing: ChannelError.closed)
-                } else if let receiver = receivers.popFirst() {
-                    lock.unlock()
-                    _ = receiver.resume(returning: value)
-                    continuation.resume()
-                } else if buffer.count < capacity {
-                    buffer.append(value)
-                    lock.unlock()
-                    continuation.resume()
-                } else if Task.isCancelled {
-                    lock.unlock()
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    senders.append(Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
-                    lock.unlock()
-                }
+        try await park(on: self, id: id) { (continuation: UnsafeContinuation<Void, any Error>) in
+            // Re-check everything under the lock: the state may have changed since send()
+            // looked, and a wake-up must not be lost in between.
+            lock.lock()
+            if closed {
+                lock.unlock()
+                continuation.resume(throwing: ChannelError.closed)
+            } else if let receiver = receivers.popFirst() {
+                lock.unlock()
+                _ = receiver.resume(returning: value)
+                continuation.resume()
+            } else if buffer.count < capacity {
+                buffer.append(value)
+                lock.unlock()
+                continuation.resume()
+            } else if Task.isCancelled {
+                lock.unlock()
+                continuation.resume(throwing: CancellationError())
+            } else {
+                senders.append(Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
+                lock.unlock()
             }
-        } onCancel: {
-            cancelWaiter(id: id)
         }
     }
 
-    private func parkReceiver() async throws -> Element {
+    @inlinable
+    func parkReceiver() async throws -> Element {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let loop = Loop.current
-        loop?.parkedTasklets += 1
-        defer { loop?.parkedTasklets -= 1 }
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Element, any Error>) in
-                lock.lock()
-                if let value = buffer.popFirst() {
-                    let sender = senders.popFirst()
-                    if let sender { buffer.append(sender.value) }
-                    lock.unlock()
-                    _ = sender?.wake.resume()
-                    continuation.resume(returning: value)
-                } else if let sender = senders.popFirst() {
-                    lock.unlock()
-                    _ = sender.wake.resume()
-                    continuation.resume(returning: sender.value)
-                } else if closed {
-                    lock.unlock()
-                    continuation.resume(throwing: ChannelError.closed)
-                } else if Task.isCancelled {
-                    lock.unlock()
-                    continuation.resume(throwing: CancellationError())
-                } else {
-                    receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
-                    lock.unlock()
-                }
+        return try await park(on: self, id: id) { (continuation: UnsafeContinuation<Element, any Error>) in
+            lock.lock()
+            if let value = buffer.popFirst() {
+                let sender = senders.popFirst()
+                if let sender { buffer.append(sender.value) }
+                lock.unlock()
+                _ = sender?.wake.resume()
+                continuation.resume(returning: value)
+            } else if let sender = senders.popFirst() {
+                lock.unlock()
+                _ = sender.wake.resume()
+                continuation.resume(returning: sender.value)
+            } else if closed {
+                lock.unlock()
+                continuation.resume(throwing: ChannelError.closed)
+            } else if Task.isCancelled {
+                lock.unlock()
+                continuation.resume(throwing: CancellationError())
+            } else {
+                receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
+                lock.unlock()
             }
-        } onCancel: {
-            cancelWaiter(id: id)
         }
-    }
-
-    /// Removes a parked tasklet's waiter and resumes it with `CancellationError`. If the waiter is
-    /// no longer queued, its hand-off already happened and it keeps what it was given.
-    private func cancelWaiter(id: UInt64) {
-        lock.lock()
-        let receiver = receivers.removeFirst { $0.id == id }
-        let sender = receiver == nil ? senders.removeFirst { $0.wake.id == id } : nil
-        lock.unlock()
-        receiver?.resume(throwing: CancellationError())
-        sender?.wake.resume(throwing: CancellationError())
     }
 
     // MARK: - Blocking side (plain threads)
@@ -280,17 +261,18 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
 
     // MARK: - Waiters
 
-    private enum Receiver {
+    @usableFromInline
+    enum Receiver {
         case tasklet(id: UInt64, UnsafeContinuation<Element, any Error>, loop: UnsafeMutableRawPointer?)
         case thread(BlockingSlot<Element>)
 
-        var id: UInt64? {
+        @inlinable var id: UInt64? {
             if case .tasklet(let id, _, _) = self { return id }
             return nil
         }
 
         /// Hands the value over. Returns whether the receiver is a tasklet of the calling thread's loop.
-        func resume(returning value: Element) -> Bool {
+        @inlinable func resume(returning value: Element) -> Bool {
             switch self {
             case .tasklet(_, let continuation, let loop):
                 continuation.resume(returning: value)
@@ -301,7 +283,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             }
         }
 
-        func resume(throwing error: any Error) {
+        @inlinable func resume(throwing error: any Error) {
             switch self {
             case .tasklet(_, let continuation, _): continuation.resume(throwing: error)
             case .thread(let slot): slot.complete(.failure(error))
@@ -309,22 +291,29 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         }
     }
 
-    private struct Sender {
-        let value: Element
-        let wake: SenderWake
+    @usableFromInline
+    struct Sender {
+        @usableFromInline let value: Element
+        @usableFromInline let wake: SenderWake
+
+        @inlinable init(value: Element, wake: SenderWake) {
+            self.value = value
+            self.wake = wake
+        }
     }
 
-    private enum SenderWake {
+    @usableFromInline
+    enum SenderWake {
         case tasklet(id: UInt64, UnsafeContinuation<Void, any Error>, loop: UnsafeMutableRawPointer?)
         case thread(BlockingSlot<Void>)
 
-        var id: UInt64? {
+        @inlinable var id: UInt64? {
             if case .tasklet(let id, _, _) = self { return id }
             return nil
         }
 
         /// Tells the sender its value was taken. Returns whether it is a tasklet of this thread's loop.
-        func resume() -> Bool {
+        @inlinable func resume() -> Bool {
             switch self {
             case .tasklet(_, let continuation, let loop):
                 continuation.resume()
@@ -335,7 +324,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             }
         }
 
-        func resume(throwing error: any Error) {
+        @inlinable func resume(throwing error: any Error) {
             switch self {
             case .tasklet(_, let continuation, _): continuation.resume(throwing: error)
             case .thread(let slot): slot.complete(.failure(error))
@@ -344,15 +333,32 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     }
 }
 
+extension Channel: ParkSite {
+    /// Removes a parked waiter and resumes it with `error`. If the waiter is no longer queued, its
+    /// hand-off already happened and it keeps what it was given. Safe from any thread.
+    @usableFromInline
+    func abandonPark(id: UInt64, error: any Error) {
+        lock.lock()
+        let receiver = receivers.removeFirst { $0.id == id }
+        let sender = receiver == nil ? senders.removeFirst { $0.wake.id == id } : nil
+        lock.unlock()
+        receiver?.resume(throwing: error)
+        sender?.wake.resume(throwing: error)
+    }
+}
+
 extension Channel: AsyncSequence {
     public typealias Failure = any Error
 
     /// Iterates received values until the channel is closed and drained.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let channel: Channel
+        @usableFromInline let channel: Channel
+
+        @inlinable init(channel: Channel) { self.channel = channel }
 
         /// The next value, or nil once the channel is closed and drained.
         /// - Throws: `CancellationError` if the task is cancelled while waiting.
+        @inlinable
         public mutating func next() async throws -> Element? {
             do {
                 return try await channel.receive()
@@ -362,5 +368,5 @@ extension Channel: AsyncSequence {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(channel: self) }
+    @inlinable public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(channel: self) }
 }

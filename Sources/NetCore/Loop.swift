@@ -59,7 +59,7 @@ public final class Loop: @unchecked Sendable {
     private let driving = Atomic<Bool>(false)
 
     let aliveTasklets = Atomic<Int>(0)
-    var parkedTasklets = 0
+    private(set) var parkedTasklets = 0
     private var jobsRun: UInt64 = 0
 
     /// Jobs run back to back before the loop polls I/O again without blocking; bounds how long a
@@ -112,6 +112,10 @@ public final class Loop: @unchecked Sendable {
     @inline(__always) private var identity: UnsafeMutableRawPointer {
         Unmanaged.passUnretained(self).toOpaque()
     }
+
+    /// The loop's serial executor, for actors whose state lives on the loop's thread:
+    /// `nonisolated var unownedExecutor: UnownedSerialExecutor { loop.unownedExecutor }`.
+    public var unownedExecutor: UnownedSerialExecutor { serialExecutor.asUnownedSerialExecutor() }
 
     /// The loop being driven by the calling thread, if any.
     public static var current: Loop? {
@@ -262,6 +266,9 @@ public final class Loop: @unchecked Sendable {
         ev_io_stop(ev, watcher)
         activeWatchers -= 1
     }
+
+    /// Counts a tasklet entering (+1) or leaving (-1) a NetCore wait. Loop thread only.
+    @usableFromInline func noteParked(_ delta: Int) { parkedTasklets += delta }
 
     /// Uncounts a watcher that libev stopped on its own (EV_ERROR).
     func watcherStoppedByLibev() { activeWatchers -= 1 }

@@ -5,10 +5,11 @@ import Glibc
 /// A plain pthread mutex. NetCore uses it instead of `Synchronization.Mutex` because
 /// ThreadSanitizer understands pthread mutexes and reports false races on `Mutex`.
 /// The mutex lives in its own allocation so that its address never moves.
+@usableFromInline
 final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself makes it safe
-    let raw: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let raw: UnsafeMutablePointer<pthread_mutex_t>
 
-    init() {
+    @usableFromInline init() {
         raw = .allocate(capacity: 1)
         raw.initialize(to: pthread_mutex_t())
         pthread_mutex_init(raw, nil)
@@ -19,10 +20,10 @@ final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself mak
         raw.deallocate()
     }
 
-    @inline(__always) func lock() { pthread_mutex_lock(raw) }
-    @inline(__always) func unlock() { pthread_mutex_unlock(raw) }
+    @inlinable @inline(__always) func lock() { pthread_mutex_lock(raw) }
+    @inlinable @inline(__always) func unlock() { pthread_mutex_unlock(raw) }
 
-    @inline(__always) func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    @inlinable @inline(__always) func withLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(raw)
         defer { pthread_mutex_unlock(raw) }
         return try body()
@@ -31,12 +32,13 @@ final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself mak
 
 /// A one-shot hand-off for a plain OS thread that must block until another thread
 /// (or a tasklet) delivers a result. Used by the blocking side of channels.
+@usableFromInline
 final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded by `mutex`
     private let mutex = PThreadMutex()
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var result: Result<Value, any Error>?
 
-    init() {
+    @usableFromInline init() {
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
         pthread_cond_init(condition, nil)
@@ -48,7 +50,7 @@ final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded b
     }
 
     /// Delivers the result and wakes the waiting thread. Called at most once.
-    func complete(_ value: Result<Value, any Error>) {
+    @usableFromInline func complete(_ value: Result<Value, any Error>) {
         mutex.lock()
         result = value
         pthread_cond_signal(condition)
@@ -56,7 +58,7 @@ final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded b
     }
 
     /// Blocks the calling thread until `complete` has been called.
-    func wait() throws -> Value {
+    @usableFromInline func wait() throws -> Value {
         mutex.lock()
         while result == nil { pthread_cond_wait(condition, mutex.raw) }
         let value = result!  // the loop above only exits once `result` is set

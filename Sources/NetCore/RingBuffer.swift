@@ -1,17 +1,18 @@
 /// A growable FIFO ring buffer: O(1) append and removal at the front, storage reused.
 /// Not thread-safe: the owner (the loop thread, or a holder of a lock) serialises access.
+@usableFromInline
 struct RingBuffer<Element> {
-    private var storage: [Element?]
-    private var head = 0
-    private(set) var count = 0
+    @usableFromInline var storage: [Element?]
+    @usableFromInline var head = 0
+    @usableFromInline var count = 0
 
-    init(capacity: Int = 16) {
+    @inlinable init(capacity: Int = 16) {
         storage = Array(repeating: nil, count: Swift.max(capacity, 1))
     }
 
-    var isEmpty: Bool { count == 0 }
+    @inlinable var isEmpty: Bool { count == 0 }
 
-    mutating func append(_ element: Element) {
+    @inlinable mutating func append(_ element: Element) {
         if count == storage.count { grow() }
         var index = head + count
         if index >= storage.count { index -= storage.count }
@@ -19,7 +20,7 @@ struct RingBuffer<Element> {
         count += 1
     }
 
-    mutating func popFirst() -> Element? {
+    @inlinable mutating func popFirst() -> Element? {
         guard count > 0 else { return nil }
         let element = storage[head]
         storage[head] = nil
@@ -29,10 +30,10 @@ struct RingBuffer<Element> {
         return element
     }
 
-    var first: Element? { count > 0 ? storage[head] : nil }
+    @inlinable var first: Element? { count > 0 ? storage[head] : nil }
 
     /// Removes and returns the first element that matches; O(n). Keeps the order of the rest.
-    mutating func removeFirst(where matches: (Element) -> Bool) -> Element? {
+    @inlinable mutating func removeFirst(where matches: (Element) -> Bool) -> Element? {
         for offset in 0..<count {
             let index = (head + offset) % storage.count
             guard let element = storage[index], matches(element) else { continue }
@@ -51,14 +52,14 @@ struct RingBuffer<Element> {
     }
 
     /// Removes every element, returning them in order.
-    mutating func removeAll() -> [Element] {
+    @inlinable mutating func removeAll() -> [Element] {
         var out: [Element] = []
         out.reserveCapacity(count)
         while let element = popFirst() { out.append(element) }
         return out
     }
 
-    private mutating func grow() {
+    @inlinable mutating func grow() {
         var bigger = [Element?](repeating: nil, count: storage.count * 2)
         for offset in 0..<count {
             bigger[offset] = storage[(head + offset) % storage.count]

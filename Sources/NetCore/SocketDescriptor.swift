@@ -21,7 +21,7 @@ enum IODirection: Int {
 /// the real error.
 ///
 /// Confined to the thread of the loop it is first used on; `close()` must be called there too.
-final class SocketDescriptor: @unchecked Sendable {  // confined to `loop`'s thread, see above
+final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
     private(set) var fd: Int32
     private(set) var loop: Loop?
     /// Two ev_io (read, write) then two ev_timer (read, write), in one allocation.
@@ -66,35 +66,37 @@ final class SocketDescriptor: @unchecked Sendable {  // confined to `loop`'s thr
         loop = current
         nextWaitID &+= 1
         let id = nextWaitID
-        current.parkedTasklets += 1
-        defer { current.parkedTasklets -= 1 }
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                    return
-                }
-                guard waiter(direction) == nil else {
-                    continuation.resume(throwing: NetError(kind: .concurrentWait, errno: 0, operation: operation,
-                        context: "another tasklet is already waiting on this socket in that direction"))
-                    return
-                }
-                setWaiter(direction, continuation, id: id)
-                let io = watchers + direction.rawValue
-                cev_io_init(io, SocketDescriptor.ioReady, fd, direction == .read ? Int32(EV_READ) : Int32(EV_WRITE))
-                io.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-                current.start(io)
-                if let timeout {
-                    setTimeoutInfo(direction, timeout: timeout, operation: operation)
-                    let timer = timers + direction.rawValue
-                    let seconds = max(0, timeout.seconds)
-                    cev_timer_init(timer, SocketDescriptor.timerFired, seconds, max(seconds, 1))
-                    timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-                    current.start(timer)
-                }
+        try await park(on: self, id: id) { (continuation: UnsafeContinuation<Void, any Error>) in
+            if Task.isCancelled {
+                continuation.resume(throwing: CancellationError())
+                return
             }
-        } onCancel: {
-            current.execute { self.finish(direction, id: id, error: CancellationError()) }
+            guard waiter(direction) == nil else {
+                continuation.resume(throwing: NetError(kind: .concurrentWait, errno: 0, operation: operation,
+                    context: "another tasklet is already waiting on this socket in that direction"))
+                return
+            }
+            setWaiter(direction, continuation, id: id)
+            let io = watchers + direction.rawValue
+            cev_io_init(io, SocketDescriptor.ioReady, fd, direction == .read ? Int32(EV_READ) : Int32(EV_WRITE))
+            io.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            current.start(io)
+            if let timeout {
+                setTimeoutInfo(direction, timeout: timeout, operation: operation)
+                let timer = timers + direction.rawValue
+                let seconds = max(0, timeout.seconds)
+                cev_timer_init(timer, SocketDescriptor.timerFired, seconds, max(seconds, 1))
+                timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+                current.start(timer)
+            }
+        }
+    }
+
+    /// Ends wait `id` early (cancellation), on the loop's thread. Safe from any thread.
+    func abandonPark(id: UInt64, error: any Error) {
+        loop?.execute { [self] in
+            if waitIDs.0 == id { finish(.read, id: id, error: error) }
+            if waitIDs.1 == id { finish(.write, id: id, error: error) }
         }
     }
 

@@ -22,6 +22,13 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 
     @TaskLocal static var running: Tasklet?
 
+    /// The address of the tasklet's own Swift task (set by its first job; compared, never followed).
+    nonisolated(unsafe) var taskKey: UnsafeRawPointer?  // written once on the loop thread before any park
+    private let cancelRequested = Atomic<Bool>(false)
+    /// Where the tasklet is parked, if it is. nonisolated(unsafe): loop thread only.
+    nonisolated(unsafe) private var parkSite: (any ParkSite)?
+    nonisolated(unsafe) private var parkID: UInt64 = 0
+
     init(name: String?, loop: Loop) {
         id = nextTaskletID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.name = name ?? "tasklet-\(id)"
@@ -31,6 +38,32 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// The tasklet running the calling code, or nil outside a tasklet (on a plain thread, or in a
     /// task that was not spawned on a loop). Child tasks of a tasklet report their parent.
     public static var current: Tasklet? { running }
+
+    /// The tasklet whose own task is running the calling code (not a child task of it), or nil.
+    @usableFromInline static func currentRoot() -> Tasklet? {
+        guard let tasklet = running, let key = tasklet.taskKey else { return nil }
+        let current = withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
+        return current == key ? tasklet : nil
+    }
+
+    @usableFromInline var isCancelRequested: Bool { cancelRequested.load(ordering: .acquiring) }
+
+    @usableFromInline func parked(on site: some ParkSite, id: UInt64) {
+        parkSite = site
+        parkID = id
+    }
+
+    @usableFromInline func unparked() { parkSite = nil }
+
+    /// Marks the tasklet cancelled and, on the loop thread, ends its current park.
+    func requestCancel() {
+        cancelRequested.store(true, ordering: .releasing)
+        loop.execute { [self] in
+            guard let site = parkSite else { return }
+            parkSite = nil
+            site.abandonPark(id: parkID, error: CancellationError())
+        }
+    }
 
     /// True until the tasklet's body has returned or thrown. Safe from any thread.
     public var isAlive: Bool { alive.load(ordering: .acquiring) }
@@ -79,7 +112,10 @@ public struct TaskletHandle<Success: Sendable>: Sendable {
     /// Cancels the tasklet. If it is parked (socket, channel, timer), it is resumed at once with
     /// `CancellationError` and the watcher it waited on is stopped; if it is running, its next
     /// NetCore wait throws. Safe from any thread.
-    public func cancel() { task.cancel() }
+    public func cancel() {
+        task.cancel()  // for Task.isCancelled and the tasklet's child tasks
+        tasklet.requestCancel()  // ends a park of the tasklet's own task, which has no handler
+    }
 }
 
 extension Loop {
@@ -103,6 +139,7 @@ extension Loop {
                 // a slow job back to its tasklet through this key. Only compared, never followed.
                 unsafeBitCast(task!, to: UnsafeRawPointer.self)  // a running task always has a current task
             }
+            tasklet.taskKey = key
             tasklet.loop.register(task: key, tasklet: tasklet)
             let outcome: Result<Success, any Error>
             do {

@@ -74,7 +74,7 @@ private enum TimeoutRace<T: Sendable>: Sendable {
 
 /// One parked wait on a libev timer. Lives on the loop's thread: the callback and the cancel
 /// path (which hops to the loop thread) are the only places that touch it.
-final class TimerWait: @unchecked Sendable {  // confined to `loop`'s thread, see above
+final class TimerWait: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
     unowned let loop: Loop
     let watcher: UnsafeMutablePointer<ev_timer>
     private var continuation: UnsafeContinuation<Void, any Error>?
@@ -92,24 +92,23 @@ final class TimerWait: @unchecked Sendable {  // confined to `loop`'s thread, se
     }
 
     func wait(seconds: Double) async throws {
-        loop.parkedTasklets += 1
-        defer { loop.parkedTasklets -= 1 }
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                    return
-                }
-                self.continuation = continuation
-                // A repeating timer stays active after it fires, so the callback's stop() is what
-                // ends it and the loop's watcher count stays exact.
-                cev_timer_init(watcher, TimerWait.fired, seconds, max(seconds, 1))
-                watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-                loop.start(watcher)
+        try await park(on: self, id: 0) { (continuation: UnsafeContinuation<Void, any Error>) in
+            if Task.isCancelled {
+                continuation.resume(throwing: CancellationError())
+                return
             }
-        } onCancel: {
-            loop.execute { self.finish(throwing: CancellationError()) }
+            self.continuation = continuation
+            // A repeating timer stays active after it fires, so the callback's stop() is what
+            // ends it and the loop's watcher count stays exact.
+            cev_timer_init(watcher, TimerWait.fired, seconds, max(seconds, 1))
+            watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            loop.start(watcher)
         }
+    }
+
+    /// Ends the wait early (cancellation), on the loop's thread. Safe from any thread.
+    func abandonPark(id: UInt64, error: any Error) {
+        loop.execute { self.finish(throwing: error) }
     }
 
     func finish(throwing error: (any Error)?) {
