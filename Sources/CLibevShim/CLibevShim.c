@@ -5,7 +5,8 @@
 #include <sys/select.h>
 #include "CLibevShim.h"
 
-_Thread_local void *cev_tls_current_loop = 0;
+// initial-exec: a plain %fs-relative load, not a __tls_get_addr call, on every enqueue.
+__attribute__((tls_model("initial-exec"))) _Thread_local void *cev_tls_current_loop = 0;
 
 int cev_accept_nonblocking(int fd) { return accept4(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 

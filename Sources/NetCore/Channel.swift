@@ -38,39 +38,54 @@ public enum ChannelPreference: Int, Sendable {
 /// The hot paths are `@inlinable` so that `Channel<YourType>` is specialised in your module:
 /// unspecialised generic code pays a metadata lookup for every nested type it touches.
 public final class Channel<Element: Sendable>: @unchecked Sendable {
-    // @unchecked: every mutable field below is guarded by `lock`.
+    // @unchecked: every mutable field is in `state`, guarded by `lock`.
     @usableFromInline let lock = PThreadMutex()
     /// How many values may wait in the channel without a receiver (0 = rendezvous).
     public let capacity: Int
-    @usableFromInline var buffer = RingBuffer<Element>(capacity: 4)
-    @usableFromInline var receivers = RingBuffer<Receiver>(capacity: 4)
-    @usableFromInline var senders = RingBuffer<Sender>(capacity: 4)
-    @usableFromInline var closed = false
-    @usableFromInline var preferenceStorage = ChannelPreference.receiver
+    /// The mutable state lives behind a pointer, not in stored properties: the lock already makes
+    /// access exclusive, and stored properties would add a dynamic exclusivity check per access.
+    @usableFromInline let state: UnsafeMutablePointer<State>
+
+    @usableFromInline
+    struct State {
+        @usableFromInline var buffer = RingBuffer<Element>(capacity: 4)
+        @usableFromInline var receivers = RingBuffer<Receiver>(capacity: 4)
+        @usableFromInline var senders = RingBuffer<Sender>(capacity: 4)
+        @usableFromInline var closed = false
+        @usableFromInline var preference = ChannelPreference.receiver
+        @inlinable init() {}
+    }
 
     /// Creates a channel.
     /// - Parameter capacity: values that may wait without a receiver; 0 (the default) makes
     ///   every send a rendezvous with a receiver. Negative values are treated as 0.
     public init(capacity: Int = 0) {
         self.capacity = Swift.max(0, capacity)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// Who runs first after a hand-off; see `ChannelPreference`. Default `.receiver`.
     public var preference: ChannelPreference {
-        get { lock.withLock { preferenceStorage } }
-        set { lock.withLock { preferenceStorage = newValue } }
+        get { lock.withLock { state.pointee.preference } }
+        set { lock.withLock { state.pointee.preference = newValue } }
     }
 
     /// Negative: that many receivers are waiting. Positive: that many senders are waiting.
     public var balance: Int {
-        lock.withLock { receivers.isEmpty ? senders.count : -receivers.count }
+        lock.withLock { state.pointee.receivers.isEmpty ? state.pointee.senders.count : -state.pointee.receivers.count }
     }
 
     /// Values waiting in the channel's buffer.
-    public var bufferedCount: Int { lock.withLock { buffer.count } }
+    public var bufferedCount: Int { lock.withLock { state.pointee.buffer.count } }
 
     /// True once `close()` has been called.
-    public var isClosed: Bool { lock.withLock { closed } }
+    public var isClosed: Bool { lock.withLock { state.pointee.closed } }
 
     // MARK: - Async side
 
@@ -81,18 +96,18 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     @inlinable
     public func send(_ value: Element) async throws {
         lock.lock()
-        if closed {
+        if state.pointee.closed {
             lock.unlock()
             throw ChannelError.closed
         }
-        if let receiver = receivers.popFirst() {
-            let preference = preferenceStorage
+        if let receiver = state.pointee.receivers.popFirst() {
+            let preference = state.pointee.preference
             lock.unlock()
             if receiver.resume(returning: value) && preference == .receiver { await Task.yield() }
             return
         }
-        if buffer.count < capacity {
-            buffer.append(value)
+        if state.pointee.buffer.count < capacity {
+            state.pointee.buffer.append(value)
             lock.unlock()
             return
         }
@@ -107,10 +122,10 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     @inlinable
     public func receive() async throws -> Element {
         lock.lock()
-        if let value = buffer.popFirst() {
-            if let sender = senders.popFirst() {
-                buffer.append(sender.value)
-                let preference = preferenceStorage
+        if let value = state.pointee.buffer.popFirst() {
+            if let sender = state.pointee.senders.popFirst() {
+                state.pointee.buffer.append(sender.value)
+                let preference = state.pointee.preference
                 lock.unlock()
                 if sender.wake.resume() && preference == .sender { await Task.yield() }
             } else {
@@ -118,13 +133,13 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             }
             return value
         }
-        if let sender = senders.popFirst() {
-            let preference = preferenceStorage
+        if let sender = state.pointee.senders.popFirst() {
+            let preference = state.pointee.preference
             lock.unlock()
             if sender.wake.resume() && preference == .sender { await Task.yield() }
             return sender.value
         }
-        if closed {
+        if state.pointee.closed {
             lock.unlock()
             throw ChannelError.closed
         }
@@ -139,22 +154,22 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             // Re-check everything under the lock: the state may have changed since send()
             // looked, and a wake-up must not be lost in between.
             lock.lock()
-            if closed {
+            if state.pointee.closed {
                 lock.unlock()
                 continuation.resume(throwing: ChannelError.closed)
-            } else if let receiver = receivers.popFirst() {
+            } else if let receiver = state.pointee.receivers.popFirst() {
                 lock.unlock()
                 _ = receiver.resume(returning: value)
                 continuation.resume()
-            } else if buffer.count < capacity {
-                buffer.append(value)
+            } else if state.pointee.buffer.count < capacity {
+                state.pointee.buffer.append(value)
                 lock.unlock()
                 continuation.resume()
             } else if Task.isCancelled {
                 lock.unlock()
                 continuation.resume(throwing: CancellationError())
             } else {
-                senders.append(Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
+                state.pointee.senders.append(Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
                 lock.unlock()
             }
         }
@@ -165,24 +180,24 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
         return try await park(on: self, id: id) { (continuation: UnsafeContinuation<Element, any Error>) in
             lock.lock()
-            if let value = buffer.popFirst() {
-                let sender = senders.popFirst()
-                if let sender { buffer.append(sender.value) }
+            if let value = state.pointee.buffer.popFirst() {
+                let sender = state.pointee.senders.popFirst()
+                if let sender { state.pointee.buffer.append(sender.value) }
                 lock.unlock()
                 _ = sender?.wake.resume()
                 continuation.resume(returning: value)
-            } else if let sender = senders.popFirst() {
+            } else if let sender = state.pointee.senders.popFirst() {
                 lock.unlock()
                 _ = sender.wake.resume()
                 continuation.resume(returning: sender.value)
-            } else if closed {
+            } else if state.pointee.closed {
                 lock.unlock()
                 continuation.resume(throwing: ChannelError.closed)
             } else if Task.isCancelled {
                 lock.unlock()
                 continuation.resume(throwing: CancellationError())
             } else {
-                receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
+                state.pointee.receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
                 lock.unlock()
             }
         }
@@ -197,22 +212,22 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     public func sendBlocking(_ value: Element) throws {
         precondition(cev_current_loop() == nil, "sendBlocking on a loop's thread would block the loop; use send")
         lock.lock()
-        if closed {
+        if state.pointee.closed {
             lock.unlock()
             throw ChannelError.closed
         }
-        if let receiver = receivers.popFirst() {
+        if let receiver = state.pointee.receivers.popFirst() {
             lock.unlock()
             _ = receiver.resume(returning: value)
             return
         }
-        if buffer.count < capacity {
-            buffer.append(value)
+        if state.pointee.buffer.count < capacity {
+            state.pointee.buffer.append(value)
             lock.unlock()
             return
         }
         let slot = BlockingSlot<Void>()
-        senders.append(Sender(value: value, wake: .thread(slot)))
+        state.pointee.senders.append(Sender(value: value, wake: .thread(slot)))
         lock.unlock()
         try slot.wait()
     }
@@ -223,24 +238,24 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     public func receiveBlocking() throws -> Element {
         precondition(cev_current_loop() == nil, "receiveBlocking on a loop's thread would block the loop; use receive")
         lock.lock()
-        if let value = buffer.popFirst() {
-            let sender = senders.popFirst()
-            if let sender { buffer.append(sender.value) }
+        if let value = state.pointee.buffer.popFirst() {
+            let sender = state.pointee.senders.popFirst()
+            if let sender { state.pointee.buffer.append(sender.value) }
             lock.unlock()
             _ = sender?.wake.resume()
             return value
         }
-        if let sender = senders.popFirst() {
+        if let sender = state.pointee.senders.popFirst() {
             lock.unlock()
             _ = sender.wake.resume()
             return sender.value
         }
-        if closed {
+        if state.pointee.closed {
             lock.unlock()
             throw ChannelError.closed
         }
         let slot = BlockingSlot<Element>()
-        receivers.append(.thread(slot))
+        state.pointee.receivers.append(.thread(slot))
         lock.unlock()
         return try slot.wait()
     }
@@ -251,9 +266,9 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// Values already buffered can still be received. Idempotent; safe from any thread.
     public func close() {
         lock.lock()
-        closed = true
-        let waitingReceivers = receivers.removeAll()
-        let waitingSenders = senders.removeAll()
+        state.pointee.closed = true
+        let waitingReceivers = state.pointee.receivers.removeAll()
+        let waitingSenders = state.pointee.senders.removeAll()
         lock.unlock()
         for receiver in waitingReceivers { receiver.resume(throwing: ChannelError.closed) }
         for sender in waitingSenders { sender.wake.resume(throwing: ChannelError.closed) }
@@ -339,8 +354,8 @@ extension Channel: ParkSite {
     @usableFromInline
     func abandonPark(id: UInt64, error: any Error) {
         lock.lock()
-        let receiver = receivers.removeFirst { $0.id == id }
-        let sender = receiver == nil ? senders.removeFirst { $0.wake.id == id } : nil
+        let receiver = state.pointee.receivers.removeFirst { $0.id == id }
+        let sender = receiver == nil ? state.pointee.senders.removeFirst { $0.wake.id == id } : nil
         lock.unlock()
         receiver?.resume(throwing: error)
         sender?.wake.resume(throwing: error)

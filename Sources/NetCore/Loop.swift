@@ -39,7 +39,7 @@ struct QueuedJob {
 /// Thread rules: `spawn`, `stop()` and enqueueing may happen from any thread. `run()`,
 /// `pump(budget:)` and `stats` belong to the thread that drives the loop.
 public final class Loop: @unchecked Sendable {
-    // Safety of @unchecked: `ev`, `runQueue`, counters and the registry are touched only on the
+    // Safety of @unchecked: `ev`, `hot` and the tasklet registry are touched only on the
     // thread inside run()/pump(); `inbox` is guarded by `inboxLock`; the rest are atomics or lets.
 
     /// A name used in watchdog reports and errors.
@@ -50,7 +50,17 @@ public final class Loop: @unchecked Sendable {
     let ev: OpaquePointer
     private let wakeupWatcher: UnsafeMutablePointer<ev_async>
 
-    private(set) var runQueue = RingBuffer<QueuedJob>(capacity: 1024)
+    /// Loop-thread state touched on every job. Behind a pointer rather than in stored properties:
+    /// only the loop's thread touches it, and stored properties would cost a dynamic exclusivity
+    /// check per access on the hottest path.
+    private let hot: UnsafeMutablePointer<HotState>
+
+    private struct HotState {
+        var runQueue = RingBuffer<QueuedJob>(capacity: 1024)
+        var jobsRun: UInt64 = 0
+        var parkedTasklets = 0
+        var activeWatchers = 0
+    }
     private let inboxLock = PThreadMutex()
     private var inbox: [QueuedJob] = []  // guarded by inboxLock
     private var drained: [QueuedJob] = []  // loop thread only: swapped with `inbox`
@@ -59,8 +69,6 @@ public final class Loop: @unchecked Sendable {
     private let driving = Atomic<Bool>(false)
 
     let aliveTasklets = Atomic<Int>(0)
-    private(set) var parkedTasklets = 0
-    private var jobsRun: UInt64 = 0
 
     /// Jobs run back to back before the loop polls I/O again without blocking; bounds how long a
     /// busy run queue can delay sockets and timers.
@@ -89,6 +97,8 @@ public final class Loop: @unchecked Sendable {
         self.ev = ev
         self.name = name
         self.backend = LoopBackend(evBackend: ev_backend(ev))
+        hot = .allocate(capacity: 1)
+        hot.initialize(to: HotState())
         wakeupWatcher = .allocate(capacity: 1)
         wakeupWatcher.initialize(to: ev_async())
         // An empty callback: ev_run returns after the wake-up and run() drains the inbox.
@@ -101,6 +111,8 @@ public final class Loop: @unchecked Sendable {
         ev_loop_destroy(ev)
         wakeupWatcher.deinitialize(count: 1)
         wakeupWatcher.deallocate()
+        hot.deinitialize(count: 1)
+        hot.deallocate()
     }
 
     /// SIGPIPE must never kill the process: writes to a closed peer return EPIPE instead.
@@ -131,7 +143,7 @@ public final class Loop: @unchecked Sendable {
     @inline(__always)
     func enqueue(_ job: UnownedJob, serial: Bool) {
         if cev_current_loop() == identity {
-            runQueue.append(QueuedJob(job: job, serial: serial))
+            hot.pointee.runQueue.append(QueuedJob(job: job, serial: serial))
         } else {
             enqueueFromOtherThread(QueuedJob(job: job, serial: serial))
         }
@@ -154,7 +166,7 @@ public final class Loop: @unchecked Sendable {
         swap(&inbox, &drained)
         inboxDepth.store(0, ordering: .relaxed)
         inboxLock.unlock()
-        for job in drained { runQueue.append(job) }
+        for job in drained { hot.pointee.runQueue.append(job) }
         drained.removeAll(keepingCapacity: true)
     }
 
@@ -173,12 +185,12 @@ public final class Loop: @unchecked Sendable {
             drainInbox()
             purgeFinishedTasklets()
             var budget = jobsBetweenPolls
-            while budget > 0, let job = runQueue.popFirst() {
+            while budget > 0, let job = hot.pointee.runQueue.popFirst() {
                 runOne(job)
                 budget -= 1
             }
             if stopRequested.load(ordering: .acquiring) { break }
-            if runQueue.isEmpty {
+            if hot.pointee.runQueue.isEmpty {
                 if isIdle { break }
                 ev_run(ev, Int32(EVRUN_ONCE))
             } else {
@@ -209,8 +221,8 @@ public final class Loop: @unchecked Sendable {
             polls += 1
             drainInbox()
             purgeFinishedTasklets()
-            if runQueue.isEmpty { break }
-            while let job = runQueue.popFirst() {
+            if hot.pointee.runQueue.isEmpty { break }
+            while let job = hot.pointee.runQueue.popFirst() {
                 runOne(job)
                 jobs += 1
                 if cev_now_ns() - start >= budgetNs {
@@ -221,7 +233,7 @@ public final class Loop: @unchecked Sendable {
         }
         return PumpReport(
             jobsRun: jobs, polls: polls, elapsed: .nanoseconds(cev_now_ns() - start),
-            budgetExhausted: exhausted, jobsStillReady: runQueue.count + inboxDepth.load(ordering: .relaxed))
+            budgetExhausted: exhausted, jobsStillReady: hot.pointee.runQueue.count + inboxDepth.load(ordering: .relaxed))
     }
 
     /// Asks `run()` to return after the jobs it is running now. Safe from any thread.
@@ -250,41 +262,44 @@ public final class Loop: @unchecked Sendable {
             && inboxDepth.load(ordering: .relaxed) == 0
     }
 
-    /// Watchers started through `startWatcher`/`stopWatcher` (libev 4.33 exposes no refcount).
-    private(set) var activeWatchers = 0
+    /// Watchers started through `start`/`stop` (libev 4.33 exposes no refcount).
+    var activeWatchers: Int { hot.pointee.activeWatchers }
+
+    /// Tasklets parked in a NetCore wait.
+    var parkedTasklets: Int { hot.pointee.parkedTasklets }
 
     /// Starts an I/O watcher and counts it; a no-op if it is already active. Loop thread only.
     @inline(__always) func start(_ watcher: UnsafeMutablePointer<ev_io>) {
         guard cev_io_is_active(watcher) == 0 else { return }
         ev_io_start(ev, watcher)
-        activeWatchers += 1
+        hot.pointee.activeWatchers += 1
     }
 
     /// Stops an I/O watcher and uncounts it; a no-op if it is not active. Loop thread only.
     @inline(__always) func stop(_ watcher: UnsafeMutablePointer<ev_io>) {
         guard cev_io_is_active(watcher) != 0 else { return }
         ev_io_stop(ev, watcher)
-        activeWatchers -= 1
+        hot.pointee.activeWatchers -= 1
     }
 
     /// Counts a tasklet entering (+1) or leaving (-1) a NetCore wait. Loop thread only.
-    @usableFromInline func noteParked(_ delta: Int) { parkedTasklets += delta }
+    @usableFromInline func noteParked(_ delta: Int) { hot.pointee.parkedTasklets += delta }
 
     /// Uncounts a watcher that libev stopped on its own (EV_ERROR).
-    func watcherStoppedByLibev() { activeWatchers -= 1 }
+    func watcherStoppedByLibev() { hot.pointee.activeWatchers -= 1 }
 
     /// Starts a timer watcher (after `ev_now_update`, so a long job does not make it fire early).
     @inline(__always) func start(_ watcher: UnsafeMutablePointer<ev_timer>) {
         guard cev_timer_is_active(watcher) == 0 else { return }
         ev_now_update(ev)
         ev_timer_start(ev, watcher)
-        activeWatchers += 1
+        hot.pointee.activeWatchers += 1
     }
 
     @inline(__always) func stop(_ watcher: UnsafeMutablePointer<ev_timer>) {
         guard cev_timer_is_active(watcher) != 0 else { return }
         ev_timer_stop(ev, watcher)
-        activeWatchers -= 1
+        hot.pointee.activeWatchers -= 1
     }
 
     @inline(__always)
@@ -299,7 +314,7 @@ public final class Loop: @unchecked Sendable {
         } else {
             execute(queued)
         }
-        jobsRun &+= 1
+        hot.pointee.jobsRun &+= 1
     }
 
     @inline(__always)
@@ -341,10 +356,10 @@ public final class Loop: @unchecked Sendable {
         LoopStats(
             taskletsAlive: aliveTasklets.load(ordering: .relaxed),
             taskletsParked: parkedTasklets,
-            jobsReady: runQueue.count,
+            jobsReady: hot.pointee.runQueue.count,
             activeWatchers: activeWatchers,
             inboxDepth: inboxDepth.load(ordering: .relaxed),
-            jobsRun: jobsRun)
+            jobsRun: hot.pointee.jobsRun)
     }
 }
 

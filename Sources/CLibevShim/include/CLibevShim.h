@@ -44,7 +44,7 @@ static inline long long cev_now_ns(void) {
 
 /// The loop that is running on this thread (inside run() or pump()), or NULL.
 /// A C thread-local because Swift has no thread-local storage of its own.
-extern _Thread_local void *cev_tls_current_loop;
+extern __attribute__((tls_model("initial-exec"))) _Thread_local void *cev_tls_current_loop;
 static inline void *cev_current_loop(void) { return cev_tls_current_loop; }
 static inline void cev_set_current_loop(void *loop) { cev_tls_current_loop = loop; }
 
