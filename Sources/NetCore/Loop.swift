@@ -349,6 +349,12 @@ public final class Loop: @unchecked Sendable {
         taskletsByTask[unsafeBitCast(job, to: UnsafeRawPointer.self)]
     }
 
+    /// The tasklet whose own task is `task`, if it is alive on this loop. Loop thread only.
+    func tasklet(forTask task: UnsafeRawPointer) -> Tasklet? {
+        guard let tasklet = taskletsByTask[task], tasklet.isAlive else { return nil }
+        return tasklet
+    }
+
     // MARK: - Stats
 
     /// Counts that show what the loop is doing. Read on the loop's thread (or while it is not driven).

@@ -29,7 +29,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     private let timers: UnsafeMutablePointer<ev_timer>
     private var waiters: (UnsafeContinuation<Void, any Error>?, UnsafeContinuation<Void, any Error>?) = (nil, nil)
     private var waitIDs: (UInt64, UInt64) = (0, 0)
-    private var timeouts: (Duration, Duration) = (.zero, .zero)
+    private var timeouts: (Duration?, Duration?) = (nil, nil)
     private var operations: (String, String) = ("", "")
     private var nextWaitID: UInt64 = 0
 
@@ -57,6 +57,16 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     /// - Throws: `NetError` (.timedOut, .closed, .concurrentWait), `CancellationError`,
     ///   `LoopError.notOnLoopThread`.
     func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
+        let id = try prepareWait(direction, timeout: timeout, operation: operation)
+        // The closure captures three words: every byte of this frame is paid by every parked
+        // tasklet, and a frame chain beyond the task's first allocator slab costs another ~1 KiB.
+        try await park(on: self, id: id) { [self] continuation in
+            install(continuation, direction: direction, id: id)
+        }
+    }
+
+    /// Checks that the wait can happen and records its timeout; returns the wait's id.
+    private func prepareWait(_ direction: IODirection, timeout: Duration?, operation: String) throws -> UInt64 {
         guard let current = Loop.current else { throw LoopError.notOnLoopThread(operation) }
         guard fd >= 0 else { throw NetError.closed(operation) }
         if let loop, loop !== current {
@@ -64,31 +74,33 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
                            context: "the socket belongs to loop '\(loop.name)', not '\(current.name)'")
         }
         loop = current
+        guard waiter(direction) == nil else {
+            throw NetError(kind: .concurrentWait, errno: 0, operation: operation,
+                           context: "another tasklet is already waiting on this socket in that direction")
+        }
+        setTimeoutInfo(direction, timeout: timeout, operation: operation)
         nextWaitID &+= 1
-        let id = nextWaitID
-        try await park(on: self, id: id) { (continuation: UnsafeContinuation<Void, any Error>) in
-            if Task.isCancelled {
-                continuation.resume(throwing: CancellationError())
-                return
-            }
-            guard waiter(direction) == nil else {
-                continuation.resume(throwing: NetError(kind: .concurrentWait, errno: 0, operation: operation,
-                    context: "another tasklet is already waiting on this socket in that direction"))
-                return
-            }
-            setWaiter(direction, continuation, id: id)
-            let io = watchers + direction.rawValue
-            cev_io_init(io, SocketDescriptor.ioReady, fd, direction == .read ? Int32(EV_READ) : Int32(EV_WRITE))
-            io.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-            current.start(io)
-            if let timeout {
-                setTimeoutInfo(direction, timeout: timeout, operation: operation)
-                let timer = timers + direction.rawValue
-                let seconds = max(0, timeout.seconds)
-                cev_timer_init(timer, SocketDescriptor.timerFired, seconds, max(seconds, 1))
-                timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-                current.start(timer)
-            }
+        return nextWaitID
+    }
+
+    /// Starts the watcher (and timer) and stores the continuation; runs just before suspension.
+    private func install(_ continuation: UnsafeContinuation<Void, any Error>, direction: IODirection, id: UInt64) {
+        guard let loop, !Task.isCancelled else {
+            continuation.resume(throwing: CancellationError())
+            return
+        }
+        setWaiter(direction, continuation, id: id)
+        let io = watchers + direction.rawValue
+        cev_io_init(io, SocketDescriptor.ioReady, fd, direction == .read ? Int32(EV_READ) : Int32(EV_WRITE))
+        io.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        loop.start(io)
+        let (timeout, _) = timeoutInfo(direction)
+        if let timeout {
+            let timer = timers + direction.rawValue
+            let seconds = max(0, timeout.seconds)
+            cev_timer_init(timer, SocketDescriptor.timerFired, seconds, max(seconds, 1))
+            timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            loop.start(timer)
         }
     }
 
@@ -136,7 +148,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         let descriptor = Unmanaged<SocketDescriptor>.fromOpaque(data).takeUnretainedValue()
         let direction: IODirection = timer == descriptor.timers ? .read : .write
         let (timeout, operation) = descriptor.timeoutInfo(direction)
-        descriptor.finish(direction, id: nil, error: NetError.timedOut(operation, after: timeout))
+        descriptor.finish(direction, id: nil, error: NetError.timedOut(operation, after: timeout ?? .zero))
     }
 
     // Tuple fields cannot be indexed; these keep the direction switch in one place.
@@ -158,7 +170,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         }
     }
 
-    private func setTimeoutInfo(_ direction: IODirection, timeout: Duration, operation: String) {
+    private func setTimeoutInfo(_ direction: IODirection, timeout: Duration?, operation: String) {
         if direction == .read {
             timeouts.0 = timeout
             operations.0 = operation
@@ -168,7 +180,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         }
     }
 
-    private func timeoutInfo(_ direction: IODirection) -> (Duration, String) {
+    private func timeoutInfo(_ direction: IODirection) -> (Duration?, String) {
         direction == .read ? (timeouts.0, operations.0) : (timeouts.1, operations.1)
     }
 

@@ -92,38 +92,50 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration? = nil) async throws -> Int {
         guard buffer.count > 0 else { return 0 }
         while true {
-            let fd = descriptor.fd
-            guard fd >= 0 else { throw NetError.closed("read") }
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n >= 0 { return n }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "read")
-            case EINTR: continue
-            default: throw NetError(errno: code, operation: "read")
-            }
+            if let n = try receiveNow(into: buffer) { return n }
+            try await descriptor.wait(.read, timeout: timeout, operation: "read")
         }
     }
 
     /// Reads up to `buffer.count` bytes into the start of `buffer` (its count is not changed).
     /// - Returns: bytes read; 0 at end of stream. - Throws: as `read(into:timeout:)`.
     public func read(into buffer: inout [UInt8], timeout: Duration? = nil) async throws -> Int {
-        // Parks with the array's storage borrowed: the array is not touched by anyone else meanwhile.
-        let count = buffer.count
-        let pointer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 1)
-        defer { pointer.deallocate() }
-        let n = try await read(into: UnsafeMutableRawBufferPointer(rebasing: pointer[0..<count]), timeout: timeout)
-        buffer.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: pointer[0..<n])) }
-        return n
+        guard !buffer.isEmpty else { return 0 }
+        while true {
+            // The array is borrowed only inside this synchronous call, never across the wait.
+            if let n = try buffer.withUnsafeMutableBytes({ try receiveNow(into: $0) }) { return n }
+            try await descriptor.wait(.read, timeout: timeout, operation: "read")
+        }
     }
 
     /// Reads whatever arrives next, up to `maxBytes`.
     /// - Returns: the bytes; empty at end of stream. - Throws: as `read(into:timeout:)`.
     public func read(maxBytes: Int, timeout: Duration? = nil) async throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: max(maxBytes, 0))
-        let n = try await read(into: &bytes, timeout: timeout)
-        bytes.removeLast(bytes.count - n)
-        return bytes
+        guard !bytes.isEmpty else { return bytes }
+        while true {
+            if let n = try bytes.withUnsafeMutableBytes({ try receiveNow(into: $0) }) {
+                bytes.removeLast(bytes.count - n)
+                return bytes
+            }
+            try await descriptor.wait(.read, timeout: timeout, operation: "read")
+        }
+    }
+
+    /// One non-blocking recv: the byte count (0 at end of stream), or nil when nothing is there yet.
+    private func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        while true {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("read") }
+            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if n >= 0 { return n }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: return nil
+            case EINTR: continue
+            default: throw NetError(errno: code, operation: "read")
+            }
+        }
     }
 
     /// Reads exactly `count` bytes.

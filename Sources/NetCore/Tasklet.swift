@@ -20,7 +20,6 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// loaded false with acquire ordering.
     nonisolated(unsafe) private var outcome: Any?
 
-    @TaskLocal static var running: Tasklet?
 
     /// The address of the tasklet's own Swift task (set by its first job; compared, never followed).
     nonisolated(unsafe) var taskKey: UnsafeRawPointer?  // written once on the loop thread before any park
@@ -29,21 +28,29 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     nonisolated(unsafe) private var parkSite: (any ParkSite)?
     nonisolated(unsafe) private var parkID: UInt64 = 0
 
-    init(name: String?, loop: Loop) {
+    @usableFromInline init(name: String?, loop: Loop) {
         id = nextTaskletID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.name = name ?? "tasklet-\(id)"
         self.loop = loop
     }
 
-    /// The tasklet running the calling code, or nil outside a tasklet (on a plain thread, or in a
-    /// task that was not spawned on a loop). Child tasks of a tasklet report their parent.
-    public static var current: Tasklet? { running }
+    /// The tasklet running the calling code, or nil outside a tasklet: on a plain thread, in a
+    /// task that was not spawned on a loop, and in child tasks (`async let`, task groups,
+    /// `withTimeout`'s body), which are tasks of their own.
+    ///
+    /// Found through the loop's map from task to tasklet rather than a task-local value: a
+    /// task-local binding costs every tasklet an extra async frame (a second allocator slab).
+    public static var current: Tasklet? { currentRoot() }
+
+    /// The running task's address, used as a key (compared, never followed).
+    static func currentTaskKey() -> UnsafeRawPointer? {
+        withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
+    }
 
     /// The tasklet whose own task is running the calling code (not a child task of it), or nil.
     @usableFromInline static func currentRoot() -> Tasklet? {
-        guard let tasklet = running, let key = tasklet.taskKey else { return nil }
-        let current = withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
-        return current == key ? tasklet : nil
+        guard let loop = Loop.current, let key = currentTaskKey() else { return nil }
+        return loop.tasklet(forTask: key)
     }
 
     @usableFromInline var isCancelRequested: Bool { cancelRequested.load(ordering: .acquiring) }
@@ -68,9 +75,20 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// True until the tasklet's body has returned or thrown. Safe from any thread.
     public var isAlive: Bool { alive.load(ordering: .acquiring) }
 
-    func finish(with outcome: Any) {
+    /// Runs first in the tasklet's task, on the loop thread: records the task so that the loop
+    /// can map it (and its jobs) back to this tasklet.
+    @usableFromInline func begin() {
+        // A running task always has a current task.
+        let key = Tasklet.currentTaskKey()!
+        taskKey = key
+        loop.register(task: key, tasklet: self)
+    }
+
+    /// Runs last in the tasklet's task, on the loop thread.
+    @usableFromInline func end(outcome: Any) {
         self.outcome = outcome
         alive.store(false, ordering: .releasing)
+        if let taskKey { loop.taskletFinished(task: taskKey) }
     }
 
     func finalOutcome<Success>(as type: Success.Type) -> Result<Success, any Error>? {
@@ -91,7 +109,12 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 public struct TaskletHandle<Success: Sendable>: Sendable {
     /// The tasklet's identity.
     public let tasklet: Tasklet
-    let task: Task<Success, any Error>
+    @usableFromInline let task: Task<Success, any Error>
+
+    @usableFromInline init(tasklet: Tasklet, task: Task<Success, any Error>) {
+        self.tasklet = tasklet
+        self.task = task
+    }
 
     /// The tasklet's name.
     public var name: String { tasklet.name }
@@ -128,29 +151,31 @@ extension Loop {
     ///   - name: shown in watchdog reports; defaults to `tasklet-<id>`.
     ///   - body: the tasklet's code. Whatever it throws comes out of `value`.
     @discardableResult
+    @inlinable  // specialised for the caller's `Success`: unspecialised, the wrapper's frame costs
+    // dynamic allocations on the task's allocator, which every parked tasklet pays for.
     public func spawn<Success: Sendable>(
         name: String? = nil, _ body: sending @escaping () async throws -> Success
     ) -> TaskletHandle<Success> {
-        let tasklet = Tasklet(name: name, loop: self)
-        aliveTasklets.add(1, ordering: .relaxed)
-        let task = Task<Success, any Error>(executorPreference: taskExecutor) {
-            let key = withUnsafeCurrentTask { task in
-                // The job the loop runs for this task is the task itself: the watchdog maps
-                // a slow job back to its tasklet through this key. Only compared, never followed.
-                unsafeBitCast(task!, to: UnsafeRawPointer.self)  // a running task always has a current task
-            }
-            tasklet.taskKey = key
-            tasklet.loop.register(task: key, tasklet: tasklet)
-            let outcome: Result<Success, any Error>
+        let tasklet = makeTasklet(name: name)
+        let task = Task<Success, any Error>(executorPreference: taskExecutorForTasklets) {
+            tasklet.begin()
             do {
-                outcome = .success(try await Tasklet.$running.withValue(tasklet) { try await body() })
+                let value = try await body()
+                tasklet.end(outcome: Result<Success, any Error>.success(value))
+                return value
             } catch {
-                outcome = .failure(error)
+                tasklet.end(outcome: Result<Success, any Error>.failure(error))
+                throw error
             }
-            tasklet.finish(with: outcome)
-            tasklet.loop.taskletFinished(task: key)
-            return try outcome.get()
         }
         return TaskletHandle(tasklet: tasklet, task: task)
     }
+
+    @usableFromInline func makeTasklet(name: String?) -> Tasklet {
+        aliveTasklets.add(1, ordering: .relaxed)
+        return Tasklet(name: name, loop: self)
+    }
+
+    @usableFromInline var taskExecutorForTasklets: any TaskExecutor { taskExecutor }
+
 }
