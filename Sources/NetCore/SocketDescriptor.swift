@@ -26,7 +26,8 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     private(set) var loop: Loop?
     /// Two ev_io (read, write) then two ev_timer (read, write), in one allocation.
     private let watchers: UnsafeMutablePointer<ev_io>
-    private let timers: UnsafeMutablePointer<ev_timer>
+    /// Allocated on the first wait with a timeout: most sockets never need them.
+    private var timers: UnsafeMutablePointer<ev_timer>?
     private var waiters: (UnsafeContinuation<Void, any Error>?, UnsafeContinuation<Void, any Error>?) = (nil, nil)
     private var waitIDs: (UInt64, UInt64) = (0, 0)
     private var timeouts: (Duration?, Duration?) = (nil, nil)
@@ -37,8 +38,6 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         self.fd = fd
         watchers = .allocate(capacity: 2)
         watchers.initialize(repeating: ev_io(), count: 2)
-        timers = .allocate(capacity: 2)
-        timers.initialize(repeating: ev_timer(), count: 2)
     }
 
     deinit {
@@ -46,8 +45,10 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         if fd >= 0 { Glibc.close(fd) }
         watchers.deinitialize(count: 2)
         watchers.deallocate()
-        timers.deinitialize(count: 2)
-        timers.deallocate()
+        if let timers {
+            timers.deinitialize(count: 2)
+            timers.deallocate()
+        }
     }
 
     var isClosed: Bool { fd < 0 }
@@ -96,7 +97,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         loop.start(io)
         let (timeout, _) = timeoutInfo(direction)
         if let timeout {
-            let timer = timers + direction.rawValue
+            let timer = timerPair() + direction.rawValue
             let seconds = max(0, timeout.seconds)
             cev_timer_init(timer, SocketDescriptor.timerFired, seconds, max(seconds, 1))
             timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
@@ -117,7 +118,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         guard let continuation = waiter(direction) else { return }
         if let id, waitID(direction) != id { return }  // a stale cancel for an earlier wait
         loop?.stop(watchers + direction.rawValue)
-        loop?.stop(timers + direction.rawValue)
+        if let timers { loop?.stop(timers + direction.rawValue) }
         setWaiter(direction, nil, id: 0)
         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
     }
@@ -141,6 +142,14 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         // On EV_ERROR libev has already stopped the watcher itself; keep the loop's count exact.
         if cev_io_is_active(watcher) == 0 { descriptor.loop?.watcherStoppedByLibev() }
         descriptor.finish(direction, id: nil, error: nil)
+    }
+
+    private func timerPair() -> UnsafeMutablePointer<ev_timer> {
+        if let timers { return timers }
+        let pair = UnsafeMutablePointer<ev_timer>.allocate(capacity: 2)
+        pair.initialize(repeating: ev_timer(), count: 2)
+        timers = pair
+        return pair
     }
 
     private static let timerFired: cev_timer_cb = { _, timer, _ in
