@@ -60,6 +60,7 @@ public final class Loop: @unchecked Sendable {
         var jobsRun: UInt64 = 0
         var parkedTasklets = 0
         var activeWatchers = 0
+        var tasklets = TaskletTable()
     }
     private let inboxLock = PThreadMutex()
     private var inbox: [QueuedJob] = []  // guarded by inboxLock
@@ -75,7 +76,6 @@ public final class Loop: @unchecked Sendable {
     public var jobsBetweenPolls = 256
 
     var watchdog: Watchdog? = Watchdog(threshold: .milliseconds(100), report: WatchdogReport.logToStandardError)
-    var taskletsByTask: [UnsafeRawPointer: Tasklet] = [:]
     var finishedTaskKeys: [UnsafeRawPointer] = []
 
     private(set) lazy var taskExecutor = LoopTaskExecutor(loop: self)
@@ -329,7 +329,7 @@ public final class Loop: @unchecked Sendable {
     // MARK: - Tasklet bookkeeping (loop thread)
 
     func register(task: UnsafeRawPointer, tasklet: Tasklet) {
-        taskletsByTask[task] = tasklet
+        hot.pointee.tasklets.insert(tasklet, for: task)
     }
 
     /// Called from a tasklet's last job: the entry stays until that job has returned, so the
@@ -341,17 +341,17 @@ public final class Loop: @unchecked Sendable {
 
     private func purgeFinishedTasklets() {
         guard !finishedTaskKeys.isEmpty else { return }
-        for key in finishedTaskKeys { taskletsByTask[key] = nil }
+        for key in finishedTaskKeys { hot.pointee.tasklets.remove(key) }
         finishedTaskKeys.removeAll(keepingCapacity: true)
     }
 
     func tasklet(runningJob job: UnownedJob) -> Tasklet? {
-        taskletsByTask[unsafeBitCast(job, to: UnsafeRawPointer.self)]
+        hot.pointee.tasklets[unsafeBitCast(job, to: UnsafeRawPointer.self)]
     }
 
     /// The tasklet whose own task is `task`, if it is alive on this loop. Loop thread only.
     func tasklet(forTask task: UnsafeRawPointer) -> Tasklet? {
-        guard let tasklet = taskletsByTask[task], tasklet.isAlive else { return nil }
+        guard let tasklet = hot.pointee.tasklets[task], tasklet.isAlive else { return nil }
         return tasklet
     }
 

@@ -94,7 +94,9 @@ let benchmarks: @Sendable () -> Void = {
                 .custom("bytes per parked tasklet", polarity: .prefersSmaller, useScalingFactor: false),
                 .custom("bytes per parked tasklet + its socket", polarity: .prefersSmaller, useScalingFactor: false),
             ],
-            warmupIterations: 0, maxIterations: 3)
+            // One iteration: RSS growth is only meaningful the first time (later rounds reuse
+            // the heap the first one freed). package-benchmark runs each benchmark in its own process.
+            warmupIterations: 0, maxIterations: 1)
     ) { benchmark in
         let result = try measureParkedTasklets(count: 9_900)
         benchmark.measurement(
