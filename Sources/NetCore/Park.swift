@@ -25,7 +25,7 @@ func park<T>(
     let loop = Loop.current
     loop?.noteParked(1)
     defer { loop?.noteParked(-1) }
-    if let tasklet = Tasklet.currentRoot() {
+    if let loop, let tasklet = Tasklet.currentRoot(on: loop) {
         if tasklet.isCancelRequested { throw CancellationError() }
         tasklet.parked(on: site, id: id)
         defer { tasklet.unparked() }

@@ -25,7 +25,8 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     nonisolated(unsafe) var taskKey: UnsafeRawPointer?  // written once on the loop thread before any park
     private let cancelRequested = Atomic<Bool>(false)
     /// Where the tasklet is parked, if it is. nonisolated(unsafe): loop thread only.
-    nonisolated(unsafe) private var parkSite: (any ParkSite)?
+    /// unowned(unsafe): the parked frame holds the site strongly for as long as this is set.
+    nonisolated(unsafe) unowned(unsafe) private var parkSite: (any ParkSite)?
     nonisolated(unsafe) private var parkID: UInt64 = 0
 
     @usableFromInline init(name: String?, loop: Loop) {
@@ -49,7 +50,13 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 
     /// The tasklet whose own task is running the calling code (not a child task of it), or nil.
     @usableFromInline static func currentRoot() -> Tasklet? {
-        guard let loop = Loop.current, let key = currentTaskKey() else { return nil }
+        guard let loop = Loop.current else { return nil }
+        return currentRoot(on: loop)
+    }
+
+    /// `currentRoot()` when the caller already has the current loop.
+    @usableFromInline static func currentRoot(on loop: Loop) -> Tasklet? {
+        guard let key = currentTaskKey() else { return nil }
         return loop.tasklet(forTask: key)
     }
 
