@@ -96,23 +96,19 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     @inlinable
     public func send(_ value: Element) async throws {
         lock.lock()
-        if state.pointee.closed {
-            lock.unlock()
-            throw ChannelError.closed
-        }
-        if let receiver = state.pointee.receivers.popFirst() {
-            let preference = state.pointee.preference
-            lock.unlock()
-            if receiver.resume(returning: value) && preference == .receiver { await Task.yield() }
-            return
-        }
-        if state.pointee.buffer.count < capacity {
-            state.pointee.buffer.append(value)
-            lock.unlock()
-            return
-        }
+        let attempt = attemptSendLocked(value)
+        let preference = state.pointee.preference
         lock.unlock()
-        try await parkSender(value)
+        switch attempt {
+        case .handedTo(let receiver):
+            if receiver.resume(returning: value) && preference == .receiver { await Task.yield() }
+        case .buffered:
+            return
+        case .closed:
+            throw ChannelError.closed
+        case .full:
+            try await parkSender(value)
+        }
     }
 
     /// Receives a value, parking until one is sent.
@@ -122,55 +118,42 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     @inlinable
     public func receive() async throws -> Element {
         lock.lock()
-        if let value = state.pointee.buffer.popFirst() {
-            if let sender = state.pointee.senders.popFirst() {
-                state.pointee.buffer.append(sender.value)
-                let preference = state.pointee.preference
-                lock.unlock()
-                if sender.wake.resume() && preference == .sender { await Task.yield() }
-            } else {
-                lock.unlock()
-            }
-            return value
-        }
-        if let sender = state.pointee.senders.popFirst() {
-            let preference = state.pointee.preference
-            lock.unlock()
-            if sender.wake.resume() && preference == .sender { await Task.yield() }
-            return sender.value
-        }
-        if state.pointee.closed {
-            lock.unlock()
-            throw ChannelError.closed
-        }
+        let attempt = attemptReceiveLocked()
+        let preference = state.pointee.preference
         lock.unlock()
-        return try await parkReceiver()
+        switch attempt {
+        case .value(let value, let releasedSender):
+            if let releasedSender, releasedSender.resume() && preference == .sender { await Task.yield() }
+            return value
+        case .closed:
+            throw ChannelError.closed
+        case .empty:
+            return try await parkReceiver()
+        }
     }
 
     @inlinable
     func parkSender(_ value: Element) async throws {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
         try await park(on: self, id: id) { (continuation: UnsafeContinuation<Void, any Error>) in
-            // Re-check everything under the lock: the state may have changed since send()
-            // looked, and a wake-up must not be lost in between.
+            // Try again under the lock: the state may have changed since send() looked, and a
+            // wake-up must not be lost in between.
             lock.lock()
-            if state.pointee.closed {
+            let attempt = attemptSendLocked(value)
+            if case .full = attempt, !Task.isCancelled {
+                state.pointee.senders.append(
+                    Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
                 lock.unlock()
-                continuation.resume(throwing: ChannelError.closed)
-            } else if let receiver = state.pointee.receivers.popFirst() {
-                lock.unlock()
+                return
+            }
+            lock.unlock()
+            switch attempt {
+            case .handedTo(let receiver):
                 _ = receiver.resume(returning: value)
                 continuation.resume()
-            } else if state.pointee.buffer.count < capacity {
-                state.pointee.buffer.append(value)
-                lock.unlock()
-                continuation.resume()
-            } else if Task.isCancelled {
-                lock.unlock()
-                continuation.resume(throwing: CancellationError())
-            } else {
-                state.pointee.senders.append(Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
-                lock.unlock()
+            case .buffered: continuation.resume()
+            case .closed: continuation.resume(throwing: ChannelError.closed)
+            case .full: continuation.resume(throwing: CancellationError())
             }
         }
     }
@@ -180,27 +163,65 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
         return try await park(on: self, id: id) { (continuation: UnsafeContinuation<Element, any Error>) in
             lock.lock()
-            if let value = state.pointee.buffer.popFirst() {
-                let sender = state.pointee.senders.popFirst()
-                if let sender { state.pointee.buffer.append(sender.value) }
-                lock.unlock()
-                _ = sender?.wake.resume()
-                continuation.resume(returning: value)
-            } else if let sender = state.pointee.senders.popFirst() {
-                lock.unlock()
-                _ = sender.wake.resume()
-                continuation.resume(returning: sender.value)
-            } else if state.pointee.closed {
-                lock.unlock()
-                continuation.resume(throwing: ChannelError.closed)
-            } else if Task.isCancelled {
-                lock.unlock()
-                continuation.resume(throwing: CancellationError())
-            } else {
+            let attempt = attemptReceiveLocked()
+            if case .empty = attempt, !Task.isCancelled {
                 state.pointee.receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
                 lock.unlock()
+                return
+            }
+            lock.unlock()
+            switch attempt {
+            case .value(let value, let releasedSender):
+                _ = releasedSender?.resume()
+                continuation.resume(returning: value)
+            case .closed: continuation.resume(throwing: ChannelError.closed)
+            case .empty: continuation.resume(throwing: CancellationError())
             }
         }
+    }
+
+    // MARK: - The state machine (called with `lock` held; waking happens after unlocking)
+
+    @usableFromInline
+    enum SendAttempt {
+        /// A parked receiver was dequeued: resume it with the value.
+        case handedTo(Receiver)
+        /// The value went into the buffer.
+        case buffered
+        case closed
+        /// No receiver and no room: the sender must wait.
+        case full
+    }
+
+    @inlinable
+    func attemptSendLocked(_ value: Element) -> SendAttempt {
+        if state.pointee.closed { return .closed }
+        if let receiver = state.pointee.receivers.popFirst() { return .handedTo(receiver) }
+        guard state.pointee.buffer.count < capacity else { return .full }
+        state.pointee.buffer.append(value)
+        return .buffered
+    }
+
+    @usableFromInline
+    enum ReceiveAttempt {
+        /// A value, and the parked sender it released (resume it), if any.
+        case value(Element, releasedSender: SenderWake?)
+        /// Closed and drained.
+        case closed
+        /// Nothing to take: the receiver must wait.
+        case empty
+    }
+
+    @inlinable
+    func attemptReceiveLocked() -> ReceiveAttempt {
+        if let value = state.pointee.buffer.popFirst() {
+            // Room was made: the first parked sender's value moves into the buffer.
+            let sender = state.pointee.senders.popFirst()
+            if let sender { state.pointee.buffer.append(sender.value) }
+            return .value(value, releasedSender: sender?.wake)
+        }
+        if let sender = state.pointee.senders.popFirst() { return .value(sender.value, releasedSender: sender.wake) }
+        return state.pointee.closed ? .closed : .empty
     }
 
     // MARK: - Blocking side (plain threads)
@@ -212,24 +233,19 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     public func sendBlocking(_ value: Element) throws {
         precondition(cev_current_loop() == nil, "sendBlocking on a loop's thread would block the loop; use send")
         lock.lock()
-        if state.pointee.closed {
+        let attempt = attemptSendLocked(value)
+        if case .full = attempt {
+            let slot = BlockingSlot<Void>()
+            state.pointee.senders.append(Sender(value: value, wake: .thread(slot)))
             lock.unlock()
-            throw ChannelError.closed
+            return try slot.wait()
         }
-        if let receiver = state.pointee.receivers.popFirst() {
-            lock.unlock()
-            _ = receiver.resume(returning: value)
-            return
-        }
-        if state.pointee.buffer.count < capacity {
-            state.pointee.buffer.append(value)
-            lock.unlock()
-            return
-        }
-        let slot = BlockingSlot<Void>()
-        state.pointee.senders.append(Sender(value: value, wake: .thread(slot)))
         lock.unlock()
-        try slot.wait()
+        switch attempt {
+        case .handedTo(let receiver): _ = receiver.resume(returning: value)
+        case .buffered, .full: return
+        case .closed: throw ChannelError.closed
+        }
     }
 
     /// Receives on a plain thread, blocking it until a value is sent.
@@ -238,26 +254,21 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     public func receiveBlocking() throws -> Element {
         precondition(cev_current_loop() == nil, "receiveBlocking on a loop's thread would block the loop; use receive")
         lock.lock()
-        if let value = state.pointee.buffer.popFirst() {
-            let sender = state.pointee.senders.popFirst()
-            if let sender { state.pointee.buffer.append(sender.value) }
+        let attempt = attemptReceiveLocked()
+        if case .empty = attempt {
+            let slot = BlockingSlot<Element>()
+            state.pointee.receivers.append(.thread(slot))
             lock.unlock()
-            _ = sender?.wake.resume()
+            return try slot.wait()
+        }
+        lock.unlock()
+        switch attempt {
+        case .value(let value, let releasedSender):
+            _ = releasedSender?.resume()
             return value
-        }
-        if let sender = state.pointee.senders.popFirst() {
-            lock.unlock()
-            _ = sender.wake.resume()
-            return sender.value
-        }
-        if state.pointee.closed {
-            lock.unlock()
+        case .closed, .empty:
             throw ChannelError.closed
         }
-        let slot = BlockingSlot<Element>()
-        state.pointee.receivers.append(.thread(slot))
-        lock.unlock()
-        return try slot.wait()
     }
 
     // MARK: - Closing
