@@ -47,30 +47,39 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     /// - Returns: the payload and the sender's address.
     /// - Throws: `NetError` (`.timedOut`, `.closed`, ...), `CancellationError`.
     public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
-        var bytes = [UInt8](repeating: 0, count: max(maxBytes, 1))
         while true {
+            // Peek at the next datagram's length first, so that a parked receiver holds no buffer
+            // and the buffer is only as large as the datagram (Linux reports the full length
+            // with MSG_TRUNC).
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("receive datagram") }
+            let length = recv(fd, nil, 0, Int32(MSG_PEEK | MSG_TRUNC))
+            if length < 0 {
+                let code = errno
+                switch code {
+                case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "receive datagram")
+                case EINTR: continue
+                default: throw NetError(errno: code, operation: "receive datagram")
+                }
+                continue
+            }
+            var bytes = [UInt8](repeating: 0, count: max(1, min(length, max(maxBytes, 1))))
             var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            var addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let n = bytes.withUnsafeMutableBytes { raw in
                 withUnsafeMutablePointer(to: &storage) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &length) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &addressLength) }
                 }
             }
-            if n >= 0 {
-                guard let sender = SocketAddress(storage: storage, length: length) else {
-                    continue  // not from an IP peer: cannot be answered, skip it
-                }
-                bytes.removeLast(bytes.count - n)
-                return (bytes, sender)
+            if n < 0 {
+                let code = errno
+                if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { continue }
+                throw NetError(errno: code, operation: "receive datagram")
             }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "receive datagram")
-            case EINTR: continue
-            default: throw NetError(errno: code, operation: "receive datagram")
-            }
+            // A datagram from a non-IP peer cannot be answered: skip it.
+            guard let sender = SocketAddress(storage: storage, length: addressLength) else { continue }
+            bytes.removeLast(bytes.count - min(n, bytes.count))
+            return (bytes, sender)
         }
     }
 
