@@ -29,7 +29,6 @@ export ANCHORS_ROWS=$OUT/anchors.jsonl
     && "$PY" bench/parked_mem.py gevent --k 9900 --runs 3 >/dev/null \
     && "$PY" bench/parked_mem.py uvloop-sock --k 9900 --runs 3 >/dev/null \
     && "$PY" bench/wakeup.py gevent --runs "$RUNS" >/dev/null)
-iperf3 -s -p 15201 -D --one-off >/dev/null 2>&1 || true
 for _ in $(seq 3); do
     iperf3 -s -p 15201 -1 -D >/dev/null 2>&1 || true
     sleep 0.3

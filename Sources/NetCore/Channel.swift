@@ -94,7 +94,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     ///   taken (the value is then not delivered); `CancellationError` if the task is cancelled
     ///   while parked.
     @inlinable
-    public func send(_ value: Element) async throws {
+    nonisolated(nonsending) public func send(_ value: Element) async throws {
         lock.lock()
         let attempt = attemptSendLocked(value)
         let preference = state.pointee.preference
@@ -116,7 +116,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     ///   `CancellationError` if the task is cancelled while parked (no value is lost: a value
     ///   already handed to this receiver is returned instead).
     @inlinable
-    public func receive() async throws -> Element {
+    nonisolated(nonsending) public func receive() async throws -> Element {
         lock.lock()
         let attempt = attemptReceiveLocked()
         let preference = state.pointee.preference
@@ -133,7 +133,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     }
 
     @inlinable
-    func parkSender(_ value: Element) async throws {
+    nonisolated(nonsending) func parkSender(_ value: Element) async throws {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
         try await park(on: self, id: id) { (continuation: UnsafeContinuation<Void, any Error>) in
             // Try again under the lock: the state may have changed since send() looked, and a
@@ -159,7 +159,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     }
 
     @inlinable
-    func parkReceiver() async throws -> Element {
+    nonisolated(nonsending) func parkReceiver() async throws -> Element {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
         return try await park(on: self, id: id) { (continuation: UnsafeContinuation<Element, any Error>) in
             lock.lock()
@@ -385,7 +385,7 @@ extension Channel: AsyncSequence {
         /// The next value, or nil once the channel is closed and drained.
         /// - Throws: `CancellationError` if the task is cancelled while waiting.
         @inlinable
-        public mutating func next() async throws -> Element? {
+        nonisolated(nonsending) public mutating func next() async throws -> Element? {
             do {
                 return try await channel.receive()
             } catch ChannelError.closed {

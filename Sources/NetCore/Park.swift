@@ -19,7 +19,7 @@ protocol ParkSite: AnyObject, Sendable {
 /// `install` runs synchronously before the suspension, on the calling thread; it must re-check
 /// the wait condition (a wake-up may have come meanwhile), and check `Task.isCancelled` last.
 @inlinable
-func park<T>(
+nonisolated(nonsending) func park<T>(
     on site: some ParkSite, id: UInt64, _ install: (UnsafeContinuation<T, any Error>) -> Void
 ) async throws -> T {
     let loop = Loop.current

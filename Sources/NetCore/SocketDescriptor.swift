@@ -57,7 +57,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     /// on it, the timeout passes, the tasklet is cancelled, or the descriptor is closed.
     /// - Throws: `NetError` (.timedOut, .closed, .concurrentWait), `CancellationError`,
     ///   `LoopError.notOnLoopThread`.
-    func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
+    nonisolated(nonsending) func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
         let id = try prepareWait(direction, timeout: timeout, operation: operation)
         // The closure captures three words: every byte of this frame is paid by every parked
         // tasklet, and a frame chain beyond the task's first allocator slab costs another ~1 KiB.

@@ -49,7 +49,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, `.networkUnreachable`, ...),
     ///   `CancellationError`. The socket is closed on failure.
     /// Call from a tasklet.
-    public static func connect(to address: SocketAddress, timeout: Duration? = nil) async throws -> StreamSocket {
+    nonisolated(nonsending) public static func connect(to address: SocketAddress, timeout: Duration? = nil) async throws -> StreamSocket {
         let operation = "connect to \(address)"
         let descriptor = try SocketDescriptor.open(
             family: address.addressFamily, type: Int32(SOCK_STREAM.rawValue), operation: operation)
@@ -89,7 +89,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     /// - Parameter timeout: the longest to wait for data (an idle timeout); nil waits forever.
     /// - Returns: the number of bytes read; 0 means the peer closed its side (end of stream).
     /// - Throws: `NetError` (`.connectionReset`, `.timedOut`, `.closed`, ...), `CancellationError`.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration? = nil) async throws -> Int {
+    nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration? = nil) async throws -> Int {
         guard buffer.count > 0 else { return 0 }
         while true {
             if let n = try receiveNow(into: buffer) { return n }
@@ -99,7 +99,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
 
     /// Reads up to `buffer.count` bytes into the start of `buffer` (its count is not changed).
     /// - Returns: bytes read; 0 at end of stream. - Throws: as `read(into:timeout:)`.
-    public func read(into buffer: inout [UInt8], timeout: Duration? = nil) async throws -> Int {
+    nonisolated(nonsending) public func read(into buffer: inout [UInt8], timeout: Duration? = nil) async throws -> Int {
         guard !buffer.isEmpty else { return 0 }
         while true {
             // The array is borrowed only inside this synchronous call, never across the wait.
@@ -110,7 +110,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
 
     /// Reads whatever arrives next, up to `maxBytes`.
     /// - Returns: the bytes; empty at end of stream. - Throws: as `read(into:timeout:)`.
-    public func read(maxBytes: Int, timeout: Duration? = nil) async throws -> [UInt8] {
+    nonisolated(nonsending) public func read(maxBytes: Int, timeout: Duration? = nil) async throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: max(maxBytes, 0))
         guard !bytes.isEmpty else { return bytes }
         while true {
@@ -141,7 +141,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     /// Reads exactly `count` bytes.
     /// - Throws: `NetError` of kind `.unexpectedEOF` (its context says how many bytes came) if the
     ///   stream ends first; otherwise as `read(into:timeout:)`. The timeout applies to each wait.
-    public func read(exactly count: Int, timeout: Duration? = nil) async throws -> [UInt8] {
+    nonisolated(nonsending) public func read(exactly count: Int, timeout: Duration? = nil) async throws -> [UInt8] {
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 1)
         defer { storage.deallocate() }
         var filled = 0
@@ -160,7 +160,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     /// - Parameter timeout: the longest to wait for buffer space at a time; nil waits forever.
     /// - Throws: `NetError` (`.brokenPipe`, `.connectionReset`, `.timedOut`, `.closed`),
     ///   `CancellationError`. Some bytes may have been sent before an error.
-    public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws {
+    nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws {
         var offset = 0
         while offset < bytes.count {
             let fd = descriptor.fd
@@ -180,7 +180,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     }
 
     /// Writes every byte of `bytes`. - Throws: as `write(_:timeout:)` with a raw buffer.
-    public func write(_ bytes: [UInt8], timeout: Duration? = nil) async throws {
+    nonisolated(nonsending) public func write(_ bytes: [UInt8], timeout: Duration? = nil) async throws {
         // Copy out so no borrow of the caller's array spans the suspension points.
         let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
         defer { copy.deallocate() }
@@ -189,7 +189,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     }
 
     /// Writes a string as UTF-8. - Throws: as `write(_:timeout:)`.
-    public func write(_ text: String, timeout: Duration? = nil) async throws {
+    nonisolated(nonsending) public func write(_ text: String, timeout: Duration? = nil) async throws {
         try await write(Array(text.utf8), timeout: timeout)
     }
 

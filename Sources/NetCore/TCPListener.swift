@@ -45,7 +45,7 @@ public final class TCPListener: @unchecked Sendable {  // confined to one loop's
     /// - Parameter timeout: the longest to wait; nil waits forever.
     /// - Throws: `NetError` (`.closed` if the listener is closed meanwhile, `.timedOut`, EMFILE...),
     ///   `CancellationError`.
-    public func accept(timeout: Duration? = nil) async throws -> StreamSocket {
+    nonisolated(nonsending) public func accept(timeout: Duration? = nil) async throws -> StreamSocket {
         while true {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("accept") }

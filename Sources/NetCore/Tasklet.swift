@@ -105,7 +105,7 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 
     /// Lets every other ready tasklet of this loop run once before the caller continues.
     /// Use it to split long computations, which would otherwise hold the loop (see the watchdog).
-    public static func yield() async {
+    nonisolated(nonsending) public static func yield() async {
         await Task.yield()
     }
 

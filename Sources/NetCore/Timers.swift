@@ -21,14 +21,14 @@ public struct TimeoutError: Error, Equatable, CustomStringConvertible {
 /// Parks the calling tasklet for `duration` on a libev timer (no thread is involved).
 /// - Throws: `CancellationError` if the tasklet is cancelled meanwhile (the timer is stopped);
 ///   `LoopError.notOnLoopThread` outside a tasklet.
-public func sleep(for duration: Duration) async throws {
+nonisolated(nonsending) public func sleep(for duration: Duration) async throws {
     guard let loop = Loop.current else { throw LoopError.notOnLoopThread("sleep(for:)") }
     try await TimerWait(loop: loop).wait(seconds: max(0, duration.seconds))
 }
 
 /// Parks the calling tasklet until `deadline`. Returns at once if it has passed.
 /// - Throws: as `sleep(for:)`.
-public func sleep(until deadline: ContinuousClock.Instant) async throws {
+nonisolated(nonsending) public func sleep(until deadline: ContinuousClock.Instant) async throws {
     try await sleep(for: ContinuousClock.now.duration(to: deadline))
 }
 
@@ -91,7 +91,7 @@ final class TimerWait: ParkSite, @unchecked Sendable {  // confined to `loop`'s 
         watcher.deallocate()
     }
 
-    func wait(seconds: Double) async throws {
+    nonisolated(nonsending) func wait(seconds: Double) async throws {
         try await park(on: self, id: 0) { (continuation: UnsafeContinuation<Void, any Error>) in
             if Task.isCancelled {
                 continuation.resume(throwing: CancellationError())

@@ -25,7 +25,7 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     /// Sends one datagram.
     /// - Throws: `NetError` (`.messageTooLong` above the path's limit, `.connectionRefused` after an
     ///   ICMP port-unreachable from an earlier datagram, ...), `CancellationError`.
-    public func send(_ bytes: [UInt8], to address: SocketAddress, timeout: Duration? = nil) async throws {
+    nonisolated(nonsending) public func send(_ bytes: [UInt8], to address: SocketAddress, timeout: Duration? = nil) async throws {
         while true {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("send datagram") }
@@ -46,7 +46,7 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     /// - Parameter maxBytes: a longer datagram is truncated to this size.
     /// - Returns: the payload and the sender's address.
     /// - Throws: `NetError` (`.timedOut`, `.closed`, ...), `CancellationError`.
-    public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
+    nonisolated(nonsending) public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
         while true {
             // Peek at the next datagram's length first, so that a parked receiver holds no buffer
             // and the buffer is only as large as the datagram (Linux reports the full length
