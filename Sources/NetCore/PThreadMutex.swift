@@ -30,15 +30,14 @@ final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself mak
     }
 }
 
-/// A one-shot hand-off for a plain OS thread that must block until another thread
-/// (or a tasklet) delivers a result. Used by the blocking side of channels.
-@usableFromInline
-final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded by `mutex`
-    private let mutex = PThreadMutex()
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
-    private var result: Result<Value, any Error>?
+/// A mutex and condition variable owned by one OS thread, made on its first blocking wait and
+/// kept until the thread exits: blocking channel calls then cost one small allocation (the
+/// `BlockingSlot`), not a mutex and a condition variable each.
+final class ThreadParker: @unchecked Sendable {  // `raw` and `condition` are pthread primitives
+    let mutex = PThreadMutex()
+    let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    @usableFromInline init() {
+    private init() {
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
         pthread_cond_init(condition, nil)
@@ -49,20 +48,52 @@ final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded b
         condition.deallocate()
     }
 
-    /// Delivers the result and wakes the waiting thread. Called at most once.
-    @usableFromInline func complete(_ value: Result<Value, any Error>) {
-        mutex.lock()
-        result = value
-        pthread_cond_signal(condition)
-        mutex.unlock()
+    /// The thread-specific key; its destructor releases a thread's parker when the thread exits.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<ThreadParker>.fromOpaque(raw).release() }
+        }
+        return key
+    }()
+
+    /// The calling thread's parker.
+    static var current: ThreadParker {
+        if let raw = pthread_getspecific(key) {
+            return Unmanaged<ThreadParker>.fromOpaque(raw).takeUnretainedValue()
+        }
+        let parker = ThreadParker()
+        pthread_setspecific(key, Unmanaged.passRetained(parker).toOpaque())
+        return parker
+    }
+}
+
+/// A one-shot hand-off for a plain OS thread that must block until another thread
+/// (or a tasklet) delivers a result. Used by the blocking side of channels.
+@usableFromInline
+final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded by the parker's mutex
+    private let parker: ThreadParker
+    private var result: Result<Value, any Error>?
+
+    /// Makes a slot that the calling thread will wait on.
+    @usableFromInline init() {
+        parker = ThreadParker.current
     }
 
-    /// Blocks the calling thread until `complete` has been called.
+    /// Delivers the result and wakes the waiting thread. Called at most once, from any thread.
+    @usableFromInline func complete(_ value: Result<Value, any Error>) {
+        parker.mutex.lock()
+        result = value
+        pthread_cond_signal(parker.condition)
+        parker.mutex.unlock()
+    }
+
+    /// Blocks the calling thread (the one that made the slot) until `complete` has been called.
     @usableFromInline func wait() throws -> Value {
-        mutex.lock()
-        while result == nil { pthread_cond_wait(condition, mutex.raw) }
+        parker.mutex.lock()
+        while result == nil { pthread_cond_wait(parker.condition, parker.mutex.raw) }
         let value = result!  // the loop above only exits once `result` is set
-        mutex.unlock()
+        parker.mutex.unlock()
         return try value.get()
     }
 }
