@@ -20,7 +20,6 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// loaded false with acquire ordering.
     nonisolated(unsafe) private var outcome: Any?
 
-
     /// The address of the tasklet's own Swift task (set by its first job; compared, never followed).
     nonisolated(unsafe) var taskKey: UnsafeRawPointer?  // written once on the loop thread before any park
     private let cancelRequested = Atomic<Bool>(false)
