@@ -47,7 +47,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     @usableFromInline let state: UnsafeMutablePointer<State>
 
     @usableFromInline
-    struct State {
+    struct State: ~Copyable {
         @usableFromInline var buffer = RingBuffer<Element>(capacity: 4)
         @usableFromInline var receivers = RingBuffer<Receiver>(capacity: 4)
         @usableFromInline var senders = RingBuffer<Sender>(capacity: 4)

@@ -55,7 +55,7 @@ public final class Loop: @unchecked Sendable {
     /// check per access on the hottest path.
     private let hot: UnsafeMutablePointer<HotState>
 
-    private struct HotState {
+    private struct HotState: ~Copyable {
         var runQueue = RingBuffer<QueuedJob>(capacity: 1024)
         var jobsRun: UInt64 = 0
         var parkedTasklets = 0

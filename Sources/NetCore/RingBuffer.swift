@@ -1,50 +1,57 @@
 /// A growable FIFO ring buffer: O(1) append and removal at the front, storage reused.
-/// Not thread-safe: the owner (the loop thread, or a holder of a lock) serialises access.
+///
+/// Noncopyable, over raw storage: no copy-on-write or bounds checks on the hot paths (the loop's
+/// run queue, a channel's waiters), and the storage is freed when the owner goes. Not
+/// thread-safe: the owner (the loop thread, or a holder of a lock) serialises access.
 @usableFromInline
-struct RingBuffer<Element> {
-    @usableFromInline var storage: [Element?]
+struct RingBuffer<Element>: ~Copyable {
+    @usableFromInline var elements: UnsafeMutablePointer<Element>
+    @usableFromInline var capacity: Int
     @usableFromInline var head = 0
     @usableFromInline var count = 0
 
     @inlinable init(capacity: Int = 16) {
-        storage = Array(repeating: nil, count: Swift.max(capacity, 1))
+        self.capacity = Swift.max(capacity, 1)
+        elements = .allocate(capacity: self.capacity)
+    }
+
+    @inlinable deinit {
+        for offset in 0..<count { (elements + slot(offset)).deinitialize(count: 1) }
+        elements.deallocate()
     }
 
     @inlinable var isEmpty: Bool { count == 0 }
 
+    /// The storage index of the element `offset` places after the head.
+    @inlinable @inline(__always) func slot(_ offset: Int) -> Int {
+        let index = head + offset
+        return index >= capacity ? index - capacity : index
+    }
+
     @inlinable mutating func append(_ element: Element) {
-        if count == storage.count { grow() }
-        var index = head + count
-        if index >= storage.count { index -= storage.count }
-        storage[index] = element
+        if count == capacity { grow() }
+        (elements + slot(count)).initialize(to: element)
         count += 1
     }
 
     @inlinable mutating func popFirst() -> Element? {
         guard count > 0 else { return nil }
-        let element = storage[head]
-        storage[head] = nil
-        head += 1
-        if head == storage.count { head = 0 }
+        let element = (elements + head).move()
+        head = head + 1 == capacity ? 0 : head + 1
         count -= 1
         return element
     }
 
-    @inlinable var first: Element? { count > 0 ? storage[head] : nil }
+    @inlinable var first: Element? { count > 0 ? elements[head] : nil }
 
     /// Removes and returns the first element that matches; O(n). Keeps the order of the rest.
     @inlinable mutating func removeFirst(where matches: (Element) -> Bool) -> Element? {
-        for offset in 0..<count {
-            let index = (head + offset) % storage.count
-            guard let element = storage[index], matches(element) else { continue }
+        for offset in 0..<count where matches(elements[slot(offset)]) {
+            let element = (elements + slot(offset)).move()
             // Shift the elements after it one place towards the head.
-            var current = index
-            for _ in offset..<(count - 1) {
-                let next = (current + 1) % storage.count
-                storage[current] = storage[next]
-                current = next
+            for later in offset..<(count - 1) {
+                (elements + slot(later)).moveInitialize(from: elements + slot(later + 1), count: 1)
             }
-            storage[current] = nil
             count -= 1
             return element
         }
@@ -60,11 +67,11 @@ struct RingBuffer<Element> {
     }
 
     @inlinable mutating func grow() {
-        var bigger = [Element?](repeating: nil, count: storage.count * 2)
-        for offset in 0..<count {
-            bigger[offset] = storage[(head + offset) % storage.count]
-        }
-        storage = bigger
+        let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+        for offset in 0..<count { (bigger + offset).moveInitialize(from: elements + slot(offset), count: 1) }
+        elements.deallocate()
+        elements = bigger
+        capacity *= 2
         head = 0
     }
 }

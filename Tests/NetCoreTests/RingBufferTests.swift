@@ -23,18 +23,22 @@ final class Counted {
                 model.append(next)
                 next += 1
             case 4, 5:
-                #expect(ring.popFirst() == (model.isEmpty ? nil : model.removeFirst()))
+                let popped = ring.popFirst()
+                #expect(popped == (model.isEmpty ? nil : model.removeFirst()))
             default:
                 let target = model.isEmpty ? -1 : model[model.count / 2]
                 let removed = ring.removeFirst { $0 == target }
                 if let index = model.firstIndex(of: target) { model.remove(at: index) }
                 #expect(removed == (target == -1 ? nil : target))
             }
-            #expect(ring.count == model.count)
-            #expect(ring.first == model.first)
+            let (count, first) = (ring.count, ring.first)
+            #expect(count == model.count)
+            #expect(first == model.first)
         }
-        #expect(ring.removeAll() == model)
-        #expect(ring.isEmpty)
+        let rest = ring.removeAll()
+        #expect(rest == model)
+        let empty = ring.isEmpty
+        #expect(empty)
     }
 
     @Test func releasesTheElementsItStillHoldsWhenItGoes() {
