@@ -135,12 +135,12 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     @inlinable
     nonisolated(nonsending) func parkSender(_ value: Element) async throws {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
-        try await park(on: self, id: id) { (continuation: UnsafeContinuation<Void, any Error>) in
+        try await park(on: self, id: id) { (continuation: UnsafeContinuation<Void, any Error>, checkCancellation) in
             // Try again under the lock: the state may have changed since send() looked, and a
             // wake-up must not be lost in between.
             lock.lock()
             let attempt = attemptSendLocked(value)
-            if case .full = attempt, !Task.isCancelled {
+            if case .full = attempt, !(checkCancellation && Task.isCancelled) {
                 state.pointee.senders.append(
                     Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
                 lock.unlock()
@@ -161,10 +161,10 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     @inlinable
     nonisolated(nonsending) func parkReceiver() async throws -> Element {
         let id = nextWaiterID.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await park(on: self, id: id) { (continuation: UnsafeContinuation<Element, any Error>) in
+        return try await park(on: self, id: id) { (continuation: UnsafeContinuation<Element, any Error>, checkCancellation) in
             lock.lock()
             let attempt = attemptReceiveLocked()
-            if case .empty = attempt, !Task.isCancelled {
+            if case .empty = attempt, !(checkCancellation && Task.isCancelled) {
                 state.pointee.receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
                 lock.unlock()
                 return

@@ -61,6 +61,9 @@ public final class Loop: @unchecked Sendable {
         var parkedTasklets = 0
         var activeWatchers = 0
         var tasklets = TaskletTable()
+        /// The job being run, which for a task's job is the task itself: lets parks find their
+        /// tasklet without asking the runtime for the current task.
+        var runningJob: UnsafeRawPointer?
     }
     private let inboxLock = PThreadMutex()
     private var inbox: [QueuedJob] = []  // guarded by inboxLock
@@ -319,6 +322,8 @@ public final class Loop: @unchecked Sendable {
 
     @inline(__always)
     private func execute(_ queued: QueuedJob) {
+        hot.pointee.runningJob = unsafeBitCast(queued.job, to: UnsafeRawPointer.self)
+        defer { hot.pointee.runningJob = nil }
         if queued.serial {
             queued.job.runSynchronously(on: unownedSerialExecutor)
         } else {
@@ -348,6 +353,9 @@ public final class Loop: @unchecked Sendable {
     func tasklet(runningJob job: UnownedJob) -> Tasklet? {
         hot.pointee.tasklets[unsafeBitCast(job, to: UnsafeRawPointer.self)]
     }
+
+    /// The job (task) the loop is running now; nil outside a job. Loop thread only.
+    var runningJob: UnsafeRawPointer? { hot.pointee.runningJob }
 
     /// The tasklet whose own task is `task`, if it is alive on this loop. Loop thread only.
     func tasklet(forTask task: UnsafeRawPointer) -> Tasklet? {

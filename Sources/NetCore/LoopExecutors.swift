@@ -12,7 +12,9 @@ final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
     init(loop: Loop) { self.loop = loop }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        loop.enqueue(UnownedJob(job), serial: false)
+        // Guaranteed reference: no retain/release of the loop on every enqueue.
+        let unownedJob = UnownedJob(job)
+        Unmanaged.passUnretained(loop)._withUnsafeGuaranteedRef { $0.enqueue(unownedJob, serial: false) }
     }
 }
 

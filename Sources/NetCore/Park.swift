@@ -17,10 +17,13 @@ protocol ParkSite: AnyObject, Sendable {
 /// plain task) parks inside `withTaskCancellationHandler`.
 ///
 /// `install` runs synchronously before the suspension, on the calling thread; it must re-check
-/// the wait condition (a wake-up may have come meanwhile), and check `Task.isCancelled` last.
+/// the wait condition (a wake-up may have come meanwhile), and, when its second argument is true,
+/// check `Task.isCancelled` last (under the site's lock, if it has one): a cancellation handler
+/// that fired before the waiter was queued found nothing to abandon. A tasklet's own task needs
+/// no such check: its cancellation is delivered by `TaskletHandle.cancel()` after the park began.
 @inlinable
 nonisolated(nonsending) func park<T>(
-    on site: some ParkSite, id: UInt64, _ install: (UnsafeContinuation<T, any Error>) -> Void
+    on site: some ParkSite, id: UInt64, _ install: (UnsafeContinuation<T, any Error>, _ checkCancellation: Bool) -> Void
 ) async throws -> T {
     let loop = Loop.current
     loop?.noteParked(1)
@@ -29,10 +32,10 @@ nonisolated(nonsending) func park<T>(
         if tasklet.isCancelRequested { throw CancellationError() }
         tasklet.parked(on: site, id: id)
         defer { tasklet.unparked() }
-        return try await withUnsafeThrowingContinuation(install)
+        return try await withUnsafeThrowingContinuation { install($0, false) }
     }
     return try await withTaskCancellationHandler {
-        try await withUnsafeThrowingContinuation(install)
+        try await withUnsafeThrowingContinuation { install($0, true) }
     } onCancel: {
         site.abandonPark(id: id, error: CancellationError())
     }

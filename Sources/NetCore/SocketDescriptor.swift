@@ -61,8 +61,8 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         let id = try prepareWait(direction, timeout: timeout, operation: operation)
         // The closure captures three words: every byte of this frame is paid by every parked
         // tasklet, and a frame chain beyond the task's first allocator slab costs another ~1 KiB.
-        try await park(on: self, id: id) { [self] continuation in
-            install(continuation, direction: direction, id: id)
+        try await park(on: self, id: id) { [self] continuation, checkCancellation in
+            install(continuation, direction: direction, id: id, checkCancellation: checkCancellation)
         }
     }
 
@@ -85,8 +85,10 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     }
 
     /// Starts the watcher (and timer) and stores the continuation; runs just before suspension.
-    private func install(_ continuation: UnsafeContinuation<Void, any Error>, direction: IODirection, id: UInt64) {
-        guard let loop, !Task.isCancelled else {
+    private func install(
+        _ continuation: UnsafeContinuation<Void, any Error>, direction: IODirection, id: UInt64, checkCancellation: Bool
+    ) {
+        guard let loop, !(checkCancellation && Task.isCancelled) else {
             continuation.resume(throwing: CancellationError())
             return
         }

@@ -42,11 +42,6 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// task-local binding costs every tasklet an extra async frame (a second allocator slab).
     public static var current: Tasklet? { currentRoot() }
 
-    /// The running task's address, used as a key (compared, never followed).
-    static func currentTaskKey() -> UnsafeRawPointer? {
-        withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
-    }
-
     /// The tasklet whose own task is running the calling code (not a child task of it), or nil.
     @usableFromInline static func currentRoot() -> Tasklet? {
         guard let loop = Loop.current else { return nil }
@@ -55,7 +50,8 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 
     /// `currentRoot()` when the caller already has the current loop.
     @usableFromInline static func currentRoot(on loop: Loop) -> Tasklet? {
-        guard let key = currentTaskKey() else { return nil }
+        // On the loop's thread the running job is the running task (compared, never followed).
+        guard let key = loop.runningJob else { return nil }
         return loop.tasklet(forTask: key)
     }
 
@@ -84,8 +80,8 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// Runs first in the tasklet's task, on the loop thread: records the task so that the loop
     /// can map it (and its jobs) back to this tasklet.
     @usableFromInline func begin() {
-        // A running task always has a current task.
-        let key = Tasklet.currentTaskKey()!
+        // begin() runs inside the tasklet's first job, so the loop is running that job.
+        let key = loop.runningJob!
         taskKey = key
         loop.register(task: key, tasklet: self)
     }

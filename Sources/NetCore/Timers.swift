@@ -92,8 +92,8 @@ final class TimerWait: ParkSite, @unchecked Sendable {  // confined to `loop`'s 
     }
 
     nonisolated(nonsending) func wait(seconds: Double) async throws {
-        try await park(on: self, id: 0) { (continuation: UnsafeContinuation<Void, any Error>) in
-            if Task.isCancelled {
+        try await park(on: self, id: 0) { (continuation: UnsafeContinuation<Void, any Error>, checkCancellation) in
+            if checkCancellation && Task.isCancelled {
                 continuation.resume(throwing: CancellationError())
                 return
             }
