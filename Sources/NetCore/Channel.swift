@@ -24,6 +24,13 @@ public enum ChannelPreference: Int, Sendable {
 
 @usableFromInline let nextWaiterID = Atomic<UInt64>(1)
 
+/// Resumes a waiter that parked on another loop's thread by posting the resumption to that loop.
+/// The loop is alive: the parked task belongs to it and keeps it referenced.
+@usableFromInline
+func postToLoop(_ loop: UnsafeMutableRawPointer, _ call: @escaping @Sendable () -> Void) {
+    Unmanaged<Loop>.fromOpaque(loop).takeUnretainedValue().post(call)
+}
+
 /// A channel in Stackless's sense: a meeting point where one side sends values and the other
 /// receives them, between tasklets of one loop, tasklets of different loops, and plain threads.
 ///
@@ -301,8 +308,12 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         @inlinable func resume(returning value: Element) -> Bool {
             switch self {
             case .tasklet(_, let continuation, let loop):
+                if let loop, loop != cev_current_loop() {
+                    postToLoop(loop) { continuation.resume(returning: value) }
+                    return false
+                }
                 continuation.resume(returning: value)
-                return loop != nil && loop == cev_current_loop()
+                return loop != nil
             case .thread(let slot):
                 slot.complete(.success(value))
                 return false
@@ -342,8 +353,12 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         @inlinable func resume() -> Bool {
             switch self {
             case .tasklet(_, let continuation, let loop):
+                if let loop, loop != cev_current_loop() {
+                    postToLoop(loop) { continuation.resume() }
+                    return false
+                }
                 continuation.resume()
-                return loop != nil && loop == cev_current_loop()
+                return loop != nil
             case .thread(let slot):
                 slot.complete(.success(()))
                 return false

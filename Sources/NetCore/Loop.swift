@@ -23,6 +23,13 @@ public enum LoopError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// What other threads hand to a loop: a job to run, or a call to make on the loop's thread
+/// (resuming a parked continuation there, where its task's memory is warm in cache).
+enum InboxItem {
+    case job(QueuedJob)
+    case call(@Sendable () -> Void)
+}
+
 /// A job waiting to run, with the executor it was enqueued on (see `LoopTaskExecutor`).
 struct QueuedJob {
     let job: UnownedJob
@@ -66,8 +73,8 @@ public final class Loop: @unchecked Sendable {
         var runningJob: UnsafeRawPointer?
     }
     private let inboxLock = PThreadMutex()
-    private var inbox: [QueuedJob] = []  // guarded by inboxLock
-    private var drained: [QueuedJob] = []  // loop thread only: swapped with `inbox`
+    private var inbox: [InboxItem] = []  // guarded by inboxLock
+    private var drained: [InboxItem] = []  // loop thread only: swapped with `inbox`
     private let inboxDepth = Atomic<Int>(0)
     private let stopRequested = Atomic<Bool>(false)
     private let driving = Atomic<Bool>(false)
@@ -148,13 +155,21 @@ public final class Loop: @unchecked Sendable {
         if cev_current_loop() == identity {
             hot.pointee.runQueue.append(QueuedJob(job: job, serial: serial))
         } else {
-            enqueueFromOtherThread(QueuedJob(job: job, serial: serial))
+            enqueueFromOtherThread(.job(QueuedJob(job: job, serial: serial)))
         }
     }
 
-    private func enqueueFromOtherThread(_ job: QueuedJob) {
+    /// Runs `call` on the loop's thread when it next drains its inbox (between jobs). Safe from any
+    /// thread. Used to resume a parked tasklet from another thread: the resumption then runs on
+    /// the loop's core, where the task was last touched, instead of on a cold foreign core.
+    @usableFromInline
+    func post(_ call: @escaping @Sendable () -> Void) {
+        enqueueFromOtherThread(.call(call))
+    }
+
+    private func enqueueFromOtherThread(_ item: InboxItem) {
         inboxLock.lock()
-        inbox.append(job)
+        inbox.append(item)
         let depth = inbox.count
         inboxDepth.store(depth, ordering: .relaxed)
         inboxLock.unlock()
@@ -169,7 +184,12 @@ public final class Loop: @unchecked Sendable {
         swap(&inbox, &drained)
         inboxDepth.store(0, ordering: .relaxed)
         inboxLock.unlock()
-        for job in drained { hot.pointee.runQueue.append(job) }
+        for item in drained {
+            switch item {
+            case .job(let job): hot.pointee.runQueue.append(job)
+            case .call(let call): call()  // resumes a continuation: its job lands on the run queue
+            }
+        }
         drained.removeAll(keepingCapacity: true)
     }
 
