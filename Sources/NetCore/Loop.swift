@@ -167,6 +167,17 @@ public final class Loop: @unchecked Sendable {
         enqueueFromOtherThread(.call(call))
     }
 
+    /// Runs `body` on the loop's thread: at once if the caller is on it, otherwise as soon as
+    /// the loop gets to it. Safe from any thread. Used for cancellation, which Swift delivers on
+    /// the cancelling thread.
+    func execute(_ body: @escaping @Sendable () -> Void) {
+        if isCurrent {
+            body()
+        } else {
+            post(body)
+        }
+    }
+
     private func enqueueFromOtherThread(_ item: InboxItem) {
         inboxLock.lock()
         inbox.append(item)

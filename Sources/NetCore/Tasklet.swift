@@ -26,7 +26,7 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// Where the tasklet is parked, if it is. nonisolated(unsafe): loop thread only.
     /// unowned(unsafe): the parked frame holds the site strongly for as long as this is set.
     nonisolated(unsafe) unowned(unsafe) private var parkSite: (any ParkSite)?
-    nonisolated(unsafe) private var parkID: UInt64 = 0
+    nonisolated(unsafe) private var parkID: UInt64 = 0  // loop thread only, like parkSite
 
     @usableFromInline init(name: String?, loop: Loop) {
         id = nextTaskletID.wrappingAdd(1, ordering: .relaxed).oldValue

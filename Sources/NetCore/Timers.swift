@@ -123,16 +123,3 @@ final class TimerWait: ParkSite, @unchecked Sendable {  // confined to `loop`'s 
         Unmanaged<TimerWait>.fromOpaque(data).takeUnretainedValue().finish(throwing: nil)
     }
 }
-
-extension Loop {
-    /// Runs `body` on the loop's thread: at once if the caller is on it, otherwise as soon as
-    /// the loop gets to it. Safe from any thread. Used for cancellation, which Swift delivers on
-    /// the cancelling thread.
-    func execute(_ body: @escaping @Sendable () -> Void) {
-        if isCurrent {
-            body()
-        } else {
-            Task(executorPreference: taskExecutor) { body() }
-        }
-    }
-}
