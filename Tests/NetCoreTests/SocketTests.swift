@@ -112,7 +112,7 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
             let loop = Loop.current!
             loop.spawn {
                 let connection = try await listener.accept()
-                try await connection.read(exactly: 1)
+                _ = try await connection.read(exactly: 1)
                 try connection.setLingerZero()
                 connection.close()  // sends RST
                 listener.close()
