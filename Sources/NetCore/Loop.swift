@@ -76,6 +76,7 @@ public final class Loop: @unchecked Sendable {
     private var inbox: [InboxItem] = []  // guarded by inboxLock
     private var drained: [InboxItem] = []  // loop thread only: swapped with `inbox`
     private let inboxDepth = Atomic<Int>(0)
+    private let crossThreadWakeups = Atomic<UInt64>(0)
     private let stopRequested = Atomic<Bool>(false)
     private let driving = Atomic<Bool>(false)
 
@@ -186,7 +187,10 @@ public final class Loop: @unchecked Sendable {
         inboxLock.unlock()
         // Only the job that makes the inbox non-empty wakes the loop: the loop drains the whole
         // inbox on each wake-up, so the rest ride along with it.
-        if depth == 1 { ev_async_send(ev, wakeupWatcher) }
+        if depth == 1 {
+            crossThreadWakeups.add(1, ordering: .relaxed)
+            ev_async_send(ev, wakeupWatcher)
+        }
     }
 
     private func drainInbox() {
@@ -404,7 +408,8 @@ public final class Loop: @unchecked Sendable {
             jobsReady: hot.pointee.runQueue.count,
             activeWatchers: activeWatchers,
             inboxDepth: inboxDepth.load(ordering: .relaxed),
-            jobsRun: hot.pointee.jobsRun)
+            jobsRun: hot.pointee.jobsRun,
+            crossThreadWakeups: crossThreadWakeups.load(ordering: .relaxed))
     }
 }
 
@@ -436,10 +441,13 @@ public struct LoopStats: Sendable, Equatable, CustomStringConvertible {
     public var inboxDepth: Int
     /// Jobs run since the loop was created.
     public var jobsRun: UInt64
+    /// `ev_async` wake-ups other threads sent: one per batch of hand-offs that found the inbox
+    /// empty, however many jobs and resumptions rode along.
+    public var crossThreadWakeups: UInt64
 
     public var description: String {
         "alive=\(taskletsAlive) parked=\(taskletsParked) ready=\(jobsReady) watchers=\(activeWatchers) "
-            + "inbox=\(inboxDepth) jobsRun=\(jobsRun)"
+            + "inbox=\(inboxDepth) jobsRun=\(jobsRun) wakeups=\(crossThreadWakeups)"
     }
 }
 

@@ -40,3 +40,68 @@ nonisolated(nonsending) func park<T>(
         site.abandonPark(id: id, error: CancellationError())
     }
 }
+
+/// The continuation of a task parked with `parkUntilResumed`, resumable exactly once from any
+/// thread. Resumed from a thread other than the parked task's loop, the resumption is posted to
+/// that loop (one `ev_async` wake-up covers every resumption that arrives before the loop runs).
+public struct ParkedContinuation<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `loop` is only compared with the current loop and used to post to that loop,
+    // which stays alive while one of its tasks is parked.
+    @usableFromInline let continuation: UnsafeContinuation<Value, any Error>
+    /// The loop the task parked on (nil for a task that is not on a loop).
+    @usableFromInline let loop: UnsafeMutableRawPointer?
+
+    @usableFromInline init(_ continuation: UnsafeContinuation<Value, any Error>, loop: UnsafeMutableRawPointer?) {
+        self.continuation = continuation
+        self.loop = loop
+    }
+
+    /// Resumes the parked task with `value`. Call exactly once (counting `resume(throwing:)`).
+    @inlinable public func resume(returning value: Value) {
+        if let loop, loop != cev_current_loop() {
+            let continuation = continuation
+            postToLoop(loop) { continuation.resume(returning: value) }
+        } else {
+            continuation.resume(returning: value)
+        }
+    }
+
+    /// Resumes the parked task by throwing `error`. Call exactly once (counting `resume(returning:)`).
+    @inlinable public func resume(throwing error: any Error) {
+        if let loop, loop != cev_current_loop() {
+            let continuation = continuation
+            postToLoop(loop) { continuation.resume(throwing: error) }
+        } else {
+            continuation.resume(throwing: error)
+        }
+    }
+}
+
+/// Parks the calling tasklet (or task) until the continuation handed to `install` is resumed,
+/// from any thread. For libraries built on NetCore (the worker pool, for one) that complete work
+/// elsewhere.
+///
+/// - Parameters:
+///   - onCancel: called, from any thread, when the task is cancelled while parked (it may also be
+///     called once the continuation has already been resumed). It must resume the continuation
+///     with `CancellationError` unless it already was: the caller keeps track (an atomic flag).
+///   - install: runs synchronously before the task suspends; it hands the continuation to whoever
+///     will resume it.
+/// - Throws: what the continuation is resumed with.
+public func parkUntilResumed<Value: Sendable>(
+    onCancel: @escaping @Sendable () -> Void, _ install: (ParkedContinuation<Value>) -> Void
+) async throws -> Value {
+    let site = CancelCallbackSite(onCancel)
+    return try await park(on: site, id: 0) { (continuation: UnsafeContinuation<Value, any Error>, checkCancellation) in
+        install(ParkedContinuation(continuation, loop: cev_current_loop()))
+        // A cancellation that arrived before install had nothing to cancel yet.
+        if checkCancellation && Task.isCancelled { onCancel() }
+    }
+}
+
+/// A park site whose cancellation is a callback (see `parkUntilResumed`).
+final class CancelCallbackSite: ParkSite {
+    let onCancel: @Sendable () -> Void
+    init(_ onCancel: @escaping @Sendable () -> Void) { self.onCancel = onCancel }
+    func abandonPark(id: UInt64, error: any Error) { onCancel() }
+}

@@ -59,6 +59,16 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         self.length = length
     }
 
+    /// Wraps a socket address from a C API (getaddrinfo, recvfrom); nil unless it is IPv4 or IPv6.
+    public init?(_ address: UnsafePointer<sockaddr>, length: socklen_t) {
+        guard Int(length) <= MemoryLayout<sockaddr_storage>.size else { return nil }
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { raw in
+            raw.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(length)))
+        }
+        self.init(storage: storage, length: length)
+    }
+
     /// 127.0.0.1 on `port`.
     public static func loopbackIPv4(port: UInt16) -> SocketAddress {
         try! SocketAddress(ip: "127.0.0.1", port: port)  // a constant literal that always parses

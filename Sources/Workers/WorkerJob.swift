@@ -1,0 +1,102 @@
+import NetCore
+import Synchronization
+
+/// What a job sees while it runs on a worker thread.
+public struct JobContext: Sendable {
+    let request: any CallerState
+
+    /// False once the caller has stopped waiting (its tasklet was cancelled, or it timed out):
+    /// a long job can check this and stop early, since its result will be dropped anyway.
+    public var isCallerWaiting: Bool { request.isCallerWaiting }
+}
+
+/// The part of a queued request that workers and the pool see, whatever its result type.
+protocol CallerState: AnyObject, Sendable {
+    var isCallerWaiting: Bool { get }
+    var name: String { get }
+    /// Runs the job (unless the caller already left) and delivers the result. Worker thread.
+    func run()
+    /// Fails the caller without running the job (shutdown with `.cancelQueued`).
+    func fail(_ error: any Error)
+}
+
+/// One `callAsync`/`call`: the job, and how its result reaches the caller exactly once.
+///
+/// `state` decides who delivers: the worker (`finished`) or cancellation (`abandoned`), by a
+/// compare-and-exchange from `waiting`; the loser does nothing, so a late result is dropped.
+final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
+    // @unchecked: `delivery` is set before the request is queued (the queue's lock publishes it)
+    // and read once by whoever wins `state`.
+    let name: String
+    private let job: @Sendable (JobContext) throws -> Value
+    private let state = Atomic<UInt8>(Phase.waiting.rawValue)
+    private var delivery: Delivery?
+
+    private enum Phase: UInt8 {
+        case waiting, finished, abandoned
+    }
+
+    enum Delivery {
+        case tasklet(ParkedContinuation<Value>)
+        case thread(BlockingResult<Value>)
+    }
+
+    init(name: String, job: @escaping @Sendable (JobContext) throws -> Value) {
+        self.name = name
+        self.job = job
+    }
+
+    func deliver(to delivery: Delivery) { self.delivery = delivery }
+
+    var isCallerWaiting: Bool { state.load(ordering: .acquiring) == Phase.waiting.rawValue }
+
+    func run() {
+        guard isCallerWaiting else { return }  // the caller left while the job was queued
+        let result = Result { try job(JobContext(request: self)) }
+        complete(result, as: .finished)
+    }
+
+    func fail(_ error: any Error) { complete(.failure(error), as: .finished) }
+
+    /// The caller stopped waiting (cancelled): resume it now with `error`; the job's result, if it
+    /// is still running, will find the request abandoned and be dropped.
+    func abandon(_ error: any Error) { complete(.failure(error), as: .abandoned) }
+
+    private func complete(_ result: Result<Value, any Error>, as phase: Phase) {
+        guard state.compareExchange(expected: Phase.waiting.rawValue, desired: phase.rawValue,
+                                    ordering: .acquiringAndReleasing).exchanged,
+              let delivery
+        else { return }
+        switch delivery {
+        case .tasklet(let continuation):
+            switch result {
+            case .success(let value): continuation.resume(returning: value)
+            case .failure(let error): continuation.resume(throwing: error)
+            }
+        case .thread(let slot):
+            slot.complete(result)
+        }
+    }
+}
+
+/// A result a plain thread blocks for (the blocking `WorkerPool.call`).
+final class BlockingResult<Value: Sendable>: @unchecked Sendable {
+    // @unchecked: `result` is guarded by `mutex`.
+    private let mutex = PThreadLock()
+    private var result: Result<Value, any Error>?
+
+    func complete(_ value: Result<Value, any Error>) {
+        mutex.lock()
+        result = value
+        mutex.broadcast()
+        mutex.unlock()
+    }
+
+    func wait() throws -> Value {
+        mutex.lock()
+        while result == nil { mutex.wait() }
+        let value = result!  // the loop above only exits once `result` is set
+        mutex.unlock()
+        return try value.get()
+    }
+}
