@@ -88,6 +88,23 @@ final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded b
         parker.mutex.unlock()
     }
 
+    /// Blocks the calling thread until `complete` has been called or `timeout` passes.
+    /// - Returns: the result, or nil on timeout.
+    func wait(timeout: Duration) -> Result<Value, any Error>? {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let total = Int64(now.tv_nsec) + timeout.nanosecondsClamped % 1_000_000_000
+        var deadline = timespec(
+            tv_sec: now.tv_sec + Int(timeout.nanosecondsClamped / 1_000_000_000) + Int(total / 1_000_000_000),
+            tv_nsec: Int(total % 1_000_000_000))
+        parker.mutex.lock()
+        defer { parker.mutex.unlock() }
+        while result == nil {
+            if pthread_cond_timedwait(parker.condition, parker.mutex.raw, &deadline) == ETIMEDOUT { break }
+        }
+        return result
+    }
+
     /// Blocks the calling thread (the one that made the slot) until `complete` has been called.
     @usableFromInline func wait() throws -> Value {
         parker.mutex.lock()

@@ -23,11 +23,16 @@ protocol ParkSite: AnyObject, Sendable {
 /// no such check: its cancellation is delivered by `TaskletHandle.cancel()` after the park began.
 @inlinable
 nonisolated(nonsending) func park<T>(
-    on site: some ParkSite, id: UInt64, _ install: (UnsafeContinuation<T, any Error>, _ checkCancellation: Bool) -> Void
+    on site: some ParkSite, id: UInt64, cancellable: Bool = true,
+    _ install: (UnsafeContinuation<T, any Error>, _ checkCancellation: Bool) -> Void
 ) async throws -> T {
     let loop = Loop.current
     loop?.noteParked(1)
     defer { loop?.noteParked(-1) }
+    guard cancellable else {
+        // Waits that must finish (re-taking a lock on the way out of a cancelled wait).
+        return try await withUnsafeThrowingContinuation { install($0, false) }
+    }
     if let loop, let tasklet = Tasklet.currentRoot(on: loop) {
         if tasklet.isCancelRequested { throw CancellationError() }
         tasklet.parked(on: site, id: id)
