@@ -3,7 +3,7 @@ SWIFT ?= swift
 APT_PACKAGES := libev-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
-TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests
+TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 

@@ -21,11 +21,12 @@ let package = Package(
         ),
         .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
         .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim"], swiftSettings: strict),
-        .target(name: "Workers", dependencies: ["NetCore"], swiftSettings: strict),
+        .target(name: "Workers", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
         .target(name: "HTTPClient", dependencies: ["NetCore", "Workers"], swiftSettings: strict),
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
         .executableTarget(
             name: "LoopbackDownload", dependencies: ["NetCore"], path: "Examples/LoopbackDownload", swiftSettings: strict),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore"], swiftSettings: strict),
     ]
 )

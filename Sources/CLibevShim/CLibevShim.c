@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <sys/select.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "CLibevShim.h"
 
 // initial-exec: a plain %fs-relative load, not a __tls_get_addr call, on every enqueue.
@@ -14,3 +16,5 @@ void cev_fdset_clear(void *set) { FD_ZERO((fd_set *)set); }
 void cev_fdset_add(void *set, int fd) { FD_SET(fd, (fd_set *)set); }
 int cev_fdset_has(const void *set, int fd) { return FD_ISSET(fd, (const fd_set *)set); }
 int cev_fdset_capacity(void) { return FD_SETSIZE; }
+
+int cev_gettid(void) { return (int)syscall(SYS_gettid); }

@@ -15,10 +15,25 @@ public struct WatchdogReport: Sendable, CustomStringConvertible {
     public var held: Duration
     /// The threshold in force.
     public var threshold: Duration
+    /// Set when the report is about a job on a worker thread that a tasklet of this loop is
+    /// waiting for (it does not hold the loop, but its caller is stuck): the job's name.
+    public var workerJob: String?
+
+    public init(loopName: String, taskletName: String?, held: Duration, threshold: Duration, workerJob: String? = nil) {
+        self.loopName = loopName
+        self.taskletName = taskletName
+        self.held = held
+        self.threshold = threshold
+        self.workerJob = workerJob
+    }
 
     public var description: String {
         let who = taskletName.map { "tasklet '\($0)'" } ?? "a job that is not a tasklet's"
         let ms = { (d: Duration) in d.nanosecondsClamped / 1_000_000 }
+        if let workerJob {
+            return "netcore watchdog: worker job '\(workerJob)' awaited by \(who) on loop '\(loopName)' has run for "
+                + "\(ms(held)) ms (threshold \(ms(threshold)) ms); the job may be blocked"
+        }
         return "netcore watchdog: \(who) held loop '\(loopName)' for \(ms(held)) ms "
             + "(threshold \(ms(threshold)) ms); nothing else on that loop ran meanwhile"
     }
@@ -54,6 +69,13 @@ extension WatchdogReport {
 }
 
 extension Loop {
+    /// Hands a report to this loop's watchdog handler, on the loop's thread (posted if the caller
+    /// is on another thread). For components outside the loop that watch work a tasklet waits
+    /// for, such as the worker pool. Does nothing while the watchdog is off. Safe from any thread.
+    public func deliverWatchdogReport(_ report: WatchdogReport) {
+        execute { [self] in watchdog?.handler(report) }
+    }
+
     /// Turns the watchdog on with a threshold and a handler, replacing the default
     /// (100 ms, one line on standard error). The handler runs on the loop's thread right after
     /// the slow job returns. Call on the loop's thread or before the loop is driven.

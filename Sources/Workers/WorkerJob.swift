@@ -15,7 +15,7 @@ protocol CallerState: AnyObject, Sendable {
     var isCallerWaiting: Bool { get }
     var name: String { get }
     /// Runs the job (unless the caller already left) and delivers the result. Worker thread.
-    func run()
+    func runReportingOutcome() -> JobOutcome
     /// Fails the caller without running the job (shutdown with `.cancelQueued`).
     func fail(_ error: any Error)
 }
@@ -50,23 +50,26 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
 
     var isCallerWaiting: Bool { state.load(ordering: .acquiring) == Phase.waiting.rawValue }
 
-    func run() {
-        guard isCallerWaiting else { return }  // the caller left while the job was queued
+    func runReportingOutcome() -> JobOutcome {
+        guard isCallerWaiting else { return .skipped }  // the caller left while the job was queued
         let result = Result { try job(JobContext(request: self)) }
-        complete(result, as: .finished)
+        guard complete(result, as: .finished) else { return .droppedLate }
+        if case .failure = result { return .threw }
+        return .delivered
     }
 
-    func fail(_ error: any Error) { complete(.failure(error), as: .finished) }
+    func fail(_ error: any Error) { _ = complete(.failure(error), as: .finished) }
 
     /// The caller stopped waiting (cancelled): resume it now with `error`; the job's result, if it
     /// is still running, will find the request abandoned and be dropped.
-    func abandon(_ error: any Error) { complete(.failure(error), as: .abandoned) }
+    func abandon(_ error: any Error) { _ = complete(.failure(error), as: .abandoned) }
 
-    private func complete(_ result: Result<Value, any Error>, as phase: Phase) {
+    /// Delivers `result` if nobody delivered first; returns whether it did.
+    private func complete(_ result: Result<Value, any Error>, as phase: Phase) -> Bool {
         guard state.compareExchange(expected: Phase.waiting.rawValue, desired: phase.rawValue,
                                     ordering: .acquiringAndReleasing).exchanged,
               let delivery
-        else { return }
+        else { return false }
         switch delivery {
         case .tasklet(let continuation):
             switch result {
@@ -76,7 +79,13 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
         case .thread(let slot):
             slot.complete(result)
         }
+        return true
     }
+}
+
+/// How a job's run ended, for the pool's counters.
+enum JobOutcome {
+    case delivered, threw, droppedLate, skipped
 }
 
 /// A result a plain thread blocks for (the blocking `WorkerPool.call`).

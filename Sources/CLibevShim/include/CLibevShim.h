@@ -59,4 +59,7 @@ void cev_fdset_add(void *set, int fd);
 int cev_fdset_has(const void *set, int fd);
 int cev_fdset_capacity(void);
 
+/// The calling thread's kernel id (gettid needs _GNU_SOURCE, so it is wrapped in the .c file).
+int cev_gettid(void);
+
 #endif

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The worker pool's monitor thread: wakes a few times per threshold, reports each job that has
+/// run longer than the threshold once. Off until `start`.
+final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
+    private let lock = PThreadLock()
+    private var thread: pthread_t?
+    private var stopping = false
+
+    private final class Run {
+        let watchdog: PoolWatchdog
+        let thresholdNs: Int64
+        let poolName: String
+        let report: @Sendable (WorkerJobReport) -> Void
+        let snapshot: () -> [(name: String, runningNs: Int64, startedAt: Int64)]
+        init(_ watchdog: PoolWatchdog, _ thresholdNs: Int64, _ poolName: String,
+             _ report: @escaping @Sendable (WorkerJobReport) -> Void,
+             _ snapshot: @escaping () -> [(name: String, runningNs: Int64, startedAt: Int64)]) {
+            self.watchdog = watchdog
+            self.thresholdNs = thresholdNs
+            self.poolName = poolName
+            self.report = report
+            self.snapshot = snapshot
+        }
+    }
+
+    func start(
+        threshold: Duration, poolName: String, report: @escaping @Sendable (WorkerJobReport) -> Void,
+        snapshot: @escaping () -> [(name: String, runningNs: Int64, startedAt: Int64)]
+    ) {
+        stop()
+        let components = threshold.components
+        let thresholdNs = max(1_000_000, components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
+        let run = Unmanaged.passRetained(Run(self, thresholdNs, poolName, report, snapshot)).toOpaque()
+        var handle = pthread_t()
+        lock.withLock { stopping = false }
+        guard pthread_create(&handle, nil, { raw in
+            let run = Unmanaged<Run>.fromOpaque(raw!).takeRetainedValue()  // passed retained by start
+            run.watchdog.monitor(run)
+            return nil
+        }, run) == 0 else {
+            Unmanaged<Run>.fromOpaque(run).release()
+            return
+        }
+        lock.withLock { thread = handle }
+    }
+
+    func stop() {
+        let handle: pthread_t? = lock.withLock {
+            stopping = true
+            lock.broadcast()
+            defer { thread = nil }
+            return thread
+        }
+        if let handle { pthread_join(handle, nil) }
+    }
+
+    private func monitor(_ run: Run) {
+        var reported = Set<Int64>()  // start times of jobs already reported
+        let period = max(1_000_000, run.thresholdNs / 4)
+        while true {
+            let stop = lock.withLock { () -> Bool in
+                if !stopping { _ = lock.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + period) }
+                return stopping
+            }
+            if stop { return }
+            let jobs = run.snapshot()
+            reported.formIntersection(jobs.map(\.startedAt))
+            for job in jobs where job.runningNs >= run.thresholdNs && !reported.contains(job.startedAt) {
+                reported.insert(job.startedAt)
+                run.report(WorkerJobReport(poolName: run.poolName, jobName: job.name,
+                                           running: .nanoseconds(job.runningNs), threshold: .nanoseconds(run.thresholdNs)))
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import NetCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A name that could not be resolved, with getaddrinfo's code and message.
+public struct ResolverError: Error, Equatable, CustomStringConvertible {
+    /// The `EAI_*` code (`EAI_NONAME`, `EAI_AGAIN`, ...); `EAI_SYSTEM` comes with `systemErrno`.
+    public var code: Int32
+    public var systemErrno: Int32
+    public var host: String
+
+    /// True for "no such host" (EAI_NONAME, or EAI_NODATA: the name exists without addresses).
+    public var isNoSuchHost: Bool { code == EAI_NONAME || code == -5 /* EAI_NODATA */ }
+
+    public var description: String {
+        var reason = String(cString: gai_strerror(code))
+        if code == EAI_SYSTEM { reason += ": " + String(cString: strerror(systemErrno)) }
+        return "cannot resolve '\(host)': \(reason) [\(ResolverError.name(of: code))]"
+    }
+
+    static func name(of code: Int32) -> String {
+        switch code {
+        case EAI_NONAME: return "EAI_NONAME"
+        case EAI_AGAIN: return "EAI_AGAIN"
+        case EAI_FAIL: return "EAI_FAIL"
+        case EAI_FAMILY: return "EAI_FAMILY"
+        case EAI_MEMORY: return "EAI_MEMORY"
+        case EAI_SERVICE: return "EAI_SERVICE"
+        case EAI_SYSTEM: return "EAI_SYSTEM"
+        case -5: return "EAI_NODATA"
+        default: return "EAI \(code)"
+        }
+    }
+}
+
+/// Name resolution with `getaddrinfo`, which blocks, run on a worker pool so that the calling
+/// tasklet parks instead of its loop.
+public final class Resolver: Sendable {
+    /// The pool the lookups run on.
+    public let pool: WorkerPool
+
+    /// A process-wide resolver on its own small pool (2 threads with 256 KiB stacks), made on
+    /// first use. Its threads live as long as the process.
+    public static let shared: Resolver = {
+        // A pool with these constant, small settings starts unless the process is out of threads.
+        try! Resolver(pool: WorkerPool(threads: 2, maxQueued: 256, stackSize: 256 << 10, name: "resolver"))
+    }()
+
+    public init(pool: WorkerPool) {
+        self.pool = pool
+    }
+
+    /// Resolves `host` to socket addresses for `port`, in the order the system prefers
+    /// (RFC 6724, /etc/gai.conf): IPv6 and IPv4 as the system sorts them.
+    /// - Parameter timeout: the longest to wait; the lookup itself cannot be interrupted and its
+    ///   late answer is dropped.
+    /// - Throws: `ResolverError` (EAI_NONAME, ...), `TimeoutError`, `CancellationError`.
+    public func resolve(host: String, port: UInt16, timeout: Duration? = .seconds(10)) async throws -> [SocketAddress] {
+        let pool = pool
+        let lookup: @Sendable () async throws -> [SocketAddress] = {
+            try await pool.callAsync("getaddrinfo \(host)") { _ in try Resolver.lookUp(host: host, port: port) }
+        }
+        guard let timeout else { return try await lookup() }
+        return try await withTimeout(timeout, lookup)
+    }
+
+    /// The blocking lookup (worker thread).
+    static func lookUp(host: String, port: UInt16) throws -> [SocketAddress] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_flags = AI_ADDRCONFIG
+        var list: UnsafeMutablePointer<addrinfo>?
+        let code = getaddrinfo(host, String(port), &hints, &list)
+        guard code == 0 else {
+            throw ResolverError(code: code, systemErrno: code == EAI_SYSTEM ? errno : 0, host: host)
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var entry = list
+        while let current = entry {
+            if let sockaddr = current.pointee.ai_addr,
+               let address = SocketAddress(sockaddr, length: current.pointee.ai_addrlen),
+               !addresses.contains(address) {
+                addresses.append(address)
+            }
+            entry = current.pointee.ai_next
+        }
+        guard !addresses.isEmpty else { throw ResolverError(code: EAI_NONAME, systemErrno: 0, host: host) }
+        return addresses
+    }
+}
+
+extension StreamSocket {
+    /// Resolves `host` on a worker pool and connects to its addresses in the system's order,
+    /// moving to the next address when one fails.
+    /// - Parameters:
+    ///   - timeout: the longest each connection attempt may take.
+    ///   - resolver: where the lookup runs; `Resolver.shared` by default.
+    /// - Throws: `ResolverError`; the last address's `NetError` when none accepts;
+    ///   `CancellationError`. Call from a tasklet.
+    public static func connect(
+        host: String, port: UInt16, timeout: Duration? = nil, resolver: Resolver = .shared
+    ) async throws -> StreamSocket {
+        let addresses = try await resolver.resolve(host: host, port: port)
+        var lastError: (any Error)?
+        for address in addresses {
+            do {
+                return try await StreamSocket.connect(to: address, timeout: timeout)
+            } catch let error as NetError {
+                lastError = error
+            }
+        }
+        throw lastError ?? ResolverError(code: EAI_NONAME, systemErrno: 0, host: host)
+    }
+}

@@ -1,0 +1,327 @@
+import CLibevShim
+import NetCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `callAsync` does when the pool's queue is full.
+public enum WhenQueueFull: Sendable {
+    /// Park the calling tasklet (block the calling thread) until a place frees up.
+    case wait
+    /// Throw `WorkerPoolError.queueFull` at once.
+    case fail
+}
+
+/// What `shutdown` does with jobs still queued.
+public enum ShutdownMode: Sendable {
+    /// Run every queued job, then stop.
+    case drain
+    /// Fail every queued job's caller with `WorkerPoolError.shutDown`; running jobs finish.
+    case cancelQueued
+}
+
+/// Errors from the pool itself (a job's own errors are rethrown as they are).
+public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
+    /// The queue held `capacity` jobs and the caller chose `.fail`.
+    case queueFull(capacity: Int)
+    /// The pool was shut down before the job could run.
+    case shutDown(pool: String)
+    /// The pool could not start its threads.
+    case threadStartFailed(errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .queueFull(let capacity):
+            return "the worker pool's queue is full (\(capacity) jobs waiting); retry later, or call with whenFull: .wait"
+        case .shutDown(let pool):
+            return "worker pool '\(pool)' is shut down; the job did not run"
+        case .threadStartFailed(let code):
+            return "could not start a worker thread (errno \(code)); lower the thread count or stack size"
+        }
+    }
+}
+
+/// A pool of plain OS threads for work that can only block: a blocking HTTP library,
+/// `getaddrinfo`, disk writes, a third-party SDK.
+///
+/// `try await pool.callAsync { ... }` hands the closure to a worker thread while the calling
+/// tasklet parks (its loop keeps running everything else), and returns the closure's value or
+/// rethrows its error in the tasklet. Results travel back through the tasklet's loop inbox and
+/// wake the loop with `ev_async`; results that arrive together share one wake-up.
+///
+/// Threads live until `shutdown()`, which joins them: a pool that is no longer needed must be
+/// shut down. All methods are safe from any thread.
+public final class WorkerPool: @unchecked Sendable {
+    // @unchecked: the queue, counters and per-worker slots are guarded by `lock`; the rest are
+    // constants or thread-safe (`places`).
+    public let name: String
+    /// The number of worker threads.
+    public let threadCount: Int
+    /// The most jobs that may wait in the queue.
+    public let maxQueued: Int
+    /// Each worker thread's stack size, in bytes.
+    public let stackSize: Int
+
+    private let lock = PThreadLock()
+    private let places: NetCore.Semaphore
+    private var incoming: [any CallerState] = []
+    private var outgoing: [any CallerState] = []  // reversed: popLast() is the oldest job
+    private var stopping: ShutdownMode?
+    private var workerThreads: [pthread_t] = []
+    private var running: [RunningJob?]
+    private var completed: UInt64 = 0
+    private var failed: UInt64 = 0
+    private var dropped: UInt64 = 0
+    private var joined = false
+    /// Kernel thread ids of the workers, for tests that check the threads are gone after shutdown.
+    private var startedThreadIDs: [Int32] = []
+    var kernelThreadIDs: [Int32] { lock.withLock { startedThreadIDs } }
+    private let watchdog = PoolWatchdog()
+
+    struct RunningJob {
+        let name: String
+        let startedAt: Int64
+        let request: any CallerState
+    }
+
+    /// Starts the pool's threads.
+    /// - Parameters:
+    ///   - threads: worker threads (at least 1).
+    ///   - maxQueued: jobs that may wait for a thread; beyond that, callers wait or fail.
+    ///   - stackSize: bytes of stack per thread (raised to the system minimum if lower).
+    ///   - name: shown in errors and watchdog reports.
+    /// - Throws: `WorkerPoolError.threadStartFailed`.
+    public init(threads: Int = 4, maxQueued: Int = 1024, stackSize: Int = 512 << 10, name: String = "workers") throws {
+        self.name = name
+        threadCount = max(1, threads)
+        self.maxQueued = max(1, maxQueued)
+        self.stackSize = max(stackSize, Int(PTHREAD_STACK_MIN))
+        places = NetCore.Semaphore(self.maxQueued)
+        running = Array(repeating: nil, count: threadCount)
+        for index in 0..<threadCount {
+            do {
+                workerThreads.append(try startWorker(index: index))
+            } catch {
+                shutdown(.cancelQueued)
+                throw error
+            }
+        }
+    }
+
+    // MARK: - Calling
+
+    /// Runs `job` on a worker thread while the calling tasklet parks; returns its value.
+    /// - Parameters:
+    ///   - name: shown in stats and watchdog reports.
+    ///   - whenFull: wait for a queue place, or fail at once.
+    ///   - job: runs on a worker thread; it cannot be interrupted, but can check
+    ///     `context.isCallerWaiting` and stop early once nobody wants its result.
+    /// - Throws: whatever `job` throws; `CancellationError` at once if the tasklet is cancelled
+    ///   (the job runs on to its end and its result is dropped); `WorkerPoolError`.
+    public func callAsync<Value: Sendable>(
+        _ name: String = "job", whenFull: WhenQueueFull = .wait,
+        _ job: @escaping @Sendable (JobContext) throws -> Value
+    ) async throws -> Value {
+        try checkRunning()
+        switch whenFull {
+        case .wait: try await places.acquire()
+        case .fail: guard places.tryAcquire() else { throw WorkerPoolError.queueFull(capacity: maxQueued) }
+        }
+        let request = WorkerRequest(name: name, job: job)
+        var queued = false
+        do {
+            return try await parkUntilResumed(onCancel: { request.abandon(CancellationError()) }) { continuation in
+                request.deliver(to: .tasklet(continuation))
+                queued = true
+                push(request)
+            }
+        } catch {
+            if !queued { places.release() }  // cancelled before it was queued: give the place back
+            throw error
+        }
+    }
+
+    /// The same call from a plain thread: blocks the thread until the job has run.
+    /// - Throws: as `callAsync`. Must not be called on a loop's thread (use `callAsync`).
+    public func call<Value: Sendable>(
+        _ name: String = "job", whenFull: WhenQueueFull = .wait,
+        _ job: @escaping @Sendable (JobContext) throws -> Value
+    ) throws -> Value {
+        precondition(Loop.current == nil, "WorkerPool.call blocks; on a loop's thread use callAsync")
+        try checkRunning()
+        switch whenFull {
+        case .wait: places.acquireBlocking()
+        case .fail: guard places.tryAcquire() else { throw WorkerPoolError.queueFull(capacity: maxQueued) }
+        }
+        let request = WorkerRequest(name: name, job: job)
+        let result = BlockingResult<Value>()
+        request.deliver(to: .thread(result))
+        push(request)
+        return try result.wait()
+    }
+
+    private func checkRunning() throws {
+        if lock.withLock({ stopping != nil }) { throw WorkerPoolError.shutDown(pool: name) }
+    }
+
+    private func push(_ request: any CallerState) {
+        lock.lock()
+        guard stopping == nil else {
+            lock.unlock()
+            places.release()
+            request.fail(WorkerPoolError.shutDown(pool: name))
+            return
+        }
+        incoming.append(request)
+        lock.signal()
+        lock.unlock()
+    }
+
+    // MARK: - Workers
+
+    private final class WorkerStart {
+        let pool: WorkerPool
+        let index: Int
+        init(pool: WorkerPool, index: Int) {
+            self.pool = pool
+            self.index = index
+        }
+    }
+
+    private func startWorker(index: Int) throws -> pthread_t {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        var thread = pthread_t()
+        let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
+        let rc = pthread_create(&thread, &attributes, { raw in
+            let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()  // passed retained by startWorker
+            start.pool.work(index: start.index)
+            return nil
+        }, start)
+        guard rc == 0 else {
+            Unmanaged<WorkerStart>.fromOpaque(start).release()
+            throw WorkerPoolError.threadStartFailed(errno: rc)
+        }
+        return thread
+    }
+
+    /// A worker thread's loop: take the oldest job, run it, repeat until shut down.
+    private func work(index: Int) {
+        let tid = cev_gettid()
+        lock.withLock { startedThreadIDs.append(tid) }
+        while let request = nextJob(worker: index) {
+            places.release()  // its queue place is free again
+            let outcome = request.runReportingOutcome()
+            lock.withLock {
+                running[index] = nil
+                switch outcome {
+                case .delivered: completed += 1
+                case .threw: completed += 1; failed += 1
+                case .droppedLate, .skipped: dropped += 1
+                }
+            }
+        }
+    }
+
+    private func nextJob(worker index: Int) -> (any CallerState)? {
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            if outgoing.isEmpty && !incoming.isEmpty {
+                outgoing = incoming.reversed()
+                incoming.removeAll(keepingCapacity: true)
+            }
+            if let request = outgoing.popLast() {
+                running[index] = RunningJob(name: request.name, startedAt: monotonicNanoseconds(), request: request)
+                return request
+            }
+            if stopping != nil { return nil }
+            lock.wait()
+        }
+    }
+
+    // MARK: - Shutting down
+
+    /// Stops the pool and joins its threads. Blocks the calling thread until running jobs (and,
+    /// with `.drain`, queued ones) have finished. Calls made afterwards throw
+    /// `WorkerPoolError.shutDown`. Idempotent. Do not call it from a worker's own job.
+    public func shutdown(_ mode: ShutdownMode = .drain) {
+        lock.lock()
+        if stopping == nil { stopping = mode }
+        var cancelled: [any CallerState] = []
+        if mode == .cancelQueued {
+            cancelled = outgoing.reversed() + incoming
+            outgoing.removeAll()
+            incoming.removeAll()
+        }
+        lock.broadcast()
+        let toJoin = joined ? [] : workerThreads
+        joined = true
+        lock.unlock()
+        for request in cancelled {
+            places.release()
+            request.fail(WorkerPoolError.shutDown(pool: name))
+        }
+        for thread in toJoin { pthread_join(thread, nil) }
+        watchdog.stop()
+    }
+
+    // MARK: - Stats and watchdog
+
+    /// A snapshot of what the pool is doing.
+    public var stats: WorkerPoolStats {
+        let now = monotonicNanoseconds()
+        return lock.withLock {
+            let busy = running.compactMap { $0 }
+            let longest = busy.min { $0.startedAt < $1.startedAt }
+            return WorkerPoolStats(
+                threads: joined ? 0 : threadCount, busyThreads: busy.count,
+                queueDepth: incoming.count + outgoing.count,
+                longestRunning: longest.map { ($0.name, Duration.nanoseconds(now - $0.startedAt)) },
+                completed: completed, failed: failed, droppedResults: dropped)
+        }
+    }
+
+    /// Reports jobs that run longer than `threshold`, once each, to `report` (on a monitor
+    /// thread). `Loop.deliverWatchdogReport` hands such a report to the waiting tasklet's loop.
+    public func setWatchdog(threshold: Duration, report: @escaping @Sendable (WorkerJobReport) -> Void) {
+        watchdog.start(threshold: threshold, poolName: name, report: report) { [weak self] in
+            guard let self else { return [] }
+            let now = monotonicNanoseconds()
+            return self.lock.withLock { self.running.compactMap { $0 }.map { ($0.name, now - $0.startedAt, $0.startedAt) } }
+        }
+    }
+}
+
+/// A snapshot of a pool's counters.
+public struct WorkerPoolStats: Sendable {
+    /// Live worker threads (0 after shutdown).
+    public var threads: Int
+    /// Threads running a job now.
+    public var busyThreads: Int
+    /// Jobs waiting for a thread.
+    public var queueDepth: Int
+    /// The job that has been running longest, and for how long.
+    public var longestRunning: (name: String, running: Duration)?
+    /// Jobs that ran to the end (including those that threw).
+    public var completed: UInt64
+    /// Jobs that threw.
+    public var failed: UInt64
+    /// Jobs whose caller left (cancelled) before they ended: their results were dropped.
+    public var droppedResults: UInt64
+}
+
+/// A worker job that has run longer than the pool's watchdog threshold.
+public struct WorkerJobReport: Sendable, CustomStringConvertible {
+    public var poolName: String
+    public var jobName: String
+    public var running: Duration
+    public var threshold: Duration
+
+    public var description: String {
+        "worker pool '\(poolName)': job '\(jobName)' has run for \(running) (threshold \(threshold)); it may be blocked"
+    }
+}
