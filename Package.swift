@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "loopback-download", targets: ["LoopbackDownload"]),
+        .executable(name: "blocking-download", targets: ["BlockingDownload"]),
     ],
     targets: [
         .systemLibrary(
@@ -26,6 +27,9 @@ let package = Package(
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
         .executableTarget(
             name: "LoopbackDownload", dependencies: ["NetCore"], path: "Examples/LoopbackDownload", swiftSettings: strict),
+        .executableTarget(
+            name: "BlockingDownload", dependencies: ["NetCore", "Workers"], path: "Examples/BlockingDownload",
+            swiftSettings: strict),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore"], swiftSettings: strict),
     ]
