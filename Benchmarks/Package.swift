@@ -18,6 +18,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NetCore", package: "StacklessNet"),
+                .product(name: "Workers", package: "StacklessNet"),
                 "CFDHolder",
             ],
             path: "Benchmarks/NetCoreBenchmarks",

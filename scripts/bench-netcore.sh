@@ -28,7 +28,9 @@ export ANCHORS_ROWS=$OUT/anchors.jsonl
     && "$PY" bench/switch.py gevent-channel --runs "$RUNS" >/dev/null \
     && "$PY" bench/parked_mem.py gevent --k 9900 --runs 3 >/dev/null \
     && "$PY" bench/parked_mem.py uvloop-sock --k 9900 --runs 3 >/dev/null \
-    && "$PY" bench/wakeup.py gevent --runs "$RUNS" >/dev/null)
+    && "$PY" bench/wakeup.py gevent --runs "$RUNS" >/dev/null \
+    && "$PY" bench/threadcall.py gevent --calls 20000 --conc 8 --runs "$RUNS" >/dev/null \
+    && "$PY" bench/threadcall.py uvloop --calls 20000 --conc 8 --runs "$RUNS" >/dev/null)
 for _ in $(seq 3); do
     iperf3 -s -p 15201 -1 -D >/dev/null 2>&1 || true
     sleep 0.3
@@ -73,6 +75,26 @@ mbs, _ = p50("loopback_TCP", "MB_s")
 rows.append(("1 GiB loopback read, one tasklet", mbs, "MB/s", "iperf3 raw loopback", iperf, "higher"))
 yld, _ = p50("yield_between", "wallClock")
 
+def percentile(name_part, metric_part, which):
+    for path in glob.glob(os.path.join(out, "*.tsv")):
+        base = os.path.basename(path)
+        if name_part in base and metric_part in base:
+            rows = [line.rstrip("\n").split("\t") for line in open(path)]
+            scale = 1000 if "(K)" in rows[0][1] else 1
+            for row in rows[1:]:
+                if row[0] == which:
+                    return float(row[1]) * scale
+    return None
+
+ca50 = percentile("callAsync_no-op_round_trip", "latency", "50")
+ca99 = percentile("callAsync_no-op_round_trip", "latency", "99")
+rows.append(("callAsync no-op round trip p50", ca50 and ca50 / 1000, "us", "gevent threadpool.apply", anchor("gevent hub.threadpool", "p50", "us"), "lower"))
+rows.append(("callAsync no-op round trip p50", ca50 and ca50 / 1000, "us", "uvloop run_in_executor", anchor("run_in_executor (uvloop)", "p50", "us"), "lower"))
+rows.append(("callAsync no-op round trip p99", ca99 and ca99 / 1000, "us", "gevent threadpool.apply", anchor("gevent hub.threadpool", "p99", "us"), "lower"))
+tput = percentile("callAsync_no-op_throughput", "calls_s", "50")
+rows.append(("callAsync throughput, 8 tasklets", tput, "calls/s", "gevent threadpool.apply", anchor("gevent hub.threadpool", "throughput", "calls/s"), "higher"))
+sem = percentile("semaphore_hand-off", "wallClock", "50")
+
 print()
 print(f"{'figure':40} {'NetCore':>10} {'anchor':>10}  {'ratio':>8}  anchor")
 for what, ours, unit, tool, theirs, better in rows:
@@ -81,8 +103,9 @@ for what, ours, unit, tool, theirs, better in rows:
         continue
     ratio = theirs / ours if better == "lower" else ours / theirs
     label = "x better" if better == "lower" else "of anchor"
-    shown = f"{ratio:.2f}{'x' if better == 'lower' else ''}" if better == "lower" else f"{ratio*100:.0f}%"
+    shown = f"{ratio:.2f}x" if better == "lower" or unit == "calls/s" else f"{ratio*100:.0f}%"
     print(f"{what:40} {ours:>10.1f} {theirs:>10.1f}  {shown:>8}  {tool} ({unit}; {label})")
 print(f"{'yield between 2 tasklets':40} {yld if yld else float('nan'):>10.1f} {'':>10}  {'':>8}  (ns, no anchor)")
+print(f"{'semaphore hand-off round trip, 2 threads':40} {sem if sem else float('nan'):>10.1f} {'':>10}  {'':>8}  (ns, no anchor)")
 print(f"\nraw files: {out}")
 PYEOF

@@ -14,8 +14,10 @@ public struct JobContext: Sendable {
 protocol CallerState: AnyObject, Sendable {
     var isCallerWaiting: Bool { get }
     var name: String { get }
-    /// Runs the job (unless the caller already left) and delivers the result. Worker thread.
-    func runReportingOutcome() -> JobOutcome
+    /// Runs the job (unless the caller already left) and delivers the result, calling `record`
+    /// with the outcome just before the caller can see it (so counters are never behind it).
+    /// Worker thread.
+    func run(record: (JobOutcome) -> Void)
     /// Fails the caller without running the job (shutdown with `.cancelQueued`).
     func fail(_ error: any Error)
 }
@@ -50,26 +52,28 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
 
     var isCallerWaiting: Bool { state.load(ordering: .acquiring) == Phase.waiting.rawValue }
 
-    func runReportingOutcome() -> JobOutcome {
-        guard isCallerWaiting else { return .skipped }  // the caller left while the job was queued
+    func run(record: (JobOutcome) -> Void) {
+        guard isCallerWaiting else { return record(.skipped) }  // the caller left while the job was queued
         let result = Result { try job(JobContext(request: self)) }
-        guard complete(result, as: .finished) else { return .droppedLate }
-        if case .failure = result { return .threw }
-        return .delivered
+        let delivered = complete(result, as: .finished) {
+            if case .failure = result { record(.threw) } else { record(.delivered) }
+        }
+        if !delivered { record(.droppedLate) }
     }
 
-    func fail(_ error: any Error) { _ = complete(.failure(error), as: .finished) }
+    func fail(_ error: any Error) { _ = complete(.failure(error), as: .finished) {} }
 
     /// The caller stopped waiting (cancelled): resume it now with `error`; the job's result, if it
     /// is still running, will find the request abandoned and be dropped.
-    func abandon(_ error: any Error) { _ = complete(.failure(error), as: .abandoned) }
+    func abandon(_ error: any Error) { _ = complete(.failure(error), as: .abandoned) {} }
 
     /// Delivers `result` if nobody delivered first; returns whether it did.
-    private func complete(_ result: Result<Value, any Error>, as phase: Phase) -> Bool {
+    private func complete(_ result: Result<Value, any Error>, as phase: Phase, beforeDelivery: () -> Void) -> Bool {
         guard state.compareExchange(expected: Phase.waiting.rawValue, desired: phase.rawValue,
                                     ordering: .acquiringAndReleasing).exchanged,
               let delivery
         else { return false }
+        beforeDelivery()
         switch delivery {
         case .tasklet(let continuation):
             switch result {

@@ -116,6 +116,8 @@ let benchmarks: @Sendable () -> Void = {
         let megabytesPerSecond = try loopbackRead(bytes: 1 << 30)
         benchmark.measurement(.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false), megabytesPerSecond)
     }
+
+    workerBenchmarks()
 }
 
 /// Starts and stops the benchmark's measurement from inside a tasklet (same thread as the loop).
