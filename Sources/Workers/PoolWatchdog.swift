@@ -1,10 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NetCore
 
 /// The worker pool's monitor thread: wakes a few times per threshold, reports each job that has
 /// run longer than the threshold once. Off until `start`.
 final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
+    /// A running job as the monitor sees it.
+    struct Job {
+        let name: String
+        let runningNs: Int64
+        let startedAt: Int64
+        let caller: (loop: Loop, tasklet: String?)?
+    }
+
     private let lock = PThreadLock()
     private var thread: pthread_t?
     private var stopping = false
@@ -14,10 +23,10 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         let thresholdNs: Int64
         let poolName: String
         let report: @Sendable (WorkerJobReport) -> Void
-        let snapshot: () -> [(name: String, runningNs: Int64, startedAt: Int64)]
+        let snapshot: () -> [Job]
         init(_ watchdog: PoolWatchdog, _ thresholdNs: Int64, _ poolName: String,
              _ report: @escaping @Sendable (WorkerJobReport) -> Void,
-             _ snapshot: @escaping () -> [(name: String, runningNs: Int64, startedAt: Int64)]) {
+             _ snapshot: @escaping () -> [Job]) {
             self.watchdog = watchdog
             self.thresholdNs = thresholdNs
             self.poolName = poolName
@@ -28,7 +37,7 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
 
     func start(
         threshold: Duration, poolName: String, report: @escaping @Sendable (WorkerJobReport) -> Void,
-        snapshot: @escaping () -> [(name: String, runningNs: Int64, startedAt: Int64)]
+        snapshot: @escaping () -> [Job]
     ) {
         stop()
         let components = threshold.components
@@ -72,6 +81,11 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
                 reported.insert(job.startedAt)
                 run.report(WorkerJobReport(poolName: run.poolName, jobName: job.name,
                                            running: .nanoseconds(job.runningNs), threshold: .nanoseconds(run.thresholdNs)))
+                if let caller = job.caller {
+                    caller.loop.deliverWatchdogReport(WatchdogReport(
+                        loopName: caller.loop.name, taskletName: caller.tasklet, held: .nanoseconds(job.runningNs),
+                        threshold: .nanoseconds(run.thresholdNs), workerJob: job.name))
+                }
             }
         }
     }

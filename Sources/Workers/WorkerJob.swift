@@ -14,6 +14,9 @@ public struct JobContext: Sendable {
 protocol CallerState: AnyObject, Sendable {
     var isCallerWaiting: Bool { get }
     var name: String { get }
+    /// The loop and tasklet that called, if the call came from a tasklet: a stalled job is also
+    /// reported to that loop's watchdog.
+    var caller: (loop: Loop, tasklet: String?)? { get }
     /// Runs the job (unless the caller already left) and delivers the result, calling `record`
     /// with the outcome just before the caller can see it (so counters are never behind it).
     /// Worker thread.
@@ -30,6 +33,7 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
     // @unchecked: `delivery` is set before the request is queued (the queue's lock publishes it)
     // and read once by whoever wins `state`.
     let name: String
+    let caller: (loop: Loop, tasklet: String?)?
     private let job: @Sendable (JobContext) throws -> Value
     private let state = Atomic<UInt8>(Phase.waiting.rawValue)
     private var delivery: Delivery?
@@ -46,6 +50,7 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
     init(name: String, job: @escaping @Sendable (JobContext) throws -> Value) {
         self.name = name
         self.job = job
+        caller = Loop.current.map { ($0, Tasklet.current?.name) }
     }
 
     func deliver(to delivery: Delivery) { self.delivery = delivery }

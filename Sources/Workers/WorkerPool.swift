@@ -119,6 +119,7 @@ public final class WorkerPool: @unchecked Sendable {
                 throw error
             }
         }
+        setWatchdog(threshold: .seconds(60))
     }
 
     // MARK: - Calling
@@ -333,14 +334,29 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Reports jobs that run longer than `threshold`, once each, to `report` (on a monitor
-    /// thread). `Loop.deliverWatchdogReport` hands such a report to the waiting tasklet's loop.
-    public func setWatchdog(threshold: Duration, report: @escaping @Sendable (WorkerJobReport) -> Void) {
+    /// Reports jobs that run longer than `threshold`, once each: to `report` (on the pool's
+    /// monitor thread), and, when the job was called from a tasklet, to that tasklet's loop
+    /// watchdog (`WatchdogReport.workerJob` names the job; it arrives on the loop's thread).
+    /// On by default at 60 seconds with a log line; call again to change it.
+    public func setWatchdog(
+        threshold: Duration, report: @escaping @Sendable (WorkerJobReport) -> Void = WorkerPool.logToStandardError
+    ) {
         watchdog.start(threshold: threshold, poolName: name, report: report) { [weak self] in
             guard let self else { return [] }
             let now = monotonicNanoseconds()
-            return self.lock.withLock { self.running.compactMap { $0 }.map { ($0.name, now - $0.startedAt, $0.startedAt) } }
+            return self.lock.withLock {
+                self.running.compactMap { $0 }.map {
+                    PoolWatchdog.Job(name: $0.name, runningNs: now - $0.startedAt, startedAt: $0.startedAt,
+                                     caller: $0.request.caller)
+                }
+            }
         }
+    }
+
+    /// The default report: one line on standard error.
+    public static let logToStandardError: @Sendable (WorkerJobReport) -> Void = { report in
+        var line = "netcore workers: \(report)\n"
+        line.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
     }
 }
 

@@ -214,10 +214,11 @@ struct JobFailure: Error, Equatable {}
         let loop = try Loop(name: "game")
         let loopReports = Box<[WatchdogReport]>([])
         loop.setWatchdog(threshold: .seconds(10)) { loopReports.value.append($0) }
+        let poolReports = Box<[String]>([])
+        let poolReportsLock = PThreadMutexForTests()
+        // The pool reports the stalled job itself, and to the calling tasklet's loop watchdog.
         pool.setWatchdog(threshold: .milliseconds(30)) { report in
-            loop.deliverWatchdogReport(WatchdogReport(
-                loopName: loop.name, taskletName: "downloader", held: report.running,
-                threshold: report.threshold, workerJob: report.jobName))
+            poolReportsLock.withLock { poolReports.value.append(report.jobName) }
         }
         let stats = Box<WorkerPoolStats?>(nil)
         loop.spawn(name: "downloader") {
@@ -235,6 +236,9 @@ struct JobFailure: Error, Equatable {}
         #expect((snapshot.longestRunning?.running ?? .zero) >= .milliseconds(30))
         let report = try #require(loopReports.value.first)
         #expect(report.workerJob == "stuck download")
+        #expect(report.taskletName == "downloader")
+        #expect(report.loopName == "game")
+        #expect(poolReportsLock.withLock { poolReports.value } == ["stuck download"])
         #expect(report.description.contains("worker job 'stuck download'"))
     }
 
