@@ -167,7 +167,7 @@ struct JobFailure: Error, Equatable {}
                 }
             }
         }
-        while draining.stats.queueDepth + draining.stats.busyThreads < 6 { usleep(1_000) }
+        for _ in 0..<5_000 where draining.stats.queueDepth + draining.stats.busyThreads < 6 { usleep(1_000) }
         gate.set()
         draining.shutdown(.drain)
         callers.forEach { $0.join() }
@@ -193,7 +193,10 @@ struct JobFailure: Error, Equatable {}
                 }
             }
         }
-        while cancelling.stats.queueDepth < 3 { usleep(1_000) }
+        // One job running (blocked), three queued behind it.
+        for _ in 0..<5_000 where !(cancelling.stats.busyThreads == 1 && cancelling.stats.queueDepth == 3) {
+            usleep(1_000)
+        }
         let releaser = OSThreadForTests.start {
             usleep(20_000)
             release.set()
