@@ -23,7 +23,7 @@ public struct TimeoutError: Error, Equatable, CustomStringConvertible {
 ///   `LoopError.notOnLoopThread` outside a tasklet.
 nonisolated(nonsending) public func sleep(for duration: Duration) async throws {
     guard let loop = Loop.current else { throw LoopError.notOnLoopThread("sleep(for:)") }
-    try await TimerWait(loop: loop).wait(seconds: max(0, duration.seconds))
+    try await TimerWait(loop: loop).wait(for: max(.zero, duration))
 }
 
 /// Parks the calling tasklet until `deadline`. Returns at once if it has passed.
@@ -72,37 +72,26 @@ private enum TimeoutRace<T: Sendable>: Sendable {
     case expired
 }
 
-/// One parked wait on a libev timer. Lives on the loop's thread: the callback and the cancel
-/// path (which hops to the loop thread) are the only places that touch it.
+/// One parked wait on a libev timer (`sleep`). Lives on the loop's thread: the timer's callback
+/// and the cancel path (which hops to the loop thread) are the only places that touch it.
 final class TimerWait: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
     unowned let loop: Loop
-    let watcher: UnsafeMutablePointer<ev_timer>
+    private let timer: OneShotTimer
     private var continuation: UnsafeContinuation<Void, any Error>?
 
     init(loop: Loop) {
         self.loop = loop
-        watcher = .allocate(capacity: 1)
-        watcher.initialize(to: ev_timer())
+        timer = OneShotTimer(loop: loop)
     }
 
-    deinit {
-        loop.stop(watcher)
-        watcher.deinitialize(count: 1)
-        watcher.deallocate()
-    }
-
-    nonisolated(nonsending) func wait(seconds: Double) async throws {
+    nonisolated(nonsending) func wait(for duration: Duration) async throws {
         try await park(on: self, id: 0) { (continuation: UnsafeContinuation<Void, any Error>, checkCancellation) in
             if checkCancellation && Task.isCancelled {
                 continuation.resume(throwing: CancellationError())
                 return
             }
             self.continuation = continuation
-            // A repeating timer stays active after it fires, so the callback's stop() is what
-            // ends it and the loop's watcher count stays exact.
-            cev_timer_init(watcher, TimerWait.fired, seconds, max(seconds, 1))
-            watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-            loop.start(watcher)
+            timer.start(after: duration) { [self] in finish(throwing: nil) }
         }
     }
 
@@ -112,14 +101,9 @@ final class TimerWait: ParkSite, @unchecked Sendable {  // confined to `loop`'s 
     }
 
     func finish(throwing error: (any Error)?) {
-        loop.stop(watcher)
+        timer.stop()
         guard let continuation else { return }
         self.continuation = nil
         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-    }
-
-    private static let fired: cev_timer_cb = { _, watcher, _ in
-        guard let data = watcher?.pointee.data else { return }
-        Unmanaged<TimerWait>.fromOpaque(data).takeUnretainedValue().finish(throwing: nil)
     }
 }
