@@ -28,7 +28,12 @@ public final class Condition: @unchecked Sendable {  // the wait list and lock a
         } catch {
             outcome = .failure(error)
         }
-        if released { try await lock.semaphore.waiters.wait(timeout: nil, cancellable: false) { lock.semaphore.takeOrWaitLocked() } }
+        if released {
+            // Re-take the lock even when the wait was cancelled: the caller expects to hold it.
+            _ = try await lock.semaphore.waiters.wait(timeout: nil, cancellable: false) {
+                lock.semaphore.takeOrWaitLocked()
+            }
+        }
         return try outcome.get()
     }
 
