@@ -1,0 +1,34 @@
+/// Header fields in the order they came, with case-insensitive lookup by name (RFC 9110 §5.1).
+public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertible {
+    /// The fields as received: names keep their spelling, values are trimmed of surrounding whitespace.
+    public private(set) var fields: [(name: String, value: String)] = []
+
+    public init() {}
+
+    public init(_ fields: [(String, String)]) {
+        self.fields = fields.map { (name: $0.0, value: $0.1) }
+    }
+
+    public mutating func add(name: String, value: String) {
+        fields.append((name: name, value: value))
+    }
+
+    /// Every value of `name`, in order (case-insensitive).
+    public subscript(name: String) -> [String] {
+        let wanted = name.lowercased()
+        return fields.filter { $0.name.lowercased() == wanted }.map(\.value)
+    }
+
+    /// The first value of `name`, or nil.
+    public func first(_ name: String) -> String? { self[name].first }
+
+    public var count: Int { fields.count }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+
+    public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
+        lhs.fields.count == rhs.fields.count && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    public var description: String { fields.map { "\($0.name): \($0.value)" }.joined(separator: "\n") }
+}

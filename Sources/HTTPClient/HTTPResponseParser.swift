@@ -1,0 +1,376 @@
+/// Limits that keep a hostile or broken peer from making the parser grow without bound.
+public struct HTTPParserLimits: Sendable, Equatable {
+    /// The longest status, header, chunk-size or trailer line, in bytes.
+    public var maxLineLength: Int
+    /// The largest header section (status line and fields), in bytes.
+    public var maxHeaderBytes: Int
+    /// The most header fields (and, separately, trailer fields).
+    public var maxHeaderCount: Int
+
+    public init(maxLineLength: Int = 8 << 10, maxHeaderBytes: Int = 64 << 10, maxHeaderCount: Int = 100) {
+        self.maxLineLength = maxLineLength
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderCount = maxHeaderCount
+    }
+}
+
+/// A response's status line and header fields.
+public struct HTTPResponseHead: Sendable, Equatable {
+    /// "HTTP/1.1" or "HTTP/1.0".
+    public var version: String
+    public var status: Int
+    public var reason: String
+    public var headers: HTTPHeaders
+    /// Whether the connection may carry another request after this response.
+    public var keepAlive: Bool
+}
+
+/// What the parser found in the bytes it was fed.
+public enum HTTPResponseEvent: Sendable, Equatable {
+    /// The final (non-1xx) response head.
+    case head(HTTPResponseHead)
+    /// Body bytes, de-chunked.
+    case body([UInt8])
+    /// The end of the message, with trailer fields (empty unless chunked with trailers).
+    case end(trailers: HTTPHeaders)
+}
+
+/// A sans-I/O HTTP/1.1 response parser (RFC 9112): it owns no socket. Feed it bytes as they
+/// arrive and it returns events; both client engines use it, so both accept and reject exactly
+/// the same bytes. Every malformed input throws an `HTTPParseError` that names the problem.
+public struct HTTPResponseParser: Sendable {
+    private enum State: Equatable {
+        case statusLine
+        case headers(informational: Bool)
+        case fixedBody(remaining: UInt64)
+        case untilClose
+        case chunkSize
+        case chunkData(remaining: UInt64)
+        case chunkDataEnd
+        case trailers
+        case done
+    }
+
+    private enum Framing {
+        case none, length(UInt64), chunked, untilClose
+    }
+
+    public let limits: HTTPParserLimits
+    private let isHeadRequest: Bool
+    private var state = State.statusLine
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var headerBytes = 0
+    private var version = ""
+    private var status = 0
+    private var reason = ""
+    private var fields = HTTPHeaders()
+
+    /// - Parameters:
+    ///   - requestMethod: the method of the request this response answers (a HEAD response has no body).
+    ///   - limits: the bounds on lines and header sections.
+    public init(requestMethod: String = "GET", limits: HTTPParserLimits = HTTPParserLimits()) {
+        isHeadRequest = requestMethod.uppercased() == "HEAD"
+        self.limits = limits
+    }
+
+    /// True once the whole message has been parsed.
+    public var isComplete: Bool { state == .done }
+
+    /// Parses more bytes. - Returns: the events they complete.
+    /// - Throws: `HTTPParseError`; after an error the parser must not be used again.
+    public mutating func feed(_ bytes: some Collection<UInt8>) throws -> [HTTPResponseEvent] {
+        if state == .done {
+            if bytes.isEmpty { return [] }
+            throw HTTPParseError.dataAfterEndOfMessage
+        }
+        buffer.append(contentsOf: bytes)
+        var events: [HTTPResponseEvent] = []
+        while try step(&events) {}
+        if position > 0 {
+            buffer.removeFirst(position)
+            position = 0
+        }
+        return events
+    }
+
+    /// The peer closed the connection. - Returns: the events that completes (the end of a body
+    /// delimited by the close). - Throws: `HTTPParseError.truncated` if the message was not complete.
+    public mutating func finish() throws -> [HTTPResponseEvent] {
+        switch state {
+        case .done:
+            return []
+        case .untilClose:
+            state = .done
+            return [.end(trailers: HTTPHeaders())]
+        case .statusLine where buffer.isEmpty && headerBytes == 0:
+            throw HTTPParseError.truncated("no response")
+        case .statusLine, .headers:
+            throw HTTPParseError.truncated("in the response head")
+        case .fixedBody(let remaining):
+            throw HTTPParseError.truncated("\(remaining) body bytes missing")
+        case .chunkSize, .chunkData, .chunkDataEnd, .trailers:
+            throw HTTPParseError.truncated("in the chunked body")
+        }
+    }
+
+    /// One step of the state machine; false when it needs more bytes.
+    private mutating func step(_ events: inout [HTTPResponseEvent]) throws -> Bool {
+        switch state {
+        case .done:
+            if position < buffer.count { throw HTTPParseError.dataAfterEndOfMessage }
+            return false
+        case .statusLine:
+            guard let line = try nextLine(countingTowardHead: true) else { return false }
+            try parseStatusLine(line)
+            fields = HTTPHeaders()
+            state = .headers(informational: (100..<200).contains(status))
+            return true
+        case .headers(let informational):
+            guard let line = try nextLine(countingTowardHead: true) else { return false }
+            if !line.isEmpty {
+                try parseField(line, into: &fields)
+                return true
+            }
+            if informational {
+                if status == 101 { throw HTTPParseError.switchingProtocolsNotRequested }
+                state = .statusLine  // 1xx: skip it, the final response follows
+                headerBytes = 0
+                return true
+            }
+            try startBody(&events)
+            return true
+        case .fixedBody(let remaining):
+            let available = buffer.count - position
+            guard available > 0 else { return false }
+            let take = Int(min(UInt64(available), remaining))
+            events.append(.body(Array(buffer[position..<(position + take)])))
+            position += take
+            if UInt64(take) == remaining {
+                state = .done
+                events.append(.end(trailers: HTTPHeaders()))
+            } else {
+                state = .fixedBody(remaining: remaining - UInt64(take))
+            }
+            return true
+        case .untilClose:
+            guard position < buffer.count else { return false }
+            events.append(.body(Array(buffer[position...])))
+            position = buffer.count
+            return false
+        case .chunkSize:
+            guard let line = try nextLine(countingTowardHead: false) else { return false }
+            let size = try parseChunkSize(line)
+            state = size == 0 ? .trailers : .chunkData(remaining: size)
+            fields = HTTPHeaders()
+            return true
+        case .chunkData(let remaining):
+            let available = buffer.count - position
+            guard available > 0 else { return false }
+            let take = Int(min(UInt64(available), remaining))
+            events.append(.body(Array(buffer[position..<(position + take)])))
+            position += take
+            state = UInt64(take) == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(take))
+            return true
+        case .chunkDataEnd:
+            guard let line = try nextLine(countingTowardHead: false) else { return false }
+            guard line.isEmpty else { throw HTTPParseError.malformedChunk("chunk data not followed by CRLF") }
+            state = .chunkSize
+            return true
+        case .trailers:
+            guard let line = try nextLine(countingTowardHead: false) else { return false }
+            if !line.isEmpty {
+                try parseField(line, into: &fields)
+                return true
+            }
+            state = .done
+            events.append(.end(trailers: fields))
+            return true
+        }
+    }
+
+    // MARK: - Lines
+
+    /// The next line without its terminator (CRLF, or a bare LF as RFC 9112 §2.2 allows),
+    /// or nil if it has not all arrived.
+    private mutating func nextLine(countingTowardHead: Bool) throws -> ArraySlice<UInt8>? {
+        guard let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) else {
+            if buffer.count - position > limits.maxLineLength { throw HTTPParseError.lineTooLong(limit: limits.maxLineLength) }
+            if countingTowardHead && headerBytes + buffer.count - position > limits.maxHeaderBytes {
+                throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes)
+            }
+            return nil
+        }
+        let length = newline - position + 1
+        if length > limits.maxLineLength + 2 { throw HTTPParseError.lineTooLong(limit: limits.maxLineLength) }
+        if countingTowardHead {
+            headerBytes += length
+            if headerBytes > limits.maxHeaderBytes { throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes) }
+        }
+        var end = newline
+        if end > position && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let line = buffer[position..<end]
+        if line.contains(UInt8(ascii: "\r")) { throw HTTPParseError.bareCarriageReturn }
+        position = newline + 1
+        return line
+    }
+
+    // MARK: - Head
+
+    private mutating func parseStatusLine(_ line: ArraySlice<UInt8>) throws {
+        let text = String(decoding: line, as: UTF8.self)
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")) else {
+            throw HTTPParseError.malformedStatusLine(text)
+        }
+        let versionBytes = line[line.startIndex..<firstSpace]
+        let versionText = String(decoding: versionBytes, as: UTF8.self)
+        guard versionBytes.starts(with: Array("HTTP/".utf8)) else { throw HTTPParseError.malformedStatusLine(text) }
+        guard versionText == "HTTP/1.1" || versionText == "HTTP/1.0" else {
+            throw HTTPParseError.unsupportedVersion(versionText)
+        }
+        let rest = line[(firstSpace + 1)...]
+        let codeBytes = rest.prefix(3)
+        let codeText = String(decoding: codeBytes, as: UTF8.self)
+        guard codeBytes.count == 3, codeBytes.allSatisfy(isDigit), let code = Int(codeText), (100...599).contains(code) else {
+            throw HTTPParseError.invalidStatusCode(codeText)
+        }
+        let afterCode = rest.dropFirst(3)
+        var reasonBytes = afterCode
+        if let first = afterCode.first {
+            guard first == UInt8(ascii: " ") else { throw HTTPParseError.invalidStatusCode(String(decoding: rest.prefix(4), as: UTF8.self)) }
+            reasonBytes = afterCode.dropFirst()
+        }
+        guard reasonBytes.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
+            throw HTTPParseError.malformedStatusLine(text)
+        }
+        version = versionText
+        status = code
+        reason = String(decoding: reasonBytes, as: UTF8.self)
+    }
+
+    private func parseField(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
+        guard let first = line.first, first != 0x20 && first != 0x09 else { throw HTTPParseError.obsoleteLineFolding }
+        guard headers.count < limits.maxHeaderCount else { throw HTTPParseError.tooManyHeaders(limit: limits.maxHeaderCount) }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            throw HTTPParseError.malformedHeaderLine(String(decoding: line, as: UTF8.self))
+        }
+        let nameBytes = line[line.startIndex..<colon]
+        let name = String(decoding: nameBytes, as: UTF8.self)
+        if let last = nameBytes.last, last == 0x20 || last == 0x09 { throw HTTPParseError.whitespaceBeforeColon(name) }
+        guard !nameBytes.isEmpty, nameBytes.allSatisfy(isTokenCharacter) else { throw HTTPParseError.invalidHeaderName(name) }
+        var valueBytes = line[(colon + 1)...]
+        while let first = valueBytes.first, first == 0x20 || first == 0x09 { valueBytes = valueBytes.dropFirst() }
+        while let last = valueBytes.last, last == 0x20 || last == 0x09 { valueBytes = valueBytes.dropLast() }
+        guard valueBytes.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
+            throw HTTPParseError.invalidHeaderValue(name: name)
+        }
+        headers.add(name: name, value: String(decoding: valueBytes, as: UTF8.self))
+    }
+
+    // MARK: - Body framing (RFC 9112 §6.3)
+
+    private mutating func startBody(_ events: inout [HTTPResponseEvent]) throws {
+        let framing = try bodyFraming()
+        var keepAlive = version == "HTTP/1.1"
+        let connection = fields["Connection"].flatMap { $0.split(separator: ",") }.map {
+            $0.trimmingCharacters(in: " \t").lowercased()
+        }
+        if connection.contains("close") { keepAlive = false }
+        if version == "HTTP/1.0" && connection.contains("keep-alive") { keepAlive = true }
+        if case .untilClose = framing { keepAlive = false }
+        // Transfer-Encoding together with Content-Length may be an attempt at request smuggling:
+        // Transfer-Encoding wins, and the connection is not reused (RFC 9112 §6.3).
+        if case .chunked = framing, !fields["Content-Length"].isEmpty { keepAlive = false }
+        events.append(.head(HTTPResponseHead(version: version, status: status, reason: reason, headers: fields, keepAlive: keepAlive)))
+        switch framing {
+        case .none, .length(0):
+            state = .done
+            events.append(.end(trailers: HTTPHeaders()))
+        case .length(let length):
+            state = .fixedBody(remaining: length)
+        case .chunked:
+            state = .chunkSize
+        case .untilClose:
+            state = .untilClose
+        }
+    }
+
+    private func bodyFraming() throws -> Framing {
+        if isHeadRequest || status == 204 || status == 304 { return .none }
+        let codings = fields["Transfer-Encoding"].flatMap { $0.split(separator: ",") }.map {
+            $0.trimmingCharacters(in: " \t").lowercased()
+        }
+        if !codings.isEmpty {
+            guard codings == ["chunked"] else {
+                throw HTTPParseError.unsupportedTransferEncoding(fields["Transfer-Encoding"].joined(separator: ", "))
+            }
+            return .chunked
+        }
+        let lengths = fields["Content-Length"].flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map {
+            $0.trimmingCharacters(in: " \t")
+        }
+        guard let first = lengths.first else { return .untilClose }
+        guard lengths.allSatisfy({ $0 == first }) else { throw HTTPParseError.conflictingContentLengths(lengths) }
+        guard let length = parseDecimal(first) else { throw HTTPParseError.invalidContentLength(first) }
+        return .length(length)
+    }
+
+    private func parseChunkSize(_ line: ArraySlice<UInt8>) throws -> UInt64 {
+        let text = String(decoding: line, as: UTF8.self)
+        var index = line.startIndex
+        var size: UInt64 = 0
+        while index < line.endIndex, let digit = hexValue(line[index]) {
+            let (shifted, overflow) = size.multipliedReportingOverflow(by: 16)
+            guard !overflow else { throw HTTPParseError.invalidChunkSize(text) }
+            size = shifted + UInt64(digit)
+            index += 1
+        }
+        guard index > line.startIndex else { throw HTTPParseError.invalidChunkSize(text) }
+        // Then only optional whitespace and chunk extensions (";name[=value]"), which are ignored.
+        var rest = line[index...]
+        while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
+        guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw HTTPParseError.invalidChunkSize(text) }
+        return size
+    }
+}
+
+private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+private func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: return byte - 0x30
+    case 0x41...0x46: return byte - 0x41 + 10
+    case 0x61...0x66: return byte - 0x61 + 10
+    default: return nil
+    }
+}
+
+/// RFC 9110 token characters.
+private func isTokenCharacter(_ byte: UInt8) -> Bool {
+    switch byte {
+    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+    default: return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+    }
+}
+
+/// Digits only, no sign, no overflow.
+private func parseDecimal(_ text: String) -> UInt64? {
+    guard !text.isEmpty, text.utf8.allSatisfy(isDigit) else { return nil }
+    var value: UInt64 = 0
+    for byte in text.utf8 {
+        let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+        let (sum, overflow2) = times.addingReportingOverflow(UInt64(byte - 0x30))
+        if overflow1 || overflow2 { return nil }
+        value = sum
+    }
+    return value
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var slice = self[...]
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
