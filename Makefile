@@ -7,7 +7,7 @@ TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThre
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps build test test-debug test-tsan demo bench clean
+.PHONY: all deps build test test-debug test-tsan fuzz-short demo bench clean
 
 all: build
 
@@ -22,8 +22,8 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## test: every test, then the concurrency suites again under ThreadSanitizer.
-test: test-debug test-tsan
+## test: every test, the concurrency suites again under ThreadSanitizer, a short parser fuzz.
+test: test-debug fuzz-short test-tsan
 
 test-debug: deps
 	$(SWIFT) build --build-tests
@@ -33,6 +33,10 @@ test-tsan: deps
 	TSAN_OPTIONS="suppressions=$(CURDIR)/.tsan-suppressions halt_on_error=1" \
 	NETCORE_STRESS_VALUES=$(TSAN_STRESS_VALUES) $(SWIFT) test --scratch-path .build-tsan \
 		--sanitize=thread --filter '$(TSAN_FILTER)'
+
+## fuzz-short: 20 seconds of libFuzzer on the HTTP response parser (scripts/fuzz-parser.sh).
+fuzz-short: deps
+	scripts/fuzz-parser.sh 20
 
 ## demo: until netget exists, a verified 1 GiB download over 127.0.0.1 with a progress bar.
 demo: deps
@@ -44,4 +48,4 @@ bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
 clean:
-	rm -rf .build .build-tsan Benchmarks/.build
+	rm -rf .build .build-tsan .build-fuzz Benchmarks/.build
