@@ -44,7 +44,8 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
 
     enum Delivery {
         case tasklet(ParkedContinuation<Value>)
-        case thread(BlockingResult<Value>)
+        /// A plain thread blocked in `receiveBlocking` on a one-place channel.
+        case thread(Channel<Result<Value, any Error>>)
     }
 
     init(name: String, job: @escaping @Sendable (JobContext) throws -> Value) {
@@ -85,8 +86,8 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
             case .success(let value): continuation.resume(returning: value)
             case .failure(let error): continuation.resume(throwing: error)
             }
-        case .thread(let slot):
-            slot.complete(result)
+        case .thread(let channel):
+            try? channel.sendBlocking(result)  // capacity 1 and one send: never waits, never closed
         }
         return true
     }
@@ -95,26 +96,4 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
 /// How a job's run ended, for the pool's counters.
 enum JobOutcome {
     case delivered, threw, droppedLate, skipped
-}
-
-/// A result a plain thread blocks for (the blocking `WorkerPool.call`).
-final class BlockingResult<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: `result` is guarded by `mutex`.
-    private let mutex = PThreadLock()
-    private var result: Result<Value, any Error>?
-
-    func complete(_ value: Result<Value, any Error>) {
-        mutex.lock()
-        result = value
-        mutex.broadcast()
-        mutex.unlock()
-    }
-
-    func wait() throws -> Value {
-        mutex.lock()
-        while result == nil { mutex.wait() }
-        let value = result!  // the loop above only exits once `result` is set
-        mutex.unlock()
-        return try value.get()
-    }
 }

@@ -168,10 +168,10 @@ public final class WorkerPool: @unchecked Sendable {
         case .fail: guard places.tryAcquire() else { throw WorkerPoolError.queueFull(capacity: maxQueued) }
         }
         let request = WorkerRequest(name: name, job: job)
-        let result = BlockingResult<Value>()
+        let result = Channel<Result<Value, any Error>>(capacity: 1)
         request.deliver(to: .thread(result))
         push(request)
-        return try result.wait()
+        return try result.receiveBlocking().get()
     }
 
     private func checkRunning() throws {
