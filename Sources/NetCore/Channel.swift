@@ -24,13 +24,6 @@ public enum ChannelPreference: Int, Sendable {
 
 @usableFromInline let nextWaiterID = Atomic<UInt64>(1)
 
-/// Resumes a waiter that parked on another loop's thread by posting the resumption to that loop.
-/// The loop is alive: the parked task belongs to it and keeps it referenced.
-@usableFromInline
-func postToLoop(_ loop: UnsafeMutableRawPointer, _ call: @escaping @Sendable () -> Void) {
-    Unmanaged<Loop>.fromOpaque(loop).takeUnretainedValue().post(call)
-}
-
 /// A channel in Stackless's sense: a meeting point where one side sends values and the other
 /// receives them, between tasklets of one loop, tasklets of different loops, and plain threads.
 ///
@@ -149,7 +142,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             let attempt = attemptSendLocked(value)
             if case .full = attempt, !(checkCancellation && Task.isCancelled) {
                 state.pointee.senders.append(
-                    Sender(value: value, wake: .tasklet(id: id, continuation, loop: cev_current_loop())))
+                    Sender(value: value, wake: .tasklet(id: id, ParkedContinuation(continuation, loop: cev_current_loop()))))
                 lock.unlock()
                 return
             }
@@ -172,7 +165,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             lock.lock()
             let attempt = attemptReceiveLocked()
             if case .empty = attempt, !(checkCancellation && Task.isCancelled) {
-                state.pointee.receivers.append(.tasklet(id: id, continuation, loop: cev_current_loop()))
+                state.pointee.receivers.append(.tasklet(id: id, ParkedContinuation(continuation, loop: cev_current_loop())))
                 lock.unlock()
                 return
             }
@@ -296,24 +289,19 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
 
     @usableFromInline
     enum Receiver {
-        case tasklet(id: UInt64, UnsafeContinuation<Element, any Error>, loop: UnsafeMutableRawPointer?)
+        case tasklet(id: UInt64, ParkedContinuation<Element>)
         case thread(BlockingSlot<Element>)
 
         @inlinable var id: UInt64? {
-            if case .tasklet(let id, _, _) = self { return id }
+            if case .tasklet(let id, _) = self { return id }
             return nil
         }
 
-        /// Hands the value over. Returns whether the receiver is a tasklet of the calling thread's loop.
+        /// Hands the value over. Returns whether the receiver is a tasklet of the calling thread's
+        /// loop; a tasklet of another loop is resumed on its own loop (see `ParkedContinuation`).
         @inlinable func resume(returning value: Element) -> Bool {
             switch self {
-            case .tasklet(_, let continuation, let loop):
-                if let loop, loop != cev_current_loop() {
-                    postToLoop(loop) { continuation.resume(returning: value) }
-                    return false
-                }
-                continuation.resume(returning: value)
-                return loop != nil
+            case .tasklet(_, let continuation): return continuation.resumeReportingLocal(returning: value)
             case .thread(let slot):
                 slot.complete(.success(value))
                 return false
@@ -322,7 +310,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
 
         @inlinable func resume(throwing error: any Error) {
             switch self {
-            case .tasklet(_, let continuation, _): continuation.resume(throwing: error)
+            case .tasklet(_, let continuation): continuation.resume(throwing: error)
             case .thread(let slot): slot.complete(.failure(error))
             }
         }
@@ -341,24 +329,18 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
 
     @usableFromInline
     enum SenderWake {
-        case tasklet(id: UInt64, UnsafeContinuation<Void, any Error>, loop: UnsafeMutableRawPointer?)
+        case tasklet(id: UInt64, ParkedContinuation<Void>)
         case thread(BlockingSlot<Void>)
 
         @inlinable var id: UInt64? {
-            if case .tasklet(let id, _, _) = self { return id }
+            if case .tasklet(let id, _) = self { return id }
             return nil
         }
 
         /// Tells the sender its value was taken. Returns whether it is a tasklet of this thread's loop.
         @inlinable func resume() -> Bool {
             switch self {
-            case .tasklet(_, let continuation, let loop):
-                if let loop, loop != cev_current_loop() {
-                    postToLoop(loop) { continuation.resume() }
-                    return false
-                }
-                continuation.resume()
-                return loop != nil
+            case .tasklet(_, let continuation): return continuation.resumeReportingLocal(returning: ())
             case .thread(let slot):
                 slot.complete(.success(()))
                 return false
@@ -367,7 +349,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
 
         @inlinable func resume(throwing error: any Error) {
             switch self {
-            case .tasklet(_, let continuation, _): continuation.resume(throwing: error)
+            case .tasklet(_, let continuation): continuation.resume(throwing: error)
             case .thread(let slot): slot.complete(.failure(error))
             }
         }

@@ -46,6 +46,13 @@ nonisolated(nonsending) func park<T>(
     }
 }
 
+/// Resumes a waiter that parked on another loop's thread by posting the resumption to that loop.
+/// The loop is alive: the parked task belongs to it and keeps it referenced.
+@usableFromInline
+func postToLoop(_ loop: UnsafeMutableRawPointer, _ call: @escaping @Sendable () -> Void) {
+    Unmanaged<Loop>.fromOpaque(loop).takeUnretainedValue().post(call)
+}
+
 /// The continuation of a task parked with `parkUntilResumed`, resumable exactly once from any
 /// thread. Resumed from a thread other than the parked task's loop, the resumption is posted to
 /// that loop (one `ev_async` wake-up covers every resumption that arrives before the loop runs).
@@ -56,19 +63,26 @@ public struct ParkedContinuation<Value: Sendable>: @unchecked Sendable {
     /// The loop the task parked on (nil for a task that is not on a loop).
     @usableFromInline let loop: UnsafeMutableRawPointer?
 
-    @usableFromInline init(_ continuation: UnsafeContinuation<Value, any Error>, loop: UnsafeMutableRawPointer?) {
+    @inlinable init(_ continuation: UnsafeContinuation<Value, any Error>, loop: UnsafeMutableRawPointer?) {
         self.continuation = continuation
         self.loop = loop
     }
 
     /// Resumes the parked task with `value`. Call exactly once (counting `resume(throwing:)`).
     @inlinable public func resume(returning value: Value) {
+        _ = resumeReportingLocal(returning: value)
+    }
+
+    /// Resumes the task and says whether it belongs to the loop driven by the calling thread (it
+    /// is then ready on this run queue, and a channel's preference may yield to it).
+    @inlinable func resumeReportingLocal(returning value: Value) -> Bool {
         if let loop, loop != cev_current_loop() {
             let continuation = continuation
             postToLoop(loop) { continuation.resume(returning: value) }
-        } else {
-            continuation.resume(returning: value)
+            return false
         }
+        continuation.resume(returning: value)
+        return loop != nil
     }
 
     /// Resumes the parked task by throwing `error`. Call exactly once (counting `resume(returning:)`).
