@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make test`. Both install what is missing first.
 SWIFT ?= swift
-APT_PACKAGES := libev-dev
+APT_PACKAGES := libev-dev libssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
 TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests

@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "loopback-download", targets: ["LoopbackDownload"]),
         .executable(name: "blocking-download", targets: ["BlockingDownload"]),
+        .library(name: "HTTPTestServer", targets: ["HTTPTestServer"]),
+        .executable(name: "test-server", targets: ["TestServerMain"]),
     ],
     targets: [
         .systemLibrary(
@@ -20,10 +22,23 @@ let package = Package(
             path: "Sources/CLibev",
             providers: [.apt(["libev-dev"])]
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
         .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim"], swiftSettings: strict),
         .target(name: "Workers", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
-        .target(name: "HTTPClient", dependencies: ["NetCore", "Workers"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["NetCore", "Workers", "COpenSSL"], swiftSettings: strict),
+        // The project's own HTTP server for tests, the demo and the soak: generated content,
+        // ranges, chunked, redirects and injectable faults, on NetCore (plain or TLS).
+        .target(
+            name: "HTTPTestServer", dependencies: ["NetCore", "HTTPClient", "COpenSSL"], path: "Examples/HTTPTestServer",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "TestServerMain", dependencies: ["HTTPTestServer", "NetCore"], path: "Examples/TestServerMain",
+            swiftSettings: strict),
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
         .executableTarget(
             name: "LoopbackDownload", dependencies: ["NetCore"], path: "Examples/LoopbackDownload", swiftSettings: strict),
@@ -32,6 +47,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore"], swiftSettings: strict),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
+            swiftSettings: strict),
     ]
 )

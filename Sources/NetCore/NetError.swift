@@ -51,11 +51,13 @@ public struct NetError: Error, Equatable, CustomStringConvertible {
         self.init(kind: NetError.kind(of: code), errno: code, operation: operation, context: context)
     }
 
-    static func closed(_ operation: String) -> NetError {
+    /// The error for a call on a closed socket.
+    public static func closed(_ operation: String) -> NetError {
         NetError(kind: .closed, errno: EBADF, operation: operation, context: "the socket is closed")
     }
 
-    static func timedOut(_ operation: String, after timeout: Duration) -> NetError {
+    /// The error for a wait that passed its timeout.
+    public static func timedOut(_ operation: String, after timeout: Duration) -> NetError {
         NetError(kind: .timedOut, errno: ETIMEDOUT, operation: operation, context: "no progress within \(timeout)")
     }
 

@@ -83,7 +83,8 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         storage.ss_family == sa_family_t(AF_INET6) ? .ipv6 : .ipv4
     }
 
-    var addressFamily: Int32 { Int32(storage.ss_family) }
+    /// `AF_INET` or `AF_INET6`, for code that makes its own sockets (the blocking HTTP engine).
+    public var addressFamily: Int32 { Int32(storage.ss_family) }
 
     /// The port, in host byte order.
     public var port: UInt16 {
@@ -116,8 +117,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         family == .ipv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
-    /// Calls `body` with the address as the kernel takes it.
-    func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
+    /// Calls `body` with the address as the kernel takes it (for `connect`/`bind` on a socket
+    /// made outside NetCore).
+    public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
         try withUnsafeBytes(of: storage) { raw in
             try body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)  // a local's address is never nil
         }

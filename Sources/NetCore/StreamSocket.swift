@@ -193,6 +193,19 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         try await write(Array(text.utf8), timeout: timeout)
     }
 
+    /// Parks until the socket is readable, an error is pending on it, or `timeout` passes.
+    /// For protocol layers that drive the descriptor themselves (TLS: `SSL_ERROR_WANT_READ`).
+    /// - Throws: `NetError` (`.timedOut`, `.closed`), `CancellationError`. Call from a tasklet.
+    nonisolated(nonsending) public func waitUntilReadable(timeout: Duration? = nil, operation: String = "read") async throws {
+        try await descriptor.wait(.read, timeout: timeout, operation: operation)
+    }
+
+    /// Parks until the socket is writable, an error is pending on it, or `timeout` passes.
+    /// - Throws: as `waitUntilReadable`. Call from a tasklet.
+    nonisolated(nonsending) public func waitUntilWritable(timeout: Duration? = nil, operation: String = "write") async throws {
+        try await descriptor.wait(.write, timeout: timeout, operation: operation)
+    }
+
     /// Shuts down one or both directions; `.write` sends end-of-stream to the peer.
     /// - Throws: `NetError` (`ENOTCONN` if the peer is gone).
     public func shutdown(_ how: ShutdownHow) throws {

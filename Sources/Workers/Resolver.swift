@@ -66,8 +66,10 @@ public final class Resolver: Sendable {
         return try await withTimeout(timeout, lookup)
     }
 
-    /// The blocking lookup (worker thread).
-    static func lookUp(host: String, port: UInt16) throws -> [SocketAddress] {
+    /// The lookup itself: blocks the calling thread in getaddrinfo. For code already on a worker
+    /// thread (the blocking HTTP engine); a tasklet calls `resolve(host:port:timeout:)`.
+    /// - Throws: `ResolverError`.
+    public static func lookUp(host: String, port: UInt16) throws -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

@@ -1,0 +1,2 @@
+import NetCore
+import HTTPClient

@@ -1,0 +1,2 @@
+import HTTPTestServer
+print("test-server: not built yet")
