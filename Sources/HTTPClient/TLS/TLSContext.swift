@@ -1,0 +1,111 @@
+import COpenSSL
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A configured OpenSSL `SSL_CTX`: trusted CAs, verification mode and protocol floor (client),
+/// or certificate and key (server). Make one per configuration and share it: making it loads
+/// the CA store, which is slow; each connection then costs only an `SSL` object.
+///
+/// Thread rule: safe to share across threads and loops once the factory has returned; it is
+/// never changed afterwards (OpenSSL allows concurrent `SSL_new` on an unchanging `SSL_CTX`).
+public final class TLSContext: @unchecked Sendable {  // immutable after the factory returns, see above
+    /// The `SSL_CTX *`, owned.
+    let pointer: OpaquePointer
+    /// Whether connections made from it take the server role.
+    let isServer: Bool
+    /// Whether connections check the peer's certificate and name (client contexts).
+    let verifiesPeer: Bool
+
+    private init(pointer: OpaquePointer, isServer: Bool, verifiesPeer: Bool) {
+        self.pointer = pointer
+        self.isServer = isServer
+        self.verifiesPeer = verifiesPeer
+    }
+
+    deinit { SSL_CTX_free(pointer) }
+
+    /// A client context: TLS 1.2 or later, trusting the system's CA store and/or `caFile`,
+    /// verifying the server's chain and name unless `verifyCertificates` is off.
+    /// - Throws: `TLSError` of kind `.configuration` (its message names the path) when the CA
+    ///   file is missing or holds no certificate, or when OpenSSL cannot make the context.
+    /// Any thread.
+    public static func client(_ configuration: TLSConfiguration) throws -> TLSContext {
+        let context = try make(method: TLS_client_method(), isServer: false, verifiesPeer: configuration.verifyCertificates)
+        let ctx = context.pointer
+        OpenSSLErrorQueue.clear()
+        if configuration.useSystemCAStore, SSL_CTX_set_default_verify_paths(ctx) != 1 {
+            throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "cannot load the system CA store"))
+        }
+        if let caFile = configuration.caFile {
+            // OpenSSL's own reason for a missing file is a bare "No such file or directory"
+            // under "system library": say which file, and why from errno's point of view.
+            if access(caFile, R_OK) != 0 {
+                let reason = String(cString: strerror(errno))
+                throw TLSError(kind: .configuration, message: "cannot read CA file '\(caFile)': \(reason)")
+            }
+            if SSL_CTX_load_verify_file(ctx, caFile) != 1 {
+                let reason = OpenSSLErrorQueue.drainMessage(or: "no certificate found")
+                throw TLSError(kind: .configuration, message: "cannot load CA file '\(caFile)': \(reason)")
+            }
+        }
+        SSL_CTX_set_verify(ctx, configuration.verifyCertificates ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
+        OpenSSLErrorQueue.clear()
+        return context
+    }
+
+    /// A server context presenting the PEM certificate chain in `certificateFile` (leaf first)
+    /// with the PEM private key in `privateKeyFile`. It asks clients for no certificate.
+    /// - Throws: `TLSError` of kind `.configuration` naming the file that is missing or bad, or
+    ///   when the key does not match the certificate.
+    /// Any thread.
+    public static func server(certificateFile: String, privateKeyFile: String) throws -> TLSContext {
+        let context = try make(method: TLS_server_method(), isServer: true, verifiesPeer: false)
+        let ctx = context.pointer
+        OpenSSLErrorQueue.clear()
+        if SSL_CTX_use_certificate_chain_file(ctx, certificateFile) != 1 {
+            let reason = OpenSSLErrorQueue.drainMessage(or: "no certificate found")
+            throw TLSError(kind: .configuration, message: "cannot load certificate file '\(certificateFile)': \(reason)")
+        }
+        if SSL_CTX_use_PrivateKey_file(ctx, privateKeyFile, SSL_FILETYPE_PEM) != 1 {
+            let reason = OpenSSLErrorQueue.drainMessage(or: "no key found")
+            throw TLSError(kind: .configuration, message: "cannot load private key file '\(privateKeyFile)': \(reason)")
+        }
+        if SSL_CTX_check_private_key(ctx) != 1 {
+            let reason = OpenSSLErrorQueue.drainMessage(or: "mismatch")
+            throw TLSError(
+                kind: .configuration,
+                message: "private key '\(privateKeyFile)' does not match certificate '\(certificateFile)': \(reason)")
+        }
+        OpenSSLErrorQueue.clear()
+        return context
+    }
+
+    /// The settings both roles share.
+    private static func make(method: OpaquePointer?, isServer: Bool, verifiesPeer: Bool) throws -> TLSContext {
+        _ = ignoreSIGPIPE
+        OpenSSLErrorQueue.clear()
+        guard let ctx = SSL_CTX_new(method) else {
+            throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "SSL_CTX_new failed"))
+        }
+        let context = TLSContext(pointer: ctx, isServer: isServer, verifiesPeer: verifiesPeer)
+        guard copenssl_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 else {
+            throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "cannot require TLS 1.2"))
+        }
+        // Partial writes let a write step report progress before the whole buffer is out; a
+        // retried write after WANT_WRITE may come from a different address (a copied buffer).
+        _ = copenssl_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // Many HTTP servers close without close_notify; with this option that reads as a plain
+        // end of stream (HTTP framing catches truncation) instead of a protocol error.
+        // Renegotiation would let the peer make a read wait for writability mid-stream.
+        _ = SSL_CTX_set_options(ctx, copenssl_SSL_OP_IGNORE_UNEXPECTED_EOF() | copenssl_SSL_OP_NO_RENEGOTIATION())
+        return context
+    }
+
+    /// OpenSSL's socket BIO writes with write(2), not send(MSG_NOSIGNAL): a write to a closed
+    /// peer would raise SIGPIPE and kill the process even when no loop (which ignores it) exists.
+    private static let ignoreSIGPIPE: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+}
