@@ -30,7 +30,10 @@ let package = Package(
         .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
         .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim"], swiftSettings: strict),
         .target(name: "Workers", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
-        .target(name: "HTTPClient", dependencies: ["NetCore", "Workers", "COpenSSL"], swiftSettings: strict),
+        .target(
+            name: "HTTPClient", dependencies: ["NetCore", "Workers", "COpenSSL"],
+            // Async functions run where their caller runs (the tasklet's loop), never hop to the pool.
+            swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         // The project's own HTTP server for tests, the demo and the soak: generated content,
         // ranges, chunked, redirects and injectable faults, on NetCore (plain or TLS).
         .target(

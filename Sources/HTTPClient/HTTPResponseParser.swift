@@ -94,6 +94,37 @@ public struct HTTPResponseParser: Sendable {
         return events
     }
 
+    /// How many bytes the caller may read from the connection straight into its own buffer as
+    /// body, without feeding them: non-zero only inside a body with nothing buffered. Lets an
+    /// engine receive a large body with no copy through the parser.
+    public var directBodyLimit: Int {
+        guard position == buffer.count else { return 0 }
+        switch state {
+        case .fixedBody(let remaining), .chunkData(let remaining): return Int(clamping: remaining)
+        case .untilClose: return Int.max
+        default: return 0
+        }
+    }
+
+    /// Accounts for `count` body bytes (at most `directBodyLimit`) that the caller read itself.
+    /// - Returns: `.end` when they complete a `Content-Length` body, else nil.
+    public mutating func consumeDirectBody(_ count: Int) -> HTTPResponseEvent? {
+        precondition(count >= 0 && count <= directBodyLimit, "more body bytes than directBodyLimit allows")
+        switch state {
+        case .fixedBody(let remaining):
+            if UInt64(count) == remaining {
+                state = .done
+                return .end(trailers: HTTPHeaders())
+            }
+            state = .fixedBody(remaining: remaining - UInt64(count))
+        case .chunkData(let remaining):
+            state = UInt64(count) == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(count))
+        default:
+            break
+        }
+        return nil
+    }
+
     /// The peer closed the connection. - Returns: the events that completes (the end of a body
     /// delimited by the close). - Throws: `HTTPParseError.truncated` if the message was not complete.
     public mutating func finish() throws -> [HTTPResponseEvent] {

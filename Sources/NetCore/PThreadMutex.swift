@@ -4,12 +4,12 @@ import Glibc
 
 /// A plain pthread mutex. NetCore uses it instead of `Synchronization.Mutex` because
 /// ThreadSanitizer understands pthread mutexes and reports false races on `Mutex`.
-/// The mutex lives in its own allocation so that its address never moves.
-@usableFromInline
-final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself makes it safe
+/// The mutex lives in its own allocation so that its address never moves. Public for the
+/// modules above NetCore (short critical sections on any thread; never held across a wait).
+public final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself makes it safe
     @usableFromInline let raw: UnsafeMutablePointer<pthread_mutex_t>
 
-    @usableFromInline init() {
+    public init() {
         raw = .allocate(capacity: 1)
         raw.initialize(to: pthread_mutex_t())
         pthread_mutex_init(raw, nil)
@@ -20,10 +20,11 @@ final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself mak
         raw.deallocate()
     }
 
-    @inlinable @inline(__always) func lock() { pthread_mutex_lock(raw) }
-    @inlinable @inline(__always) func unlock() { pthread_mutex_unlock(raw) }
+    @inlinable @inline(__always) public func lock() { pthread_mutex_lock(raw) }
+    @inlinable @inline(__always) public func unlock() { pthread_mutex_unlock(raw) }
 
-    @inlinable @inline(__always) func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    /// Runs `body` with the mutex held.
+    @inlinable @inline(__always) public func withLock<R>(_ body: () throws -> R) rethrows -> R {
         pthread_mutex_lock(raw)
         defer { pthread_mutex_unlock(raw) }
         return try body()

@@ -1,0 +1,146 @@
+/// A pooled connection of the blocking engine.
+final class BlockingConnection: PooledConnection {
+    let stream: any BlockingByteStream
+    init(stream: any BlockingByteStream) { self.stream = stream }
+    var isReusable: Bool { stream.isReusable }
+    func close() { stream.close() }
+}
+
+/// `LoopExchange`'s twin for worker threads: the same decoder, clock and pool rules, with
+/// blocking reads (Poll-based waits) instead of parking.
+final class BlockingExchange {
+    private let connection: BlockingConnection
+    private let key: PoolKey
+    private let pool: ConnectionPool<BlockingConnection>
+    private let clock: RequestClock
+    private var decoder: ResponseDecoder
+    private var scratch: UnsafeMutableRawBufferPointer
+    private var released = false
+    let wasReused: Bool
+
+    init(connection: BlockingConnection, reused: Bool, key: PoolKey, pool: ConnectionPool<BlockingConnection>,
+         request: HTTPRequest, configuration: HTTPClientConfiguration, clock: RequestClock) {
+        self.connection = connection
+        wasReused = reused
+        self.key = key
+        self.pool = pool
+        self.clock = clock
+        decoder = ResponseDecoder(requestMethod: request.method, limits: configuration.parserLimits)
+        scratch = .allocate(byteCount: 64 << 10, alignment: 16)
+    }
+
+    deinit {
+        scratch.deallocate()
+        if !released { fail() }
+    }
+
+    var head: HTTPResponseHead? { decoder.head }
+    var receivedAnything: Bool { decoder.receivedAnything }
+    var isFinished: Bool { decoder.isFinished }
+
+    func send(_ request: HTTPRequest, head: [UInt8]) throws {
+        var message = head
+        if let body = request.body { message += body }
+        let wait = try clock.next(.idle)
+        do {
+            try message.withUnsafeBytes { try connection.stream.write($0, timeout: wait.limit) }
+        } catch {
+            throw clock.wrap(error, wait)
+        }
+    }
+
+    func readHead() throws {
+        while decoder.head == nil { try fill() }
+        finishIfDone()
+    }
+
+    private func fill() throws {
+        let wait = try clock.next(.idle)
+        do {
+            let n = try connection.stream.read(into: scratch, timeout: wait.limit)
+            if n == 0 {
+                try decoder.ingestEndOfStream()
+            } else {
+                try decoder.ingest(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            }
+        } catch {
+            throw clock.wrap(error, wait)
+        }
+    }
+
+    /// The next body bytes into `buffer`; 0 at the end. Errors close the connection.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        do {
+            while true {
+                let copied = decoder.copyPending(into: buffer)
+                if copied > 0 { return copied }
+                if decoder.isFinished {
+                    finishIfDone()
+                    return 0
+                }
+                let direct = min(decoder.directLimit, buffer.count)
+                if direct > 0 {
+                    let wait = try clock.next(.idle)
+                    let n: Int
+                    do {
+                        n = try connection.stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<direct]), timeout: wait.limit)
+                    } catch {
+                        throw clock.wrap(error, wait)
+                    }
+                    if n > 0 {
+                        decoder.acceptDirect(n)
+                        finishIfDone()
+                        return n
+                    }
+                    do { try decoder.ingestEndOfStream() } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
+                } else {
+                    try fill()
+                }
+            }
+        } catch {
+            fail()
+            throw error
+        }
+    }
+
+    /// The next chunk, read straight into the array that is returned (no second copy).
+    func nextChunk(maxBytes: Int) throws -> [UInt8]? {
+        if let chunk = decoder.takePendingChunk() { return chunk }
+        let chunk = try [UInt8](unsafeUninitializedCapacity: maxBytes) { storage, count in
+            count = try read(into: UnsafeMutableRawBufferPointer(storage))
+        }
+        return chunk.isEmpty ? nil : chunk
+    }
+
+    func drain() {
+        var budget = 64 << 10
+        do {
+            while !decoder.isFinished, budget > 0 {
+                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(scratch.count, budget)]))
+                if n == 0 { break }
+                budget -= n
+            }
+        } catch {
+            return
+        }
+        if !decoder.isFinished { fail() } else { finishIfDone() }
+    }
+
+    private func finishIfDone() {
+        guard !released, decoder.isFinished, let head = decoder.head else { return }
+        released = true
+        if head.keepAlive {
+            pool.checkIn(connection, for: key)
+        } else {
+            connection.close()
+            pool.releasePermit(for: key)
+        }
+    }
+
+    func fail(keepingPermit: Bool = false) {
+        guard !released else { return }
+        released = true
+        connection.close()
+        if !keepingPermit { pool.releasePermit(for: key) }
+    }
+}

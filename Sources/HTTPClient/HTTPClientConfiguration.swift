@@ -1,0 +1,50 @@
+/// Which engine carries a request.
+public enum HTTPEngine: String, Sendable, Equatable, CaseIterable {
+    /// Tasklets parked on non-blocking sockets on the calling loop (`Client`'s own engine).
+    case loop
+    /// `BlockingClient` on a worker thread through `callAsync`; the body comes back through a
+    /// channel. For when the loop must not carry the I/O, or when one engine misbehaves.
+    case workers
+}
+
+/// The options both engines share.
+public struct HTTPClientConfiguration: Sendable {
+    /// The longest a connection (TCP and TLS handshake) may take; nil: the kernel's limit.
+    public var connectTimeout: Duration?
+    /// The longest to go without a byte while sending or receiving; nil: forever.
+    public var idleTimeout: Duration?
+    /// The longest a whole request may take, redirects and body included; nil: no limit.
+    public var totalTimeout: Duration?
+    /// Redirects followed before `tooManyRedirects`; 0 returns the 3xx response itself.
+    public var maxRedirects: Int
+    /// Open connections per host (scheme, host, port) at most; requests beyond wait.
+    public var maxConnectionsPerHost: Int
+    /// An idle pooled connection older than this is closed instead of reused.
+    public var idleConnectionExpiry: Duration
+    public var tls: TLSConfiguration
+    public var parserLimits: HTTPParserLimits
+    /// Bytes asked of the socket per read (and the most a body chunk holds).
+    public var readBufferSize: Int
+    public var userAgent: String
+    /// The engine `Client.execute` uses unless told otherwise.
+    public var engine: HTTPEngine
+
+    public init(
+        connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), totalTimeout: Duration? = nil,
+        maxRedirects: Int = 10, maxConnectionsPerHost: Int = 8, idleConnectionExpiry: Duration = .seconds(30),
+        tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
+        readBufferSize: Int = 256 << 10, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop
+    ) {
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+        self.totalTimeout = totalTimeout
+        self.maxRedirects = max(0, maxRedirects)
+        self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
+        self.idleConnectionExpiry = idleConnectionExpiry
+        self.tls = tls
+        self.parserLimits = parserLimits
+        self.readBufferSize = max(4096, readBufferSize)
+        self.userAgent = userAgent
+        self.engine = engine
+    }
+}

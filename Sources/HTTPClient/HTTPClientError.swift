@@ -1,0 +1,90 @@
+import NetCore
+import Workers
+
+/// Which timeout fired.
+public enum HTTPTimeout: String, Sendable, Equatable {
+    /// Making the TCP (and TLS) connection.
+    case connect
+    /// No byte arrived (or could be sent) for the idle timeout.
+    case idle
+    /// The whole request, redirects and body included, took longer than the total timeout.
+    case total
+}
+
+/// Why a request failed. Both engines throw the same cases for the same failure, so a caller
+/// can switch engines without changing its error handling.
+public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
+    case invalidURL(String, reason: String)
+    case unsupportedScheme(String)
+    /// A header name or value that would corrupt the request (CR, LF, NUL, a bad name).
+    case invalidRequest(String)
+    /// Name resolution failed.
+    case resolve(ResolverError)
+    /// A socket error: refused, reset, unreachable, ...
+    case network(NetError)
+    case tls(TLSError)
+    case timedOut(HTTPTimeout, Duration)
+    /// The response's bytes broke HTTP/1.1.
+    case parse(HTTPParseError)
+    case tooManyRedirects(limit: Int)
+    case redirectLoop(String)
+    case redirectWithoutLocation(status: Int)
+    /// 416: the range starts past the end; `completeLength` from `Content-Range: bytes */N`.
+    case rangeNotSatisfiable(completeLength: UInt64?)
+    /// A 206 whose Content-Range is missing, malformed, or not the range that was asked for.
+    case invalidContentRange(String)
+    /// `collect(upTo:)` found a longer body.
+    case bodyTooLarge(limit: Int)
+    /// The body was already read, or the response was used from the wrong loop.
+    case bodyAlreadyConsumed
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url, let reason): return "invalid URL \(url.debugDescription): \(reason)"
+        case .unsupportedScheme(let scheme): return "unsupported scheme \(scheme.debugDescription) (http and https only)"
+        case .invalidRequest(let detail): return "invalid request: \(detail)"
+        case .resolve(let error): return "\(error)"
+        case .network(let error): return "\(error)"
+        case .tls(let error): return "\(error)"
+        case .timedOut(let kind, let limit):
+            switch kind {
+            case .connect: return "connection not made within \(limit)"
+            case .idle: return "no data for \(limit) (idle timeout)"
+            case .total: return "the request took longer than \(limit) (total timeout)"
+            }
+        case .parse(let error): return "bad response: \(error)"
+        case .tooManyRedirects(let limit): return "more than \(limit) redirects"
+        case .redirectLoop(let url): return "redirect loop: \(url) was already visited"
+        case .redirectWithoutLocation(let status): return "\(status) redirect without a Location header"
+        case .rangeNotSatisfiable(let length):
+            return "416 range not satisfiable" + (length.map { " (the resource has \($0) bytes)" } ?? "")
+        case .invalidContentRange(let detail): return "bad partial response: \(detail)"
+        case .bodyTooLarge(let limit): return "the body is larger than \(limit) bytes"
+        case .bodyAlreadyConsumed: return "the response body was already read"
+        }
+    }
+
+    /// Whether trying again (and resuming) may succeed: network trouble, timeouts, a truncated
+    /// body. Bad URLs, TLS verification, redirect loops and malformed heads are permanent.
+    public var isTransient: Bool {
+        switch self {
+        case .network, .timedOut: return true
+        case .parse(.truncated): return true
+        case .resolve(let error): return !error.isNoSuchHost
+        default: return false
+        }
+    }
+
+    /// Wraps what an engine's I/O threw into the shared error cases.
+    static func wrapping(_ error: any Error, timeout: HTTPTimeout, limit: Duration?) -> any Error {
+        switch error {
+        case let error as HTTPClientError: return error
+        case let error as NetError where error.kind == .timedOut: return HTTPClientError.timedOut(timeout, limit ?? .zero)
+        case let error as NetError: return HTTPClientError.network(error)
+        case let error as TLSError: return HTTPClientError.tls(error)
+        case let error as ResolverError: return HTTPClientError.resolve(error)
+        case let error as HTTPParseError: return HTTPClientError.parse(error)
+        default: return error  // CancellationError and the like pass through as they are
+        }
+    }
+}

@@ -1,0 +1,179 @@
+/// An absolute `http` or `https` URL, checked when it is made: the parts a request needs
+/// (scheme, host, port, path and query), never a fragment.
+///
+/// Parsing is strict where a loose parser would let a bad URL smuggle bytes into the request
+/// line or Host header: control characters are refused, spaces and non-ASCII bytes in the
+/// path are percent-encoded, the host must be a valid name or a bracketed IPv6 literal.
+public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
+    /// "http" or "https".
+    public let scheme: String
+    /// Lower-cased host name or IP literal, without brackets.
+    public let host: String
+    public let port: UInt16
+    /// Path and query, as sent in the request line ("/" at least).
+    public let target: String
+
+    /// Parses an absolute URL.
+    /// - Throws: `HTTPClientError.invalidURL` naming what is wrong, or `.unsupportedScheme`.
+    public init(_ text: String) throws {
+        guard let schemeEnd = text.firstRange(of: "://") else {
+            throw HTTPClientError.invalidURL(text, reason: "not an absolute URL (expected scheme://host/path)")
+        }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else {
+            throw HTTPClientError.unsupportedScheme(scheme)
+        }
+        try self.init(scheme: scheme, afterScheme: Substring(text[schemeEnd.upperBound...]), original: text)
+    }
+
+    private init(scheme: String, afterScheme rest: Substring, original: String) throws {
+        if let bad = original.utf8.first(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw HTTPClientError.invalidURL(original, reason: "control character 0x\(String(bad, radix: 16)) in the URL")
+        }
+        let withoutFragment = rest.prefix { $0 != "#" }
+        let authorityEnd = withoutFragment.firstIndex { $0 == "/" || $0 == "?" } ?? withoutFragment.endIndex
+        let authority = withoutFragment[..<authorityEnd]
+        if authority.contains("@") {
+            throw HTTPClientError.invalidURL(original, reason: "credentials in the URL are not supported (use an Authorization header)")
+        }
+        let (host, port) = try Self.parseAuthority(authority, defaultPort: scheme == "https" ? 443 : 80, original: original)
+        var target = String(withoutFragment[authorityEnd...])
+        if target.isEmpty || target.first == "?" { target = "/" + target }
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.target = Self.percentEncodingUnsafeBytes(target)
+    }
+
+    private init(scheme: String, host: String, port: UInt16, target: String) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.target = target
+    }
+
+    /// The default port for the scheme (80 or 443).
+    public var isDefaultPort: Bool { port == (scheme == "https" ? 443 : 80) }
+
+    /// The Host header's value: the host (bracketed if IPv6) and the port unless it is the default.
+    public var authority: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return isDefaultPort ? name : "\(name):\(port)"
+    }
+
+    /// True for an IPv4 or IPv6 literal (no SNI is sent for these; the certificate must name the IP).
+    public var hostIsIPLiteral: Bool {
+        host.contains(":") || (!host.isEmpty && host.allSatisfy { $0.isNumber || $0 == "." } && host.split(separator: ".").count == 4)
+    }
+
+    /// The path without the query.
+    public var path: String { String(target.prefix { $0 != "?" }) }
+
+    /// Scheme, host and port: redirects across origins drop credentials.
+    public func hasSameOrigin(as other: HTTPURL) -> Bool {
+        scheme == other.scheme && host == other.host && port == other.port
+    }
+
+    public var description: String { "\(scheme)://\(authority)\(target)" }
+
+    /// Resolves a reference (a redirect's Location) against this URL, as RFC 3986 §5.2 does.
+    /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad reference.
+    public func resolving(_ reference: String) throws -> HTTPURL {
+        let trimmed = reference.prefix { $0 != "#" }
+        if trimmed.contains("://") { return try HTTPURL(String(trimmed)) }
+        if trimmed.hasPrefix("//") {
+            return try HTTPURL(scheme: scheme, afterScheme: trimmed.dropFirst(2), original: reference)
+        }
+        if let bad = reference.utf8.first(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw HTTPClientError.invalidURL(reference, reason: "control character 0x\(String(bad, radix: 16)) in the URL")
+        }
+        let newTarget: String
+        if trimmed.isEmpty {
+            newTarget = target
+        } else if trimmed.hasPrefix("/") {
+            newTarget = Self.removingDotSegments(String(trimmed))
+        } else if trimmed.hasPrefix("?") {
+            newTarget = path + trimmed
+        } else {
+            let directory = path.prefix(through: path.lastIndex(of: "/") ?? path.startIndex)
+            newTarget = Self.removingDotSegments(String(directory) + String(trimmed))
+        }
+        return HTTPURL(scheme: scheme, host: host, port: port, target: Self.percentEncodingUnsafeBytes(newTarget))
+    }
+
+    // MARK: - Parts
+
+    private static func parseAuthority(_ authority: Substring, defaultPort: UInt16, original: String) throws -> (String, UInt16) {
+        var hostPart = authority
+        var portPart: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else {
+                throw HTTPClientError.invalidURL(original, reason: "unclosed '[' in the IPv6 host")
+            }
+            hostPart = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":" else { throw HTTPClientError.invalidURL(original, reason: "unexpected text after the IPv6 host") }
+                portPart = after.dropFirst()
+            }
+            guard !hostPart.isEmpty, hostPart.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                throw HTTPClientError.invalidURL(original, reason: "invalid IPv6 address")
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            hostPart = authority[..<colon]
+            portPart = authority[authority.index(after: colon)...]
+        }
+        guard !hostPart.isEmpty else { throw HTTPClientError.invalidURL(original, reason: "no host") }
+        if !authority.hasPrefix("[") {
+            let allowed = hostPart.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D || byte == 0x2E || byte == 0x5F
+            }
+            guard allowed else { throw HTTPClientError.invalidURL(original, reason: "invalid host name \(String(hostPart).debugDescription)") }
+        }
+        var port = defaultPort
+        if let portPart {
+            guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  let value = Int(portPart), (1...65535).contains(value) else {
+                throw HTTPClientError.invalidURL(original, reason: "invalid port \(String(portPart).debugDescription) (1-65535)")
+            }
+            port = UInt16(value)
+        }
+        return (hostPart.lowercased(), port)
+    }
+
+    /// Spaces and non-ASCII bytes become %XX; everything else is kept as the user wrote it.
+    private static func percentEncodingUnsafeBytes(_ target: String) -> String {
+        guard target.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == 0x22 || $0 == 0x3C || $0 == 0x3E }) else { return target }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in target.utf8 {
+            if byte <= 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x3C || byte == 0x3E {
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// RFC 3986 §5.2.4 on the path; the query is kept as it is.
+    private static func removingDotSegments(_ target: String) -> String {
+        let path = target.prefix { $0 != "?" }
+        let query = target[path.endIndex...]
+        var output: [Substring] = []
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
+            switch segment {
+            case ".":
+                if isLast { output.append("") }
+            case "..":
+                if !output.isEmpty { output.removeLast() }
+                if isLast { output.append("") }
+            default:
+                output.append(segment)
+            }
+        }
+        return "/" + output.joined(separator: "/") + query
+    }
+}

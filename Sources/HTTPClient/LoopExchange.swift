@@ -1,0 +1,173 @@
+import NetCore
+
+/// A pooled connection of the loop engine.
+final class LoopConnection: PooledConnection {
+    let stream: any AsyncByteStream
+    init(stream: any AsyncByteStream) { self.stream = stream }
+    var isReusable: Bool { stream.isReusable }
+    func close() { stream.close() }
+}
+
+/// One request and its response on one connection, on the loop: sends the request, reads the
+/// head, then serves the body to `HTTPBody` as the reader asks for it (no read-ahead: the
+/// reader's pace is the socket's pace). Holds the origin's pool permit until the body ends.
+final class LoopExchange: BodySource {
+    private let connection: LoopConnection
+    private let key: PoolKey
+    private let pool: ConnectionPool<LoopConnection>
+    private let clock: RequestClock
+    private var decoder: ResponseDecoder
+    private var scratch: UnsafeMutableRawBufferPointer
+    private let chunkSize: Int
+    private var released = false
+    let wasReused: Bool
+
+    init(connection: LoopConnection, reused: Bool, key: PoolKey, pool: ConnectionPool<LoopConnection>,
+         request: HTTPRequest, configuration: HTTPClientConfiguration, clock: RequestClock) {
+        self.connection = connection
+        wasReused = reused
+        self.key = key
+        self.pool = pool
+        self.clock = clock
+        decoder = ResponseDecoder(requestMethod: request.method, limits: configuration.parserLimits)
+        // The scratch buffer carries the head and chunked framing; a Content-Length body goes
+        // straight into the reader's buffer, so it need not be large.
+        scratch = .allocate(byteCount: 64 << 10, alignment: 16)
+        chunkSize = configuration.readBufferSize
+    }
+
+    deinit {
+        scratch.deallocate()
+        if !released { fail() }
+    }
+
+    var head: HTTPResponseHead? { decoder.head }
+    var receivedAnything: Bool { decoder.receivedAnything }
+
+    /// Writes the request (head and body). - Throws: the shared `HTTPClientError` cases.
+    func send(_ request: HTTPRequest, head: [UInt8]) async throws {
+        var message = head
+        if let body = request.body { message += body }
+        let wait = try clock.next(.idle)
+        do {
+            try await message.withUnsafeBytesCopy { try await connection.stream.write($0, timeout: wait.limit) }
+        } catch {
+            throw clock.wrap(error, wait)
+        }
+    }
+
+    /// Reads until the response head is complete. - Throws: the shared `HTTPClientError` cases.
+    func readHead() async throws {
+        while decoder.head == nil {
+            try await fill()
+        }
+        finishIfDone()
+    }
+
+    /// One read from the connection through the parser.
+    private func fill() async throws {
+        let wait = try clock.next(.idle)
+        do {
+            let n = try await connection.stream.read(into: scratch, timeout: wait.limit)
+            if n == 0 {
+                try decoder.ingestEndOfStream()
+            } else {
+                try decoder.ingest(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            }
+        } catch {
+            throw clock.wrap(error, wait)
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
+        do {
+            while true {
+                let copied = decoder.copyPending(into: buffer)
+                if copied > 0 { return copied }
+                if decoder.isFinished {
+                    finishIfDone()
+                    return 0
+                }
+                let direct = min(decoder.directLimit, buffer.count)
+                if direct > 0 {
+                    let wait = try clock.next(.idle)
+                    let n: Int
+                    do {
+                        n = try await connection.stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<direct]), timeout: wait.limit)
+                    } catch {
+                        throw clock.wrap(error, wait)
+                    }
+                    if n > 0 {
+                        decoder.acceptDirect(n)
+                        finishIfDone()
+                        return n
+                    }
+                    do { try decoder.ingestEndOfStream() } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
+                } else {
+                    try await fill()
+                }
+            }
+        } catch {
+            fail()
+            throw error
+        }
+    }
+
+    func nextChunk() async throws -> [UInt8]? {
+        if let chunk = decoder.takePendingChunk() { return chunk }
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { storage.deallocate() }
+        let n = try await read(into: storage)
+        return n == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: storage[0..<n]))
+    }
+
+    /// Reads and drops a small body (a redirect's) so the connection can be reused; closes
+    /// the connection instead when the body is large or slow.
+    func drain() async {
+        var budget = 64 << 10
+        do {
+            while !decoder.isFinished, budget > 0 {
+                let n = try await read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(scratch.count, budget)]))
+                if n == 0 { break }
+                budget -= n
+            }
+        } catch {
+            return  // read() already closed it
+        }
+        if !decoder.isFinished { fail() } else { finishIfDone() }
+    }
+
+    func abandon() { fail() }
+
+    /// Back to the pool once the body has ended and the server allows another request.
+    private func finishIfDone() {
+        guard !released, decoder.isFinished, let head = decoder.head else { return }
+        released = true
+        if head.keepAlive {
+            pool.checkIn(connection, for: key)
+        } else {
+            connection.close()
+            pool.releasePermit(for: key)
+        }
+    }
+
+    /// Closes the connection (an error, or a body nobody will read) and frees the permit,
+    /// unless the caller keeps it for a retry on a new connection.
+    func fail(keepingPermit: Bool = false) {
+        guard !released else { return }
+        released = true
+        connection.close()
+        if !keepingPermit { pool.releasePermit(for: key) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Runs `body` on a copy of the bytes that the function owns, so no borrow of the array
+    /// spans a suspension point.
+    func withUnsafeBytesCopy<R>(_ body: (UnsafeRawBufferPointer) async throws -> R) async throws -> R {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(count, 1), alignment: 1)
+        defer { copy.deallocate() }
+        withUnsafeBytes { copy.copyMemory(from: $0) }
+        return try await body(UnsafeRawBufferPointer(rebasing: copy[0..<count]))
+    }
+}

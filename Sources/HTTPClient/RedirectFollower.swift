@@ -1,0 +1,47 @@
+/// Decides, for both engines, whether a response is a redirect to follow and what the next
+/// request is (RFC 9110 §15.4): the method and body rules, the limit, loop detection, and no
+/// credentials sent to another origin.
+struct RedirectFollower {
+    let limit: Int
+    private var visited: Set<String>
+    /// Every URL redirected to, in order.
+    private(set) var chain: [HTTPURL] = []
+
+    init(firstURL: HTTPURL, limit: Int) {
+        self.limit = limit
+        visited = [firstURL.description]
+    }
+
+    /// Headers that carry credentials: never forwarded to a different origin.
+    private static let credentialHeaders: Set<String> = ["authorization", "cookie", "proxy-authorization"]
+
+    /// - Returns: the request to send next, or nil when `head` is not a redirect to follow.
+    /// - Throws: `HTTPClientError.tooManyRedirects`, `.redirectLoop`, `.redirectWithoutLocation`,
+    ///   `.invalidURL` / `.unsupportedScheme` for a bad Location.
+    mutating func nextRequest(after head: HTTPResponseHead, for request: HTTPRequest) throws -> HTTPRequest? {
+        guard [301, 302, 303, 307, 308].contains(head.status), limit > 0 else { return nil }
+        guard let location = head.headers.first("Location"), !location.isEmpty else {
+            throw HTTPClientError.redirectWithoutLocation(status: head.status)
+        }
+        let target = try request.url.resolving(location)
+        guard chain.count < limit else { throw HTTPClientError.tooManyRedirects(limit: limit) }
+        guard visited.insert(target.description).inserted else {
+            throw HTTPClientError.redirectLoop(target.description)
+        }
+        chain.append(target)
+        var next = request
+        next.url = target
+        // 303 always becomes GET; 301/302 turn a POST into a GET, as every browser and curl do.
+        let becomesGet = (head.status == 303 && request.method != "HEAD")
+            || ((head.status == 301 || head.status == 302) && request.method == "POST")
+        if becomesGet {
+            next.method = "GET"
+            next.body = nil
+            next.headers = HTTPHeaders(request.headers.filter { $0.name.lowercased() != "content-type" }.map { ($0.name, $0.value) })
+        }
+        if !target.hasSameOrigin(as: request.url) {
+            next.headers = HTTPHeaders(next.headers.filter { !Self.credentialHeaders.contains($0.name.lowercased()) }.map { ($0.name, $0.value) })
+        }
+        return next
+    }
+}

@@ -1,0 +1,26 @@
+/// Checks on a final response head that both engines make the same way.
+enum ResponseChecks {
+    /// Validates a range answer. - Returns: the parsed Content-Range of a 206, else nil.
+    /// - Throws: `HTTPClientError.rangeNotSatisfiable` for 416; `.invalidContentRange` for a
+    ///   206 that is multipart, lacks Content-Range, disagrees with its Content-Length, or is
+    ///   not the range that was asked for.
+    static func contentRange(of head: HTTPResponseHead, for request: HTTPRequest) throws -> ContentRange? {
+        if head.status == 416 {
+            throw HTTPClientError.rangeNotSatisfiable(
+                completeLength: head.headers.first("Content-Range").flatMap(ContentRange.unsatisfiedLength))
+        }
+        guard head.status == 206 else { return nil }
+        if let type = head.headers.first("Content-Type"), type.lowercased().hasPrefix("multipart/byteranges") {
+            throw HTTPClientError.invalidContentRange("multipart/byteranges responses are not supported (one range per request)")
+        }
+        guard let value = head.headers.first("Content-Range") else {
+            throw HTTPClientError.invalidContentRange("206 without a Content-Range header")
+        }
+        let range = try ContentRange(parsing: value)
+        if let length = head.headers.first("Content-Length"), UInt64(length) != range.count {
+            throw HTTPClientError.invalidContentRange("Content-Length \(length) does not match \(range)")
+        }
+        if let requested = request.range { try range.validate(against: requested) }
+        return range
+    }
+}

@@ -1,0 +1,131 @@
+import NetCore
+import Workers
+
+/// What a worker hands back to the requesting tasklet for an `engine: .workers` request.
+enum WorkerMessage: Sendable {
+    case head(HTTPResponseHead, url: HTTPURL, redirects: [HTTPURL], contentRange: ContentRange?, rangeRequested: Bool)
+    case chunk([UInt8])
+    case end
+    case failure(any Error)
+}
+
+/// The body of a `.workers` response: chunks arrive over a bounded channel from the worker
+/// that reads the socket, so a slow reader blocks the worker (and TCP slows the server).
+final class ChannelBodySource: BodySource {
+    private let channel: Channel<WorkerMessage>
+    private var leftover: [UInt8] = []
+    private var leftoverOffset = 0
+    private var finished = false
+
+    init(channel: Channel<WorkerMessage>) { self.channel = channel }
+
+    deinit { channel.close() }
+
+    func nextChunk() async throws -> [UInt8]? {
+        if leftoverOffset < leftover.count {
+            defer { leftover = []; leftoverOffset = 0 }
+            return Array(leftover[leftoverOffset...])
+        }
+        guard !finished else { return nil }
+        let message: WorkerMessage
+        do {
+            message = try await channel.receive()
+        } catch {
+            finished = true
+            channel.close()
+            throw error
+        }
+        switch message {
+        case .chunk(let bytes): return bytes
+        case .end:
+            finished = true
+            return nil
+        case .failure(let error):
+            finished = true
+            throw error
+        case .head:
+            finished = true
+            throw HTTPClientError.parse(.dataAfterEndOfMessage)  // a worker sends one head, first
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
+        if leftoverOffset >= leftover.count {
+            guard let chunk = try await nextChunk() else { return 0 }
+            leftover = chunk
+            leftoverOffset = 0
+        }
+        let n = min(buffer.count, leftover.count - leftoverOffset)
+        leftover.withUnsafeBytes { source in
+            buffer.baseAddress!.copyMemory(from: source.baseAddress! + leftoverOffset, byteCount: n)  // n > 0: both non-empty
+        }
+        leftoverOffset += n
+        return n
+    }
+
+    /// The worker's next send fails, so it stops reading and closes its connection.
+    func abandon() {
+        finished = true
+        channel.close()
+    }
+}
+
+extension Client {
+    /// Runs the request on `BlockingClient` in a worker job (through `callAsync`, from a helper
+    /// tasklet so this one can return at the head) and streams the body back over a channel.
+    func executeOnWorkers(_ request: HTTPRequest, pool: WorkerPool) async throws -> HTTPResponse {
+        guard let loop = Loop.current else { throw LoopError.notOnLoopThread("HTTP request on the workers engine") }
+        // Four chunks in flight: enough to keep the worker reading while the tasklet consumes.
+        let channel = Channel<WorkerMessage>(capacity: 4)
+        let blocking = blockingClient
+        loop.spawn(name: "http-worker-call") {
+            do {
+                try await pool.callAsync("HTTP \(request.method) \(request.url)") { _ in
+                    Self.transfer(request, with: blocking, to: channel)
+                }
+            } catch {
+                try? await channel.send(.failure(error))  // the pool refused the job (shut down, full)
+            }
+        }
+        let first: WorkerMessage
+        do {
+            first = try await channel.receive()
+        } catch {
+            channel.close()  // cancelled while waiting: the worker stops at its next send
+            throw error
+        }
+        switch first {
+        case .head(let head, let url, let redirects, let contentRange, let rangeRequested):
+            return HTTPResponse(head: head, url: url, redirects: redirects, contentRange: contentRange,
+                                body: HTTPBody(source: ChannelBodySource(channel: channel)), engine: .workers,
+                                rangeRequested: rangeRequested)
+        case .failure(let error):
+            throw error
+        case .chunk, .end:
+            throw HTTPClientError.parse(.truncated("no response head from the worker"))
+        }
+    }
+
+    /// The worker's side: one blocking request, its head and then its body chunks sent over
+    /// the channel (blocking while it is full). A closed channel means nobody reads any more.
+    private static func transfer(_ request: HTTPRequest, with client: BlockingClient, to channel: Channel<WorkerMessage>) {
+        do {
+            let response = try client.execute(request)
+            try channel.sendBlocking(.head(response.head, url: response.url, redirects: response.redirects,
+                                           contentRange: response.contentRange, rangeRequested: response.rangeRequested))
+            do {
+                while let chunk = try response.nextChunk() {
+                    try channel.sendBlocking(.chunk(chunk))
+                }
+            } catch let error as ChannelError {
+                response.discard()
+                throw error
+            }
+            try channel.sendBlocking(.end)
+        } catch is ChannelError {
+            return  // the reader went away
+        } catch {
+            try? channel.sendBlocking(.failure(error))
+        }
+    }
+}
