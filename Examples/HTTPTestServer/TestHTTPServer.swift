@@ -1,2 +1,134 @@
 import NetCore
-import HTTPClient
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The project's fault-injecting HTTP/1.1 server, for tests, the demo and the soak tester.
+///
+/// It serves generated content (`GeneratedContent`) with ranges, chunked framing, validators and
+/// injectable faults, plus status pages, redirects and an echo, from its own `Loop` on its own
+/// OS thread: one tasklet per connection. See `README.md` in this directory for the URLs.
+///
+/// Thread rules: every member is safe from any thread except the server loop's own (nobody else
+/// has that loop, so in practice: any thread).
+public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written once in start; `stopped` is atomic
+    /// How to listen and serve.
+    public struct Configuration: Sendable {
+        /// An IP literal to bind to ("localhost" means 127.0.0.1).
+        public var host: String
+        /// The port; 0 picks a free one (read it from `port`).
+        public var port: UInt16
+        /// Idle keep-alive connections are closed after this long without a new request.
+        public var keepAliveTimeout: Duration
+        /// How long a response write may wait for a client that does not read before the
+        /// connection is dropped.
+        public var writeTimeout: Duration
+
+        public init(host: String = "127.0.0.1", port: UInt16 = 0, keepAliveTimeout: Duration = .seconds(5),
+                    writeTimeout: Duration = .seconds(60)) {
+            self.host = host
+            self.port = port
+            self.keepAliveTimeout = keepAliveTimeout
+            self.writeTimeout = writeTimeout
+        }
+    }
+
+    /// Counts since start.
+    public struct Stats: Sendable, Equatable {
+        /// Connections accepted.
+        public var connectionsAccepted: Int
+        /// Requests answered, counted when the response starts (refusals like 400 included).
+        public var requestsServed: Int
+        /// Connections open now.
+        public var openConnections: Int
+    }
+
+    public let configuration: Configuration
+    /// The bound port.
+    public let port: UInt16
+
+    private let core: ServerCore
+    private let loop: Loop
+    private var thread = pthread_t()
+    private let stopped = Atomic<Bool>(false)
+
+    private init(configuration: Configuration, core: ServerCore, loop: Loop, port: UInt16) {
+        self.configuration = configuration
+        self.core = core
+        self.loop = loop
+        self.port = port
+    }
+
+    /// Binds, listens, and starts serving on a new thread. The server accepts connections as soon
+    /// as this returns.
+    /// - Throws: `NetError` (`.invalidAddress` for a host that is not an IP literal,
+    ///   `.addressInUse`, ...), `LoopError`, or `TestHTTPServerError.threadStart`.
+    /// May be called from any thread.
+    public static func start(_ configuration: Configuration = .init()) throws -> TestHTTPServer {
+        let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
+        let listener = try TCPListener(bindTo: try SocketAddress(ip: host, port: configuration.port))
+        let loop: Loop
+        do {
+            loop = try Loop(name: "test-http-server")
+        } catch {
+            listener.close()
+            throw error
+        }
+        let core = ServerCore(loop: loop, listener: listener, configuration: configuration)
+        let server = TestHTTPServer(configuration: configuration, core: core, loop: loop, port: listener.port)
+        loop.spawn(name: "http-accept") { await core.acceptConnections() }
+        let rc = pthread_create(&server.thread, nil, { argument in
+            // Passed retained below; released here when run() returns.
+            Unmanaged<Loop>.fromOpaque(argument!).takeRetainedValue().run()  // never nil: we pass it
+            return nil
+        }, Unmanaged.passRetained(loop).toOpaque())
+        guard rc == 0 else {
+            Unmanaged.passUnretained(loop).release()  // balance the retain the thread never took
+            server.stopped.store(true, ordering: .relaxed)
+            listener.close()
+            throw TestHTTPServerError.threadStart(rc)
+        }
+        return server
+    }
+
+    deinit { stop() }
+
+    /// "http://HOST:PORT" with the address clients should use (127.0.0.1 for a wildcard bind).
+    public var baseURL: String {
+        var host = configuration.host
+        if host == "0.0.0.0" || host == "localhost" { host = "127.0.0.1" }
+        if host == "::" { host = "::1" }
+        if host.contains(":") { host = "[\(host)]" }
+        return "http://\(host):\(port)"
+    }
+
+    /// The counters now.
+    public var stats: Stats {
+        Stats(connectionsAccepted: core.counters.connectionsAccepted.load(ordering: .relaxed),
+              requestsServed: core.counters.requestsServed.load(ordering: .relaxed),
+              openConnections: core.counters.openConnections.load(ordering: .relaxed))
+    }
+
+    /// Stops serving: closes the listener and every connection, stops the loop and joins its
+    /// thread. Idempotent; `deinit` calls it. Blocks for at most about two seconds.
+    /// Call from any thread but the server's own loop.
+    public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        loop.spawn(name: "http-shutdown") { [core] in await core.shutdown() }
+        pthread_join(thread, nil)
+    }
+}
+
+/// Errors of `TestHTTPServer.start` that are not socket errors.
+public enum TestHTTPServerError: Error, CustomStringConvertible {
+    /// pthread_create failed with this code.
+    case threadStart(Int32)
+
+    public var description: String {
+        switch self {
+        case .threadStart(let code): return "could not start the server thread: pthread_create returned \(code)"
+        }
+    }
+}

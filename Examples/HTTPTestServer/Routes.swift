@@ -1,0 +1,101 @@
+/// What the server does with one request.
+enum RouteAction {
+    /// A small response held in memory.
+    case simple(SimpleResponse)
+    /// Generated content, with a body fault or none.
+    case generated(GeneratedResponse, BodyFault?)
+    /// Broken bytes instead of a response, then close.
+    case malformed(MalformedKind)
+}
+
+/// Maps a request to its action. Pure apart from `onceTokens`, which records `once=` tokens.
+///
+/// - `/gen/<size>`: generated content (see `GeneratedResponse`), with `fault=` from `Fault`.
+/// - `/status/<code>`, `/redirect/<code>?to=`, `/redirect-chain/<n>?code=`, `/redirect-loop`,
+///   `/redirect-loop2`, `/echo`; anything else 404.
+func route(_ head: RequestHead, body: [UInt8], onceTokens: inout OnceTokens) -> RouteAction {
+    let path = Substring(head.path)
+    if let sizeText = suffix(of: path, after: "/gen/") {
+        return generate(sizeText: sizeText, head: head, onceTokens: &onceTokens)
+    }
+    if let codeText = suffix(of: path, after: "/status/") {
+        guard let code = Int(codeText), (200...599).contains(code) else {
+            return .simple(.text(400, "status must be 200-599"))
+        }
+        return .simple(.text(code))
+    }
+    if let codeText = suffix(of: path, after: "/redirect/") {
+        guard let code = Int(codeText), isRedirect(code) else {
+            return .simple(.text(400, "redirect code must be 301, 302, 303, 307 or 308"))
+        }
+        guard let target = head.query["to"], !target.isEmpty else { return .simple(.text(400, "to= is missing")) }
+        return .simple(redirect(code, to: target))
+    }
+    if let countText = suffix(of: path, after: "/redirect-chain/") {
+        guard let count = Int(countText), count >= 0 else { return .simple(.text(400, "the chain length must be >= 0")) }
+        let codeText = head.query["code"] ?? "302"
+        guard let code = Int(codeText), isRedirect(code) else {
+            return .simple(.text(400, "code must be 301, 302, 303, 307 or 308"))
+        }
+        let target = count == 0 ? "/gen/1024" : "/redirect-chain/\(count - 1)?code=\(code)"
+        return .simple(redirect(code, to: target))
+    }
+    switch path {
+    case "/redirect-loop": return .simple(redirect(302, to: "/redirect-loop2"))
+    case "/redirect-loop2": return .simple(redirect(302, to: "/redirect-loop"))
+    case "/echo": return .simple(echo(head, body: body))
+    default: return .simple(.text(404))
+    }
+}
+
+private func generate(sizeText: Substring, head: RequestHead, onceTokens: inout OnceTokens) -> RouteAction {
+    let fault: Fault?
+    do {
+        fault = try Fault.parse(head.query)
+    } catch {
+        return .simple(.text(400, error.message))
+    }
+    // The once token is spent only by a request that would fire a fault.
+    var active = fault
+    if fault != nil, let token = head.query["once"], !onceTokens.firstSighting(token) { active = nil }
+    switch active {
+    case .malformed(let kind)?:
+        return .malformed(kind)
+    case .status(let code)?:
+        var response = SimpleResponse.text(code, "injected by fault=status")
+        if code == 503 { response.fields.append(("Retry-After", "1")) }
+        return .simple(response)
+    default:
+        switch GeneratedResponse.make(sizeText: sizeText, head: head) {
+        case .success(let response):
+            let isHead = head.method == "HEAD"
+            return .generated(response, isHead ? nil : active.flatMap(BodyFault.init))
+        case .failure(let box):
+            return .simple(box.response)
+        }
+    }
+}
+
+private func redirect(_ code: Int, to target: String) -> SimpleResponse {
+    var response = SimpleResponse.text(code, "see \(target)")
+    response.fields.append(("Location", target))
+    return response
+}
+
+private func isRedirect(_ code: Int) -> Bool { [301, 302, 303, 307, 308].contains(code) }
+
+/// The request as the server saw it: request line, each field as `name: value`, an empty line,
+/// then the body bytes. Lines end in LF.
+private func echo(_ head: RequestHead, body: [UInt8]) -> SimpleResponse {
+    var text = head.requestLine + "\n"
+    for field in head.fields { text += "\(field.name): \(field.value)\n" }
+    text += "\n"
+    return SimpleResponse(status: 200, fields: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8) + body)
+}
+
+/// The rest of `path` after `prefix`, or nil when it does not start with it or nothing follows.
+private func suffix(of path: Substring, after prefix: String) -> Substring? {
+    guard path.hasPrefix(prefix) else { return nil }
+    let rest = path.dropFirst(prefix.count)
+    return rest.isEmpty ? nil : rest
+}

@@ -1,0 +1,178 @@
+import HTTPClient
+import NetCore
+import Synchronization
+
+/// Counters read from any thread while the loop updates them.
+final class ServerCounters: Sendable {
+    let connectionsAccepted = Atomic<Int>(0)
+    let requestsServed = Atomic<Int>(0)
+    let openConnections = Atomic<Int>(0)
+}
+
+/// The server's state on its loop: the listener, the open connections, the `once=` tokens.
+/// Tasklets hold this, not the `TestHTTPServer`, so dropping the last reference to the server
+/// still runs its deinit (which stops it).
+final class ServerCore: @unchecked Sendable {  // mutable state is touched only on `loop`'s thread
+    /// The largest /echo request body kept (bigger ones get 413).
+    static let maxEchoBody = 16 << 20
+    /// How long a request body may pause between bytes.
+    static let bodyTimeout: Duration = .seconds(30)
+
+    let loop: Loop
+    let listener: TCPListener
+    let configuration: TestHTTPServer.Configuration
+    let counters = ServerCounters()
+
+    private var onceTokens = OnceTokens()
+    private var connections: [UInt64: (socket: StreamSocket, tasklet: TaskletHandle<Void>?)] = [:]
+    private var nextID: UInt64 = 0
+    private var shuttingDown = false
+
+    init(loop: Loop, listener: TCPListener, configuration: TestHTTPServer.Configuration) {
+        self.loop = loop
+        self.listener = listener
+        self.configuration = configuration
+    }
+
+    // MARK: - Accepting
+
+    /// Accepts connections until the listener is closed, one tasklet each.
+    func acceptConnections() async {
+        while !shuttingDown {
+            let socket: StreamSocket
+            do {
+                socket = try await listener.accept()
+            } catch {
+                if shuttingDown || (error as? NetError)?.kind == .closed || error is CancellationError { return }
+                // EMFILE and friends: wait for descriptors to free up rather than spin or quit.
+                try? await sleep(for: .milliseconds(10))
+                continue
+            }
+            counters.connectionsAccepted.add(1, ordering: .relaxed)
+            counters.openConnections.add(1, ordering: .relaxed)
+            let id = nextID
+            nextID += 1
+            connections[id] = (socket, nil)
+            let tasklet = loop.spawn(name: "http-connection-\(id)") { [self] in
+                await self.serve(socket, id: id)
+            }
+            // The tasklet runs later (spawn only queues it), so the entry is still there.
+            connections[id]?.tasklet = tasklet
+        }
+    }
+
+    // MARK: - One connection
+
+    private func serve(_ socket: StreamSocket, id: UInt64) async {
+        defer {
+            socket.close()
+            connections[id] = nil
+            counters.openConnections.subtract(1, ordering: .relaxed)
+        }
+        let stream: any AsyncByteStream = socket
+        let io = ConnectionIO(stream: stream, socket: socket, writeTimeout: configuration.writeTimeout)
+        do {
+            while try await serveOneRequest(io) {}
+        } catch {
+            // The peer went away, a timeout passed, or the server is stopping: nothing to answer.
+        }
+        io.stream.close()
+    }
+
+    /// Reads and answers one request. - Returns: whether the connection carries on.
+    /// - Throws: I/O errors of the stream.
+    private func serveOneRequest(_ io: ConnectionIO) async throws -> Bool {
+        let head: RequestHead
+        switch try await io.readHead(idleTimeout: configuration.keepAliveTimeout) {
+        case .endOfStream, .truncated:
+            return false
+        case .tooLarge:
+            try await refuse(.text(431, "the request head is larger than \(ConnectionIO.maxHeadBytes) bytes"), io)
+            return false
+        case .invalid(let error):
+            try await refuse(.text(error.status, error.detail), io)
+            return false
+        case .head(let parsed):
+            head = parsed
+        }
+
+        // Request body framing: Content-Length only.
+        guard head.fields(named: "Transfer-Encoding").isEmpty else {
+            try await refuse(.text(501, "request bodies must use Content-Length"), io)
+            return false
+        }
+        var bodyLength: UInt64 = 0
+        let lengths = head.fields(named: "Content-Length")
+        if let first = lengths.first {
+            guard lengths.allSatisfy({ $0 == first }), let value = decimal(first) else {
+                try await refuse(.text(400, "bad Content-Length"), io)
+                return false
+            }
+            bodyLength = value
+        }
+        let isEcho = head.path == "/echo"
+        if isEcho && bodyLength > UInt64(Self.maxEchoBody) {
+            try await refuse(.text(413, "an /echo body may have at most \(Self.maxEchoBody) bytes"), io)
+            return false
+        }
+        if bodyLength > 0, head.field("Expect")?.lowercased() == "100-continue" {
+            try await io.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        }
+        guard let body = try await io.readBody(length: bodyLength, keep: isEcho ? Self.maxEchoBody : 0, timeout: Self.bodyTimeout)
+        else { return false }
+
+        var keepAlive = head.wantsKeepAlive
+        let isHead = head.method == "HEAD"
+        let action = route(head, body: body, onceTokens: &onceTokens)
+        counters.requestsServed.add(1, ordering: .relaxed)
+        switch action {
+        case .simple(let response):
+            try await io.write(serialize(response, isHead: isHead, keepAlive: keepAlive))
+        case .malformed(let kind):
+            try await io.write(kind.bytes)
+            await io.closeGracefully()
+            return false
+        case .generated(let response, let fault):
+            if response.closeAfter { keepAlive = false }
+            let headBytes = responseHead(status: response.status, fields: response.fields, keepAlive: keepAlive)
+            if isHead {
+                try await io.write(headBytes)
+            } else {
+                var writer = try await BodyWriter(io: io, response: response, fault: fault, head: headBytes)
+                if case .connectionEnded = try await writer.run() { return false }
+            }
+        }
+        if !keepAlive {
+            await io.closeGracefully()
+            return false
+        }
+        return true
+    }
+
+    /// Answers a request the server will not serve, then closes: after a bad head the byte
+    /// stream cannot be trusted to be in step.
+    private func refuse(_ response: SimpleResponse, _ io: ConnectionIO) async throws {
+        counters.requestsServed.add(1, ordering: .relaxed)
+        try await io.write(serialize(response, isHead: false, keepAlive: false))
+        await io.closeGracefully()
+    }
+
+    // MARK: - Stopping
+
+    /// Closes the listener and every connection (waking their tasklets), and waits a little for
+    /// them to unwind; the loop's `run()` then returns because nothing is left alive. A tasklet
+    /// that does not unwind in time is left behind and the loop is told to stop anyway.
+    func shutdown() async {
+        shuttingDown = true
+        listener.close()
+        for (_, entry) in connections {
+            entry.socket.close()
+            entry.tasklet?.cancel()
+        }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !connections.isEmpty && ContinuousClock.now < deadline {
+            try? await sleep(for: .milliseconds(2))
+        }
+        if !connections.isEmpty { loop.stop() }
+    }
+}
