@@ -1,0 +1,446 @@
+import HTTPClient
+import HTTPTestServer
+import NetCore
+import Testing
+
+/// The client against the project's test server, every test on both engines.
+@Suite("Client on both engines")
+struct ClientTests {
+    @Test(arguments: HTTPEngine.allCases)
+    func contentLengthBodyArrivesIntact(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/3000001?seed=7"
+        let count = try onLoop {
+            let response = try await Client().get(url, engine: engine)
+            #expect(response.status == 200)
+            #expect(response.engine == engine)
+            #expect(response.headers.first("Content-Length") == "3000001")
+            return try await readGenerated(response.body, seed: 7)
+        }
+        #expect(count == 3_000_001)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func chunkedBodyAsAsyncSequence(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/300007?seed=3&chunked=1&chunk=1000&trailer=1"
+        let bytes = try onLoop {
+            let response = try await Client().get(url, engine: engine)
+            #expect(response.headers.first("Transfer-Encoding") == "chunked")
+            var all: [UInt8] = []
+            for try await chunk in response.body { all += chunk }
+            return all
+        }
+        #expect(bytes.count == 300_007)
+        #expect(isGenerated(bytes, seed: 3))
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func headHasHeadersAndNoBody(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/5000"
+        let (length, body) = try onLoop {
+            let response = try await Client().head(url, engine: engine)
+            return (response.headers.first("Content-Length"), try await response.body.collect())
+        }
+        #expect(length == "5000")
+        #expect(body.isEmpty)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func postSendsBodyAndCustomHeaders(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/echo"
+        let echo = try onLoop {
+            var request = try HTTPRequest(url, method: "POST", headers: [("X-Game", "tick 42")], body: Array("hello body".utf8))
+            request.headers.add(name: "Accept", value: "text/plain")
+            let response = try await Client().execute(request, engine: engine)
+            return String(decoding: try await response.body.collect(), as: UTF8.self)
+        }
+        #expect(echo.hasPrefix("POST /echo HTTP/1.1"))
+        #expect(echo.lowercased().contains("x-game: tick 42"))
+        #expect(echo.lowercased().contains("accept: text/plain"))
+        #expect(!echo.lowercased().contains("accept: */*"), "a given Accept replaces the default")
+        #expect(echo.hasSuffix("\r\n\r\nhello body") || echo.hasSuffix("\n\nhello body"))
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func notFoundIsAResponseNotAnError(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/nothing-here"
+        let status = try onLoop { try await Client().get(url, engine: engine).status }
+        #expect(status == 404)
+    }
+
+    // MARK: - Redirects
+
+    @Test(arguments: HTTPEngine.allCases)
+    func redirectMethodRules(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let base = server.baseURL
+        let lines = try onLoop {
+            let client = Client()
+            var firstLines: [Int: String] = [:]
+            for code in [301, 302, 303, 307, 308] {
+                let request = try HTTPRequest("\(base)/redirect/\(code)?to=%2Fecho", method: "POST", body: Array("payload".utf8))
+                let response = try await client.execute(request, engine: engine)
+                #expect(response.redirects.map(\.path) == ["/echo"])
+                let text = String(decoding: try await response.body.collect(), as: UTF8.self)
+                firstLines[code] = String(text.prefix { $0 != "\r" && $0 != "\n" }) + (text.hasSuffix("payload") ? " +body" : "")
+            }
+            return firstLines
+        }
+        #expect(lines[301] == "GET /echo HTTP/1.1")
+        #expect(lines[302] == "GET /echo HTTP/1.1")
+        #expect(lines[303] == "GET /echo HTTP/1.1")
+        #expect(lines[307] == "POST /echo HTTP/1.1 +body")
+        #expect(lines[308] == "POST /echo HTTP/1.1 +body")
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func redirectChainLimitAndLoop(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let base = server.baseURL
+        try onLoop {
+            let response = try await Client().get("\(base)/redirect-chain/3?code=302", engine: engine)
+            #expect(response.redirects.count == 4)  // 2, 1, 0, then /gen/1024
+            #expect(response.url.path == "/gen/1024")
+            #expect(try await response.body.collect().count == 1024)
+
+            let limited = Client(configuration: HTTPClientConfiguration(maxRedirects: 2))
+            let tooMany = await errorThrown { _ = try await limited.get("\(base)/redirect-chain/3?code=302", engine: engine) }
+            #expect(tooMany as? HTTPClientError == .tooManyRedirects(limit: 2))
+
+            let loop = await errorThrown { _ = try await Client().get("\(base)/redirect-loop", engine: engine) }
+            #expect(loop as? HTTPClientError == .redirectLoop("\(base)/redirect-loop"))
+
+            let noFollow = Client(configuration: HTTPClientConfiguration(maxRedirects: 0))
+            #expect(try await noFollow.get("\(base)/redirect/301?to=%2Fecho", engine: engine).status == 301)
+
+            let missing = await errorThrown { _ = try await Client().get("\(base)/status/302", engine: engine) }
+            #expect(missing as? HTTPClientError == .redirectWithoutLocation(status: 302))
+        }
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func credentialsStayWithTheirOrigin(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let port = server.port
+        let (sameOrigin, otherOrigin) = try onLoop {
+            let client = Client()
+            let headers = [("Authorization", "Bearer secret"), ("Cookie", "session=1")]
+            let same = try await client.get("http://127.0.0.1:\(port)/redirect/302?to=%2Fecho", headers: headers, engine: engine)
+            let sameText = String(decoding: try await same.body.collect(), as: UTF8.self).lowercased()
+            let target = "http%3A%2F%2Flocalhost%3A\(port)%2Fecho"
+            let other = try await client.get("http://127.0.0.1:\(port)/redirect/302?to=\(target)", headers: headers, engine: engine)
+            let otherText = String(decoding: try await other.body.collect(), as: UTF8.self).lowercased()
+            return (sameText, otherText)
+        }
+        #expect(sameOrigin.contains("authorization: bearer secret"))
+        #expect(!otherOrigin.contains("authorization"), "no credentials to another host")
+        #expect(!otherOrigin.contains("cookie"))
+        #expect(otherOrigin.contains("host: localhost:\(port)"))
+    }
+
+    // MARK: - Pool
+
+    @Test(arguments: HTTPEngine.allCases)
+    func keepAliveReusesOneConnection(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/20000?seed=5"
+        try onLoop {
+            let client = Client()
+            for _ in 0..<5 {
+                let response = try await client.get(url, engine: engine)
+                #expect(try await readGenerated(response.body, seed: 5) == 20000)
+            }
+        }
+        #expect(server.stats.connectionsAccepted == 1)
+        #expect(server.stats.requestsServed == 5)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func perHostCapLimitsConnections(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/200000?fault=drip&rate=2000000"
+        let client = Client(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 2))
+        let loop = try Loop()
+        let done = Outcome<Int>()
+        done.value = 0
+        for index in 0..<6 {
+            loop.spawn(name: "fetch \(index)") {
+                let response = try await client.get(url, engine: engine)
+                _ = try await response.body.collect(upTo: 1 << 20)
+                done.value! += 1
+            }
+        }
+        loop.run()
+        #expect(done.value == 6)
+        #expect(server.stats.connectionsAccepted <= 2)
+        #expect(server.stats.requestsServed == 6)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func idleConnectionsExpire(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/100"
+        try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(idleConnectionExpiry: .milliseconds(100)))
+            _ = try await client.get(url, engine: engine).body.collect()
+            try await sleep(for: .milliseconds(300))
+            _ = try await client.get(url, engine: engine).body.collect()
+        }
+        #expect(server.stats.connectionsAccepted == 2)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func connectionTheServerClosedIsNotReused(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start(.init(keepAliveTimeout: .milliseconds(100)))
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/100"
+        try onLoop {
+            let client = Client()
+            _ = try await client.get(url, engine: engine).body.collect()
+            try await sleep(for: .milliseconds(400))  // the server closes the idle connection
+            #expect(try await client.get(url, engine: engine).body.collect().count == 100)
+        }
+        #expect(server.stats.connectionsAccepted == 2)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func anAbandonedBodyClosesTheConnectionAndFreesTheSlot(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let base = server.baseURL
+        try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 1))
+            let big = try await client.get("\(base)/gen/50000000", engine: engine)
+            #expect(try await big.body.nextChunk() != nil)
+            big.body.discard()
+            // With a cap of one, this waits forever unless the discarded body gave its slot back.
+            let small = try await withTimeout(.seconds(5)) { try await client.get("\(base)/gen/10", engine: engine) }
+            #expect(try await small.body.collect().count == 10)
+        }
+    }
+
+    // MARK: - Timeouts
+
+    @Test(arguments: HTTPEngine.allCases)
+    func idleTimeoutFiresOnAStall(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/100000?fault=stall&at=1000&ms=3000"
+        let error = try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .milliseconds(300)))
+            return await errorThrown { _ = try await client.get(url, engine: engine).body.collect() }
+        }
+        #expect(error as? HTTPClientError == .timedOut(.idle, .milliseconds(300)))
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func slowDripWithinTheIdleTimeoutSucceeds(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/20000?seed=9&fault=drip&rate=40000"
+        let bytes = try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .seconds(2)))
+            return try await client.get(url, engine: engine).body.collect()
+        }
+        #expect(bytes.count == 20000)
+        #expect(isGenerated(bytes, seed: 9))
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func totalTimeoutBoundsASlowBody(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/1000000?fault=drip&rate=100000"
+        let error = try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(totalTimeout: .milliseconds(500)))
+            return await errorThrown { _ = try await client.get(url, engine: engine).body.collect() }
+        }
+        #expect(error as? HTTPClientError == .timedOut(.total, .milliseconds(500)))
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func refusedConnectionIsANetworkError(engine: HTTPEngine) throws {
+        let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
+        let port = listener.port
+        listener.close()  // nothing listens there now
+        let error = try onLoop { await errorThrown { _ = try await Client().get("http://127.0.0.1:\(port)/", engine: engine) } }
+        guard case .network(let netError)? = error as? HTTPClientError else {
+            Issue.record("expected a network error, got \(String(describing: error))")
+            return
+        }
+        #expect(netError.kind == .connectionRefused)
+    }
+
+    // MARK: - Ranges
+
+    @Test(arguments: HTTPEngine.allCases)
+    func rangesAreRequestedAndValidated(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/100000?seed=11"
+        try onLoop {
+            let client = Client()
+            var request = try HTTPRequest(url)
+            request.range = .from(99_000)
+            var response = try await client.execute(request, engine: engine)
+            #expect(response.status == 206)
+            #expect(response.contentRange == (try ContentRange(parsing: "bytes 99000-99999/100000")))
+            #expect(try await readGenerated(response.body, seed: 11, from: 99_000) == 1000)
+
+            request.range = .bounded(first: 10, last: 19)
+            response = try await client.execute(request, engine: engine)
+            #expect(try await readGenerated(response.body, seed: 11, from: 10) == 10)
+
+            request.range = .suffix(100)
+            response = try await client.execute(request, engine: engine)
+            #expect(response.contentRange?.first == 99_900)
+            #expect(try await readGenerated(response.body, seed: 11, from: 99_900) == 100)
+
+            request.range = .from(100_010)
+            let unsatisfiable = await errorThrown { _ = try await client.execute(request, engine: engine) }
+            #expect(unsatisfiable as? HTTPClientError == .rangeNotSatisfiable(completeLength: 100_000))
+        }
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func ifRangeAndIgnoredRanges(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let base = server.baseURL
+        try onLoop {
+            let client = Client()
+            let first = try await client.head("\(base)/gen/5000?seed=2", engine: engine)
+            let etag = try #require(first.headers.first("ETag"))
+            let lastModified = try #require(first.headers.first("Last-Modified"))
+
+            var request = try HTTPRequest("\(base)/gen/5000?seed=2")
+            request.range = .from(4000)
+            request.ifRange = .etag(etag)
+            var response = try await client.execute(request, engine: engine)
+            #expect(response.status == 206)
+            #expect(!response.rangeIgnored)
+            _ = try await response.body.collect()
+
+            request.ifRange = .lastModified(lastModified)
+            response = try await client.execute(request, engine: engine)
+            #expect(response.status == 206)
+            _ = try await response.body.collect()
+
+            request.ifRange = .etag("\"changed\"")
+            response = try await client.execute(request, engine: engine)
+            #expect(response.status == 200)
+            #expect(response.rangeIgnored, "a changed resource comes back whole")
+            #expect(try await readGenerated(response.body, seed: 2) == 5000)
+
+            var ignoring = try HTTPRequest("\(base)/gen/5000?seed=2&noRange=1")
+            ignoring.range = .from(10)
+            response = try await client.execute(ignoring, engine: engine)
+            #expect(response.rangeIgnored)
+            _ = try await response.body.collect()
+        }
+    }
+
+    // MARK: - Faults
+
+    @Test(arguments: HTTPEngine.allCases)
+    func resetMidBodyIsATransientNetworkError(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/1000000?fault=reset&at=300000"
+        let error = try onLoop { await errorThrown { _ = try await Client().get(url, engine: engine).body.collect(upTo: 2 << 20) } }
+        guard case .network(let netError)? = error as? HTTPClientError else {
+            Issue.record("expected a network error, got \(String(describing: error))")
+            return
+        }
+        #expect(netError.kind == .connectionReset)
+        #expect((error as? HTTPClientError)?.isTransient == true)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func earlyCloseIsATruncatedBody(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/100000?fault=close&at=5000"
+        let error = try onLoop { await errorThrown { _ = try await Client().get(url, engine: engine).body.collect() } }
+        #expect(error as? HTTPClientError == .parse(.truncated("95000 body bytes missing")))
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func malformedHeadsNameTheirError(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let base = server.baseURL
+        let errors = try onLoop {
+            var found: [String: HTTPClientError] = [:]
+            for kind in ["badStatusLine", "obsFold", "badContentLength", "conflictingContentLength", "badChunkSize", "hugeHeader", "truncatedHead", "garbage", "badHeader"] {
+                let error = await errorThrown { _ = try await Client().get("\(base)/gen/1000?fault=malformed&kind=\(kind)", engine: engine).body.collect() }
+                found[kind] = error as? HTTPClientError
+            }
+            return found
+        }
+        func parseError(_ kind: String) -> HTTPParseError? {
+            if case .parse(let error)? = errors[kind] { return error }
+            return nil
+        }
+        #expect(parseError("obsFold") == .obsoleteLineFolding)
+        #expect(parseError("hugeHeader") == .headersTooLarge(limit: 64 << 10))
+        #expect(parseError("truncatedHead") == .truncated("in the response head"))
+        if case .malformedStatusLine? = parseError("badStatusLine") {} else { Issue.record("badStatusLine: \(String(describing: errors["badStatusLine"]))") }
+        if case .invalidContentLength? = parseError("badContentLength") {} else { Issue.record("badContentLength: \(String(describing: errors["badContentLength"]))") }
+        if case .conflictingContentLengths? = parseError("conflictingContentLength") {} else { Issue.record("conflicting: \(String(describing: errors["conflictingContentLength"]))") }
+        if case .invalidChunkSize? = parseError("badChunkSize") {} else { Issue.record("badChunkSize: \(String(describing: errors["badChunkSize"]))") }
+        #expect(parseError("garbage") != nil)
+        #expect(parseError("badHeader") != nil)
+        #expect(errors.values.allSatisfy { !$0.isTransient || { if case .parse(.truncated) = $0 { true } else { false } }($0) })
+    }
+
+    // MARK: - Backpressure
+
+    @Test(arguments: HTTPEngine.allCases)
+    func aSlowReaderKeepsMemoryBounded(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/536870912?seed=4"
+        let (growth, received) = try onLoop {
+            let response = try await Client().get(url, engine: engine)
+            #expect(try await response.body.nextChunk() != nil)
+            let before = residentBytes()
+            try await sleep(for: .milliseconds(500))  // the reader stalls; 512 MiB are on offer
+            let growth = residentBytes() - before
+            let received = response.body.bytesReceived
+            response.body.discard()
+            return (growth, received)
+        }
+        #expect(received < 1 << 20)
+        #expect(growth < 32 << 20, "the client must not buffer what the reader has not asked for (grew \(growth) bytes)")
+    }
+
+    // MARK: - Bad input, before any connection
+
+    @Test func badRequestsFailBeforeConnecting() throws {
+        #expect(throws: HTTPClientError.unsupportedScheme("ftp")) { try HTTPRequest("ftp://127.0.0.1/file") }
+        #expect(throws: HTTPClientError.self) { try HTTPRequest("http://127.0.0.1/a\u{7}b") }
+        #expect(throws: HTTPClientError.self) { try HTTPRequest("http://user:pw@127.0.0.1/") }
+        let error = try onLoop {
+            await errorThrown {
+                _ = try await Client().execute(try HTTPRequest("http://127.0.0.1:9/", headers: [("X-Evil", "a\r\nInjected: 1")]))
+            }
+        }
+        #expect(error as? HTTPClientError == .invalidRequest("the value of header \"X-Evil\" has a control character (CR, LF or NUL)"))
+    }
+}
