@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "blocking-download", targets: ["BlockingDownload"]),
         .library(name: "HTTPTestServer", targets: ["HTTPTestServer"]),
         .executable(name: "test-server", targets: ["TestServerMain"]),
+        .executable(name: "http-load", targets: ["HTTPLoad"]),
     ],
     targets: [
         .systemLibrary(
@@ -47,6 +48,9 @@ let package = Package(
             name: "LoopbackDownload", dependencies: ["NetCore"], path: "Examples/LoopbackDownload", swiftSettings: strict),
         .executableTarget(
             name: "BlockingDownload", dependencies: ["NetCore", "Workers"], path: "Examples/BlockingDownload",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "HTTPLoad", dependencies: ["HTTPClient", "NetCore", "Workers"], path: "Examples/HTTPLoad",
             swiftSettings: strict),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore"], swiftSettings: strict),

@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NetCore", package: "StacklessNet"),
                 .product(name: "Workers", package: "StacklessNet"),
+                .product(name: "HTTPClient", package: "StacklessNet"),
                 "CFDHolder",
             ],
             path: "Benchmarks/NetCoreBenchmarks",

@@ -118,6 +118,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     workerBenchmarks()
+    httpParserBenchmarks()
 }
 
 /// Starts and stops the benchmark's measurement from inside a tasklet (same thread as the loop).
