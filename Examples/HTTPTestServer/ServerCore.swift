@@ -69,7 +69,16 @@ final class ServerCore: @unchecked Sendable {  // mutable state is touched only 
             connections[id] = nil
             counters.openConnections.subtract(1, ordering: .relaxed)
         }
-        let stream: any AsyncByteStream = socket
+        let stream: any AsyncByteStream
+        if let context = configuration.tls {
+            do {
+                stream = try await TLSStream.accept(over: socket, context: context, timeout: configuration.tlsHandshakeTimeout)
+            } catch {
+                return  // a failed handshake is the client's problem; the socket is closed already
+            }
+        } else {
+            stream = socket
+        }
         let io = ConnectionIO(stream: stream, socket: socket, writeTimeout: configuration.writeTimeout)
         do {
             while try await serveOneRequest(io) {}

@@ -1,3 +1,4 @@
+import HTTPClient
 import NetCore
 import Synchronization
 
@@ -25,13 +26,21 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         /// How long a response write may wait for a client that does not read before the
         /// connection is dropped.
         public var writeTimeout: Duration
+        /// Serve HTTPS with this server context (`TLSContext.server(certificateFile:privateKeyFile:)`);
+        /// nil serves plain HTTP.
+        public var tls: TLSContext?
+        /// How long a client may take to complete the TLS handshake.
+        public var tlsHandshakeTimeout: Duration
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, keepAliveTimeout: Duration = .seconds(5),
-                    writeTimeout: Duration = .seconds(60)) {
+                    writeTimeout: Duration = .seconds(60), tls: TLSContext? = nil,
+                    tlsHandshakeTimeout: Duration = .seconds(10)) {
             self.host = host
             self.port = port
             self.keepAliveTimeout = keepAliveTimeout
             self.writeTimeout = writeTimeout
+            self.tls = tls
+            self.tlsHandshakeTimeout = tlsHandshakeTimeout
         }
     }
 
@@ -95,13 +104,13 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
 
     deinit { stop() }
 
-    /// "http://HOST:PORT" with the address clients should use (127.0.0.1 for a wildcard bind).
+    /// "http://HOST:PORT" ("https://" with TLS) with the address clients should use (127.0.0.1 for a wildcard bind).
     public var baseURL: String {
         var host = configuration.host
         if host == "0.0.0.0" || host == "localhost" { host = "127.0.0.1" }
         if host == "::" { host = "::1" }
         if host.contains(":") { host = "[\(host)]" }
-        return "http://\(host):\(port)"
+        return "\(configuration.tls == nil ? "http" : "https")://\(host):\(port)"
     }
 
     /// The counters now.
