@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore"], swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
+            exclude: ["nginx"],
             swiftSettings: strict),
     ]
 )

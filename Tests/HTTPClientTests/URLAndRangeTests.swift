@@ -1,0 +1,109 @@
+import Testing
+@testable import HTTPClient
+
+@Suite struct HTTPURLTests {
+    @Test func partsOfAnAbsoluteURL() throws {
+        let url = try HTTPURL("HTTPS://Example.COM:8443/a/b?q=1#frag")
+        #expect(url.scheme == "https")
+        #expect(url.host == "example.com")
+        #expect(url.port == 8443)
+        #expect(url.target == "/a/b?q=1")
+        #expect(url.authority == "example.com:8443")
+        #expect(try HTTPURL("http://h").target == "/")
+        #expect(try HTTPURL("http://h?x=1").target == "/?x=1")
+        #expect(try HTTPURL("http://h:80/").authority == "h")
+        let v6 = try HTTPURL("http://[::1]:8080/x")
+        #expect(v6.host == "::1")
+        #expect(v6.authority == "[::1]:8080")
+        #expect(v6.hostIsIPLiteral)
+        #expect(try HTTPURL("http://127.0.0.1/").hostIsIPLiteral)
+        #expect(try !HTTPURL("http://localhost/").hostIsIPLiteral)
+        #expect(try HTTPURL("http://h/a b").target == "/a%20b", "spaces are encoded, not sent raw")
+    }
+
+    @Test(arguments: [
+        ("example.com/path", "not an absolute URL (expected scheme://host/path)"),
+        ("http:///path", "no host"),
+        ("http://h:0/", "invalid port \"0\" (1-65535)"),
+        ("http://h:65536/", "invalid port \"65536\" (1-65535)"),
+        ("http://h:8x/", "invalid port \"8x\" (1-65535)"),
+        ("http://h:/", "invalid port \"\" (1-65535)"),
+        ("http://ho st/", "invalid host name \"ho st\""),
+        ("http://[::1/", "unclosed '[' in the IPv6 host"),
+        ("http://user:pass@h/", "credentials in the URL are not supported (use an Authorization header)"),
+        ("http://h/\r\nX: y", "control character 0xd in the URL"),
+        ("http://h/\u{0}", "control character 0x0 in the URL"),
+    ])
+    func malformedURLsSayWhy(text: String, reason: String) {
+        #expect(throws: HTTPClientError.invalidURL(text, reason: reason)) { try HTTPURL(text) }
+    }
+
+    @Test func otherSchemesAreRefused() {
+        #expect(throws: HTTPClientError.unsupportedScheme("ftp")) { try HTTPURL("ftp://h/f") }
+        #expect(throws: HTTPClientError.unsupportedScheme("file")) { try HTTPURL("file:///etc/passwd") }
+    }
+
+    @Test(arguments: [
+        ("http://other:81/x", "http://other:81/x"),
+        ("//cdn.example/y", "http://cdn.example/y"),
+        ("/root?z=1", "http://h/root?z=1"),
+        ("?only=query", "http://h/a/b/c?only=query"),
+        ("sibling", "http://h/a/b/sibling"),
+        ("../up", "http://h/a/up"),
+        ("../../../../top", "http://h/top"),
+        ("./here/", "http://h/a/b/here/"),
+        ("", "http://h/a/b/c?q"),
+        ("x#frag", "http://h/a/b/x"),
+    ])
+    func referencesResolveAsRFC3986Says(reference: String, expected: String) throws {
+        let base = try HTTPURL("http://h/a/b/c?q")
+        #expect(try base.resolving(reference).description == expected)
+    }
+}
+
+@Suite struct ContentRangeTests {
+    @Test func parsesAndValidates() throws {
+        let range = try ContentRange(parsing: "bytes 100-199/1000")
+        #expect(range.first == 100 && range.last == 199 && range.completeLength == 1000 && range.count == 100)
+        #expect(try ContentRange(parsing: "bytes 0-0/*").completeLength == nil)
+        try range.validate(against: .from(100))
+        try range.validate(against: .bounded(first: 100, last: 500))
+        #expect(throws: HTTPClientError.invalidContentRange("asked for bytes=50-, got bytes 100-199/1000")) {
+            try range.validate(against: .from(50))
+        }
+        #expect(throws: HTTPClientError.self) { try range.validate(against: .bounded(first: 100, last: 150)) }
+        try ContentRange(parsing: "bytes 900-999/1000").validate(against: .suffix(100))
+        #expect(throws: HTTPClientError.self) { try ContentRange(parsing: "bytes 800-999/1000").validate(against: .suffix(100)) }
+        #expect(ContentRange.unsatisfiedLength("bytes */4096") == 4096)
+        #expect(ContentRange.unsatisfiedLength("bytes 0-1/2") == nil)
+    }
+
+    @Test(arguments: ["bytes 5-4/10", "bytes 0-10/10", "items 0-1/2", "bytes 0-1", "bytes -1-2/3", "bytes 0-1/x",
+                      "bytes 99999999999999999999-1/2", "bytes  0-1/2", ""])
+    func malformedContentRangesAreRefused(value: String) {
+        #expect(throws: HTTPClientError.invalidContentRange("malformed Content-Range \(value.debugDescription)")) {
+            try ContentRange(parsing: value)
+        }
+    }
+
+    @Test func checksOnA206Head() throws {
+        var request = try HTTPRequest("http://h/f")
+        request.range = .from(10)
+        func head(_ status: Int, _ fields: [(String, String)]) -> HTTPResponseHead {
+            HTTPResponseHead(version: "HTTP/1.1", status: status, reason: "", headers: HTTPHeaders(fields), keepAlive: true)
+        }
+        #expect(throws: HTTPClientError.invalidContentRange("206 without a Content-Range header")) {
+            try ResponseChecks.contentRange(of: head(206, [("Content-Length", "5")]), for: request)
+        }
+        #expect(throws: HTTPClientError.invalidContentRange("Content-Length 7 does not match bytes 10-14/15")) {
+            try ResponseChecks.contentRange(of: head(206, [("Content-Range", "bytes 10-14/15"), ("Content-Length", "7")]), for: request)
+        }
+        #expect(throws: HTTPClientError.invalidContentRange("multipart/byteranges responses are not supported (one range per request)")) {
+            try ResponseChecks.contentRange(of: head(206, [("Content-Type", "multipart/byteranges; boundary=x")]), for: request)
+        }
+        #expect(throws: HTTPClientError.rangeNotSatisfiable(completeLength: nil)) {
+            try ResponseChecks.contentRange(of: head(416, []), for: request)
+        }
+        #expect(try ResponseChecks.contentRange(of: head(200, []), for: request) == nil)
+    }
+}
