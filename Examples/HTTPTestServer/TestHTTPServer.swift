@@ -10,7 +10,31 @@ import Glibc
 ///
 /// It serves generated content (`GeneratedContent`) with ranges, chunked framing, validators and
 /// injectable faults, plus status pages, redirects and an echo, from its own `Loop` on its own
-/// OS thread: one tasklet per connection. See `README.md` in this directory for the URLs.
+/// OS thread: one tasklet per connection, keep-alive by default, `Connection: close` honoured,
+/// HEAD answered with the GET head. Request heads over 64 KiB get 431, malformed ones 400 (then
+/// the connection closes); request bodies need `Content-Length`.
+///
+/// URLs (query values are percent-decoded):
+/// - `/gen/<size>` (size in bytes, or with a `k`/`m`/`g` suffix): `size` bytes of
+///   `GeneratedContent`. Query: `seed=` (default 1); `chunked=1` (`chunk=` bytes per chunk,
+///   default 16384; `trailer=1` adds the trailer field `X-Generated-Length`); `noRange=1` (ignore
+///   Range); `etag=` (default `"<seed>-<size>"`); `mtime=` (Last-Modified, default
+///   `Sat, 01 Jan 2022 00:00:00 GMT`); `name=` (Content-Disposition attachment filename);
+///   `close=1` (Connection: close). A single `Range` (`bytes=a-b`, `a-`, `-n`) gets 206 with
+///   Content-Range, an unsatisfiable one 416 with `bytes */size`, multi-range or malformed 200.
+///   `If-Range` keeps the Range only if it equals the strong ETag or the Last-Modified string.
+/// - Faults on `/gen`, offsets counted in body bytes of this response: `fault=reset&at=N`
+///   (SO_LINGER 0 close: ECONNRESET), `fault=close&at=N` (clean close, body short),
+///   `fault=stall&at=N&ms=M` (pause, default 1000 ms), `fault=drip&rate=B` (bytes per second,
+///   default 65536), `fault=malformed&kind=K` (badStatusLine, badHeader, obsFold,
+///   badContentLength, conflictingContentLength, badChunkSize, hugeHeader, garbage, truncatedHead),
+///   `fault=status&code=C` (that status, short text body, `Retry-After: 1` with 503).
+///   `once=TOKEN`: the fault fires only on the first request carrying TOKEN (remembered per server).
+/// - `/status/<code>` (200-599; 204 and 304 without body), `/redirect/<code>?to=<target>` (301,
+///   302, 303, 307, 308; Location as given), `/redirect-chain/<n>?code=<c>` (to n-1; 0 goes to
+///   `/gen/1024`), `/redirect-loop` and `/redirect-loop2` (to each other), `/echo` (any method:
+///   request line, fields as `name: value`, an empty line, then the body; LF line ends).
+///   Anything else is 404; a bad query value is 400 with the reason in the body.
 ///
 /// Thread rules: every member is safe from any thread except the server loop's own (nobody else
 /// has that loop, so in practice: any thread).

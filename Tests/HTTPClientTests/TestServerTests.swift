@@ -190,6 +190,41 @@ private typealias Probe = ServerProbe
         #expect(stats.requestsServed == 3)
     }
 
+    @Test func requestBodyOfAnotherRouteIsReadAndDiscarded() throws {
+        let (first, second) = try Probe.withServer { server in
+            let socket = try await Probe.connect(server)
+            defer { socket.close() }
+            try await socket.write(Probe.request("/gen/10", method: "POST", body: String(repeating: "b", count: 100_000)))
+            let first = try await Probe.readResponse(from: socket)
+            try await socket.write(Probe.request("/gen/20"))
+            return (first, try await Probe.readResponse(from: socket))
+        }
+        #expect(first.body.count == 10)
+        #expect(second.body.count == 20, "the POST body did not spill into the next request")
+    }
+
+    @Test func concurrentConnectionsEachGetTheirOwnTasklet() throws {
+        let (sizes, stats) = try Probe.withServer { server in
+            // A stalled download must not hold up the others.
+            let sizes = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask { try await Probe.get(server, "/gen/200000?fault=stall&at=1000&ms=400").body.count }
+                for index in 0..<8 {
+                    group.addTask {
+                        let response = try await Probe.get(server, "/gen/\(300_000 + index)?seed=\(index)")
+                        return Probe.isContent(response.body, seed: UInt64(index)) ? response.body.count : -1
+                    }
+                }
+                var sizes: [Int] = []
+                for try await size in group { sizes.append(size) }
+                return sizes
+            }
+            return (sizes, server.stats)
+        }
+        #expect(sizes.last == 200_000, "the stalled response finishes last")
+        #expect(Set(sizes) == Set((0..<8).map { 300_000 + $0 } + [200_000]))
+        #expect(stats.connectionsAccepted == 9)
+    }
+
     @Test func connectionCloseIsHonoured() throws {
         let (response, after) = try Probe.withServer { server in
             let socket = try await Probe.connect(server)
