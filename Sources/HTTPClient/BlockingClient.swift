@@ -99,6 +99,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     }
 
     private func connect(to url: HTTPURL, clock: RequestClock) throws -> BlockingConnection {
+        // A bad CA file is the user's to fix: say so before touching the network.
+        let context = url.scheme == "https" ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
         do {
             let socket: BlockingSocket
@@ -107,8 +109,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
             } else {
                 socket = try BlockingSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
             }
-            guard url.scheme == "https" else { return BlockingConnection(stream: socket) }
-            let context = try tlsContexts.get()
+            guard let context else { return BlockingConnection(stream: socket) }
             return BlockingConnection(stream: try BlockingTLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit))
         } catch {
             throw clock.wrap(error, wait)

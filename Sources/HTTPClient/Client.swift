@@ -148,6 +148,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
 
     /// Connects (TCP, then TLS for https) within the connect timeout.
     private func connect(to url: HTTPURL, clock: RequestClock) async throws -> LoopConnection {
+        // A bad CA file is the user's to fix: say so before touching the network.
+        let context = url.scheme == "https" ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
         do {
             let socket: StreamSocket
@@ -156,8 +158,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
             } else {
                 socket = try await StreamSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
             }
-            guard url.scheme == "https" else { return LoopConnection(stream: socket) }
-            let context = try tlsContexts.get()
+            guard let context else { return LoopConnection(stream: socket) }
             return LoopConnection(stream: try await TLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit))
         } catch {
             throw clock.wrap(error, wait)

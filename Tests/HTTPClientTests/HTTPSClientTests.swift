@@ -1,0 +1,94 @@
+import HTTPClient
+import HTTPTestServer
+import NetCore
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// HTTPS through both engines against the test server with a certificate made for this run.
+@Suite("HTTPS on both engines")
+struct HTTPSClientTests {
+    /// A certificate for localhost / 127.0.0.1 / ::1 and an HTTPS test server using it.
+    private static func secureServer(host: String = "127.0.0.1") throws -> (TestHTTPServer, certificateFile: String) {
+        var template = Array("/tmp/https-client-tests-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw ClientTestFailure("mkdtemp failed") }
+        let (certificate, key) = try TestCertificate.generate(inDirectory: String(cString: made))
+        let server = try TestHTTPServer.start(.init(host: host, tls: TLSContext.server(certificateFile: certificate, privateKeyFile: key)))
+        return (server, certificate)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func trustedCertificateCarriesBodiesOverKeepAlive(engine: HTTPEngine) throws {
+        let (server, certificate) = try Self.secureServer()
+        defer { server.stop() }
+        let port = server.port
+        #expect(server.baseURL.hasPrefix("https://"))
+        try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(caFile: certificate)))
+            for host in ["127.0.0.1", "localhost", "127.0.0.1"] {
+                let response = try await client.get("https://\(host):\(port)/gen/2000000?seed=8&chunked=\(host == "localhost" ? 1 : 0)", engine: engine)
+                #expect(response.status == 200)
+                #expect(try await readGenerated(response.body, seed: 8) == 2_000_000)
+            }
+        }
+        #expect(server.stats.connectionsAccepted == 2, "one connection per origin, reused")
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func unknownIssuerIsRefusedByDefault(engine: HTTPEngine) throws {
+        let (server, _) = try Self.secureServer()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/10"
+        let error = try onLoop { await errorThrown { _ = try await Client().get(url, engine: engine) } }
+        guard case .tls(let tlsError)? = error as? HTTPClientError else {
+            Issue.record("expected a TLS error, got \(String(describing: error))")
+            return
+        }
+        #expect(tlsError.kind == .certificateVerificationFailed)
+        #expect((error as? HTTPClientError)?.isTransient == false)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func verificationCanBeTurnedOff(engine: HTTPEngine) throws {
+        let (server, _) = try Self.secureServer()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/1000?seed=1"
+        let bytes = try onLoop {
+            let insecure = Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(verifyCertificates: false)))
+            return try await insecure.get(url, engine: engine).body.collect()
+        }
+        #expect(isGenerated(bytes, seed: 1) && bytes.count == 1000)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func aNameTheCertificateDoesNotCoverIsAMismatch(engine: HTTPEngine) throws {
+        let (server, certificate) = try Self.secureServer(host: "127.0.0.2")  // also loopback on Linux; not in the certificate
+        defer { server.stop() }
+        let url = "https://127.0.0.2:\(server.port)/gen/10"
+        let error = try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(caFile: certificate)))
+            return await errorThrown { _ = try await client.get(url, engine: engine) }
+        }
+        guard case .tls(let tlsError)? = error as? HTTPClientError else {
+            Issue.record("expected a TLS error, got \(String(describing: error))")
+            return
+        }
+        #expect(tlsError.kind == .hostnameMismatch)
+    }
+
+    @Test(arguments: HTTPEngine.allCases)
+    func aMissingCAFileIsAConfigurationError(engine: HTTPEngine) throws {
+        let error = try onLoop {
+            let client = Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(caFile: "/nonexistent/ca.pem")))
+            return await errorThrown { _ = try await client.get("https://127.0.0.1:9/", engine: engine) }
+        }
+        guard case .tls(let tlsError)? = error as? HTTPClientError else {
+            Issue.record("expected a TLS error, got \(String(describing: error))")
+            return
+        }
+        #expect(tlsError.kind == .configuration)
+        #expect(tlsError.description.contains("/nonexistent/ca.pem"))
+    }
+}
