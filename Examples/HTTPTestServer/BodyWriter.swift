@@ -40,8 +40,9 @@ enum BodyFault {
 /// pieces; chunk framing goes into the same buffer, so chunked bodies cost no extra writes.
 /// Runs on the connection's tasklet.
 struct BodyWriter {
-    /// A body that never makes `write` park would hold the loop for its whole length; yielding
-    /// after this many bytes lets other connections (and the watchdog's ideas of a job) breathe.
+    /// A body whose writes never park (a fast reader on loopback) would hold the loop for its
+    /// whole length, starving other connections and tripping the loop's watchdog; yielding after
+    /// this many bytes bounds one job to a few milliseconds.
     static let yieldEvery: UInt64 = 8 << 20
 
     let io: ConnectionIO

@@ -179,7 +179,8 @@ final class ConnectionIO {
         socket.close()
     }
 
-    /// Closes with SO_LINGER 0: the peer's next read fails with ECONNRESET.
+    /// Closes with SO_LINGER 0: the peer's next read fails with ECONNRESET. The socket is closed
+    /// before the stream so that a TLS stream sends no close_notify first.
     func reset() {
         try? socket.setLingerZero()
         socket.close()
