@@ -11,34 +11,46 @@ final class Counter: @unchecked Sendable {  // used on one loop's thread only
     }
 }
 
-/// The figures of one run, written on the loop thread and printed after `run()` returned.
-final class LoadReport: @unchecked Sendable {  // see above: `run()` orders the accesses
-    private var bytes = 0
-    private var requests = 0
-    private var elapsed = Duration.zero
-    private var status = 0
+struct RunFigures {
+    var bytes: Int
+    var requests: Int
+    var elapsed: Duration
+    var cpuSeconds: Double
 
-    func finish(bytes: Int, requests: Int, elapsed: Duration, status: Int) {
-        self.bytes = bytes
-        self.requests = requests
-        self.elapsed = elapsed
-        self.status = status
-    }
+    var seconds: Double { Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18 }
+    var megabytesPerSecond: Double { Double(bytes) / seconds / 1e6 }
+    var requestsPerSecond: Double { Double(requests) / seconds }
+    var cpuMicrosecondsPerRequest: Double { cpuSeconds / Double(requests) * 1e6 }
+}
 
-    func print(mode: String, engine: Any) {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        guard requests > 0, seconds > 0 else {
-            writeError("http-load: nothing finished (status \(status))\n")
+/// The runs' figures, written on the loop thread and printed after `run()` returned.
+final class RunResults: @unchecked Sendable {  // see above: `run()` orders the accesses
+    private var runs: [RunFigures] = []
+
+    func add(_ figures: RunFigures) { runs.append(figures) }
+
+    func print(mode: String, engine: String) {
+        guard !runs.isEmpty else {
+            writeError("http-load: no run finished\n")
             exit(1)
         }
-        let perRequest = cpu / Double(requests) * 1e6
-        Swift.print("mode=\(mode) engine=\(engine) status=\(status) bytes=\(bytes) seconds=\(seconds) "
-            + "mbps=\(Double(bytes) / seconds / 1e6) rps=\(Double(requests) / seconds) cpu_us_per_request=\(perRequest)")
+        func line(_ label: String, _ mbps: Double, _ rps: Double, _ cpu: Double, _ bytes: Int) -> String {
+            "\(label) mode=\(mode) engine=\(engine) bytes=\(bytes) mbps=\(Int(mbps)) rps=\(Int(rps)) cpu_us_per_request=\(Double(Int(cpu * 10)) / 10)"
+        }
+        for (index, run) in runs.enumerated() {
+            Swift.print(line("run\(index + 1)", run.megabytesPerSecond, run.requestsPerSecond, run.cpuMicrosecondsPerRequest, run.bytes))
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        Swift.print(line("median", median(runs.map(\.megabytesPerSecond)), median(runs.map(\.requestsPerSecond)),
+                         median(runs.map(\.cpuMicrosecondsPerRequest)), runs[0].bytes))
     }
+}
+
+/// User plus system CPU time of this process so far.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// A line on standard error. write(2), not fputs(stderr): the C global is not concurrency-safe in Swift 6.

@@ -1,11 +1,15 @@
 // http-load: the HTTP client's load figures, for scripts/bench-http.sh to set beside curl,
-// wrk and aria2 in one sitting.
+// wrk, aria2 and the Python anchors in one sitting.
 //
-//   http-load download URL [--engine loop|workers] [--api read|chunks]   one body to memory (discarded)
-//   http-load many URL --requests N --connections C [--engine E]   N GETs over C keep-alive connections
+//   http-load download URL [--engine loop|workers] [--api read|chunks] [--runs N]
+//       one body to memory, discarded (read: into one reused buffer; chunks: arrays handed over)
+//   http-load many URL [--requests 2000] [--connections 50] [--engine E] [--runs N]
+//       N GETs over C keep-alive connections, each reading into its own buffer (as wrk and
+//       the anchors' small_py.py do)
 //
-// Prints one line of `key=value` figures: bytes, seconds, MB/s or req/s, and the process's CPU
-// time per request (user + system, from getrusage).
+// Each run uses a new client (fresh connections, as the anchors do) after one warm-up run.
+// Prints one `key=value` line per run and a `median` line: MB/s, req/s, and client CPU per
+// request (user + system from getrusage, over the run only).
 import HTTPClient
 import NetCore
 import Workers
@@ -19,59 +23,36 @@ func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
     return arguments[index + 1]
 }
-guard arguments.count >= 2, ["download", "many"].contains(arguments[0]) else {
-    writeError("usage: http-load download URL [--engine loop|workers]\n       http-load many URL --requests N --connections C [--engine E]\n")
+guard arguments.count >= 2, ["download", "many"].contains(arguments[0]),
+      let engine = HTTPEngine(rawValue: option("--engine") ?? "loop") else {
+    writeError("usage: http-load download|many URL [--engine loop|workers] [--api read|chunks] [--requests N] [--connections C] [--runs N]\n")
     exit(2)
 }
 let mode = arguments[0]
 let url = arguments[1]
-guard let engine = HTTPEngine(rawValue: option("--engine") ?? "loop") else {
-    writeError("http-load: --engine is loop or workers\n")
-    exit(2)
-}
 let requests = Int(option("--requests") ?? "2000") ?? 2000
 let connections = Int(option("--connections") ?? "50") ?? 50
+let runs = Int(option("--runs") ?? "1") ?? 1
+let useChunks = option("--api") == "chunks"
 
-let report = LoadReport()
 let loop = try Loop()
-let configuration = HTTPClientConfiguration(maxConnectionsPerHost: connections, readBufferSize: 256 << 10)
-let workers = try WorkerPool(threads: max(2, connections), maxQueued: 4096, name: "http-load")
-let client = Client(configuration: configuration, workers: workers)
+// The workers engine needs a thread per connection in flight; the loop engine none.
+let workers = engine == .workers ? try WorkerPool(threads: mode == "many" ? max(2, connections) : 2, maxQueued: 4096, name: "http-load") : nil
+let results = RunResults()
 
-switch mode {
-case "download":
-    loop.spawn(name: "download") {
+loop.spawn(name: "http-load") {
+    for run in 0...runs {  // run 0 warms up
+        let client = Client(configuration: HTTPClientConfiguration(maxConnectionsPerHost: connections), workers: workers)
+        let cpuBefore = processCPUSeconds()
         let start = ContinuousClock.now
-        let response = try await client.get(url, engine: engine)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        var total = 0
-        if option("--api") == "chunks" {
-            while let chunk = try await response.body.nextChunk() { total += chunk.count }  // arrays handed over, no copy
-        } else {
-            while case let n = try await response.body.read(into: buffer), n > 0 { total += n }  // into one reused buffer
-        }
-        report.finish(bytes: total, requests: 1, elapsed: ContinuousClock.now - start, status: response.status)
-    }
-default:
-    loop.spawn(name: "many") {
-        let start = ContinuousClock.now
-        let next = Counter()
-        let done = Channel<Int>(capacity: connections)
-        for index in 0..<connections {
-            Loop.current!.spawn(name: "worker \(index)") {  // spawned from a tasklet: there is a loop
-                var bytes = 0
-                while next.take() < requests {
-                    let response = try await client.get(url, engine: engine)
-                    bytes += try await response.body.collect(upTo: 64 << 20).count
-                }
-                try await done.send(bytes)
-            }
-        }
-        var total = 0
-        for _ in 0..<connections { total += try await done.receive() }
-        report.finish(bytes: total, requests: requests, elapsed: ContinuousClock.now - start, status: 200)
+        let bytes = mode == "download"
+            ? try await download(url, client: client, engine: engine, chunks: useChunks)
+            : try await many(url, client: client, engine: engine, requests: requests, connections: connections)
+        let figures = RunFigures(bytes: bytes, requests: mode == "download" ? 1 : requests,
+                                 elapsed: ContinuousClock.now - start, cpuSeconds: processCPUSeconds() - cpuBefore)
+        client.closeIdleConnections()
+        if run > 0 { results.add(figures) }
     }
 }
 loop.run()
-report.print(mode: mode, engine: engine)
+results.print(mode: mode, engine: engine.rawValue)

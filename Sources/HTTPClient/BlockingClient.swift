@@ -182,6 +182,7 @@ public final class BlockingResponse: @unchecked Sendable {  // one thread at a t
     /// The whole body. - Throws: `HTTPClientError.bodyTooLarge` beyond `limit`.
     public func collect(upTo limit: Int = 16 << 20) throws -> [UInt8] {
         var bytes: [UInt8] = []
+        if let expected = exchange.expectedLength, expected <= limit { bytes.reserveCapacity(expected) }
         while let chunk = try nextChunk() {
             guard bytes.count + chunk.count <= limit else {
                 discard()

@@ -1,7 +1,9 @@
-/// A pooled connection of the blocking engine.
+/// A pooled connection of the blocking engine, with the read buffer its exchanges share.
 final class BlockingConnection: PooledConnection {
     let stream: any BlockingByteStream
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     init(stream: any BlockingByteStream) { self.stream = stream }
+    deinit { buffer.deallocate() }
     var isReusable: Bool { stream.isReusable }
     func close() { stream.close() }
 }
@@ -14,7 +16,7 @@ final class BlockingExchange {
     private let pool: ConnectionPool<BlockingConnection>
     private let clock: RequestClock
     private var decoder: ResponseDecoder
-    private var scratch: UnsafeMutableRawBufferPointer
+    private var scratch: UnsafeMutableRawBufferPointer { connection.buffer }
     private var released = false
     let wasReused: Bool
 
@@ -26,17 +28,17 @@ final class BlockingExchange {
         self.pool = pool
         self.clock = clock
         decoder = ResponseDecoder(requestMethod: request.method, limits: configuration.parserLimits)
-        scratch = .allocate(byteCount: 64 << 10, alignment: 16)
     }
 
     deinit {
-        scratch.deallocate()
         if !released { fail() }
     }
 
     var head: HTTPResponseHead? { decoder.head }
     var receivedAnything: Bool { decoder.receivedAnything }
     var isFinished: Bool { decoder.isFinished }
+    /// The body's announced length, if any (to size `collect`'s array once).
+    var expectedLength: Int? { decoder.head?.headers.first("Content-Length").flatMap { Int($0) } }
 
     func send(_ request: HTTPRequest, head: [UInt8]) throws {
         var message = head
@@ -57,7 +59,10 @@ final class BlockingExchange {
     private func fill() throws {
         let wait = try clock.next(.idle)
         do {
-            let n = try connection.stream.read(into: scratch, timeout: wait.limit)
+            // Before the head, read a little: bytes after the head in the same read pass through
+            // the parser (copied twice), while later body reads go straight to the reader.
+            let window = decoder.head == nil ? UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(8 << 10)]) : scratch
+            let n = try connection.stream.read(into: window, timeout: wait.limit)
             if n == 0 {
                 try decoder.ingestEndOfStream()
             } else {
@@ -103,10 +108,13 @@ final class BlockingExchange {
         }
     }
 
-    /// The next chunk, read straight into the array that is returned (no second copy).
+    /// The next chunk, read straight into the array that is returned (no second copy), sized
+    /// to what is left of a Content-Length body so a small body does not cost a large array.
     func nextChunk(maxBytes: Int) throws -> [UInt8]? {
         if let chunk = decoder.takePendingChunk() { return chunk }
-        let chunk = try [UInt8](unsafeUninitializedCapacity: maxBytes) { storage, count in
+        let direct = decoder.directLimit
+        let size = direct > 0 ? min(maxBytes, direct) : scratch.count
+        let chunk = try [UInt8](unsafeUninitializedCapacity: size) { storage, count in
             count = try read(into: UnsafeMutableRawBufferPointer(storage))
         }
         return chunk.isEmpty ? nil : chunk

@@ -64,7 +64,10 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
         let found: Connection? = mutex.withLock {
             while var list = idle[key], let last = list.popLast() {
                 idle[key] = list.isEmpty ? nil : list
-                if now - last.since < expiry && last.connection.isReusable { return last.connection }
+                // The liveness probe is a system call; a connection parked moments ago is taken on
+                // trust (a stale one is caught on first use and an idempotent request retried).
+                let age = now - last.since
+                if age < expiry && (age < .milliseconds(50) || last.connection.isReusable) { return last.connection }
                 stale.append(last.connection)
             }
             return nil

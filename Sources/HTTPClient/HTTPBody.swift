@@ -4,6 +4,8 @@ protocol BodySource: AnyObject {
     nonisolated(nonsending) func nextChunk() async throws -> [UInt8]?
     /// Stop early: the connection is closed, not reused.
     func abandon()
+    /// The announced Content-Length, if any.
+    var expectedLength: Int? { get }
 }
 
 /// A response body, read as it arrives: nothing is buffered beyond one read's worth, so a slow
@@ -67,6 +69,7 @@ public final class HTTPBody: AsyncSequence, @unchecked Sendable {  // confined t
     /// - Throws: `HTTPClientError.bodyTooLarge` beyond `limit` bytes; otherwise as `read(into:)`.
     nonisolated(nonsending) public func collect(upTo limit: Int = 16 << 20) async throws -> [UInt8] {
         var bytes: [UInt8] = []
+        if let expected = source?.expectedLength, expected <= limit { bytes.reserveCapacity(expected) }
         while let chunk = try await nextChunk() {
             guard bytes.count + chunk.count <= limit else {
                 discard()

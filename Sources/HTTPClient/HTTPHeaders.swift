@@ -15,12 +15,29 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
 
     /// Every value of `name`, in order (case-insensitive).
     public subscript(name: String) -> [String] {
-        let wanted = name.lowercased()
-        return fields.filter { $0.name.lowercased() == wanted }.map(\.value)
+        fields.filter { Self.namesMatch($0.name, name) }.map(\.value)
     }
 
     /// The first value of `name`, or nil.
-    public func first(_ name: String) -> String? { self[name].first }
+    public func first(_ name: String) -> String? {
+        fields.first { Self.namesMatch($0.name, name) }?.value
+    }
+
+    /// ASCII case-insensitive equality without making lower-cased copies (field names are
+    /// tokens: ASCII only). Every response's framing lookups go through here.
+    static func namesMatch(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                guard x.count == y.count else { return false }
+                for i in 0..<x.count where x[i] != y[i] {
+                    let lower = x[i] | 0x20
+                    guard lower == y[i] | 0x20, lower >= 0x61, lower <= 0x7A else { return false }
+                }
+                return true
+            }
+        }
+    }
 
     public var count: Int { fields.count }
 

@@ -70,7 +70,7 @@ public struct HTTPResponseParser: Sendable {
     ///   - requestMethod: the method of the request this response answers (a HEAD response has no body).
     ///   - limits: the bounds on lines and header sections.
     public init(requestMethod: String = "GET", limits: HTTPParserLimits = HTTPParserLimits()) {
-        isHeadRequest = requestMethod.uppercased() == "HEAD"
+        isHeadRequest = HTTPHeaders.namesMatch(requestMethod, "HEAD")
         self.limits = limits
     }
 
@@ -328,6 +328,22 @@ public struct HTTPResponseParser: Sendable {
 
     private func bodyFraming() throws -> Framing {
         if isHeadRequest || status == 204 || status == 304 { return .none }
+        // The common case first, without building arrays: one plain Content-Length and no
+        // Transfer-Encoding. Anything else takes the full checks below.
+        var lengthValue: String?
+        var lengthCount = 0
+        var hasTransferEncoding = false
+        for field in fields.fields {
+            if HTTPHeaders.namesMatch(field.name, "Content-Length") {
+                lengthCount += 1
+                lengthValue = field.value
+            } else if HTTPHeaders.namesMatch(field.name, "Transfer-Encoding") {
+                hasTransferEncoding = true
+            }
+        }
+        if !hasTransferEncoding, lengthCount == 1, let lengthValue, let length = parseDecimal(lengthValue) {
+            return .length(length)
+        }
         let codings = fields["Transfer-Encoding"].flatMap { $0.split(separator: ",") }.map {
             $0.trimmingCharacters(in: " \t").lowercased()
         }

@@ -1,9 +1,13 @@
 import NetCore
 
-/// A pooled connection of the loop engine.
+/// A pooled connection of the loop engine, with the read buffer its exchanges share (made once
+/// per connection: a buffer per request cost a page fault per page, the largest cost of a
+/// small request).
 final class LoopConnection: PooledConnection {
     let stream: any AsyncByteStream
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     init(stream: any AsyncByteStream) { self.stream = stream }
+    deinit { buffer.deallocate() }
     var isReusable: Bool { stream.isReusable }
     func close() { stream.close() }
 }
@@ -17,9 +21,12 @@ final class LoopExchange: BodySource {
     private let pool: ConnectionPool<LoopConnection>
     private let clock: RequestClock
     private var decoder: ResponseDecoder
-    private var scratch: UnsafeMutableRawBufferPointer
-    private let chunkSize: Int
+    /// The connection's buffer: the head and chunked framing pass through it; a Content-Length
+    /// body goes straight into the reader's buffer instead.
+    private var scratch: UnsafeMutableRawBufferPointer { connection.buffer }
     private var released = false
+    /// Body bytes handed out since this tasklet last let others run (see `read`).
+    private var bytesSinceYield = 0
     let wasReused: Bool
 
     init(connection: LoopConnection, reused: Bool, key: PoolKey, pool: ConnectionPool<LoopConnection>,
@@ -30,14 +37,9 @@ final class LoopExchange: BodySource {
         self.pool = pool
         self.clock = clock
         decoder = ResponseDecoder(requestMethod: request.method, limits: configuration.parserLimits)
-        // The scratch buffer carries the head and chunked framing; a Content-Length body goes
-        // straight into the reader's buffer, so it need not be large.
-        scratch = .allocate(byteCount: 64 << 10, alignment: 16)
-        chunkSize = configuration.readBufferSize
     }
 
     deinit {
-        scratch.deallocate()
         if !released { fail() }
     }
 
@@ -68,7 +70,10 @@ final class LoopExchange: BodySource {
     private func fill() async throws {
         let wait = try clock.next(.idle)
         do {
-            let n = try await connection.stream.read(into: scratch, timeout: wait.limit)
+            // Before the head, read a little: bytes after the head in the same read pass through
+            // the parser (copied twice), while later body reads go straight to the reader.
+            let window = decoder.head == nil ? UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(8 << 10)]) : scratch
+            let n = try await connection.stream.read(into: window, timeout: wait.limit)
             if n == 0 {
                 try decoder.ingestEndOfStream()
             } else {
@@ -100,6 +105,14 @@ final class LoopExchange: BodySource {
                     if n > 0 {
                         decoder.acceptDirect(n)
                         finishIfDone()
+                        // A fast peer keeps the socket readable, so reads never park and this
+                        // tasklet would hold the loop for the whole body: let the others run
+                        // every 4 MiB (about a millisecond at loopback speed).
+                        bytesSinceYield += n
+                        if bytesSinceYield >= 4 << 20 {
+                            bytesSinceYield = 0
+                            await Tasklet.yield()
+                        }
                         return n
                     }
                     do { try decoder.ingestEndOfStream() } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
@@ -113,13 +126,16 @@ final class LoopExchange: BodySource {
         }
     }
 
+    /// The next chunk: read into the connection's buffer, then copied into an array of its
+    /// exact size (an array cannot be filled across a suspension point).
     func nextChunk() async throws -> [UInt8]? {
         if let chunk = decoder.takePendingChunk() { return chunk }
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { storage.deallocate() }
-        let n = try await read(into: storage)
-        return n == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: storage[0..<n]))
+        let n = try await read(into: scratch)
+        return n == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
     }
+
+    /// The body's announced length, if any (to size `collect`'s array once).
+    var expectedLength: Int? { decoder.head?.headers.first("Content-Length").flatMap { Int($0) } }
 
     /// Reads and drops a small body (a redirect's) so the connection can be reused; closes
     /// the connection instead when the body is large or slow.

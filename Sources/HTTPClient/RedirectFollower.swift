@@ -3,13 +3,13 @@
 /// credentials sent to another origin.
 struct RedirectFollower {
     let limit: Int
-    private var visited: Set<String>
+    private let firstURL: HTTPURL
     /// Every URL redirected to, in order.
     private(set) var chain: [HTTPURL] = []
 
     init(firstURL: HTTPURL, limit: Int) {
         self.limit = limit
-        visited = [firstURL.description]
+        self.firstURL = firstURL
     }
 
     /// Headers that carry credentials: never forwarded to a different origin.
@@ -25,7 +25,8 @@ struct RedirectFollower {
         }
         let target = try request.url.resolving(location)
         guard chain.count < limit else { throw HTTPClientError.tooManyRedirects(limit: limit) }
-        guard visited.insert(target.description).inserted else {
+        // A short linear scan: redirects are few, and most requests never get here.
+        guard target != firstURL && !chain.contains(target) else {
             throw HTTPClientError.redirectLoop(target.description)
         }
         chain.append(target)

@@ -6,41 +6,59 @@ enum RequestWriter {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy(isTokenByte) else {
             throw HTTPClientError.invalidRequest("method \(request.method.debugDescription) is not a token")
         }
-        var fields: [(String, String)] = [("Host", request.url.authority)]
-        let given = Set(request.headers.map { $0.name.lowercased() })
-        if !given.contains("user-agent") { fields.append(("User-Agent", userAgent)) }
-        if !given.contains("accept") { fields.append(("Accept", "*/*")) }
-        if let range = request.range { fields.append(("Range", range.headerValue)) }
-        if let ifRange = request.ifRange { fields.append(("If-Range", ifRange.headerValue)) }
-        if let body = request.body { fields.append(("Content-Length", String(body.count))) }
-        for (name, value) in request.headers {
-            let lower = name.lowercased()
-            if lower == "host" {
-                fields[0].1 = value
-            } else if lower != "content-length" && lower != "transfer-encoding" {  // framing is ours to set
-                fields.append((name, value))
-            }
+        var host = request.url.authority
+        var givenUserAgent = false
+        var givenAccept = false
+        for field in request.headers {
+            if HTTPHeaders.namesMatch(field.name, "Host") { host = field.value }
+            if HTTPHeaders.namesMatch(field.name, "User-Agent") { givenUserAgent = true }
+            if HTTPHeaders.namesMatch(field.name, "Accept") { givenAccept = true }
         }
-        var text = "\(request.method) \(request.url.target) HTTP/1.1\r\n"
-        for (name, value) in fields {
-            guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
-                throw HTTPClientError.invalidRequest("header name \(name.debugDescription) is not a token")
-            }
-            guard value.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-                throw HTTPClientError.invalidRequest("the value of header \(name.debugDescription) has a control character (CR, LF or NUL)")
-            }
-            text += "\(name): \(value)\r\n"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        bytes += request.method.utf8
+        bytes.append(0x20)
+        bytes += request.url.target.utf8
+        bytes += " HTTP/1.1\r\n".utf8
+        try append("Host", host, to: &bytes)
+        if !givenUserAgent { try append("User-Agent", userAgent, to: &bytes) }
+        if !givenAccept { bytes += "Accept: */*\r\n".utf8 }
+        if let range = request.range { try append("Range", range.headerValue, to: &bytes) }
+        if let ifRange = request.ifRange { try append("If-Range", ifRange.headerValue, to: &bytes) }
+        if let body = request.body { try append("Content-Length", String(body.count), to: &bytes) }
+        for field in request.headers {
+            // Host is set above; framing is ours to set.
+            if HTTPHeaders.namesMatch(field.name, "Host") || HTTPHeaders.namesMatch(field.name, "Content-Length")
+                || HTTPHeaders.namesMatch(field.name, "Transfer-Encoding") { continue }
+            try append(field.name, field.value, to: &bytes)
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        bytes += "\r\n".utf8
+        return bytes
+    }
+
+    private static func append(_ name: String, _ value: String, to bytes: inout [UInt8]) throws {
+        guard !name.isEmpty, name.utf8.allSatisfy(isTokenByte) else {
+            throw HTTPClientError.invalidRequest("header name \(name.debugDescription) is not a token")
+        }
+        guard value.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+            throw HTTPClientError.invalidRequest("the value of header \(name.debugDescription) has a control character (CR, LF or NUL)")
+        }
+        bytes += name.utf8
+        bytes += ": ".utf8
+        bytes += value.utf8
+        bytes += "\r\n".utf8
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return false
         }
     }
 }

@@ -17,7 +17,12 @@ final class ChannelBodySource: BodySource {
     private var leftoverOffset = 0
     private var finished = false
 
-    init(channel: Channel<WorkerMessage>) { self.channel = channel }
+    let expectedLength: Int?
+
+    init(channel: Channel<WorkerMessage>, expectedLength: Int?) {
+        self.channel = channel
+        self.expectedLength = expectedLength
+    }
 
     deinit { channel.close() }
 
@@ -97,7 +102,8 @@ extension Client {
         switch first {
         case .head(let head, let url, let redirects, let contentRange, let rangeRequested):
             return HTTPResponse(head: head, url: url, redirects: redirects, contentRange: contentRange,
-                                body: HTTPBody(source: ChannelBodySource(channel: channel)), engine: .workers,
+                                body: HTTPBody(source: ChannelBodySource(
+                                    channel: channel, expectedLength: head.headers.first("Content-Length").flatMap { Int($0) })), engine: .workers,
                                 rangeRequested: rangeRequested)
         case .failure(let error):
             throw error
