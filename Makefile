@@ -1,19 +1,27 @@
 # The two commands: `make demo` and `make test`. Both install what is missing first.
 SWIFT ?= swift
 APT_PACKAGES := libev-dev libssl-dev
+# The HTTP client's integration tests run against nginx (an independent peer) when it is installed.
+TEST_APT_PACKAGES := nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
-TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests
+TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps build test test-debug test-tsan fuzz-short demo bench clean
+.PHONY: all deps deps-test install-missing build test test-debug test-tsan fuzz-short demo bench clean
 
 all: build
 
 ## deps: install the Debian packages that are missing (apt-get update only when needed).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(APT_PACKAGES)"
+
+deps-test:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+install-missing:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -25,7 +33,7 @@ build: deps
 ## test: every test, the concurrency suites again under ThreadSanitizer, a short parser fuzz.
 test: test-debug fuzz-short test-tsan
 
-test-debug: deps
+test-debug: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

@@ -122,9 +122,12 @@ final class BlockingExchange {
 
     func drain() {
         var budget = 64 << 10
+        // A buffer of its own: pending bytes may live in the scratch buffer.
+        let sink = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 16)
+        defer { sink.deallocate() }
         do {
             while !decoder.isFinished, budget > 0 {
-                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(scratch.count, budget)]))
+                let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: sink[0..<min(sink.count, budget)]))
                 if n == 0 { break }
                 budget -= n
             }

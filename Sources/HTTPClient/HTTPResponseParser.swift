@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Limits that keep a hostile or broken peer from making the parser grow without bound.
 public struct HTTPParserLimits: Sendable, Equatable {
     /// The longest status, header, chunk-size or trailer line, in bytes.
@@ -225,7 +229,12 @@ public struct HTTPResponseParser: Sendable {
     /// The next line without its terminator (CRLF, or a bare LF as RFC 9112 §2.2 allows),
     /// or nil if it has not all arrived.
     private mutating func nextLine(countingTowardHead: Bool) throws -> ArraySlice<UInt8>? {
-        guard let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) else {
+        let start = position
+        let found: Int? = buffer.withUnsafeBytes { raw in
+            guard start < raw.count, let hit = memchr(raw.baseAddress! + start, 0x0A, raw.count - start) else { return nil }  // non-empty here
+            return raw.baseAddress!.distance(to: UnsafeRawPointer(hit))
+        }
+        guard let newline = found else {
             if buffer.count - position > limits.maxLineLength { throw HTTPParseError.lineTooLong(limit: limits.maxLineLength) }
             if countingTowardHead && headerBytes + buffer.count - position > limits.maxHeaderBytes {
                 throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes)
@@ -282,20 +291,34 @@ public struct HTTPResponseParser: Sendable {
     private func parseField(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
         guard let first = line.first, first != 0x20 && first != 0x09 else { throw HTTPParseError.obsoleteLineFolding }
         guard headers.count < limits.maxHeaderCount else { throw HTTPParseError.tooManyHeaders(limit: limits.maxHeaderCount) }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-            throw HTTPParseError.malformedHeaderLine(String(decoding: line, as: UTF8.self))
+        // One pass over raw bytes (no generic slice iteration): this runs for every field of
+        // every response.
+        let field: (name: String, value: String) = try line.withUnsafeBufferPointer { bytes in
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
+                throw HTTPParseError.malformedHeaderLine(String(decoding: bytes, as: UTF8.self))
+            }
+            let nameBytes = UnsafeBufferPointer(rebasing: bytes[0..<colon])
+            if let last = nameBytes.last, last == 0x20 || last == 0x09 {
+                throw HTTPParseError.whitespaceBeforeColon(String(decoding: nameBytes, as: UTF8.self))
+            }
+            var validName = !nameBytes.isEmpty
+            for byte in nameBytes where !isTokenCharacter(byte) { validName = false }
+            guard validName else { throw HTTPParseError.invalidHeaderName(String(decoding: nameBytes, as: UTF8.self)) }
+            var start = colon + 1
+            var end = bytes.count
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            var index = start
+            while index < end {
+                let byte = bytes[index]
+                guard byte == 0x09 || (byte >= 0x20 && byte != 0x7F) else {
+                    throw HTTPParseError.invalidHeaderValue(name: String(decoding: nameBytes, as: UTF8.self))
+                }
+                index += 1
+            }
+            return (String(decoding: nameBytes, as: UTF8.self), String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
         }
-        let nameBytes = line[line.startIndex..<colon]
-        let name = String(decoding: nameBytes, as: UTF8.self)
-        if let last = nameBytes.last, last == 0x20 || last == 0x09 { throw HTTPParseError.whitespaceBeforeColon(name) }
-        guard !nameBytes.isEmpty, nameBytes.allSatisfy(isTokenCharacter) else { throw HTTPParseError.invalidHeaderName(name) }
-        var valueBytes = line[(colon + 1)...]
-        while let first = valueBytes.first, first == 0x20 || first == 0x09 { valueBytes = valueBytes.dropFirst() }
-        while let last = valueBytes.last, last == 0x20 || last == 0x09 { valueBytes = valueBytes.dropLast() }
-        guard valueBytes.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
-            throw HTTPParseError.invalidHeaderValue(name: name)
-        }
-        headers.add(name: name, value: String(decoding: valueBytes, as: UTF8.self))
+        headers.add(name: field.name, value: field.value)
     }
 
     // MARK: - Body framing (RFC 9112 §6.3)
@@ -396,7 +419,9 @@ private func hexValue(_ byte: UInt8) -> UInt8? {
 private func isTokenCharacter(_ byte: UInt8) -> Bool {
     switch byte {
     case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
-    default: return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+    // ! # $ % & ' * + - . ^ _ ` | ~ (RFC 9110 §5.6.2), spelled out: no array per call.
+    case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E: return true
+    default: return false
     }
 }
 

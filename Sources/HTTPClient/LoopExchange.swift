@@ -130,8 +130,11 @@ final class LoopExchange: BodySource {
     /// exact size (an array cannot be filled across a suspension point).
     func nextChunk() async throws -> [UInt8]? {
         if let chunk = decoder.takePendingChunk() { return chunk }
-        let n = try await read(into: scratch)
-        return n == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+        // Never `read(into: scratch)`: pending bytes may live in the scratch buffer itself.
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { storage.deallocate() }
+        let n = try await read(into: storage)
+        return n == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: storage[0..<n]))
     }
 
     /// The body's announced length, if any (to size `collect`'s array once).
@@ -141,9 +144,12 @@ final class LoopExchange: BodySource {
     /// the connection instead when the body is large or slow.
     func drain() async {
         var budget = 64 << 10
+        // A buffer of its own: pending bytes may live in the scratch buffer.
+        let sink = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 10, alignment: 16)
+        defer { sink.deallocate() }
         do {
             while !decoder.isFinished, budget > 0 {
-                let n = try await read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<min(scratch.count, budget)]))
+                let n = try await read(into: UnsafeMutableRawBufferPointer(rebasing: sink[0..<min(sink.count, budget)]))
                 if n == 0 { break }
                 budget -= n
             }
