@@ -7,6 +7,7 @@ let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 let package = Package(
     name: "StacklessNet",
     products: [
+        .executable(name: "netget", targets: ["netget"]),
         .library(name: "NetCore", targets: ["NetCore"]),
         .library(name: "Workers", targets: ["Workers"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
@@ -16,6 +17,9 @@ let package = Package(
         .library(name: "HTTPTestServer", targets: ["HTTPTestServer"]),
         .executable(name: "test-server", targets: ["TestServerMain"]),
         .executable(name: "http-load", targets: ["HTTPLoad"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +46,11 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "TestServerMain", dependencies: ["HTTPTestServer", "NetCore"], path: "Examples/TestServerMain",
+            swiftSettings: strict),
+        .executableTarget(
+            name: "netget",
+            dependencies: ["HTTPClient", "NetCore", "Workers", "COpenSSL", "CLibevShim",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
         .executableTarget(

@@ -1,10 +1,11 @@
 // Every libev wrapper is static inline in include/CLibevShim.h; here live the thread-local and
-// the one wrapper that needs _GNU_SOURCE.
+// the wrappers that need _GNU_SOURCE.
 #define _GNU_SOURCE
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include "CLibevShim.h"
 
 // initial-exec: a plain %fs-relative load, not a __tls_get_addr call, on every enqueue.
@@ -18,3 +19,7 @@ int cev_fdset_has(const void *set, int fd) { return FD_ISSET(fd, (const fd_set *
 int cev_fdset_capacity(void) { return FD_SETSIZE; }
 
 int cev_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int cev_start_writeback(int fd, long long offset, long long length) {
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+}

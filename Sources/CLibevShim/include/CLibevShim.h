@@ -62,4 +62,9 @@ int cev_fdset_capacity(void);
 /// The calling thread's kernel id (gettid needs _GNU_SOURCE, so it is wrapped in the .c file).
 int cev_gettid(void);
 
+/// sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE): start writing a file range back to
+/// disk without waiting (Linux; needs _GNU_SOURCE, so it is wrapped in the .c file).
+/// Returns 0, or -1 with errno.
+int cev_start_writeback(int fd, long long offset, long long length);
+
 #endif

@@ -1,0 +1,157 @@
+/// Where a download's bytes go. Segments write at their own offsets, so writes may arrive out
+/// of order; each call is on the loop thread that runs the download.
+public protocol DownloadSink: AnyObject {
+    /// Stores `bytes` at `offset`. - Throws: the storage's error (a full disk); the download
+    /// stops with `DownloadError.storage`, which is not retried.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws
+    /// Drops everything written so far: the resource changed, or the server ignored the range.
+    func discardAll() throws
+}
+
+/// What a download needs to continue where an earlier one stopped.
+public struct ResumeState: Sendable, Equatable {
+    /// The validators of the resource the bytes came from; a resume with a different one
+    /// starts over.
+    public var etag: String?
+    public var lastModified: String?
+    /// The resource's full length, when known.
+    public var totalLength: UInt64?
+    /// Byte ranges still to fetch: `[next, end]` (end inclusive, nil: to the end of the resource).
+    public var remaining: [ByteSpan]
+
+    public init(etag: String? = nil, lastModified: String? = nil, totalLength: UInt64? = nil, remaining: [ByteSpan]) {
+        self.etag = etag
+        self.lastModified = lastModified
+        self.totalLength = totalLength
+        self.remaining = remaining
+    }
+
+    /// Bytes already stored: everything outside the remaining spans.
+    public var storedBytes: UInt64 {
+        guard let totalLength else { return remaining.first?.next ?? 0 }  // unknown length: one open span
+        let missing = remaining.reduce(UInt64(0)) { sum, span in
+            let end = min(span.end.map { $0 + 1 } ?? totalLength, totalLength)
+            return sum + (end > span.next ? end - span.next : 0)
+        }
+        return totalLength - min(missing, totalLength)
+    }
+}
+
+/// A part of a resource still to download.
+public struct ByteSpan: Sendable, Equatable {
+    /// The next byte to fetch.
+    public var next: UInt64
+    /// The last byte (inclusive); nil: to the end of the resource.
+    public var end: UInt64?
+
+    public init(next: UInt64, end: UInt64?) {
+        self.next = next
+        self.end = end
+    }
+
+    /// True once every byte of a bounded span has arrived.
+    public var isComplete: Bool { end.map { next > $0 } ?? false }
+}
+
+/// Options of `Downloader`.
+public struct DownloadOptions: Sendable {
+    /// Retries after a transient failure (reset, timeout, truncated body, 5xx, 408, 429).
+    public var retries: Int
+    /// The first retry waits about this long; each next one twice as long (with jitter), at most `maxRetryDelay`.
+    public var retryBaseDelay: Duration
+    public var maxRetryDelay: Duration
+    /// Parallel range requests for one resource (like aria2's -x); 1 downloads in one stream.
+    public var connections: Int
+    /// The smallest segment worth its own connection.
+    public var minimumSegment: UInt64
+    /// Bytes per second for this download, nil: unlimited.
+    public var rateLimit: Int?
+    public var headers: [(String, String)]
+    public var engine: HTTPEngine
+    /// Bytes per read from the connection.
+    public var readSize: Int
+
+    public init(retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
+                connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
+                headers: [(String, String)] = [], engine: HTTPEngine = .loop, readSize: Int = 1 << 20) {
+        self.retries = max(0, retries)
+        self.retryBaseDelay = retryBaseDelay
+        self.maxRetryDelay = maxRetryDelay
+        self.connections = max(1, connections)
+        self.minimumSegment = max(1, minimumSegment)
+        self.rateLimit = rateLimit
+        self.headers = headers
+        self.engine = engine
+        self.readSize = max(4096, readSize)
+    }
+}
+
+/// What happens during a download, for a progress display. Delivered on the loop thread.
+public enum DownloadEvent: Sendable {
+    /// The first response head: the length (if known) and the bytes already stored by a resume.
+    case started(totalLength: UInt64?, alreadyStored: UInt64, url: HTTPURL, suggestedFilename: String?)
+    /// `bytes` more arrived.
+    case received(bytes: Int)
+    /// A transient failure; the next attempt starts after `delay`.
+    case retrying(attempt: Int, error: String, delay: Duration)
+    /// Everything stored so far was dropped (`reason` says why) and the download starts over.
+    case restarted(reason: String)
+}
+
+/// A finished download.
+public struct DownloadResult: Sendable {
+    /// The URL that answered last (after redirects).
+    public var finalURL: HTTPURL
+    /// The resource's length (bytes stored).
+    public var totalBytes: UInt64
+    /// Bytes fetched by this run (less than `totalBytes` after a resume).
+    public var bytesFetched: UInt64
+    public var retries: Int
+    /// Where this run started, for a resumed download.
+    public var resumedFrom: UInt64
+    public var etag: String?
+    public var lastModified: String?
+    /// The file name from Content-Disposition, if the server sent one.
+    public var suggestedFilename: String?
+}
+
+/// Why a download failed, beyond `HTTPClientError`.
+public enum DownloadError: Error, Equatable, CustomStringConvertible {
+    /// A status that is not success; 5xx, 408 and 429 are retried first.
+    case httpStatus(Int, reason: String)
+    /// The sink could not store the bytes (disk full, permissions).
+    case storage(String)
+    /// A segment's range request was answered with the whole resource.
+    case rangesNotHonoured
+    /// The resource changed while its segments were being fetched, more often than the retries allow.
+    case resourceChanged
+    /// The body ended before the announced length.
+    case incomplete(expected: UInt64, received: UInt64)
+
+    public var description: String {
+        switch self {
+        case .httpStatus(let status, let reason): return "the server answered \(status) \(reason)".trimmingTrailingSpace
+        case .storage(let detail): return "cannot store the data: \(detail)"
+        case .rangesNotHonoured: return "the server does not honour range requests for this file (try one connection)"
+        case .resourceChanged: return "the file changed on the server during the download"
+        case .incomplete(let expected, let received): return "the body ended after \(received) of \(expected) bytes"
+        }
+    }
+
+    /// Whether a retry may help.
+    public var isTransient: Bool {
+        switch self {
+        case .httpStatus(let status, _): return status >= 500 || status == 408 || status == 429
+        case .incomplete: return true
+        case .storage, .rangesNotHonoured, .resourceChanged: return false
+        }
+    }
+}
+
+extension String {
+    var trimmingTrailingSpace: String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,271 @@
+import NetCore
+
+/// Downloads one resource into a `DownloadSink`, the way a download manager should: retries
+/// transient failures with exponential back-off and resumes each time with `Range` from the
+/// last stored byte; checks every answer to a range (a 200 restarts from zero, a changed ETag
+/// or Last-Modified restarts the file, a 206 must start where asked: `Client` checks that);
+/// splits a large resource into `connections` ranges fetched at once (like aria2 -x); limits
+/// the byte rate. Shared by `netget` and the soak tester.
+///
+/// Thread rule: run it from a tasklet; the sink and the event handler are called on that
+/// loop's thread. `resumeState` can be read at any moment (on that thread) to save progress.
+public final class Downloader: @unchecked Sendable {  // loop-thread confined, see above
+    public let client: Client
+    public let options: DownloadOptions
+    private let backoff: Backoff
+    private let rateLimiter: RateLimiter?
+
+    private var spans: [ByteSpan] = []
+    private var etag: String?
+    private var lastModified: String?
+    private var totalLength: UInt64?
+    private var finalURL: HTTPURL?
+    private var suggestedFilename: String?
+    private var started = false
+    private var retries = 0
+    private var bytesFetched: UInt64 = 0
+    private var events: (DownloadEvent) -> Void = { _ in }
+    private var sink: DownloadSink?
+
+    public init(client: Client, options: DownloadOptions = DownloadOptions()) {
+        self.client = client
+        self.options = options
+        backoff = Backoff(base: options.retryBaseDelay, cap: options.maxRetryDelay)
+        rateLimiter = options.rateLimit.map(RateLimiter.init(bytesPerSecond:))
+    }
+
+    /// What a later run needs to continue from here.
+    public var resumeState: ResumeState {
+        ResumeState(etag: etag, lastModified: lastModified, totalLength: totalLength,
+                    remaining: spans.filter { !$0.isComplete })
+    }
+
+    /// Downloads `url` into `sink`, continuing `resume` if given.
+    /// - Throws: `HTTPClientError` or `DownloadError` once retries are spent (or at once for a
+    ///   permanent failure), `CancellationError`. The sink keeps what was stored; `resumeState`
+    ///   says what is missing.
+    public func run(url: HTTPURL, sink: DownloadSink, resume: ResumeState? = nil,
+                    events: @escaping (DownloadEvent) -> Void = { _ in }) async throws -> DownloadResult {
+        self.sink = sink
+        self.events = events
+        spans = resume?.remaining ?? [ByteSpan(next: 0, end: nil)]
+        if spans.isEmpty { spans = [ByteSpan(next: 0, end: nil)] }
+        etag = resume?.etag
+        lastModified = resume?.lastModified
+        totalLength = resume?.totalLength
+        let resumedFrom = resume?.storedBytes ?? 0
+        var restarts = 0
+        while true {
+            do {
+                try await fetchAll(url: url, maySplit: resume == nil && options.connections > 1)
+                break
+            } catch DownloadError.resourceChanged where restarts < options.retries {
+                // A segment saw another version of the file: everything starts over.
+                restarts += 1
+                retries += 1
+                try restartFromZero(reason: "the file changed on the server")
+            }
+        }
+        return DownloadResult(finalURL: finalURL ?? url, totalBytes: totalLength ?? spans.first.map(\.next) ?? 0,
+                              bytesFetched: bytesFetched, retries: retries, resumedFrom: resumedFrom, etag: etag,
+                              lastModified: lastModified, suggestedFilename: suggestedFilename)
+    }
+
+    /// Fetches every span: the first in this tasklet, the others (a resumed split, or the
+    /// split made after the first head) in tasklets of their own.
+    private func fetchAll(url: HTTPURL, maySplit: Bool) async throws {
+        guard let loop = Loop.current else { throw LoopError.notOnLoopThread("download") }
+        let results = Channel<Result<Void, any Error>>(capacity: 64)
+        var helpers: [TaskletHandle<Void>] = []
+        let startHelper = { [self] (index: Int) in
+            helpers.append(loop.spawn(name: "segment \(index)") { [self] in
+                do {
+                    try await fetchSpan(index, url: finalURL ?? url, mayRestart: false, split: nil)
+                    try await results.send(.success(()))
+                } catch {
+                    try? await results.send(.failure(error))
+                }
+            })
+        }
+        for index in spans.indices.dropFirst() where !spans[index].isComplete { startHelper(index) }
+        do {
+            let split: (() -> Void)? = maySplit && spans.count == 1 ? { [self] in
+                for index in splitFirstSpan() { startHelper(index) }
+            } : nil
+            try await fetchSpan(0, url: url, mayRestart: spans.count == 1, split: split)
+            var firstError: (any Error)?
+            for _ in helpers.indices {
+                if case .failure(let error) = try await results.receive(), firstError == nil {
+                    firstError = error
+                    for helper in helpers { helper.cancel() }
+                }
+            }
+            if let firstError { throw firstError }
+        } catch {
+            for helper in helpers { helper.cancel() }
+            throw error
+        }
+    }
+
+    /// Cuts the first span into `connections` parts once the length is known and ranges are
+    /// honoured. - Returns: the indices of the new spans.
+    private func splitFirstSpan() -> [Int] {
+        guard let total = totalLength, spans.count == 1, spans[0].end == nil else { return [] }
+        let parts = Int(min(UInt64(options.connections), total / options.minimumSegment))
+        guard parts > 1 else { return [] }
+        let size = total / UInt64(parts)
+        spans[0].end = size - 1
+        for part in 1..<parts {
+            let first = UInt64(part) * size
+            spans.append(ByteSpan(next: first, end: part == parts - 1 ? total - 1 : first + size - 1))
+        }
+        return Array(1..<parts)
+    }
+
+    /// Fetches span `index` to its end, retrying transient failures from where it stopped.
+    private func fetchSpan(_ index: Int, url: HTTPURL, mayRestart: Bool, split: (() -> Void)?) async throws {
+        var split = split
+        var attempt = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: options.readSize, alignment: 64)
+        defer { buffer.deallocate() }
+        while !spans[index].isComplete {
+            let span = spans[index]
+            var request = HTTPRequest(url: finalURL ?? url, headers: options.headers)
+            let wantsRange = span.next > 0 || span.end != nil
+            if wantsRange {
+                request.range = span.end.map { .bounded(first: span.next, last: $0) } ?? .from(span.next)
+                if let etag, !etag.hasPrefix("W/") {
+                    request.ifRange = .etag(etag)
+                } else if let lastModified {
+                    request.ifRange = .lastModified(lastModified)
+                }
+            }
+            do {
+                let response = try await client.execute(request, engine: options.engine)
+                guard response.status == 200 || response.status == 206 else {
+                    response.body.discard()
+                    throw DownloadError.httpStatus(response.status, reason: response.head.reason)
+                }
+                if wantsRange {
+                    let changed = validatorsDiffer(response)
+                    if response.status == 200 || changed {
+                        guard mayRestart && spans.count == 1 else {
+                            response.body.discard()
+                            throw changed || response.status == 200 && etag != nil ? DownloadError.resourceChanged : DownloadError.rangesNotHonoured
+                        }
+                        if response.status == 206 {  // a 206 of another version: ask again from zero
+                            response.body.discard()
+                            try restartFromZero(reason: "the file changed on the server")
+                            continue
+                        }
+                        try restartFromZero(reason: changed ? "the file changed on the server" : "the server ignored the range request")
+                    }
+                }
+                if !started { begin(with: response) }
+                if let runSplit = split, response.status == 200, acceptsRanges(response) {
+                    split = nil
+                    runSplit()
+                }
+                try await stream(response, into: index, buffer: buffer)
+                return
+            } catch HTTPClientError.rangeNotSatisfiable(let length?) where span.end == nil && length == span.next && length > 0 {
+                // Everything was already stored.
+                totalLength = length
+                spans[index].end = length - 1
+                return
+            } catch let error where isTransient(error) && attempt < options.retries {
+                attempt += 1
+                retries += 1
+                let delay = backoff.delay(forAttempt: attempt)
+                events(.retrying(attempt: attempt, error: "\(error)", delay: delay))
+                try await sleep(for: delay)
+            }
+        }
+    }
+
+    /// Reads the body into the sink up to the span's end (which a split may move meanwhile).
+    private func stream(_ response: HTTPResponse, into index: Int, buffer: UnsafeMutableRawBufferPointer) async throws {
+        var position = spans[index].next
+        while true {
+            var limit = buffer.count
+            if let end = spans[index].end {
+                guard position <= end else {
+                    response.body.discard()  // the rest belongs to other spans
+                    return
+                }
+                limit = Int(min(UInt64(limit), end - position + 1))
+            }
+            let n = try await response.body.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<limit]))
+            if n == 0 { break }
+            do {
+                try sink?.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position)
+            } catch {
+                response.body.discard()
+                throw DownloadError.storage("\(error)")
+            }
+            position += UInt64(n)
+            spans[index].next = position
+            bytesFetched += UInt64(n)
+            events(.received(bytes: n))
+            try await rateLimiter?.consume(n)
+        }
+        // The body ended: a span with a known end must have reached it.
+        let expectedEnd = spans[index].end ?? totalLength.map { $0 - 1 }
+        if let expectedEnd, position <= expectedEnd, !(totalLength == 0 && position == 0) {
+            throw DownloadError.incomplete(expected: expectedEnd + 1, received: position)
+        }
+        if spans[index].end == nil {
+            // Length unknown until now (read until close, or chunked): the span is done.
+            totalLength = position
+            spans[index].end = position == 0 ? nil : position - 1
+            if position == 0 { spans[index] = ByteSpan(next: 1, end: 0) }  // an empty resource: nothing to fetch
+        }
+    }
+
+    /// Takes the resource's facts from the first response.
+    private func begin(with response: HTTPResponse) {
+        started = true
+        finalURL = response.url
+        etag = response.headers.first("ETag")
+        lastModified = response.headers.first("Last-Modified")
+        if let range = response.contentRange {
+            totalLength = range.completeLength
+        } else if response.status == 200 {
+            totalLength = response.headers.first("Content-Length").flatMap(UInt64.init)
+        }
+        suggestedFilename = response.headers.first("Content-Disposition").flatMap(ContentDisposition.filename)
+        let stored = ResumeState(totalLength: totalLength, remaining: spans).storedBytes
+        events(.started(totalLength: totalLength, alreadyStored: stored, url: response.url, suggestedFilename: suggestedFilename))
+    }
+
+    private func restartFromZero(reason: String) throws {
+        do {
+            try sink?.discardAll()
+        } catch {
+            throw DownloadError.storage("\(error)")
+        }
+        spans = [ByteSpan(next: 0, end: nil)]
+        etag = nil
+        lastModified = nil
+        totalLength = nil
+        started = false
+        events(.restarted(reason: reason))
+    }
+
+    /// A strong ETag or Last-Modified that differs from the one the stored bytes came with.
+    private func validatorsDiffer(_ response: HTTPResponse) -> Bool {
+        if let etag, let now = response.headers.first("ETag") { return now != etag }
+        if let lastModified, let now = response.headers.first("Last-Modified") { return now != lastModified }
+        return false
+    }
+
+    private func acceptsRanges(_ response: HTTPResponse) -> Bool {
+        response.headers.first("Accept-Ranges")?.lowercased().contains("bytes") == true
+    }
+
+    private func isTransient(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError { return error.isTransient }
+        if let error = error as? DownloadError { return error.isTransient }
+        return false
+    }
+}

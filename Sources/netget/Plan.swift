@@ -1,0 +1,134 @@
+import HTTPClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A usage error: printed as one line, exit status 2.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The checked settings of one netget run.
+struct Plan {
+    var urls: [HTTPURL]
+    var output: String?
+    var directory: String?
+    var resume: Bool
+    var sha256: [UInt8]?
+    var parallel: Int
+    var quiet: Bool
+    var json: Bool
+    var client: HTTPClientConfiguration
+    var download: DownloadOptions
+
+    /// - Throws: `UsageError` naming the bad argument.
+    init(_ command: NetgetCommand) throws {
+        var texts = command.urls
+        if let file = command.inputFile { texts += try Self.readURLList(file) }
+        guard !texts.isEmpty else { throw UsageError("no URL given (netget URL..., or -i FILE)") }
+        urls = try texts.map { text in
+            do {
+                return try HTTPURL(text)
+            } catch let error as HTTPClientError {
+                throw UsageError("\(error)")
+            }
+        }
+        if command.output != nil && urls.count > 1 { throw UsageError("-o names one file, but \(urls.count) URLs were given (use -d DIR)") }
+        if command.output != nil && command.directory != nil { throw UsageError("-o and -d conflict: give the directory in the -o path") }
+        if command.sha256 != nil && urls.count > 1 { throw UsageError("--sha256 checks one file, but \(urls.count) URLs were given") }
+        if let hex = command.sha256 {
+            guard let digest = Self.hexBytes(hex), digest.count == 32 else { throw UsageError("--sha256 needs 64 hex digits, got \(hex.debugDescription)") }
+            sha256 = digest
+        }
+        guard command.connections >= 1 && command.connections <= 64 else { throw UsageError("-x must be 1...64, got \(command.connections)") }
+        guard command.parallel >= 1 && command.parallel <= 256 else { throw UsageError("-j must be 1...256, got \(command.parallel)") }
+        guard command.retries >= 0 else { throw UsageError("--retries cannot be negative") }
+        guard command.timeout > 0, command.connectTimeout > 0, command.retryDelay >= 0 else { throw UsageError("timeouts must be positive") }
+        guard command.maxRedirects >= 0 else { throw UsageError("--max-redirects cannot be negative") }
+        guard let engine = HTTPEngine(rawValue: command.engine) else { throw UsageError("--engine is loop or workers, not \(command.engine.debugDescription)") }
+        var rate: Int?
+        if let text = command.limitRate {
+            guard let value = Self.parseRate(text) else { throw UsageError("--limit-rate takes a rate such as 500K, 2M or 1G, not \(text.debugDescription)") }
+            rate = value
+        }
+        let headers = try command.headers.map { line -> (String, String) in
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw UsageError("-H takes 'Name: value', not \(line.debugDescription)") }
+            let value = line[line.index(after: colon)...].drop { $0 == " " }
+            return (String(line[..<colon]), String(value))
+        }
+        if let cacert = command.cacert, access(cacert, R_OK) != 0 { throw UsageError("--cacert \(cacert): cannot read the file") }
+        output = command.output
+        directory = command.directory
+        resume = command.resume
+        parallel = command.parallel
+        quiet = command.quiet
+        json = command.json
+        client = HTTPClientConfiguration(
+            connectTimeout: .seconds(command.connectTimeout), idleTimeout: .seconds(command.timeout),
+            maxRedirects: command.maxRedirects, maxConnectionsPerHost: max(8, command.connections * command.parallel),
+            tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine)
+        download = DownloadOptions(retries: command.retries, retryBaseDelay: .seconds(command.retryDelay),
+                                   connections: command.connections, rateLimit: rate, headers: headers, engine: engine)
+    }
+
+    /// "500K", "2M", "1.5G", "800" -> bytes per second (K = 1024).
+    static func parseRate(_ text: String) -> Int? {
+        var digits = text.uppercased()
+        var multiplier = 1.0
+        if let last = digits.last, let scale = ["K": 1024.0, "M": 1048576.0, "G": 1073741824.0][String(last)] {
+            multiplier = scale
+            digits.removeLast()
+        }
+        guard let value = Double(digits), value > 0, value.isFinite else { return nil }
+        return Int(value * multiplier)
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let characters = Array(text.lowercased().utf8)
+        guard characters.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: characters.count, by: 2) {
+            guard let high = hexDigit(characters[index]), let low = hexDigit(characters[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x61...0x66: return byte - 0x57
+        default: return nil
+        }
+    }
+
+    /// The URLs in a list file (or standard input for "-"): one per line, blank lines and
+    /// lines starting with # skipped. - Throws: `UsageError` if it cannot be read.
+    static func readURLList(_ path: String) throws -> [String] {
+        let fd = path == "-" ? 0 : open(path, O_RDONLY)
+        guard fd >= 0 else { throw UsageError("-i \(path): \(String(cString: strerror(errno)))") }
+        defer { if fd != 0 { close(fd) } }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw UsageError("-i \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
+            String($0).trimmingCharacters(in: " \t\r")
+        }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var slice = self[...]
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

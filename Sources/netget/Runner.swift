@@ -1,0 +1,112 @@
+import HTTPClient
+import NetCore
+import Workers
+
+/// One netget run: the loop, the jobs (at most -j at once), the progress display, Ctrl-C.
+final class Runner: @unchecked Sendable {  // used on the loop's thread; results read after run()
+    private let plan: Plan
+    private var reports: [JobReport?]
+    private var interrupted = false
+
+    init(plan: Plan) {
+        self.plan = plan
+        reports = Array(repeating: nil, count: plan.urls.count)
+    }
+
+    /// Runs every download. - Returns: the exit status.
+    func run() throws -> Int32 {
+        let loop = try Loop(name: "netget")
+        // Threads for blocking HTTP (the workers engine) and for fsync and hashing.
+        let httpWorkers = plan.client.engine == .workers
+            ? try WorkerPool(threads: min(64, plan.parallel * plan.download.connections + 1), maxQueued: 4096, name: "http") : nil
+        let disk = try WorkerPool(threads: 2, maxQueued: 1024, name: "disk")
+        let client = Client(configuration: plan.client, workers: httpWorkers)
+        let board = ProgressBoard(quiet: plan.quiet, showTotal: plan.urls.count > 1)
+        let context = RunContext(plan: plan, client: client, disk: disk, board: board)
+        let watcher = try InterruptWatcher()
+        let slots = NetCore.Semaphore(plan.parallel)
+        let progress = RunProgress(remaining: plan.urls.count)
+
+        for (index, url) in plan.urls.enumerated() {
+            progress.jobs.append(loop.spawn(name: "download \(index)") { [self] in
+                defer { progress.remaining -= 1 }
+                guard (try? await slots.acquire()) == true else {
+                    reports[index] = JobReport(url: url.description, error: "interrupted", outcome: .interrupted)
+                    return
+                }
+                defer { slots.release() }
+                reports[index] = await DownloadJob(url: url, context: context).run()
+            })
+        }
+        watcher.watch(on: loop) { [self] in
+            interrupted = true
+            for job in progress.jobs { job.cancel() }
+        }
+        loop.spawn(name: "progress") {
+            let interval: Duration = board.style == .terminal ? .milliseconds(150) : .milliseconds(500)
+            while progress.remaining > 0 {
+                board.render()
+                try? await sleep(for: interval)
+            }
+            board.render(final: true)
+            watcher.stop()
+        }
+        loop.run()
+        disk.shutdown()
+        httpWorkers?.shutdown()
+
+        let finished = reports.compactMap { $0 }
+        if plan.json {
+            for report in finished { writeStandardOutput(JSONSummary.line(report) + "\n") }
+        }
+        if interrupted || finished.contains(where: { $0.outcome == .interrupted }) { return 130 }
+        if finished.contains(where: { $0.outcome == .failed }) { return 1 }
+        if finished.contains(where: { $0.outcome == .checksumMismatch }) { return 3 }
+        return 0
+    }
+}
+
+/// The jobs of a run and how many are still going; loop-thread only.
+final class RunProgress: @unchecked Sendable {  // touched by tasklets of one loop only
+    var jobs: [TaskletHandle<Void>] = []
+    var remaining: Int
+    init(remaining: Int) { self.remaining = remaining }
+}
+
+/// One JSON object per download (no Foundation: the few fields are escaped by hand).
+enum JSONSummary {
+    static func line(_ report: JobReport) -> String {
+        let fields: [(String, String)] = [
+            ("url", quoted(report.url)),
+            ("path", report.path.map(quoted) ?? "null"),
+            ("bytes", String(report.bytes)),
+            ("seconds", format3(report.seconds, decimals: 3)),
+            ("retries", String(report.retries)),
+            ("resumed-from", String(report.resumedFrom)),
+            ("sha256", report.sha256.map(quoted) ?? "null"),
+            ("error", report.error.map(quoted) ?? "null"),
+        ]
+        return "{" + fields.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,31 @@
+// netget: the download CLI. Parses the command line (swift-argument-parser), checks it
+// (usage errors exit 2), and runs the downloads on a NetCore loop (Runner).
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let command: NetgetCommand
+do {
+    command = try NetgetCommand.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    // --help and --version come here too, with a success status.
+    if NetgetCommand.exitCode(for: error) == .success {
+        writeStandardOutput(NetgetCommand.fullMessage(for: error) + "\n")
+        exit(0)
+    }
+    writeStandardError("netget: \(NetgetCommand.message(for: error))\n(netget --help shows the options)\n")
+    exit(2)
+}
+
+do {
+    let plan = try Plan(command)
+    exit(try Runner(plan: plan).run())
+} catch let error as UsageError {
+    writeStandardError("netget: \(error)\n(netget --help shows the options)\n")
+    exit(2)
+} catch {
+    writeStandardError("netget: \(error)\n")
+    exit(1)
+}
