@@ -51,7 +51,7 @@ let package = Package(
             name: "netget",
             dependencies: ["HTTPClient", "NetCore", "Workers", "COpenSSL", "CLibevShim",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
+            swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
         .executableTarget(
             name: "LoopbackDownload", dependencies: ["NetCore"], path: "Examples/LoopbackDownload", swiftSettings: strict),
@@ -67,5 +67,8 @@ let package = Package(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
             exclude: ["nginx"],
             swiftSettings: strict),
+        // End-to-end tests of the built netget binary (a subprocess) against the test server.
+        // They need the executable: `swift build --build-tests` builds it next to the test bundle.
+        .testTarget(name: "NetgetTests", dependencies: ["HTTPTestServer", "HTTPClient", "NetCore"], swiftSettings: strict),
     ]
 )

@@ -23,3 +23,5 @@ int cev_gettid(void) { return (int)syscall(SYS_gettid); }
 int cev_start_writeback(int fd, long long offset, long long length) {
     return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
 }
+
+int cev_o_direct(void) { return O_DIRECT; }

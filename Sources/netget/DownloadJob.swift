@@ -52,7 +52,7 @@ final class RunContext: @unchecked Sendable {  // used by the tasklets of one lo
 
 /// One URL: picks the file name, resumes PATH.part with -c, downloads through `Downloader`,
 /// flushes and verifies on the disk workers, renames to PATH. Loop-thread only.
-final class DownloadJob: DownloadSink {
+final class DownloadJob: DownloadBufferLending {
     private let url: HTTPURL
     private let context: RunContext
     private var file: PartFile?
@@ -64,12 +64,21 @@ final class DownloadJob: DownloadSink {
     }
 
     // The sink: forwards to PATH.part once its name is known (at the first response head).
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
         guard let file else { throw PartFileError("no file to write to") }
-        try file.write(bytes, at: offset)
+        try await file.write(bytes, at: offset)
     }
 
-    func discardAll() throws { try file?.discardAll() }
+    func discardAll() async throws { try await file?.discardAll() }
+
+    func lendBuffer(for offset: UInt64, maxBytes: Int) async throws -> UnsafeMutableRawBufferPointer? {
+        try await file?.lendBuffer(for: offset, maxBytes: maxBytes)
+    }
+
+    func commitLent(_ count: Int, at offset: UInt64) async throws {
+        guard let file else { throw PartFileError("no file to write to") }
+        try await file.commitLent(count, at: offset)
+    }
 
     func run() async -> JobReport {
         let plan = context.plan
@@ -82,7 +91,7 @@ final class DownloadJob: DownloadSink {
             if plan.resume, let known = path, let saved = PartFile.loadResumeState(path: known) {
                 resume = saved
                 path = context.claim(known)
-                file = try PartFile(path: known, keep: true)
+                file = try PartFile(path: known, keep: true, disk: context.disk)
             }
         } catch {
             return fail(report: &report, error: error, start: start)
@@ -110,8 +119,17 @@ final class DownloadJob: DownloadSink {
             entry.active = false
             report.retries = downloader.resumeState.remaining.isEmpty ? report.retries : report.retries
             if let file {
-                file.saveMeta(downloader.resumeState, url: url)
-                try? file.flush()
+                // Keep what arrived: write it out, then record what is still missing. In a
+                // tasklet of its own, so that a Ctrl-C (this tasklet is cancelled) cannot stop
+                // it halfway: the meta file must never claim bytes that are not on disk.
+                let disk = context.disk
+                let state = downloader.resumeState
+                let url = url
+                let flushing = Loop.current?.spawn(name: "save \(file.partPath)") {
+                    try await file.flush(disk: disk)
+                    file.saveMeta(state, url: url)
+                }
+                _ = try? await flushing?.value
             }
             return fail(report: &report, error: error, start: start)
         }
@@ -123,7 +141,7 @@ final class DownloadJob: DownloadSink {
             if file == nil {
                 let name = context.plan.output
                     ?? context.directory(suggested.flatMap(FileNaming.safe) ?? FileNaming.name(for: finalURL) ?? "index.html")
-                file = try? PartFile(path: context.claim(name), keep: false)  // a failure shows as the first write's error
+                file = try? PartFile(path: context.claim(name), keep: false, disk: context.disk)  // a failure shows as the first write's error
             }
             entry?.total = total
             entry?.received = stored
@@ -141,7 +159,7 @@ final class DownloadJob: DownloadSink {
     private func finish(_ report: inout JobReport) async throws {
         guard let file else { throw PartFileError("the server sent no body") }
         let plan = context.plan
-        try await context.disk.callAsync("fsync \(file.partPath)") { _ in try file.flush() }
+        try await file.flush(disk: context.disk)
         if plan.sha256 != nil || plan.json {
             let partPath = file.partPath
             let digest = try await context.disk.callAsync("sha256 \(partPath)") { _ in try SHA256.digest(ofFile: partPath) }

@@ -1,5 +1,6 @@
 import CLibevShim
 import HTTPClient
+import Workers
 
 #if canImport(Glibc)
 import Glibc
@@ -9,61 +10,68 @@ import Glibc
 /// flushed to disk and renamed to PATH. Beside it, PATH.part.meta holds what `-c` needs to
 /// continue (validators, length, the ranges still missing).
 ///
-/// Writes happen on the loop thread (`pwrite` to the page cache); every 32 MiB the kernel is
-/// asked to start writing back (`sync_file_range`), so the final `fsync` finds little left.
-final class PartFile: DownloadSink, @unchecked Sendable {  // used by one thread at a time: the loop, or a worker while the loop waits for it
+/// Bytes go to disk through a `DirectWriter` (O_DIRECT, written by the disk workers while the
+/// loop keeps receiving); where the file system refuses O_DIRECT, through plain `pwrite`s with
+/// the kernel asked every 32 MiB to start writing back, so the final `fsync` finds little left.
+final class PartFile: @unchecked Sendable {  // used by one thread at a time: the loop, or a worker while the loop waits for it
     let path: String
     var partPath: String { path + ".part" }
     var metaPath: String { path + ".part.meta" }
     private(set) var fd: Int32 = -1
+    private let writer: DirectWriter
     private var unsyncedBytes = 0
-    private var writebackStart: UInt64 = .max
-    private var writebackEnd: UInt64 = 0
 
     /// Opens PATH.part, emptied unless `keep`. - Throws: `PartFileError` with the reason.
-    init(path: String, keep: Bool) throws {
+    init(path: String, keep: Bool, disk: WorkerPool) throws {
         self.path = path
         fd = open(path + ".part", O_RDWR | O_CREAT | O_CLOEXEC | (keep ? 0 : O_TRUNC), 0o644)
         guard fd >= 0 else { throw PartFileError("cannot open \(path).part: \(String(cString: strerror(errno)))") }
+        writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk)
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))  // count > 0 here
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PartFileError("cannot write \(partPath): \(String(cString: strerror(errno)))")
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
+        try await writer.write(bytes, at: offset)
+        if !writer.isDirect {
+            unsyncedBytes += bytes.count
+            if unsyncedBytes >= 32 << 20 {
+                // Start writing back now, without waiting: spreads the disk work over the download.
+                _ = cev_start_writeback(fd, 0, 0)
+                unsyncedBytes = 0
             }
-            done += n
-        }
-        writebackStart = min(writebackStart, offset)
-        writebackEnd = max(writebackEnd, offset + UInt64(bytes.count))
-        unsyncedBytes += bytes.count
-        if unsyncedBytes >= 32 << 20 {
-            // Start writing back now, without waiting: spreads the disk work over the download.
-            _ = cev_start_writeback(fd, Int64(writebackStart), Int64(writebackEnd - writebackStart))
-            unsyncedBytes = 0
-            writebackStart = .max
-            writebackEnd = 0
         }
     }
 
-    func discardAll() throws {
+    func lendBuffer(for offset: UInt64, maxBytes: Int) async throws -> UnsafeMutableRawBufferPointer? {
+        try await writer.lend(for: offset, maxBytes: maxBytes)
+    }
+
+    func commitLent(_ count: Int, at offset: UInt64) async throws {
+        try await writer.commitLent(count, at: offset)
+    }
+
+    func discardAll() async throws {
+        try await writer.discard()
         guard ftruncate(fd, 0) == 0 else { throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Writes out what the writer still holds (on the loop), then fsyncs on a disk worker.
+    /// - Throws: `PartFileError`.
+    func flush(disk: WorkerPool) async throws {
+        try await writer.finish()
+        try await disk.callAsync("fsync \(partPath)") { [self] _ in try syncToDisk() }
+    }
+
+    /// What is already written, on disk now (blocks).
+    func syncToDisk() throws {
+        guard fsync(fd) == 0 else { throw PartFileError("cannot flush \(partPath): \(String(cString: strerror(errno)))") }
     }
 
     /// Bytes in PATH.part now.
     var size: UInt64 {
         var info = stat()
         return fstat(fd, &info) == 0 ? UInt64(info.st_size) : 0
-    }
-
-    /// Flushes the data to disk (blocks: run it on a worker). - Throws: `PartFileError`.
-    func flush() throws {
-        guard fsync(fd) == 0 else { throw PartFileError("cannot flush \(partPath): \(String(cString: strerror(errno)))") }
     }
 
     /// PATH.part becomes PATH (after `flush`), and the meta file goes. - Throws: `PartFileError`.

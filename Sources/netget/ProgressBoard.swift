@@ -63,6 +63,7 @@ final class ProgressBoard: @unchecked Sendable {  // used by the tasklets of one
 
     /// Redraws (terminal) or prints a status line every few seconds (plain).
     func render(final: Bool = false) {
+        for entry in entries where entry.active { entry.rate.sample(entry.received) }
         switch style {
         case .quiet:
             return
@@ -139,9 +140,17 @@ struct RateMeter {
     private var lastBytes: UInt64 = 0
     private var lastTime = ContinuousClock.now
     private(set) var bytesPerSecond: Double = 0
+    private var primed = false
 
     mutating func sample(_ bytes: UInt64) {
         let now = ContinuousClock.now
+        guard primed else {
+            // The first sample only sets the baseline: a resumed download's stored bytes are no burst.
+            primed = true
+            lastBytes = bytes
+            lastTime = now
+            return
+        }
         let elapsed = seconds(now - lastTime)
         guard elapsed >= 0.2 else { return }
         let instant = Double(bytes - min(bytes, lastBytes)) / elapsed

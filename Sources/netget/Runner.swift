@@ -19,7 +19,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         // Threads for blocking HTTP (the workers engine) and for fsync and hashing.
         let httpWorkers = plan.client.engine == .workers
             ? try WorkerPool(threads: min(64, plan.parallel * plan.download.connections + 1), maxQueued: 4096, name: "http") : nil
-        let disk = try WorkerPool(threads: 2, maxQueued: 1024, name: "disk")
+        let disk = try WorkerPool(threads: 4, maxQueued: 1024, stackSize: 256 << 10, name: "disk")
         let client = Client(configuration: plan.client, workers: httpWorkers)
         let board = ProgressBoard(quiet: plan.quiet, showTotal: plan.urls.count > 1)
         let context = RunContext(plan: plan, client: client, disk: disk, board: board)
@@ -29,7 +29,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
 
         for (index, url) in plan.urls.enumerated() {
             progress.jobs.append(loop.spawn(name: "download \(index)") { [self] in
-                defer { progress.remaining -= 1 }
+                defer { progress.finishOne() }
                 guard (try? await slots.acquire()) == true else {
                     reports[index] = JobReport(url: url.description, error: "interrupted", outcome: .interrupted)
                     return
@@ -46,7 +46,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
             let interval: Duration = board.style == .terminal ? .milliseconds(150) : .milliseconds(500)
             while progress.remaining > 0 {
                 board.render()
-                try? await sleep(for: interval)
+                _ = try? await progress.allDone.wait(timeout: interval)  // wakes at once when the last job ends
             }
             board.render(final: true)
             watcher.stop()
@@ -69,8 +69,14 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
 /// The jobs of a run and how many are still going; loop-thread only.
 final class RunProgress: @unchecked Sendable {  // touched by tasklets of one loop only
     var jobs: [TaskletHandle<Void>] = []
-    var remaining: Int
+    private(set) var remaining: Int
+    let allDone = NetCore.Event()
     init(remaining: Int) { self.remaining = remaining }
+
+    func finishOne() {
+        remaining -= 1
+        if remaining == 0 { allDone.set() }
+    }
 }
 
 /// One JSON object per download (no Foundation: the few fields are escaped by hand).

@@ -67,4 +67,7 @@ int cev_gettid(void);
 /// Returns 0, or -1 with errno.
 int cev_start_writeback(int fd, long long offset, long long length);
 
+/// The O_DIRECT open flag (its value differs between architectures and needs _GNU_SOURCE).
+int cev_o_direct(void);
+
 #endif

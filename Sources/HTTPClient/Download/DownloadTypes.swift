@@ -1,11 +1,22 @@
 /// Where a download's bytes go. Segments write at their own offsets, so writes may arrive out
-/// of order; each call is on the loop thread that runs the download.
+/// of order; each call is on the loop thread that runs the download. A sink may park the
+/// tasklet (to hand the bytes to a disk worker, say): that is the download's backpressure.
 public protocol DownloadSink: AnyObject {
-    /// Stores `bytes` at `offset`. - Throws: the storage's error (a full disk); the download
-    /// stops with `DownloadError.storage`, which is not retried.
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws
+    /// Stores `bytes` at `offset` (the bytes are valid only during the call).
+    /// - Throws: the storage's error (a full disk); the download stops with
+    ///   `DownloadError.storage`, which is not retried.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws
     /// Drops everything written so far: the resource changed, or the server ignored the range.
-    func discardAll() throws
+    func discardAll() async throws
+}
+
+/// A sink that can lend its own memory for the next bytes, so the download reads from the
+/// socket straight into it (no copy from a read buffer into the sink's).
+public protocol DownloadBufferLending: DownloadSink {
+    /// A buffer for the bytes at `offset` (at most `maxBytes`), or nil to use `write` instead.
+    func lendBuffer(for offset: UInt64, maxBytes: Int) async throws -> UnsafeMutableRawBufferPointer?
+    /// The first `count` bytes of the lent buffer now hold the bytes at `offset`; the loan ends.
+    func commitLent(_ count: Int, at offset: UInt64) async throws
 }
 
 /// What a download needs to continue where an earlier one stopped.

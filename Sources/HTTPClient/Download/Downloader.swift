@@ -63,7 +63,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 // A segment saw another version of the file: everything starts over.
                 restarts += 1
                 retries += 1
-                try restartFromZero(reason: "the file changed on the server")
+                try await restartFromZero(reason: "the file changed on the server")
             }
         }
         return DownloadResult(finalURL: finalURL ?? url, totalBytes: totalLength ?? spans.first.map(\.next) ?? 0,
@@ -113,7 +113,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         guard let total = totalLength, spans.count == 1, spans[0].end == nil else { return [] }
         let parts = Int(min(UInt64(options.connections), total / options.minimumSegment))
         guard parts > 1 else { return [] }
-        let size = total / UInt64(parts)
+        // Boundaries on 1 MiB multiples: a sink writing with O_DIRECT needs aligned offsets.
+        let size = max(1 << 20, total / UInt64(parts) / (1 << 20) * (1 << 20))
         spans[0].end = size - 1
         for part in 1..<parts {
             let first = UInt64(part) * size
@@ -155,10 +156,10 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                         }
                         if response.status == 206 {  // a 206 of another version: ask again from zero
                             response.body.discard()
-                            try restartFromZero(reason: "the file changed on the server")
+                            try await restartFromZero(reason: "the file changed on the server")
                             continue
                         }
-                        try restartFromZero(reason: changed ? "the file changed on the server" : "the server ignored the range request")
+                        try await restartFromZero(reason: changed ? "the file changed on the server" : "the server ignored the range request")
                     }
                 }
                 if !started { begin(with: response) }
@@ -195,14 +196,23 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 }
                 limit = Int(min(UInt64(limit), end - position + 1))
             }
-            let n = try await response.body.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<limit]))
-            if n == 0 { break }
+            let n: Int
             do {
-                try sink?.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position)
+                if let lender = sink as? DownloadBufferLending,
+                   let lent = try await lender.lendBuffer(for: position, maxBytes: limit) {
+                    n = try await readBody(response, into: lent)
+                    try await lender.commitLent(n, at: position)
+                } else {
+                    n = try await readBody(response, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<limit]))
+                    if n > 0 { try await sink?.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position) }
+                }
+            } catch let error as BodyReadError {
+                throw error.underlying
             } catch {
                 response.body.discard()
                 throw DownloadError.storage("\(error)")
             }
+            if n == 0 { break }
             position += UInt64(n)
             spans[index].next = position
             bytesFetched += UInt64(n)
@@ -222,6 +232,15 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         }
     }
 
+    /// Reads body bytes, marking its errors so that they are told apart from the sink's.
+    private func readBody(_ response: HTTPResponse, into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
+        do {
+            return try await response.body.read(into: buffer)
+        } catch {
+            throw BodyReadError(underlying: error)
+        }
+    }
+
     /// Takes the resource's facts from the first response.
     private func begin(with response: HTTPResponse) {
         started = true
@@ -238,9 +257,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         events(.started(totalLength: totalLength, alreadyStored: stored, url: response.url, suggestedFilename: suggestedFilename))
     }
 
-    private func restartFromZero(reason: String) throws {
+    private func restartFromZero(reason: String) async throws {
         do {
-            try sink?.discardAll()
+            try await sink?.discardAll()
         } catch {
             throw DownloadError.storage("\(error)")
         }
@@ -268,4 +287,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         if let error = error as? DownloadError { return error.isTransient }
         return false
     }
+}
+
+/// An error from reading the body (the network), as opposed to storing it (the sink).
+private struct BodyReadError: Error {
+    let underlying: any Error
 }

@@ -1,0 +1,206 @@
+import CLibevShim
+import NetCore
+import Workers
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a download to disk with O_DIRECT, off the loop: bytes are gathered per stream into
+/// aligned 1 MiB buffers, and each full buffer is written by a worker thread (`callAsync`)
+/// while the loop goes on receiving. O_DIRECT skips the page cache: no copy into it, and
+/// nothing left for the final fsync to write. What cannot be aligned (a resumed start, the
+/// last partial block) goes through the ordinary descriptor.
+///
+/// Falls back to plain `pwrite` on the loop thread when the file system refuses O_DIRECT
+/// (tmpfs). Loop-thread only, except the jobs it gives the disk workers.
+final class DirectWriter: @unchecked Sendable {  // loop-thread confined; workers only see their own buffer and the fds
+    static let block = 4096
+    static let bufferSize = 1 << 20
+    /// Buffers written at once per file: bounds memory (and keeps the disk busy).
+    static let inFlight = 8
+
+    private let bufferedFD: Int32
+    private let directFD: Int32
+    private let disk: WorkerPool
+    private var streams: [Stream] = []
+    private var spare: [UnsafeMutableRawBufferPointer] = []
+    private let slots = NetCore.Semaphore(DirectWriter.inFlight)
+    private var writesInFlight = 0
+    private var failure: String?
+    private let idle = NetCore.Event()
+
+    /// A run of bytes being gathered: `filled` bytes of `buffer` belong at `start`.
+    private final class Stream {
+        var start: UInt64
+        var filled = 0
+        var buffer: UnsafeMutableRawBufferPointer
+        /// Lent to a reader that is parked on the socket: not to be given to another stream.
+        var lent = false
+        init(start: UInt64, buffer: UnsafeMutableRawBufferPointer) {
+            self.start = start
+            self.buffer = buffer
+        }
+        var next: UInt64 { start + UInt64(filled) }
+    }
+
+    /// - Parameter path: the file, already created by `PartFile` (opened a second time with O_DIRECT).
+    init(bufferedFD: Int32, path: String, disk: WorkerPool) {
+        self.bufferedFD = bufferedFD
+        directFD = open(path, O_WRONLY | O_CLOEXEC | cev_o_direct())
+        self.disk = disk
+        idle.set()
+    }
+
+    deinit {
+        if directFD >= 0 { close(directFD) }
+        for stream in streams { stream.buffer.deallocate() }
+        for buffer in spare { buffer.deallocate() }
+    }
+
+    var isDirect: Bool { directFD >= 0 }
+
+    /// Takes bytes for `offset`. Parks while `inFlight` buffers are being written.
+    /// - Throws: `PartFileError` for an earlier failed write or a failing plain write.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
+        if let failure { throw PartFileError(failure) }
+        guard isDirect else { return try plainWrite(bytes, at: offset) }
+        var bytes = bytes
+        var offset = offset
+        while !bytes.isEmpty {
+            let stream = try await stream(continuing: offset)
+            if stream.filled == 0 && stream.start % UInt64(Self.block) != 0 {
+                // Not aligned (a resume point, an odd segment start): plain writes up to the next block.
+                let toBoundary = Int(UInt64(Self.block) - stream.start % UInt64(Self.block))
+                let count = min(toBoundary, bytes.count)
+                try plainWrite(UnsafeRawBufferPointer(rebasing: bytes[0..<count]), at: offset)
+                stream.start += UInt64(count)
+                bytes = UnsafeRawBufferPointer(rebasing: bytes[count...])
+                offset += UInt64(count)
+                continue
+            }
+            let count = min(stream.buffer.count - stream.filled, bytes.count)
+            (stream.buffer.baseAddress! + stream.filled).copyMemory(from: bytes.baseAddress!, byteCount: count)  // both non-empty
+            stream.filled += count
+            bytes = UnsafeRawBufferPointer(rebasing: bytes[count...])
+            offset += UInt64(count)
+            if stream.filled == stream.buffer.count { try await submit(stream) }
+        }
+    }
+
+    /// Lends the free part of the stream buffer that continues at `offset`, so the socket is
+    /// read straight into it; nil where bytes must go through `write` (no O_DIRECT, or an
+    /// unaligned start).
+    func lend(for offset: UInt64, maxBytes: Int) async throws -> UnsafeMutableRawBufferPointer? {
+        if let failure { throw PartFileError(failure) }
+        guard isDirect else { return nil }
+        let stream = try await stream(continuing: offset)
+        if stream.filled == 0 && stream.start % UInt64(Self.block) != 0 { return nil }
+        let end = min(stream.buffer.count, stream.filled + maxBytes)
+        stream.lent = true
+        return UnsafeMutableRawBufferPointer(rebasing: stream.buffer[stream.filled..<end])
+    }
+
+    /// The lent buffer's first `count` bytes are filled.
+    func commitLent(_ count: Int, at offset: UInt64) async throws {
+        guard let stream = streams.first(where: { $0.lent && $0.next == offset }) else {
+            throw PartFileError("internal: no stream continues at \(offset)")
+        }
+        stream.lent = false
+        stream.filled += count
+        if stream.filled == stream.buffer.count { try await submit(stream) }
+    }
+
+    /// Writes what is gathered (aligned part direct, the tail plain) and waits for every write.
+    /// - Throws: `PartFileError` from any write.
+    func finish() async throws {
+        for stream in streams where stream.filled > 0 {
+            let aligned = stream.filled / Self.block * Self.block
+            let tail = stream.filled - aligned
+            if tail > 0 {
+                try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[aligned..<stream.filled]), at: stream.start + UInt64(aligned))
+                stream.filled = aligned
+            }
+            if aligned > 0 { try await submit(stream) }
+        }
+        try await drain()
+    }
+
+    /// Waits for the writes in flight; the gathered bytes are dropped (the file is being restarted).
+    func discard() async throws {
+        try await drain()
+        for stream in streams { stream.filled = 0 }
+        streams.removeAll { stream in
+            spare.append(stream.buffer)
+            return true
+        }
+    }
+
+    private func drain() async throws {
+        while writesInFlight > 0 { _ = try await idle.wait(timeout: nil) }
+        if let failure { throw PartFileError(failure) }
+    }
+
+    /// The stream whose next byte is `offset`, or a new one there.
+    private func stream(continuing offset: UInt64) async throws -> Stream {
+        if let stream = streams.first(where: { $0.next == offset && $0.filled < $0.buffer.count }) { return stream }
+        if let stream = streams.first(where: { $0.filled == 0 && !$0.lent }) {
+            stream.start = offset
+            return stream
+        }
+        // A new stream, or one that stopped: write what another stream gathered if it is done.
+        let stream = Stream(start: offset, buffer: takeBuffer())
+        streams.append(stream)
+        return stream
+    }
+
+    private func takeBuffer() -> UnsafeMutableRawBufferPointer {
+        if let buffer = spare.popLast() { return buffer }
+        return UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: Self.block)
+    }
+
+    /// Hands the stream's full (or final, aligned) buffer to a disk worker and gives the
+    /// stream a fresh buffer that continues where it ended.
+    private func submit(_ stream: Stream) async throws {
+        try await slots.acquire()
+        let buffer = UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled])
+        let start = stream.start
+        nonisolated(unsafe) let owned = stream.buffer  // back to `spare` (loop thread) when the write is done
+        stream.start += UInt64(stream.filled)
+        stream.filled = 0
+        stream.buffer = takeBuffer()
+        writesInFlight += 1
+        idle.clear()
+        let fd = directFD
+        nonisolated(unsafe) let bytes = buffer  // owned by this write until it returns
+        Loop.current?.spawn(name: "disk write") { [self] in
+            defer {
+                spare.append(owned)
+                writesInFlight -= 1
+                if writesInFlight == 0 { idle.set() }
+                slots.release()
+            }
+            do {
+                try await disk.callAsync("pwrite O_DIRECT") { _ in try Self.writeAll(fd: fd, bytes, at: start) }
+            } catch {
+                if failure == nil { failure = "\(error)" }
+            }
+        }
+    }
+
+    private func plainWrite(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        try Self.writeAll(fd: bufferedFD, bytes, at: offset)
+    }
+
+    static func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))  // count > 0 here
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PartFileError("cannot write the file: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+}
