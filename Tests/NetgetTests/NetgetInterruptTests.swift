@@ -1,0 +1,98 @@
+import HTTPTestServer
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Waits (at most `limit`) until `path` has at least `bytes` bytes. - Returns: whether it got there.
+func waitForFile(_ path: String, atLeast bytes: UInt64, limit: Duration = .seconds(20)) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if (fileSize(path) ?? 0) >= bytes { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return false
+}
+
+/// Ctrl-C (SIGINT) in the middle of a download, and `-c` afterwards.
+@Suite("netget interrupt")
+struct NetgetInterruptTests {
+    @Test("Ctrl-C: exit 130, PATH.part kept, no PATH; then -c finishes it from where it stopped", arguments: Engine.allCases)
+    func interruptThenContinue(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let size = 20_000_000
+            let child = try await startNetget(engine.arguments + ["-o", "big.bin", fixture.url("/gen/\(size)?seed=61&fault=drip&rate=1000000")],
+                                              in: fixture.directory)
+            // Wait until some bytes are on disk, then press Ctrl-C.
+            #expect(try await waitForFile(fixture.file("big.bin.part"), atLeast: 50_000))
+            child.send(SIGINT)
+            let interrupted = await finish(child)
+            #expect(interrupted.exitCode == 130, "stderr: \(interrupted.stderr)")
+            expectCleanErrors(interrupted, count: 1)
+            #expect(interrupted.errorLines.first?.contains("interrupted") == true, "stderr: \(interrupted.stderr)")
+            #expect(!fileExists(fixture.file("big.bin")))
+            let kept = fileSize(fixture.file("big.bin.part")) ?? 0
+            #expect(kept > 0 && kept < UInt64(size), "big.bin.part has \(kept) bytes")
+            #expect(fileExists(fixture.file("big.bin.part.meta")))
+
+            // The same content (seed and size), served fast.
+            let resumed = try await netget(engine.arguments + ["-c", "--json", "-o", "big.bin", fixture.url("/gen/\(size)?seed=61")],
+                                           in: fixture.directory)
+            #expect(resumed.exitCode == 0, "stderr: \(resumed.stderr)")
+            let summary = jsonSummaries(resumed).first
+            #expect((summary?["resumed-from"]?.number ?? 0) > 0, "stdout: \(resumed.stdout)")
+            #expect(summary?["bytes"]?.number == Double(size))
+            expectGenerated(fixture.file("big.bin"), seed: 61, size: UInt64(size))
+            #expect(directoryEntries(fixture.directory) == ["big.bin"])
+        }
+    }
+
+    @Test("Ctrl-C while the server sends nothing (a long stall) ends netget at once", arguments: Engine.allCases)
+    func interruptDuringStall(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let child = try await startNetget(engine.arguments + ["--timeout", "30", "-o", "st.bin",
+                                                                  fixture.url("/gen/100000?seed=62&fault=stall&at=1000&ms=8000")],
+                                              in: fixture.directory)
+            // The server answers at once and stalls after 1000 bytes; the data may sit in a write
+            // buffer, so wait for the request (not the disk), then a little more.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while fixture.server.stats.requestsServed < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            try await Task.sleep(for: .milliseconds(300))  // well into the stall
+            let pressed = ContinuousClock.now
+            child.send(SIGINT)
+            let result = await finish(child)
+            let reaction = ContinuousClock.now - pressed
+            #expect(result.exitCode == 130, "stderr: \(result.stderr)")
+            #expect(reaction < .seconds(2), "netget took \(reaction) to stop after SIGINT (the stall lasts 8 s)")
+            expectCleanErrors(result, count: 1)
+            #expect(!fileExists(fixture.file("st.bin")))
+            #expect(fileSize(fixture.file("st.bin.part")) == 1000, "the 1000 bytes received before the stall are kept")
+        }
+    }
+
+    @Test("Ctrl-C during a 4-segment download, then -c fills every gap", arguments: Engine.allCases)
+    func interruptSegmentedThenContinue(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let size: UInt64 = 8 << 20
+            let child = try await startNetget(engine.arguments + ["-x", "4", "-o", "sx.bin", fixture.url("/gen/\(size)?seed=63&fault=drip&rate=500000")],
+                                              in: fixture.directory)
+            // The file grows to the last segment's offset once that segment writes: all four are running.
+            #expect(try await waitForFile(fixture.file("sx.bin.part"), atLeast: size / 4 * 3 + 100_000))
+            child.send(SIGINT)
+            let interrupted = await finish(child)
+            #expect(interrupted.exitCode == 130, "stderr: \(interrupted.stderr)")
+            expectCleanErrors(interrupted, count: 1)
+            let meta = String(decoding: (try? readFile(fixture.file("sx.bin.part.meta"))) ?? [], as: UTF8.self)
+            let gaps = meta.split(separator: "\n").filter { $0.hasPrefix("missing=") }
+            #expect(gaps.count >= 2, "the meta should list the gap of each segment: \(meta)")
+
+            let resumed = try await netget(engine.arguments + ["-c", "--json", "-o", "sx.bin", fixture.url("/gen/\(size)?seed=63")],
+                                           in: fixture.directory)
+            #expect(resumed.exitCode == 0, "stderr: \(resumed.stderr)")
+            #expect((jsonSummaries(resumed).first?["resumed-from"]?.number ?? 0) > 0, "stdout: \(resumed.stdout)")
+            expectGenerated(fixture.file("sx.bin"), seed: 63, size: size)
+            #expect(directoryEntries(fixture.directory) == ["sx.bin"])
+        }
+    }
+}
