@@ -19,13 +19,23 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     }
 
     /// Sends `request`, follows redirects, and returns once the final head has arrived.
-    /// - Throws: `HTTPClientError`, exactly as `Client.execute`.
-    public func execute(_ request: HTTPRequest) throws -> BlockingResponse {
-        let clock = RequestClock(configuration)
+    /// - Parameter cancellation: lets another thread stop the request (and its body) at once.
+    /// - Throws: `HTTPClientError`, exactly as `Client.execute`; `CancellationError` once cancelled.
+    public func execute(_ request: HTTPRequest, cancellation: BlockingCancellation? = nil) throws -> BlockingResponse {
+        do {
+            return try execute(request, clock: RequestClock(configuration), cancellation: cancellation)
+        } catch {
+            cancellation?.detach()
+            if cancellation?.isCancelled == true { throw CancellationError() }
+            throw error
+        }
+    }
+
+    private func execute(_ request: HTTPRequest, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingResponse {
         var follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects)
         var current = request
         while true {
-            let exchange = try open(current, clock: clock)
+            let exchange = try open(current, clock: clock, cancellation: cancellation)
             guard let head = exchange.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
             if let next = try follower.nextRequest(after: head, for: current) {
                 exchange.drain()
@@ -41,7 +51,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
             }
             return BlockingResponse(head: head, url: current.url, redirects: follower.chain, contentRange: range,
                                     rangeRequested: current.range != nil, exchange: exchange,
-                                    chunkSize: configuration.readBufferSize)
+                                    chunkSize: configuration.readBufferSize, cancellation: cancellation)
         }
     }
 
@@ -56,7 +66,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     /// Connections opened, and idle in the pool now.
     public var stats: (connectionsOpened: Int, idleConnections: Int) { (pool.connectionsOpened, pool.idleCount) }
 
-    private func open(_ request: HTTPRequest, clock: RequestClock) throws -> BlockingExchange {
+    private func open(_ request: HTTPRequest, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingExchange {
         let head = try RequestWriter.head(for: request, userAgent: configuration.userAgent)
         let key = PoolKey(request.url, loop: nil)
         let permit = pool.permit(for: key)
@@ -81,7 +91,9 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
             }
             let exchange = BlockingExchange(connection: connection, reused: reused, key: key, pool: pool,
                                             request: request, configuration: configuration, clock: clock)
+            exchange.cancellation = cancellation
             do {
+                try cancellation?.attach(connection.stream.fileDescriptor)
                 try exchange.send(request, head: head)
                 try exchange.readHead()
                 return exchange
@@ -127,11 +139,12 @@ public final class BlockingResponse: @unchecked Sendable {  // one thread at a t
     public let rangeRequested: Bool
     private let exchange: BlockingExchange
     private let chunkSize: Int
+    private let cancellation: BlockingCancellation?
     private var ended = false
     public private(set) var bytesReceived: UInt64 = 0
 
     init(head: HTTPResponseHead, url: HTTPURL, redirects: [HTTPURL], contentRange: ContentRange?, rangeRequested: Bool,
-         exchange: BlockingExchange, chunkSize: Int) {
+         exchange: BlockingExchange, chunkSize: Int, cancellation: BlockingCancellation?) {
         self.head = head
         self.url = url
         self.redirects = redirects
@@ -139,6 +152,7 @@ public final class BlockingResponse: @unchecked Sendable {  // one thread at a t
         self.rangeRequested = rangeRequested
         self.exchange = exchange
         self.chunkSize = chunkSize
+        self.cancellation = cancellation
     }
 
     deinit { if !ended { exchange.fail() } }

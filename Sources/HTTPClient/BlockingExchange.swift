@@ -18,6 +18,9 @@ final class BlockingExchange {
     private var decoder: ResponseDecoder
     private var scratch: UnsafeMutableRawBufferPointer { connection.buffer }
     private var released = false
+    /// Detached before the connection goes back to the pool or is closed, so that a late
+    /// cancel can never shut down a socket that another request (or descriptor) now uses.
+    var cancellation: BlockingCancellation?
     let wasReused: Bool
 
     init(connection: BlockingConnection, reused: Bool, key: PoolKey, pool: ConnectionPool<BlockingConnection>,
@@ -140,6 +143,7 @@ final class BlockingExchange {
     private func finishIfDone() {
         guard !released, decoder.isFinished, let head = decoder.head else { return }
         released = true
+        cancellation?.detach()
         if head.keepAlive {
             pool.checkIn(connection, for: key)
         } else {
@@ -151,6 +155,7 @@ final class BlockingExchange {
     func fail(keepingPermit: Bool = false) {
         guard !released else { return }
         released = true
+        cancellation?.detach()
         connection.close()
         if !keepingPermit { pool.releasePermit(for: key) }
     }

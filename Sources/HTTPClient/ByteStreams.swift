@@ -32,6 +32,9 @@ public protocol BlockingByteStream: AnyObject {
     func close()
     /// As `AsyncByteStream.isReusable`.
     var isReusable: Bool { get }
+    /// The socket underneath (-1 once closed), so another thread can shut it down to wake a
+    /// blocked call (`BlockingCancellation`).
+    var fileDescriptor: Int32 { get }
 }
 
 extension StreamSocket: AsyncByteStream {

@@ -13,18 +13,23 @@ enum WorkerMessage: Sendable {
 /// that reads the socket, so a slow reader blocks the worker (and TCP slows the server).
 final class ChannelBodySource: BodySource {
     private let channel: Channel<WorkerMessage>
+    private let cancellation: BlockingCancellation
     private var leftover: [UInt8] = []
     private var leftoverOffset = 0
     private var finished = false
 
     let expectedLength: Int?
 
-    init(channel: Channel<WorkerMessage>, expectedLength: Int?) {
+    init(channel: Channel<WorkerMessage>, cancellation: BlockingCancellation, expectedLength: Int?) {
         self.channel = channel
+        self.cancellation = cancellation
         self.expectedLength = expectedLength
     }
 
-    deinit { channel.close() }
+    deinit {
+        if !finished { cancellation.cancel() }
+        channel.close()
+    }
 
     func nextChunk() async throws -> [UInt8]? {
         if leftoverOffset < leftover.count {
@@ -36,7 +41,9 @@ final class ChannelBodySource: BodySource {
         do {
             message = try await channel.receive()
         } catch {
+            // This tasklet was cancelled: the worker must not sit in a blocking read for us.
             finished = true
+            cancellation.cancel()
             channel.close()
             throw error
         }
@@ -71,6 +78,7 @@ final class ChannelBodySource: BodySource {
     /// The worker's next send fails, so it stops reading and closes its connection.
     func abandon() {
         finished = true
+        cancellation.cancel()
         channel.close()
     }
 }
@@ -82,11 +90,12 @@ extension Client {
         guard let loop = Loop.current else { throw LoopError.notOnLoopThread("HTTP request on the workers engine") }
         // Four chunks in flight: enough to keep the worker reading while the tasklet consumes.
         let channel = Channel<WorkerMessage>(capacity: 4)
+        let cancellation = BlockingCancellation()
         let blocking = blockingClient
         loop.spawn(name: "http-worker-call") {
             do {
                 try await pool.callAsync("HTTP \(request.method) \(request.url)") { _ in
-                    Self.transfer(request, with: blocking, to: channel)
+                    Self.transfer(request, with: blocking, to: channel, cancellation: cancellation)
                 }
             } catch {
                 try? await channel.send(.failure(error))  // the pool refused the job (shut down, full)
@@ -96,14 +105,15 @@ extension Client {
         do {
             first = try await channel.receive()
         } catch {
-            channel.close()  // cancelled while waiting: the worker stops at its next send
+            cancellation.cancel()  // cancelled while waiting: wake the worker if it is blocked
+            channel.close()
             throw error
         }
         switch first {
         case .head(let head, let url, let redirects, let contentRange, let rangeRequested):
             return HTTPResponse(head: head, url: url, redirects: redirects, contentRange: contentRange,
                                 body: HTTPBody(source: ChannelBodySource(
-                                    channel: channel, expectedLength: head.headers.first("Content-Length").flatMap { Int($0) })), engine: .workers,
+                                    channel: channel, cancellation: cancellation, expectedLength: head.headers.first("Content-Length").flatMap { Int($0) })), engine: .workers,
                                 rangeRequested: rangeRequested)
         case .failure(let error):
             throw error
@@ -114,9 +124,10 @@ extension Client {
 
     /// The worker's side: one blocking request, its head and then its body chunks sent over
     /// the channel (blocking while it is full). A closed channel means nobody reads any more.
-    private static func transfer(_ request: HTTPRequest, with client: BlockingClient, to channel: Channel<WorkerMessage>) {
+    private static func transfer(_ request: HTTPRequest, with client: BlockingClient, to channel: Channel<WorkerMessage>,
+                                 cancellation: BlockingCancellation) {
         do {
-            let response = try client.execute(request)
+            let response = try client.execute(request, cancellation: cancellation)
             try channel.sendBlocking(.head(response.head, url: response.url, redirects: response.redirects,
                                            contentRange: response.contentRange, rangeRequested: response.rangeRequested))
             do {
@@ -130,6 +141,8 @@ extension Client {
             try channel.sendBlocking(.end)
         } catch is ChannelError {
             return  // the reader went away
+        } catch where cancellation.isCancelled {
+            return  // the reader went away and woke us
         } catch {
             try? channel.sendBlocking(.failure(error))
         }

@@ -56,6 +56,8 @@ final class DownloadJob: DownloadBufferLending {
     private let url: HTTPURL
     private let context: RunContext
     private var file: PartFile?
+    /// Why PATH.part could not be opened, thrown at the first write.
+    private var openError: (any Error)?
     private var entry: ProgressBoard.Entry?
 
     init(url: HTTPURL, context: RunContext) {
@@ -65,7 +67,7 @@ final class DownloadJob: DownloadBufferLending {
 
     // The sink: forwards to PATH.part once its name is known (at the first response head).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
-        guard let file else { throw PartFileError("no file to write to") }
+        guard let file else { throw openError ?? PartFileError("no file to write to") }
         try await file.write(bytes, at: offset)
     }
 
@@ -76,7 +78,7 @@ final class DownloadJob: DownloadBufferLending {
     }
 
     func commitLent(_ count: Int, at offset: UInt64) async throws {
-        guard let file else { throw PartFileError("no file to write to") }
+        guard let file else { throw openError ?? PartFileError("no file to write to") }
         try await file.commitLent(count, at: offset)
     }
 
@@ -141,7 +143,11 @@ final class DownloadJob: DownloadBufferLending {
             if file == nil {
                 let name = context.plan.output
                     ?? context.directory(suggested.flatMap(FileNaming.safe) ?? FileNaming.name(for: finalURL) ?? "index.html")
-                file = try? PartFile(path: context.claim(name), keep: false, disk: context.disk)  // a failure shows as the first write's error
+                do {
+                    file = try PartFile(path: context.claim(name), keep: false, disk: context.disk)
+                } catch {
+                    openError = error  // thrown by the first write: the download stops with it
+                }
             }
             entry?.total = total
             entry?.received = stored
@@ -166,6 +172,7 @@ final class DownloadJob: DownloadBufferLending {
             report.sha256 = SHA256.hex(digest)
             if let expected = plan.sha256, expected != digest {
                 report.outcome = .checksumMismatch
+                report.path = partPath
                 report.error = "checksum mismatch: expected \(SHA256.hex(expected)), got \(SHA256.hex(digest)); the data is kept in \(partPath)"
                 context.board.error("netget: \(url): \(report.error!)")  // set just above
                 return
@@ -177,7 +184,9 @@ final class DownloadJob: DownloadBufferLending {
 
     private func fail(report: inout JobReport, error: any Error, start: ContinuousClock.Instant) -> JobReport {
         report.seconds = seconds(ContinuousClock.now - start)
-        report.path = file?.path
+        // Where the data is: PATH.part (PATH itself appears only for a finished download).
+        report.path = file?.partPath
+        report.bytes = file?.size ?? 0
         if error is CancellationError {
             report.outcome = .interrupted
             report.error = "interrupted"

@@ -2,6 +2,10 @@ import HTTPClient
 import NetCore
 import Workers
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One netget run: the loop, the jobs (at most -j at once), the progress display, Ctrl-C.
 final class Runner: @unchecked Sendable {  // used on the loop's thread; results read after run()
     private let plan: Plan
@@ -24,6 +28,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         let board = ProgressBoard(quiet: plan.quiet, showTotal: plan.urls.count > 1)
         let context = RunContext(plan: plan, client: client, disk: disk, board: board)
         let watcher = try InterruptWatcher()
+        if let directory = plan.directory { try makeDirectories(directory) }
         let slots = NetCore.Semaphore(plan.parallel)
         let progress = RunProgress(remaining: plan.urls.count)
 
@@ -114,5 +119,17 @@ enum JSONSummary {
             }
         }
         return out + "\""
+    }
+}
+
+/// mkdir -p: -d names a directory that may not exist yet (as wget -P).
+/// - Throws: `UsageError` naming the directory and the reason.
+func makeDirectories(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        current += "/" + component
+        if mkdir(current, 0o755) != 0 && errno != EEXIST {
+            throw UsageError("-d \(path): cannot create \(current): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -15,7 +15,7 @@ do {
         writeStandardOutput(NetgetCommand.fullMessage(for: error) + "\n")
         exit(0)
     }
-    writeStandardError("netget: \(NetgetCommand.message(for: error))\n(netget --help shows the options)\n")
+    writeStandardError("netget: \(NetgetCommand.message(for: error)) (see netget --help)\n")
     exit(2)
 }
 
@@ -23,7 +23,7 @@ do {
     let plan = try Plan(command)
     exit(try Runner(plan: plan).run())
 } catch let error as UsageError {
-    writeStandardError("netget: \(error)\n(netget --help shows the options)\n")
+    writeStandardError("netget: \(error) (see netget --help)\n")
     exit(2)
 } catch {
     writeStandardError("netget: \(error)\n")

@@ -174,6 +174,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 totalLength = length
                 spans[index].end = length - 1
                 return
+            } catch HTTPClientError.rangeNotSatisfiable(let length?) where span.end == nil && length < span.next && mayRestart && spans.count == 1 {
+                // More is stored than the resource has: not this resource's bytes. Start over.
+                try await restartFromZero(reason: "the stored part is longer than the file on the server (\(length) bytes)")
             } catch let error where isTransient(error) && attempt < options.retries {
                 attempt += 1
                 retries += 1
@@ -219,9 +222,10 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             events(.received(bytes: n))
             try await rateLimiter?.consume(n)
         }
-        // The body ended: a span with a known end must have reached it.
-        let expectedEnd = spans[index].end ?? totalLength.map { $0 - 1 }
-        if let expectedEnd, position <= expectedEnd, !(totalLength == 0 && position == 0) {
+        // The body ended: a span with a known end must have reached it. (An empty resource has
+        // no last byte: nothing to check.)
+        let expectedEnd = spans[index].end ?? totalLength.flatMap { $0 > 0 ? $0 - 1 : nil }
+        if let expectedEnd, position <= expectedEnd {
             throw DownloadError.incomplete(expected: expectedEnd + 1, received: position)
         }
         if spans[index].end == nil {

@@ -11,6 +11,9 @@ import NetCore
 public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable {  // one thread at a time, see above
     /// The socket underneath, owned: `close()` closes it.
     let socket: BlockingSocket
+
+    /// The TCP socket's descriptor.
+    public var fileDescriptor: Int32 { socket.fileDescriptor }
     let connection: TLSConnection
     private var isClosed = false
 
