@@ -4,6 +4,14 @@ import Glibc
 
 /// A non-blocking UDP socket: datagrams to and from any address, parking the tasklet while
 /// nothing can be sent or received.
+///
+/// Unconnected, `send(_:to:)` and `receive()` name the peer on every call. After
+/// `connect(to:)` the socket talks to one peer: `send(_:)` needs no address, the kernel drops
+/// datagrams from anyone else, and an ICMP port-unreachable surfaces as `.connectionRefused`
+/// on a later call. The addressed calls keep working on a connected socket.
+///
+/// Thread rule: use a socket from tasklets of one loop (the first one that waits on it); one
+/// tasklet may receive while another sends.
 public final class UDPSocket: @unchecked Sendable {  // confined to one loop's thread once waiting
     let descriptor: SocketDescriptor
 
@@ -18,6 +26,24 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
             throw error
         }
     }
+
+    /// Connects the socket to `address`: later `send(_:)` calls go there, and only datagrams from
+    /// there are received. UDP has no handshake, so this returns at once; calling it again
+    /// changes the peer. Any thread (it makes one system call).
+    /// - Throws: `NetError` (`.closed`, `.networkUnreachable`, `.invalidAddress` for a family the
+    ///   socket was not made for, ...).
+    public func connect(to address: SocketAddress) throws {
+        let fd = descriptor.fd
+        guard fd >= 0 else { throw NetError.closed("connect datagram socket") }
+        while address.withSockAddr({ Glibc.connect(fd, $0, $1) }) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            throw NetError(errno: code, operation: "connect datagram socket", context: "to \(address)")
+        }
+    }
+
+    /// The connected peer. - Throws: `NetError` (errno `ENOTCONN`) before `connect(to:)`, or once closed.
+    public func remoteAddress() throws -> SocketAddress { try descriptor.remoteAddress() }
 
     /// The bound address. - Throws: `NetError` once closed.
     public func localAddress() throws -> SocketAddress { try descriptor.localAddress() }
@@ -36,6 +62,60 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
             let code = errno
             switch code {
             case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.write, timeout: timeout, operation: "send datagram")
+            case EINTR: continue
+            default: throw NetError(errno: code, operation: "send datagram", context: "to \(address)")
+            }
+        }
+    }
+
+    /// Sends one datagram to the connected peer (see `connect(to:)`), parking while the socket's
+    /// send buffer is full. Call from a tasklet of the socket's loop.
+    /// - Throws: `NetError` (`.other` with `EDESTADDRREQ` when not connected, `.connectionRefused`
+    ///   after an ICMP port-unreachable, `.messageTooLong`, `.timedOut`, `.closed`), `CancellationError`.
+    nonisolated(nonsending) public func send(_ bytes: [UInt8], timeout: Duration? = nil) async throws {
+        while true {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("send datagram") }
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n >= 0 { return }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.write, timeout: timeout, operation: "send datagram")
+            case EINTR: continue
+            default: throw NetError(errno: code, operation: "send datagram", context: "to the connected peer")
+            }
+        }
+    }
+
+    /// Receives one datagram from the connected peer, parking until one arrives. Call from a
+    /// tasklet of the socket's loop.
+    ///
+    /// Disfavoured so that an unannotated `let d = try await socket.receive()` keeps meaning the
+    /// addressed form (existing code); write `let bytes: [UInt8] = try await socket.receive()`.
+    /// - Parameter maxBytes: a longer datagram is truncated to this size.
+    /// - Throws: `NetError` (`.connectionRefused` after an ICMP port-unreachable, `.timedOut`,
+    ///   `.closed`, ...), `CancellationError`.
+    @_disfavoredOverload
+    nonisolated(nonsending) public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> [UInt8] {
+        try await receive(maxBytes: maxBytes, timeout: timeout).bytes
+    }
+
+    /// Sends one datagram now if the socket's send buffer has room, without parking; for
+    /// protocols that would rather drop and resend than wait (the reliable channel's acks and
+    /// retransmissions, sent from timer callbacks that cannot park). Loop thread.
+    /// - Returns: false when the send buffer is full (`EAGAIN`): the datagram was not sent.
+    /// - Throws: `NetError` for any other failure.
+    func sendNow(_ bytes: [UInt8], to address: SocketAddress) throws -> Bool {
+        while true {
+            let fd = descriptor.fd
+            guard fd >= 0 else { throw NetError.closed("send datagram") }
+            let n = bytes.withUnsafeBytes { raw in
+                address.withSockAddr { sendto(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1) }
+            }
+            if n >= 0 { return true }
+            let code = errno
+            switch code {
+            case EAGAIN, EWOULDBLOCK: return false
             case EINTR: continue
             default: throw NetError(errno: code, operation: "send datagram", context: "to \(address)")
             }
