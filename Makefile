@@ -9,7 +9,7 @@ TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThre
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps deps-test install-missing build test test-debug test-tsan fuzz-short demo bench clean
+.PHONY: all deps deps-test install-missing build test test-debug test-tsan soak-ci fuzz-short demo bench clean
 
 all: build
 
@@ -31,7 +31,7 @@ build: deps
 	$(SWIFT) build
 
 ## test: every test, the concurrency suites again under ThreadSanitizer, a short parser fuzz.
-test: test-debug fuzz-short test-tsan
+test: test-debug soak-ci fuzz-short test-tsan
 
 test-debug: deps-test
 	$(SWIFT) build --build-tests
@@ -41,6 +41,12 @@ test-tsan: deps
 	TSAN_OPTIONS="suppressions=$(CURDIR)/.tsan-suppressions halt_on_error=1" \
 	NETCORE_STRESS_VALUES=$(TSAN_STRESS_VALUES) $(SWIFT) test --scratch-path .build-tsan \
 		--sanitize=thread --filter '$(TSAN_FILTER)'
+
+## soak-ci: a 60-second soak with faults on, both engines, every byte verified (Examples/Soak;
+## the debug build that test-debug made). The report lands in .build/soak-report.{json,html}.
+soak-ci: test-debug
+	.build/debug/soak --duration 60 --min-mib 8 --max-mib 32 \
+		--json .build/soak-report.json --html .build/soak-report.html
 
 ## fuzz-short: 20 seconds of libFuzzer on the HTTP response parser (scripts/fuzz-parser.sh).
 fuzz-short: deps

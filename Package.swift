@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HTTPTestServer", targets: ["HTTPTestServer"]),
         .executable(name: "test-server", targets: ["TestServerMain"]),
         .executable(name: "http-load", targets: ["HTTPLoad"]),
+        .executable(name: "soak", targets: ["Soak"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +59,9 @@ let package = Package(
         .executableTarget(
             name: "BlockingDownload", dependencies: ["NetCore", "Workers"], path: "Examples/BlockingDownload",
             swiftSettings: strict),
+        .executableTarget(
+            name: "Soak", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"], path: "Examples/Soak",
+            swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .executableTarget(
             name: "HTTPLoad", dependencies: ["HTTPClient", "NetCore", "Workers"], path: "Examples/HTTPLoad",
             swiftSettings: strict),

@@ -49,11 +49,16 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         self.sink = sink
         self.events = events
         spans = resume?.remaining ?? [ByteSpan(next: 0, end: nil)]
-        if spans.isEmpty { spans = [ByteSpan(next: 0, end: nil)] }
         etag = resume?.etag
         lastModified = resume?.lastModified
         totalLength = resume?.totalLength
         let resumedFrom = resume?.storedBytes ?? 0
+        if spans.isEmpty, let totalLength {
+            // A resume of a download that had already stored everything: nothing to fetch.
+            return DownloadResult(finalURL: url, totalBytes: totalLength, bytesFetched: 0, retries: 0,
+                                  resumedFrom: resumedFrom, etag: etag, lastModified: lastModified, suggestedFilename: nil)
+        }
+        if spans.isEmpty { spans = [ByteSpan(next: 0, end: nil)] }
         var restarts = 0
         while true {
             do {
@@ -211,6 +216,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 }
             } catch let error as BodyReadError {
                 throw error.underlying
+            } catch is CancellationError {
+                response.body.discard()
+                throw CancellationError()  // the tasklet was cancelled while the sink waited: not a storage failure
             } catch {
                 response.body.discard()
                 throw DownloadError.storage("\(error)")
