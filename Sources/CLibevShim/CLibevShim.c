@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include "CLibevShim.h"
 
 // initial-exec: a plain %fs-relative load, not a __tls_get_addr call, on every enqueue.
@@ -25,3 +26,5 @@ int cev_start_writeback(int fd, long long offset, long long length) {
 }
 
 int cev_o_direct(void) { return O_DIRECT; }
+
+int cev_reserve_space(int fd, long long length) { return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, length); }

@@ -21,10 +21,13 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     static let inFlight = 8
 
     private let bufferedFD: Int32
-    private let directFD: Int32
+    private let path: String
+    /// Opened on the first full buffer (-2: not yet; -1: the file system refuses O_DIRECT), so
+    /// a small file never pays for a second descriptor.
+    private var directFD: Int32 = -2
     private let disk: WorkerPool
     private var streams: [Stream] = []
-    private var spare: [UnsafeMutableRawBufferPointer] = []
+    private let buffers: AlignedBufferPool
     private let slots = NetCore.Semaphore(DirectWriter.inFlight)
     private var writesInFlight = 0
     private var failure: String?
@@ -44,21 +47,23 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         var next: UInt64 { start + UInt64(filled) }
     }
 
-    /// - Parameter path: the file, already created by `PartFile` (opened a second time with O_DIRECT).
-    init(bufferedFD: Int32, path: String, disk: WorkerPool) {
+    /// - Parameters:
+    ///   - path: the file, already created by `PartFile` (opened a second time with O_DIRECT when needed).
+    ///   - buffers: aligned buffers shared by the run's files (reused, not reallocated per file).
+    init(bufferedFD: Int32, path: String, disk: WorkerPool, buffers: AlignedBufferPool) {
         self.bufferedFD = bufferedFD
-        directFD = open(path, O_WRONLY | O_CLOEXEC | cev_o_direct())
+        self.path = path
         self.disk = disk
+        self.buffers = buffers
         idle.set()
     }
 
     deinit {
         if directFD >= 0 { close(directFD) }
-        for stream in streams { stream.buffer.deallocate() }
-        for buffer in spare { buffer.deallocate() }
+        for stream in streams { buffers.giveBack(stream.buffer) }
     }
 
-    var isDirect: Bool { directFD >= 0 }
+    var isDirect: Bool { directFD != -1 }
 
     /// Takes bytes for `offset`. Parks while `inFlight` buffers are being written.
     /// - Throws: `PartFileError` for an earlier failed write or a failing plain write.
@@ -114,6 +119,13 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     /// Writes what is gathered (aligned part direct, the tail plain) and waits for every write.
     /// - Throws: `PartFileError` from any write.
     func finish() async throws {
+        if directFD == -2 {
+            // Nothing filled a whole buffer (a small file): plain writes, no second descriptor.
+            for stream in streams where stream.filled > 0 {
+                try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled]), at: stream.start)
+                stream.filled = 0
+            }
+        }
         for stream in streams where stream.filled > 0 {
             let aligned = stream.filled / Self.block * Self.block
             let tail = stream.filled - aligned
@@ -129,11 +141,8 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     /// Waits for the writes in flight; the gathered bytes are dropped (the file is being restarted).
     func discard() async throws {
         try await drain()
-        for stream in streams { stream.filled = 0 }
-        streams.removeAll { stream in
-            spare.append(stream.buffer)
-            return true
-        }
+        for stream in streams { buffers.giveBack(stream.buffer) }
+        streams.removeAll()
     }
 
     private func drain() async throws {
@@ -154,18 +163,23 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         return stream
     }
 
-    private func takeBuffer() -> UnsafeMutableRawBufferPointer {
-        if let buffer = spare.popLast() { return buffer }
-        return UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferSize, alignment: Self.block)
-    }
+    private func takeBuffer() -> UnsafeMutableRawBufferPointer { buffers.take() }
 
     /// Hands the stream's full (or final, aligned) buffer to a disk worker and gives the
     /// stream a fresh buffer that continues where it ended.
     private func submit(_ stream: Stream) async throws {
+        if directFD == -2 { directFD = open(path, O_WRONLY | O_CLOEXEC | cev_o_direct()) }
+        guard directFD >= 0 else {
+            // The file system refuses O_DIRECT (tmpfs): plain writes, on this thread.
+            try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled]), at: stream.start)
+            stream.start += UInt64(stream.filled)
+            stream.filled = 0
+            return
+        }
         try await slots.acquire()
         let buffer = UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled])
         let start = stream.start
-        nonisolated(unsafe) let owned = stream.buffer  // back to `spare` (loop thread) when the write is done
+        nonisolated(unsafe) let owned = stream.buffer  // back to the pool (loop thread) when the write is done
         stream.start += UInt64(stream.filled)
         stream.filled = 0
         stream.buffer = takeBuffer()
@@ -175,7 +189,7 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         nonisolated(unsafe) let bytes = buffer  // owned by this write until it returns
         Loop.current?.spawn(name: "disk write") { [self] in
             defer {
-                spare.append(owned)
+                buffers.giveBack(owned)
                 writesInFlight -= 1
                 if writesInFlight == 0 { idle.set() }
                 slots.release()
@@ -202,5 +216,24 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
             }
             done += n
         }
+    }
+}
+
+/// Aligned 1 MiB buffers shared by every file of a run: a buffer is mapped and faulted in once,
+/// then reused, instead of once per file. Keeps at most `limit` spare ones. Loop-thread only.
+final class AlignedBufferPool: @unchecked Sendable {  // the run's loop thread only
+    private var spare: [UnsafeMutableRawBufferPointer] = []
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    deinit { for buffer in spare { buffer.deallocate() } }
+
+    func take() -> UnsafeMutableRawBufferPointer {
+        spare.popLast() ?? UnsafeMutableRawBufferPointer.allocate(byteCount: DirectWriter.bufferSize, alignment: DirectWriter.block)
+    }
+
+    func giveBack(_ buffer: UnsafeMutableRawBufferPointer) {
+        if spare.count < limit { spare.append(buffer) } else { buffer.deallocate() }
     }
 }

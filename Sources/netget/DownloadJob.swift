@@ -23,6 +23,10 @@ final class RunContext: @unchecked Sendable {  // used by the tasklets of one lo
     let client: Client
     let disk: WorkerPool
     let board: ProgressBoard
+    /// Aligned write buffers shared by the run's files.
+    let buffers = AlignedBufferPool(limit: 16)
+    /// Directories that got a finished file: their entries are synced once at the end.
+    var directoriesToSync: Set<String> = []
     private var claimedPaths: Set<String> = []
 
     init(plan: Plan, client: Client, disk: WorkerPool, board: ProgressBoard) {
@@ -93,7 +97,7 @@ final class DownloadJob: DownloadBufferLending {
             if plan.resume, let known = path, let saved = PartFile.loadResumeState(path: known) {
                 resume = saved
                 path = context.claim(known)
-                file = try PartFile(path: known, keep: true, disk: context.disk)
+                file = try PartFile(path: known, keep: true, disk: context.disk, buffers: context.buffers)
             }
         } catch {
             return fail(report: &report, error: error, start: start)
@@ -144,11 +148,12 @@ final class DownloadJob: DownloadBufferLending {
                 let name = context.plan.output
                     ?? context.directory(suggested.flatMap(FileNaming.safe) ?? FileNaming.name(for: finalURL) ?? "index.html")
                 do {
-                    file = try PartFile(path: context.claim(name), keep: false, disk: context.disk)
+                    file = try PartFile(path: context.claim(name), keep: false, disk: context.disk, buffers: context.buffers)
                 } catch {
                     openError = error  // thrown by the first write: the download stops with it
                 }
             }
+            if let total, total >= 8 << 20 { file?.reserve(total) }
             entry?.total = total
             entry?.received = stored
         case .received(let bytes):
@@ -179,6 +184,7 @@ final class DownloadJob: DownloadBufferLending {
             }
         }
         try file.commit()
+        context.directoriesToSync.insert(file.directory)
         report.path = file.path
     }
 

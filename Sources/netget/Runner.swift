@@ -54,6 +54,10 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
                 _ = try? await progress.allDone.wait(timeout: interval)  // wakes at once when the last job ends
             }
             board.render(final: true)
+            // The renames reach the disk: one fsync per directory, not per file.
+            for directory in context.directoriesToSync {
+                try? await disk.callAsync("fsync \(directory)") { _ in PartFile.syncDirectory(directory) }
+            }
             watcher.stop()
         }
         loop.run()

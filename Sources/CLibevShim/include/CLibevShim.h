@@ -67,6 +67,10 @@ int cev_gettid(void);
 /// Returns 0, or -1 with errno.
 int cev_start_writeback(int fd, long long offset, long long length);
 
+/// fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, length): reserve a file's blocks without changing its
+/// size (Linux; needs _GNU_SOURCE). Returns 0, or -1 with errno.
+int cev_reserve_space(int fd, long long length);
+
 /// The O_DIRECT open flag (its value differs between architectures and needs _GNU_SOURCE).
 int cev_o_direct(void);
 
