@@ -151,6 +151,14 @@ public final class ReliableChannel: @unchecked Sendable {
 
     // MARK: - State
 
+    /// True once the channel has stopped for good (closed and lingered, or failed). Loop thread.
+    var isShutDown: Bool {
+        switch state {
+        case .closed, .failed: return true
+        case .open, .closing: return false
+        }
+    }
+
     private var isOpen: Bool {
         if case .open = state { return true }
         return false
@@ -167,13 +175,8 @@ public final class ReliableChannel: @unchecked Sendable {
 
     private func closeOnLoop() {
         guard isOpen else { return }
-        if receiveBuffer.finReached {
-            // The peer has closed and reads nothing more: tell it once and stop (waiting for an
-            // ack from a peer that has shut down would only spend the linger).
-            transmit(sendWindow.next, payload: [], isFin: true)
-            shutDown(.closed)
-            return
-        }
+        // Even after the peer's close this side lingers: the peer may not have our ack of its
+        // last messages yet and resends them, and only an answer lets it stop.
         let now = cev_now_ns()
         state = .closing(lingerDeadlineNs: now + options.lingerTimeout.nanosecondsClamped)
         receiveBuffer.discardInOrder()
@@ -291,7 +294,9 @@ public final class ReliableChannel: @unchecked Sendable {
         let outcome = sendWindow.applyAck(packet.ack, bits: packet.ackBits, nowNs: cev_now_ns())
         counters.acked += outcome.messagesAcked
         for sample in outcome.rttSamplesNs { addRTTSample(sample) }
-        if case .closing = state, outcome.finAcked || sendWindow.isEmpty {
+        // Only an empty window ends the linger: the close may be selectively acked while an
+        // earlier message is still missing, and that one must still be resent.
+        if case .closing = state, sendWindow.isEmpty {
             shutDown(.closed)
             return
         }
