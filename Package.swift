@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "test-server", targets: ["TestServerMain"]),
         .executable(name: "http-load", targets: ["HTTPLoad"]),
         .executable(name: "soak", targets: ["Soak"]),
+        .executable(name: "game-client", targets: ["GameClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,6 +60,9 @@ let package = Package(
         .executableTarget(
             name: "BlockingDownload", dependencies: ["NetCore", "Workers"], path: "Examples/BlockingDownload",
             swiftSettings: strict),
+        .executableTarget(
+            name: "GameClient", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
+            path: "Examples/GameClient", swiftSettings: strict),
         .executableTarget(
             name: "Soak", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"], path: "Examples/Soak",
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),

@@ -107,9 +107,10 @@ final class LoopExchange: BodySource {
                         finishIfDone()
                         // A fast peer keeps the socket readable, so reads never park and this
                         // tasklet would hold the loop for the whole body: let the others run
-                        // every 4 MiB (about a millisecond at loopback speed).
+                        // every 512 KiB (a tenth of a millisecond at loopback speed; a game
+                        // pumping the loop with a 2 ms budget must get its frame back).
                         bytesSinceYield += n
-                        if bytesSinceYield >= 4 << 20 {
+                        if bytesSinceYield >= 512 << 10 {
                             bytesSinceYield = 0
                             await Tasklet.yield()
                         }
