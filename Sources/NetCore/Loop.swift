@@ -64,6 +64,8 @@ public final class Loop: @unchecked Sendable {
 
     private struct HotState: ~Copyable {
         var runQueue = RingBuffer<QueuedJob>(capacity: 1024)
+        /// The most jobs ever ready at once (for `footprint`).
+        var runQueueHighWater = 0
         var jobsRun: UInt64 = 0
         var parkedTasklets = 0
         var activeWatchers = 0
@@ -74,6 +76,7 @@ public final class Loop: @unchecked Sendable {
     }
     private let inboxLock = PThreadMutex()
     private var inbox: [InboxItem] = []  // guarded by inboxLock
+    private var inboxHighWater = 0  // guarded by inboxLock
     private var drained: [InboxItem] = []  // loop thread only: swapped with `inbox`
     private let inboxDepth = Atomic<Int>(0)
     private let crossThreadWakeups = Atomic<UInt64>(0)
@@ -155,6 +158,7 @@ public final class Loop: @unchecked Sendable {
     func enqueue(_ job: UnownedJob, serial: Bool) {
         if cev_current_loop() == identity {
             hot.pointee.runQueue.append(QueuedJob(job: job, serial: serial))
+            noteRunQueueDepth()
         } else {
             enqueueFromOtherThread(.job(QueuedJob(job: job, serial: serial)))
         }
@@ -183,6 +187,7 @@ public final class Loop: @unchecked Sendable {
         inboxLock.lock()
         inbox.append(item)
         let depth = inbox.count
+        inboxHighWater = max(inboxHighWater, depth)
         inboxDepth.store(depth, ordering: .relaxed)
         inboxLock.unlock()
         // Only the job that makes the inbox non-empty wakes the loop: the loop drains the whole
@@ -205,6 +210,7 @@ public final class Loop: @unchecked Sendable {
             case .call(let call): call()  // resumes a continuation: its job lands on the run queue
             }
         }
+        noteRunQueueDepth()
         drained.removeAll(keepingCapacity: true)
     }
 
@@ -399,6 +405,26 @@ public final class Loop: @unchecked Sendable {
     }
 
     // MARK: - Stats
+
+    /// One compare per enqueue: a high-water mark that misses peaks would understate the footprint.
+    @inline(__always) private func noteRunQueueDepth() {
+        let depth = hot.pointee.runQueue.count
+        if depth > hot.pointee.runQueueHighWater { hot.pointee.runQueueHighWater = depth }
+    }
+
+    /// The loop's own storage, for `footprint` (Footprint.swift). Loop thread, or while not driven.
+    var storage: LoopStorage {
+        inboxLock.lock()
+        let inboxCapacity = inbox.capacity
+        let inboxHighWater = inboxHighWater
+        inboxLock.unlock()
+        return LoopStorage(
+            ev: UnsafeRawPointer(ev), hot: UnsafeRawPointer(hot), wakeupWatcher: UnsafeRawPointer(wakeupWatcher),
+            runQueueStorage: UnsafeRawPointer(hot.pointee.runQueue.elements),
+            runQueueCapacity: hot.pointee.runQueue.capacity, runQueueHighWater: hot.pointee.runQueueHighWater,
+            inboxCapacity: inboxCapacity + drained.capacity, inboxHighWater: inboxHighWater,
+            finishedKeysCapacity: finishedTaskKeys.capacity, taskletTable: hot.pointee.tasklets)
+    }
 
     /// Counts that show what the loop is doing. Read on the loop's thread (or while it is not driven).
     public var stats: LoopStats {
