@@ -51,7 +51,6 @@ import CLibevShim
         let second = try parkHundred(on: loop)
         #expect(second.parked.totalBytes == first.ended.totalBytes + 100 * Footprint.bytesPerTasklet)
         #expect(second.ended.totalBytes == first.ended.totalBytes)
-        print("footprint: idle \(idle)\n  100 parked \(second.parked)\n  bytesPerTasklet \(Footprint.bytesPerTasklet) bytesPerSocket \(Footprint.bytesPerSocket)")
     }
 
     @Test func aTaskletWaitingOnASocketCountsItsWatcher() throws {
