@@ -95,7 +95,8 @@ import Testing
         #expect(report.budgetExhausted)
         #expect(report.jobsRun > 1)
         #expect(report.jobsStillReady >= 1)
-        #expect(report.elapsed >= .milliseconds(5))
+        // It stops at the budget, or past half of it when the next step would not fit.
+        #expect(report.elapsed >= .milliseconds(2.5))
         let stepsAfterFirstFrame = steps.value
         let second = loop.pump(budget: .milliseconds(1))
         #expect(steps.value > stepsAfterFirstFrame, "the next frame continues the work")
