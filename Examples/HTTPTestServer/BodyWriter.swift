@@ -40,11 +40,6 @@ enum BodyFault {
 /// pieces; chunk framing goes into the same buffer, so chunked bodies cost no extra writes.
 /// Runs on the connection's tasklet.
 struct BodyWriter {
-    /// A body whose writes never park (a fast reader on loopback) would hold the loop for its
-    /// whole length, starving other connections and tripping the loop's watchdog; yielding after
-    /// this many bytes bounds one job to a few milliseconds.
-    static let yieldEvery: UInt64 = 8 << 20
-
     let io: ConnectionIO
     let response: GeneratedResponse
     var fault: BodyFault?
@@ -52,7 +47,6 @@ struct BodyWriter {
     /// Payload bytes put into the output buffer so far.
     private var produced: UInt64 = 0
     private var used = 0
-    private var sinceYield: UInt64 = 0
 
     /// - Parameter head: the response head, sent in the same write as the first body bytes.
     init(io: ConnectionIO, response: GeneratedResponse, fault: BodyFault?, head: [UInt8]) async throws {
@@ -157,11 +151,6 @@ struct BodyWriter {
         guard used > 0 else { return }
         let count = used
         used = 0
-        try await io.writeOutput(count: count)
-        sinceYield += UInt64(count)
-        if sinceYield >= Self.yieldEvery {
-            sinceYield = 0
-            await Tasklet.yield()
-        }
+        try await io.writeOutput(count: count)  // the socket yields now and then (NetCore's YieldMeter)
     }
 }

@@ -25,8 +25,6 @@ final class LoopExchange: BodySource {
     /// body goes straight into the reader's buffer instead.
     private var scratch: UnsafeMutableRawBufferPointer { connection.buffer }
     private var released = false
-    /// Body bytes handed out since this tasklet last let others run (see `read`).
-    private var bytesSinceYield = 0
     let wasReused: Bool
 
     init(connection: LoopConnection, reused: Bool, key: PoolKey, pool: ConnectionPool<LoopConnection>,
@@ -105,15 +103,6 @@ final class LoopExchange: BodySource {
                     if n > 0 {
                         decoder.acceptDirect(n)
                         finishIfDone()
-                        // A fast peer keeps the socket readable, so reads never park and this
-                        // tasklet would hold the loop for the whole body: let the others run
-                        // every 512 KiB (a tenth of a millisecond at loopback speed; a game
-                        // pumping the loop with a 2 ms budget must get its frame back).
-                        bytesSinceYield += n
-                        if bytesSinceYield >= 512 << 10 {
-                            bytesSinceYield = 0
-                            await Tasklet.yield()
-                        }
                         return n
                     }
                     do { try decoder.ingestEndOfStream() } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }

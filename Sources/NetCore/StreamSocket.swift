@@ -22,6 +22,9 @@ public enum ShutdownHow: Sendable {
 /// One tasklet may read while another writes; two tasklets reading at once get `.concurrentWait`.
 public final class StreamSocket: @unchecked Sendable {  // confined to one loop's thread, see above
     let descriptor: SocketDescriptor
+    /// Fairness: a read or write that never has to park yields now and then (see `YieldMeter`).
+    var readMeter = YieldMeter()
+    var writeMeter = YieldMeter()
 
     init(descriptor: SocketDescriptor) {
         self.descriptor = descriptor
@@ -92,7 +95,11 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration? = nil) async throws -> Int {
         guard buffer.count > 0 else { return 0 }
         while true {
-            if let n = try receiveNow(into: buffer) { return n }
+            if let n = try receiveNow(into: buffer) {
+                if readMeter.movedWithoutWaiting(n) { await Tasklet.yield() }
+                return n
+            }
+            readMeter.didWait()
             try await descriptor.wait(.read, timeout: timeout, operation: "read")
         }
     }
@@ -103,7 +110,11 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         guard !buffer.isEmpty else { return 0 }
         while true {
             // The array is borrowed only inside this synchronous call, never across the wait.
-            if let n = try buffer.withUnsafeMutableBytes({ try receiveNow(into: $0) }) { return n }
+            if let n = try buffer.withUnsafeMutableBytes({ try receiveNow(into: $0) }) {
+                if readMeter.movedWithoutWaiting(n) { await Tasklet.yield() }
+                return n
+            }
+            readMeter.didWait()
             try await descriptor.wait(.read, timeout: timeout, operation: "read")
         }
     }
@@ -116,8 +127,10 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         while true {
             if let n = try bytes.withUnsafeMutableBytes({ try receiveNow(into: $0) }) {
                 bytes.removeLast(bytes.count - n)
+                if readMeter.movedWithoutWaiting(n) { await Tasklet.yield() }
                 return bytes
             }
+            readMeter.didWait()
             try await descriptor.wait(.read, timeout: timeout, operation: "read")
         }
     }
@@ -172,11 +185,14 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
             }
             let code = errno
             switch code {
-            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.write, timeout: timeout, operation: "write")
+            case EAGAIN, EWOULDBLOCK:
+                writeMeter.didWait()
+                try await descriptor.wait(.write, timeout: timeout, operation: "write")
             case EINTR: continue
             default: throw NetError(errno: code, operation: "write")
             }
         }
+        if writeMeter.movedWithoutWaiting(bytes.count) { await Tasklet.yield() }
     }
 
     /// Writes every byte of `bytes`. - Throws: as `write(_:timeout:)` with a raw buffer.

@@ -198,21 +198,16 @@ extension String {
 }
 
 /// write(2) to standard error: the C `stderr` global is not concurrency-safe in Swift 6.
-func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }  // non-empty here
-        if n <= 0 { return }
-        offset += n
-    }
-}
+func writeStandardError(_ text: String) { writeAll(2, text) }
 
-func writeStandardOutput(_ text: String) {
+func writeStandardOutput(_ text: String) { writeAll(1, text) }
+
+/// Writes all of `text` to `fd`, as far as it accepts it.
+private func writeAll(_ fd: Int32, _ text: String) {
     var bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }  // non-empty here
+        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }  // non-empty here
         if n <= 0 { return }
         offset += n
     }

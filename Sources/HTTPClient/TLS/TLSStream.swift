@@ -10,6 +10,9 @@ import NetCore
 /// Thread rule: as `StreamSocket`, confined to one loop's thread. One tasklet may read while
 /// another writes.
 public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confined to one loop's thread, see above
+    /// Fairness, as for `StreamSocket`: bytes moved without parking make the tasklet yield now and then.
+    private var readMeter = YieldMeter()
+    private var writeMeter = YieldMeter()
     /// The socket underneath, owned: `close()` closes it.
     let socket: StreamSocket
     let connection: TLSConnection
@@ -81,9 +84,15 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
             // The SSL object still holds the descriptor number, which may be reused once closed.
             guard !isClosed, !socket.isClosed else { throw NetError.closed("TLS read") }
             switch try connection.read(into: buffer) {
-            case .done(let count): return count
-            case .wantRead: try await socket.waitUntilReadable(timeout: timeout, operation: "TLS read")
-            case .wantWrite: try await socket.waitUntilWritable(timeout: timeout, operation: "TLS read")
+            case .done(let count):
+                if readMeter.movedWithoutWaiting(count) { await Tasklet.yield() }
+                return count
+            case .wantRead:
+                readMeter.didWait()
+                try await socket.waitUntilReadable(timeout: timeout, operation: "TLS read")
+            case .wantWrite:
+                readMeter.didWait()
+                try await socket.waitUntilWritable(timeout: timeout, operation: "TLS read")
             }
         }
     }
@@ -100,10 +109,15 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             switch try connection.write(rest) {
             case .done(let count): offset += count
-            case .wantRead: try await socket.waitUntilReadable(timeout: timeout, operation: "TLS write")
-            case .wantWrite: try await socket.waitUntilWritable(timeout: timeout, operation: "TLS write")
+            case .wantRead:
+                writeMeter.didWait()
+                try await socket.waitUntilReadable(timeout: timeout, operation: "TLS write")
+            case .wantWrite:
+                writeMeter.didWait()
+                try await socket.waitUntilWritable(timeout: timeout, operation: "TLS write")
             }
         }
+        if writeMeter.movedWithoutWaiting(bytes.count) { await Tasklet.yield() }
     }
 
     /// Sends close_notify if it can go out without waiting (once), then closes the socket; a
