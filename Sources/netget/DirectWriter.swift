@@ -50,8 +50,11 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     /// - Parameters:
     ///   - path: the file, already created by `PartFile` (opened a second time with O_DIRECT when needed).
     ///   - buffers: aligned buffers shared by the run's files (reused, not reallocated per file).
-    init(bufferedFD: Int32, path: String, disk: WorkerPool, buffers: AlignedBufferPool) {
+    ///   - direct: false writes through the page cache (plain `pwrite`s), for a file that is read
+    ///     back at once (to hash it): O_DIRECT would make that read come from the disk.
+    init(bufferedFD: Int32, path: String, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool = true) {
         self.bufferedFD = bufferedFD
+        if !direct { directFD = -1 }
         self.path = path
         self.disk = disk
         self.buffers = buffers

@@ -22,11 +22,12 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     private var unsyncedBytes = 0
 
     /// Opens PATH.part, emptied unless `keep`. - Throws: `PartFileError` with the reason.
-    init(path: String, keep: Bool, disk: WorkerPool, buffers: AlignedBufferPool) throws {
+    /// - Parameter direct: write with O_DIRECT (false when the file will be hashed right after).
+    init(path: String, keep: Bool, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) throws {
         self.path = path
         fd = open(path + ".part", O_RDWR | O_CREAT | O_CLOEXEC | (keep ? 0 : O_TRUNC), 0o644)
         guard fd >= 0 else { throw PartFileError("cannot open \(path).part: \(String(cString: strerror(errno)))") }
-        writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers)
+        writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers, direct: direct)
     }
 
     deinit { if fd >= 0 { close(fd) } }
