@@ -29,7 +29,7 @@ protocol CallerState: AnyObject, Sendable {
 ///
 /// `state` decides who delivers: the worker (`finished`) or cancellation (`abandoned`), by a
 /// compare-and-exchange from `waiting`; the loser does nothing, so a late result is dropped.
-final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {
+final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {  // one compare-and-exchange decides who delivers, see above
     // @unchecked: `delivery` is set before the request is queued (the queue's lock publishes it)
     // and read once by whoever wins `state`.
     let name: String

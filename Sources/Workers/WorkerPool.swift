@@ -53,7 +53,7 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
 ///
 /// Threads live until `shutdown()`, which joins them: a pool that is no longer needed must be
 /// shut down. All methods are safe from any thread.
-public final class WorkerPool: @unchecked Sendable {
+public final class WorkerPool: @unchecked Sendable {  // shared state behind pthread locks and atomics, see the type comment
     // @unchecked: the queue, counters and per-worker slots are guarded by `lock`; the rest are
     // constants or thread-safe (`places`).
     public let name: String

@@ -17,7 +17,7 @@ import CLibevShim
 ///
 /// Thread rule: create it in a tasklet; use it from tasklets of that loop. `close()` is safe
 /// from any thread.
-public final class ReliableChannel: @unchecked Sendable {
+public final class ReliableChannel: @unchecked Sendable {  // confined to its loop (thread rule above); close() only posts a job to that loop
     // @unchecked: every mutable field is touched only on `loop`'s thread (each entry point checks
     // `loop.isCurrent`, close() hops there); `senders`/`receivers` bring their own lock.
 
