@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "http-load", targets: ["HTTPLoad"]),
         .executable(name: "soak", targets: ["Soak"]),
         .executable(name: "game-client", targets: ["GameClient"]),
+        .executable(name: "footprint", targets: ["Footprint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,6 +61,9 @@ let package = Package(
         .executableTarget(
             name: "BlockingDownload", dependencies: ["NetCore", "Workers"], path: "Examples/BlockingDownload",
             swiftSettings: strict),
+        .executableTarget(
+            name: "Footprint", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
+            path: "Examples/Footprint", swiftSettings: strict),
         .executableTarget(
             name: "GameClient", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
             path: "Examples/GameClient", swiftSettings: strict),
