@@ -41,7 +41,7 @@ final class BlockingExchange {
     var receivedAnything: Bool { decoder.receivedAnything }
     var isFinished: Bool { decoder.isFinished }
     /// The body's announced length, if any (to size `collect`'s array once).
-    var expectedLength: Int? { decoder.head?.headers.first("Content-Length").flatMap { Int($0) } }
+    var expectedLength: Int? { decoder.head?.contentLength }
 
     func send(_ request: HTTPRequest, head: [UInt8]) throws {
         var message = head

@@ -27,6 +27,9 @@ public struct HTTPResponseHead: Sendable, Equatable {
     public var headers: HTTPHeaders
     /// Whether the connection may carry another request after this response.
     public var keepAlive: Bool
+
+    /// The announced body length (a single, valid `Content-Length`), if any.
+    public var contentLength: Int? { headers.first("Content-Length").flatMap { Int($0) } }
 }
 
 /// What the parser found in the bytes it was fed.

@@ -128,7 +128,7 @@ final class LoopExchange: BodySource {
     }
 
     /// The body's announced length, if any (to size `collect`'s array once).
-    var expectedLength: Int? { decoder.head?.headers.first("Content-Length").flatMap { Int($0) } }
+    var expectedLength: Int? { decoder.head?.contentLength }
 
     /// Reads and drops a small body (a redirect's) so the connection can be reused; closes
     /// the connection instead when the body is large or slow.

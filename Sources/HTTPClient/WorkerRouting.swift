@@ -113,7 +113,7 @@ extension Client {
         case .head(let head, let url, let redirects, let contentRange, let rangeRequested):
             return HTTPResponse(head: head, url: url, redirects: redirects, contentRange: contentRange,
                                 body: HTTPBody(source: ChannelBodySource(
-                                    channel: channel, cancellation: cancellation, expectedLength: head.headers.first("Content-Length").flatMap { Int($0) })), engine: .workers,
+                                    channel: channel, cancellation: cancellation, expectedLength: head.contentLength)), engine: .workers,
                                 rangeRequested: rangeRequested)
         case .failure(let error):
             throw error

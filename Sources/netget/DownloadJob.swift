@@ -127,7 +127,7 @@ final class DownloadJob: DownloadBufferLending {
             return report
         } catch {
             entry.active = false
-            report.retries = downloader.resumeState.remaining.isEmpty ? report.retries : report.retries
+            report.retries = downloader.retryCount
             if let file {
                 // Keep what arrived: write it out, then record what is still missing. In a
                 // tasklet of its own, so that a Ctrl-C (this tasklet is cancelled) cannot stop

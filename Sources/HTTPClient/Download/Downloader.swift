@@ -34,6 +34,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         rateLimiter = options.rateLimit.map(RateLimiter.init(bytesPerSecond:))
     }
 
+    /// Retries made so far (also after a failure, when no `DownloadResult` comes back).
+    public var retryCount: Int { retries }
+
     /// What a later run needs to continue from here.
     public var resumeState: ResumeState {
         ResumeState(etag: etag, lastModified: lastModified, totalLength: totalLength,
