@@ -29,6 +29,13 @@ final class InterruptWatcher {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A parent may start us with these signals blocked (posix_spawn and fork pass the
+        // spawning thread's mask on): unblock them, or Ctrl-C would stay pending forever.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        sigaddset(&wanted, SIGINT)
+        sigaddset(&wanted, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
     }
 
     /// Runs `onInterrupt` on the loop at the first signal; a second signal ends the process.
