@@ -3,7 +3,13 @@
 // downloads two assets: one through `callAsync` and the blocking client on a worker thread, one
 // through tasklets. Prints frame-time percentiles without and with the net layer, the net
 // layer's time per frame, the download rates, and what the watchdog caught.
-//   swift run -c release game-client [ASSET_MIB] [WORK_MS]     (defaults 500 and 6)
+// When the process may run on two CPUs or more, the game (main) thread is pinned to the first
+// and the worker pool, the stand-in HTTP server and the peers' thread to the others: a reserved
+// core for the game thread, so that no thread it wakes is put on its core mid-frame.
+// `--shared-cores` (anywhere on the line) leaves every thread where the system puts it, to
+// show the difference. Exits 1 if a download or tasklet failed or the watchdog missed the slow
+// tasklet.
+//   swift run -c release game-client [ASSET_MB] [WORK_MS] [--shared-cores]     (defaults 500 and 6)
 import HTTPTestServer
 import NetCore
 import Workers
@@ -12,17 +18,22 @@ import Workers
 import Glibc
 #endif
 
-let arguments = CommandLine.arguments.dropFirst()
-let assetMiB = UInt64(arguments.first ?? "500") ?? 500
+let sharedCores = CommandLine.arguments.dropFirst().contains("--shared-cores")
+let arguments = CommandLine.arguments.dropFirst().filter { $0 != "--shared-cores" }
+let assetMB = UInt64(arguments.first ?? "500") ?? 500
 let workMilliseconds = Double(arguments.dropFirst().first ?? "6") ?? 6
 let frame = Duration.nanoseconds(16_666_667)
 let budget = Duration.milliseconds(2)
-let assetSize = assetMiB * 1_000_000
+let assetSize = assetMB * 1_000_000
 let seed: UInt64 = 60
 
-let server = try TestHTTPServer.start()
-let peers = try PeerServers()
-let pool = try WorkerPool(threads: 2, name: "game-workers")
+let allowedCPUs = CPUPlacement.allowedCPUs()
+let placement = sharedCores ? nil : ThreadPlacement(allowed: allowedCPUs)
+let server = try TestHTTPServer.start(.init(cpus: placement?.otherCPUs))
+let peers = try PeerServers(cpus: placement?.otherCPUs)
+let pool = try WorkerPool(threads: 2, name: "game-workers", cpus: placement?.otherCPUs)
+// Pinned after the other threads started, so none of them inherits the game thread's CPU.
+if let placement { try CPUPlacement.pinCurrentThread(to: [placement.gameCPU]) }
 let assetURL = "\(server.baseURL)/gen/\(assetSize)?seed=\(seed)"
 
 /// One frame: the game's work, then (with a loop) one pump of the net layer; then sleep to the
@@ -50,6 +61,15 @@ func runFrame(loop: Loop?, next: inout ContinuousClock.Instant) -> (frame: Durat
 }
 
 print("game-client: 60 Hz frames, \(workMilliseconds) ms of game work each, net budget \(budget) per frame")
+if let placement {
+    print("placement: \(placement.description)")
+} else if sharedCores {
+    print("placement: none (shared cores)")
+} else if allowedCPUs.isEmpty {
+    print("placement: none (the kernel did not say which CPUs this thread may use)")
+} else {
+    print("placement: none (only CPU \(allowedCPUs.map(String.init).joined(separator: ", ")) allowed)")
+}
 var withoutNet = TimeSeries()
 var intervalsWithoutNet = TimeSeries()
 var next = ContinuousClock.now

@@ -55,16 +55,21 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         public var tls: TLSContext?
         /// How long a client may take to complete the TLS handshake.
         public var tlsHandshakeTimeout: Duration
+        /// The CPUs the server's thread may run on (set before it starts); nil: wherever the
+        /// thread calling `start` may. Lets a stand-in for a remote server stay off the cores
+        /// of the client under measurement, where a real server would never run.
+        public var cpus: [Int]?
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, keepAliveTimeout: Duration = .seconds(5),
                     writeTimeout: Duration = .seconds(60), tls: TLSContext? = nil,
-                    tlsHandshakeTimeout: Duration = .seconds(10)) {
+                    tlsHandshakeTimeout: Duration = .seconds(10), cpus: [Int]? = nil) {
             self.host = host
             self.port = port
             self.keepAliveTimeout = keepAliveTimeout
             self.writeTimeout = writeTimeout
             self.tls = tls
             self.tlsHandshakeTimeout = tlsHandshakeTimeout
+            self.cpus = cpus
         }
     }
 
@@ -97,9 +102,17 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
     /// Binds, listens, and starts serving on a new thread. The server accepts connections as soon
     /// as this returns.
     /// - Throws: `NetError` (`.invalidAddress` for a host that is not an IP literal,
-    ///   `.addressInUse`, ...), `LoopError`, or `TestHTTPServerError.threadStart`.
+    ///   `.addressInUse`, ...), `LoopError`, `TestHTTPServerError.threadStart`, or
+    ///   `TestHTTPServerError.placement` when `configuration.cpus` is empty, out of range, or
+    ///   refused by the kernel (then nothing is left listening or running).
     /// May be called from any thread.
     public static func start(_ configuration: Configuration = .init()) throws -> TestHTTPServer {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        if let cpus = configuration.cpus {
+            do { try CPUPlacement.setCPUs(cpus, on: &attributes) } catch { throw TestHTTPServerError.placement(error) }
+        }
         let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
         let listener = try TCPListener(bindTo: try SocketAddress(ip: host, port: configuration.port))
         let loop: Loop
@@ -112,7 +125,7 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         let core = ServerCore(loop: loop, listener: listener, configuration: configuration)
         let server = TestHTTPServer(configuration: configuration, core: core, loop: loop, port: listener.port)
         loop.spawn(name: "http-accept") { await core.acceptConnections() }
-        let rc = pthread_create(&server.thread, nil, { argument in
+        let rc = pthread_create(&server.thread, &attributes, { argument in
             // Passed retained below; released here when run() returns.
             Unmanaged<Loop>.fromOpaque(argument!).takeRetainedValue().run()  // never nil: we pass it
             return nil
@@ -121,6 +134,9 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
             Unmanaged.passUnretained(loop).release()  // balance the retain the thread never took
             server.stopped.store(true, ordering: .relaxed)
             listener.close()
+            if let cpus = configuration.cpus, let placement = CPUPlacement.threadStartError(rc, cpus: cpus) {
+                throw TestHTTPServerError.placement(placement)
+            }
             throw TestHTTPServerError.threadStart(rc)
         }
         return server
@@ -158,10 +174,13 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
 public enum TestHTTPServerError: Error, CustomStringConvertible {
     /// pthread_create failed with this code.
     case threadStart(Int32)
+    /// The server's thread could not be placed on `Configuration.cpus`.
+    case placement(CPUPlacementError)
 
     public var description: String {
         switch self {
         case .threadStart(let code): return "could not start the server thread: pthread_create returned \(code)"
+        case .placement(let error): return "could not place the server thread: \(error)"
         }
     }
 }

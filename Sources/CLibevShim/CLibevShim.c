@@ -4,6 +4,10 @@
 #include <sys/socket.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <pthread.h>
+#include <sched.h>
+#include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -28,3 +32,50 @@ int cev_start_writeback(int fd, long long offset, long long length) {
 int cev_o_direct(void) { return O_DIRECT; }
 
 int cev_reserve_space(int fd, long long length) { return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, length); }
+
+int cev_cpu_setsize(void) { return CPU_SETSIZE; }
+
+int cev_allowed_cpus(int *out, int max) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -errno;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && count < max; cpu++) {
+        if (CPU_ISSET(cpu, &set)) out[count++] = cpu;
+    }
+    return count;
+}
+
+/// Fills `set` from the array; EINVAL for a number outside the set's range (CPU_SET would write
+/// out of bounds), so a caller that skipped its checks still gets an error, not a corrupt stack.
+static int cev_fill_cpu_set(cpu_set_t *set, const int *cpus, int count) {
+    CPU_ZERO(set);
+    for (int i = 0; i < count; i++) {
+        if (cpus[i] < 0 || cpus[i] >= CPU_SETSIZE) return EINVAL;
+        CPU_SET(cpus[i], set);
+    }
+    return 0;
+}
+
+int cev_pin_current_thread(const int *cpus, int count) {
+    cpu_set_t set;
+    int rc = cev_fill_cpu_set(&set, cpus, count);
+    if (rc != 0) return rc;
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;
+}
+
+int cev_attr_set_cpus(void *attr, const int *cpus, int count) {
+    cpu_set_t set;
+    int rc = cev_fill_cpu_set(&set, cpus, count);
+    if (rc != 0) return rc;
+    return pthread_attr_setaffinity_np((pthread_attr_t *)attr, sizeof set, &set);
+}
+
+int cev_current_cpu(void) { return sched_getcpu(); }
+
+int cev_set_current_thread_name(const char *name) {
+    char cut[16];
+    strncpy(cut, name, sizeof cut - 1);
+    cut[sizeof cut - 1] = 0;
+    return pthread_setname_np(pthread_self(), cut);
+}

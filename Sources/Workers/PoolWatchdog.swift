@@ -35,8 +35,11 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         }
     }
 
+    /// Starts the monitor thread, on `cpus` if given (the pool's own CPUs, already accepted by
+    /// the kernel for the workers; should they be refused now, the monitor stays off, as when its
+    /// thread cannot start).
     func start(
-        threshold: Duration, poolName: String, report: @escaping @Sendable (WorkerJobReport) -> Void,
+        threshold: Duration, poolName: String, cpus: [Int]?, report: @escaping @Sendable (WorkerJobReport) -> Void,
         snapshot: @escaping () -> [Job]
     ) {
         stop()
@@ -44,8 +47,17 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         let thresholdNs = max(1_000_000, components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
         let run = Unmanaged.passRetained(Run(self, thresholdNs, poolName, report, snapshot)).toOpaque()
         var handle = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        if let cpus {
+            do { try CPUPlacement.setCPUs(cpus, on: &attributes) } catch {
+                Unmanaged<Run>.fromOpaque(run).release()
+                return
+            }
+        }
         lock.withLock { stopping = false }
-        guard pthread_create(&handle, nil, { raw in
+        guard pthread_create(&handle, &attributes, { raw in
             let run = Unmanaged<Run>.fromOpaque(raw!).takeRetainedValue()  // passed retained by start
             run.watchdog.monitor(run)
             return nil

@@ -30,6 +30,9 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
     case shutDown(pool: String)
     /// The pool could not start its threads.
     case threadStartFailed(errno: Int32)
+    /// The pool's threads could not be placed on the CPUs given to `init(cpus:)`; no thread was
+    /// left running.
+    case placementFailed(CPUPlacementError)
 
     public var description: String {
         switch self {
@@ -39,6 +42,8 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
             return "worker pool '\(pool)' is shut down; the job did not run"
         case .threadStartFailed(let code):
             return "could not start a worker thread (errno \(code)); lower the thread count or stack size"
+        case .placementFailed(let error):
+            return "could not place the worker threads: \(error)"
         }
     }
 }
@@ -63,6 +68,8 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
     public let maxQueued: Int
     /// Each worker thread's stack size, in bytes.
     public let stackSize: Int
+    /// The CPUs the pool's threads run on, or nil where the system places them (see `init`).
+    public let cpus: [Int]?
 
     private let lock = PThreadLock()
     private let places: NetCore.Semaphore
@@ -96,12 +103,20 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
     ///   - maxQueued: jobs that may wait for a thread; beyond that, callers wait or fail.
     ///   - stackSize: bytes of stack per thread (raised to the system minimum if lower).
     ///   - name: shown in errors and watchdog reports.
-    /// - Throws: `WorkerPoolError.threadStartFailed`.
     ///   - spinBeforeSleep: how long an idle worker watches the queue before sleeping; saves a
     ///     futex wake-up per call when calls come back to back. Zero never spins.
+    ///   - cpus: the CPUs the pool's threads (workers and watchdog) may run on, set before each
+    ///     thread starts; nil lets them run wherever the calling thread may. Use it to keep the
+    ///     workers off a core reserved for a game thread: otherwise the scheduler tends to wake a
+    ///     worker on the core of the thread that handed it a job, and the game thread waits for
+    ///     that core in the middle of its frame although another core is idle.
+    /// - Throws: `WorkerPoolError.threadStartFailed`; `WorkerPoolError.placementFailed` for an
+    ///   empty set, a CPU number out of range, or a set the kernel refuses (no CPU of it online
+    ///   and allowed). On a throw no thread of the pool is left running.
+    /// May be called from any thread.
     public init(
         threads: Int = 4, maxQueued: Int = 1024, stackSize: Int = 512 << 10, name: String = "workers",
-        spinBeforeSleep: Duration = .microseconds(50)
+        spinBeforeSleep: Duration = .microseconds(50), cpus: [Int]? = nil
     ) throws {
         self.name = name
         let spin = spinBeforeSleep.components
@@ -109,8 +124,12 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
         threadCount = max(1, threads)
         self.maxQueued = max(1, maxQueued)
         self.stackSize = max(stackSize, Int(PTHREAD_STACK_MIN))
+        self.cpus = cpus
         places = NetCore.Semaphore(self.maxQueued)
         running = Array(repeating: nil, count: threadCount)
+        if let cpus {
+            do { try CPUPlacement.validate(cpus) } catch { throw WorkerPoolError.placementFailed(error) }
+        }
         for index in 0..<threadCount {
             do {
                 workerThreads.append(try startWorker(index: index))
@@ -208,6 +227,9 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, stackSize)
+        if let cpus {
+            do { try CPUPlacement.setCPUs(cpus, on: &attributes) } catch { throw WorkerPoolError.placementFailed(error) }
+        }
         var thread = pthread_t()
         let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
         let rc = pthread_create(&thread, &attributes, { raw in
@@ -217,6 +239,9 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
         }, start)
         guard rc == 0 else {
             Unmanaged<WorkerStart>.fromOpaque(start).release()
+            if let cpus, let placement = CPUPlacement.threadStartError(rc, cpus: cpus) {
+                throw WorkerPoolError.placementFailed(placement)
+            }
             throw WorkerPoolError.threadStartFailed(errno: rc)
         }
         return thread
@@ -224,6 +249,7 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
 
     /// A worker thread's loop: take the oldest job, run it, repeat until shut down.
     private func work(index: Int) {
+        _ = cev_set_current_thread_name("\(name)-\(index)")  // only a label for top -H and gdb: a refusal changes nothing
         let tid = cev_gettid()
         lock.withLock { startedThreadIDs.append(tid) }
         while let request = nextJob(worker: index) {
@@ -341,7 +367,7 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
     public func setWatchdog(
         threshold: Duration, report: @escaping @Sendable (WorkerJobReport) -> Void = WorkerPool.logToStandardError
     ) {
-        watchdog.start(threshold: threshold, poolName: name, report: report) { [weak self] in
+        watchdog.start(threshold: threshold, poolName: name, cpus: cpus, report: report) { [weak self] in
             guard let self else { return [] }
             let now = monotonicNanoseconds()
             return self.lock.withLock {

@@ -74,4 +74,36 @@ int cev_reserve_space(int fd, long long length);
 /// The O_DIRECT open flag (its value differs between architectures and needs _GNU_SOURCE).
 int cev_o_direct(void);
 
+/// Thread placement on CPUs (sched_setaffinity and the CPU_SET macros need _GNU_SOURCE and are
+/// macros, so they live in the .c file). A CPU set is passed as an array of CPU numbers; every
+/// number must lie in [0, cev_cpu_setsize()), the callers check that first.
+
+/// CPU_SETSIZE: one more than the highest CPU number the functions below can name (1024 in glibc).
+int cev_cpu_setsize(void);
+
+/// sched_getaffinity for the calling thread: writes the CPUs it may run on, lowest first, to `out`
+/// (at most `max` of them). Returns how many it wrote, or -errno (EINVAL only on a machine with
+/// more than cev_cpu_setsize() possible CPUs).
+int cev_allowed_cpus(int *out, int max);
+
+/// sched_setaffinity for the calling thread: it runs only on `cpus` from now on, and threads it
+/// creates inherit that. Returns 0, or the errno: EINVAL when no CPU of the set is online and in
+/// the process's allowed set (the kernel quietly drops those that are not, if any remain), or a
+/// number is out of range.
+int cev_pin_current_thread(const int *cpus, int count);
+
+/// pthread_attr_setaffinity_np: a thread created with `attr` (a pthread_attr_t *, passed as
+/// void * so that this header does not pull <pthread.h> into the module) starts on `cpus` only;
+/// glibc applies the set while creating the thread, so a set the kernel refuses makes
+/// pthread_create fail with EINVAL before the thread runs any code. Returns 0 or the errno.
+int cev_attr_set_cpus(void *attr, const int *cpus, int count);
+
+/// sched_getcpu: the CPU the calling thread ran on at the moment of the call, or -1.
+int cev_current_cpu(void);
+
+/// pthread_setname_np for the calling thread, cut to the kernel's 15 bytes (longer names would
+/// be refused with ERANGE): the name `top -H`, gdb and /proc/self/task/TID/comm show.
+/// Returns 0 or the errno.
+int cev_set_current_thread_name(const char *name);
+
 #endif
