@@ -9,8 +9,8 @@ import Glibc
 /// Counted (each from the allocator's real block size, `malloc_usable_size`, where NetCore holds
 /// the pointer; otherwise capacity × element size): the `Loop` object, libev's loop structure,
 /// the loop's hot state and wake-up watcher; the run queue, the inbox (two arrays, swapped on
-/// each drain) and the tasklet table at their current capacities (they grow to their high-water
-/// mark and keep it); one `Tasklet` object per live tasklet; the `ev_io`/`ev_timer` of each
+/// each drain) and the tasklet table at their current capacities (the queues keep their
+/// high-water capacity unless `LoopLimits` says how much to keep); one `Tasklet` object per live tasklet; the `ev_io`/`ev_timer` of each
 /// active watcher.
 ///
 /// Not counted: the Swift runtime's allocations for each task (the task object and its async
@@ -22,7 +22,9 @@ import Glibc
 public struct Footprint: Sendable, Equatable, CustomStringConvertible {
     /// The Loop object, libev's `struct ev_loop`, the hot state and the wake-up watcher.
     public var loopBytes: Int
-    /// Run queue storage (capacity × job size). Starts at 1024 jobs; doubles when full; never shrinks.
+    /// Run queue storage (capacity × job size). Starts at 1,024 jobs (or
+    /// `LoopLimits.retainedRunQueueSlots` if lower); doubles when full; goes back to
+    /// `retainedRunQueueSlots`, if set, whenever it is empty.
     public var runQueueBytes: Int
     /// Jobs the run queue can hold without growing.
     public var runQueueCapacity: Int

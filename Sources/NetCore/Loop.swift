@@ -12,6 +12,8 @@ public enum LoopError: Error, CustomStringConvertible, Equatable {
     case backendUnavailable(LoopBackend)
     /// A socket or timer call was made on a thread that is not running a loop.
     case notOnLoopThread(String)
+    /// `spawn` found `LoopLimits.maxTasklets` tasklets alive; the body did not run.
+    case taskletLimitReached(Int)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum LoopError: Error, CustomStringConvertible, Equatable {
             return "libev cannot create a loop with the \(backend) backend on this system"
         case .notOnLoopThread(let operation):
             return "\(operation) must be called from a tasklet running on a Loop (Loop.current is nil)"
+        case .taskletLimitReached(let limit):
+            return "the loop already has \(limit) tasklets alive (LoopLimits.maxTasklets); the tasklet was not started"
         }
     }
 }
@@ -63,7 +67,7 @@ public final class Loop: @unchecked Sendable {
     private let hot: UnsafeMutablePointer<HotState>
 
     private struct HotState: ~Copyable {
-        var runQueue = RingBuffer<QueuedJob>(capacity: 1024)
+        var runQueue: RingBuffer<QueuedJob>
         /// The most jobs ever ready at once (for `footprint`).
         var runQueueHighWater = 0
         var jobsRun: UInt64 = 0
@@ -73,6 +77,8 @@ public final class Loop: @unchecked Sendable {
         /// The job being run, which for a task's job is the task itself: lets parks find their
         /// tasklet without asking the runtime for the current task.
         var runningJob: UnsafeRawPointer?
+
+        init(runQueueSlots: Int) { runQueue = RingBuffer(capacity: runQueueSlots) }
     }
     private let inboxLock = PThreadMutex()
     private var inbox: [InboxItem] = []  // guarded by inboxLock
@@ -84,6 +90,11 @@ public final class Loop: @unchecked Sendable {
     private let driving = Atomic<Bool>(false)
 
     let aliveTasklets = Atomic<Int>(0)
+    /// Spawns refused by `limits.maxTasklets`.
+    let refusedTasklets = Atomic<UInt64>(0)
+
+    /// The caps set at creation.
+    public let limits: LoopLimits
 
     /// Jobs run back to back before the loop polls I/O again without blocking; bounds how long a
     /// busy run queue can delay sockets and timers.
@@ -101,18 +112,20 @@ public final class Loop: @unchecked Sendable {
     /// - Parameters:
     ///   - backend: the kernel interface libev waits with.
     ///   - name: shown in watchdog reports.
+    ///   - limits: caps on tasklets and on the storage the loop keeps (see `LoopLimits`).
     /// - Throws: `LoopError.backendUnavailable` when libev cannot use that backend here.
     /// May be called on any thread; the loop is then driven by whichever thread calls `run()`.
-    public init(backend: LoopBackend = .automatic, name: String = "loop") throws {
+    public init(backend: LoopBackend = .automatic, name: String = "loop", limits: LoopLimits = .unlimited) throws {
         Loop.ignoreSIGPIPE
         guard let ev = ev_loop_new(backend.evFlags | cev_flag_noenv()) else {
             throw LoopError.backendUnavailable(backend)
         }
         self.ev = ev
         self.name = name
+        self.limits = limits
         self.backend = LoopBackend(evBackend: ev_backend(ev))
         hot = .allocate(capacity: 1)
-        hot.initialize(to: HotState())
+        hot.initialize(to: HotState(runQueueSlots: limits.initialRunQueueSlots))
         wakeupWatcher = .allocate(capacity: 1)
         wakeupWatcher.initialize(to: ev_async())
         // An empty callback: ev_run returns after the wake-up and run() drains the inbox.
@@ -211,7 +224,21 @@ public final class Loop: @unchecked Sendable {
             }
         }
         noteRunQueueDepth()
-        drained.removeAll(keepingCapacity: true)
+        if let retained = limits.retainedInboxSlots, drained.capacity > retained {
+            // Give back what a burst grew; `inbox` (the other array) was trimmed on its own last drain.
+            drained = []
+            drained.reserveCapacity(retained)
+        } else {
+            drained.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Gives back run-queue storage a burst grew past `limits.retainedRunQueueSlots`, once the
+    /// queue is empty (nothing to move). Loop thread only.
+    @inline(__always) private func trimRunQueueIfIdle() {
+        guard let retained = limits.retainedRunQueueSlots, hot.pointee.runQueue.capacity > retained,
+              hot.pointee.runQueue.isEmpty else { return }
+        hot.pointee.runQueue.replaceEmptyStorage(capacity: retained)
     }
 
     // MARK: - Driving
@@ -235,6 +262,7 @@ public final class Loop: @unchecked Sendable {
             }
             if stopRequested.load(ordering: .acquiring) { break }
             if hot.pointee.runQueue.isEmpty {
+                trimRunQueueIfIdle()
                 if isIdle { break }
                 ev_run(ev, Int32(EVRUN_ONCE))
             } else {
@@ -296,6 +324,7 @@ public final class Loop: @unchecked Sendable {
         }
         // Remember long jobs for the next frames, forgetting a quarter a frame.
         pumpJobEstimateNs = longest - longest / 4
+        trimRunQueueIfIdle()
         return PumpReport(
             jobsRun: jobs, polls: polls, elapsed: .nanoseconds(cev_now_ns() - start),
             budgetExhausted: exhausted, jobsStillReady: hot.pointee.runQueue.count + inboxDepth.load(ordering: .relaxed))
@@ -456,7 +485,8 @@ public final class Loop: @unchecked Sendable {
             activeWatchers: activeWatchers,
             inboxDepth: inboxDepth.load(ordering: .relaxed),
             jobsRun: hot.pointee.jobsRun,
-            crossThreadWakeups: crossThreadWakeups.load(ordering: .relaxed))
+            crossThreadWakeups: crossThreadWakeups.load(ordering: .relaxed),
+            taskletsRefused: refusedTasklets.load(ordering: .relaxed))
     }
 }
 
@@ -491,10 +521,12 @@ public struct LoopStats: Sendable, Equatable, CustomStringConvertible {
     /// `ev_async` wake-ups other threads sent: one per batch of hand-offs that found the inbox
     /// empty, however many jobs and resumptions rode along.
     public var crossThreadWakeups: UInt64
+    /// Spawns refused because `LoopLimits.maxTasklets` tasklets were alive.
+    public var taskletsRefused: UInt64
 
     public var description: String {
         "alive=\(taskletsAlive) parked=\(taskletsParked) ready=\(jobsReady) watchers=\(activeWatchers) "
-            + "inbox=\(inboxDepth) jobsRun=\(jobsRun) wakeups=\(crossThreadWakeups)"
+            + "inbox=\(inboxDepth) jobsRun=\(jobsRun) wakeups=\(crossThreadWakeups) refused=\(taskletsRefused)"
     }
 }
 

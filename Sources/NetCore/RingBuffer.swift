@@ -66,6 +66,15 @@ struct RingBuffer<Element>: ~Copyable {
         return out
     }
 
+    /// Swaps the (empty) storage for a new one of `capacity` slots: gives back what a burst grew.
+    @inlinable mutating func replaceEmptyStorage(capacity newCapacity: Int) {
+        precondition(count == 0, "RingBuffer.replaceEmptyStorage on a buffer holding elements")
+        elements.deallocate()
+        capacity = Swift.max(newCapacity, 1)
+        elements = .allocate(capacity: capacity)
+        head = 0
+    }
+
     @inlinable mutating func grow() {
         let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
         for offset in 0..<count { (bigger + offset).moveInitialize(from: elements + slot(offset), count: 1) }

@@ -149,6 +149,9 @@ extension Loop {
     /// Safe from any thread: from the loop's own thread the first step goes on the run queue,
     /// from another thread it goes through the inbox and wakes the loop. The loop's `run()`
     /// keeps going while the tasklet is alive.
+    ///
+    /// When `limits.maxTasklets` tasklets are alive, nothing starts: `body` never runs, and the
+    /// handle's tasklet has ended with `LoopError.taskletLimitReached`, which `value` throws.
     /// - Parameters:
     ///   - name: shown in watchdog reports; defaults to `tasklet-<id>`.
     ///   - body: the tasklet's code. Whatever it throws comes out of `value`.
@@ -158,7 +161,7 @@ extension Loop {
     public func spawn<Success: Sendable>(
         name: String? = nil, _ body: sending @escaping () async throws -> Success
     ) -> TaskletHandle<Success> {
-        let tasklet = makeTasklet(name: name)
+        guard let tasklet = makeTasklet(name: name) else { return refusedTasklet(name: name) }
         let task = Task<Success, any Error>(executorPreference: taskExecutorForTasklets) {
             tasklet.begin()
             do {
@@ -173,9 +176,38 @@ extension Loop {
         return TaskletHandle(tasklet: tasklet, task: task)
     }
 
-    @usableFromInline func makeTasklet(name: String?) -> Tasklet {
-        aliveTasklets.add(1, ordering: .relaxed)
+    /// A new tasklet, counted alive; nil when `limits.maxTasklets` are alive already.
+    @usableFromInline func makeTasklet(name: String?) -> Tasklet? {
+        guard reserveTaskletSlot() else { return nil }
         return Tasklet(name: name, loop: self)
+    }
+
+    /// Counts one more tasklet alive unless that would pass the limit. Any thread: spawns race.
+    private func reserveTaskletSlot() -> Bool {
+        let limit = limits.maxTasklets
+        if limit == .max {
+            aliveTasklets.add(1, ordering: .relaxed)
+            return true
+        }
+        var alive = aliveTasklets.load(ordering: .relaxed)
+        while alive < limit {
+            let (exchanged, original) = aliveTasklets.compareExchange(
+                expected: alive, desired: alive + 1, ordering: .relaxed)
+            if exchanged { return true }
+            alive = original
+        }
+        return false
+    }
+
+    /// The handle of a spawn the limit refused: its tasklet has already ended with the error,
+    /// and its task (one job on this loop, then gone) throws it from `value`.
+    @usableFromInline func refusedTasklet<Success: Sendable>(name: String?) -> TaskletHandle<Success> {
+        refusedTasklets.add(1, ordering: .relaxed)
+        let error = LoopError.taskletLimitReached(limits.maxTasklets)
+        let tasklet = Tasklet(name: name, loop: self)
+        tasklet.end(outcome: Result<Success, any Error>.failure(error))
+        let task = Task<Success, any Error>(executorPreference: taskExecutorForTasklets) { throw error }
+        return TaskletHandle(tasklet: tasklet, task: task)
     }
 
     @usableFromInline var taskExecutorForTasklets: any TaskExecutor { taskExecutor }

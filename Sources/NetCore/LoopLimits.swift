@@ -1,0 +1,44 @@
+/// Caps a host (a game, an embedded client) sets on a loop's own storage, at `Loop.init`.
+///
+/// The loop's queues hold jobs of tasks, and a ready job cannot be refused (dropping it would
+/// leave its task suspended forever), so the caps work at the two places where refusing or
+/// releasing is safe:
+/// - `maxTasklets` refuses new tasklets. A task has at most one job queued at a time, so it also
+///   bounds how far the run queue and the inbox can grow during a burst (plus one job per child
+///   task of those tasklets, `async let` and task groups, which run on the loop too).
+/// - `retainedRunQueueSlots` and `retainedInboxSlots` bound what stays allocated after a burst:
+///   storage that grew past them is given back as soon as the queue is empty again. The
+///   high-water marks (`Loop.footprint`) still show how far a burst went.
+///
+/// The defaults keep today's behaviour: no tasklet limit, and queues that keep the storage of
+/// their biggest burst (a server with thousands of connections would otherwise grow and free it
+/// again on every busy tick).
+public struct LoopLimits: Sendable, Equatable {
+    /// The most tasklets alive at once. A `spawn` beyond it starts nothing: the body never runs
+    /// and the handle's `value` throws `LoopError.taskletLimitReached` (counted in
+    /// `LoopStats.taskletsRefused`).
+    public var maxTasklets: Int
+    /// Run-queue slots (16 bytes each) kept while the queue is idle; nil keeps the largest
+    /// capacity ever needed. The queue also starts at this size when it is below the default 1,024.
+    public var retainedRunQueueSlots: Int?
+    /// Inbox slots (jobs and resumptions handed over from other threads) kept after a drain; nil
+    /// keeps the largest capacity ever needed.
+    public var retainedInboxSlots: Int?
+
+    /// - Parameters: see the properties; values below 1 are raised to 1.
+    public init(maxTasklets: Int = .max, retainedRunQueueSlots: Int? = nil, retainedInboxSlots: Int? = nil) {
+        self.maxTasklets = max(1, maxTasklets)
+        self.retainedRunQueueSlots = retainedRunQueueSlots.map { max(1, $0) }
+        self.retainedInboxSlots = retainedInboxSlots.map { max(1, $0) }
+    }
+
+    /// No tasklet limit; queues keep their largest capacity.
+    public static let unlimited = LoopLimits()
+
+    /// The run queue's first capacity.
+    var initialRunQueueSlots: Int { min(Self.defaultRunQueueSlots, retainedRunQueueSlots ?? Self.defaultRunQueueSlots) }
+
+    /// The run queue's first capacity when no limit says otherwise: room for a busy server's
+    /// usual ready set without growing.
+    static let defaultRunQueueSlots = 1024
+}
