@@ -14,7 +14,9 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
 
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
         self.configuration = configuration
-        pool = ConnectionPool(maxPerOrigin: configuration.maxConnectionsPerHost, expiry: configuration.idleConnectionExpiry)
+        pool = ConnectionPool(
+            maxPerOrigin: configuration.maxConnectionsPerHost, maxIdle: configuration.idleConnectionLimit,
+            expiry: configuration.idleConnectionExpiry)
         tlsContexts = TLSContextCache(configuration.tls)
     }
 
@@ -69,8 +71,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     private func open(_ request: HTTPRequest, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingExchange {
         let head = try RequestWriter.head(for: request, userAgent: configuration.userAgent)
         let key = PoolKey(request.url, loop: nil)
-        let permit = pool.permit(for: key)
-        guard permit.acquireBlocking(timeout: clock.deadline.map { max(.zero, $0 - .now) }) else {
+        guard pool.acquirePermitBlocking(for: key, timeout: clock.deadline.map { max(.zero, $0 - .now) }) else {
             throw HTTPClientError.timedOut(.total, clock.total ?? .zero)
         }
         var retried = false
@@ -121,8 +122,10 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
             } else {
                 socket = try BlockingSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
             }
-            guard let context else { return BlockingConnection(stream: socket) }
-            return BlockingConnection(stream: try BlockingTLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit))
+            let size = configuration.connectionBufferSize
+            guard let context else { return BlockingConnection(stream: socket, bufferSize: size) }
+            let stream = try BlockingTLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit)
+            return BlockingConnection(stream: stream, bufferSize: size)
         } catch {
             throw clock.wrap(error, wait)
         }

@@ -1,8 +1,11 @@
 /// A pooled connection of the blocking engine, with the read buffer its exchanges share.
 final class BlockingConnection: PooledConnection {
     let stream: any BlockingByteStream
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-    init(stream: any BlockingByteStream) { self.stream = stream }
+    let buffer: UnsafeMutableRawBufferPointer
+    init(stream: any BlockingByteStream, bufferSize: Int) {
+        self.stream = stream
+        buffer = .allocate(byteCount: bufferSize, alignment: 16)
+    }
     deinit { buffer.deallocate() }
     var isReusable: Bool { stream.isReusable }
     func close() { stream.close() }

@@ -31,7 +31,9 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     ///   - workers: the pool that `.workers` requests run on; by default a shared one made on first use.
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(), workers: WorkerPool? = nil) {
         self.configuration = configuration
-        pool = ConnectionPool(maxPerOrigin: configuration.maxConnectionsPerHost, expiry: configuration.idleConnectionExpiry)
+        pool = ConnectionPool(
+            maxPerOrigin: configuration.maxConnectionsPerHost, maxIdle: configuration.idleConnectionLimit,
+            expiry: configuration.idleConnectionExpiry)
         tlsContexts = TLSContextCache(configuration.tls)
         workersOverride = workers
         blockingClient = BlockingClient(configuration: configuration)
@@ -105,9 +107,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     private func open(_ request: HTTPRequest, clock: RequestClock) async throws -> LoopExchange {
         let head = try RequestWriter.head(for: request, userAgent: configuration.userAgent)
         let key = PoolKey(request.url, loop: Loop.current)
-        let permit = pool.permit(for: key)
         // Waiting for a free connection counts against the total timeout only.
-        guard try await permit.acquire(timeout: clock.deadline.map { max(.zero, $0 - .now) }) else {
+        guard try await pool.acquirePermit(for: key, timeout: clock.deadline.map { max(.zero, $0 - .now) }) else {
             throw HTTPClientError.timedOut(.total, clock.total ?? .zero)
         }
         var retried = false
@@ -158,8 +159,10 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
             } else {
                 socket = try await StreamSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
             }
-            guard let context else { return LoopConnection(stream: socket) }
-            return LoopConnection(stream: try await TLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit))
+            let size = configuration.connectionBufferSize
+            guard let context else { return LoopConnection(stream: socket, bufferSize: size) }
+            let stream = try await TLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit)
+            return LoopConnection(stream: stream, bufferSize: size)
         } catch {
             throw clock.wrap(error, wait)
         }

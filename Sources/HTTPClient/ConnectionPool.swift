@@ -27,47 +27,102 @@ struct PoolKey: Hashable, Sendable {
 /// The cap counts connections in use: a request takes a permit (a NetCore `Semaphore`, so a
 /// tasklet parks and a worker thread blocks while the origin is at its cap), then reuses the
 /// newest idle connection or opens one. A connection opens only when none is idle, so open
-/// connections (in use plus idle) never pass the cap. Idle ones expire after `expiry`, and one
-/// the server has closed is dropped when it is next looked at. Safe from any thread.
+/// connections (in use plus idle) never pass the cap.
+///
+/// Nothing in it grows without bound: an origin's entry (its semaphore and idle list) goes as
+/// soon as no request holds or waits for a permit and no connection of it is idle; idle
+/// connections number at most `maxIdle` over all origins (the oldest is closed to make room),
+/// and on every check-in and look-up those idle past `expiry` are closed, whatever their
+/// origin. Safe from any thread.
 final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable {  // state guarded by `mutex`
     private struct Idle {
         var connection: Connection
         var since: ContinuousClock.Instant
     }
 
+    /// One origin's permits, the requests holding or waiting for one, and its idle connections.
+    private struct Origin {
+        let permits: NetCore.Semaphore
+        var users = 0
+        var idle: [Idle] = []
+    }
+
     let maxPerOrigin: Int
+    let maxIdle: Int
     let expiry: Duration
     private let mutex = PThreadMutex()
-    private var idle: [PoolKey: [Idle]] = [:]
-    private var permits: [PoolKey: NetCore.Semaphore] = [:]
+    private var origins: [PoolKey: Origin] = [:]
+    private var idleTotal = 0
     private(set) var connectionsOpened = 0
 
-    init(maxPerOrigin: Int, expiry: Duration) {
+    init(maxPerOrigin: Int, maxIdle: Int, expiry: Duration) {
         self.maxPerOrigin = maxPerOrigin
+        self.maxIdle = max(0, maxIdle)
         self.expiry = expiry
     }
 
-    /// The semaphore whose permit a request holds while it uses a connection to `key`.
-    func permit(for key: PoolKey) -> NetCore.Semaphore {
+    // MARK: - Permits
+
+    /// Takes a permit for `key`, parking the calling tasklet while the origin is at its cap.
+    /// - Returns: false when `timeout` passed first. - Throws: `CancellationError`.
+    func acquirePermit(for key: PoolKey, timeout: Duration?) async throws -> Bool {
+        let permits = enter(key)
+        let acquired: Bool
+        do {
+            acquired = try await permits.acquire(timeout: timeout)
+        } catch {
+            leave(key)
+            throw error
+        }
+        if !acquired { leave(key) }
+        return acquired
+    }
+
+    /// `acquirePermit` for a plain thread: blocks it. - Returns: false when `timeout` passed first.
+    func acquirePermitBlocking(for key: PoolKey, timeout: Duration?) -> Bool {
+        let acquired = enter(key).acquireBlocking(timeout: timeout)
+        if !acquired { leave(key) }
+        return acquired
+    }
+
+    /// Gives up a permit whose connection was closed (an error, a body left unread).
+    func releasePermit(for key: PoolKey) {
+        let permits = mutex.withLock { origins[key]?.permits }
+        permits?.release()
+        leave(key)
+    }
+
+    /// Counts a request on `key` (holding or waiting for a permit), making the entry if needed.
+    private func enter(_ key: PoolKey) -> NetCore.Semaphore {
         mutex.withLock {
-            if let semaphore = permits[key] { return semaphore }
-            let semaphore = NetCore.Semaphore(maxPerOrigin)
-            permits[key] = semaphore
-            return semaphore
+            if origins[key] == nil { origins[key] = Origin(permits: NetCore.Semaphore(maxPerOrigin)) }
+            origins[key]!.users += 1  // made just above if it was missing
+            return origins[key]!.permits
         }
     }
+
+    /// Uncounts a request; the entry goes when nothing uses it (a later request makes a new
+    /// one, with every permit free, which is right: nobody holds one).
+    private func leave(_ key: PoolKey) {
+        mutex.withLock {
+            guard var origin = origins[key] else { return }
+            origin.users -= 1
+            origins[key] = origin.users == 0 && origin.idle.isEmpty ? nil : origin
+        }
+    }
+
+    // MARK: - Idle connections
 
     /// The newest idle connection to `key` that is fresh and still open; stale ones are closed.
     func takeIdle(for key: PoolKey) -> Connection? {
         let now = ContinuousClock.now
-        var stale: [Connection] = []
+        var stale = removeExpired(now: now)
         let found: Connection? = mutex.withLock {
-            while var list = idle[key], let last = list.popLast() {
-                idle[key] = list.isEmpty ? nil : list
+            while let last = origins[key]?.idle.popLast() {
+                idleTotal -= 1
                 // The liveness probe is a system call; a connection parked moments ago is taken on
                 // trust (a stale one is caught on first use and an idempotent request retried).
-                let age = now - last.since
-                if age < expiry && (age < .milliseconds(50) || last.connection.isReusable) { return last.connection }
+                if now - last.since < .milliseconds(50) || last.connection.isReusable { return last.connection }
                 stale.append(last.connection)
             }
             return nil
@@ -81,23 +136,69 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
 
     /// Returns a connection whose response was read to its end; its permit is released.
     func checkIn(_ connection: Connection, for key: PoolKey) {
-        mutex.withLock { idle[key, default: []].append(Idle(connection: connection, since: .now)) }
-        permit(for: key).release()
+        let now = ContinuousClock.now
+        var closing = removeExpired(now: now)
+        mutex.withLock {
+            guard maxIdle > 0 else { return closing.append(connection) }
+            while idleTotal >= maxIdle, let oldest = removeOldestIdle() { closing.append(oldest) }
+            origins[key]?.idle.append(Idle(connection: connection, since: now))  // the caller's permit keeps it
+            idleTotal += 1
+        }
+        for stale in closing { stale.close() }
+        releasePermit(for: key)
     }
 
-    /// Gives up a permit whose connection was closed (an error, a body left unread).
-    func releasePermit(for key: PoolKey) {
-        permit(for: key).release()
+    /// Removes the idle connections past `expiry`, over every origin, and returns them to close.
+    private func removeExpired(now: ContinuousClock.Instant) -> [Connection] {
+        mutex.withLock {
+            var expired: [Connection] = []
+            guard idleTotal > 0 else { return expired }
+            for key in Array(origins.keys) {
+                guard var origin = origins[key], !origin.idle.isEmpty else { continue }
+                let before = origin.idle.count
+                origin.idle.removeAll { idle in
+                    guard now - idle.since >= expiry else { return false }
+                    expired.append(idle.connection)
+                    return true
+                }
+                idleTotal -= before - origin.idle.count
+                origins[key] = origin.users == 0 && origin.idle.isEmpty ? nil : origin
+            }
+            return expired
+        }
+    }
+
+    /// Removes the longest-idle connection of any origin. Caller holds `mutex`.
+    private func removeOldestIdle() -> Connection? {
+        var oldest: (key: PoolKey, since: ContinuousClock.Instant)?
+        for (key, origin) in origins {
+            // Each list is in check-in order: its first is its oldest.
+            if let first = origin.idle.first, oldest.map({ first.since < $0.since }) ?? true { oldest = (key, first.since) }
+        }
+        guard let key = oldest?.key, var origin = origins[key] else { return nil }
+        let connection = origin.idle.removeFirst().connection
+        idleTotal -= 1
+        origins[key] = origin.users == 0 && origin.idle.isEmpty ? nil : origin
+        return connection
     }
 
     /// Idle connections right now, over every origin.
-    var idleCount: Int { mutex.withLock { idle.values.reduce(0) { $0 + $1.count } } }
+    var idleCount: Int { mutex.withLock { idleTotal } }
+
+    /// Origins with an entry now (a request using them or an idle connection): for tests of the bound.
+    var originCount: Int { mutex.withLock { origins.count } }
 
     /// Closes every idle connection (connections in use close when their response ends).
     func closeIdle() {
-        let all = mutex.withLock {
-            let list = idle.values.flatMap { $0.map(\.connection) }
-            idle.removeAll()
+        let all: [Connection] = mutex.withLock {
+            var list: [Connection] = []
+            for key in Array(origins.keys) {
+                guard var origin = origins[key] else { continue }
+                list += origin.idle.map(\.connection)
+                origin.idle.removeAll()
+                origins[key] = origin.users == 0 ? nil : origin
+            }
+            idleTotal = 0
             return list
         }
         for connection in all { connection.close() }

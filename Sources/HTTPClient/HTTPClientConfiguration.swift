@@ -19,11 +19,18 @@ public struct HTTPClientConfiguration: Sendable {
     public var maxRedirects: Int
     /// Open connections per host (scheme, host, port) at most; requests beyond wait.
     public var maxConnectionsPerHost: Int
-    /// An idle pooled connection older than this is closed instead of reused.
+    /// An idle pooled connection older than this is closed (checked on every use of the pool).
     public var idleConnectionExpiry: Duration
+    /// Idle keep-alive connections kept over all origins; the longest idle is closed to make
+    /// room. nil: four times `maxConnectionsPerHost`.
+    public var maxIdleConnections: Int?
+    /// Bytes of each pooled connection's own read buffer (response heads, chunked framing; a
+    /// Content-Length body goes straight to the reader's buffer). At least 8 KiB, the most a
+    /// head is read at a time.
+    public var connectionBufferSize: Int
     public var tls: TLSConfiguration
     public var parserLimits: HTTPParserLimits
-    /// Bytes asked of the socket per read (and the most a body chunk holds).
+    /// The most a body chunk holds when the body is read as chunks (`.workers` channel, `AsyncSequence`).
     public var readBufferSize: Int
     public var userAgent: String
     /// The engine `Client.execute` uses unless told otherwise.
@@ -32,6 +39,7 @@ public struct HTTPClientConfiguration: Sendable {
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), totalTimeout: Duration? = nil,
         maxRedirects: Int = 10, maxConnectionsPerHost: Int = 8, idleConnectionExpiry: Duration = .seconds(30),
+        maxIdleConnections: Int? = nil, connectionBufferSize: Int = 64 << 10,
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = 256 << 10, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop
     ) {
@@ -41,10 +49,18 @@ public struct HTTPClientConfiguration: Sendable {
         self.maxRedirects = max(0, maxRedirects)
         self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
         self.idleConnectionExpiry = idleConnectionExpiry
+        self.maxIdleConnections = maxIdleConnections.map { max(0, $0) }
+        self.connectionBufferSize = max(Self.minimumConnectionBufferSize, connectionBufferSize)
         self.tls = tls
         self.parserLimits = parserLimits
         self.readBufferSize = max(4096, readBufferSize)
         self.userAgent = userAgent
         self.engine = engine
     }
+
+    /// A head is read through an 8 KiB window of the connection's buffer.
+    static let minimumConnectionBufferSize = 8 << 10
+
+    /// `maxIdleConnections`, or its default.
+    var idleConnectionLimit: Int { maxIdleConnections ?? 4 * maxConnectionsPerHost }
 }

@@ -5,8 +5,11 @@ import NetCore
 /// small request).
 final class LoopConnection: PooledConnection {
     let stream: any AsyncByteStream
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
-    init(stream: any AsyncByteStream) { self.stream = stream }
+    let buffer: UnsafeMutableRawBufferPointer
+    init(stream: any AsyncByteStream, bufferSize: Int) {
+        self.stream = stream
+        buffer = .allocate(byteCount: bufferSize, alignment: 16)
+    }
     deinit { buffer.deallocate() }
     var isReusable: Bool { stream.isReusable }
     func close() { stream.close() }
@@ -121,7 +124,7 @@ final class LoopExchange: BodySource {
     func nextChunk() async throws -> [UInt8]? {
         if let chunk = decoder.takePendingChunk() { return chunk }
         // Never `read(into: scratch)`: pending bytes may live in the scratch buffer itself.
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: scratch.count, alignment: 16)
         defer { storage.deallocate() }
         let n = try await read(into: storage)
         return n == 0 ? nil : Array(UnsafeRawBufferPointer(rebasing: storage[0..<n]))
