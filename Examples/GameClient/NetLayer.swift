@@ -57,7 +57,11 @@ func startNetLayer(on loop: Loop, peers: PeerServers, assetURL: String, assetSiz
     loop.spawn(name: "asset-via-tasklets") {
         do {
             let start = ContinuousClock.now
-            let response = try await Client().get(assetURL)
+            // A client with a game's caps: two connections, two kept idle, a 16 KiB buffer each
+            // (the body itself goes straight into this tasklet's buffer).
+            let client = Client(configuration: HTTPClientConfiguration(
+                maxConnectionsPerHost: 2, maxIdleConnections: 2, connectionBufferSize: 16 << 10))
+            let response = try await client.get(assetURL)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 64)
             defer { buffer.deallocate() }
             var offset: UInt64 = 0

@@ -81,7 +81,9 @@ for index in 0..<180 {
     withoutNet.add(runFrame(loop: nil, next: &next).frame)
 }
 
-let loop = try Loop(name: "game")
+// The game's ceiling on the loop's own memory: at most 64 tasklets, and queues that give back
+// what a burst grew (see LoopLimits; the footprint printed at the end shows the high-water marks).
+let loop = try Loop(name: "game", limits: LoopLimits(maxTasklets: 64, retainedRunQueueSlots: 64, retainedInboxSlots: 64))
 let state = NetLayerState()
 loop.setWatchdog(threshold: .milliseconds(20)) { report in state.watchdogReports.append(report) }  // runs on this thread
 startNetLayer(on: loop, peers: peers, assetURL: assetURL, assetSize: assetSize, seed: seed, pool: pool, state: state)
@@ -122,6 +124,7 @@ if let (bytes, time) = state.taskletDownload {
     print("asset via tasklets (pumped \(budget) per frame): \(bytes) bytes in \(format(time)) s, \(Int(Double(bytes) / time / 1e6)) MB/s, every byte checked")
 }
 print("chat round trips: \(state.chatRoundTrips); UDP state syncs: \(state.syncRoundTrips)")
+print("net layer footprint (NetCore's own bytes): \(loop.footprint)")
 for report in state.watchdogReports { print("watchdog caught: \(report)") }
 for error in state.errors { print("error: \(error)") }
 peers.stop()
