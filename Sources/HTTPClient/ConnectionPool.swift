@@ -53,6 +53,9 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
     private let mutex = PThreadMutex()
     private var origins: [PoolKey: Origin] = [:]
     private var idleTotal = 0
+    /// No idle connection checked in before this (nil: none idle): lets a sweep be skipped
+    /// until one can have expired. A lower bound, made exact by each sweep.
+    private var oldestIdleSince: ContinuousClock.Instant?
     private(set) var connectionsOpened = 0
 
     init(maxPerOrigin: Int, maxIdle: Int, expiry: Duration) {
@@ -139,10 +142,12 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
         let now = ContinuousClock.now
         var closing = removeExpired(now: now)
         mutex.withLock {
-            guard maxIdle > 0 else { return closing.append(connection) }
+            // The caller's permit keeps the origin's entry; without one there is nowhere to keep it.
+            guard maxIdle > 0, origins[key] != nil else { return closing.append(connection) }
             while idleTotal >= maxIdle, let oldest = removeOldestIdle() { closing.append(oldest) }
-            origins[key]?.idle.append(Idle(connection: connection, since: now))  // the caller's permit keeps it
+            origins[key]!.idle.append(Idle(connection: connection, since: now))  // checked just above
             idleTotal += 1
+            if oldestIdleSince == nil { oldestIdleSince = now }
         }
         for stale in closing { stale.close() }
         releasePermit(for: key)
@@ -152,7 +157,8 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
     private func removeExpired(now: ContinuousClock.Instant) -> [Connection] {
         mutex.withLock {
             var expired: [Connection] = []
-            guard idleTotal > 0 else { return expired }
+            guard let oldest = oldestIdleSince, now - oldest >= expiry else { return expired }
+            var stillOldest: ContinuousClock.Instant?
             for key in Array(origins.keys) {
                 guard var origin = origins[key], !origin.idle.isEmpty else { continue }
                 let before = origin.idle.count
@@ -162,8 +168,10 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
                     return true
                 }
                 idleTotal -= before - origin.idle.count
+                if let first = origin.idle.first?.since, stillOldest.map({ first < $0 }) ?? true { stillOldest = first }
                 origins[key] = origin.users == 0 && origin.idle.isEmpty ? nil : origin
             }
+            oldestIdleSince = stillOldest
             return expired
         }
     }
@@ -199,6 +207,7 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
                 origins[key] = origin.users == 0 ? nil : origin
             }
             idleTotal = 0
+            oldestIdleSince = nil
             return list
         }
         for connection in all { connection.close() }

@@ -30,7 +30,8 @@ public struct HTTPClientConfiguration: Sendable {
     public var connectionBufferSize: Int
     public var tls: TLSConfiguration
     public var parserLimits: HTTPParserLimits
-    /// The most a body chunk holds when the body is read as chunks (`.workers` channel, `AsyncSequence`).
+    /// The most a body chunk of the `.workers` engine holds (each crosses the channel from the
+    /// worker as one chunk); the loop engine's chunks are at most `connectionBufferSize`.
     public var readBufferSize: Int
     public var userAgent: String
     /// The engine `Client.execute` uses unless told otherwise.
@@ -62,5 +63,9 @@ public struct HTTPClientConfiguration: Sendable {
     static let minimumConnectionBufferSize = 8 << 10
 
     /// `maxIdleConnections`, or its default.
-    var idleConnectionLimit: Int { maxIdleConnections ?? 4 * maxConnectionsPerHost }
+    var idleConnectionLimit: Int {
+        if let maxIdleConnections { return maxIdleConnections }
+        let (product, overflow) = maxConnectionsPerHost.multipliedReportingOverflow(by: 4)
+        return overflow ? .max : product  // `.max` per host means no limit: none on idle ones either
+    }
 }

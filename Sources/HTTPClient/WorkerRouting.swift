@@ -92,7 +92,8 @@ extension Client {
         let channel = Channel<WorkerMessage>(capacity: 4)
         let cancellation = BlockingCancellation()
         let blocking = blockingClient
-        loop.spawn(name: "http-worker-call") {
+        // trySpawn: a refused helper would leave the receive below waiting for ever.
+        try loop.trySpawn(name: "http-worker-call") {
             do {
                 try await pool.callAsync("HTTP \(request.method) \(request.url)") { _ in
                     Self.transfer(request, with: blocking, to: channel, cancellation: cancellation)

@@ -24,7 +24,8 @@ public struct Footprint: Sendable, Equatable, CustomStringConvertible {
     public var loopBytes: Int
     /// Run queue storage (capacity × job size). Starts at 1,024 jobs (or
     /// `LoopLimits.retainedRunQueueSlots` if lower); doubles when full; goes back to
-    /// `retainedRunQueueSlots`, if set, whenever it is empty.
+    /// `retainedRunQueueSlots`, if set, when the loop finds it empty at the end of a `pump` or
+    /// before it sleeps in `run()`.
     public var runQueueBytes: Int
     /// Jobs the run queue can hold without growing.
     public var runQueueCapacity: Int

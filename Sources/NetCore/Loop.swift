@@ -84,6 +84,7 @@ public final class Loop: @unchecked Sendable {
     private var inbox: [InboxItem] = []  // guarded by inboxLock
     private var inboxHighWater = 0  // guarded by inboxLock
     private var drained: [InboxItem] = []  // loop thread only: swapped with `inbox`
+    private var trimmedInboxCapacity = 0  // loop thread only: the capacity a trim to `retainedInboxSlots` gives
     private let inboxDepth = Atomic<Int>(0)
     private let crossThreadWakeups = Atomic<UInt64>(0)
     private let stopRequested = Atomic<Bool>(false)
@@ -224,10 +225,13 @@ public final class Loop: @unchecked Sendable {
             }
         }
         noteRunQueueDepth()
-        if let retained = limits.retainedInboxSlots, drained.capacity > retained {
+        if let retained = limits.retainedInboxSlots, drained.capacity > max(retained, trimmedInboxCapacity) {
             // Give back what a burst grew; `inbox` (the other array) was trimmed on its own last drain.
             drained = []
             drained.reserveCapacity(retained)
+            // The allocator may round the request up: remember what a trim gives, or every
+            // drain would trim again.
+            trimmedInboxCapacity = drained.capacity
         } else {
             drained.removeAll(keepingCapacity: true)
         }

@@ -7,10 +7,11 @@
 ///   bounds how far the run queue and the inbox can grow during a burst (plus one job per child
 ///   task of those tasklets, `async let` and task groups, which run on the loop too).
 /// - `retainedRunQueueSlots` and `retainedInboxSlots` bound what stays allocated after a burst:
-///   storage that grew past them is given back as soon as the queue is empty again. The
-///   high-water marks (`Loop.footprint`) still show how far a burst went.
+///   storage that grew past them is given back when the queue is empty at the end of a `pump`
+///   (or before `run()` sleeps), and after each inbox drain. The high-water marks
+///   (`Loop.footprint`) still show how far a burst went.
 ///
-/// The defaults keep today's behaviour: no tasklet limit, and queues that keep the storage of
+/// The defaults set no tasklet limit, and queues keep the storage of
 /// their biggest burst (a server with thousands of connections would otherwise grow and free it
 /// again on every busy tick).
 public struct LoopLimits: Sendable, Equatable {

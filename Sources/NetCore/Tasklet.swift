@@ -111,9 +111,10 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 public struct TaskletHandle<Success: Sendable>: Sendable {
     /// The tasklet's identity.
     public let tasklet: Tasklet
-    @usableFromInline let task: Task<Success, any Error>
+    /// nil for a spawn the tasklet limit refused: no task was made, and the tasklet has ended.
+    @usableFromInline let task: Task<Success, any Error>?
 
-    @usableFromInline init(tasklet: Tasklet, task: Task<Success, any Error>) {
+    @usableFromInline init(tasklet: Tasklet, task: Task<Success, any Error>?) {
         self.tasklet = tasklet
         self.task = task
     }
@@ -127,7 +128,13 @@ public struct TaskletHandle<Success: Sendable>: Sendable {
     /// (`CancellationError` if it was cancelled while parked). Callable from any task; from a
     /// plain thread, use a channel or `Loop.run()` instead.
     public var value: Success {
-        get async throws { try await task.value }
+        get async throws {
+            guard let task else {
+                // Refused at spawn: the tasklet was ended with the error before this handle existed.
+                return try tasklet.finalOutcome(as: Success.self)!.get()
+            }
+            return try await task.value
+        }
     }
 
     /// The body's result once the tasklet has finished, nil while it is alive. Unlike `value`
@@ -138,7 +145,7 @@ public struct TaskletHandle<Success: Sendable>: Sendable {
     /// `CancellationError` and the watcher it waited on is stopped; if it is running, its next
     /// NetCore wait throws. Safe from any thread.
     public func cancel() {
-        task.cancel()  // for Task.isCancelled and the tasklet's child tasks
+        task?.cancel()  // for Task.isCancelled and the tasklet's child tasks
         tasklet.requestCancel()  // ends a park of the tasklet's own task, which has no handler
     }
 }
@@ -151,17 +158,39 @@ extension Loop {
     /// keeps going while the tasklet is alive.
     ///
     /// When `limits.maxTasklets` tasklets are alive, nothing starts: `body` never runs, and the
-    /// handle's tasklet has ended with `LoopError.taskletLimitReached`, which `value` throws.
+    /// handle's tasklet has ended with `LoopError.taskletLimitReached`, which `value` throws
+    /// (use `trySpawn` to have the error thrown here instead).
     /// - Parameters:
     ///   - name: shown in watchdog reports; defaults to `tasklet-<id>`.
     ///   - body: the tasklet's code. Whatever it throws comes out of `value`.
     @discardableResult
-    @inlinable  // specialised for the caller's `Success`: unspecialised, the wrapper's frame costs
-    // dynamic allocations on the task's allocator, which every parked tasklet pays for.
+    @inlinable
     public func spawn<Success: Sendable>(
         name: String? = nil, _ body: sending @escaping () async throws -> Success
     ) -> TaskletHandle<Success> {
         guard let tasklet = makeTasklet(name: name) else { return refusedTasklet(name: name) }
+        return startTasklet(tasklet, body)
+    }
+
+    /// `spawn`, for code that must know at once whether the tasklet started: library code whose
+    /// caller would otherwise wait for a tasklet that never runs.
+    /// - Throws: `LoopError.taskletLimitReached` when `limits.maxTasklets` tasklets are alive
+    ///   (counted in `stats.taskletsRefused`; nothing was started). Safe from any thread.
+    @discardableResult
+    @inlinable
+    public func trySpawn<Success: Sendable>(
+        name: String? = nil, _ body: sending @escaping () async throws -> Success
+    ) throws(LoopError) -> TaskletHandle<Success> {
+        guard let tasklet = makeTasklet(name: name) else { throw refuseTasklet() }
+        return startTasklet(tasklet, body)
+    }
+
+    /// Starts `tasklet`'s task on this loop.
+    @inlinable  // specialised for the caller's `Success`: unspecialised, the wrapper's frame costs
+    // dynamic allocations on the task's allocator, which every parked tasklet pays for.
+    func startTasklet<Success: Sendable>(
+        _ tasklet: Tasklet, _ body: sending @escaping () async throws -> Success
+    ) -> TaskletHandle<Success> {
         let task = Task<Success, any Error>(executorPreference: taskExecutorForTasklets) {
             tasklet.begin()
             do {
@@ -199,15 +228,19 @@ extension Loop {
         return false
     }
 
-    /// The handle of a spawn the limit refused: its tasklet has already ended with the error,
-    /// and its task (one job on this loop, then gone) throws it from `value`.
-    @usableFromInline func refusedTasklet<Success: Sendable>(name: String?) -> TaskletHandle<Success> {
+    /// Counts a refused spawn. - Returns: the error that says why.
+    @usableFromInline func refuseTasklet() -> LoopError {
         refusedTasklets.add(1, ordering: .relaxed)
-        let error = LoopError.taskletLimitReached(limits.maxTasklets)
+        return LoopError.taskletLimitReached(limits.maxTasklets)
+    }
+
+    /// The handle of a spawn the limit refused: no task, nothing queued (a flood of refusals
+    /// costs one small object each, freed with the handle); its tasklet has already ended with
+    /// the error, which `value` and `result` give.
+    @usableFromInline func refusedTasklet<Success: Sendable>(name: String?) -> TaskletHandle<Success> {
         let tasklet = Tasklet(name: name, loop: self)
-        tasklet.end(outcome: Result<Success, any Error>.failure(error))
-        let task = Task<Success, any Error>(executorPreference: taskExecutorForTasklets) { throw error }
-        return TaskletHandle(tasklet: tasklet, task: task)
+        tasklet.end(outcome: Result<Success, any Error>.failure(refuseTasklet()))
+        return TaskletHandle(tasklet: tasklet, task: nil)
     }
 
     @usableFromInline var taskExecutorForTasklets: any TaskExecutor { taskExecutor }

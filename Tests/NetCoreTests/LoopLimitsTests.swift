@@ -40,16 +40,17 @@ private final class Counter: Sendable {
         default: Issue.record("expected LoopError.taskletLimitReached, got \(String(describing: refused.result))")
         }
         #expect(loop.stats.taskletsRefused == 1 && loop.stats.taskletsAlive == 3)
-        // `value` throws the same error to whoever awaits it.
-        let awaited = Shared<String?>(nil)
-        let waiter = loop.spawn {}  // also refused: the limit counts tasklets, whatever they do
-        #expect(loop.stats.taskletsRefused == 2 && !waiter.isAlive)
+        #expect(loop.stats.jobsReady == 0 && loop.stats.inboxDepth == 0, "a refusal queues nothing")
+        let empty = loop.spawn {}  // also refused: the limit counts tasklets, whatever they do
+        #expect(loop.stats.taskletsRefused == 2 && !empty.isAlive)
 
         for value in 1...3 { try gate.sendBlocking(value) }
         try pump(loop) { parked.allSatisfy { !$0.isAlive } }
         #expect(parked.map { (try? $0.result?.get()) ?? 0 }.sorted() == [1, 2, 3])
         #expect(!ran.value, "the refused body never ran")
 
+        // `value` throws the same error to whoever awaits it.
+        let awaited = Shared<String?>(nil)
         let checker = loop.spawn {
             do {
                 _ = try await refused.value
@@ -61,6 +62,35 @@ private final class Counter: Sendable {
         #expect(awaited.value?.contains("LoopLimits.maxTasklets") == true, "\(String(describing: awaited.value))")
         #expect(started.value == 3 && loop.stats.taskletsAlive == 0)
         #expect(loop.stats.taskletsRefused == 2, "room came back: the checker was accepted")
+    }
+
+    /// From inside a tasklet (the loop's own thread): `spawn` hands back an ended handle whose
+    /// `value` throws without waiting, `trySpawn` throws; neither runs its body.
+    @Test func insideATaskletSpawnReturnsAnEndedHandleAndTrySpawnThrows() throws {
+        let loop = try Loop(limits: LoopLimits(maxTasklets: 1))
+        let seen = Shared<[String]>([])
+        let ran = Shared(false)
+        loop.spawn(name: "parent") {
+            let refused = loop.spawn(name: "child") { ran.value = true }
+            seen.value.append("alive \(refused.isAlive)")
+            do {
+                try await refused.value
+            } catch let error as LoopError {
+                seen.value.append("value \(error == .taskletLimitReached(1))")
+            }
+            do throws(LoopError) {
+                _ = try loop.trySpawn(name: "child") { ran.value = true }
+            } catch {
+                seen.value.append("trySpawn \(error == .taskletLimitReached(1))")
+            }
+        }
+        loop.run()
+        #expect(seen.value == ["alive false", "value true", "trySpawn true"])
+        #expect(!ran.value && loop.stats.taskletsRefused == 2)
+        // With the parent gone there is room again.
+        let handle = try loop.trySpawn(name: "later") { 42 }
+        loop.run()
+        #expect(handle.result.map { try? $0.get() } == 42)
     }
 
     /// Threads race to spawn on one loop: exactly `maxTasklets` get in, every other spawn is

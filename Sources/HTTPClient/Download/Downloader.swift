@@ -85,15 +85,18 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         guard let loop = Loop.current else { throw LoopError.notOnLoopThread("download") }
         let results = Channel<Result<Void, any Error>>(capacity: 64)
         var helpers: [TaskletHandle<Void>] = []
+        // Spans whose helper the loop's tasklet limit refused: this tasklet fetches them itself.
+        var unstarted: [Int] = []
         let startHelper = { [self] (index: Int) in
-            helpers.append(loop.spawn(name: "segment \(index)") { [self] in
+            let helper = try? loop.trySpawn(name: "segment \(index)") { [self] in
                 do {
                     try await fetchSpan(index, url: finalURL ?? url, mayRestart: false, split: nil)
                     try await results.send(.success(()))
                 } catch {
                     try? await results.send(.failure(error))
                 }
-            })
+            }
+            if let helper { helpers.append(helper) } else { unstarted.append(index) }
         }
         for index in spans.indices.dropFirst() where !spans[index].isComplete { startHelper(index) }
         do {
@@ -101,6 +104,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 for index in splitFirstSpan() { startHelper(index) }
             } : nil
             try await fetchSpan(0, url: url, mayRestart: spans.count == 1, split: split)
+            for index in unstarted { try await fetchSpan(index, url: finalURL ?? url, mayRestart: false, split: nil) }
             var firstError: (any Error)?
             for _ in helpers.indices {
                 if case .failure(let error) = try await results.receive(), firstError == nil {

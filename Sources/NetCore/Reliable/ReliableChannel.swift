@@ -56,7 +56,8 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
     /// - Parameters:
     ///   - socket: a bound UDP socket, used by this channel alone from now on (connected or not).
     ///   - peer: where messages go, and the only address they are accepted from.
-    /// - Throws: `LoopError.notOnLoopThread` outside a tasklet; `ReliableChannelError.invalidOptions`.
+    /// - Throws: `LoopError.notOnLoopThread` outside a tasklet; `LoopError.taskletLimitReached` when the
+    ///   loop has no room for the reader tasklet; `ReliableChannelError.invalidOptions`.
     public init(socket: UDPSocket, peer: SocketAddress, options: ReliableChannelOptions = ReliableChannelOptions()) throws {
         guard let loop = Loop.current else { throw LoopError.notOnLoopThread("ReliableChannel.init") }
         if let problem = options.problem { throw ReliableChannelError.invalidOptions(problem) }
@@ -72,7 +73,7 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
         rtoNs = min(max(options.initialRTO.nanosecondsClamped, minRTONs), maxRTONs)
         lastHeardNs = cev_now_ns()
         // The reader holds the channel strongly until close() or a failure cancels it.
-        reader = loop.spawn(name: "reliable-channel-reader \(peer)") { [self] in await readLoop() }
+        reader = try loop.trySpawn(name: "reliable-channel-reader \(peer)") { [self] in await readLoop() }
     }
 
     // MARK: - Public API

@@ -1,0 +1,60 @@
+import HTTPTestServer
+import NetCore
+import Testing
+@testable import HTTPClient
+
+/// Stores every byte at its offset in memory and counts writes: the downloader's output, checked.
+private final class MemorySink: DownloadSink {
+    var bytes: [UInt8]
+    init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
+    func write(_ chunk: UnsafeRawBufferPointer, at offset: UInt64) async throws {
+        bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }  // both non-empty: chunks are never empty
+    }
+    func discardAll() async throws { bytes = [UInt8](repeating: 0, count: bytes.count) }
+}
+
+/// The library's own helper tasklets on a loop at its `LoopLimits.maxTasklets`: a request that
+/// needs one fails at once with the reason instead of waiting for a tasklet that never runs,
+/// and a split download fetches the refused segments itself.
+@Suite struct TaskletLimitTests {
+    /// Runs `body` as the only tasklet a loop allows, drives the loop, returns the body's result.
+    private func onFullLoop<T: Sendable>(_ body: sending @escaping () async throws -> T) throws -> T {
+        let loop = try Loop(limits: LoopLimits(maxTasklets: 1))
+        let outcome = Outcome<Result<T, any Error>>()
+        loop.spawn(name: "the only one") {
+            do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
+        }
+        loop.run()
+        guard let result = outcome.value else { throw ClientTestFailure("the tasklet never finished") }
+        return try result.get()
+    }
+
+    @Test func aWorkersEngineRequestOnAFullLoopFailsAtOnceWithTheReason() throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/gen/1000"
+        let error = try onFullLoop { () async -> (any Error)? in
+            await errorThrown { _ = try await Client().get(url, engine: .workers) }
+        }
+        #expect(error as? LoopError == .taskletLimitReached(1), "\(String(describing: error))")
+        #expect(server.stats.requestsServed == 0, "nothing was sent")
+        // The loop engine needs no helper tasklet: the same request works on the same kind of loop.
+        let body = try onFullLoop { try await Client().get(url, engine: .loop).body.collect() }
+        #expect(isGenerated(body, seed: 1) && body.count == 1000)
+    }
+
+    @Test func aSplitDownloadOnAFullLoopFetchesTheRefusedSegmentsItself() throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let size = 6 << 20
+        let url = try HTTPURL("\(server.baseURL)/gen/\(size)?seed=8")
+        let (total, bytes) = try onFullLoop {
+            let sink = MemorySink(size: size)
+            let downloader = Downloader(client: Client(), options: DownloadOptions(connections: 4))
+            return (try await downloader.run(url: url, sink: sink).totalBytes, sink.bytes)
+        }
+        #expect(total == UInt64(size))
+        #expect(isGenerated(bytes, seed: 8), "every segment's bytes at their offsets")
+        #expect(server.stats.requestsServed >= 4, "it was split: the first span and three segments")
+    }
+}
