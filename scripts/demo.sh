@@ -14,15 +14,8 @@ $SWIFT build -c release --product test-server
 BIN=$($SWIFT build -c release --show-bin-path)
 OUT=$(mktemp -d /tmp/netget-demo.XXXXXX)
 
-"$BIN/test-server" --port 0 > "$OUT/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$OUT"' EXIT
-for _ in $(seq 100); do
-    grep -q "listening on" "$OUT/server.log" 2>/dev/null && break
-    sleep 0.05
-done
-URL=$(sed -n 's/^listening on //p' "$OUT/server.log")
-[ -n "$URL" ] || { echo "the test server did not start: $(cat "$OUT/server.log")" >&2; exit 1; }
+. scripts/test-server-lib.sh
+start_test_server
 
 echo "test server: $URL; computing the expected SHA-256 of $MIB MiB of generated content..."
 EXPECTED=$("$BIN/test-server" sha256 "$SIZE" "$SEED")

@@ -17,9 +17,9 @@ struct ClientTestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs `body` as a tasklet on a fresh loop driven by this thread; returns its result.
-func onLoop<T: Sendable>(_ body: sending @escaping () async throws -> T) throws -> T {
-    let loop = try Loop()
+/// Runs `body` as a tasklet on a fresh loop (with `limits`) driven by this thread; returns its result.
+func onLoop<T: Sendable>(limits: LoopLimits = .unlimited, _ body: sending @escaping () async throws -> T) throws -> T {
+    let loop = try Loop(limits: limits)
     let outcome = Outcome<Result<T, any Error>>()
     loop.spawn(name: "client-test") {
         do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }

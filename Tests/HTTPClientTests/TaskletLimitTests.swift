@@ -17,16 +17,9 @@ private final class MemorySink: DownloadSink {
 /// needs one fails at once with the reason instead of waiting for a tasklet that never runs,
 /// and a split download fetches the refused segments itself.
 @Suite struct TaskletLimitTests {
-    /// Runs `body` as the only tasklet a loop allows, drives the loop, returns the body's result.
+    /// Runs `body` as the only tasklet its loop allows.
     private func onFullLoop<T: Sendable>(_ body: sending @escaping () async throws -> T) throws -> T {
-        let loop = try Loop(limits: LoopLimits(maxTasklets: 1))
-        let outcome = Outcome<Result<T, any Error>>()
-        loop.spawn(name: "the only one") {
-            do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
-        }
-        loop.run()
-        guard let result = outcome.value else { throw ClientTestFailure("the tasklet never finished") }
-        return try result.get()
+        try onLoop(limits: LoopLimits(maxTasklets: 1), body)
     }
 
     @Test func aWorkersEngineRequestOnAFullLoopFailsAtOnceWithTheReason() throws {
