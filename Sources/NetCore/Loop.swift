@@ -71,6 +71,8 @@ public final class Loop: @unchecked Sendable {
         /// The most jobs ever ready at once (for `footprint`).
         var runQueueHighWater = 0
         var jobsRun: UInt64 = 0
+        /// Socket readiness and timer expiries handled (libev watcher callbacks).
+        var watcherEvents: UInt64 = 0
         var parkedTasklets = 0
         var activeWatchers = 0
         var tasklets = TaskletTable()
@@ -300,6 +302,7 @@ public final class Loop: @unchecked Sendable {
         // in what is left: the frame then ends inside its budget instead of one job past it.
         // (The first half always runs jobs, so every frame makes progress.)
         var longest = pumpJobEstimateNs
+        let eventsBefore = hot.pointee.watcherEvents
         var now = start
         frame: while true {
             ev_run(ev, Int32(EVRUN_NOWAIT))
@@ -330,7 +333,8 @@ public final class Loop: @unchecked Sendable {
         pumpJobEstimateNs = longest - longest / 4
         trimRunQueueIfIdle()
         return PumpReport(
-            jobsRun: jobs, polls: polls, elapsed: .nanoseconds(cev_now_ns() - start),
+            jobsRun: jobs, polls: polls, ioEvents: Int(hot.pointee.watcherEvents &- eventsBefore),
+            elapsed: .nanoseconds(cev_now_ns() - start),
             budgetExhausted: exhausted, jobsStillReady: hot.pointee.runQueue.count + inboxDepth.load(ordering: .relaxed))
     }
 
@@ -379,6 +383,9 @@ public final class Loop: @unchecked Sendable {
         ev_io_stop(ev, watcher)
         hot.pointee.activeWatchers -= 1
     }
+
+    /// Counts one socket readiness or timer expiry handled. Loop thread only (libev callbacks).
+    @inline(__always) func noteWatcherEvent() { hot.pointee.watcherEvents &+= 1 }
 
     /// Counts a tasklet entering (+1) or leaving (-1) a NetCore wait. Loop thread only.
     @usableFromInline func noteParked(_ delta: Int) { hot.pointee.parkedTasklets += delta }
@@ -489,6 +496,7 @@ public final class Loop: @unchecked Sendable {
             activeWatchers: activeWatchers,
             inboxDepth: inboxDepth.load(ordering: .relaxed),
             jobsRun: hot.pointee.jobsRun,
+            ioEvents: hot.pointee.watcherEvents,
             crossThreadWakeups: crossThreadWakeups.load(ordering: .relaxed),
             taskletsRefused: refusedTasklets.load(ordering: .relaxed))
     }
@@ -500,6 +508,8 @@ public struct PumpReport: Sendable, Equatable {
     public var jobsRun: Int
     /// Non-blocking I/O polls made in this frame.
     public var polls: Int
+    /// I/O events those polls handled: sockets found ready and timers that expired.
+    public var ioEvents: Int
     /// Wall time spent inside `pump`.
     public var elapsed: Duration
     /// True when the frame stopped because the budget ran out, not because work ran out.
@@ -522,6 +532,8 @@ public struct LoopStats: Sendable, Equatable, CustomStringConvertible {
     public var inboxDepth: Int
     /// Jobs run since the loop was created.
     public var jobsRun: UInt64
+    /// Sockets found ready and timers expired since the loop was created.
+    public var ioEvents: UInt64
     /// `ev_async` wake-ups other threads sent: one per batch of hand-offs that found the inbox
     /// empty, however many jobs and resumptions rode along.
     public var crossThreadWakeups: UInt64
@@ -530,7 +542,7 @@ public struct LoopStats: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "alive=\(taskletsAlive) parked=\(taskletsParked) ready=\(jobsReady) watchers=\(activeWatchers) "
-            + "inbox=\(inboxDepth) jobsRun=\(jobsRun) wakeups=\(crossThreadWakeups) refused=\(taskletsRefused)"
+            + "inbox=\(inboxDepth) jobsRun=\(jobsRun) ioEvents=\(ioEvents) wakeups=\(crossThreadWakeups) refused=\(taskletsRefused)"
     }
 }
 

@@ -39,6 +39,7 @@ final class OneShotTimer: @unchecked Sendable {  // confined to `loop`'s thread
         guard let data = watcher?.pointee.data else { return }
         let timer = Unmanaged<OneShotTimer>.fromOpaque(data).takeUnretainedValue()
         let action = timer.action
+        timer.loop.noteWatcherEvent()
         timer.stop()
         action?()
     }

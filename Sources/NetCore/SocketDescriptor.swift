@@ -143,6 +143,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         let direction: IODirection = watcher == descriptor.watchers ? .read : .write
         // On EV_ERROR libev has already stopped the watcher itself; keep the loop's count exact.
         if cev_io_is_active(watcher) == 0 { descriptor.loop?.watcherStoppedByLibev() }
+        descriptor.loop?.noteWatcherEvent()
         descriptor.finish(direction, id: nil, error: nil)
     }
 
@@ -159,6 +160,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         let descriptor = Unmanaged<SocketDescriptor>.fromOpaque(data).takeUnretainedValue()
         let direction: IODirection = timer == descriptor.timers ? .read : .write
         let (timeout, operation) = descriptor.timeoutInfo(direction)
+        descriptor.loop?.noteWatcherEvent()
         descriptor.finish(direction, id: nil, error: NetError.timedOut(operation, after: timeout ?? .zero))
     }
 
