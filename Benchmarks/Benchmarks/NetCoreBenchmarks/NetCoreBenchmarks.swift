@@ -118,6 +118,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     workerBenchmarks()
+    gameBenchmarks()
     httpParserBenchmarks()
 }
 
