@@ -149,6 +149,8 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
             idleTotal += 1
             if oldestIdleSince == nil { oldestIdleSince = now }
         }
+        // These may belong to another loop: closing an idle socket from this thread is safe,
+        // since no tasklet waits on it (close only has watchers to stop when one does).
         for stale in closing { stale.close() }
         releasePermit(for: key)
     }
