@@ -53,7 +53,14 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         @usableFromInline var senders = RingBuffer<Sender>(capacity: 4)
         @usableFromInline var closed = false
         @usableFromInline var preference = ChannelPreference.receiver
+        /// The most values ever buffered at once.
+        @usableFromInline var bufferedHighWater = 0
         @inlinable init() {}
+
+        @inlinable @inline(__always) mutating func buffer(_ value: Element) {
+            buffer.append(value)
+            if buffer.count > bufferedHighWater { bufferedHighWater = buffer.count }
+        }
     }
 
     /// Creates a channel.
@@ -83,6 +90,9 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
 
     /// Values waiting in the channel's buffer.
     public var bufferedCount: Int { lock.withLock { state.pointee.buffer.count } }
+
+    /// The most values ever waiting in the buffer at once (at most `capacity`).
+    public var bufferedHighWater: Int { lock.withLock { state.pointee.bufferedHighWater } }
 
     /// True once `close()` has been called.
     public var isClosed: Bool { lock.withLock { state.pointee.closed } }
@@ -198,7 +208,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         if state.pointee.closed { return .closed }
         if let receiver = state.pointee.receivers.popFirst() { return .handedTo(receiver) }
         guard state.pointee.buffer.count < capacity else { return .full }
-        state.pointee.buffer.append(value)
+        state.pointee.buffer(value)
         return .buffered
     }
 
@@ -217,7 +227,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
         if let value = state.pointee.buffer.popFirst() {
             // Room was made: the first parked sender's value moves into the buffer.
             let sender = state.pointee.senders.popFirst()
-            if let sender { state.pointee.buffer.append(sender.value) }
+            if let sender { state.pointee.buffer(sender.value) }
             return .value(value, releasedSender: sender?.wake)
         }
         if let sender = state.pointee.senders.popFirst() { return .value(sender.value, releasedSender: sender.wake) }

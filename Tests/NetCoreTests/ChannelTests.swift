@@ -57,6 +57,18 @@ import Testing
         #expect(log.value.prefix(3) == ["sent 1", "sent 2", "buffered 2 balance 1"])
         #expect(log.value.filter { $0.hasPrefix("got") } == ["got 1", "got 2", "got 3"])
         #expect(log.value.contains("sent 3"))
+        #expect(channel.bufferedCount == 0 && channel.bufferedHighWater == 2, "the mark keeps the peak: capacity")
+    }
+
+    @Test func theHighWaterMarkRecordsThePeakNotTheCapacity() throws {
+        let channel = Channel<Int>(capacity: 10)
+        #expect(channel.bufferedHighWater == 0)
+        for value in 0..<3 { try channel.sendBlocking(value) }
+        _ = try channel.receiveBlocking()
+        try channel.sendBlocking(3)
+        #expect(channel.bufferedCount == 3 && channel.bufferedHighWater == 3)
+        try channel.sendBlocking(4)
+        #expect(channel.bufferedHighWater == 4)
     }
 
     @Test(arguments: [ChannelPreference.receiver, .neither, .sender])
