@@ -134,6 +134,11 @@ public final class Loop: @unchecked Sendable {
         // An empty callback: ev_run returns after the wake-up and run() drains the inbox.
         cev_async_init(wakeupWatcher) { _, _, _ in }
         ev_async_start(ev, wakeupWatcher)
+        // The executors are lazy only because they need `self`. Made here, before any other
+        // thread can see the loop: spawns from several threads then only read them (a lazy
+        // property's first use is an unsynchronised write, which ThreadSanitizer caught).
+        _ = unownedTaskExecutor
+        _ = unownedSerialExecutor
     }
 
     deinit {
