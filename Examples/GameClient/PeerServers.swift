@@ -14,10 +14,7 @@ final class PeerServers: @unchecked Sendable {  // addresses are written before 
     private var thread = pthread_t()
 
     init(cpus: [Int]? = nil) throws {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        if let cpus { try CPUPlacement.setCPUs(cpus, on: &attributes) }
+        if let cpus { try CPUPlacement.validate(cpus) }  // before anything is bound
         loop = try Loop(name: "peers")
         let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
         let udp = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
@@ -41,17 +38,12 @@ final class PeerServers: @unchecked Sendable {  // addresses are written before 
                 try await udp.send(bytes, to: from)
             }
         }
-        let box = Unmanaged.passRetained(loop).toOpaque()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            Unmanaged<Loop>.fromOpaque(raw!).takeRetainedValue().run()  // passed retained above
-            return nil
-        }, box)
-        guard rc == 0 else {
-            Unmanaged<Loop>.fromOpaque(box).release()  // the thread never took it
+        do {
+            thread = try OSThreads.start(cpus: cpus) { [loop] in loop.run() }
+        } catch {
             listener.close()
             udp.close()
-            if let cpus, let placement = CPUPlacement.threadStartError(rc, cpus: cpus) { throw placement }
-            throw GameError("could not start the peers' thread: pthread_create returned \(rc)")
+            throw error
         }
     }
 

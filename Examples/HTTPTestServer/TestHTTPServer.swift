@@ -107,11 +107,9 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
     ///   refused by the kernel (then nothing is left listening or running).
     /// May be called from any thread.
     public static func start(_ configuration: Configuration = .init()) throws -> TestHTTPServer {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
         if let cpus = configuration.cpus {
-            do { try CPUPlacement.setCPUs(cpus, on: &attributes) } catch { throw TestHTTPServerError.placement(error) }
+            // Checked before binding: a bad set leaves nothing listening.
+            do { try CPUPlacement.validate(cpus) } catch { throw TestHTTPServerError.placement(error) }
         }
         let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
         let listener = try TCPListener(bindTo: try SocketAddress(ip: host, port: configuration.port))
@@ -125,19 +123,15 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         let core = ServerCore(loop: loop, listener: listener, configuration: configuration)
         let server = TestHTTPServer(configuration: configuration, core: core, loop: loop, port: listener.port)
         loop.spawn(name: "http-accept") { await core.acceptConnections() }
-        let rc = pthread_create(&server.thread, &attributes, { argument in
-            // Passed retained below; released here when run() returns.
-            Unmanaged<Loop>.fromOpaque(argument!).takeRetainedValue().run()  // never nil: we pass it
-            return nil
-        }, Unmanaged.passRetained(loop).toOpaque())
-        guard rc == 0 else {
-            Unmanaged.passUnretained(loop).release()  // balance the retain the thread never took
+        do {
+            server.thread = try OSThreads.start(cpus: configuration.cpus) { loop.run() }
+        } catch {
             server.stopped.store(true, ordering: .relaxed)
             listener.close()
-            if let cpus = configuration.cpus, let placement = CPUPlacement.threadStartError(rc, cpus: cpus) {
-                throw TestHTTPServerError.placement(placement)
+            switch error {
+            case .placement(let placement): throw TestHTTPServerError.placement(placement)
+            case .failed(let code): throw TestHTTPServerError.threadStart(code)
             }
-            throw TestHTTPServerError.threadStart(rc)
         }
         return server
     }

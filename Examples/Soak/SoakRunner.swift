@@ -294,12 +294,9 @@ func seconds(_ duration: Duration) -> Double {
 
 /// Starts `body` on a new OS thread. - Returns: the thread, to join.
 func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
-    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { raw in
-        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()  // passed retained below
-        return nil
-    }, Unmanaged.passRetained(Box(body)).toOpaque())
-    precondition(rc == 0, "pthread_create failed: \(rc)")
-    return thread
+    do {
+        return try OSThreads.start(body)
+    } catch {
+        preconditionFailure("the soak cannot run without its threads: \(error)")
+    }
 }

@@ -23,10 +23,10 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         let thresholdNs: Int64
         let poolName: String
         let report: @Sendable (WorkerJobReport) -> Void
-        let snapshot: () -> [Job]
+        let snapshot: @Sendable () -> [Job]
         init(_ watchdog: PoolWatchdog, _ thresholdNs: Int64, _ poolName: String,
              _ report: @escaping @Sendable (WorkerJobReport) -> Void,
-             _ snapshot: @escaping () -> [Job]) {
+             _ snapshot: @escaping @Sendable () -> [Job]) {
             self.watchdog = watchdog
             self.thresholdNs = thresholdNs
             self.poolName = poolName
@@ -40,31 +40,14 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
     /// thread cannot start).
     func start(
         threshold: Duration, poolName: String, cpus: [Int]?, report: @escaping @Sendable (WorkerJobReport) -> Void,
-        snapshot: @escaping () -> [Job]
+        snapshot: @escaping @Sendable () -> [Job]
     ) {
         stop()
         let components = threshold.components
         let thresholdNs = max(1_000_000, components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
-        let run = Unmanaged.passRetained(Run(self, thresholdNs, poolName, report, snapshot)).toOpaque()
-        var handle = pthread_t()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        if let cpus {
-            do { try CPUPlacement.setCPUs(cpus, on: &attributes) } catch {
-                Unmanaged<Run>.fromOpaque(run).release()
-                return
-            }
-        }
+        let run = Run(self, thresholdNs, poolName, report, snapshot)
         lock.withLock { stopping = false }
-        guard pthread_create(&handle, &attributes, { raw in
-            let run = Unmanaged<Run>.fromOpaque(raw!).takeRetainedValue()  // passed retained by start
-            run.watchdog.monitor(run)
-            return nil
-        }, run) == 0 else {
-            Unmanaged<Run>.fromOpaque(run).release()
-            return
-        }
+        guard let handle = try? OSThreads.start(cpus: cpus, { run.watchdog.monitor(run) }) else { return }
         lock.withLock { thread = handle }
     }
 

@@ -213,38 +213,15 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
 
     // MARK: - Workers
 
-    private final class WorkerStart {
-        let pool: WorkerPool
-        let index: Int
-        init(pool: WorkerPool, index: Int) {
-            self.pool = pool
-            self.index = index
-        }
-    }
-
     private func startWorker(index: Int) throws -> pthread_t {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackSize)
-        if let cpus {
-            do { try CPUPlacement.setCPUs(cpus, on: &attributes) } catch { throw WorkerPoolError.placementFailed(error) }
-        }
-        var thread = pthread_t()
-        let start = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()  // passed retained by startWorker
-            start.pool.work(index: start.index)
-            return nil
-        }, start)
-        guard rc == 0 else {
-            Unmanaged<WorkerStart>.fromOpaque(start).release()
-            if let cpus, let placement = CPUPlacement.threadStartError(rc, cpus: cpus) {
-                throw WorkerPoolError.placementFailed(placement)
+        do {
+            return try OSThreads.start(stackSize: stackSize, cpus: cpus) { [self] in work(index: index) }
+        } catch {
+            switch error {
+            case .placement(let placement): throw WorkerPoolError.placementFailed(placement)
+            case .failed(let code): throw WorkerPoolError.threadStartFailed(errno: code)
             }
-            throw WorkerPoolError.threadStartFailed(errno: rc)
         }
-        return thread
     }
 
     /// A worker thread's loop: take the oldest job, run it, repeat until shut down.
