@@ -98,9 +98,10 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
     /// Counts a request on `key` (holding or waiting for a permit), making the entry if needed.
     private func enter(_ key: PoolKey) -> NetCore.Semaphore {
         mutex.withLock {
-            if origins[key] == nil { origins[key] = Origin(permits: NetCore.Semaphore(maxPerOrigin)) }
-            origins[key]!.users += 1  // made just above if it was missing
-            return origins[key]!.permits
+            var origin = origins[key] ?? Origin(permits: NetCore.Semaphore(maxPerOrigin))
+            origin.users += 1
+            origins[key] = origin
+            return origin.permits
         }
     }
 
@@ -142,10 +143,12 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
         let now = ContinuousClock.now
         var closing = removeExpired(now: now)
         mutex.withLock {
-            // The caller's permit keeps the origin's entry; without one there is nowhere to keep it.
-            guard maxIdle > 0, origins[key] != nil else { return closing.append(connection) }
+            guard maxIdle > 0 else { return closing.append(connection) }
             while idleTotal >= maxIdle, let oldest = removeOldestIdle() { closing.append(oldest) }
-            origins[key]!.idle.append(Idle(connection: connection, since: now))  // checked just above
+            // The caller's permit keeps the origin's entry; without one there is nowhere to keep it.
+            guard origins[key]?.idle.append(Idle(connection: connection, since: now)) != nil else {
+                return closing.append(connection)
+            }
             idleTotal += 1
             if oldestIdleSince == nil { oldestIdleSince = now }
         }
