@@ -199,7 +199,7 @@ private final class Pump: @unchecked Sendable {  // handed to one thread, used o
         let code = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
         child.finish(ProcessOutput(exitCode: code, stdout: String(decoding: out, as: UTF8.self),
                                    stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut,
-                                   elapsed: ContinuousClock.now - started))
+                                   elapsed: ContinuousClock.now - started, endedAt: .now))
     }
 
     private func drain(_ fd: inout Int32, into bytes: inout [UInt8], chunk: inout [UInt8]) {

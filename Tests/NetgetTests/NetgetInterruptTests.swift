@@ -1,18 +1,37 @@
 import HTTPTestServer
+import NetCore
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Waits (at most `limit`) until `path` has at least `bytes` bytes. - Returns: whether it got there.
-func waitForFile(_ path: String, atLeast bytes: UInt64, limit: Duration = .seconds(20)) async throws -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        if (fileSize(path) ?? 0) >= bytes { return true }
-        try await Task.sleep(for: .milliseconds(20))
+/// Presses Ctrl-C (sends SIGINT to `child`) as soon as `ready()` holds, then `after` more,
+/// checking every 5 ms for at most `limit`.
+///
+/// Watched from a plain thread: when the whole suite runs, a test's async code can wait
+/// seconds for a cooperative thread, and a signal sent that late finds the download it was
+/// meant to interrupt already over (seen: exit 0 instead of 130).
+/// - Returns: when the signal went, or nil if `ready()` never held (nothing was sent).
+func pressCtrlC(_ child: ChildProcess, after delay: Duration = .zero, limit: Duration = .seconds(20),
+                when ready: @escaping @Sendable () -> Bool) async -> ContinuousClock.Instant? {
+    await withCheckedContinuation { continuation in
+        do {
+            let thread = try OSThreads.start {
+                let deadline = ContinuousClock.now + limit
+                while !ready() && ContinuousClock.now < deadline { usleep(5_000) }
+                guard ready() else { return continuation.resume(returning: nil) }
+                let (seconds, attoseconds) = delay.components
+                usleep(UInt32(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+                let pressed = ContinuousClock.now
+                child.send(SIGINT)
+                continuation.resume(returning: pressed)
+            }
+            pthread_detach(thread)
+        } catch {
+            continuation.resume(returning: nil)
+        }
     }
-    return false
 }
 
 /// Ctrl-C (SIGINT) in the middle of a download, and `-c` afterwards.
@@ -24,9 +43,9 @@ struct NetgetInterruptTests {
             let size = 20_000_000
             let child = try await startNetget(engine.arguments + ["-o", "big.bin", fixture.url("/gen/\(size)?seed=61&fault=drip&rate=1000000")],
                                               in: fixture.directory)
-            // Wait until some bytes are on disk, then press Ctrl-C.
-            #expect(try await waitForFile(fixture.file("big.bin.part"), atLeast: 50_000))
-            child.send(SIGINT)
+            // Press Ctrl-C once some bytes are on disk.
+            let part = fixture.file("big.bin.part")
+            #expect(await pressCtrlC(child) { (fileSize(part) ?? 0) >= 50_000 } != nil)
             let interrupted = await finish(child)
             #expect(interrupted.exitCode == 130, "stderr: \(interrupted.stderr)")
             expectCleanErrors(interrupted, count: 1)
@@ -55,16 +74,17 @@ struct NetgetInterruptTests {
                                                                   fixture.url("/gen/100000?seed=62&fault=stall&at=1000&ms=8000")],
                                               in: fixture.directory)
             // The server answers at once and stalls after 1000 bytes; the data may sit in a write
-            // buffer, so wait for the request (not the disk), then a little more.
-            let deadline = ContinuousClock.now + .seconds(20)
-            while fixture.server.stats.requestsServed < 1 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-            try await Task.sleep(for: .milliseconds(300))  // well into the stall
-            let pressed = ContinuousClock.now
-            child.send(SIGINT)
+            // buffer, so wait for the request (not the disk), then a little more: well into the stall.
+            let server = fixture.server
+            let pressed = await pressCtrlC(child, after: .milliseconds(300)) { server.stats.requestsServed >= 1 }
             let result = await finish(child)
-            let reaction = ContinuousClock.now - pressed
             #expect(result.exitCode == 130, "stderr: \(result.stderr)")
-            #expect(reaction < .seconds(2), "netget took \(reaction) to stop after SIGINT (the stall lasts 8 s)")
+            if let pressed {
+                let reaction = result.endedAt - pressed
+                #expect(reaction < .seconds(2), "netget took \(reaction) to stop after SIGINT (the stall lasts 8 s)")
+            } else {
+                Issue.record("the request never reached the server")
+            }
             expectCleanErrors(result, count: 1)
             #expect(!fileExists(fixture.file("st.bin")))
             #expect(fileSize(fixture.file("st.bin.part")) == 1000, "the 1000 bytes received before the stall are kept")
@@ -78,8 +98,8 @@ struct NetgetInterruptTests {
             let child = try await startNetget(engine.arguments + ["-x", "4", "-o", "sx.bin", fixture.url("/gen/\(size)?seed=63&fault=drip&rate=500000")],
                                               in: fixture.directory)
             // The file grows to the last segment's offset once that segment writes: all four are running.
-            #expect(try await waitForFile(fixture.file("sx.bin.part"), atLeast: size / 4 * 3 + 100_000))
-            child.send(SIGINT)
+            let part = fixture.file("sx.bin.part")
+            #expect(await pressCtrlC(child) { (fileSize(part) ?? 0) >= size / 4 * 3 + 100_000 } != nil)
             let interrupted = await finish(child)
             #expect(interrupted.exitCode == 130, "stderr: \(interrupted.stderr)")
             expectCleanErrors(interrupted, count: 1)

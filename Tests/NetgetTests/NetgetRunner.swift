@@ -14,6 +14,8 @@ struct ProcessOutput: Sendable {
     var timedOut: Bool
     /// From the spawn to the end of the process (not counting any wait for a process slot).
     var elapsed: Duration
+    /// When the harness saw the process end (on its own thread, not when a test got round to it).
+    var endedAt: ContinuousClock.Instant
 
     /// Standard error split into lines (no empty trailing line).
     var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
