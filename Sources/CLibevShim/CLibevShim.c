@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <linux/falloc.h>
 #include "CLibevShim.h"
 
@@ -30,6 +31,15 @@ int cev_start_writeback(int fd, long long offset, long long length) {
 }
 
 int cev_o_direct(void) { return O_DIRECT; }
+
+int cev_rename_noreplace(const char *from, const char *to) {
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    if (link(from, to) != 0) return -1;
+    return unlink(from);
+}
+
+long long cev_first_hole(int fd) { return (long long)lseek(fd, 0, SEEK_HOLE); }
 
 int cev_reserve_space(int fd, long long length) { return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, length); }
 

@@ -10,6 +10,10 @@ public struct HTTPRequest: Sendable {
     public var range: ByteRange?
     /// Makes `range` conditional: a changed resource comes back whole (200).
     public var ifRange: IfRangeValidator?
+    /// Which origin may see the credential headers (by default the origin of the URL the
+    /// request was made with): after a redirect, or for a request that `Downloader` sends to
+    /// the final URL, they are left out unless the scope allows them.
+    public var credentialScope: CredentialScope
 
     /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad URL.
     public init(_ url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws {
@@ -21,5 +25,6 @@ public struct HTTPRequest: Sendable {
         self.url = url
         self.headers = HTTPHeaders(headers)
         self.body = body
+        credentialScope = CredentialScope(for: url)
     }
 }

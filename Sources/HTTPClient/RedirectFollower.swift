@@ -1,6 +1,7 @@
 /// Decides, for both engines, whether a response is a redirect to follow and what the next
-/// request is (RFC 9110 §15.4): the method and body rules, the limit, loop detection, and no
-/// credentials sent to another origin.
+/// request is (RFC 9110 §15.4): the method and body rules, the limit, loop detection. Which
+/// headers reach the new origin is the request's `CredentialScope`'s to say, when the head is
+/// written: the original origin keeps the credentials on every later hop too.
 struct RedirectFollower {
     let limit: Int
     private let firstURL: HTTPURL
@@ -11,9 +12,6 @@ struct RedirectFollower {
         self.limit = limit
         self.firstURL = firstURL
     }
-
-    /// Headers that carry credentials: never forwarded to a different origin.
-    private static let credentialHeaders: Set<String> = ["authorization", "cookie", "proxy-authorization"]
 
     /// - Returns: the request to send next, or nil when `head` is not a redirect to follow.
     /// - Throws: `HTTPClientError.tooManyRedirects`, `.redirectLoop`, `.redirectWithoutLocation`,
@@ -39,9 +37,6 @@ struct RedirectFollower {
             next.method = "GET"
             next.body = nil
             next.headers = HTTPHeaders(request.headers.filter { $0.name.lowercased() != "content-type" }.map { ($0.name, $0.value) })
-        }
-        if !target.hasSameOrigin(as: request.url) {
-            next.headers = HTTPHeaders(next.headers.filter { !Self.credentialHeaders.contains($0.name.lowercased()) }.map { ($0.name, $0.value) })
         }
         return next
     }

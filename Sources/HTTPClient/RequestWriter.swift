@@ -26,10 +26,13 @@ enum RequestWriter {
         if let range = request.range { try append("Range", range.headerValue, to: &bytes) }
         if let ifRange = request.ifRange { try append("If-Range", ifRange.headerValue, to: &bytes) }
         if let body = request.body { try append("Content-Length", String(body.count), to: &bytes) }
+        let filtersCredentials = !request.credentialScope.allowsEverything(to: request.url)
         for field in request.headers {
             // Host is set above; framing is ours to set.
             if HTTPHeaders.namesMatch(field.name, "Host") || HTTPHeaders.namesMatch(field.name, "Content-Length")
                 || HTTPHeaders.namesMatch(field.name, "Transfer-Encoding") { continue }
+            // Credentials go only to the origin they were given for (CredentialScope).
+            if filtersCredentials && !request.credentialScope.allows(field.name, to: request.url) { continue }
             try append(field.name, field.value, to: &bytes)
         }
         bytes += "\r\n".utf8

@@ -30,8 +30,11 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     private let buffers: AlignedBufferPool
     private let slots = NetCore.Semaphore(DirectWriter.inFlight)
     private var writesInFlight = 0
-    private var failure: String?
+    private var failure: PartFileError?
     private let idle = NetCore.Event()
+    /// The direct writes in flight, by number: `writeOut` waits for those begun before it.
+    private var pending: [Int: NetCore.Event] = [:]
+    private var nextWriteNumber = 0
 
     /// A run of bytes being gathered: `filled` bytes of `buffer` belong at `start`.
     private final class Stream {
@@ -71,7 +74,7 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     /// Takes bytes for `offset`. Parks while `inFlight` buffers are being written.
     /// - Throws: `PartFileError` for an earlier failed write or a failing plain write.
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
-        if let failure { throw PartFileError(failure) }
+        if let failure { throw failure }
         guard isDirect else { return try plainWrite(bytes, at: offset) }
         var bytes = bytes
         var offset = offset
@@ -100,7 +103,7 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     /// read straight into it; nil where bytes must go through `write` (no O_DIRECT, or an
     /// unaligned start).
     func lend(for offset: UInt64, maxBytes: Int) async throws -> UnsafeMutableRawBufferPointer? {
-        if let failure { throw PartFileError(failure) }
+        if let failure { throw failure }
         guard isDirect else { return nil }
         let stream = try await stream(continuing: offset)
         if stream.filled == 0 && stream.start % UInt64(Self.block) != 0 { return nil }
@@ -141,6 +144,22 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         try await drain()
     }
 
+    /// Puts every byte taken so far into the file (not yet synced: `PartFile.makeDurable` does
+    /// that), without ending the streams: each gathered partial buffer is written through the
+    /// ordinary descriptor (and written again, direct, when it fills: the same bytes at the
+    /// same offset), and the direct writes begun before this call are waited for. Writes
+    /// taken meanwhile by other tasklets may or may not be included.
+    /// - Throws: `PartFileError` from any write.
+    func writeOut() async throws {
+        if let failure { throw failure }
+        for stream in streams where stream.filled > 0 {
+            try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled]), at: stream.start)
+        }
+        let horizon = nextWriteNumber
+        for (number, done) in pending where number < horizon { _ = try await done.wait(timeout: nil) }
+        if let failure { throw failure }
+    }
+
     /// Waits for the writes in flight; the gathered bytes are dropped (the file is being restarted).
     func discard() async throws {
         try await drain()
@@ -150,7 +169,7 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
 
     private func drain() async throws {
         while writesInFlight > 0 { _ = try await idle.wait(timeout: nil) }
-        if let failure { throw PartFileError(failure) }
+        if let failure { throw failure }
     }
 
     /// The stream whose next byte is `offset`, or a new one there.
@@ -188,6 +207,10 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         stream.buffer = takeBuffer()
         writesInFlight += 1
         idle.clear()
+        let number = nextWriteNumber
+        nextWriteNumber += 1
+        let done = NetCore.Event()
+        pending[number] = done
         let fd = directFD
         nonisolated(unsafe) let bytes = buffer  // owned by this write until it returns
         Loop.current?.spawn(name: "disk write") { [self] in
@@ -195,12 +218,16 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
                 buffers.giveBack(owned)
                 writesInFlight -= 1
                 if writesInFlight == 0 { idle.set() }
+                pending[number] = nil
+                done.set()
                 slots.release()
             }
             do {
                 try await disk.callAsync("pwrite O_DIRECT") { _ in try Self.writeAll(fd: fd, bytes, at: start) }
+            } catch let error as PartFileError {
+                if failure == nil { failure = error }
             } catch {
-                if failure == nil { failure = "\(error)" }
+                if failure == nil { failure = PartFileError("\(error)") }
             }
         }
     }
@@ -214,8 +241,9 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))  // count > 0 here
             if n < 0 {
-                if errno == EINTR { continue }
-                throw PartFileError("cannot write the file: \(String(cString: strerror(errno)))")
+                let code = errno
+                if code == EINTR { continue }
+                throw PartFileError("cannot write the file: \(String(cString: strerror(code)))", errno: code)
             }
             done += n
         }

@@ -2,9 +2,13 @@ import HTTPClient
 import NetCore
 import Workers
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How one URL ended.
 struct JobReport {
-    enum Outcome { case succeeded, failed, checksumMismatch, interrupted }
+    enum Outcome { case succeeded, skipped, failed, checksumMismatch, interrupted }
     var url: String
     var path: String?
     var bytes: UInt64 = 0
@@ -44,49 +48,116 @@ final class RunContext: @unchecked Sendable {  // used by the tasklets of one lo
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
-    /// `path`, or `path.1`, `path.2`, ... if another download of this run has it.
-    func claim(_ path: String) -> String {
+    /// `path` for a download of this run, even if another download of the run has it (-o, or
+    /// a -c that continues PATH.part).
+    func claimExact(_ path: String) -> String {
+        claimedPaths.insert(path)
+        return path
+    }
+
+    /// A name the server (or the URL) chose: `path`, or `path.1`, `path.2`, ... (wget's rule)
+    /// when another download of this run has it or a file of that name is on disk already.
+    func claimFree(_ path: String) -> String {
         var candidate = path
         var suffix = 1
-        while claimedPaths.contains(candidate) {
+        while claimedPaths.contains(candidate) || Self.exists(candidate) {
             candidate = "\(path).\(suffix)"
             suffix += 1
         }
         claimedPaths.insert(candidate)
         return candidate
     }
+
+    /// The name after `taken` in the `.1`, `.2` sequence that is free (for a rename that found
+    /// `taken` made meanwhile).
+    func nextFree(after taken: String, base: String) -> String {
+        claimedPaths.insert(taken)
+        return claimFree(base)
+    }
+
+    /// Something (a file, a directory, a link, even a dangling one) has this name.
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
 }
 
 /// One URL: picks the file name, resumes PATH.part with -c, downloads through `Downloader`,
-/// flushes and verifies on the disk workers, renames to PATH. Loop-thread only.
-final class DownloadJob: DownloadBufferLending {
+/// keeps PATH.part.meta true all along (`ResumeCheckpoints`), flushes and verifies on the disk
+/// workers, renames to PATH. Loop-thread only.
+final class DownloadJob: DownloadBufferLending, DownloadReadBack {
+    /// How often the meta is brought up to date while bytes arrive.
+    static let checkpointInterval: Duration = .seconds(1)
+
     private let url: HTTPURL
     private let context: RunContext
+    private let downloader: Downloader
     private var file: PartFile?
+    private var checkpoints: ResumeCheckpoints?
     /// Why PATH.part could not be opened, thrown at the first write.
     private var openError: (any Error)?
+    /// The last error of the disk (a full disk is told apart from other failures).
+    private var storageError: PartFileError?
+    /// --no-clobber found the name the server chose taken: the download is skipped.
+    private var skippedExisting: String?
     private var entry: ProgressBoard.Entry?
 
     init(url: HTTPURL, context: RunContext) {
         self.url = url
         self.context = context
+        downloader = Downloader(client: context.client, options: context.plan.download)
     }
 
     // The sink: forwards to PATH.part once its name is known (at the first response head).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
-        guard let file else { throw openError ?? PartFileError("no file to write to") }
-        try await file.write(bytes, at: offset)
+        guard let file, let checkpoints else { throw openError ?? PartFileError("no file to write to") }
+        try await recordingStorageErrors {
+            try await checkpoints.beforeWrite()
+            try await file.write(bytes, at: offset)
+        }
     }
 
-    func discardAll() async throws { try await file?.discardAll() }
+    func discardAll() async throws {
+        guard let checkpoints else { return }
+        try await recordingStorageErrors { try await checkpoints.discardAll() }
+    }
 
     func lendBuffer(for offset: UInt64, maxBytes: Int) async throws -> UnsafeMutableRawBufferPointer? {
-        try await file?.lendBuffer(for: offset, maxBytes: maxBytes)
+        guard let file, let checkpoints else { throw openError ?? PartFileError("no file to write to") }
+        return try await recordingStorageErrors {
+            try await checkpoints.beforeWrite()
+            return try await file.lendBuffer(for: offset, maxBytes: maxBytes)
+        }
     }
 
     func commitLent(_ count: Int, at offset: UInt64) async throws {
         guard let file else { throw openError ?? PartFileError("no file to write to") }
-        try await file.commitLent(count, at: offset)
+        try await recordingStorageErrors { try await file.commitLent(count, at: offset) }
+    }
+
+    func storedBytes(at offset: UInt64, count: Int) async throws -> [UInt8] {
+        guard let file else { throw openError ?? PartFileError("no file to read from") }
+        return try await context.disk.callAsync("read \(file.partPath)") { _ in try file.readStored(at: offset, count: count) }
+    }
+
+    private func recordingStorageErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PartFileError {
+            storageError = error
+            throw error
+        }
+    }
+
+    /// Opens PATH.part and starts keeping its meta.
+    private func openFile(_ path: String, keep: Bool) throws {
+        let opened = try PartFile(path: path, keep: keep, disk: context.disk, buffers: context.buffers,
+                                  direct: context.writesDirect)
+        let downloader = downloader
+        let checkpoints = ResumeCheckpoints(file: opened, url: url, disk: context.disk) { downloader.resumeState }
+        checkpoints.startPeriodic(every: Self.checkpointInterval)
+        file = opened
+        self.checkpoints = checkpoints
     }
 
     func run() async -> JobReport {
@@ -96,12 +167,26 @@ final class DownloadJob: DownloadBufferLending {
         // The name from -o or the URL, fixed before any request so that -c can find PATH.part.
         var path = plan.output ?? FileNaming.name(for: url).map(context.directory)
         var resume: ResumeState?
+        if plan.noClobber, let known = path, RunContext.exists(known) {
+            return skip(report: &report, existing: known, start: start)
+        }
         do {
-            if plan.resume, let known = path, let saved = PartFile.loadResumeState(path: known) {
-                resume = saved
-                path = context.claim(known)
-                file = try PartFile(path: known, keep: true, disk: context.disk, buffers: context.buffers,
-                                    direct: context.writesDirect)
+            if plan.resume, let known = path {
+                switch PartFile.inspect(path: known, url: url.description) {
+                case .nothing:
+                    break
+                case .resumable(let meta):
+                    resume = meta.resumeState
+                    try openFile(context.claimExact(known), keep: true)
+                case .inOrder(let size):
+                    // Compared with the server's bytes before it is continued (resumeOverlap).
+                    resume = ResumeState(remaining: [ByteSpan(next: size, end: nil)])
+                    try openFile(context.claimExact(known), keep: true)
+                case .untrusted(let reason):
+                    context.board.note("\(lastComponent(known)): \(reason); starting over")
+                    try openFile(context.claimExact(known), keep: false)
+                }
+                path = file?.path ?? path
             }
         } catch {
             return fail(report: &report, error: error, start: start)
@@ -109,11 +194,11 @@ final class DownloadJob: DownloadBufferLending {
         let label = path.map(lastComponent) ?? url.description
         let entry = context.board.add(label)
         self.entry = entry
-        let downloader = Downloader(client: context.client, options: plan.download)
         do {
             let result = try await downloader.run(url: url, sink: self, resume: resume) { [self] event in
-                handle(event, fixedPath: path)
+                handle(event)
             }
+            await checkpoints?.stop()
             report.path = file?.path
             report.bytes = result.totalBytes
             report.retries = result.retries
@@ -128,32 +213,37 @@ final class DownloadJob: DownloadBufferLending {
         } catch {
             entry.active = false
             report.retries = downloader.retryCount
-            if let file {
-                // Keep what arrived: write it out, then record what is still missing. In a
-                // tasklet of its own, so that a Ctrl-C (this tasklet is cancelled) cannot stop
-                // it halfway: the meta file must never claim bytes that are not on disk.
-                let disk = context.disk
-                let state = downloader.resumeState
-                let url = url
-                let flushing = Loop.current?.spawn(name: "save \(file.partPath)") {
-                    try await file.flush(disk: disk)
-                    file.saveMeta(state, url: url)
+            if let skippedExisting { return skip(report: &report, existing: skippedExisting, start: start) }
+            if let checkpoints {
+                // Keep what arrived: on disk, then claimed by the meta. In a tasklet of its own,
+                // so that a Ctrl-C (this tasklet is cancelled) cannot stop it halfway; a kill
+                // (or a second Ctrl-C) halfway leaves the previous meta, which is still true.
+                let saving = Loop.current?.spawn(name: "save \(label)") {
+                    await checkpoints.stop()
+                    try await checkpoints.checkpoint()
                 }
-                _ = try? await flushing?.value
+                _ = try? await saving?.value
             }
             return fail(report: &report, error: error, start: start)
         }
     }
 
-    private func handle(_ event: DownloadEvent, fixedPath: String?) {
+    private func handle(_ event: DownloadEvent) {
         switch event {
         case .started(let total, let stored, let finalURL, let suggested):
-            if file == nil {
-                let name = context.plan.output
-                    ?? context.directory(suggested.flatMap(FileNaming.safe) ?? FileNaming.name(for: finalURL) ?? "index.html")
+            if file == nil && openError == nil {
                 do {
-                    file = try PartFile(path: context.claim(name), keep: false, disk: context.disk, buffers: context.buffers,
-                                        direct: context.writesDirect)
+                    if let output = context.plan.output {
+                        try openFile(context.claimExact(output), keep: false)
+                    } else {
+                        let name = context.directory(suggested.flatMap(FileNaming.safe) ?? FileNaming.name(for: finalURL) ?? "index.html")
+                        if context.plan.noClobber && RunContext.exists(name) {
+                            skippedExisting = name
+                            openError = PartFileError("\(name) exists (--no-clobber)")
+                        } else {
+                            try openFile(context.claimFree(name), keep: false)
+                        }
+                    }
                 } catch {
                     openError = error  // thrown by the first write: the download stops with it
                 }
@@ -173,7 +263,7 @@ final class DownloadJob: DownloadBufferLending {
 
     /// Flush, verify, rename: the file appears under its name only when all of it is right.
     private func finish(_ report: inout JobReport) async throws {
-        guard let file else { throw PartFileError("the server sent no body") }
+        guard let file else { throw openError ?? PartFileError("the server sent no body") }
         let plan = context.plan
         try await file.flush(disk: context.disk)
         if plan.sha256 != nil || plan.json {
@@ -183,21 +273,33 @@ final class DownloadJob: DownloadBufferLending {
             if let expected = plan.sha256, expected != digest {
                 report.outcome = .checksumMismatch
                 report.path = partPath
-                report.error = "checksum mismatch: expected \(SHA256.hex(expected)), got \(SHA256.hex(digest)); the data is kept in \(partPath)"
-                context.board.error("netget: \(url): \(report.error!)")  // set just above
+                let error = "checksum mismatch: expected \(SHA256.hex(expected)), got \(SHA256.hex(digest)); the data is kept in \(partPath)"
+                report.error = error
+                context.board.error("netget: \(url): \(error)")
                 return
             }
         }
-        try file.commit()
+        let base = file.path
+        let committed = try file.commit(replacing: plan.output != nil) { [context] taken in
+            context.nextFree(after: taken, base: base)
+        }
         context.directoriesToSync.insert(file.directory)
-        report.path = file.path
+        report.path = committed
+    }
+
+    private func skip(report: inout JobReport, existing: String, start: ContinuousClock.Instant) -> JobReport {
+        report.seconds = seconds(ContinuousClock.now - start)
+        report.path = existing
+        report.outcome = .skipped
+        context.board.note("\(existing) exists; skipped (--no-clobber)")
+        return report
     }
 
     private func fail(report: inout JobReport, error: any Error, start: ContinuousClock.Instant) -> JobReport {
         report.seconds = seconds(ContinuousClock.now - start)
         // Where the data is: PATH.part (PATH itself appears only for a finished download).
         report.path = file?.partPath
-        report.bytes = file?.size ?? 0
+        report.bytes = checkpoints?.saved?.storedBytes ?? 0
         if error is CancellationError {
             report.outcome = .interrupted
             report.error = "interrupted"
@@ -205,11 +307,27 @@ final class DownloadJob: DownloadBufferLending {
             return report
         }
         report.outcome = .failed
-        report.error = Self.explain(error)
-        var line = "netget: \(url): \(report.error!)"  // set just above
-        if let file, file.size > 0 { line += "; the partial download is in \(file.partPath) (run again with -c to continue)" }
+        if let storageError, storageError.errno == ENOSPC, let file {
+            report.error = "disk full: cannot write \(file.partPath); \(missingBytes) (free some space, then run again with -c to continue)"
+            context.board.error("netget: \(url): \(report.error ?? "")")
+            return report
+        }
+        let explanation = Self.explain(error)
+        report.error = explanation
+        var line = "netget: \(url): \(explanation)"
+        if let file, (checkpoints?.saved?.storedBytes ?? 0) > 0 {
+            line += "; the partial download is in \(file.partPath) (run again with -c to continue)"
+        }
         context.board.error(line)
         return report
+    }
+
+    /// "N bytes still missing" from what the meta on disk claims.
+    private var missingBytes: String {
+        let saved = checkpoints?.saved
+        let stored = saved?.storedBytes ?? 0
+        guard let total = saved?.totalLength else { return "\(stored) bytes are stored, the rest is missing" }
+        return "\(total - min(stored, total)) of \(total) bytes still missing"
     }
 
     /// One line a person can act on.

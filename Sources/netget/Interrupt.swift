@@ -8,10 +8,13 @@ import Glibc
 /// can capture nothing). Written once before the handler is installed.
 nonisolated(unsafe) private var interruptWriteFD: Int32 = -1
 
-/// Turns SIGINT and SIGTERM into a byte on a socket pair that a tasklet waits on: a signal
+/// Turns SIGINT, SIGTERM and SIGHUP (a closed terminal) into a byte on a socket pair that a tasklet waits on: a signal
 /// handler may only do async-signal-safe things (write(2)), and the loop hears it like any
 /// other socket. The first signal stops the downloads cleanly; a second one exits at once.
 final class InterruptWatcher {
+    /// The signals that end the downloads cleanly.
+    static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
     private let reader: StreamSocket
     private var handle: TaskletHandle<Void>?
 
@@ -27,14 +30,12 @@ final class InterruptWatcher {
             var byte: UInt8 = 1
             if write(interruptWriteFD, &byte, 1) != 1 || byte == 0 { _exit(130) }
         }
-        signal(SIGINT, handler)
-        signal(SIGTERM, handler)
+        for signalNumber in Self.signals { signal(signalNumber, handler) }
         // A parent may start us with these signals blocked (posix_spawn and fork pass the
         // spawning thread's mask on): unblock them, or Ctrl-C would stay pending forever.
         var wanted = sigset_t()
         sigemptyset(&wanted)
-        sigaddset(&wanted, SIGINT)
-        sigaddset(&wanted, SIGTERM)
+        for signalNumber in Self.signals { sigaddset(&wanted, signalNumber) }
         pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
     }
 
@@ -45,8 +46,8 @@ final class InterruptWatcher {
         handle = loop.spawn(name: "signals") {
             guard let byte = try? await reader.read(maxBytes: 1), !byte.isEmpty else { return }
             // From now on a signal kills at once: the user asked twice.
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
+            // A kill then is safe: the meta on disk only ever claims bytes that are on disk.
+            for signalNumber in Self.signals { signal(signalNumber, SIG_DFL) }
             action()
         }
     }

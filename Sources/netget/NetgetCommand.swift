@@ -49,22 +49,22 @@ struct NetgetCommand: ParsableCommand {
     @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue from PATH.part if it is there.")
     var resume = false
 
-    @Option(help: ArgumentHelp("Retries after a transient failure (default 5).", valueName: "n"))
+    @Option(help: ArgumentHelp("Retries after a transient failure.", valueName: "n"))
     var retries: Int = 5
 
-    @Option(name: .customLong("retry-delay"), help: ArgumentHelp("The first retry's delay in seconds; each next one doubles, with jitter (default 0.5).", valueName: "seconds"))
+    @Option(name: .customLong("retry-delay"), help: ArgumentHelp("The first retry's delay in seconds; each next one doubles, with jitter.", valueName: "seconds"))
     var retryDelay: Double = 0.5
 
-    @Option(help: ArgumentHelp("Give up a connection after this many seconds without data (default 30).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Give up a connection after this many seconds without data.", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds to make a connection (default 10).", valueName: "seconds"))
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds to make a connection.", valueName: "seconds"))
     var connectTimeout: Double = 10
 
-    @Option(name: [.customShort("x"), .customLong("connections")], help: ArgumentHelp("Connections per file: fetch N ranges at once (default 1).", valueName: "n"))
+    @Option(name: [.customShort("x"), .customLong("connections")], help: ArgumentHelp("Connections per file: fetch N ranges at once.", valueName: "n"))
     var connections: Int = 1
 
-    @Option(name: [.customShort("j"), .customLong("parallel")], help: ArgumentHelp("Files downloaded at once (default 4).", valueName: "n"))
+    @Option(name: [.customShort("j"), .customLong("parallel")], help: ArgumentHelp("Files downloaded at once.", valueName: "n"))
     var parallel: Int = 4
 
     @Option(help: ArgumentHelp("Check the download's SHA-256 (64 hex digits; one URL only).", valueName: "hex"))
@@ -76,11 +76,20 @@ struct NetgetCommand: ParsableCommand {
     @Option(name: [.customShort("H"), .customLong("header")], help: ArgumentHelp("Send an extra header, 'Name: value' (repeatable).", valueName: "header"))
     var headers: [String] = []
 
-    @Option(name: .customLong("max-redirects"), help: ArgumentHelp("Redirects to follow (default 10).", valueName: "n"))
+    @Option(name: .customLong("max-redirects"), help: ArgumentHelp("Redirects to follow.", valueName: "n"))
     var maxRedirects: Int = 10
 
     @Option(name: .customLong("limit-rate"), help: ArgumentHelp("At most RATE bytes per second per download: 500K, 2M, 1G.", valueName: "rate"))
     var limitRate: String?
+
+    @Flag(name: .customLong("no-clobber"), help: "Skip a download whose file is already there (exit 0), instead of naming it PATH.1.")
+    var noClobber = false
+
+    @Flag(name: .customLong("location-trusted"), help: "Send the credential headers (Authorization, Cookie, and --secret-header names) to the hosts redirects lead to as well.")
+    var locationTrusted = false
+
+    @Option(name: .customLong("secret-header"), help: ArgumentHelp("Treat the -H header NAME as a credential: sent only to the URL's own origin (repeatable).", valueName: "name"))
+    var secretHeaders: [String] = []
 
     @Flag(name: [.customShort("k"), .customLong("insecure")], help: "Do not verify TLS certificates.")
     var insecure = false

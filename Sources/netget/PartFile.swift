@@ -7,30 +7,59 @@ import Glibc
 #endif
 
 /// PATH.part: where a download's bytes go until it is complete and verified; then it is
-/// flushed to disk and renamed to PATH. Beside it, PATH.part.meta holds what `-c` needs to
-/// continue (validators, length, the ranges still missing).
+/// flushed to disk and renamed to PATH. Beside it, PATH.part.meta (`ResumeMeta`) says which
+/// bytes of it are on disk, so that `-c` continues byte-exact after a kill at any moment.
 ///
 /// Bytes go to disk through a `DirectWriter` (O_DIRECT, written by the disk workers while the
 /// loop keeps receiving); where the file system refuses O_DIRECT, through plain `pwrite`s with
 /// the kernel asked every 32 MiB to start writing back, so the final `fsync` finds little left.
+///
+/// Both files are opened with O_NOFOLLOW (a planted symbolic link is refused, never written
+/// through) and created with O_EXCL; the mode is 0666 less the umask, as any new file's.
 final class PartFile: @unchecked Sendable {  // used by one thread at a time: the loop, or a worker while the loop waits for it
     let path: String
     var partPath: String { path + ".part" }
-    var metaPath: String { path + ".part.meta" }
+    var metaPath: String { Self.metaPath(for: path) }
     private(set) var fd: Int32 = -1
     private let writer: DirectWriter
     private var unsyncedBytes = 0
 
-    /// Opens PATH.part, emptied unless `keep`. - Throws: `PartFileError` with the reason.
+    static func metaPath(for path: String) -> String { path + ".part.meta" }
+
+    /// Opens PATH.part: emptied (and an old meta removed) unless `keep`.
+    /// - Throws: `PartFileError` with the reason (a symbolic link, a directory, permissions).
     /// - Parameter direct: write with O_DIRECT (false when the file will be hashed right after).
     init(path: String, keep: Bool, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) throws {
         self.path = path
-        fd = open(path + ".part", O_RDWR | O_CREAT | O_CLOEXEC | (keep ? 0 : O_TRUNC), 0o644)
-        guard fd >= 0 else { throw PartFileError("cannot open \(path).part: \(String(cString: strerror(errno)))") }
+        fd = try Self.openPart(path + ".part", keep: keep)
+        if !keep {
+            // After the truncation: a kill between the two leaves a meta that claims bytes an
+            // empty .part does not have, which -c refuses (it never leaves old bytes unclaimed).
+            unlink(Self.metaPath(for: path))
+        }
         writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers, direct: direct)
     }
 
     deinit { if fd >= 0 { close(fd) } }
+
+    /// Creates PATH.part (O_EXCL), or opens the regular file already there; never follows a link.
+    private static func openPart(_ partPath: String, keep: Bool) throws -> Int32 {
+        let flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW
+        let created = open(partPath, flags | O_CREAT | O_EXCL, 0o666)
+        if created >= 0 { return created }
+        guard errno == EEXIST else { throw PartFileError("cannot create \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+        var info = stat()
+        guard lstat(partPath, &info) == 0 else { throw PartFileError("cannot open \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw PartFileError("\(partPath) exists and is not a regular file (a symbolic link or a directory): refusing to write through it")
+        }
+        let opened = open(partPath, flags | (keep ? 0 : O_TRUNC))
+        guard opened >= 0 else {
+            if errno == ELOOP { throw PartFileError("\(partPath) is a symbolic link: refusing to write through it") }
+            throw PartFileError("cannot open \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+        }
+        return opened
+    }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
         try await writer.write(bytes, at: offset)
@@ -54,7 +83,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 
     func discardAll() async throws {
         try await writer.discard()
-        guard ftruncate(fd, 0) == 0 else { throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))") }
+        guard ftruncate(fd, 0) == 0 else { throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
     }
 
     /// Writes out what the writer still holds (on the loop), then fsyncs on a disk worker.
@@ -64,17 +93,47 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         try await disk.callAsync("fsync \(partPath)") { [self] _ in try syncToDisk() }
     }
 
+    /// Every byte taken so far is in the file and on disk (fdatasync on a disk worker): the
+    /// first half of a checkpoint (`ResumeCheckpoints`). The download goes on meanwhile.
+    /// - Throws: `PartFileError`.
+    func makeDurable(disk: WorkerPool) async throws {
+        try await writer.writeOut()
+        try await disk.callAsync("fdatasync \(partPath)") { [self] _ in try syncToDisk() }
+    }
+
     /// What is already written, on disk now (blocks).
     func syncToDisk() throws {
         // fdatasync: the data and the size, without timestamps' extra journal write.
-        guard fdatasync(fd) == 0 else { throw PartFileError("cannot flush \(partPath): \(String(cString: strerror(errno)))") }
+        guard fdatasync(fd) == 0 else { throw PartFileError("cannot flush \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+    }
+
+    /// Bytes stored at `offset` (a resume compares them with the server's). Blocks: a worker's job.
+    func readStored(at offset: UInt64, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }  // count > 0 here
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw PartFileError(n == 0 ? "\(partPath) ends before byte \(offset + UInt64(count))"
+                                           : "cannot read \(partPath): \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+        return bytes
     }
 
     /// Reserves the disk blocks of a large file up front: one allocation instead of one per
-    /// write, and a full disk shows now rather than half-way. Best effort (not every file
-    /// system can); the size stays as written so far.
+    /// write. Never more than the file system's free space less a margin (1/16 of it, at least
+    /// 64 MiB): a reservation must not fill the disk for everyone else. Best effort (not every
+    /// file system can); the size stays as written so far.
     func reserve(_ length: UInt64) {
-        _ = cev_reserve_space(fd, Int64(length))
+        var info = statvfs()
+        guard fstatvfs(fd, &info) == 0 else { return }
+        let free = UInt64(info.f_bavail) &* UInt64(info.f_frsize)
+        let margin = max(64 << 20, free / 16)
+        guard free > margin, length <= free - margin else { return }
+        _ = cev_reserve_space(fd, Int64(clamping: length))
     }
 
     /// Bytes in PATH.part now.
@@ -83,90 +142,172 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         return fstat(fd, &info) == 0 ? UInt64(info.st_size) : 0
     }
 
-    /// PATH.part becomes PATH (after `flush`), and the meta file goes. - Throws: `PartFileError`.
-    func commit() throws {
+    /// PATH.part becomes PATH (after `flush`), and the meta file goes.
+    /// - Parameter replacing: PATH may be replaced (the user named it with -o); otherwise the
+    ///   rename never replaces a file that is there (RENAME_NOREPLACE) and picks `PATH.1`, ...
+    /// - Returns: the path the file now has.
+    /// - Throws: `PartFileError`.
+    func commit(replacing: Bool, nextFreeName: (String) -> String) throws -> String {
         close(fd)
         fd = -1
-        guard rename(partPath, path) == 0 else { throw PartFileError("cannot rename \(partPath) to \(path): \(String(cString: strerror(errno)))") }
+        var target = path
+        while true {
+            let renamed = replacing ? rename(partPath, target) : cev_rename_noreplace(partPath, target)
+            if renamed == 0 { break }
+            guard !replacing && errno == EEXIST else {
+                throw PartFileError("cannot rename \(partPath) to \(target): \(String(cString: strerror(errno)))", errno: errno)
+            }
+            target = nextFreeName(target)  // someone made PATH meanwhile: never replace it
+        }
         unlink(metaPath)
         // The rename reaches the disk with the directory's fsync, once per directory at the end
         // of the run (`Runner`), not once per file.
+        return target
     }
 
     /// The directory PATH is in.
-    var directory: String {
+    var directory: String { Self.directory(of: path) }
+
+    static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Flushes a directory's entries (renames) to disk. Blocks: run it on a worker.
-    static func syncDirectory(_ directory: String) {
+    /// - Returns: false when it could not.
+    @discardableResult
+    static func syncDirectory(_ directory: String) -> Bool {
         let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
-        }
+        guard dirFD >= 0 else { return false }
+        defer { close(dirFD) }
+        return fsync(dirFD) == 0
     }
 
     // MARK: - Resume state
 
-    /// Writes PATH.part.meta (through a temporary file and a rename, so it is whole or absent).
-    func saveMeta(_ state: ResumeState, url: HTTPURL) {
-        var lines = ["url=\(url)"]
-        if let etag = state.etag { lines.append("etag=\(etag)") }
-        if let lastModified = state.lastModified { lines.append("last-modified=\(lastModified)") }
-        if let total = state.totalLength { lines.append("length=\(total)") }
-        for span in state.remaining { lines.append("missing=\(span.next)-\(span.end.map(String.init) ?? "")") }
-        let text = Array((lines.joined(separator: "\n") + "\n").utf8)
+    /// Writes PATH.part.meta whole or not at all: a new file (O_EXCL, O_NOFOLLOW) under a
+    /// temporary name, every write checked, fdatasync, rename over the old one, then the
+    /// directory's fsync so that the rename itself survives a crash. Blocks: a worker's job.
+    /// - Throws: `PartFileError` (the old meta, if any, is then still in place).
+    func writeMeta(_ meta: ResumeMeta) throws {
         let temporary = metaPath + ".tmp"
-        let metaFD = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard metaFD >= 0 else { return }
-        _ = text.withUnsafeBytes { Glibc.write(metaFD, $0.baseAddress, $0.count) }
-        fsync(metaFD)
-        close(metaFD)
-        rename(temporary, metaPath)
+        unlink(temporary)
+        let metaFD = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        guard metaFD >= 0 else { throw PartFileError("cannot create \(temporary): \(String(cString: strerror(errno)))", errno: errno) }
+        do {
+            defer { close(metaFD) }
+            let bytes = meta.encoded()
+            try bytes.withUnsafeBytes { try DirectWriter.writeAll(fd: metaFD, $0, at: 0) }
+            guard fdatasync(metaFD) == 0 else { throw PartFileError("cannot flush \(temporary): \(String(cString: strerror(errno)))", errno: errno) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, metaPath) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw PartFileError("cannot rename \(temporary): \(String(cString: strerror(code)))", errno: code)
+        }
+        guard Self.syncDirectory(directory) else { throw PartFileError("cannot flush the directory \(directory)", errno: errno) }
     }
 
-    /// The resume state saved beside PATH.part, or one made from its size when there is none.
-    static func loadResumeState(path: String) -> ResumeState? {
+    /// What `-c` finds beside PATH.
+    enum Found {
+        /// No PATH.part: a fresh download.
+        case nothing
+        /// A meta that checks out against the .part: continue from it.
+        case resumable(ResumeMeta)
+        /// A .part without a meta, written strictly in order: continue from its size (the
+        /// bytes before are compared with the server's, `DownloadOptions.resumeOverlap`).
+        case inOrder(size: UInt64)
+        /// What is there cannot be trusted: start over, saying why.
+        case untrusted(String)
+    }
+
+    /// Looks at PATH.part and its meta for `-c`.
+    ///
+    /// netget writes the meta before the first body byte, so a .part of its own always has one;
+    /// a .part without one comes from a tool that writes in order (wget, curl -C, a browser).
+    /// That is also checked: such a file has no hole below its size (SEEK_HOLE), where a file
+    /// written in segments that stopped early has one between the segments.
+    static func inspect(path: String, url: String) -> Found {
+        let partPath = path + ".part"
+        let partFD = open(partPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard partFD >= 0 else {
+            if errno == ENOENT { return .nothing }
+            return .untrusted("cannot open \(partPath): \(String(cString: strerror(errno)))")
+        }
+        defer { close(partFD) }
         var info = stat()
-        guard stat(path + ".part", &info) == 0 else { return nil }
+        guard fstat(partFD, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return .untrusted("\(partPath) is not a regular file") }
         let size = UInt64(info.st_size)
-        guard let text = readSmallFile(path + ".part.meta") else {
-            return ResumeState(remaining: [ByteSpan(next: size, end: nil)])
-        }
-        var state = ResumeState(remaining: [])
-        for line in text.split(separator: "\n") {
-            let pair = line.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pair.count == 2 else { continue }
-            switch pair[0] {
-            case "etag": state.etag = pair[1]
-            case "last-modified": state.lastModified = pair[1]
-            case "length": state.totalLength = UInt64(pair[1])
-            case "missing":
-                let bounds = pair[1].split(separator: "-", omittingEmptySubsequences: false)
-                if bounds.count == 2, let next = UInt64(bounds[0]) {
-                    state.remaining.append(ByteSpan(next: next, end: UInt64(bounds[1])))
-                }
-            default: continue
+        switch readSmallFile(metaPath(for: path), limit: ResumeMeta.maxBytes) {
+        case .missing:
+            let hole = cev_first_hole(partFD)
+            if hole >= 0 && UInt64(hole) < size {
+                return .untrusted("\(partPath) has no meta and a hole at byte \(hole): it was not written in order")
             }
+            return .inOrder(size: size)
+        case .unreadable(let reason):
+            return .untrusted(reason)
+        case .bytes(let bytes):
+            let meta: ResumeMeta
+            do {
+                meta = try ResumeMeta.decode(bytes)
+            } catch {
+                return .untrusted("\(metaPath(for: path)) is refused (\(error))")
+            }
+            guard meta.url == url else { return .untrusted("\(metaPath(for: path)) is for another URL (\(meta.url))") }
+            guard meta.storedExtent <= size else {
+                return .untrusted("\(metaPath(for: path)) claims \(meta.storedExtent) bytes but \(partPath) has \(size)")
+            }
+            return .resumable(meta)
         }
-        // A meta file that lists nothing missing but no length cannot be trusted: resume by size.
-        if state.remaining.isEmpty && state.totalLength == nil { state.remaining = [ByteSpan(next: size, end: nil)] }
-        return state
     }
 
-    private static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+    private enum SmallFile {
+        case missing, unreadable(String), bytes([UInt8])
+    }
+
+    private static func readSmallFile(_ path: String, limit: Int) -> SmallFile {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            return errno == ENOENT ? .missing : .unreadable("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while bytes.count <= limit {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return .unreadable("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { return .bytes(bytes) }
+            bytes += chunk[0..<n]
+        }
+        return .unreadable("\(path) is larger than \(limit) bytes")
+    }
+}
+
+extension ResumeMeta {
+    /// The meta of `state` for `url`.
+    init(_ state: ResumeState, url: HTTPURL) {
+        self.init(url: url.description, etag: state.etag, lastModified: state.lastModified, length: state.totalLength,
+                  missing: state.remaining.map { Missing(first: $0.next, last: $0.end) }.sorted { $0.first < $1.first })
+    }
+
+    /// The state a `Downloader` continues from.
+    var resumeState: ResumeState {
+        ResumeState(etag: etag, lastModified: lastModified, totalLength: length,
+                    remaining: missing.map { ByteSpan(next: $0.first, end: $0.last) })
     }
 }
 
 struct PartFileError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The errno behind it, when a system call failed (ENOSPC: the disk is full).
+    let errno: Int32?
+    init(_ description: String, errno: Int32? = nil) {
+        self.description = description
+        self.errno = errno
+    }
 }

@@ -16,6 +16,7 @@ struct Plan {
     var output: String?
     var directory: String?
     var resume: Bool
+    var noClobber: Bool
     var sha256: [UInt8]?
     var parallel: Int
     var quiet: Bool
@@ -42,15 +43,19 @@ struct Plan {
             guard let digest = Self.hexBytes(hex), digest.count == 32 else { throw UsageError("--sha256 needs 64 hex digits, got \(hex.debugDescription)") }
             sha256 = digest
         }
-        guard command.connections >= 1 && command.connections <= 64 else { throw UsageError("-x must be 1...64, got \(command.connections)") }
-        guard command.parallel >= 1 && command.parallel <= 256 else { throw UsageError("-j must be 1...256, got \(command.parallel)") }
-        guard command.retries >= 0 else { throw UsageError("--retries cannot be negative") }
-        guard command.timeout > 0, command.connectTimeout > 0, command.retryDelay >= 0 else { throw UsageError("timeouts must be positive") }
-        guard command.maxRedirects >= 0 else { throw UsageError("--max-redirects cannot be negative") }
+        try Self.check("-x", command.connections, in: 1...64)
+        try Self.check("-j", command.parallel, in: 1...256)
+        try Self.check("--retries", command.retries, in: 0...1000)
+        try Self.check("--max-redirects", command.maxRedirects, in: 0...100)
+        let timeout = try Self.seconds("--timeout", command.timeout, in: 0.001...Self.maxSeconds)
+        let connectTimeout = try Self.seconds("--connect-timeout", command.connectTimeout, in: 0.001...Self.maxSeconds)
+        let retryDelay = try Self.seconds("--retry-delay", command.retryDelay, in: 0...3600)
         guard let engine = HTTPEngine(rawValue: command.engine) else { throw UsageError("--engine is loop or workers, not \(command.engine.debugDescription)") }
         var rate: Int?
         if let text = command.limitRate {
-            guard let value = Self.parseRate(text) else { throw UsageError("--limit-rate takes a rate such as 500K, 2M or 1G, not \(text.debugDescription)") }
+            guard let value = Self.parseRate(text) else {
+                throw UsageError("--limit-rate takes a rate from 1 to 1T bytes per second, such as 500K, 2M or 1G, not \(text.debugDescription)")
+            }
             rate = value
         }
         let headers = try command.headers.map { line -> (String, String) in
@@ -62,15 +67,41 @@ struct Plan {
         output = command.output
         directory = command.directory
         resume = command.resume
+        noClobber = command.noClobber
         parallel = command.parallel
         quiet = command.quiet
         json = command.json
         client = HTTPClientConfiguration(
-            connectTimeout: .seconds(command.connectTimeout), idleTimeout: .seconds(command.timeout),
+            connectTimeout: connectTimeout, idleTimeout: timeout,
             maxRedirects: command.maxRedirects, maxConnectionsPerHost: max(8, command.connections * command.parallel),
             tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine)
-        download = DownloadOptions(retries: command.retries, retryBaseDelay: .seconds(command.retryDelay),
-                                   connections: command.connections, rateLimit: rate, headers: headers, engine: engine)
+        download = DownloadOptions(retries: command.retries, retryBaseDelay: retryDelay,
+                                   connections: command.connections, rateLimit: rate, headers: headers,
+                                   credentialHeaderNames: command.secretHeaders, locationTrusted: command.locationTrusted,
+                                   engine: engine)
+    }
+
+    /// The longest any timeout may be: 30 days (a larger one is a typo, and `Duration` traps
+    /// on values it cannot hold).
+    static let maxSeconds = 30.0 * 86400
+
+    /// - Throws: `UsageError` unless `value` lies in `range`.
+    static func check(_ name: String, _ value: Int, in range: ClosedRange<Int>) throws {
+        guard range.contains(value) else {
+            throw UsageError("\(name) must be \(range.lowerBound)...\(range.upperBound), got \(value)")
+        }
+    }
+
+    /// Seconds as a `Duration`. - Throws: `UsageError` for NaN, an infinity or a value outside `range`.
+    static func seconds(_ name: String, _ value: Double, in range: ClosedRange<Double>) throws -> Duration {
+        guard value.isFinite, range.contains(value) else {
+            throw UsageError("\(name) takes seconds from \(format(range.lowerBound)) to \(format(range.upperBound)), got \(value)")
+        }
+        return .nanoseconds(Int64((value * 1e9).rounded()))
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int64(value)) : String(value)
     }
 
     /// "500K", "2M", "1.5G", "800" -> bytes per second (K = 1024).
@@ -81,8 +112,9 @@ struct Plan {
             multiplier = scale
             digits.removeLast()
         }
-        guard let value = Double(digits), value > 0, value.isFinite else { return nil }
-        return Int(value * multiplier)
+        // At most 1 TiB/s: any more is a typo, and Int(...) would trap past Int.max.
+        guard let value = Double(digits), value.isFinite, value > 0, value * multiplier <= Double(1 << 40) else { return nil }
+        return max(1, Int(value * multiplier))
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {

@@ -74,6 +74,15 @@ int cev_reserve_space(int fd, long long length);
 /// The O_DIRECT open flag (its value differs between architectures and needs _GNU_SOURCE).
 int cev_o_direct(void);
 
+/// renameat2(from, to, RENAME_NOREPLACE): rename that fails with EEXIST instead of replacing
+/// `to` (Linux; needs _GNU_SOURCE). Where the file system cannot (EINVAL), link(2) then
+/// unlink(2), which also never replaces. Returns 0, or -1 with errno.
+int cev_rename_noreplace(const char *from, const char *to);
+
+/// lseek(fd, 0, SEEK_HOLE): the offset of the first hole (the file's size when it has none).
+/// SEEK_HOLE needs _GNU_SOURCE. Returns the offset, or -1 with errno.
+long long cev_first_hole(int fd);
+
 /// Thread placement on CPUs (sched_setaffinity and the CPU_SET macros need _GNU_SOURCE and are
 /// macros, so they live in the .c file). A CPU set is passed as an array of CPU numbers; every
 /// number must lie in [0, cev_cpu_setsize()), the callers check that first.

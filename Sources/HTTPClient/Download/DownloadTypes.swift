@@ -19,6 +19,14 @@ public protocol DownloadBufferLending: DownloadSink {
     func commitLent(_ count: Int, at offset: UInt64) async throws
 }
 
+/// A sink that can read back what it stored: a resume without validators compares the bytes
+/// before the resume point with the server's (`DownloadOptions.resumeOverlap`).
+public protocol DownloadReadBack: DownloadSink {
+    /// The `count` bytes stored at `offset` (all of them were written before).
+    /// - Throws: the storage's error.
+    func storedBytes(at offset: UInt64, count: Int) async throws -> [UInt8]
+}
+
 /// What a download needs to continue where an earlier one stopped.
 public struct ResumeState: Sendable, Equatable {
     /// The validators of the resource the bytes came from; a resume with a different one
@@ -78,13 +86,23 @@ public struct DownloadOptions: Sendable {
     /// Bytes per second for this download, nil: unlimited.
     public var rateLimit: Int?
     public var headers: [(String, String)]
+    /// Header names, besides `Authorization`, `Cookie` and `Proxy-Authorization`, that carry
+    /// credentials: sent only to the origin of the URL `run` was given (`CredentialScope`).
+    public var credentialHeaderNames: [String]
+    /// Send the credential headers to every origin a redirect leads to (curl's
+    /// `--location-trusted`): segments, retries and resumes of the final URL too. Off by default.
+    public var locationTrusted: Bool
     public var engine: HTTPEngine
     /// Bytes per read from the connection.
     public var readSize: Int
+    /// Bytes before a resume point asked for again and compared with the stored ones when the
+    /// resource has no strong ETag or Last-Modified (a sink that can read back: `DownloadReadBack`).
+    public var resumeOverlap: Int
 
     public init(retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
                 connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
-                headers: [(String, String)] = [], engine: HTTPEngine = .loop, readSize: Int = 1 << 20) {
+                headers: [(String, String)] = [], credentialHeaderNames: [String] = [], locationTrusted: Bool = false,
+                engine: HTTPEngine = .loop, readSize: Int = 1 << 20, resumeOverlap: Int = 64 << 10) {
         self.retries = max(0, retries)
         self.retryBaseDelay = retryBaseDelay
         self.maxRetryDelay = maxRetryDelay
@@ -92,8 +110,11 @@ public struct DownloadOptions: Sendable {
         self.minimumSegment = max(1, minimumSegment)
         self.rateLimit = rateLimit
         self.headers = headers
+        self.credentialHeaderNames = credentialHeaderNames
+        self.locationTrusted = locationTrusted
         self.engine = engine
         self.readSize = max(4096, readSize)
+        self.resumeOverlap = max(0, resumeOverlap)
     }
 }
 

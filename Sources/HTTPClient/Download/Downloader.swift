@@ -26,6 +26,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     private var bytesFetched: UInt64 = 0
     private var events: (DownloadEvent) -> Void = { _ in }
     private var sink: DownloadSink?
+    /// Who may see the credential headers: the origin of the URL `run` was given.
+    private var credentialScope: CredentialScope?
 
     public init(client: Client, options: DownloadOptions = DownloadOptions()) {
         self.client = client
@@ -51,6 +53,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     events: @escaping (DownloadEvent) -> Void = { _ in }) async throws -> DownloadResult {
         self.sink = sink
         self.events = events
+        credentialScope = CredentialScope(for: url, extraNames: options.credentialHeaderNames,
+                                          trustsEveryOrigin: options.locationTrusted)
         spans = resume?.remaining ?? [ByteSpan(next: 0, end: nil)]
         etag = resume?.etag
         lastModified = resume?.lastModified
@@ -144,10 +148,19 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         while !spans[index].isComplete {
             let span = spans[index]
             var request = HTTPRequest(url: finalURL ?? url, headers: options.headers)
+            if let credentialScope { request.credentialScope = credentialScope }
             let wantsRange = span.next > 0 || span.end != nil
+            // With no validator to make the range conditional, bytes already stored before the
+            // resume point are asked for again and compared: a changed file is never appended to.
+            var overlap = 0
             if wantsRange {
-                request.range = span.end.map { .bounded(first: span.next, last: $0) } ?? .from(span.next)
-                if let etag, !etag.hasPrefix("W/") {
+                if strongETag == nil && lastModified == nil, sink is DownloadReadBack {
+                    overlap = storedRun(before: span.next, of: index)
+                }
+                let first = span.next - UInt64(overlap)
+                request.range = span.end.map { .bounded(first: first, last: $0) } ?? .from(first)
+                // A weak ETag is no validator for a range (RFC 9110 §13.1.5): it may not be used.
+                if let etag = strongETag {
                     request.ifRange = .etag(etag)
                 } else if let lastModified {
                     request.ifRange = .lastModified(lastModified)
@@ -160,7 +173,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     throw DownloadError.httpStatus(response.status, reason: response.head.reason)
                 }
                 if wantsRange {
-                    let changed = validatorsDiffer(response)
+                    let change = self.change(in: response)
+                    let changed = change != nil
                     if response.status == 200 || changed {
                         guard mayRestart && spans.count == 1 else {
                             response.body.discard()
@@ -168,10 +182,19 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                         }
                         if response.status == 206 {  // a 206 of another version: ask again from zero
                             response.body.discard()
-                            try await restartFromZero(reason: "the file changed on the server")
+                            try await restartFromZero(reason: change ?? "the file changed on the server")
                             continue
                         }
-                        try await restartFromZero(reason: changed ? "the file changed on the server" : "the server ignored the range request")
+                        try await restartFromZero(reason: change ?? "the server ignored the range request")
+                    }
+                }
+                if overlap > 0 && response.status == 206 {
+                    guard try await overlapMatches(response, count: overlap, at: span.next - UInt64(overlap)) else {
+                        response.body.discard()
+                        guard mayRestart && spans.count == 1 else { throw DownloadError.resourceChanged }
+                        try await restartFromZero(
+                            reason: "the \(overlap) bytes before the resume point differ from the server's (the file changed)")
+                        continue
                     }
                 }
                 if !started { begin(with: response) }
@@ -290,11 +313,60 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         events(.restarted(reason: reason))
     }
 
-    /// A strong ETag or Last-Modified that differs from the one the stored bytes came with.
-    private func validatorsDiffer(_ response: HTTPResponse) -> Bool {
-        if let etag, let now = response.headers.first("ETag") { return now != etag }
-        if let lastModified, let now = response.headers.first("Last-Modified") { return now != lastModified }
-        return false
+    /// The stored ETag when it is strong: only a strong one may make a range conditional.
+    private var strongETag: String? { etag.flatMap { $0.hasPrefix("W/") ? nil : $0 } }
+
+    /// Why `response` is not of the version the stored bytes came from, or nil: an ETag or
+    /// Last-Modified that differs from the stored one, or a complete length (Content-Range)
+    /// that is not the stored length.
+    private func change(in response: HTTPResponse) -> String? {
+        if let etag, let now = response.headers.first("ETag"), now != etag { return "the file changed on the server (ETag)" }
+        if etag == nil || response.headers.first("ETag") == nil,
+           let lastModified, let now = response.headers.first("Last-Modified"), now != lastModified {
+            return "the file changed on the server (Last-Modified)"
+        }
+        if let totalLength, let complete = response.contentRange?.completeLength, complete != totalLength {
+            return "the file's length changed on the server (\(totalLength) bytes before, \(complete) now)"
+        }
+        return nil
+    }
+
+    /// How many bytes right before `offset` are stored (at most `options.resumeOverlap`): those
+    /// the other spans do not still miss.
+    private func storedRun(before offset: UInt64, of index: Int) -> Int {
+        var run = UInt64(min(options.resumeOverlap, Int(clamping: offset)))
+        for (other, span) in spans.enumerated() where other != index && !span.isComplete && span.next < offset {
+            // This span still misses [span.next, end]: the stored run starts after it.
+            let missingEnd = span.end.map { $0 + 1 } ?? UInt64.max
+            if missingEnd >= offset { return 0 }
+            run = min(run, offset - missingEnd)
+        }
+        return Int(run)
+    }
+
+    /// Reads `count` body bytes (the server's copy of bytes already stored at `offset`) and
+    /// compares them with the sink's. - Throws: the body's errors; `DownloadError.storage`.
+    private func overlapMatches(_ response: HTTPResponse, count: Int, at offset: UInt64) async throws -> Bool {
+        guard let readBack = sink as? DownloadReadBack else { return true }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        defer { scratch.deallocate() }
+        var filled = 0
+        while filled < count {
+            // The body's own errors (a reset: transient), not wrapped as `readBody` does.
+            let n = try await response.body.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[filled...]))
+            if n == 0 { throw DownloadError.incomplete(expected: offset + UInt64(count), received: offset + UInt64(filled)) }
+            filled += n
+        }
+        let fromServer = Array(scratch)
+        let stored: [UInt8]
+        do {
+            stored = try await readBack.storedBytes(at: offset, count: count)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw DownloadError.storage("\(error)")
+        }
+        return stored == fromServer
     }
 
     private func acceptsRanges(_ response: HTTPResponse) -> Bool {

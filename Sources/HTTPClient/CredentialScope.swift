@@ -1,0 +1,58 @@
+/// An origin (RFC 6454): scheme, host and port. Credentials belong to one.
+public struct HTTPOrigin: Sendable, Hashable, CustomStringConvertible {
+    public let scheme: String
+    public let host: String
+    public let port: UInt16
+
+    public init(_ url: HTTPURL) {
+        scheme = url.scheme
+        host = url.host
+        port = url.port
+    }
+
+    public var description: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme)://\(name):\(port)"
+    }
+}
+
+/// Which request headers may go to which origin: the one rule the loop engine, the workers
+/// engine and `Downloader` share, applied where a request head is written (`RequestWriter`),
+/// so a redirect hop, a segment, a retry and a resumed run all obey it alike.
+///
+/// Headers that carry credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, and any
+/// name the caller adds) are sent only to `origin`, the origin the user named; to every other
+/// origin they are left out, unless `trustsEveryOrigin` (curl's `--location-trusted`). Other
+/// headers go everywhere.
+public struct CredentialScope: Sendable, Equatable {
+    /// The names (lower-case) that carry credentials unless told otherwise.
+    public static let defaultNames: Set<String> = ["authorization", "cookie", "proxy-authorization"]
+
+    /// The origin the credentials were given for.
+    public var origin: HTTPOrigin
+    /// Lower-case header names that carry credentials.
+    public var names: Set<String>
+    /// Send them to any origin (curl's `--location-trusted`). Off by default.
+    public var trustsEveryOrigin: Bool
+
+    /// - Parameters:
+    ///   - url: the URL the user named; its origin keeps the credentials.
+    ///   - extraNames: more header names that carry credentials (any case).
+    ///   - trustsEveryOrigin: send them everywhere (an explicit opt-in).
+    public init(for url: HTTPURL, extraNames: some Sequence<String> = [String](), trustsEveryOrigin: Bool = false) {
+        origin = HTTPOrigin(url)
+        names = Self.defaultNames.union(extraNames.map { $0.lowercased() })
+        self.trustsEveryOrigin = trustsEveryOrigin
+    }
+
+    /// Whether a header named `name` may be sent to `url`.
+    public func allows(_ name: String, to url: HTTPURL) -> Bool {
+        if trustsEveryOrigin || HTTPOrigin(url) == origin { return true }
+        return !names.contains(name.lowercased())
+    }
+
+    /// Whether every header may go to `url` (the common case: no filtering to do).
+    func allowsEverything(to url: HTTPURL) -> Bool {
+        trustsEveryOrigin || HTTPOrigin(url) == origin
+    }
+}

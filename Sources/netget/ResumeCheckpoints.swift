@@ -1,0 +1,89 @@
+import HTTPClient
+import NetCore
+import Workers
+
+/// Keeps PATH.part.meta true at every moment, so that a kill (-9, -HUP, a power cut) anywhere
+/// leaves a .part that `-c` continues byte-exact or refuses.
+///
+/// The rule: the meta claims a byte only once it is on disk. A checkpoint takes the download's
+/// state (every byte it counts was handed to the file), makes the file durable (the writer's
+/// gathered bytes written, the direct writes begun before waited for, fdatasync), and only then
+/// replaces the meta (`PartFile.writeMeta`: temporary file, fdatasync, rename, directory
+/// fsync). Bytes that arrive meanwhile are simply not claimed yet.
+///
+/// A meta is written before the first body byte of a file (and again after a restart empties
+/// it), then every `interval` while the download runs, and once more when it stops. One
+/// checkpoint at a time; emptying the file waits for the one under way.
+///
+/// Loop-thread only: the tasklets of one download.
+final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thread only
+    private let file: PartFile
+    private let url: HTTPURL
+    private let disk: WorkerPool
+    private let state: () -> ResumeState
+    private let turn = NetCore.Semaphore(1)
+    /// False until a meta for the file's present contents is on disk: the next byte waits.
+    private var metaIsCurrent = false
+    private let stopRequested = NetCore.Event()
+    private var periodic: TaskletHandle<Void>?
+    /// The state the meta on disk has now, nil before the first.
+    private(set) var saved: ResumeState?
+
+    /// - Parameter state: the download's state now (`Downloader.resumeState`).
+    init(file: PartFile, url: HTTPURL, disk: WorkerPool, state: @escaping () -> ResumeState) {
+        self.file = file
+        self.url = url
+        self.disk = disk
+        self.state = state
+    }
+
+    /// Call before handing body bytes to the file: writes the first meta if there is none yet.
+    /// - Throws: `PartFileError` (the byte must then not be written), `CancellationError`.
+    func beforeWrite() async throws {
+        if metaIsCurrent { return }
+        try await checkpoint()
+    }
+
+    /// One checkpoint (see the type). - Throws: `PartFileError`; the old meta then stays.
+    func checkpoint() async throws {
+        try await turn.acquire()
+        defer { turn.release() }
+        let snapshot = state()
+        try await file.makeDurable(disk: disk)
+        let meta = ResumeMeta(snapshot, url: url)
+        let file = file
+        try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(meta) }
+        saved = snapshot
+        metaIsCurrent = true
+    }
+
+    /// Empties the file (the download starts over); the next byte waits for a new meta.
+    /// - Throws: `PartFileError`.
+    func discardAll() async throws {
+        try await turn.acquire()
+        defer { turn.release() }
+        metaIsCurrent = false
+        try await file.discardAll()
+    }
+
+    /// Starts a checkpoint every `interval` until `stop()`.
+    func startPeriodic(every interval: Duration) {
+        guard periodic == nil else { return }
+        periodic = Loop.current?.spawn(name: "checkpoints \(file.partPath)") { [self] in
+            // The wait is the interval's timer: a stop wakes it at once.
+            while !(try await stopRequested.wait(timeout: interval)) {
+                // A failed checkpoint keeps the previous meta, which is still true; the write
+                // that failed (a full disk) ends the download by itself.
+                if metaIsCurrent { try? await checkpoint() }
+            }
+        }
+    }
+
+    /// Ends the periodic checkpoints and waits until none is under way (a checkpoint is never
+    /// cancelled halfway: its meta write must not race the next one's).
+    func stop() async {
+        stopRequested.set()
+        if let periodic { _ = try? await periodic.value }
+        periodic = nil
+    }
+}
