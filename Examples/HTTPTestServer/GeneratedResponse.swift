@@ -45,21 +45,31 @@ struct GeneratedResponse {
         var fields: [(name: String, value: String)] = [
             ("Content-Type", "application/octet-stream"),
             ("Accept-Ranges", noRange ? "none" : "bytes"),
-            ("ETag", etag),
-            ("Last-Modified", lastModified),
         ]
+        // `validators=0`: neither ETag nor Last-Modified, as many dynamic servers answer.
+        let hasValidators = query["validators"] != "0"
+        if hasValidators { fields += [("ETag", etag), ("Last-Modified", lastModified)] }
         if let name = query["name"] {
             // Quotes and backslashes would end the quoted-string early; drop them (RFC 6266 §4.1).
             let safe = String(name.unicodeScalars.filter { $0 != "\"" && $0 != "\\" && $0.value >= 0x20 && $0.value != 0x7F })
             fields.append(("Content-Disposition", "attachment; filename=\"\(safe)\""))
+        }
+        if let raw = query["disposition"], raw.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) {
+            fields.append(("Content-Disposition", raw))  // as given: hostile names for the client to clean
         }
 
         var status = 200
         var first: UInt64 = 0
         var length = size
         let decision = noRange ? .full : RangeDecision.evaluate(
-            range: head.field("Range"), ifRange: head.field("If-Range"), size: size, etag: etag, lastModified: lastModified)
+            range: head.field("Range"), ifRange: hasValidators ? head.field("If-Range") : nil, size: size, etag: etag,
+            lastModified: lastModified)
         switch decision {
+        case .full where query["lie"] == "206" && size > 0:
+            // A lying server: a part nobody asked for, as if it were one.
+            status = 206
+            length = size
+            fields.append(("Content-Range", "bytes 0-\(size - 1)/\(size)"))
         case .full:
             break
         case .partial(let from, let to):

@@ -7,6 +7,27 @@ final class ServerCounters: Sendable {
     let connectionsAccepted = Atomic<Int>(0)
     let requestsServed = Atomic<Int>(0)
     let openConnections = Atomic<Int>(0)
+    /// Every request head received, oldest first (at most `maxRecorded`).
+    let recorded = Mutex<[RecordedRequest]>([])
+    static let maxRecorded = 10_000
+
+    func record(_ head: RequestHead) {
+        recorded.withLock { list in
+            if list.count >= Self.maxRecorded { list.removeFirst() }
+            list.append(RecordedRequest(requestLine: head.requestLine, fields: head.fields))
+        }
+    }
+}
+
+/// A request head as the server received it: for tests that check what a client sent where.
+public struct RecordedRequest: Sendable {
+    public let requestLine: String
+    public let fields: [(name: String, value: String)]
+
+    /// The values of the fields named `name` (any case).
+    public func values(_ name: String) -> [String] {
+        fields.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
 }
 
 /// The server's state on its loop: the listener, the open connections, the `once=` tokens.
@@ -104,6 +125,7 @@ final class ServerCore: @unchecked Sendable {  // mutable state is touched only 
         case .head(let parsed):
             head = parsed
         }
+        counters.record(head)
 
         // Request body framing: Content-Length only.
         guard head.fields(named: "Transfer-Encoding").isEmpty else {

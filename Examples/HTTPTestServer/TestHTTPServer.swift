@@ -19,7 +19,10 @@ import Glibc
 ///   `GeneratedContent`. Query: `seed=` (default 1); `chunked=1` (`chunk=` bytes per chunk,
 ///   default 16384; `trailer=1` adds the trailer field `X-Generated-Length`); `noRange=1` (ignore
 ///   Range); `etag=` (default `"<seed>-<size>"`); `mtime=` (Last-Modified, default
-///   `Sat, 01 Jan 2022 00:00:00 GMT`); `name=` (Content-Disposition attachment filename);
+///   `Sat, 01 Jan 2022 00:00:00 GMT`); `validators=0` (neither ETag nor Last-Modified, and
+///   If-Range ignored); `name=` (Content-Disposition attachment filename); `disposition=` (a
+///   Content-Disposition value sent as given); `lie=206` (a 206 for the whole body even when no
+///   range was asked for);
 ///   `close=1` (Connection: close). A single `Range` (`bytes=a-b`, `a-`, `-n`) gets 206 with
 ///   Content-Range, an unsatisfiable one 416 with `bytes */size`, multi-range or malformed 200.
 ///   `If-Range` keeps the Range only if it equals the strong ETag or the Last-Modified string.
@@ -35,6 +38,7 @@ import Glibc
 ///   `/gen/1024`), `/redirect-loop` and `/redirect-loop2` (to each other), `/echo` (any method:
 ///   request line, fields as `name: value`, an empty line, then the body; LF line ends).
 ///   Anything else is 404; a bad query value is 400 with the reason in the body.
+/// - Every request head received is kept for the test to read (`receivedRequests`).
 ///
 /// Thread rules: every member is safe from any thread except the server loop's own (nobody else
 /// has that loop, so in practice: any thread).
@@ -153,6 +157,9 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
               requestsServed: core.counters.requestsServed.load(ordering: .relaxed),
               openConnections: core.counters.openConnections.load(ordering: .relaxed))
     }
+
+    /// Every request head the server received so far, oldest first (the last 10,000).
+    public var receivedRequests: [RecordedRequest] { core.counters.recorded.withLock { $0 } }
 
     /// Stops serving: closes the listener and every connection, stops the loop and joins its
     /// thread. Idempotent; `deinit` calls it. Blocks for at most about two seconds.

@@ -41,8 +41,9 @@ struct NetgetInterruptTests {
     func interruptThenContinue(engine: Engine) async throws {
         try await withFixture { fixture in
             let size = 20_000_000
-            let child = try await startNetget(engine.arguments + ["-o", "big.bin", fixture.url("/gen/\(size)?seed=61&fault=drip&rate=1000000")],
-                                              in: fixture.directory)
+            // Dripped the first time only (once=): -c must name the same URL, or it starts over.
+            let url = fixture.url("/gen/\(size)?seed=61&fault=drip&rate=1000000&once=first")
+            let child = try await startNetget(engine.arguments + ["-o", "big.bin", url], in: fixture.directory)
             // Press Ctrl-C once some bytes are on disk.
             let part = fixture.file("big.bin.part")
             #expect(await pressCtrlC(child) { (fileSize(part) ?? 0) >= 50_000 } != nil)
@@ -55,9 +56,8 @@ struct NetgetInterruptTests {
             #expect(kept > 0 && kept < UInt64(size), "big.bin.part has \(kept) bytes")
             #expect(fileExists(fixture.file("big.bin.part.meta")))
 
-            // The same content (seed and size), served fast.
-            let resumed = try await netget(engine.arguments + ["-c", "--json", "-o", "big.bin", fixture.url("/gen/\(size)?seed=61")],
-                                           in: fixture.directory)
+            // The same URL, served fast now.
+            let resumed = try await netget(engine.arguments + ["-c", "--json", "-o", "big.bin", url], in: fixture.directory)
             #expect(resumed.exitCode == 0, "stderr: \(resumed.stderr)")
             let summary = jsonSummaries(resumed).first
             #expect((summary?["resumed-from"]?.number ?? 0) > 0, "stdout: \(resumed.stdout)")
@@ -95,7 +95,8 @@ struct NetgetInterruptTests {
     func interruptSegmentedThenContinue(engine: Engine) async throws {
         try await withFixture { fixture in
             let size: UInt64 = 8 << 20
-            let child = try await startNetget(engine.arguments + ["-x", "4", "-o", "sx.bin", fixture.url("/gen/\(size)?seed=63&fault=drip&rate=500000")],
+            let url = fixture.url("/gen/\(size)?seed=63")
+            let child = try await startNetget(engine.arguments + ["-x", "4", "--limit-rate", "2M", "-o", "sx.bin", url],
                                               in: fixture.directory)
             // The file grows to the last segment's offset once that segment writes: all four are running.
             let part = fixture.file("sx.bin.part")
@@ -104,11 +105,10 @@ struct NetgetInterruptTests {
             #expect(interrupted.exitCode == 130, "stderr: \(interrupted.stderr)")
             expectCleanErrors(interrupted, count: 1)
             let meta = String(decoding: (try? readFile(fixture.file("sx.bin.part.meta"))) ?? [], as: UTF8.self)
-            let gaps = meta.split(separator: "\n").filter { $0.hasPrefix("missing=") }
+            let gaps = meta.split(separator: "\n").filter { $0.hasPrefix("missing ") }
             #expect(gaps.count >= 2, "the meta should list the gap of each segment: \(meta)")
 
-            let resumed = try await netget(engine.arguments + ["-c", "--json", "-o", "sx.bin", fixture.url("/gen/\(size)?seed=63")],
-                                           in: fixture.directory)
+            let resumed = try await netget(engine.arguments + ["-c", "--json", "-o", "sx.bin", url], in: fixture.directory)
             #expect(resumed.exitCode == 0, "stderr: \(resumed.stderr)")
             #expect((jsonSummaries(resumed).first?["resumed-from"]?.number ?? 0) > 0, "stdout: \(resumed.stdout)")
             expectGenerated(fixture.file("sx.bin"), seed: 63, size: size)

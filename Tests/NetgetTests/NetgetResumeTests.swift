@@ -28,7 +28,7 @@ struct NetgetResumeTests {
             let url = fixture.url("/gen/50000?seed=42&etag=v2")
             // 20000 bytes of another version (seed 99), saved with that version's ETag.
             try writeFile(fixture.file("x.bin.part"), generatedBytes(seed: 99, count: 20000))
-            try writeFile(fixture.file("x.bin.part.meta"), Array("url=\(url)\netag=\"v1\"\nlength=50000\nmissing=20000-49999\n".utf8))
+            try writeFile(fixture.file("x.bin.part.meta"), resumeMeta(url: url, etag: "\"v1\"", length: 50000, missing: ["20000-49999"]))
             let result = try await netget(engine.arguments + ["-c", "-o", "x.bin", url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("x.bin"), seed: 42, size: 50000)
@@ -43,7 +43,7 @@ struct NetgetResumeTests {
             // Marker bytes (seed 99) in the stored part: a real resume keeps them, a restart would not.
             let stored = generatedBytes(seed: 99, count: 20000)
             try writeFile(fixture.file("x.bin.part"), stored)
-            try writeFile(fixture.file("x.bin.part.meta"), Array("url=\(url)\netag=\"43-50000\"\nlength=50000\nmissing=20000-49999\n".utf8))
+            try writeFile(fixture.file("x.bin.part.meta"), resumeMeta(url: url, etag: "\"43-50000\"", length: 50000, missing: ["20000-49999"]))
             let result = try await netget(engine.arguments + ["-c", "--json", "-o", "x.bin", url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             let summary = jsonSummaries(result).first
