@@ -20,6 +20,19 @@ private func bytes(_ name: String?) -> [UInt8]? { name.map { Array($0.utf8) } }
         #expect(bytes(DownloadFileName.safe(proposed)) == bytes(expected))
     }
 
+    @Test("a separator followed by a combining mark still separates (fuzz: one Character, but a '/' byte)", arguments: [
+        ("a/\u{301}b", "\u{301}b"),
+        ("..\\\u{300}x", "\u{300}x"),
+        ("../\u{20DD}../\u{301}etc/passwd", "passwd"),
+        ("x/\u{301}", "\u{301}"),
+    ])
+    func separatorWithCombiningMark(proposed: String, expected: String) throws {
+        let name = try #require(DownloadFileName.safe(proposed))
+        #expect(!name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(UInt8(ascii: "\\")))
+        #expect(bytes(name) == bytes(expected))
+        #expect(bytes(DownloadFileName.name(forURLPath: "/d/" + proposed)) == bytes(expected))
+    }
+
     @Test("nothing usable left: nil", arguments: [
         "", ".", "..", "...", "/", "\\", "../..", "a/..", ". .", " . . ", "-", "--", " -. ", "\u{0}\u{1}", "\u{202E}",
         "\u{3000}\u{A0}", ".\u{FEFF}.", "\t\n",

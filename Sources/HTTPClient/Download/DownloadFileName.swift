@@ -43,9 +43,13 @@ public enum DownloadFileName {
     ///   suffix to the name (`.part`) passes less than ``maxBytes``.
     /// - Returns: nil when nothing usable is left.
     public static func safe(_ proposed: String, maxBytes: Int = DownloadFileName.maxBytes) -> String? {
-        let lastComponent = proposed.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last ?? ""
+        // Split on scalars, not Characters: "/" followed by a combining mark is one Character
+        // that is not equal to "/", yet the kernel sees the "/" byte.
+        guard let lastComponent = proposed.unicodeScalars.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last else {
+            return nil
+        }
         var scalars = String.UnicodeScalarView()
-        for scalar in lastComponent.unicodeScalars where !isRemoved(scalar) {
+        for scalar in lastComponent where !isRemoved(scalar) {
             scalars.append(scalar)
         }
         let kept = scalars[...].drop(while: { isStrippedAtStart($0) })
@@ -63,7 +67,9 @@ public enum DownloadFileName {
     /// percent-decoded when that gives valid UTF-8 (otherwise the encoded text is kept), then
     /// cleaned by ``safe(_:maxBytes:)``. A path that ends in `/` gives nil.
     public static func name(forURLPath path: String, maxBytes: Int = DownloadFileName.maxBytes) -> String? {
-        let segment = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        let segment = path.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).last.map {
+            String(String.UnicodeScalarView($0))
+        } ?? ""
         return safe(percentDecoded(segment) ?? segment, maxBytes: maxBytes)
     }
 
