@@ -79,6 +79,7 @@ public struct ContentDisposition: Sendable, Equatable {
         scanner.skipWhitespace()
         guard let type = scanner.token() else { return nil }
         var parameters: [Parameter] = []
+        var names = Set<String>()  // a set, not a scan of `parameters`: a field may hold thousands
         while true {
             scanner.skipWhitespace()
             if scanner.atEnd { break }
@@ -97,7 +98,7 @@ public struct ContentDisposition: Sendable, Equatable {
                 guard let token = scanner.token() else { return nil }
                 parameter = Parameter(name: name, value: token, isQuoted: false)
             }
-            if parameters.contains(where: { $0.name == name }) { return nil }
+            guard names.insert(name).inserted else { return nil }
             parameters.append(parameter)
         }
         return ContentDisposition(type: type.lowercased(), parameters: parameters)
