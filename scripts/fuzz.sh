@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer target (with AddressSanitizer) from the few self-contained source files
+# it needs, runs it for SECONDS (default 60) from its seeds in Fuzz/corpus-TARGET, keeps what
+# it finds in .build-fuzz/TARGET/corpus (crash inputs in .build-fuzz/TARGET/), and prints
+# libFuzzer's final summary. Exits non-zero on a crash, a leak, a timeout or a build error.
+#   scripts/fuzz.sh parser 600
+#   scripts/fuzz.sh content-disposition 120
+#   scripts/fuzz.sh file-name 120
+set -euo pipefail
+cd "$(dirname "$0")/.."
+usage="usage: scripts/fuzz.sh parser|content-disposition|file-name [SECONDS]"
+TARGET=${1:?$usage}
+SECONDS_TO_RUN=${2:-60}
+EXTRA=()
+case "$TARGET" in
+    parser)
+        MODULE=FuzzParser
+        SOURCES=(Sources/HTTPClient/HTTPResponseParser.swift Sources/HTTPClient/HTTPHeaders.swift
+                 Sources/HTTPClient/HTTPParseError.swift Fuzz/ParserFuzzer.swift)
+        MAX_LEN=4096 ;;
+    content-disposition)
+        MODULE=FuzzContentDisposition
+        SOURCES=(Sources/HTTPClient/Download/ContentDisposition.swift Sources/HTTPClient/Download/DownloadFileName.swift
+                 Fuzz/FileNameInvariants.swift Fuzz/ContentDispositionFuzzer.swift)
+        MAX_LEN=4096
+        EXTRA=(-dict=Fuzz/content-disposition.dict) ;;
+    file-name)
+        MODULE=FuzzFileName
+        SOURCES=(Sources/HTTPClient/Download/DownloadFileName.swift Fuzz/FileNameInvariants.swift Fuzz/FileNameFuzzer.swift)
+        MAX_LEN=2048 ;;
+    *)
+        echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
+        echo "$usage" >&2
+        exit 2 ;;
+esac
+OUT=.build-fuzz/$TARGET
+SEEDS=Fuzz/corpus-$TARGET
+mkdir -p "$OUT/corpus"
+# The linker warns about every ASan symbol it cannot export: keep that in a file, show it on failure.
+if ! swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "$MODULE" "${SOURCES[@]}" \
+        -o "$OUT/fuzz-$TARGET" >"$OUT/build.log" 2>&1; then
+    grep -v "Cannot export local symbol" "$OUT/build.log" >&2
+    exit 1
+fi
+LOG=$OUT/fuzz.log
+status=0
+# Swift's own backtracer reads the crashed process's memory in a way ASan reports as a second
+# crash that hides the first: let libFuzzer and ASan report instead.
+SWIFT_BACKTRACE=enable=no "$OUT/fuzz-$TARGET" -max_total_time="$SECONDS_TO_RUN" -max_len="$MAX_LEN" -rss_limit_mb=2048 -timeout=10 \
+    -print_final_stats=1 ${EXTRA[@]+"${EXTRA[@]}"} -artifact_prefix="$OUT/" "$OUT/corpus" "$SEEDS" >"$LOG" 2>&1 || status=$?
+if [ "$status" -ne 0 ]; then
+    tail -n 60 "$LOG"
+    echo "scripts/fuzz.sh: $TARGET failed (exit $status); the whole log is $LOG" >&2
+    exit "$status"
+fi
+# The final summary: the DONE status line, the stats, and "Done N runs in S second(s)".
+grep -E '^#[0-9]+[[:space:]]+DONE|^stat::|^Done [0-9]+ runs' "$LOG"
