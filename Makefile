@@ -9,7 +9,7 @@ TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThre
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps deps-test install-missing build test test-debug test-tsan soak-ci fuzz-short demo bench clean
+.PHONY: all deps deps-test install-missing build test test-debug test-tsan soak-ci fuzz-short fuzz-long demo bench clean
 
 all: build
 
@@ -48,9 +48,15 @@ soak-ci: test-debug
 	.build/debug/soak --duration 60 --min-mib 8 --max-mib 32 \
 		--json .build/soak-report.json --html .build/soak-report.html
 
-## fuzz-short: 20 seconds of libFuzzer on the HTTP response parser (scripts/fuzz-parser.sh).
+## fuzz-short: a short libFuzzer run of every decoder of bytes from the network or the disk
+## (scripts/fuzz.sh TARGET SECONDS; `make fuzz-long` runs each for 10 minutes).
+FUZZ_TARGETS := parser content-disposition file-name resume-meta
+FUZZ_SECONDS ?= 15
 fuzz-short: deps
-	scripts/fuzz-parser.sh 20
+	@for target in $(FUZZ_TARGETS); do echo "fuzz $$target, $(FUZZ_SECONDS) s"; scripts/fuzz.sh $$target $(FUZZ_SECONDS) || exit 1; done
+
+fuzz-long: deps
+	@for target in $(FUZZ_TARGETS); do echo "fuzz $$target, 600 s"; scripts/fuzz.sh $$target 600 || exit 1; done
 
 ## demo: netget downloads 1 GiB from the project's test server on 127.0.0.1 over 4 connections,
 ## with a progress bar, and verifies its SHA-256 (scripts/demo.sh).

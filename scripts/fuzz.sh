@@ -6,9 +6,10 @@
 #   scripts/fuzz.sh parser 600
 #   scripts/fuzz.sh content-disposition 120
 #   scripts/fuzz.sh file-name 120
+#   scripts/fuzz.sh resume-meta 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|content-disposition|file-name [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|content-disposition|file-name|resume-meta [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -27,6 +28,10 @@ case "$TARGET" in
     file-name)
         MODULE=FuzzFileName
         SOURCES=(Sources/HTTPClient/Download/DownloadFileName.swift Fuzz/FileNameInvariants.swift Fuzz/FileNameFuzzer.swift)
+        MAX_LEN=2048 ;;
+    resume-meta)
+        MODULE=FuzzResumeMeta
+        SOURCES=(Sources/netget/ResumeMeta.swift Fuzz/ResumeMetaFuzzer.swift)
         MAX_LEN=2048 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2

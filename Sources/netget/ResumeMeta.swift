@@ -87,10 +87,17 @@ struct ResumeMeta: Equatable {
         guard lines.first == Substring(header) else { throw ResumeMetaError("not a version 2 netget meta file") }
         var url: String?
         var meta = ResumeMeta(url: "", etag: nil, lastModified: nil, length: nil, missing: [])
+        // The fields in the order netget writes them, each once (missing: any number, last):
+        // one spelling per state, so nothing can hide in a second copy of a field.
+        let order: [Substring: Int] = ["url": 0, "etag": 1, "last-modified": 2, "length": 3, "missing": 4]
+        var lastRank = -1
         for line in lines.dropFirst() {
             guard let space = line.firstIndex(of: " ") else { throw ResumeMetaError("a line without a value") }
             let key = line[..<space]
             let value = String(line[line.index(after: space)...])
+            guard let rank = order[key] else { throw ResumeMetaError("unknown field \(String(key).debugDescription)") }
+            guard rank > lastRank || (rank == 4 && lastRank == 4) else { throw ResumeMetaError("fields repeated or out of order") }
+            lastRank = rank
             switch key {
             case "url":
                 guard url == nil, !value.isEmpty else { throw ResumeMetaError("url twice or empty") }
@@ -148,9 +155,10 @@ struct ResumeMeta: Equatable {
         return Missing(first: first, last: last)
     }
 
-    /// Digits only, no sign, at most 20 of them, no overflow.
+    /// Digits only, no sign, no leading zero (one spelling per number: netget wrote it), no overflow.
     private static func decimal(_ text: String) -> UInt64? {
         guard !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        if text.utf8.count > 1 && text.utf8.first == 0x30 { return nil }
         return UInt64(text)
     }
 
