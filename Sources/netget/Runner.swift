@@ -56,7 +56,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
             board.render(final: true)
             // The renames reach the disk: one fsync per directory, not per file.
             for directory in context.directoriesToSync {
-                try? await disk.callAsync("fsync \(directory)") { _ in PartFile.syncDirectory(directory) }
+                _ = try? await disk.callAsync("fsync \(directory)") { _ in PartFile.syncDirectory(directory) }
             }
             watcher.stop()
         }
