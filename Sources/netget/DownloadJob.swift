@@ -265,7 +265,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     private func finish(_ report: inout JobReport) async throws {
         guard let file else { throw openError ?? PartFileError("the server sent no body") }
         let plan = context.plan
-        try await file.flush(disk: context.disk)
+        try await recordingStorageErrors { try await file.flush(disk: context.disk) }
         if plan.sha256 != nil || plan.json {
             let partPath = file.partPath
             let digest = try await context.disk.callAsync("sha256 \(partPath)") { _ in try SHA256.digest(ofFile: partPath) }
@@ -307,7 +307,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             return report
         }
         report.outcome = .failed
-        if let storageError, storageError.errno == ENOSPC, let file {
+        let diskFull = storageError?.errno == ENOSPC || (error as? PartFileError)?.errno == ENOSPC
+        if diskFull, let file {
             report.error = "disk full: cannot write \(file.partPath); \(missingBytes) (free some space, then run again with -c to continue)"
             context.board.error("netget: \(url): \(report.error ?? "")")
             return report

@@ -17,7 +17,21 @@ func blockingTCPPair() throws -> (client: Int32, server: Int32) {
         server = accept(listener.descriptor.fd, nil, nil)
     }
     guard server >= 0 else { throw NetError(errno: errno, operation: "accept") }
-    return (client, server)
+    // select(2) takes descriptors below FD_SETSIZE only, and the whole test process (servers of
+    // other suites running at the same time) may hold a thousand: take the lowest free numbers.
+    return (try lowestFree(client), try lowestFree(server))
+}
+
+/// `fd` moved to the lowest free descriptor number (F_DUPFD), the old number closed.
+func lowestFree(_ fd: Int32) throws -> Int32 {
+    let moved = fcntl(fd, F_DUPFD, 3)
+    guard moved >= 0 else { throw NetError(errno: errno, operation: "fcntl F_DUPFD") }
+    if moved > fd {
+        close(moved)  // it was already the lowest
+        return fd
+    }
+    close(fd)
+    return moved
 }
 
 /// Closes `fd` with SO_LINGER 0, which resets the connection: the peer gets ECONNRESET.

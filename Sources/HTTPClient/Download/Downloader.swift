@@ -173,7 +173,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     throw DownloadError.httpStatus(response.status, reason: response.head.reason)
                 }
                 if wantsRange {
-                    let change = self.change(in: response)
+                    let change = self.change(in: response, resumingAt: span.next)
                     let changed = change != nil
                     if response.status == 200 || changed {
                         guard mayRestart && spans.count == 1 else {
@@ -318,8 +318,11 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
 
     /// Why `response` is not of the version the stored bytes came from, or nil: an ETag or
     /// Last-Modified that differs from the stored one, or a complete length (Content-Range)
-    /// that is not the stored length.
-    private func change(in response: HTTPResponse) -> String? {
+    /// that is not the stored length or is shorter than what is stored (`next`).
+    private func change(in response: HTTPResponse, resumingAt next: UInt64) -> String? {
+        if let complete = response.contentRange?.completeLength, complete < next {
+            return "the stored part is longer than the file on the server (\(complete) bytes)"
+        }
         if let etag, let now = response.headers.first("ETag"), now != etag { return "the file changed on the server (ETag)" }
         if etag == nil || response.headers.first("ETag") == nil,
            let lastModified, let now = response.headers.first("Last-Modified"), now != lastModified {
