@@ -204,18 +204,80 @@ struct ClientTests {
         #expect(server.stats.connectionsAccepted == 2)
     }
 
+    /// A response that ends its connection (`Connection: close`) is not pooled: the next request
+    /// opens a new connection instead of failing on the dead one and retrying. The next request is
+    /// a POST, which the client never retries, so a reuse of the closed connection fails the
+    /// request instead of hiding behind a retry; the GET after it is proven to reuse (nothing opened).
     @Test(arguments: HTTPEngine.allCases)
-    func connectionTheServerClosedIsNotReused(engine: HTTPEngine) throws {
+    func aConnectionCloseResponseIsNotReused(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let base = server.baseURL
+        let client = Client()
+        let clientStats = { engine == .loop ? client.stats : client.blockingClient.stats }
+        let counts = try onLoop { () async throws -> [String] in
+            var log: [String] = []
+            func note(_ step: String) {
+                let stats = clientStats()
+                log.append("\(step): opened \(stats.connectionsOpened) idle \(stats.idleConnections) accepted \(server.stats.connectionsAccepted)")
+            }
+            let closing = try await client.get("\(base)/gen/100?close=1", engine: engine)
+            #expect(closing.headers.first("Connection")?.lowercased() == "close")
+            #expect(try await closing.body.collect().count == 100)
+            note("close")
+            let post = try HTTPRequest("\(base)/echo", method: "POST", body: Array("after close".utf8))
+            let echoed = String(decoding: try await client.execute(post, engine: engine).body.collect(), as: UTF8.self)
+            #expect(echoed.hasSuffix("after close"))
+            note("post")
+            #expect(try await client.get("\(base)/gen/100", engine: engine).body.collect().count == 100)
+            note("get")
+            return log
+        }
+        #expect(counts == ["close: opened 1 idle 0 accepted 1",    // a closing connection is never pooled
+                           "post: opened 2 idle 1 accepted 2",     // so the POST opened a new one, and it is kept
+                           "get: opened 2 idle 1 accepted 2"])     // and the GET reused it
+        #expect(server.stats.requestsServed == 3, "no request was sent twice")
+    }
+
+    /// A kept-alive connection that the server closes while it is idle in the pool is found
+    /// closed before use (the pool probes it) and replaced; it is not sent a request. The
+    /// request is a POST, never retried, so a send on the dead connection fails the test.
+    @Test(arguments: HTTPEngine.allCases)
+    func aConnectionTheServerClosedWhileIdleIsNotReused(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start(.init(keepAliveTimeout: .milliseconds(100)))
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/100"
-        try onLoop {
-            let client = Client()
-            _ = try await client.get(url, engine: engine).body.collect()
-            try await sleep(for: .milliseconds(400))  // the server closes the idle connection
-            #expect(try await client.get(url, engine: engine).body.collect().count == 100)
+        let base = server.baseURL
+        let client = Client()
+        let clientStats = { engine == .loop ? client.stats : client.blockingClient.stats }
+        let counts = try onLoop { () async throws -> [String] in
+            var log: [String] = []
+            func note(_ step: String) {
+                let stats = clientStats()
+                log.append("\(step): opened \(stats.connectionsOpened) idle \(stats.idleConnections) accepted \(server.stats.connectionsAccepted)")
+            }
+            func post(_ text: String) async throws -> String {
+                let request = try HTTPRequest("\(base)/echo", method: "POST", body: Array(text.utf8))
+                return String(decoding: try await client.execute(request, engine: engine).body.collect(), as: UTF8.self)
+            }
+            #expect(try await post("first").hasSuffix("first"))
+            note("first")
+            // The server closes the idle connection after its keep-alive timeout; wait for that
+            // (its count of open connections), not for a guessed time.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while server.stats.openConnections > 0 {
+                guard ContinuousClock.now < deadline else { throw ClientTestFailure("the server never closed the idle connection") }
+                try await sleep(for: .milliseconds(5))
+            }
+            #expect(try await post("second").hasSuffix("second"))
+            note("second")
+            #expect(try await post("third").hasSuffix("third"))
+            note("third")
+            return log
         }
-        #expect(server.stats.connectionsAccepted == 2)
+        #expect(counts == ["first: opened 1 idle 1 accepted 1",
+                           "second: opened 2 idle 1 accepted 2",   // the closed one was dropped, a new one opened
+                           "third: opened 2 idle 1 accepted 2"])   // and that one reused
+        #expect(server.stats.requestsServed == 3)
     }
 
     @Test(arguments: HTTPEngine.allCases)

@@ -151,6 +151,9 @@ struct NetgetDownloadTests {
             #expect(ok["sha256"]?.string == sha)
             #expect(ok["error"]?.isNull == true)
             expectGenerated(fixture.file("out/\(size)"), seed: 21, size: UInt64(size))
+            // The same numbers from the file netget left, not only from what the server sent.
+            #expect(ok["bytes"]?.number == fileSize(fixture.file("out/\(size)")).map { Double($0) })
+            #expect(try await ok["sha256"]?.string == sha256Hex(ofFile: fixture.file("out/\(size)")))
 
             let failed = summaries[1]
             #expect(failed["url"]?.string == missing)
@@ -162,21 +165,45 @@ struct NetgetDownloadTests {
         }
     }
 
-    @Test("--json of a failed download names no file that is not there (path is null or an existing file)", arguments: Engine.allCases)
+    @Test("--json of a failed download: one line per URL, its path null or an existing file whose size is bytes", arguments: Engine.allCases)
     func jsonPathOfFailures(engine: Engine) async throws {
         try await withFixture { fixture in
             let zeros = String(repeating: "0", count: 64)
-            let mismatch = try await netget(engine.arguments + ["--json", "-q", "--sha256", zeros, "-o", "v.bin", fixture.url("/gen/3000?seed=22")],
+            let sha = try await expectedSHA256(seed: 22, size: 3000, in: fixture.directory)
+            let mismatchURL = fixture.url("/gen/3000?seed=22")
+            let mismatch = try await netget(engine.arguments + ["--json", "-q", "--sha256", zeros, "-o", "v.bin", mismatchURL],
                                             in: fixture.directory)
             #expect(mismatch.exitCode == 3)
-            let short = try await netget(engine.arguments + ["--json", "-q", "--retries", "0", "-o", "e.bin",
-                                                             fixture.url("/gen/50000?seed=23&fault=close&at=20000")], in: fixture.directory)
+            let mismatchLines = jsonSummaries(mismatch)
+            try #require(mismatchLines.count == 1, "one JSON line for the one URL, stdout: \(mismatch.stdout)")
+            let kept = mismatchLines[0]
+            #expect(kept["url"]?.string == mismatchURL)
+            // The data is kept in the .part file, which is what path names.
+            #expect(kept["path"]?.string == "v.bin.part", "\(kept)")
+            #expect(fileExists(fixture.file("v.bin.part")))
+            #expect(!fileExists(fixture.file("v.bin")), "a mismatching file does not get the final name")
+            #expect(kept["bytes"]?.number == fileSize(fixture.file("v.bin.part")).map { Double($0) })
+            #expect(kept["bytes"]?.number == 3000)
+            #expect(kept["sha256"]?.string == sha, "the digest of the bytes received, not the expected one")
+            #expect(kept["error"]?.string?.contains("checksum mismatch") == true, "\(kept)")
+
+            let shortURL = fixture.url("/gen/50000?seed=23&fault=close&at=20000")
+            let short = try await netget(engine.arguments + ["--json", "-q", "--retries", "0", "-o", "e.bin", shortURL], in: fixture.directory)
             #expect(short.exitCode == 1)
-            for summary in jsonSummaries(mismatch) + jsonSummaries(short) {
-                #expect(summary["error"]?.isNull == false)
-                if let path = summary["path"]?.string {
-                    #expect(fileExists(fixture.file(path)), "--json says path \(path), which does not exist: \(summary)")
-                }
+            let shortLines = jsonSummaries(short)
+            try #require(shortLines.count == 1, "one JSON line for the one URL, stdout: \(short.stdout)")
+            let failed = shortLines[0]
+            #expect(failed["url"]?.string == shortURL)
+            #expect(failed["error"]?.string?.isEmpty == false, "\(failed)")
+            #expect(failed["sha256"]?.isNull == true, "no digest for a download that did not finish")
+            #expect(!fileExists(fixture.file("e.bin")))
+            if let path = failed["path"]?.string {
+                #expect(path == "e.bin.part", "\(failed)")
+                #expect(fileExists(fixture.file(path)), "--json says path \(path), which does not exist: \(failed)")
+                #expect(failed["bytes"]?.number == fileSize(fixture.file(path)).map { Double($0) }, "bytes is what the file holds: \(failed)")
+            } else {
+                #expect(failed["path"]?.isNull == true, "\(failed)")
+                #expect(failed["bytes"]?.number == 0, "no file, so no bytes: \(failed)")
             }
         }
     }

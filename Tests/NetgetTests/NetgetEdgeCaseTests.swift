@@ -47,18 +47,33 @@ struct NetgetEdgeCaseTests {
         }
     }
 
-    @Test("-d with a directory that does not exist: created, or one line naming the real reason", arguments: Engine.allCases)
+    @Test("-d with directories that do not exist creates them (mkdir -p, as wget -P) and downloads into them", arguments: Engine.allCases)
     func missingDirectory(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["-d", "nodir", fixture.url("/gen/1000?seed=75")], in: fixture.directory)
-            if result.exitCode == 0 {
-                expectGenerated(fixture.file("nodir/1000"), seed: 75, size: 1000)
-            } else {
-                #expect(result.exitCode == 1)
-                expectCleanErrors(result, count: 1)
-                #expect(result.errorLines.first?.contains("No such file or directory") == true,
-                        "the error should say why the file cannot be made: \(result.stderr)")
-            }
+            let result = try await netget(engine.arguments + ["-d", "nodir/sub", fixture.url("/gen/1000?seed=75")], in: fixture.directory)
+            #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+            expectCleanErrors(result, count: 0)
+            #expect(directoryEntries(fixture.directory) == ["nodir"])
+            #expect(directoryEntries(fixture.file("nodir")) == ["sub"])
+            #expect(directoryEntries(fixture.file("nodir/sub")) == ["1000"])
+            expectGenerated(fixture.file("nodir/sub/1000"), seed: 75, size: 1000)
+        }
+    }
+
+    @Test("-d under a regular file cannot be created: exit 2, one line naming the directory and why, nothing fetched", arguments: Engine.allCases)
+    func uncreatableDirectory(engine: Engine) async throws {
+        try await withFixture { fixture in
+            try writeFile(fixture.file("plain"), Array("not a directory".utf8))
+            let result = try await netget(engine.arguments + ["-d", "plain/sub", fixture.url("/gen/1000?seed=75")], in: fixture.directory)
+            #expect(result.exitCode == 2, "stderr: \(result.stderr)")
+            expectCleanErrors(result, count: 1)
+            let line = result.errorLines.first ?? ""
+            #expect(line.contains("-d plain/sub"), "the line names the -d argument: \(result.stderr)")
+            #expect(line.contains("cannot create ./plain/sub"), "the line names the directory that failed: \(result.stderr)")
+            #expect(line.contains("Not a directory"), "the line says why (ENOTDIR): \(result.stderr)")
+            #expect(result.stdout.isEmpty)
+            #expect(directoryEntries(fixture.directory) == ["plain"])
+            #expect(fixture.server.stats.requestsServed == 0, "a usage error is found before any request")
         }
     }
 

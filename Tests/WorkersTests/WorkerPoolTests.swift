@@ -35,27 +35,46 @@ func workerIDs(of pool: WorkerPool) -> [Int32] {
 
 struct JobFailure: Error, Equatable {}
 
+/// A failure of a test's own waiting: a deadline passed (the feature under test is broken).
+struct TestDeadline: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Waits, from a tasklet, until `condition` holds, yielding to the loop's other tasklets between
+/// checks. - Throws: `TestDeadline` naming `what` if it does not hold within `limit`.
+func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestDeadline("not within \(limit): \(what)") }
+        await Tasklet.yield()
+    }
+}
+
 @Suite struct WorkerPoolTests {
     @Test func callAsyncReturnsTheValueWhileTheLoopKeepsRunning() throws {
         let pool = try WorkerPool(threads: 2)
         defer { pool.shutdown() }
-        let (value, ticks) = try inTasklet { () async throws -> (Int, Int) in
+        let tenTicks = Event()
+        let (value, sawTicks) = try inTasklet { () async throws -> (Int, Bool) in
             let ticks = Box(0)
             let ticker = Loop.current!.spawn {
                 while !Task.isCancelled {
                     ticks.value += 1
-                    try await sleep(for: .milliseconds(1))
+                    if ticks.value == 10 { tenTicks.set() }
+                    await Tasklet.yield()
                 }
             }
-            let value = try await pool.callAsync("slow add") { _ in
-                usleep(60_000)  // blocks a worker thread, not the loop
-                return 40 + 2
+            // The job blocks its worker thread until the loop has ticked ten times: it can only
+            // return if the loop ran other tasklets while the caller was parked.
+            let value = try await pool.callAsync("add after ten ticks") { _ -> (Int, Bool) in
+                (40 + 2, tenTicks.waitBlocking(timeout: .seconds(10)))
             }
             ticker.cancel()
-            return (value, ticks.value)
+            return value
         }
         #expect(value == 42)
-        #expect(ticks >= 10, "the loop ran other tasklets while the job blocked (ticks: \(ticks))")
+        #expect(sawTicks, "the loop ran other tasklets while the job blocked")
     }
 
     @Test func errorsAreRethrownAndThePoolSurvivesThem() throws {
@@ -93,28 +112,53 @@ struct JobFailure: Error, Equatable {}
         let pool = try WorkerPool(threads: 1, maxQueued: 2)
         defer { pool.shutdown() }
         let gate = Event()
+        let firstRunning = Event()
         let outcome = try inTasklet { () async throws -> [String] in
             let loop = Loop.current!
-            // One job holds the only thread; two more fill the queue.
+            defer { gate.set() }  // an early throw must not leave the jobs (and shutdown) blocked
+            // One job holds the only thread (and says so); two more fill the queue.
             let held = (0..<3).map { index in
-                loop.spawn { try await pool.callAsync("held \(index)") { _ in gate.waitBlocking(); return index } }
+                loop.spawn {
+                    try await pool.callAsync("held \(index)") { _ in
+                        firstRunning.set()
+                        _ = gate.waitBlocking(timeout: .seconds(20))
+                        return index
+                    }
+                }
             }
-            while pool.stats.queueDepth < 2 { try await sleep(for: .milliseconds(1)) }
+            guard try await firstRunning.wait(timeout: .seconds(10)) else { throw TestDeadline("the first job never ran") }
+            try await yieldUntil("two jobs queued behind the running one") { pool.stats.queueDepth == 2 }
             var log: [String] = []
             do {
                 _ = try await pool.callAsync(whenFull: .fail) { _ in 0 }
+                log.append("no error")
             } catch let error as WorkerPoolError {
                 log.append("\(error)")
             }
-            let waiter = loop.spawn { try await pool.callAsync("waited", whenFull: .wait) { _ in 99 } }
-            try await sleep(for: .milliseconds(10))
-            log.append("waiter parked: \(waiter.isAlive)")
+            let parkedBefore = loop.stats.taskletsParked
+            let waiterStarted = Box(false)
+            let waiter = loop.spawn { () async throws -> Int in
+                waiterStarted.value = true
+                return try await pool.callAsync("waited", whenFull: .wait) { _ in 99 }
+            }
+            // Parked, not merely not started: it ran (and recorded that), it is suspended in a
+            // NetCore wait, it has no result, and its job is not in the queue (it waits for a place).
+            do {
+                try await yieldUntil("the waiter started and parked") {
+                    waiterStarted.value && loop.stats.taskletsParked == parkedBefore + 1
+                }
+                log.append("waiter parked: started \(waiterStarted.value), alive \(waiter.isAlive), result \(waiter.result == nil ? "none" : "some"), queued \(pool.stats.queueDepth)")
+            } catch let error as TestDeadline {
+                log.append("\(error); started \(waiterStarted.value), alive \(waiter.isAlive), \(loop.stats)")
+            }
             gate.set()
-            log.append("results: \(try await held[0].value) \(try await held[1].value) \(try await held[2].value) \(try await waiter.value)")
+            let waited = try? await waiter.value
+            log.append("results: \(try await held[0].value) \(try await held[1].value) \(try await held[2].value) \(waited.map(String.init) ?? "threw")")
             return log
         }
+        try #require(outcome.count == 3, "\(outcome)")
         #expect(outcome[0].contains("queue is full (2 jobs waiting)"))
-        #expect(outcome[1] == "waiter parked: true")
+        #expect(outcome[1] == "waiter parked: started true, alive true, result none, queued 2")
         #expect(outcome[2] == "results: 0 1 2 99")
     }
 
@@ -122,30 +166,36 @@ struct JobFailure: Error, Equatable {}
         let pool = try WorkerPool(threads: 1)
         defer { pool.shutdown() }
         let jobSawCallerLeave = Box(false)
-        let jobStarted = Event()
+        let jobRunning = Event()
+        let callerResumed = Event()
+        let jobEnded = Event()
         let loop = try Loop()
         let caller = loop.spawn {
             try await pool.callAsync("long") { context -> Int in
-                jobStarted.waitBlocking()
-                let until = monotonicNanoseconds() + 2_000_000_000
+                jobRunning.set()
+                // The job outlives the caller: it ends only once the caller has resumed (or a
+                // deadline passes, when the caller did not resume without it).
+                let until = monotonicNanoseconds() + 5_000_000_000
                 while context.isCallerWaiting && monotonicNanoseconds() < until { usleep(1_000) }
                 jobSawCallerLeave.value = !context.isCallerWaiting
+                _ = callerResumed.waitBlocking(timeout: .seconds(5))
+                jobEnded.set()
                 return 1
             }
         }
-        let elapsed = Box(Duration.zero)
+        let resumedWhileJobRan = Box<Bool?>(nil)
         loop.spawn {
-            await Tasklet.yield()
-            jobStarted.set()
-            try await sleep(for: .milliseconds(20))
-            let start = ContinuousClock.now
+            // Cancel only once the job is running on the worker (not queued): its result is then late.
+            guard try await jobRunning.wait(timeout: .seconds(10)) else { return }
             caller.cancel()
             _ = try? await caller.value
-            elapsed.value = start.duration(to: .now)
+            resumedWhileJobRan.value = !jobEnded.isSet
+            callerResumed.set()
         }
         loop.run()
+        #expect(jobRunning.isSet, "the job ran")
         await #expect(throws: CancellationError.self) { try await caller.value }
-        #expect(elapsed.value < .milliseconds(500), "resumed at once, not when the job ended")
+        #expect(resumedWhileJobRan.value == true, "the caller resumed at once, while its job still ran")
         pool.shutdown()  // waits for the job to end
         #expect(jobSawCallerLeave.value)
         #expect(pool.stats.droppedResults == 1)
@@ -179,6 +229,7 @@ struct JobFailure: Error, Equatable {}
         let cancelling = try WorkerPool(threads: 1, name: "cancelling")
         let cancellingThreads = workerIDs(of: cancelling)
         let release = Event()
+        let refused = NetCore.Semaphore(0)
         let outcomes = Box<[String]>([])
         let lock = PThreadMutexForTests()
         let blockers = (0..<4).map { _ in
@@ -186,10 +237,11 @@ struct JobFailure: Error, Equatable {}
                 do {
                     // Every job blocks, so whichever runs first holds the only thread and the
                     // other three stay queued.
-                    _ = try cancelling.call { _ in release.waitBlocking() }
+                    _ = try cancelling.call { _ in release.waitBlocking(timeout: .seconds(20)) }
                     lock.withLock { outcomes.value.append("ran") }
                 } catch {
                     lock.withLock { outcomes.value.append("\(error)") }
+                    refused.release()
                 }
             }
         }
@@ -197,14 +249,21 @@ struct JobFailure: Error, Equatable {}
         for _ in 0..<5_000 where !(cancelling.stats.busyThreads == 1 && cancelling.stats.queueDepth == 3) {
             usleep(1_000)
         }
+        // The running job is released once shutdown has failed the three queued calls (so it
+        // cannot pick one of them up), or after a deadline when shutdown did not.
+        let releasedInTime = Box(0)
         let releaser = OSThreadForTests.start {
-            usleep(20_000)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while releasedInTime.value < 3, refused.acquireBlocking(timeout: max(.zero, ContinuousClock.now.duration(to: deadline))) {
+                releasedInTime.value += 1
+            }
             release.set()
         }
         cancelling.shutdown(.cancelQueued)
         blockers.forEach { $0.join() }
         releaser.join()
         let seen = lock.withLock { outcomes.value }
+        #expect(releasedInTime.value == 3, "shutdown(.cancelQueued) failed the queued calls while a job still ran: \(seen)")
         #expect(seen.filter { $0 == "ran" }.count == 1)
         #expect(seen.filter { $0.contains("shut down") }.count == 3)
         #expect(!cancellingThreads.contains(where: threadExists))
@@ -228,9 +287,10 @@ struct JobFailure: Error, Equatable {}
             try await pool.callAsync("stuck download") { _ in release.waitBlocking() }
         }
         loop.spawn {
-            while loopReports.value.isEmpty { try await sleep(for: .milliseconds(5)) }
+            defer { release.set() }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while loopReports.value.isEmpty && ContinuousClock.now < deadline { try await sleep(for: .milliseconds(5)) }
             stats.value = pool.stats
-            release.set()
         }
         loop.run()
         let snapshot = try #require(stats.value)
