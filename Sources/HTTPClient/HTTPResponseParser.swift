@@ -72,6 +72,18 @@ public struct HTTPResponseParser: Sendable {
     private var status = 0
     private var reason = ""
     private var fields = HTTPHeaders()
+    /// Empty lines seen where the current status line is expected.
+    private var emptyLinesBeforeStatusLine = 0
+    /// Interim (1xx) responses skipped so far.
+    private var interimResponses = 0
+
+    /// Empty lines (CRLF or a bare LF) ignored before each status line: RFC 9112 §2.2 asks a
+    /// recipient to ignore "at least one"; a few cover a server that pads after a 1xx or
+    /// after the previous response on the connection. One more is a malformed status line.
+    public static let maxEmptyLinesBeforeStatusLine = 4
+    /// Interim (1xx) responses skipped before the final one; one more throws
+    /// `tooManyInterimResponses`, so an endless stream of 1xx cannot hold a request forever.
+    public static let maxInterimResponses = 10
 
     /// - Parameters:
     ///   - requestMethod: the method of the request this response answers (a HEAD response has no body).
@@ -160,9 +172,27 @@ public struct HTTPResponseParser: Sendable {
             return false
         case .statusLine:
             guard let line = try nextLine(countingTowardHead: true) else { return false }
+            if line.isEmpty {
+                // "a recipient that is expecting to receive and parse a start-line SHOULD
+                // ignore at least one empty line (CRLF) received prior to the start-line"
+                // (RFC 9112 §2.2), within a bound.
+                emptyLinesBeforeStatusLine += 1
+                guard emptyLinesBeforeStatusLine <= Self.maxEmptyLinesBeforeStatusLine else {
+                    throw HTTPParseError.malformedStatusLine("")
+                }
+                return true
+            }
+            emptyLinesBeforeStatusLine = 0
             try parseStatusLine(line)
+            let informational = (100..<200).contains(status)
+            if informational {
+                interimResponses += 1
+                guard interimResponses <= Self.maxInterimResponses else {
+                    throw HTTPParseError.tooManyInterimResponses(limit: Self.maxInterimResponses)
+                }
+            }
             fields = HTTPHeaders()
-            state = .headers(informational: (100..<200).contains(status))
+            state = .headers(informational: informational)
             return true
         case .headers(let informational):
             guard let line = try nextLine(countingTowardHead: true) else { return false }
@@ -292,7 +322,10 @@ public struct HTTPResponseParser: Sendable {
     }
 
     private func parseField(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
-        guard let first = line.first, first != 0x20 && first != 0x09 else { throw HTTPParseError.obsoleteLineFolding }
+        guard let first = line.first, first != 0x20 && first != 0x09 else {
+            try unfold(line, into: &headers)
+            return
+        }
         guard headers.count < limits.maxHeaderCount else { throw HTTPParseError.tooManyHeaders(limit: limits.maxHeaderCount) }
         // One pass over raw bytes (no generic slice iteration): this runs for every field of
         // every response.
@@ -324,6 +357,24 @@ public struct HTTPResponseParser: Sendable {
         headers.add(name: field.name, value: field.value)
     }
 
+    /// A line that starts with SP or HTAB continues the previous field (obs-fold): "A user
+    /// agent that receives an obs-fold in a response message ... MUST replace each received
+    /// obs-fold with one or more SP octets prior to interpreting the field value" (RFC 9112
+    /// §5.2). The continuation joins the previous value after one SP. The line and header
+    /// section limits still bound it; with no previous field it is an error.
+    private func unfold(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
+        guard let previous = headers.fields.last else { throw HTTPParseError.obsoleteLineFolding }
+        var start = line.startIndex
+        var end = line.endIndex
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 { end -= 1 }
+        let continuation = line[start..<end]
+        guard continuation.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+            throw HTTPParseError.invalidHeaderValue(name: previous.name)
+        }
+        headers.appendToLastValue(String(decoding: continuation, as: UTF8.self))
+    }
+
     // MARK: - Body framing (RFC 9112 §6.3)
 
     private mutating func startBody(_ events: inout [HTTPResponseEvent]) throws {
@@ -335,6 +386,11 @@ public struct HTTPResponseParser: Sendable {
         if connection.contains("close") { keepAlive = false }
         if version == "HTTP/1.0" && connection.contains("keep-alive") { keepAlive = true }
         if case .untilClose = framing { keepAlive = false }
+        // "A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding
+        // header field MUST treat the message as if the framing is faulty, even if a
+        // Content-Length is present, and close the connection after processing the message"
+        // (RFC 9112 §6.1). The version test first: it keeps the common path free of lookups.
+        if version == "HTTP/1.0" && fields.first("Transfer-Encoding") != nil { keepAlive = false }
         // Transfer-Encoding together with Content-Length may be an attempt at request smuggling:
         // Transfer-Encoding wins, and the connection is not reused (RFC 9112 §6.3).
         if case .chunked = framing, !fields["Content-Length"].isEmpty { keepAlive = false }
@@ -373,7 +429,10 @@ public struct HTTPResponseParser: Sendable {
         let codings = fields["Transfer-Encoding"].flatMap { $0.split(separator: ",") }.map {
             $0.trimmingCharacters(in: " \t").lowercased()
         }
-        if !codings.isEmpty {
+        // A Transfer-Encoding field with no coding in it is no framing at all, not "absent"
+        // (RFC 9112 §6.1: Transfer-Encoding = #transfer-coding, and §6.3 rule 4: chunked
+        // must be the final coding): refused like any coding other than a lone chunked.
+        if hasTransferEncoding {
             guard codings == ["chunked"] else {
                 throw HTTPParseError.unsupportedTransferEncoding(fields["Transfer-Encoding"].joined(separator: ", "))
             }
@@ -388,23 +447,77 @@ public struct HTTPResponseParser: Sendable {
         return .length(length)
     }
 
+    /// chunk-size [ chunk-ext ], strictly (RFC 9112 §7.1.1):
+    ///     chunk-size = 1*HEXDIG
+    ///     chunk-ext  = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+    ///     chunk-ext-name = token; chunk-ext-val = token / quoted-string
+    /// Whitespace is allowed only where the grammar has BWS, so whitespace after the size with
+    /// no extension ("25  ") is refused, as llhttp's strict mode does. Extensions are checked,
+    /// then ignored. Every violation is `invalidChunkSize` with the whole line.
     private func parseChunkSize(_ line: ArraySlice<UInt8>) throws -> UInt64 {
-        let text = String(decoding: line, as: UTF8.self)
-        var index = line.startIndex
-        var size: UInt64 = 0
-        while index < line.endIndex, let digit = hexValue(line[index]) {
-            let (shifted, overflow) = size.multipliedReportingOverflow(by: 16)
-            guard !overflow else { throw HTTPParseError.invalidChunkSize(text) }
-            size = shifted + UInt64(digit)
-            index += 1
+        let size: UInt64? = line.withUnsafeBufferPointer { bytes in
+            var index = 0
+            var size: UInt64 = 0
+            while index < bytes.count, let digit = hexValue(bytes[index]) {
+                guard size >> 60 == 0 else { return nil }  // a 17th significant digit overflows
+                size = size << 4 | UInt64(digit)
+                index += 1
+            }
+            guard index > 0, index == bytes.count || chunkExtensionsAreValid(bytes, from: index) else { return nil }
+            return size
         }
-        guard index > line.startIndex else { throw HTTPParseError.invalidChunkSize(text) }
-        // Then only optional whitespace and chunk extensions (";name[=value]"), which are ignored.
-        var rest = line[index...]
-        while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
-        guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw HTTPParseError.invalidChunkSize(text) }
+        guard let size else { throw HTTPParseError.invalidChunkSize(String(decoding: line, as: UTF8.self)) }
         return size
     }
+}
+
+/// Whether `bytes[start...]` is a well-formed chunk-ext (see `parseChunkSize`).
+private func chunkExtensionsAreValid(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Bool {
+    var index = start
+    func skipWhitespace() { while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 } }
+    while index < bytes.count {
+        skipWhitespace()  // BWS ";"
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ";") else { return false }
+        index += 1
+        skipWhitespace()  // ";" BWS chunk-ext-name
+        let nameStart = index
+        while index < bytes.count, isTokenCharacter(bytes[index]) { index += 1 }
+        guard index > nameStart else { return false }
+        // BWS "=" only if a value follows; whitespace then ";" is the next extension's BWS.
+        var afterName = index
+        while afterName < bytes.count, bytes[afterName] == 0x20 || bytes[afterName] == 0x09 { afterName += 1 }
+        guard afterName < bytes.count, bytes[afterName] == UInt8(ascii: "=") else { continue }
+        index = afterName + 1
+        skipWhitespace()  // "=" BWS chunk-ext-val
+        guard index < bytes.count else { return false }
+        if bytes[index] == UInt8(ascii: "\"") {
+            // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (RFC 9110 §5.6.4)
+            index += 1
+            var closed = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    closed = true
+                    break
+                }
+                if byte == UInt8(ascii: "\\") {  // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+                    index += 1
+                    guard index < bytes.count else { return false }
+                }
+                // qdtext and the escaped octet: HTAB, SP, VCHAR, obs-text.
+                guard bytes[index] == 0x09 || (bytes[index] >= 0x20 && bytes[index] != 0x7F) else { return false }
+                index += 1
+            }
+            guard closed else { return false }
+        } else {
+            let valueStart = index
+            while index < bytes.count, isTokenCharacter(bytes[index]) { index += 1 }
+            guard index > valueStart else { return false }
+        }
+    }
+    return true
+
 }
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
