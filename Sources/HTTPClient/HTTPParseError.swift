@@ -33,7 +33,7 @@ public enum HTTPParseError: Error, Equatable, CustomStringConvertible {
         case .unsupportedVersion(let version): return "unsupported HTTP version \(version.debugDescription) (HTTP/1.x only)"
         case .invalidStatusCode(let code): return "invalid status code \(code.debugDescription) (three digits 100-599)"
         case .malformedHeaderLine(let line): return "malformed header line: \(line.debugDescription)"
-        case .obsoleteLineFolding: return "a folded header line (obs-fold) with no header field before it"
+        case .obsoleteLineFolding: return "header line folding (obs-fold) with no header field before it to continue"
         case .whitespaceBeforeColon(let name): return "whitespace between header name \(name.debugDescription) and ':'"
         case .invalidHeaderName(let name): return "invalid header name \(name.debugDescription)"
         case .invalidHeaderValue(let name): return "invalid characters in the value of header \(name.debugDescription)"
