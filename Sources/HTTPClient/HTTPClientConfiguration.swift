@@ -36,13 +36,17 @@ public struct HTTPClientConfiguration: Sendable {
     public var userAgent: String
     /// The engine `Client.execute` uses unless told otherwise.
     public var engine: HTTPEngine
+    /// Whether a redirect from an https URL to an http one is followed; false (the default)
+    /// fails the request with `HTTPClientError.insecureRedirect` instead.
+    public var allowInsecureRedirects: Bool
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), totalTimeout: Duration? = nil,
         maxRedirects: Int = 10, maxConnectionsPerHost: Int = 8, idleConnectionExpiry: Duration = .seconds(30),
         maxIdleConnections: Int? = nil, connectionBufferSize: Int = 64 << 10,
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
-        readBufferSize: Int = 256 << 10, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop
+        readBufferSize: Int = 256 << 10, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
+        allowInsecureRedirects: Bool = false
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -57,6 +61,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.readBufferSize = max(4096, readBufferSize)
         self.userAgent = userAgent
         self.engine = engine
+        self.allowInsecureRedirects = allowInsecureRedirects
     }
 
     /// A head is read through an 8 KiB window of the connection's buffer.

@@ -29,6 +29,8 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     case tooManyRedirects(limit: Int)
     case redirectLoop(String)
     case redirectWithoutLocation(status: Int)
+    /// A redirect from https to http, refused unless `allowInsecureRedirects` is set.
+    case insecureRedirect(from: HTTPURL, to: HTTPURL)
     /// 416: the range starts past the end; `completeLength` from `Content-Range: bytes */N`.
     case rangeNotSatisfiable(completeLength: UInt64?)
     /// A 206 whose Content-Range is missing, malformed, or not the range that was asked for.
@@ -56,6 +58,9 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
         case .tooManyRedirects(let limit): return "more than \(limit) redirects"
         case .redirectLoop(let url): return "redirect loop: \(url) was already visited"
         case .redirectWithoutLocation(let status): return "\(status) redirect without a Location header"
+        case .insecureRedirect(let from, let to):
+            return "refused to follow a redirect from https to http (\(from) to \(to)); to allow it, "
+                + "pass --allow-insecure-redirect (netget) or set allowInsecureRedirects"
         case .rangeNotSatisfiable(let length):
             return "416 range not satisfiable" + (length.map { " (the resource has \($0) bytes)" } ?? "")
         case .invalidContentRange(let detail): return "bad partial response: \(detail)"
