@@ -7,6 +7,9 @@ public enum HTTPTimeout: String, Sendable, Equatable {
     case connect
     /// No byte arrived (or could be sent) for the idle timeout.
     case idle
+    /// The response head (interim responses included) was not complete within the head
+    /// timeout after the request was sent, however steadily its bytes trickled in.
+    case head
     /// The whole request, redirects and body included, took longer than the total timeout.
     case total
 }
@@ -52,6 +55,7 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
             switch kind {
             case .connect: return "connection not made within \(limit)"
             case .idle: return "no data for \(limit) (idle timeout)"
+            case .head: return "the response head did not arrive within \(limit) (head timeout)"
             case .total: return "the request took longer than \(limit) (total timeout)"
             }
         case .parse(let error): return "bad response: \(error)"
