@@ -76,7 +76,7 @@ final class BlockingExchange {
             let window = decoder.head == nil ? UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(8 << 10)]) : scratch
             let n = try connection.stream.read(into: window, timeout: wait.limit)
             if n == 0 {
-                try decoder.ingestEndOfStream()
+                try decoder.ingestEndOfStream(incompleteClose: connection.stream.endedWithoutCloseNotify)
             } else {
                 try decoder.ingest(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             }
@@ -109,7 +109,7 @@ final class BlockingExchange {
                         finishIfDone()
                         return n
                     }
-                    do { try decoder.ingestEndOfStream() } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
+                    do { try decoder.ingestEndOfStream(incompleteClose: connection.stream.endedWithoutCloseNotify) } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
                 } else {
                     try fill()
                 }

@@ -144,13 +144,18 @@ public struct HTTPResponseParser: Sendable {
         return nil
     }
 
-    /// The peer closed the connection. - Returns: the events that completes (the end of a body
+    /// The peer closed the connection. - Parameter incompleteClose: the close was not
+    /// authenticated (TLS without close_notify): it cannot end a body delimited by the close,
+    /// only say that it stopped. - Returns: the events that completes (the end of a body
     /// delimited by the close). - Throws: `HTTPParseError.truncated` if the message was not complete.
-    public mutating func finish() throws -> [HTTPResponseEvent] {
+    public mutating func finish(incompleteClose: Bool = false) throws -> [HTTPResponseEvent] {
         switch state {
         case .done:
             return []
         case .untilClose:
+            // RFC 9112 §9.8: after an incomplete close a client treats as complete only a
+            // Content-Length body received in full or a chunked one up to its last chunk.
+            if incompleteClose { throw HTTPParseError.truncated("the TLS connection ended without close_notify; the body may be cut short") }
             state = .done
             return [.end(trailers: HTTPHeaders())]
         case .statusLine where buffer.isEmpty && headerBytes == 0:

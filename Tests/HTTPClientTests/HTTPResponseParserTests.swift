@@ -201,7 +201,7 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
         let limits = HTTPParserLimits(maxLineLength: 64, maxHeaderBytes: 128, maxHeaderCount: 100)
         #expect(throws: HTTPParseError.headersTooLarge(limit: 128)) {
             let folds = String(repeating: " " + String(repeating: "v", count: 40) + "\r\n", count: 4)
-            try parse("HTTP/1.1 200 OK\r\nX-A: 1\r\n" + folds + "\r\n", limits: limits)
+            _ = try parse("HTTP/1.1 200 OK\r\nX-A: 1\r\n" + folds + "\r\n", limits: limits)
         }
     }
 
@@ -266,6 +266,18 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
         #expect(throws: HTTPParseError.tooManyInterimResponses(limit: limit)) {
             for _ in 0..<1000 { _ = try parser.feed(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) }
         }
+    }
+
+    // RFC 9112 §9.8: "A response that has neither chunked transfer coding nor Content-Length
+    // is complete only if a valid closure alert has been received."
+    @Test func anIncompleteCloseDoesNotEndABodyDelimitedByTheClose() throws {
+        var parser = HTTPResponseParser()
+        _ = try parser.feed(Array("HTTP/1.1 200 OK\r\n\r\npart".utf8))
+        #expect(throws: HTTPParseError.self) { try parser.finish(incompleteClose: true) }
+        var framed = HTTPResponseParser()
+        _ = try framed.feed(Array("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npart".utf8))
+        #expect(framed.isComplete)
+        #expect(try framed.finish(incompleteClose: true).isEmpty)
     }
 
     @Test func bareLineFeedsAreAccepted() throws {
