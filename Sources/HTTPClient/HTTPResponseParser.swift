@@ -273,24 +273,42 @@ public struct HTTPResponseParser: Sendable {
             return raw.baseAddress!.distance(to: UnsafeRawPointer(hit))
         }
         guard let newline = found else {
-            if buffer.count - position > limits.maxLineLength { throw HTTPParseError.lineTooLong(limit: limits.maxLineLength) }
-            if countingTowardHead && headerBytes + buffer.count - position > limits.maxHeaderBytes {
-                throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes)
-            }
+            try checkLimits(available: buffer.count - position, countingTowardHead: countingTowardHead)
             return nil
         }
         let length = newline - position + 1
-        if length > limits.maxLineLength + 2 { throw HTTPParseError.lineTooLong(limit: limits.maxLineLength) }
-        if countingTowardHead {
-            headerBytes += length
-            if headerBytes > limits.maxHeaderBytes { throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes) }
-        }
+        try checkLimits(available: length, countingTowardHead: countingTowardHead)
+        if countingTowardHead { headerBytes += length }
         var end = newline
         if end > position && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         let line = buffer[position..<end]
         if line.contains(UInt8(ascii: "\r")) { throw HTTPParseError.bareCarriageReturn }
         position = newline + 1
         return line
+    }
+
+    /// Throws the limit error that the `available` bytes of the line at `position` (all of it
+    /// when they end with its LF) already prove. The error is the one proven at the earlier
+    /// byte, so it does not depend on how the bytes were split into feeds: a line whose end has
+    /// not arrived fails exactly as it will once it has (the fuzzer's differential invariant).
+    /// The line limit counts the line without its CRLF (or bare LF): a CR is not yet proof of
+    /// a long line while its LF may be the next byte.
+    private func checkLimits(available: Int, countingTowardHead: Bool) throws {
+        let maxLine = limits.maxLineLength
+        var lineProof: Int?  // the index, from `position`, of the byte that proves the line too long
+        if available > maxLine {
+            switch buffer[position + maxLine] {
+            case 0x0A: break  // the LF: exactly maxLine bytes in the line
+            case 0x0D:
+                // A CR counts only if the byte after it is not the LF.
+                if available > maxLine + 1 && buffer[position + maxLine + 1] != 0x0A { lineProof = maxLine + 1 }
+            default: lineProof = maxLine
+            }
+        }
+        var headProof: Int?  // the index of the first byte beyond the header section's limit
+        if countingTowardHead && headerBytes + available > limits.maxHeaderBytes { headProof = limits.maxHeaderBytes - headerBytes }
+        if let lineProof, lineProof <= headProof ?? .max { throw HTTPParseError.lineTooLong(limit: maxLine) }
+        if headProof != nil { throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes) }
     }
 
     // MARK: - Head

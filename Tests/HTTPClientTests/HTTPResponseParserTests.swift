@@ -280,6 +280,28 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
         #expect(try framed.finish(incompleteClose: true).isEmpty)
     }
 
+    // Found by Fuzz/ResponsePathFuzzer.swift: a line of exactly the limit whose CR ended one
+    // feed was refused (the CR counted as line), while the same bytes fed whole were accepted;
+    // and a bare-LF line one byte over the limit passed whole. The line limit counts the line
+    // without CRLF / LF, and an error never depends on where the feeds were cut.
+    @Test func theLineLimitDoesNotDependOnHowBytesArrive() throws {
+        let limits = HTTPParserLimits(maxLineLength: 32, maxHeaderBytes: 1024, maxHeaderCount: 10)
+        let field = "X-A: " + String(repeating: "v", count: 27)  // 32 bytes
+        let text = "HTTP/1.1 200 OK\r\n\(field)\r\nContent-Length: 0\r\n\r\n"
+        var split = HTTPResponseParser(limits: limits)
+        let cut = text.utf8.count - "\nContent-Length: 0\r\n\r\n".utf8.count  // just after the field's CR
+        var events = try split.feed(Array(text.utf8.prefix(cut)))
+        events += try split.feed(Array(text.utf8.dropFirst(cut)))
+        #expect(collect(events).head?.headers.first("X-A") == String(repeating: "v", count: 27))
+        #expect(try parse(text, limits: limits).head?.status == 200)
+        let over = "HTTP/1.1 200 OK\n\(field)v\nContent-Length: 0\n\n"
+        #expect(throws: HTTPParseError.lineTooLong(limit: 32)) { _ = try parse(over, limits: limits) }
+        #expect(throws: HTTPParseError.lineTooLong(limit: 32)) {
+            var parser = HTTPResponseParser(limits: limits)
+            for byte in over.utf8 { _ = try parser.feed([byte]) }
+        }
+    }
+
     @Test func bareLineFeedsAreAccepted() throws {
         let result = try parse("HTTP/1.1 200 OK\nContent-Length: 2\n\nok", closeAtEnd: false)
         #expect(result.body == Array("ok".utf8))
