@@ -8,7 +8,10 @@
 //   3. split: feed() of pieces whose lengths come from a generator seeded from the input;
 //   4. direct: the split pieces again, but as the engines read a body (ResponseDecoder): while
 //      `directBodyLimit` > 0 the next min(limit, piece) bytes are taken as body without being
-//      fed, and accounted with `consumeDirectBody`; the rest of the piece is fed.
+//      fed, and accounted with `consumeDirectBody`; the rest of the piece is fed;
+//   5. decoder: the split pieces through `ResponseDecoder`, the engines' own wrapper (head
+//      block cut, body bytes left in the read buffer, `directLimit`/`acceptDirect`), reading
+//      pieces only until the message is finished, as an engine stops reading.
 // Each feed ends with finish() (the peer closed), unless the parser already threw.
 //
 // The invariant, exactly:
@@ -22,6 +25,9 @@
 //     byte that makes the input invalid, whatever the later bytes), which is what makes a
 //     split feed throw the same error at the same byte as the whole feed. A feed never throws
 //     anything but an HTTPParseError.
+// The decoder feed does not see trailers, and stops at the end of the message, so it is held to
+// the same head, body and error, except that where the whole feed throws
+// dataAfterEndOfMessage (bytes after a complete message) the decoder may succeed instead.
 // Any difference is a crash (preconditionFailure) that libFuzzer reports with the input.
 
 #if canImport(Glibc)
@@ -56,6 +62,12 @@ public func fuzzResponsePath(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     for (name, outcome) in [("bytewise", bytewise), ("split", split), ("direct", direct)] where outcome != whole {
         fail("\(name) feed differs from the whole feed:\n  whole: \(whole)\n  \(name): \(outcome)")
     }
+    let decoded = runDecoder(method: method, limits: limits, pieces: pieces, bytes: bytes, incompleteClose: incompleteClose)
+    var stoppedEarly = false
+    if whole == .error(.dataAfterEndOfMessage), case .message = decoded { stoppedEarly = true }
+    if decoded.withoutTrailers != whole.withoutTrailers && !stoppedEarly {
+        fail("decoder feed differs from the whole feed:\n  whole: \(whole)\n  decoder: \(decoded)")
+    }
     return 0
 }
 
@@ -72,6 +84,12 @@ enum Outcome: Equatable, CustomStringConvertible {
                 + "\(body.count) body bytes, trailers \(trailers.fields.map { "\($0.name)=\($0.value)" })"
         case .error(let error): return "error \(error)"
         }
+    }
+
+    /// The same outcome with the trailers left out (the decoder does not keep them).
+    var withoutTrailers: Outcome {
+        if case .message(let head, let body, _) = self { return .message(head: head, body: body, trailers: HTTPHeaders()) }
+        return self
     }
 }
 
@@ -141,6 +159,55 @@ func runDirect(_ start: HTTPResponseParser, pieces: [Range<Int>], bytes: [UInt8]
         stream.add(try parser.finish(incompleteClose: incompleteClose))
         check(parser.isComplete, "finish() returned without completing")
         return stream.outcome
+    }
+}
+
+/// The split feed through `ResponseDecoder`, as `LoopExchange` / `BlockingExchange` drive it:
+/// a read lands in the connection's buffer and is ingested (the buffer is not reused while
+/// bytes are pending), pending body bytes are copied out, and once the decoder allows it the
+/// next read goes straight to the reader (`directLimit`, `acceptDirect`).
+func runDecoder(method: String, limits: HTTPParserLimits, pieces: [Range<Int>], bytes: [UInt8], incompleteClose: Bool) -> Outcome {
+    var decoder = ResponseDecoder(requestMethod: method, limits: limits)
+    var body: [UInt8] = []
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+    let reader = UnsafeMutableRawBufferPointer.allocate(byteCount: 37, alignment: 1)  // small and odd: many copies
+    defer {
+        readBuffer.deallocate()
+        reader.deallocate()
+    }
+    func drain() {
+        while true {
+            let copied = decoder.copyPending(into: reader)
+            if copied == 0 { return }
+            body += UnsafeRawBufferPointer(rebasing: reader[0..<copied])
+        }
+    }
+    return outcome {
+        for range in pieces where !decoder.isFinished {
+            var rest = range
+            let direct = decoder.directLimit
+            if direct > 0 {
+                let take = min(direct, rest.count)
+                body += bytes[rest.prefix(take)]
+                decoder.acceptDirect(take)
+                rest = rest.dropFirst(take)
+            }
+            guard !rest.isEmpty, !decoder.isFinished else { continue }
+            let count = rest.count
+            bytes.withUnsafeBytes { source in
+                readBuffer.baseAddress!.copyMemory(from: source.baseAddress! + rest.lowerBound, byteCount: count)  // count > 0
+            }
+            try decoder.ingest(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
+            drain()
+        }
+        if !decoder.isFinished {
+            try decoder.ingestEndOfStream(incompleteClose: incompleteClose)
+            drain()
+        }
+        check(decoder.isFinished, "the decoder took the end of stream without finishing")
+        check(!decoder.hasPending, "body bytes left pending")
+        guard let head = decoder.head else { fail("finished without a head") }
+        return .message(head: head, body: body, trailers: HTTPHeaders())
     }
 }
 
