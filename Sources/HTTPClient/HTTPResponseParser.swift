@@ -77,9 +77,11 @@ public struct HTTPResponseParser: Sendable {
     /// Interim (1xx) responses skipped so far.
     private var interimResponses = 0
 
-    /// Empty lines (CRLF or a bare LF) ignored before each status line: RFC 9112 §2.2 asks a
-    /// recipient to ignore "at least one"; a few cover a server that pads after a 1xx or
-    /// after the previous response on the connection. One more is a malformed status line.
+    /// Empty lines (CRLF or a bare LF) ignored before each status line. RFC 9112 §2.2 asks
+    /// this of a server before a request-line ("SHOULD ignore at least one empty line (CRLF)
+    /// received prior to the request-line"); the same robustness on the client side covers a
+    /// server that pads after a 1xx or after its previous response on the connection, as
+    /// llhttp does. A few, not any number: one more is a malformed status line.
     public static let maxEmptyLinesBeforeStatusLine = 4
     /// Interim (1xx) responses skipped before the final one; one more throws
     /// `tooManyInterimResponses`, so an endless stream of 1xx cannot hold a request forever.
@@ -178,9 +180,8 @@ public struct HTTPResponseParser: Sendable {
         case .statusLine:
             guard let line = try nextLine(countingTowardHead: true) else { return false }
             if line.isEmpty {
-                // "a recipient that is expecting to receive and parse a start-line SHOULD
-                // ignore at least one empty line (CRLF) received prior to the start-line"
-                // (RFC 9112 §2.2), within a bound.
+                // RFC 9112 §2.2's robustness rule for a request-line, applied to the status
+                // line within a bound (see `maxEmptyLinesBeforeStatusLine`).
                 emptyLinesBeforeStatusLine += 1
                 guard emptyLinesBeforeStatusLine <= Self.maxEmptyLinesBeforeStatusLine else {
                     throw HTTPParseError.malformedStatusLine("")

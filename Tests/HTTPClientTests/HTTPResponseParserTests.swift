@@ -165,8 +165,9 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
 
     // RFC 9112 §2.2: "In the interest of robustness, a server that is expecting to receive and
     // parse a request-line SHOULD ignore at least one empty line (CRLF) received prior to the
-    // request-line" — and the same section applies it to any recipient expecting a start-line;
-    // the parser ignores up to `maxEmptyLinesBeforeStatusLine` (4) before each status line.
+    // request-line." The client applies the same robustness to the status line (after a 1xx,
+    // or a server padding after its previous response), up to `maxEmptyLinesBeforeStatusLine`
+    // (4) before each status line; the fifth is an error.
     @Test func emptyLinesBeforeAStatusLineAreIgnored() throws {
         let before = try parseBothWays("\r\n\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         #expect(before.head?.status == 200)

@@ -425,7 +425,7 @@ private enum TLSServerEnding: Sendable {
 /// Both engines' HTTP client against a TLS server that sends a response and ends one of two
 /// ways. RFC 9112 §9.8: "When encountering an incomplete close, a client SHOULD treat as
 /// completed all requests for which it has received either 1. as much data as specified in
-/// the Content-Length header field or 2. the terminal zero-length chunk (when Transfer-Coding
+/// the Content-Length header field or 2. the terminal zero-length chunk (when Transfer-Encoding
 /// of chunked is used). A response that has neither chunked transfer coding nor Content-Length
 /// is complete only if a valid closure alert has been received."
 @Suite(.serialized) struct TLSTruncationTests {
