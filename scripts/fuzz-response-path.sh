@@ -20,7 +20,7 @@ fi
 # The Swift runtime's backtracer and ASan's handler fight over a crash (it hung here): ASan reports.
 status=0
 SWIFT_BACKTRACE=enable=no "$OUT/fuzz-response-path" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -rss_limit_mb=2048 \
-    -artifact_prefix="$OUT/response-path-" "$OUT/corpus-response-path" Fuzz/response-path-corpus Fuzz/corpus \
+    -dict=Fuzz/response-path.dict -artifact_prefix="$OUT/response-path-" "$OUT/corpus-response-path" Fuzz/response-path-corpus Fuzz/corpus \
     >"$OUT/response-path-run.log" 2>&1 || status=$?
 grep -aE '^#[0-9]+[[:space:]]+DONE|^Done|response path fuzzer:|  (whole|bytewise|split|direct|decoder):|ERROR|SUMMARY|Test unit written|Base64' \
     "$OUT/response-path-run.log" || true
