@@ -4,12 +4,13 @@
 # it finds in .build-fuzz/TARGET/corpus (crash inputs in .build-fuzz/TARGET/), and prints
 # libFuzzer's final summary. Exits non-zero on a crash, a leak, a timeout or a build error.
 #   scripts/fuzz.sh parser 600
+#   scripts/fuzz.sh response-path 600
 #   scripts/fuzz.sh content-disposition 120
 #   scripts/fuzz.sh file-name 120
 #   scripts/fuzz.sh resume-meta 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|content-disposition|file-name|resume-meta [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -19,6 +20,13 @@ case "$TARGET" in
         SOURCES=(Sources/HTTPClient/HTTPResponseParser.swift Sources/HTTPClient/HTTPHeaders.swift
                  Sources/HTTPClient/HTTPParseError.swift Fuzz/ParserFuzzer.swift)
         MAX_LEN=4096 ;;
+    response-path)
+        MODULE=FuzzResponsePath
+        SOURCES=(Sources/HTTPClient/HTTPResponseParser.swift Sources/HTTPClient/HTTPHeaders.swift
+                 Sources/HTTPClient/HTTPParseError.swift Sources/HTTPClient/ResponseDecoder.swift
+                 Fuzz/ResponsePathFuzzer.swift)
+        MAX_LEN=4096
+        EXTRA=(-dict=Fuzz/response-path.dict) ;;
     content-disposition)
         MODULE=FuzzContentDisposition
         SOURCES=(Sources/HTTPClient/Download/ContentDisposition.swift Sources/HTTPClient/Download/DownloadFileName.swift

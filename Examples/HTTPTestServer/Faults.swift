@@ -70,7 +70,9 @@ enum MalformedKind: String, CaseIterable {
         case .badHeader:
             return Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nThis-Line-Has-No-Colon\r\n\r\nok".utf8)
         case .obsFold:
-            return Array("HTTP/1.1 200 OK\r\nX-Folded: first part\r\n  continued\r\nContent-Length: 2\r\n\r\nok".utf8)
+            // A fold right after the status line: with no field to continue it is an error even
+            // for a client that unfolds obs-fold as RFC 9112 §5.2 asks of user agents.
+            return Array("HTTP/1.1 200 OK\r\n  continued\r\nX-Folded: first part\r\nContent-Length: 2\r\n\r\nok".utf8)
         case .badContentLength:
             return Array("HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\nok".utf8)
         case .conflictingContentLength:

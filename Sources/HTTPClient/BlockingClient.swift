@@ -34,7 +34,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     }
 
     private func execute(_ request: HTTPRequest, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingResponse {
-        var follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects)
+        var follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects,
+                                        allowsInsecureRedirects: configuration.allowInsecureRedirects)
         var current = request
         while true {
             let exchange = try open(current, clock: clock, cancellation: cancellation)

@@ -21,6 +21,9 @@ final class BlockingExchange {
     private var decoder: ResponseDecoder
     private var scratch: UnsafeMutableRawBufferPointer { connection.buffer }
     private var released = false
+    /// When the head must be complete (`HTTPClientConfiguration.headTimeout`), set once the
+    /// request is sent.
+    private var headDeadline: ContinuousClock.Instant?
     /// Detached before the connection goes back to the pool or is closed, so that a late
     /// cancel can never shut down a socket that another request (or descriptor) now uses.
     var cancellation: BlockingCancellation?
@@ -58,19 +61,22 @@ final class BlockingExchange {
     }
 
     func readHead() throws {
-        while decoder.head == nil { try fill() }
+        headDeadline = clock.headDeadline()
+        while decoder.head == nil {
+            try fill()
+        }
         finishIfDone()
     }
 
     private func fill() throws {
-        let wait = try clock.next(.idle)
+        let wait = try clock.next(.idle, headDeadline: decoder.head == nil ? headDeadline : nil)
         do {
             // Before the head, read a little: bytes after the head in the same read pass through
             // the parser (copied twice), while later body reads go straight to the reader.
             let window = decoder.head == nil ? UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(8 << 10)]) : scratch
             let n = try connection.stream.read(into: window, timeout: wait.limit)
             if n == 0 {
-                try decoder.ingestEndOfStream()
+                try decoder.ingestEndOfStream(incompleteClose: connection.stream.endedWithoutCloseNotify)
             } else {
                 try decoder.ingest(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             }
@@ -103,7 +109,7 @@ final class BlockingExchange {
                         finishIfDone()
                         return n
                     }
-                    do { try decoder.ingestEndOfStream() } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
+                    do { try decoder.ingestEndOfStream(incompleteClose: connection.stream.endedWithoutCloseNotify) } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
                 } else {
                     try fill()
                 }

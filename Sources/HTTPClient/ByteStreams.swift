@@ -17,6 +17,9 @@ public protocol AsyncByteStream: AnyObject {
     /// Whether an idle connection can carry another request: open, and the peer has neither
     /// closed it nor sent bytes nobody asked for. Never waits.
     var isReusable: Bool { get }
+    /// True after a read returned 0 for an end of stream that is not authenticated: a TLS
+    /// stream whose TCP connection ended without close_notify. Always false for plain TCP.
+    var endedWithoutCloseNotify: Bool { get }
 }
 
 /// A connection the blocking engine (`BlockingClient`) talks over: a `BlockingSocket`, or TLS
@@ -32,6 +35,8 @@ public protocol BlockingByteStream: AnyObject {
     func close()
     /// As `AsyncByteStream.isReusable`.
     var isReusable: Bool { get }
+    /// As `AsyncByteStream.endedWithoutCloseNotify`.
+    var endedWithoutCloseNotify: Bool { get }
     /// The socket underneath (-1 once closed), so another thread can shut it down to wake a
     /// blocked call (`BlockingCancellation`).
     var fileDescriptor: Int32 { get }
@@ -39,4 +44,14 @@ public protocol BlockingByteStream: AnyObject {
 
 extension StreamSocket: AsyncByteStream {
     public var isReusable: Bool { !isClosed && DescriptorProbe.isIdleAndOpen(fileDescriptor) }
+}
+
+extension AsyncByteStream {
+    /// Plain TCP has no authenticated close: its end of stream is all there is.
+    public var endedWithoutCloseNotify: Bool { false }
+}
+
+extension BlockingByteStream {
+    /// Plain TCP has no authenticated close: its end of stream is all there is.
+    public var endedWithoutCloseNotify: Bool { false }
 }

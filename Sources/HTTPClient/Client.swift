@@ -80,7 +80,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
 
     private func executeOnLoop(_ request: HTTPRequest) async throws -> HTTPResponse {
         let clock = RequestClock(configuration)
-        var follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects)
+        var follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects,
+                                        allowsInsecureRedirects: configuration.allowInsecureRedirects)
         var current = request
         while true {
             let exchange = try await open(current, clock: clock)

@@ -13,6 +13,12 @@ public struct HTTPClientConfiguration: Sendable {
     public var connectTimeout: Duration?
     /// The longest to go without a byte while sending or receiving; nil: forever.
     public var idleTimeout: Duration?
+    /// The longest from the end of sending a request to its complete final response head
+    /// (interim 1xx responses included), however steadily the bytes arrive: the idle timeout
+    /// alone lets a server that sends a byte a second hold a request forever. nil: no limit.
+    /// The default, 30 s, is the idle timeout's default; a client that raises `idleTimeout`
+    /// for a slow server raises this too. Sending the request is bounded by the idle timeout.
+    public var headTimeout: Duration?
     /// The longest a whole request may take, redirects and body included; nil: no limit.
     public var totalTimeout: Duration?
     /// Redirects followed before `tooManyRedirects`; 0 returns the 3xx response itself.
@@ -36,16 +42,22 @@ public struct HTTPClientConfiguration: Sendable {
     public var userAgent: String
     /// The engine `Client.execute` uses unless told otherwise.
     public var engine: HTTPEngine
+    /// Whether a redirect from an https URL to an http one is followed; false (the default)
+    /// fails the request with `HTTPClientError.insecureRedirect` instead.
+    public var allowInsecureRedirects: Bool
 
     public init(
-        connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), totalTimeout: Duration? = nil,
+        connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
+        totalTimeout: Duration? = nil,
         maxRedirects: Int = 10, maxConnectionsPerHost: Int = 8, idleConnectionExpiry: Duration = .seconds(30),
         maxIdleConnections: Int? = nil, connectionBufferSize: Int = 64 << 10,
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
-        readBufferSize: Int = 256 << 10, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop
+        readBufferSize: Int = 256 << 10, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
+        allowInsecureRedirects: Bool = false
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
+        self.headTimeout = headTimeout
         self.totalTimeout = totalTimeout
         self.maxRedirects = max(0, maxRedirects)
         self.maxConnectionsPerHost = max(1, maxConnectionsPerHost)
@@ -57,6 +69,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.readBufferSize = max(4096, readBufferSize)
         self.userAgent = userAgent
         self.engine = engine
+        self.allowInsecureRedirects = allowInsecureRedirects
     }
 
     /// A head is read through an 8 KiB window of the connection's buffer.

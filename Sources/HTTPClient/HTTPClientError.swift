@@ -7,6 +7,9 @@ public enum HTTPTimeout: String, Sendable, Equatable {
     case connect
     /// No byte arrived (or could be sent) for the idle timeout.
     case idle
+    /// The response head (interim responses included) was not complete within the head
+    /// timeout after the request was sent, however steadily its bytes trickled in.
+    case head
     /// The whole request, redirects and body included, took longer than the total timeout.
     case total
 }
@@ -29,6 +32,8 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     case tooManyRedirects(limit: Int)
     case redirectLoop(String)
     case redirectWithoutLocation(status: Int)
+    /// A redirect from https to http, refused unless `allowInsecureRedirects` is set.
+    case insecureRedirect(from: HTTPURL, to: HTTPURL)
     /// 416: the range starts past the end; `completeLength` from `Content-Range: bytes */N`.
     case rangeNotSatisfiable(completeLength: UInt64?)
     /// A 206 whose Content-Range is missing, malformed, or not the range that was asked for.
@@ -50,12 +55,16 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
             switch kind {
             case .connect: return "connection not made within \(limit)"
             case .idle: return "no data for \(limit) (idle timeout)"
+            case .head: return "the response head did not arrive within \(limit) (head timeout)"
             case .total: return "the request took longer than \(limit) (total timeout)"
             }
         case .parse(let error): return "bad response: \(error)"
         case .tooManyRedirects(let limit): return "more than \(limit) redirects"
         case .redirectLoop(let url): return "redirect loop: \(url) was already visited"
         case .redirectWithoutLocation(let status): return "\(status) redirect without a Location header"
+        case .insecureRedirect(let from, let to):
+            return "refused to follow a redirect from https to http (\(from) to \(to)); to allow it, "
+                + "pass --allow-insecure-redirect (netget) or set allowInsecureRedirects"
         case .rangeNotSatisfiable(let length):
             return "416 range not satisfiable" + (length.map { " (the resource has \($0) bytes)" } ?? "")
         case .invalidContentRange(let detail): return "bad partial response: \(detail)"

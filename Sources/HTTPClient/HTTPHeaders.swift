@@ -13,6 +13,13 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
         fields.append((name: name, value: value))
     }
 
+    /// Appends `continuation` to the last field's value after one SP: the parser's
+    /// replacement of an obs-fold (RFC 9112 §5.2). The caller checks there is a last field.
+    mutating func appendToLastValue(_ continuation: String) {
+        guard let last = fields.indices.last, !continuation.isEmpty else { return }
+        fields[last].value = fields[last].value.isEmpty ? continuation : fields[last].value + " " + continuation
+    }
+
     /// Every value of `name`, in order (case-insensitive).
     public subscript(name: String) -> [String] {
         fields.filter { Self.namesMatch($0.name, name) }.map(\.value)

@@ -72,6 +72,20 @@ public struct HTTPResponseParser: Sendable {
     private var status = 0
     private var reason = ""
     private var fields = HTTPHeaders()
+    /// Empty lines seen where the current status line is expected.
+    private var emptyLinesBeforeStatusLine = 0
+    /// Interim (1xx) responses skipped so far.
+    private var interimResponses = 0
+
+    /// Empty lines (CRLF or a bare LF) ignored before each status line. RFC 9112 §2.2 asks
+    /// this of a server before a request-line ("SHOULD ignore at least one empty line (CRLF)
+    /// received prior to the request-line"); the same robustness on the client side covers a
+    /// server that pads after a 1xx or after its previous response on the connection, as
+    /// llhttp does. A few, not any number: one more is a malformed status line.
+    public static let maxEmptyLinesBeforeStatusLine = 4
+    /// Interim (1xx) responses skipped before the final one; one more throws
+    /// `tooManyInterimResponses`, so an endless stream of 1xx cannot hold a request forever.
+    public static let maxInterimResponses = 10
 
     /// - Parameters:
     ///   - requestMethod: the method of the request this response answers (a HEAD response has no body).
@@ -132,13 +146,18 @@ public struct HTTPResponseParser: Sendable {
         return nil
     }
 
-    /// The peer closed the connection. - Returns: the events that completes (the end of a body
+    /// The peer closed the connection. - Parameter incompleteClose: the close was not
+    /// authenticated (TLS without close_notify): it cannot end a body delimited by the close,
+    /// only say that it stopped. - Returns: the events that completes (the end of a body
     /// delimited by the close). - Throws: `HTTPParseError.truncated` if the message was not complete.
-    public mutating func finish() throws -> [HTTPResponseEvent] {
+    public mutating func finish(incompleteClose: Bool = false) throws -> [HTTPResponseEvent] {
         switch state {
         case .done:
             return []
         case .untilClose:
+            // RFC 9112 §9.8: after an incomplete close a client treats as complete only a
+            // Content-Length body received in full or a chunked one up to its last chunk.
+            if incompleteClose { throw HTTPParseError.truncated("the TLS connection ended without close_notify; the body may be cut short") }
             state = .done
             return [.end(trailers: HTTPHeaders())]
         case .statusLine where buffer.isEmpty && headerBytes == 0:
@@ -160,9 +179,26 @@ public struct HTTPResponseParser: Sendable {
             return false
         case .statusLine:
             guard let line = try nextLine(countingTowardHead: true) else { return false }
+            if line.isEmpty {
+                // RFC 9112 §2.2's robustness rule for a request-line, applied to the status
+                // line within a bound (see `maxEmptyLinesBeforeStatusLine`).
+                emptyLinesBeforeStatusLine += 1
+                guard emptyLinesBeforeStatusLine <= Self.maxEmptyLinesBeforeStatusLine else {
+                    throw HTTPParseError.malformedStatusLine("")
+                }
+                return true
+            }
+            emptyLinesBeforeStatusLine = 0
             try parseStatusLine(line)
+            let informational = (100..<200).contains(status)
+            if informational {
+                interimResponses += 1
+                guard interimResponses <= Self.maxInterimResponses else {
+                    throw HTTPParseError.tooManyInterimResponses(limit: Self.maxInterimResponses)
+                }
+            }
             fields = HTTPHeaders()
-            state = .headers(informational: (100..<200).contains(status))
+            state = .headers(informational: informational)
             return true
         case .headers(let informational):
             guard let line = try nextLine(countingTowardHead: true) else { return false }
@@ -238,24 +274,42 @@ public struct HTTPResponseParser: Sendable {
             return raw.baseAddress!.distance(to: UnsafeRawPointer(hit))
         }
         guard let newline = found else {
-            if buffer.count - position > limits.maxLineLength { throw HTTPParseError.lineTooLong(limit: limits.maxLineLength) }
-            if countingTowardHead && headerBytes + buffer.count - position > limits.maxHeaderBytes {
-                throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes)
-            }
+            try checkLimits(available: buffer.count - position, countingTowardHead: countingTowardHead)
             return nil
         }
         let length = newline - position + 1
-        if length > limits.maxLineLength + 2 { throw HTTPParseError.lineTooLong(limit: limits.maxLineLength) }
-        if countingTowardHead {
-            headerBytes += length
-            if headerBytes > limits.maxHeaderBytes { throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes) }
-        }
+        try checkLimits(available: length, countingTowardHead: countingTowardHead)
+        if countingTowardHead { headerBytes += length }
         var end = newline
         if end > position && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         let line = buffer[position..<end]
         if line.contains(UInt8(ascii: "\r")) { throw HTTPParseError.bareCarriageReturn }
         position = newline + 1
         return line
+    }
+
+    /// Throws the limit error that the `available` bytes of the line at `position` (all of it
+    /// when they end with its LF) already prove. The error is the one proven at the earlier
+    /// byte, so it does not depend on how the bytes were split into feeds: a line whose end has
+    /// not arrived fails exactly as it will once it has (the fuzzer's differential invariant).
+    /// The line limit counts the line without its CRLF (or bare LF): a CR is not yet proof of
+    /// a long line while its LF may be the next byte.
+    private func checkLimits(available: Int, countingTowardHead: Bool) throws {
+        let maxLine = limits.maxLineLength
+        var lineProof: Int?  // the index, from `position`, of the byte that proves the line too long
+        if available > maxLine {
+            switch buffer[position + maxLine] {
+            case 0x0A: break  // the LF: exactly maxLine bytes in the line
+            case 0x0D:
+                // A CR counts only if the byte after it is not the LF.
+                if available > maxLine + 1 && buffer[position + maxLine + 1] != 0x0A { lineProof = maxLine + 1 }
+            default: lineProof = maxLine
+            }
+        }
+        var headProof: Int?  // the index of the first byte beyond the header section's limit
+        if countingTowardHead && headerBytes + available > limits.maxHeaderBytes { headProof = limits.maxHeaderBytes - headerBytes }
+        if let lineProof, lineProof <= headProof ?? .max { throw HTTPParseError.lineTooLong(limit: maxLine) }
+        if headProof != nil { throw HTTPParseError.headersTooLarge(limit: limits.maxHeaderBytes) }
     }
 
     // MARK: - Head
@@ -292,7 +346,10 @@ public struct HTTPResponseParser: Sendable {
     }
 
     private func parseField(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
-        guard let first = line.first, first != 0x20 && first != 0x09 else { throw HTTPParseError.obsoleteLineFolding }
+        guard let first = line.first, first != 0x20 && first != 0x09 else {
+            try unfold(line, into: &headers)
+            return
+        }
         guard headers.count < limits.maxHeaderCount else { throw HTTPParseError.tooManyHeaders(limit: limits.maxHeaderCount) }
         // One pass over raw bytes (no generic slice iteration): this runs for every field of
         // every response.
@@ -324,6 +381,24 @@ public struct HTTPResponseParser: Sendable {
         headers.add(name: field.name, value: field.value)
     }
 
+    /// A line that starts with SP or HTAB continues the previous field (obs-fold): "A user
+    /// agent that receives an obs-fold in a response message ... MUST replace each received
+    /// obs-fold with one or more SP octets prior to interpreting the field value" (RFC 9112
+    /// §5.2). The continuation joins the previous value after one SP. The line and header
+    /// section limits still bound it; with no previous field it is an error.
+    private func unfold(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
+        guard let previous = headers.fields.last else { throw HTTPParseError.obsoleteLineFolding }
+        var start = line.startIndex
+        var end = line.endIndex
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        while end > start, line[end - 1] == 0x20 || line[end - 1] == 0x09 { end -= 1 }
+        let continuation = line[start..<end]
+        guard continuation.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+            throw HTTPParseError.invalidHeaderValue(name: previous.name)
+        }
+        headers.appendToLastValue(String(decoding: continuation, as: UTF8.self))
+    }
+
     // MARK: - Body framing (RFC 9112 §6.3)
 
     private mutating func startBody(_ events: inout [HTTPResponseEvent]) throws {
@@ -335,6 +410,11 @@ public struct HTTPResponseParser: Sendable {
         if connection.contains("close") { keepAlive = false }
         if version == "HTTP/1.0" && connection.contains("keep-alive") { keepAlive = true }
         if case .untilClose = framing { keepAlive = false }
+        // "A server or client that receives an HTTP/1.0 message containing a Transfer-Encoding
+        // header field MUST treat the message as if the framing is faulty, even if a
+        // Content-Length is present, and close the connection after processing the message"
+        // (RFC 9112 §6.1). The version test first: it keeps the common path free of lookups.
+        if version == "HTTP/1.0" && fields.first("Transfer-Encoding") != nil { keepAlive = false }
         // Transfer-Encoding together with Content-Length may be an attempt at request smuggling:
         // Transfer-Encoding wins, and the connection is not reused (RFC 9112 §6.3).
         if case .chunked = framing, !fields["Content-Length"].isEmpty { keepAlive = false }
@@ -373,7 +453,10 @@ public struct HTTPResponseParser: Sendable {
         let codings = fields["Transfer-Encoding"].flatMap { $0.split(separator: ",") }.map {
             $0.trimmingCharacters(in: " \t").lowercased()
         }
-        if !codings.isEmpty {
+        // A Transfer-Encoding field with no coding in it is no framing at all, not "absent"
+        // (RFC 9112 §6.1: Transfer-Encoding = #transfer-coding, and §6.3 rule 4: chunked
+        // must be the final coding): refused like any coding other than a lone chunked.
+        if hasTransferEncoding {
             guard codings == ["chunked"] else {
                 throw HTTPParseError.unsupportedTransferEncoding(fields["Transfer-Encoding"].joined(separator: ", "))
             }
@@ -388,23 +471,77 @@ public struct HTTPResponseParser: Sendable {
         return .length(length)
     }
 
+    /// chunk-size [ chunk-ext ], strictly (RFC 9112 §7.1.1):
+    ///     chunk-size = 1*HEXDIG
+    ///     chunk-ext  = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+    ///     chunk-ext-name = token; chunk-ext-val = token / quoted-string
+    /// Whitespace is allowed only where the grammar has BWS, so whitespace after the size with
+    /// no extension ("25  ") is refused, as llhttp's strict mode does. Extensions are checked,
+    /// then ignored. Every violation is `invalidChunkSize` with the whole line.
     private func parseChunkSize(_ line: ArraySlice<UInt8>) throws -> UInt64 {
-        let text = String(decoding: line, as: UTF8.self)
-        var index = line.startIndex
-        var size: UInt64 = 0
-        while index < line.endIndex, let digit = hexValue(line[index]) {
-            let (shifted, overflow) = size.multipliedReportingOverflow(by: 16)
-            guard !overflow else { throw HTTPParseError.invalidChunkSize(text) }
-            size = shifted + UInt64(digit)
-            index += 1
+        let size: UInt64? = line.withUnsafeBufferPointer { bytes in
+            var index = 0
+            var size: UInt64 = 0
+            while index < bytes.count, let digit = hexValue(bytes[index]) {
+                guard size >> 60 == 0 else { return nil }  // a 17th significant digit overflows
+                size = size << 4 | UInt64(digit)
+                index += 1
+            }
+            guard index > 0, index == bytes.count || chunkExtensionsAreValid(bytes, from: index) else { return nil }
+            return size
         }
-        guard index > line.startIndex else { throw HTTPParseError.invalidChunkSize(text) }
-        // Then only optional whitespace and chunk extensions (";name[=value]"), which are ignored.
-        var rest = line[index...]
-        while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
-        guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw HTTPParseError.invalidChunkSize(text) }
+        guard let size else { throw HTTPParseError.invalidChunkSize(String(decoding: line, as: UTF8.self)) }
         return size
     }
+}
+
+/// Whether `bytes[start...]` is a well-formed chunk-ext (see `parseChunkSize`).
+private func chunkExtensionsAreValid(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Bool {
+    var index = start
+    func skipWhitespace() { while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 } }
+    while index < bytes.count {
+        skipWhitespace()  // BWS ";"
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ";") else { return false }
+        index += 1
+        skipWhitespace()  // ";" BWS chunk-ext-name
+        let nameStart = index
+        while index < bytes.count, isTokenCharacter(bytes[index]) { index += 1 }
+        guard index > nameStart else { return false }
+        // BWS "=" only if a value follows; whitespace then ";" is the next extension's BWS.
+        var afterName = index
+        while afterName < bytes.count, bytes[afterName] == 0x20 || bytes[afterName] == 0x09 { afterName += 1 }
+        guard afterName < bytes.count, bytes[afterName] == UInt8(ascii: "=") else { continue }
+        index = afterName + 1
+        skipWhitespace()  // "=" BWS chunk-ext-val
+        guard index < bytes.count else { return false }
+        if bytes[index] == UInt8(ascii: "\"") {
+            // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (RFC 9110 §5.6.4)
+            index += 1
+            var closed = false
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    closed = true
+                    break
+                }
+                if byte == UInt8(ascii: "\\") {  // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+                    index += 1
+                    guard index < bytes.count else { return false }
+                }
+                // qdtext and the escaped octet: HTAB, SP, VCHAR, obs-text.
+                guard bytes[index] == 0x09 || (bytes[index] >= 0x20 && bytes[index] != 0x7F) else { return false }
+                index += 1
+            }
+            guard closed else { return false }
+        } else {
+            let valueStart = index
+            while index < bytes.count, isTokenCharacter(bytes[index]) { index += 1 }
+            guard index > valueStart else { return false }
+        }
+    }
+    return true
+
 }
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }

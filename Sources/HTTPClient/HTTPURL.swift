@@ -15,15 +15,34 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses an absolute URL.
     /// - Throws: `HTTPClientError.invalidURL` naming what is wrong, or `.unsupportedScheme`.
+    /// The scheme is matched case-insensitively ("HTTPS://" is https), as RFC 3986 §3.1 says.
     public init(_ text: String) throws {
-        guard let schemeEnd = text.firstRange(of: "://") else {
+        // "host:port/path" has a scheme by the grammar, but a user who typed it meant a
+        // host: without "//" it is "not absolute", whatever precedes the colon.
+        guard let schemeText = Self.scheme(of: text[...]),
+              case let afterColon = text[text.index(after: schemeText.endIndex)...], afterColon.hasPrefix("//") else {
             throw HTTPClientError.invalidURL(text, reason: "not an absolute URL (expected scheme://host/path)")
         }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        let scheme = schemeText.lowercased()
         guard scheme == "http" || scheme == "https" else {
             throw HTTPClientError.unsupportedScheme(scheme)
         }
-        try self.init(scheme: scheme, afterScheme: Substring(text[schemeEnd.upperBound...]), original: text)
+        try self.init(scheme: scheme, afterScheme: afterColon.dropFirst(2), original: text)
+    }
+
+    /// The scheme of a URI reference, if it has one: RFC 3986 §3.1 and §4.3, scheme =
+    /// ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) followed by ":". A colon later in the
+    /// reference ("/login?next=https://x/") does not make a scheme.
+    static func scheme(of reference: Substring) -> Substring? {
+        guard let first = reference.utf8.first, first | 0x20 >= 0x61, first | 0x20 <= 0x7A else { return nil }
+        for index in reference.utf8.indices.dropFirst() {
+            switch reference.utf8[index] {
+            case UInt8(ascii: ":"): return reference[..<index]
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."): continue
+            default: return nil
+            }
+        }
+        return nil
     }
 
     private init(scheme: String, afterScheme rest: Substring, original: String) throws {
@@ -80,7 +99,13 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad reference.
     public func resolving(_ reference: String) throws -> HTTPURL {
         let trimmed = reference.prefix { $0 != "#" }
-        if trimmed.contains("://") { return try HTTPURL(String(trimmed)) }
+        // Only a reference that starts with a scheme is absolute (RFC 3986 §4.3); "://" in a
+        // query or path ("/login?next=https://x/") is just data.
+        if let referenceScheme = Self.scheme(of: trimmed) {
+            let lowered = referenceScheme.lowercased()
+            guard lowered == "http" || lowered == "https" else { throw HTTPClientError.unsupportedScheme(lowered) }
+            return try HTTPURL(String(trimmed))
+        }
         if trimmed.hasPrefix("//") {
             return try HTTPURL(scheme: scheme, afterScheme: trimmed.dropFirst(2), original: reference)
         }

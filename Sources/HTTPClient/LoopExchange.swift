@@ -28,6 +28,9 @@ final class LoopExchange: BodySource {
     /// body goes straight into the reader's buffer instead.
     private var scratch: UnsafeMutableRawBufferPointer { connection.buffer }
     private var released = false
+    /// When the head must be complete (`HTTPClientConfiguration.headTimeout`), set once the
+    /// request is sent.
+    private var headDeadline: ContinuousClock.Instant?
     let wasReused: Bool
 
     init(connection: LoopConnection, reused: Bool, key: PoolKey, pool: ConnectionPool<LoopConnection>,
@@ -61,6 +64,7 @@ final class LoopExchange: BodySource {
 
     /// Reads until the response head is complete. - Throws: the shared `HTTPClientError` cases.
     func readHead() async throws {
+        headDeadline = clock.headDeadline()
         while decoder.head == nil {
             try await fill()
         }
@@ -69,14 +73,14 @@ final class LoopExchange: BodySource {
 
     /// One read from the connection through the parser.
     private func fill() async throws {
-        let wait = try clock.next(.idle)
+        let wait = try clock.next(.idle, headDeadline: decoder.head == nil ? headDeadline : nil)
         do {
             // Before the head, read a little: bytes after the head in the same read pass through
             // the parser (copied twice), while later body reads go straight to the reader.
             let window = decoder.head == nil ? UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(8 << 10)]) : scratch
             let n = try await connection.stream.read(into: window, timeout: wait.limit)
             if n == 0 {
-                try decoder.ingestEndOfStream()
+                try decoder.ingestEndOfStream(incompleteClose: connection.stream.endedWithoutCloseNotify)
             } else {
                 try decoder.ingest(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             }
@@ -108,7 +112,7 @@ final class LoopExchange: BodySource {
                         finishIfDone()
                         return n
                     }
-                    do { try decoder.ingestEndOfStream() } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
+                    do { try decoder.ingestEndOfStream(incompleteClose: connection.stream.endedWithoutCloseNotify) } catch { throw HTTPClientError.wrapping(error, timeout: .idle, limit: nil) }
                 } else {
                     try await fill()
                 }

@@ -4,24 +4,32 @@
 /// written: the original origin keeps the credentials on every later hop too.
 struct RedirectFollower {
     let limit: Int
+    /// Whether an https URL may redirect to an http one (`HTTPClientConfiguration.allowInsecureRedirects`).
+    let allowsInsecureRedirects: Bool
     private let firstURL: HTTPURL
     /// Every URL redirected to, in order.
     private(set) var chain: [HTTPURL] = []
 
-    init(firstURL: HTTPURL, limit: Int) {
+    init(firstURL: HTTPURL, limit: Int, allowsInsecureRedirects: Bool = false) {
         self.limit = limit
+        self.allowsInsecureRedirects = allowsInsecureRedirects
         self.firstURL = firstURL
     }
 
     /// - Returns: the request to send next, or nil when `head` is not a redirect to follow.
     /// - Throws: `HTTPClientError.tooManyRedirects`, `.redirectLoop`, `.redirectWithoutLocation`,
-    ///   `.invalidURL` / `.unsupportedScheme` for a bad Location.
+    ///   `.invalidURL` / `.unsupportedScheme` for a bad Location, `.insecureRedirect` for an
+    ///   https to http hop unless allowed.
     mutating func nextRequest(after head: HTTPResponseHead, for request: HTTPRequest) throws -> HTTPRequest? {
         guard [301, 302, 303, 307, 308].contains(head.status), limit > 0 else { return nil }
         guard let location = head.headers.first("Location"), !location.isEmpty else {
             throw HTTPClientError.redirectWithoutLocation(status: head.status)
         }
         let target = try request.url.resolving(location)
+        // Leaving TLS would expose the request (and what the user thought was private) on the wire.
+        if request.url.scheme == "https" && target.scheme == "http" && !allowsInsecureRedirects {
+            throw HTTPClientError.insecureRedirect(from: request.url, to: target)
+        }
         guard chain.count < limit else { throw HTTPClientError.tooManyRedirects(limit: limit) }
         // A short linear scan: redirects are few, and most requests never get here.
         guard target != firstURL && !chain.contains(target) else {

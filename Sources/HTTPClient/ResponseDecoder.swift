@@ -59,10 +59,11 @@ struct ResponseDecoder {
         return nil
     }
 
-    /// The connection reached end-of-stream. - Throws: `HTTPParseError.truncated` unless the
-    /// message was complete (or delimited by the close).
-    mutating func ingestEndOfStream() throws {
-        take(try parser.finish())
+    /// The connection reached end-of-stream. - Parameter incompleteClose: a TLS stream ended
+    /// without close_notify. - Throws: `HTTPParseError.truncated` unless the message was
+    /// complete (or delimited by a close that was not an incomplete one).
+    mutating func ingestEndOfStream(incompleteClose: Bool = false) throws {
+        take(try parser.finish(incompleteClose: incompleteClose))
     }
 
     private mutating func take(_ events: [HTTPResponseEvent]) {

@@ -310,6 +310,56 @@ struct ClientTests {
         #expect(error as? HTTPClientError == .timedOut(.idle, .milliseconds(300)))
     }
 
+    /// A server that answers with `head`, one byte every `interval` (faster than any idle
+    /// timeout here), to a single request; nil when the client gave up before the end.
+    private static func trickleHead(_ head: String, interval: Duration, from listener: TCPListener) async {
+        defer { listener.close() }
+        guard let socket = try? await listener.accept(timeout: .seconds(10)) else { return }
+        defer { socket.close() }
+        guard (try? await socket.read(maxBytes: 4096, timeout: .seconds(10))) != nil else { return }
+        for byte in head.utf8 {
+            guard (try? await socket.write([byte], timeout: .seconds(10))) != nil else { return }  // the client hung up
+            try? await sleep(for: interval)
+        }
+    }
+
+    /// 100 and 200 heads of about 120 bytes: a byte every 10 ms takes more than a second.
+    private static let trickledHead = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Padding: "
+        + String(repeating: "p", count: 48) + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+    // The idle timeout restarts with every byte, so alone it lets a server that trickles the
+    // head hold a request forever; the head timeout bounds the whole head, 1xx included.
+    @Test(arguments: HTTPEngine.allCases)
+    func headTimeoutBoundsATrickledHead(engine: HTTPEngine) throws {
+        let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
+        let port = listener.port
+        let error = try onLoop { () async -> (any Error)? in
+            let server = Loop.current!.spawn(name: "trickle") { await Self.trickleHead(Self.trickledHead, interval: .milliseconds(10), from: listener) }  // a tasklet has a loop
+            let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .seconds(2), headTimeout: .milliseconds(300)))
+            let error = await errorThrown { _ = try await client.get("http://127.0.0.1:\(port)/", engine: engine) }
+            _ = try? await server.value
+            return error
+        }
+        #expect(error as? HTTPClientError == .timedOut(.head, .milliseconds(300)))
+        #expect(HTTPClientError.timedOut(.head, .milliseconds(300)).isTransient)
+    }
+
+    // The same trickle with no head timeout completes: the idle timeout alone never fires on
+    // it, which is what makes the test above one of the head timeout.
+    @Test(arguments: HTTPEngine.allCases)
+    func aTrickledHeadWithinTheHeadTimeoutSucceeds(engine: HTTPEngine) throws {
+        let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
+        let port = listener.port
+        let body = try onLoop { () async throws -> [UInt8] in
+            let server = Loop.current!.spawn(name: "trickle") { await Self.trickleHead(Self.trickledHead, interval: .milliseconds(10), from: listener) }  // a tasklet has a loop
+            let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .seconds(2), headTimeout: nil))
+            let body = try await client.get("http://127.0.0.1:\(port)/", engine: engine).body.collect()
+            try await server.value
+            return body
+        }
+        #expect(body == Array("ok".utf8))
+    }
+
     @Test(arguments: HTTPEngine.allCases)
     func slowDripWithinTheIdleTimeoutSucceeds(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()

@@ -36,6 +36,32 @@ struct HTTPSClientTests {
         #expect(server.stats.connectionsAccepted == 2, "one connection per origin, reused")
     }
 
+    /// An https page that redirects to an http one leaves TLS behind: refused unless the
+    /// configuration allows it, and the error names the way to allow it.
+    @Test(arguments: HTTPEngine.allCases)
+    func httpsToHTTPRedirectsAreRefusedUnlessAllowed(engine: HTTPEngine) throws {
+        let (secure, certificate) = try Self.secureServer()
+        defer { secure.stop() }
+        let plain = try TestHTTPServer.start()
+        defer { plain.stop() }
+        let from = "https://127.0.0.1:\(secure.port)/redirect/302?to=http%3A%2F%2F127.0.0.1%3A\(plain.port)%2Fecho"
+        try onLoop {
+            let tls = TLSConfiguration(caFile: certificate)
+            let refused = await errorThrown { _ = try await Client(configuration: HTTPClientConfiguration(tls: tls)).get(from, engine: engine) }
+            let expected = HTTPClientError.insecureRedirect(from: try HTTPURL(from), to: try HTTPURL("http://127.0.0.1:\(plain.port)/echo"))
+            #expect(refused as? HTTPClientError == expected)
+            #expect(expected.description.contains("--allow-insecure-redirect"))
+            #expect(expected.description.contains("allowInsecureRedirects"))
+
+            let allowing = Client(configuration: HTTPClientConfiguration(tls: tls, allowInsecureRedirects: true))
+            let response = try await allowing.get(from, engine: engine)
+            #expect(response.status == 200)
+            #expect(response.url.description == "http://127.0.0.1:\(plain.port)/echo")
+            _ = try await response.body.collect()
+        }
+        #expect(plain.stats.connectionsAccepted == 1, "only the allowed request reached the http server")
+    }
+
     @Test(arguments: HTTPEngine.allCases)
     func unknownIssuerIsRefusedByDefault(engine: HTTPEngine) throws {
         let (server, _) = try Self.secureServer()

@@ -38,6 +38,24 @@ import Testing
         #expect(throws: HTTPClientError.invalidURL(text, reason: reason)) { try HTTPURL(text) }
     }
 
+    // RFC 3986 §3.1: a reference has a scheme when it starts with ALPHA *( ALPHA / DIGIT /
+    // "+" / "-" / "." ) ":" — such a Location is absolute, and only http and https are followed.
+    @Test(arguments: [("a:b", "a"), ("mailto:x", "mailto"), ("MAILTO:x@y", "mailto"), ("ftp://h/f", "ftp"), ("a+b.c-d:x", "a+b.c-d")])
+    func aReferenceWithAnotherSchemeIsRefused(reference: String, scheme: String) throws {
+        let base = try HTTPURL("http://h/a/b/c?q")
+        #expect(throws: HTTPClientError.unsupportedScheme(scheme)) { try base.resolving(reference) }
+    }
+
+    // RFC 3986 §3.1: "Although schemes are case-insensitive, the canonical form is lowercase".
+    @Test func theSchemeIsCaseInsensitive() throws {
+        #expect(try HTTPURL("HTTP://h/").scheme == "http")
+        #expect(try HTTPURL("hTtPs://h/").scheme == "https")
+        #expect(try HTTPURL("hTtPs://h/").port == 443)
+        #expect(throws: HTTPClientError.invalidURL("localhost:8080/x", reason: "not an absolute URL (expected scheme://host/path)")) {
+            try HTTPURL("localhost:8080/x")
+        }
+    }
+
     @Test func otherSchemesAreRefused() {
         #expect(throws: HTTPClientError.unsupportedScheme("ftp")) { try HTTPURL("ftp://h/f") }
         #expect(throws: HTTPClientError.unsupportedScheme("file")) { try HTTPURL("file:///etc/passwd") }
@@ -54,6 +72,17 @@ import Testing
         ("./here/", "http://h/a/b/here/"),
         ("", "http://h/a/b/c?q"),
         ("x#frag", "http://h/a/b/x"),
+        // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), followed by ":";
+        // §4.3: only then is the reference absolute. "://" later on is path or query data.
+        ("/login?next=https://x/", "http://h/login?next=https://x/"),
+        ("?next=http://x/", "http://h/a/b/c?next=http://x/"),
+        ("next/http://x", "http://h/a/b/next/http://x"),
+        ("//host/path", "http://host/path"),
+        ("?q", "http://h/a/b/c?q"),
+        ("../x", "http://h/a/x"),
+        // §3.1: "schemes are case-insensitive".
+        ("HTTPS://Other.Example/p", "https://other.example/p"),
+        ("Http://h2/", "http://h2/"),
     ])
     func referencesResolveAsRFC3986Says(reference: String, expected: String) throws {
         let base = try HTTPURL("http://h/a/b/c?q")

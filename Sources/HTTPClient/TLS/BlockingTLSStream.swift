@@ -70,7 +70,8 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
 
     /// Reads decrypted bytes, up to `buffer.count`, blocking until at least one is there.
     /// - Parameter timeout: the longest to wait at a time for the socket; nil waits forever.
-    /// - Returns: the byte count; 0 at end of stream (close_notify or a plain TCP close).
+    /// - Returns: the byte count; 0 at end of stream (close_notify or a plain TCP close; after
+    ///   the latter `endedWithoutCloseNotify` is true).
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.timedOut`, `.closed`, ...).
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?) throws -> Int {
         guard buffer.count > 0 else { return 0 }
@@ -114,6 +115,10 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
         guard !isClosed, socket.fileDescriptor >= 0 else { return false }
         return connection.isIdle(socketIsIdle: DescriptorProbe.isIdleAndOpen(socket.fileDescriptor))
     }
+
+    /// True once a read returned end of stream because the TCP connection ended without the
+    /// peer's close_notify: what was read is authentic but may be cut short.
+    public var endedWithoutCloseNotify: Bool { connection.endedWithoutCloseNotify }
 
     /// The negotiated protocol version, such as "TLSv1.3".
     public var protocolVersion: String { connection.protocolVersion }

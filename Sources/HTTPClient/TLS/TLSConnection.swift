@@ -39,6 +39,9 @@ final class TLSConnection {
     /// Set after a fatal error: OpenSSL forbids SSL_shutdown then, and the session is unusable.
     private(set) var hasFailed = false
     private var closeNotifySent = false
+    /// Set when a read reached the end of the TCP stream without the peer's close_notify: the
+    /// bytes so far are authentic, but whether they are all the peer sent is unknown.
+    private(set) var endedWithoutCloseNotify = false
     /// How often a step asked to wait for writability (tests check that this path ran).
     private(set) var wantWriteCount = 0
     /// How often a step asked to wait for readability.
@@ -135,7 +138,8 @@ final class TLSConnection {
     }
 
     /// One read step into `buffer` (not empty): `.done(n)` with n > 0, or `.done(0)` at the
-    /// end of the stream (close_notify, or a plain TCP close).
+    /// end of the stream (close_notify, or a plain TCP close, which also sets
+    /// `endedWithoutCloseNotify`).
     /// - Throws: `TLSError` of kind `.protocolError`, `NetError` for a socket error.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Step {
         precondition(buffer.count > 0, "callers return 0 for an empty buffer themselves")
@@ -215,6 +219,10 @@ final class TLSConnection {
     /// Turns a failed call's result into a want, an end of stream, or an error.
     private func outcome(of rc: Int32, errno code: Int32, during operation: Operation) throws -> Step {
         let error = SSL_get_error(ssl, rc)
+        // OpenSSL 3 reports a TCP end of stream without close_notify as this SSL error.
+        let firstError = ERR_peek_error()
+        let isUnexpectedEOF = error == SSL_ERROR_SSL && ERR_GET_LIB(firstError) == ERR_LIB_SSL
+            && ERR_GET_REASON(firstError) == SSL_R_UNEXPECTED_EOF_WHILE_READING
         let reasons = OpenSSLErrorQueue.drain()
         let context = operation == .handshake ? peerDescription : nil
         switch error {
@@ -224,8 +232,13 @@ final class TLSConnection {
         case SSL_ERROR_WANT_WRITE:
             wantWriteCount += 1
             return .wantWrite
-        case SSL_ERROR_ZERO_RETURN:
-            // close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) a plain TCP end of stream.
+        case _ where error == SSL_ERROR_ZERO_RETURN || isUnexpectedEOF:
+            // close_notify (ZERO_RETURN), or a plain TCP end of stream: both end a read; only
+            // the first is authenticated.
+            if isUnexpectedEOF {
+                hasFailed = true
+                endedWithoutCloseNotify = true
+            }
             guard operation == .read else {
                 hasFailed = true
                 throw TLSError(
@@ -239,7 +252,10 @@ final class TLSConnection {
             if reasons.isEmpty, code != 0 {
                 throw NetError(errno: code, operation: operation.name, context: context)
             }
-            if reasons.isEmpty, operation == .read { return .done(0) }
+            if reasons.isEmpty, operation == .read {
+                endedWithoutCloseNotify = true  // OpenSSL 1.1's way of saying the same
+                return .done(0)
+            }
             throw TLSError(
                 kind: operation == .handshake ? .handshakeFailed : .protocolError,
                 message: reasons.isEmpty ? "the peer closed the connection unexpectedly" : reasons.joined(separator: "; "),

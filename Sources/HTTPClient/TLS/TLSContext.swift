@@ -96,10 +96,12 @@ public final class TLSContext: @unchecked Sendable {  // immutable after the fac
         // Partial writes let a write step report progress before the whole buffer is out; a
         // retried write after WANT_WRITE may come from a different address (a copied buffer).
         _ = copenssl_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
-        // Many HTTP servers close without close_notify; with this option that reads as a plain
-        // end of stream (HTTP framing catches truncation) instead of a protocol error.
+        // No SSL_OP_IGNORE_UNEXPECTED_EOF: it makes a TCP close without close_notify look
+        // like close_notify, and a body delimited by the close must tell the two apart (an
+        // attacker can cut the TCP stream, not forge close_notify). `TLSConnection.read`
+        // turns that EOF into an end of stream that says so (`endedWithoutCloseNotify`).
         // Renegotiation would let the peer make a read wait for writability mid-stream.
-        _ = SSL_CTX_set_options(ctx, copenssl_SSL_OP_IGNORE_UNEXPECTED_EOF() | copenssl_SSL_OP_NO_RENEGOTIATION())
+        _ = SSL_CTX_set_options(ctx, copenssl_SSL_OP_NO_RENEGOTIATION())
         return context
     }
 

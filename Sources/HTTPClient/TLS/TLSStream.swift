@@ -75,7 +75,8 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
 
     /// Reads decrypted bytes, up to `buffer.count`, parking until at least one is there.
     /// - Parameter timeout: the longest to wait at a time for the socket; nil waits forever.
-    /// - Returns: the byte count; 0 at end of stream (close_notify or a plain TCP close).
+    /// - Returns: the byte count; 0 at end of stream (close_notify or a plain TCP close; after
+    ///   the latter `endedWithoutCloseNotify` is true).
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.timedOut`, `.closed`, ...),
     ///   `CancellationError`. Call from a tasklet.
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?) async throws -> Int {
@@ -137,6 +138,10 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
         guard !isClosed, !socket.isClosed else { return false }
         return connection.isIdle(socketIsIdle: DescriptorProbe.isIdleAndOpen(socket.fileDescriptor))
     }
+
+    /// True once a read returned end of stream because the TCP connection ended without the
+    /// peer's close_notify: what was read is authentic but may be cut short.
+    public var endedWithoutCloseNotify: Bool { connection.endedWithoutCloseNotify }
 
     /// The negotiated protocol version, such as "TLSv1.3".
     public var protocolVersion: String { connection.protocolVersion }
