@@ -56,11 +56,13 @@ final class RunContext: @unchecked Sendable {  // used by the tasklets of one lo
     }
 
     /// A name the server (or the URL) chose: `path`, or `path.1`, `path.2`, ... (wget's rule)
-    /// when another download of this run has it or a file of that name is on disk already.
+    /// when another download of this run has it or a file of that name is on disk already
+    /// (PATH, or PATH.part or its meta: another download's, never to be emptied).
     func claimFree(_ path: String) -> String {
         var candidate = path
         var suffix = 1
-        while claimedPaths.contains(candidate) || Self.exists(candidate) {
+        while claimedPaths.contains(candidate) || Self.exists(candidate) || Self.exists(candidate + ".part")
+                || Self.exists(PartFile.metaPath(for: candidate)) {
             candidate = "\(path).\(suffix)"
             suffix += 1
         }
@@ -136,7 +138,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     }
 
     func storedBytes(at offset: UInt64, count: Int) async throws -> [UInt8] {
-        guard let file else { throw openError ?? PartFileError("no file to read from") }
+        guard let file, let checkpoints else { throw openError ?? PartFileError("no file to read from") }
+        // Bytes still gathered in the writer's buffers (O_DIRECT) are in the file first.
+        try await checkpoints.writeOut()
         return try await context.disk.callAsync("read \(file.partPath)") { _ in try file.readStored(at: offset, count: count) }
     }
 
@@ -150,8 +154,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     }
 
     /// Opens PATH.part and starts keeping its meta.
-    private func openFile(_ path: String, keep: Bool) throws {
-        let opened = try PartFile(path: path, keep: keep, disk: context.disk, buffers: context.buffers,
+    /// - Parameter exclusive: the name is the server's choice: PATH.part must be new.
+    private func openFile(_ path: String, keep: Bool, exclusive: Bool = false) throws {
+        let opened = try PartFile(path: path, keep: keep, exclusive: exclusive, disk: context.disk, buffers: context.buffers,
                                   direct: context.writesDirect)
         let downloader = downloader
         let checkpoints = ResumeCheckpoints(file: opened, url: url, disk: context.disk) { downloader.resumeState }
@@ -241,7 +246,16 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                             skippedExisting = name
                             openError = PartFileError("\(name) exists (--no-clobber)")
                         } else {
-                            try openFile(context.claimFree(name), keep: false)
+                            // A .part made by someone else meanwhile (O_EXCL says so): the next name.
+                            var candidate = context.claimFree(name)
+                            while true {
+                                do {
+                                    try openFile(candidate, keep: false, exclusive: true)
+                                    break
+                                } catch let error as PartFileError where error.errno == EEXIST {
+                                    candidate = context.nextFree(after: candidate, base: name)
+                                }
+                            }
                         }
                     }
                 } catch {
@@ -266,6 +280,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         guard let file else { throw openError ?? PartFileError("the server sent no body") }
         let plan = context.plan
         try await recordingStorageErrors { try await file.flush(disk: context.disk) }
+        // Bytes past the end (a longer .part kept for a resume) belong to no version of the file.
+        try file.setLength(report.bytes)
         if plan.sha256 != nil || plan.json {
             let partPath = file.partPath
             let digest = try await context.disk.callAsync("sha256 \(partPath)") { _ in try SHA256.digest(ofFile: partPath) }
@@ -335,6 +351,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     static func explain(_ error: any Error) -> String {
         switch error {
         case HTTPClientError.timedOut(.idle, let limit): return "no data for \(limit) (raise --timeout, or retry later)"
+        case HTTPClientError.timedOut(.head, let limit):
+            return "no complete response head within \(limit) (raise --timeout, or retry later)"
         case HTTPClientError.timedOut(.connect, let limit): return "could not connect within \(limit) (check the host, or raise --connect-timeout)"
         case HTTPClientError.tls(let tls): return "\(tls)"
         case HTTPClientError.resolve(let resolve): return "\(resolve) (check the host name)"

@@ -55,7 +55,7 @@ struct NetgetCommand: ParsableCommand {
     @Option(name: .customLong("retry-delay"), help: ArgumentHelp("The first retry's delay in seconds; each next one doubles, with jitter.", valueName: "seconds"))
     var retryDelay: Double = 0.5
 
-    @Option(help: ArgumentHelp("Give up a connection after this many seconds without data.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Give up a connection after this many seconds without data, or for a whole response head.", valueName: "seconds"))
     var timeout: Double = 30
 
     @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds to make a connection.", valueName: "seconds"))
@@ -90,6 +90,9 @@ struct NetgetCommand: ParsableCommand {
 
     @Option(name: .customLong("secret-header"), help: ArgumentHelp("Treat the -H header NAME as a credential: sent only to the URL's own origin (repeatable).", valueName: "name"))
     var secretHeaders: [String] = []
+
+    @Flag(name: .customLong("allow-insecure-redirect"), help: "Follow a redirect from https to http (refused by default).")
+    var allowInsecureRedirect = false
 
     @Flag(name: [.customShort("k"), .customLong("insecure")], help: "Do not verify TLS certificates.")
     var insecure = false

@@ -23,31 +23,44 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     private(set) var fd: Int32 = -1
     private let writer: DirectWriter
     private var unsyncedBytes = 0
+    /// An old meta was removed when the file was opened: the next one must reach the disk
+    /// before the bytes it lets in (or a power cut could bring the old one back).
+    private(set) var replacedOldMeta = false
 
     static func metaPath(for path: String) -> String { path + ".part.meta" }
 
-    /// Opens PATH.part: emptied (and an old meta removed) unless `keep`.
-    /// - Throws: `PartFileError` with the reason (a symbolic link, a directory, permissions).
+    /// Opens PATH.part: emptied (and an old meta removed) unless `keep`, and locked against a
+    /// second netget writing it (flock).
+    /// - Parameter exclusive: PATH.part must be new (O_EXCL): for a name the server chose, whose
+    ///   .part may be another download's. Then `PartFileError.exists` says it is taken.
     /// - Parameter direct: write with O_DIRECT (false when the file will be hashed right after).
-    init(path: String, keep: Bool, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) throws {
+    /// - Throws: `PartFileError` with the reason (taken, locked, a symbolic link, permissions).
+    init(path: String, keep: Bool, exclusive: Bool = false, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) throws {
         self.path = path
-        fd = try Self.openPart(path + ".part", keep: keep)
+        fd = try Self.openPart(path + ".part", keep: keep, exclusive: exclusive)
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            fd = -1
+            throw PartFileError("\(path).part is being written by another netget (it holds the lock)")
+        }
         if !keep {
             // After the truncation: a kill between the two leaves a meta that claims bytes an
             // empty .part does not have, which -c refuses (it never leaves old bytes unclaimed).
-            unlink(Self.metaPath(for: path))
+            replacedOldMeta = unlink(Self.metaPath(for: path)) == 0
         }
         writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers, direct: direct)
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
-    /// Creates PATH.part (O_EXCL), or opens the regular file already there; never follows a link.
-    private static func openPart(_ partPath: String, keep: Bool) throws -> Int32 {
+    /// Creates PATH.part (O_EXCL), or opens the regular file already there unless `exclusive`;
+    /// never follows a link.
+    private static func openPart(_ partPath: String, keep: Bool, exclusive: Bool) throws -> Int32 {
         let flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW
         let created = open(partPath, flags | O_CREAT | O_EXCL, 0o666)
         if created >= 0 { return created }
         guard errno == EEXIST else { throw PartFileError("cannot create \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+        if exclusive { throw PartFileError.exists(partPath) }
         var info = stat()
         guard lstat(partPath, &info) == 0 else { throw PartFileError("cannot open \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
         guard info.st_mode & S_IFMT == S_IFREG else {
@@ -99,6 +112,26 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     func makeDurable(disk: WorkerPool) async throws {
         try await writer.writeOut()
         try await disk.callAsync("fdatasync \(partPath)") { [self] _ in try syncToDisk() }
+    }
+
+    /// Every byte taken so far is in the file (not synced): before reading stored bytes back.
+    /// - Throws: `PartFileError`.
+    func writeOut() async throws {
+        try await writer.writeOut()
+    }
+
+    /// The file holds exactly `length` bytes: a longer one is cut (bytes past the end belong
+    /// to no version of the resource); a shorter one is an error.
+    /// - Throws: `PartFileError`.
+    func setLength(_ length: UInt64) throws {
+        let now = size
+        if now > length {
+            guard ftruncate(fd, off_t(length)) == 0 else {
+                throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+            }
+        } else if now < length {
+            throw PartFileError("\(partPath) has \(now) of \(length) bytes after the download: refusing to call it done")
+        }
     }
 
     /// What is already written, on disk now (blocks).
@@ -310,6 +343,9 @@ extension ResumeMeta {
 
 struct PartFileError: Error, CustomStringConvertible {
     let description: String
+    /// PATH.part exists (and the name was the server's to choose): pick another name.
+    static func exists(_ partPath: String) -> PartFileError { PartFileError("\(partPath) exists", errno: EEXIST) }
+
     /// The errno behind it, when a system call failed (ENOSPC: the disk is full).
     let errno: Int32?
     init(_ description: String, errno: Int32? = nil) {

@@ -28,6 +28,9 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
     private var periodic: TaskletHandle<Void>?
     /// The state the meta on disk has now, nil before the first.
     private(set) var saved: ResumeState?
+    /// The meta on disk (or one just removed) claims bytes: its successor must be durable even
+    /// if it claims none, or a power cut could bring the old one back beside other bytes.
+    private var previousClaimsBytes: Bool
 
     /// - Parameter state: the download's state now (`Downloader.resumeState`).
     init(file: PartFile, url: HTTPURL, disk: WorkerPool, state: @escaping () -> ResumeState) {
@@ -35,6 +38,7 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         self.url = url
         self.disk = disk
         self.state = state
+        previousClaimsBytes = file.replacedOldMeta
     }
 
     /// Call before handing body bytes to the file: writes the first meta if there is none yet.
@@ -50,15 +54,25 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
     /// are not on disk either until the next checkpoint syncs them): it is written without
     /// fdatasync and directory fsync, which keeps a small file as cheap as before. It is there
     /// for a killed process, whose page cache stays: -c then never trusts the .part's size.
+    ///
+    /// It runs in a tasklet of its own, which a cancelled caller does not cancel: a meta write
+    /// abandoned halfway on a disk worker would race the next checkpoint's on the same
+    /// temporary name. The next checkpoint waits for this one's turn to end.
     func checkpoint() async throws {
+        guard let loop = Loop.current else { throw LoopError.notOnLoopThread("checkpoint") }
+        try await loop.trySpawn(name: "checkpoint \(file.partPath)") { [self] in try await checkpointNow() }.value
+    }
+
+    private func checkpointNow() async throws {
         try await turn.acquire()
         defer { turn.release() }
         let snapshot = state()
         let claimsBytes = snapshot.storedBytes > 0
-        if claimsBytes { try await file.makeDurable(disk: disk) }
+        let durable = claimsBytes || previousClaimsBytes
+        if durable { try await file.makeDurable(disk: disk) }
         let meta = ResumeMeta(snapshot, url: url)
         let file = file
-        if claimsBytes {
+        if durable {
             try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(meta, durable: true) }
         } else {
             // Three small system calls and a rename, no sync: on the loop, rather than queued on
@@ -66,6 +80,7 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
             try file.writeMeta(meta, durable: false)
         }
         saved = snapshot
+        previousClaimsBytes = claimsBytes
         metaIsCurrent = true
     }
 
@@ -76,6 +91,13 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         defer { turn.release() }
         metaIsCurrent = false
         try await file.discardAll()
+    }
+
+    /// Every byte taken so far is in the file, so that it can be read back (not synced).
+    func writeOut() async throws {
+        try await turn.acquire()
+        defer { turn.release() }
+        try await file.writeOut()
     }
 
     /// Starts a checkpoint every `interval` until `stop()`.

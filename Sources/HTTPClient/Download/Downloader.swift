@@ -22,6 +22,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     private var finalURL: HTTPURL?
     private var suggestedFilename: String?
     private var started = false
+    /// Bumped by every restart: a tasklet that began before it must not touch the spans.
+    private var generation = 0
     private var retries = 0
     private var bytesFetched: UInt64 = 0
     private var events: (DownloadEvent) -> Void = { _ in }
@@ -119,6 +121,10 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             if let firstError { throw firstError }
         } catch {
             for helper in helpers { helper.cancel() }
+            // Every helper must be over before anything touches the spans or the sink again: a
+            // restart empties the file and gives the writer's buffers back, and a helper woken
+            // (not parked) when it was cancelled still finishes the read it had begun.
+            for helper in helpers { _ = try? await helper.value }
             throw error
         }
     }
@@ -150,21 +156,15 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             var request = HTTPRequest(url: finalURL ?? url, headers: options.headers)
             if let credentialScope { request.credentialScope = credentialScope }
             let wantsRange = span.next > 0 || span.end != nil
-            // With no validator to make the range conditional, bytes already stored before the
-            // resume point are asked for again and compared: a changed file is never appended to.
+            // The bytes already stored just before the resume point are asked for again: unless
+            // the answer proves by its validator that it is the stored version, they are compared
+            // with the stored ones, so a changed file is never appended to.
             var overlap = 0
             if wantsRange {
-                if strongETag == nil && lastModified == nil, sink is DownloadReadBack {
-                    overlap = storedRun(before: span.next, of: index)
-                }
+                if sink is DownloadReadBack { overlap = storedRun(before: span.next, of: index) }
                 let first = span.next - UInt64(overlap)
                 request.range = span.end.map { .bounded(first: first, last: $0) } ?? .from(first)
-                // A weak ETag is no validator for a range (RFC 9110 §13.1.5): it may not be used.
-                if let etag = strongETag {
-                    request.ifRange = .etag(etag)
-                } else if let lastModified {
-                    request.ifRange = .lastModified(lastModified)
-                }
+                request.ifRange = ifRangeValidator
             }
             do {
                 let response = try await client.execute(request, engine: options.engine)
@@ -188,7 +188,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                         try await restartFromZero(reason: change ?? "the server ignored the range request")
                     }
                 }
-                if overlap > 0 && response.status == 206 {
+                if overlap > 0 && response.status == 206 && !provesStoredVersion(response) {
                     guard try await overlapMatches(response, count: overlap, at: span.next - UInt64(overlap)) else {
                         response.body.discard()
                         guard mayRestart && spans.count == 1 else { throw DownloadError.resourceChanged }
@@ -196,6 +196,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                             reason: "the \(overlap) bytes before the resume point differ from the server's (the file changed)")
                         continue
                     }
+                }
+                if overlap > 0 && response.status == 206 && provesStoredVersion(response) {
+                    try await skipBody(response, count: overlap)
                 }
                 if !started { begin(with: response) }
                 if let runSplit = split, response.status == 200, acceptsRanges(response) {
@@ -224,6 +227,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
 
     /// Reads the body into the sink up to the span's end (which a split may move meanwhile).
     private func stream(_ response: HTTPResponse, into index: Int, buffer: UnsafeMutableRawBufferPointer) async throws {
+        let generation = self.generation
         var position = spans[index].next
         while true {
             var limit = buffer.count
@@ -242,6 +246,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     try await lender.commitLent(n, at: position)
                 } else {
                     n = try await readBody(response, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<limit]))
+                    guard generation == self.generation else { throw CancellationError() }  // not the file's bytes now
                     if n > 0 { try await sink?.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position) }
                 }
             } catch let error as BodyReadError {
@@ -252,6 +257,11 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             } catch {
                 response.body.discard()
                 throw DownloadError.storage("\(error)")
+            }
+            // A restart while this tasklet waited: these bytes and this span are not the file's now.
+            guard generation == self.generation else {
+                response.body.discard()
+                throw CancellationError()
             }
             if n == 0 { break }
             position += UInt64(n)
@@ -300,6 +310,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     }
 
     private func restartFromZero(reason: String) async throws {
+        generation += 1
         do {
             try await sink?.discardAll()
         } catch {
@@ -315,6 +326,37 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
 
     /// The stored ETag when it is strong: only a strong one may make a range conditional.
     private var strongETag: String? { etag.flatMap { $0.hasPrefix("W/") ? nil : $0 } }
+
+    /// If-Range for a resume (RFC 9110 §13.1.5): a strong ETag; a Last-Modified date only when
+    /// there is no entity tag at all (a client must not send a date when it has one, nor a weak
+    /// tag). With neither, the overlap comparison alone guards the resume.
+    private var ifRangeValidator: IfRangeValidator? {
+        if let etag = strongETag { return .etag(etag) }
+        if etag == nil, let lastModified { return .lastModified(lastModified) }
+        return nil
+    }
+
+    /// Whether a 206 carries the very validator the If-Range named: then it is the stored
+    /// version (a server that ignored If-Range, or answered without the validator, proves nothing).
+    private func provesStoredVersion(_ response: HTTPResponse) -> Bool {
+        switch ifRangeValidator {
+        case .etag(let tag)?: return response.headers.first("ETag") == tag
+        case .lastModified(let date)?: return response.headers.first("Last-Modified") == date
+        case nil: return false
+        }
+    }
+
+    /// Reads and drops `count` body bytes (the overlap, when the validator proved it).
+    private func skipBody(_ response: HTTPResponse, count: Int) async throws {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: min(count, 64 << 10), alignment: 16)
+        defer { scratch.deallocate() }
+        var left = count
+        while left > 0 {
+            let n = try await response.body.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[..<min(left, scratch.count)]))
+            if n == 0 { throw DownloadError.incomplete(expected: UInt64(count), received: UInt64(count - left)) }
+            left -= n
+        }
+    }
 
     /// Why `response` is not of the version the stored bytes came from, or nil: an ETag or
     /// Last-Modified that differs from the stored one, or a complete length (Content-Range)
