@@ -105,7 +105,18 @@ struct OnceTokens {
     private var order: [String] = []
     private var oldest = 0
 
+    /// Requests seen per `counter=` token (for `changeAfter=`), at most `capacity` tokens.
+    private var counts: [String: Int] = [:]
+
     init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    /// Counts one more request carrying `token`. - Returns: how many there were, this one included.
+    mutating func countRequest(_ token: String) -> Int {
+        if counts[token] == nil && counts.count >= capacity { counts.removeAll() }
+        let count = (counts[token] ?? 0) + 1
+        counts[token] = count
+        return count
+    }
 
     /// Records `token`; true if this is the first time it is seen.
     mutating func firstSighting(_ token: String) -> Bool {

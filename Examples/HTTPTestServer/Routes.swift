@@ -58,6 +58,14 @@ private func generate(sizeText: Substring, head: RequestHead, onceTokens: inout 
     // The once token is spent only by a request that would fire a fault.
     var active = fault
     if fault != nil, let token = head.query["once"], !onceTokens.firstSighting(token) { active = nil }
+    // `counter=T&changeAfter=K`: from the K+1-th request carrying T on, another version of the
+    // file (seed + 1, so another ETag too): a file that changes on the server mid-download.
+    var head = head
+    if let token = head.query["counter"], let after = head.query["changeAfter"].flatMap({ UInt64($0) }),
+       UInt64(onceTokens.countRequest(token)) > after {
+        let seed = head.query["seed"].flatMap { UInt64($0) } ?? 1
+        head.query["seed"] = String(seed &+ 1)
+    }
     switch active {
     case .malformed(let kind)?:
         return .malformed(kind)

@@ -22,7 +22,8 @@ import Glibc
 ///   `Sat, 01 Jan 2022 00:00:00 GMT`); `validators=0` (neither ETag nor Last-Modified, and
 ///   If-Range ignored); `name=` (Content-Disposition attachment filename); `disposition=` (a
 ///   Content-Disposition value sent as given); `lie=206` (a 206 for the whole body even when no
-///   range was asked for);
+///   range was asked for); `counter=T&changeAfter=K` (from the K+1-th request carrying T on,
+///   the content and ETag of seed + 1: a file that changes mid-download);
 ///   `close=1` (Connection: close). A single `Range` (`bytes=a-b`, `a-`, `-n`) gets 206 with
 ///   Content-Range, an unsatisfiable one 416 with `bytes */size`, multi-range or malformed 200.
 ///   `If-Range` keeps the Range only if it equals the strong ETag or the Last-Modified string.

@@ -107,8 +107,15 @@ struct NetgetCrashResumeTests {
                 if fileExists(fixture.file("k.bin")) { break }
             }
             if !fileExists(fixture.file("k.bin")) {
-                let resumed = try await netget(common + ["-c", url], in: fixture.directory)
+                // What the meta claims is what -c must keep: a netget that ignored the meta and
+                // started over would pass the hash, not this.
+                let claimed = claimedBytes(inMeta: fixture.file("k.bin.part.meta"))
+                let resumed = try await netget(common + ["-c", "--json", url], in: fixture.directory)
                 #expect(resumed.exitCode == 0, "ended by \(ending) at \(moments) ms; stderr: \(resumed.stderr)")
+                if let claimed {
+                    #expect(jsonSummaries(resumed).first?["resumed-from"]?.number == Double(claimed),
+                            "the meta claimed \(claimed) bytes; stdout: \(resumed.stdout)")
+                }
             }
             let expected = try await expectedSHA256(seed: Self.seed, size: Self.size, in: fixture.directory)
             #expect(try await sha256Hex(ofFile: fixture.file("k.bin")) == expected,
@@ -194,6 +201,24 @@ struct NetgetCrashResumeTests {
             #expect(directoryEntries(fixture.directory) == ["f.bin"])
         }
     }
+}
+
+/// The bytes a meta says are stored (its length less its missing ranges), nil without a meta
+/// or a length.
+func claimedBytes(inMeta path: String) -> UInt64? {
+    guard let bytes = try? readFile(path) else { return nil }
+    var length: UInt64?
+    var missing: UInt64 = 0
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        if line.hasPrefix("length "), let value = UInt64(line.dropFirst(7)) { length = value }
+        if line.hasPrefix("missing ") {
+            let bounds = line.dropFirst(8).split(separator: "-", omittingEmptySubsequences: false)
+            guard bounds.count == 2, let first = UInt64(bounds[0]) else { return nil }
+            let last = UInt64(bounds[1]).map { $0 + 1 } ?? length ?? first
+            missing += last - first
+        }
+    }
+    return length.map { $0 - missing }
 }
 
 /// A crash report (a trap, a backtrace) anywhere in standard error fails the test.

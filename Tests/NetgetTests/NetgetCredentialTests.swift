@@ -10,7 +10,8 @@ import Glibc
 /// the final URL (segments, retries, -c runs), unless --location-trusted.
 @Suite("netget credentials per origin")
 struct NetgetCredentialTests {
-    static let secrets = ["-H", "Authorization: Bearer T0KEN", "-H", "Cookie: s=T0KEN", "-H", "X-Api-Key: T0KEN",
+    static let secrets = ["-H", "Authorization: Bearer T0KEN", "-H", "Cookie: s=T0KEN", "-H", "Proxy-Authorization: Basic T0KEN",
+                          "-H", "X-Api-Key: T0KEN",
                           "--secret-header", "x-api-key", "-H", "X-Plain: visible"]
 
     /// Runs `body` with a second server (another origin) beside the fixture's.

@@ -24,6 +24,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     private var started = false
     /// Bumped by every restart: a tasklet that began before it must not touch the spans.
     private var generation = 0
+    /// False once a 206 came without the validator its If-Range named: from then on every
+    /// resume compares an overlap.
+    private var serverProvesVersions = true
     private var retries = 0
     private var bytesFetched: UInt64 = 0
     private var events: (DownloadEvent) -> Void = { _ in }
@@ -156,12 +159,14 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             var request = HTTPRequest(url: finalURL ?? url, headers: options.headers)
             if let credentialScope { request.credentialScope = credentialScope }
             let wantsRange = span.next > 0 || span.end != nil
-            // The bytes already stored just before the resume point are asked for again: unless
-            // the answer proves by its validator that it is the stored version, they are compared
-            // with the stored ones, so a changed file is never appended to.
+            // Without a validator that the server is seen to honour, the bytes already stored just
+            // before the resume point are asked for again and compared with the stored ones, so
+            // a changed file is never appended to.
             var overlap = 0
             if wantsRange {
-                if sink is DownloadReadBack { overlap = storedRun(before: span.next, of: index) }
+                if sink is DownloadReadBack && (ifRangeValidator == nil || !serverProvesVersions) {
+                    overlap = storedRun(before: span.next, of: index)
+                }
                 let first = span.next - UInt64(overlap)
                 request.range = span.end.map { .bounded(first: first, last: $0) } ?? .from(first)
                 request.ifRange = ifRangeValidator
@@ -187,6 +192,13 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                         }
                         try await restartFromZero(reason: change ?? "the server ignored the range request")
                     }
+                }
+                if overlap == 0 && response.status == 206 && sink is DownloadReadBack && !provesStoredVersion(response) {
+                    // The 206 lacks the validator the If-Range named: nothing shows the server
+                    // checked it. Ask again, with the overlap to compare.
+                    response.body.discard()
+                    serverProvesVersions = false
+                    continue
                 }
                 if overlap > 0 && response.status == 206 && !provesStoredVersion(response) {
                     guard try await overlapMatches(response, count: overlap, at: span.next - UInt64(overlap)) else {
