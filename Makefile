@@ -5,7 +5,7 @@ APT_PACKAGES := libev-dev libssl-dev
 TEST_APT_PACKAGES := nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
-TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests
+TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetHostileCaseTests
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
