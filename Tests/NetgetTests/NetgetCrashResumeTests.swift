@@ -223,7 +223,9 @@ func claimedBytes(inMeta path: String) -> UInt64? {
 
 /// A crash report (a trap, a backtrace) anywhere in standard error fails the test.
 func expectNoCrashReport(_ output: ProcessOutput, sourceLocation: SourceLocation = #_sourceLocation) {
-    for marker in ["Fatal error", "Stack dump", "stack trace", "Backtrace", "Swift runtime failure", "Segmentation fault"] {
+    // The sanitizers' reports too: under `make test-tsan` netget is the ThreadSanitizer build.
+    for marker in ["Fatal error", "Stack dump", "stack trace", "Backtrace", "Swift runtime failure", "Segmentation fault",
+                   "ThreadSanitizer", "AddressSanitizer"] {
         #expect(!output.stderr.contains(marker), "stderr has a crash report (\(marker)):\n\(output.stderr)", sourceLocation: sourceLocation)
     }
 }
