@@ -117,40 +117,46 @@ func waitForError(on fd: Int32) {
     }
 
     @Test func selectReportsReadyDescriptorsAndTimesOut() throws {
-        let (a, b) = try blockingTCPPair()
-        defer { close(a); close(b) }
-        let idle = try Poll.select(readable: [a, b], writable: [], timeout: .milliseconds(20))
-        #expect(idle.readable.isEmpty && idle.writable.isEmpty)
-        _ = send(a, "x", 1, 0)
-        let ready = try Poll.select(readable: [a, b], writable: [a], timeout: .seconds(2))
-        #expect(ready.readable == [b])
-        #expect(ready.writable == [a])
+        try lowDescriptorTurns.withLock { _ in
+            let (a, b) = try blockingTCPPair()
+            defer { close(a); close(b) }
+            let idle = try Poll.select(readable: [a, b], writable: [], timeout: .milliseconds(20))
+            #expect(idle.readable.isEmpty && idle.writable.isEmpty)
+            _ = send(a, "x", 1, 0)
+            let ready = try Poll.select(readable: [a, b], writable: [a], timeout: .seconds(2))
+            #expect(ready.readable == [b])
+            #expect(ready.writable == [a])
+        }
     }
 
     @Test func selectReportsAResetSocketAndTheReadRaises() throws {
-        let (client, server) = try blockingTCPPair()
-        defer { close(client) }
-        resetAndClose(server)
-        waitForError(on: client)
-        let ready = try Poll.select(readable: [], writable: [client], timeout: .seconds(2))
-        #expect(ready.writable == [client])
-        var byte: UInt8 = 0
-        #expect(recv(client, &byte, 1, 0) == -1)
-        #expect(errno == ECONNRESET)
+        try lowDescriptorTurns.withLock { _ in
+            let (client, server) = try blockingTCPPair()
+            defer { close(client) }
+            resetAndClose(server)
+            waitForError(on: client)
+            let ready = try Poll.select(readable: [], writable: [client], timeout: .seconds(2))
+            #expect(ready.writable == [client])
+            var byte: UInt8 = 0
+            #expect(recv(client, &byte, 1, 0) == -1)
+            #expect(errno == ECONNRESET)
+        }
     }
 
     @Test func whenTheSelectCallFailsTheSetsAreRebuilt() throws {
-        let (a, b) = try blockingTCPPair()
-        let (client, server) = try blockingTCPPair()
-        defer { [a, b, client].forEach { close($0) } }
-        _ = send(a, "x", 1, 0)
-        resetAndClose(server)
-        waitForError(on: client)
-        // A platform whose select fails outright because one socket in the set was reset.
-        let failing = PollSystemCalls(poll: PollSystemCalls.system.poll, select: { _, _, _, _ in (-1, ECONNRESET) })
-        let ready = try Poll.select(readable: [a, b, client], writable: [], timeout: .seconds(2), calls: failing)
-        #expect(ready.readable == [b, client])
-        #expect(ready.writable.isEmpty)
+        try lowDescriptorTurns.withLock { _ in
+            let (a, b) = try blockingTCPPair()
+            let (client, server) = try blockingTCPPair()
+            defer { [a, b, client].forEach { close($0) } }
+            _ = send(a, "x", 1, 0)
+            resetAndClose(server)
+            waitForError(on: client)
+            // A platform whose select fails outright because one socket in the set was reset.
+            let failing = PollSystemCalls(poll: PollSystemCalls.system.poll, select: { _, _, _, _ in (-1, ECONNRESET) })
+            let ready = try Poll.select(readable: [a, b, client], writable: [], timeout: .seconds(2), calls: failing)
+            #expect(ready.readable == [b, client])
+            #expect(ready.writable.isEmpty)
+        }
     }
 
     @Test func selectRefusesDescriptorsBeyondFD_SETSIZE() {

@@ -1,9 +1,15 @@
+import Synchronization
 import Testing
 @testable import NetCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Turns for the tests that need descriptors below FD_SETSIZE (select) and the one that opens
+/// two thousand: run at once in one test process, the second leaves the first no low numbers
+/// (seen in CI: select's descriptor was 1251).
+let lowDescriptorTurns = Mutex<Void>(())
 
 /// A plain OS thread (not a Swift concurrency thread), for tests that mix threads and loops.
 final class OSThread: @unchecked Sendable {  // `handle` is written once before start returns
