@@ -25,7 +25,21 @@ struct Fixture: Sendable {
 }
 
 /// Runs `body` with a fresh server and directory; stops the server and removes the directory after.
+/// At most `FixtureSlots.shared` fixtures exist at once: Swift Testing starts every test case of
+/// the target together, and two hundred idle servers (a thread, a loop, descriptors each)
+/// waiting for a process slot left the test process no descriptor below 1024 for select(2).
 func withFixture(_ body: (Fixture) async throws -> Void) async throws {
+    await FixtureSlots.shared.acquire()
+    do {
+        try await withFreshFixture(body)
+    } catch {
+        await FixtureSlots.shared.release()
+        throw error
+    }
+    await FixtureSlots.shared.release()
+}
+
+private func withFreshFixture(_ body: (Fixture) async throws -> Void) async throws {
     let server = try TestHTTPServer.start()
     defer { server.stop() }
     let directory = try makeTemporaryDirectory()
@@ -144,4 +158,9 @@ func expectedSHA256(seed: UInt64, size: Int, in directory: String) async throws 
     try writeFile(reference, generatedBytes(seed: seed, count: size))
     defer { unlink(reference) }
     return try await sha256Hex(ofFile: reference)
+}
+
+/// The fixtures (servers and directories) that may exist at once.
+enum FixtureSlots {
+    static let shared = ProcessSlots(limit: 8)
 }
