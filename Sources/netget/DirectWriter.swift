@@ -155,9 +155,21 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         for stream in streams where stream.filled > 0 {
             try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled]), at: stream.start)
         }
+        try await waitForWritesBegun()
+    }
+
+    /// Waits for the direct writes begun before this call (not for later ones).
+    /// - Throws: `PartFileError` from any write.
+    func waitForWritesBegun() async throws {
         let horizon = nextWriteNumber
         for (number, done) in pending where number < horizon { _ = try await done.wait(timeout: nil) }
         if let failure { throw failure }
+    }
+
+    /// The byte ranges (start, end exclusive) taken but still gathered in buffers, not yet
+    /// handed to a write: a checkpoint must not claim them.
+    var gatheredRanges: [(start: UInt64, end: UInt64)] {
+        streams.filter { $0.filled > 0 }.map { ($0.start, $0.next) }
     }
 
     /// Waits for the writes in flight; the gathered bytes are dropped (the file is being restarted).

@@ -225,7 +225,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 // (or a second Ctrl-C) halfway leaves the previous meta, which is still true.
                 let saving = Loop.current?.spawn(name: "save \(label)") {
                     await checkpoints.stop()
-                    try await checkpoints.checkpoint()
+                    try await checkpoints.checkpoint(final: true)
                 }
                 _ = try? await saving?.value
             }

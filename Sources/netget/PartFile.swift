@@ -106,13 +106,25 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         try await disk.callAsync("fsync \(partPath)") { [self] _ in try syncToDisk() }
     }
 
-    /// Every byte taken so far is in the file and on disk (fdatasync on a disk worker): the
-    /// first half of a checkpoint (`ResumeCheckpoints`). The download goes on meanwhile.
+    /// Every byte handed to a write so far is on disk (the direct writes begun are waited for,
+    /// then fdatasync on a disk worker): the first half of a checkpoint (`ResumeCheckpoints`),
+    /// which claims none of `gatheredRanges`. The download goes on meanwhile.
     /// - Throws: `PartFileError`.
     func makeDurable(disk: WorkerPool) async throws {
-        try await writer.writeOut()
+        try await writer.waitForWritesBegun()
         try await disk.callAsync("fdatasync \(partPath)") { [self] _ in try syncToDisk() }
     }
+
+    /// Writes what the writer gathers (aligned part direct, the tail plain), as at the end of
+    /// a download: for the last checkpoint of one that stopped. - Throws: `PartFileError`.
+    func writeGathered() async throws {
+        try await writer.finish()
+    }
+
+    /// Bytes taken but still gathered in the writer's buffers (start, end exclusive): not in the
+    /// file yet. Writing them out early would mix buffered and O_DIRECT writes of one range,
+    /// which costs the direct write a page-cache flush.
+    var gatheredRanges: [(start: UInt64, end: UInt64)] { writer.gatheredRanges }
 
     /// Every byte taken so far is in the file (not synced): before reading stored bytes back.
     /// - Throws: `PartFileError`.
@@ -219,12 +231,13 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     // MARK: - Resume state
 
     /// Writes PATH.part.meta whole or not at all: a new file (O_EXCL, O_NOFOLLOW) under a
-    /// temporary name, every write checked, then renamed over the old one. With `durable`,
-    /// fdatasync before the rename and the directory's fsync after it, so that the meta
-    /// survives a power cut too; without, it survives a killed process (the page cache stays)
-    /// at a fraction of the cost. Blocks: a worker's job.
+    /// temporary name, every write checked, fdatasync, renamed over the old one, then the
+    /// directory's fsync, so that the meta survives a power cut too. Without `durable` (a meta
+    /// that claims no byte, after one that claimed none), written in place: it survives a killed
+    /// process (the page cache stays), and a torn one is refused. Blocks: a worker's job when durable.
     /// - Throws: `PartFileError` (the old meta, if any, is then still in place).
     func writeMeta(_ meta: ResumeMeta, durable: Bool) throws {
+        if !durable { return try writeMetaInPlace(meta) }
         let temporary = metaPath + ".tmp"
         unlink(temporary)
         let metaFD = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
@@ -248,6 +261,16 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         if durable {
             guard Self.syncDirectory(directory) else { throw PartFileError("cannot flush the directory \(directory)", errno: errno) }
         }
+    }
+
+    /// A meta that claims no byte, written straight to its name (one directory change, not two:
+    /// every one is journaled with the .part's next fdatasync). Torn by a kill, it fails its
+    /// checksum and -c starts over, which is all a meta that claims nothing could have said.
+    private func writeMetaInPlace(_ meta: ResumeMeta) throws {
+        let metaFD = open(metaPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        guard metaFD >= 0 else { throw PartFileError("cannot create \(metaPath): \(String(cString: strerror(errno)))", errno: errno) }
+        defer { close(metaFD) }
+        try meta.encoded().withUnsafeBytes { try DirectWriter.writeAll(fd: metaFD, $0, at: 0) }
     }
 
     /// What `-c` finds beside PATH.

@@ -6,9 +6,9 @@ import Workers
 /// leaves a .part that `-c` continues byte-exact or refuses.
 ///
 /// The rule: the meta claims a byte only once it is on disk. A checkpoint takes the download's
-/// state (every byte it counts was handed to the file), makes the file durable (the writer's
-/// gathered bytes written, the direct writes begun before waited for, fdatasync), and only then
-/// replaces the meta (`PartFile.writeMeta`: temporary file, fdatasync, rename, directory
+/// state (every byte it counts was handed to the file) less the bytes the writer still gathers
+/// in its buffers, makes the file durable (the direct writes begun before waited for,
+/// fdatasync), and only then replaces the meta (`PartFile.writeMeta`: temporary file, fdatasync, rename, directory
 /// fsync). Bytes that arrive meanwhile are simply not claimed yet.
 ///
 /// A meta is written before the first body byte of a file (and again after a restart empties
@@ -58,15 +58,18 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
     /// It runs in a tasklet of its own, which a cancelled caller does not cancel: a meta write
     /// abandoned halfway on a disk worker would race the next checkpoint's on the same
     /// temporary name. The next checkpoint waits for this one's turn to end.
-    func checkpoint() async throws {
+    /// - Parameter final: the download has stopped: write out what the writer still gathers
+    ///   first, so that the meta claims every byte that arrived.
+    func checkpoint(final: Bool = false) async throws {
         guard let loop = Loop.current else { throw LoopError.notOnLoopThread("checkpoint") }
-        try await loop.trySpawn(name: "checkpoint \(file.partPath)") { [self] in try await checkpointNow() }.value
+        try await loop.trySpawn(name: "checkpoint \(file.partPath)") { [self] in try await checkpointNow(final: final) }.value
     }
 
-    private func checkpointNow() async throws {
+    private func checkpointNow(final: Bool) async throws {
         try await turn.acquire()
         defer { turn.release() }
-        let snapshot = state()
+        if final { try await file.writeGathered() }
+        let snapshot = Self.unclaiming(file.gatheredRanges, from: state())
         let claimsBytes = snapshot.storedBytes > 0
         let durable = claimsBytes || previousClaimsBytes
         if durable { try await file.makeDurable(disk: disk) }
@@ -82,6 +85,25 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         saved = snapshot
         previousClaimsBytes = claimsBytes
         metaIsCurrent = true
+    }
+
+    /// `state` with `ranges` (start, end exclusive) added to what is missing, merged in order.
+    static func unclaiming(_ ranges: [(start: UInt64, end: UInt64)], from state: ResumeState) -> ResumeState {
+        guard !ranges.isEmpty else { return state }
+        var spans = state.remaining + ranges.filter { $0.end > $0.start }.map { ByteSpan(next: $0.start, end: $0.end - 1) }
+        spans.sort { $0.next < $1.next }
+        var merged: [ByteSpan] = []
+        for span in spans {
+            if let last = merged.last, last.end.map({ $0 &+ 1 >= span.next }) ?? true {
+                // Overlapping or adjacent: one span to the further end (nil: to the end).
+                merged[merged.count - 1].end = last.end.flatMap { end in span.end.map { max(end, $0) } }
+            } else {
+                merged.append(span)
+            }
+        }
+        var result = state
+        result.remaining = merged
+        return result
     }
 
     /// Empties the file (the download starts over); the next byte waits for a new meta.
