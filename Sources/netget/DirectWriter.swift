@@ -129,6 +129,7 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
             // Nothing filled a whole buffer (a small file): plain writes, no second descriptor.
             for stream in streams where stream.filled > 0 {
                 try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled]), at: stream.start)
+                stream.start += UInt64(stream.filled)
                 stream.filled = 0
             }
         }

@@ -26,6 +26,8 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     /// An old meta was removed when the file was opened: the next one must reach the disk
     /// before the bytes it lets in (or a power cut could bring the old one back).
     private(set) var replacedOldMeta = false
+    /// Opened to continue (-c): the meta beside it may claim bytes.
+    let kept: Bool
 
     static func metaPath(for path: String) -> String { path + ".part.meta" }
 
@@ -37,6 +39,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     /// - Throws: `PartFileError` with the reason (taken, locked, a symbolic link, permissions).
     init(path: String, keep: Bool, exclusive: Bool = false, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) throws {
         self.path = path
+        kept = keep
         fd = try Self.openPart(path + ".part", keep: keep, exclusive: exclusive)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

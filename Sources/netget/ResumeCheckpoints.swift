@@ -38,7 +38,7 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         self.url = url
         self.disk = disk
         self.state = state
-        previousClaimsBytes = file.replacedOldMeta
+        previousClaimsBytes = file.replacedOldMeta || file.kept
     }
 
     /// Call before handing body bytes to the file: writes the first meta if there is none yet.
@@ -75,6 +75,9 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         if durable { try await file.makeDurable(disk: disk) }
         let meta = ResumeMeta(snapshot, url: url)
         let file = file
+        // Before the write: one that fails after its rename (the directory's fsync) may have
+        // put a meta that claims bytes in place all the same.
+        previousClaimsBytes = previousClaimsBytes || claimsBytes
         if durable {
             try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(meta, durable: true) }
         } else {
@@ -112,6 +115,17 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         try await turn.acquire()
         defer { turn.release() }
         metaIsCurrent = false
+        // First a meta that claims nothing, then the truncation: the meta is never one that
+        // claims bytes the file does not have.
+        let nothing = ResumeMeta(ResumeState(remaining: [ByteSpan(next: 0, end: nil)]), url: url)
+        let file = file
+        if previousClaimsBytes {
+            try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(nothing, durable: true) }
+        } else {
+            try file.writeMeta(nothing, durable: false)
+        }
+        saved = ResumeState(remaining: [ByteSpan(next: 0, end: nil)])
+        previousClaimsBytes = false
         try await file.discardAll()
     }
 
