@@ -41,7 +41,13 @@ final class ThreadParker: @unchecked Sendable {  // `raw` and `condition` are pt
     private init() {
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
-        pthread_cond_init(condition, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        // Timed waits on CLOCK_MONOTONIC, as every other timed wait here: a wall-clock step
+        // (NTP, a user setting the date) must not cut a wait short or stretch it.
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -93,7 +99,7 @@ final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded b
     /// - Returns: the result, or nil on timeout.
     func wait(timeout: Duration) -> Result<Value, any Error>? {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        clock_gettime(CLOCK_MONOTONIC, &now)  // the condition's clock (ThreadParker.init)
         let total = Int64(now.tv_nsec) + timeout.nanosecondsClamped % 1_000_000_000
         var deadline = timespec(
             tv_sec: now.tv_sec + Int(timeout.nanosecondsClamped / 1_000_000_000) + Int(total / 1_000_000_000),
