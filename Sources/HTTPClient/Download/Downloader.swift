@@ -193,24 +193,24 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                         try await restartFromZero(reason: change ?? "the server ignored the range request")
                     }
                 }
-                if overlap == 0 && response.status == 206 && sink is DownloadReadBack && !provesStoredVersion(response) {
+                if response.status == 206 && overlap == 0 && request.ifRange != nil && !provesStoredVersion(response)
+                    && sink is DownloadReadBack && storedRun(before: span.next, of: index) > 0 {
                     // The 206 lacks the validator the If-Range named: nothing shows the server
-                    // checked it. Ask again, with the overlap to compare.
+                    // checked it. Ask again, with the stored bytes before the resume point to compare.
                     response.body.discard()
                     serverProvesVersions = false
                     continue
                 }
-                if overlap > 0 && response.status == 206 && !provesStoredVersion(response) {
-                    guard try await overlapMatches(response, count: overlap, at: span.next - UInt64(overlap)) else {
+                if response.status == 206 && overlap > 0 {
+                    let first = span.next - UInt64(overlap)
+                    let fromServer = try await readExactly(overlap, of: response, at: first)
+                    if !provesStoredVersion(response), try await !storedBytesEqual(fromServer, at: first) {
                         response.body.discard()
                         guard mayRestart && spans.count == 1 else { throw DownloadError.resourceChanged }
                         try await restartFromZero(
                             reason: "the \(overlap) bytes before the resume point differ from the server's (the file changed)")
                         continue
                     }
-                }
-                if overlap > 0 && response.status == 206 && provesStoredVersion(response) {
-                    try await skipBody(response, count: overlap)
                 }
                 if !started { begin(with: response) }
                 if let runSplit = split, response.status == 200, acceptsRanges(response) {
@@ -358,18 +358,6 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         }
     }
 
-    /// Reads and drops `count` body bytes (the overlap, when the validator proved it).
-    private func skipBody(_ response: HTTPResponse, count: Int) async throws {
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: min(count, 64 << 10), alignment: 16)
-        defer { scratch.deallocate() }
-        var left = count
-        while left > 0 {
-            let n = try await response.body.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[..<min(left, scratch.count)]))
-            if n == 0 { throw DownloadError.incomplete(expected: UInt64(count), received: UInt64(count - left)) }
-            left -= n
-        }
-    }
-
     /// Why `response` is not of the version the stored bytes came from, or nil: an ETag or
     /// Last-Modified that differs from the stored one, or a complete length (Content-Range)
     /// that is not the stored length or is shorter than what is stored (`next`).
@@ -401,29 +389,31 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         return Int(run)
     }
 
-    /// Reads `count` body bytes (the server's copy of bytes already stored at `offset`) and
-    /// compares them with the sink's. - Throws: the body's errors; `DownloadError.storage`.
-    private func overlapMatches(_ response: HTTPResponse, count: Int, at offset: UInt64) async throws -> Bool {
-        guard let readBack = sink as? DownloadReadBack else { return true }
+    /// The next `count` body bytes: the server's copy of the overlap, the bytes stored at `offset`.
+    /// - Throws: the body's own errors (a reset: transient), not wrapped as `readBody` does;
+    ///   `DownloadError.incomplete` if it ends first.
+    private func readExactly(_ count: Int, of response: HTTPResponse, at offset: UInt64) async throws -> [UInt8] {
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
         defer { scratch.deallocate() }
         var filled = 0
         while filled < count {
-            // The body's own errors (a reset: transient), not wrapped as `readBody` does.
             let n = try await response.body.read(into: UnsafeMutableRawBufferPointer(rebasing: scratch[filled...]))
             if n == 0 { throw DownloadError.incomplete(expected: offset + UInt64(count), received: offset + UInt64(filled)) }
             filled += n
         }
-        let fromServer = Array(scratch)
-        let stored: [UInt8]
+        return Array(scratch)
+    }
+
+    /// Whether the sink holds exactly `bytes` at `offset`. - Throws: `DownloadError.storage`.
+    private func storedBytesEqual(_ bytes: [UInt8], at offset: UInt64) async throws -> Bool {
+        guard let readBack = sink as? DownloadReadBack else { return true }
         do {
-            stored = try await readBack.storedBytes(at: offset, count: count)
+            return try await readBack.storedBytes(at: offset, count: bytes.count) == bytes
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             throw DownloadError.storage("\(error)")
         }
-        return stored == fromServer
     }
 
     private func acceptsRanges(_ response: HTTPResponse) -> Bool {
