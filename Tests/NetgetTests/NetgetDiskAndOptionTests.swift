@@ -77,6 +77,18 @@ struct NetgetDiskAndOptionTests {
         }
     }
 
+    @Test("--secret-header takes a header name: one that is no token (it would never match, and the header would leak) is exit 2",
+          arguments: ["X-Key:", "X Key", ""])
+    func secretHeaderNameChecked(name: String) async throws {
+        try await withFixture { fixture in
+            let result = try await netget(["--secret-header", name, "-H", "X-Key: T", "-o", "s.bin", fixture.url("/gen/100")],
+                                          in: fixture.directory)
+            #expect(result.exitCode == 2, "stderr: \(result.stderr)")
+            expectCleanErrors(result, count: 1)
+            #expect(fixture.server.stats.requestsServed == 0)
+        }
+    }
+
     @Test("a resume without ETag or Last-Modified compares the bytes before the resume point: another version restarts",
           arguments: Engine.allCases)
     func overlapCheckWithoutValidators(engine: Engine) async throws {
@@ -188,6 +200,19 @@ struct NetgetHostileCaseTests {
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(result.stderr.contains("differ from the server's"), "stderr: \(result.stderr)")
             expectGenerated(fixture.file("u.bin"), seed: 116, size: 300000)
+        }
+    }
+
+    @Test("-x 4 from a server without validators: the segments (nothing stored before them) are fetched once each, byte-exact",
+          arguments: Engine.allCases)
+    func segmentsWithoutValidators(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let result = try await netget(engine.arguments + ["-x", "4", "-o", "nv.bin", fixture.url("/gen/8m?seed=117&validators=0")],
+                                          in: fixture.directory)
+            #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+            expectGenerated(fixture.file("nv.bin"), seed: 117, size: 8 << 20)
+            // One request per segment: no segment is asked for again for want of a validator.
+            #expect(fixture.server.receivedRequests.count == 4, "requests: \(fixture.server.receivedRequests.map(\.requestLine))")
         }
     }
 
