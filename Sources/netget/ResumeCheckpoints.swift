@@ -73,21 +73,27 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         let claimsBytes = snapshot.storedBytes > 0
         let durable = claimsBytes || previousClaimsBytes
         if durable { try await file.makeDurable(disk: disk) }
-        let meta = ResumeMeta(snapshot, url: url)
+        try await save(snapshot, claimsBytes: claimsBytes)
+        metaIsCurrent = true
+    }
+
+    /// Writes the meta of `state`: durable (on a disk worker) if it or the meta before it claims
+    /// bytes; else in place on the loop, rather than queued behind other files' fsyncs (the
+    /// first byte waits for it). The caller holds the turn.
+    private func save(_ state: ResumeState, claimsBytes: Bool) async throws {
+        let meta = ResumeMeta(state, url: url)
         let file = file
+        let durable = claimsBytes || previousClaimsBytes
         // Before the write: one that fails after its rename (the directory's fsync) may have
         // put a meta that claims bytes in place all the same.
-        previousClaimsBytes = previousClaimsBytes || claimsBytes
+        previousClaimsBytes = durable
         if durable {
             try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(meta, durable: true) }
         } else {
-            // Three small system calls and a rename, no sync: on the loop, rather than queued on
-            // the disk workers behind other files' fsyncs (the first byte waits for it).
             try file.writeMeta(meta, durable: false)
         }
-        saved = snapshot
+        saved = state
         previousClaimsBytes = claimsBytes
-        metaIsCurrent = true
     }
 
     /// `state` with `ranges` (start, end exclusive) added to what is missing, merged in order.
@@ -117,15 +123,7 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         metaIsCurrent = false
         // First a meta that claims nothing, then the truncation: the meta is never one that
         // claims bytes the file does not have.
-        let nothing = ResumeMeta(ResumeState(remaining: [ByteSpan(next: 0, end: nil)]), url: url)
-        let file = file
-        if previousClaimsBytes {
-            try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(nothing, durable: true) }
-        } else {
-            try file.writeMeta(nothing, durable: false)
-        }
-        saved = ResumeState(remaining: [ByteSpan(next: 0, end: nil)])
-        previousClaimsBytes = false
+        try await save(ResumeState(remaining: [ByteSpan(next: 0, end: nil)]), claimsBytes: false)
         try await file.discardAll()
     }
 
