@@ -63,7 +63,7 @@ struct Plan {
             let value = line[line.index(after: colon)...].drop { $0 == " " }
             return (String(line[..<colon]), String(value))
         }
-        for name in command.secretHeaders where name.isEmpty || !name.utf8.allSatisfy(Self.isTokenByte) {
+        for name in command.secretHeaders where !HTTPHeaders.isValidName(name) {
             throw UsageError("--secret-header takes a header name (a token, no colon or space), not \(name.debugDescription)")
         }
         if let cacert = command.cacert, access(cacert, R_OK) != 0 { throw UsageError("--cacert \(cacert): cannot read the file") }
@@ -84,16 +84,6 @@ struct Plan {
                                    connections: command.connections, rateLimit: rate, headers: headers,
                                    credentialHeaderNames: command.secretHeaders, locationTrusted: command.locationTrusted,
                                    engine: engine)
-    }
-
-    /// RFC 9110 token characters (a header name).
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E:
-            return true
-        default:
-            return false
-        }
     }
 
     /// The longest any timeout may be: 30 days (a larger one is a typo, and `Duration` traps
