@@ -30,11 +30,6 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
         fields.first { Self.namesMatch($0.name, name) }?.value
     }
 
-    /// Whether `name` may be a field name: a non-empty RFC 9110 token (what `RequestWriter` accepts).
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(RequestWriter.isTokenByte)
-    }
-
     /// ASCII case-insensitive equality without making lower-cased copies (field names are
     /// tokens: ASCII only). Every response's framing lookups go through here.
     static func namesMatch(_ a: String, _ b: String) -> Bool {

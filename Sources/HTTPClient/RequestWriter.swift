@@ -65,3 +65,11 @@ enum RequestWriter {
         }
     }
 }
+
+// Here rather than in HTTPHeaders.swift, which the fuzz targets compile on its own.
+extension HTTPHeaders {
+    /// Whether `name` may be a field name: a non-empty RFC 9110 token (what `RequestWriter` accepts).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { RequestWriter.isTokenByte($0) }
+    }
+}
