@@ -45,7 +45,7 @@ let package = Package(
         // The project's own HTTP server for tests, the demo and the soak: generated content,
         // ranges, chunked, redirects and injectable faults, on NetCore (plain or TLS).
         .target(
-            name: "HTTPTestServer", dependencies: ["NetCore", "HTTPClient", "COpenSSL"], path: "Examples/HTTPTestServer",
+            name: "HTTPTestServer", dependencies: ["NetCore", "HTTPClient", "COpenSSL"],
             swiftSettings: strict),
         .executableTarget(
             name: "TestServerMain", dependencies: ["HTTPTestServer", "NetCore"], path: "Examples/TestServerMain",

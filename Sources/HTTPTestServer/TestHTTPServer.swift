@@ -8,6 +8,10 @@ import Glibc
 
 /// The project's fault-injecting HTTP/1.1 server, for tests, the demo and the soak tester.
 ///
+/// A testing product: link the `HTTPTestServer` library to test any HTTP/1.1 client against a
+/// server that misbehaves on request (AsyncHTTPClient ships nothing like it). It runs in the test
+/// process, on 127.0.0.1 port 0 by default, and every byte it serves can be checked without a copy.
+///
 /// It serves generated content (`GeneratedContent`) with ranges, chunked framing, validators and
 /// injectable faults, plus status pages, redirects and an echo, from its own `Loop` on its own
 /// OS thread: one tasklet per connection, keep-alive by default, `Connection: close` honoured,
