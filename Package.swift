@@ -73,14 +73,18 @@ let package = Package(
         .executableTarget(
             name: "HTTPLoad", dependencies: ["HTTPClient", "NetCore", "Workers"], path: "Examples/HTTPLoad",
             swiftSettings: strict),
-        .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
-        .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore"], swiftSettings: strict),
+        // Helpers every test target shares (loop runner, box, failure, threads, RSS, test-server
+        // URLs): a plain target, not a product, so it ships to nobody.
+        .target(name: "TestSupport", dependencies: ["NetCore"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers", "TestSupport"],
             exclude: ["nginx"],
             swiftSettings: strict),
         // End-to-end tests of the built netget binary (a subprocess) against the test server.
         // They need the executable: `swift build --build-tests` builds it next to the test bundle.
-        .testTarget(name: "NetgetTests", dependencies: ["HTTPTestServer", "HTTPClient", "NetCore"], swiftSettings: strict),
+        .testTarget(
+            name: "NetgetTests", dependencies: ["HTTPTestServer", "HTTPClient", "NetCore", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 import HTTPClient
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 
 /// The client against the project's test server, every test on both engines.
@@ -175,7 +176,7 @@ struct ClientTests {
         let url = "\(server.baseURL)/gen/200000?fault=drip&rate=2000000"
         let client = Client(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 2))
         let loop = try Loop()
-        let done = Outcome<Int>()
+        let done = Box<Int?>(nil)
         done.value = 0
         for index in 0..<6 {
             loop.spawn(name: "fetch \(index)") {
@@ -265,7 +266,7 @@ struct ClientTests {
             // (its count of open connections), not for a guessed time.
             let deadline = ContinuousClock.now + .seconds(10)
             while server.stats.openConnections > 0 {
-                guard ContinuousClock.now < deadline else { throw ClientTestFailure("the server never closed the idle connection") }
+                guard ContinuousClock.now < deadline else { throw TestFailure("the server never closed the idle connection") }
                 try await sleep(for: .milliseconds(5))
             }
             #expect(try await post("second").hasSuffix("second"))

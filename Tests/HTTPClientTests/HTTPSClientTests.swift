@@ -1,6 +1,7 @@
 import HTTPClient
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ struct HTTPSClientTests {
     /// A certificate for localhost / 127.0.0.1 / ::1 and an HTTPS test server using it.
     private static func secureServer(host: String = "127.0.0.1") throws -> (TestHTTPServer, certificateFile: String) {
         var template = Array("/tmp/https-client-tests-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw ClientTestFailure("mkdtemp failed") }
+        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
         let (certificate, key) = try TestCertificate.generate(inDirectory: String(cString: made))
         let server = try TestHTTPServer.start(.init(host: host, tls: TLSContext.server(certificateFile: certificate, privateKeyFile: key)))
         return (server, certificate)

@@ -3,6 +3,7 @@ import NetCore
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// nginx from Debian, started on 127.0.0.1 for one test with `nginx/nginx.conf.template`,
@@ -22,11 +23,11 @@ final class NginxServer {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Writes the data and the config under a new temporary directory and starts nginx.
-    /// - Throws: `ClientTestFailure` if nginx is missing or does not answer within 5 s.
+    /// - Throws: `TestFailure` if nginx is missing or does not answer within 5 s.
     init() throws {
-        guard let binary = Self.binary else { throw ClientTestFailure("nginx is not installed") }
+        guard let binary = Self.binary else { throw TestFailure("nginx is not installed") }
         var template = Array("/tmp/stacklessnet-nginx-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw ClientTestFailure("mkdtemp failed") }
+        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
         directory = String(cString: made)
         chmod(directory, 0o755)  // nginx's worker may run as nobody
         let probe = try TCPListener(bindTo: .loopbackIPv4(port: 0))
@@ -40,7 +41,7 @@ final class NginxServer {
         try Self.write(data, to: "\(directory)/www/data.bin")
         try Self.write(Array(String(repeating: "compressible text, served gzip'd and chunked\n", count: 2000).utf8), to: "\(directory)/www/gz")
         let templatePath = String(#filePath.prefix(upTo: #filePath.lastIndex(of: "/")!)) + "/nginx/nginx.conf.template"  // #filePath has a directory
-        guard var config = Self.read(templatePath) else { throw ClientTestFailure("cannot read \(templatePath)") }
+        guard var config = Self.read(templatePath) else { throw TestFailure("cannot read \(templatePath)") }
         config = config.replacing("@RUN@", with: "\(directory)/run").replacing("@PORT@", with: String(port))
             .replacing("@ROOT@", with: "\(directory)/www")
         if getuid() == 0 { config = "user nobody nogroup;\n" + config }
@@ -71,7 +72,7 @@ final class NginxServer {
         }
         let log = Self.read("\(directory)/run/error.log") ?? ""
         stop()
-        throw ClientTestFailure("nginx did not start: \(log)")
+        throw TestFailure("nginx did not start: \(log)")
     }
 
     private static func spawn(_ argv: [String]) throws -> pid_t {
@@ -79,7 +80,7 @@ final class NginxServer {
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
         let rc = posix_spawn(&pid, argv[0], nil, nil, &cArguments, environ)
-        guard rc == 0 else { throw ClientTestFailure("posix_spawn \(argv[0]) failed: \(rc)") }
+        guard rc == 0 else { throw TestFailure("posix_spawn \(argv[0]) failed: \(rc)") }
         return pid
     }
 
@@ -92,12 +93,12 @@ final class NginxServer {
 
     private static func write(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ClientTestFailure("cannot create \(path)") }
+        guard fd >= 0 else { throw TestFailure("cannot create \(path)") }
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            guard n > 0 else { throw ClientTestFailure("cannot write \(path)") }
+            guard n > 0 else { throw TestFailure("cannot write \(path)") }
             offset += n
         }
         fchmod(fd, 0o644)

@@ -1,6 +1,7 @@
 import HTTPClient
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -22,17 +23,6 @@ enum ServerProbe {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
-    }
-
-    /// A value handed from the loop's thread to the test's thread after `run()` returned.
-    final class Box<Value>: @unchecked Sendable {  // written before run() returns, read after
-        var value: Value
-        init(_ value: Value) { self.value = value }
-    }
-
     /// Starts a server, runs `body` as a tasklet on a fresh client loop driven by this thread
     /// (bounded by `timeout`), stops the server, and returns the body's result.
     static func withServer<T: Sendable>(
@@ -41,18 +31,12 @@ enum ServerProbe {
     ) throws -> T {
         let server = try TestHTTPServer.start(configuration)
         defer { server.stop() }
-        let loop = try Loop(name: "test-client")
-        let outcome = Box<Result<T, any Error>?>(nil)
-        loop.spawn(name: "test-client") {
-            do {
-                outcome.value = .success(try await withTimeout(timeout) { try await body(server) })
-            } catch {
-                outcome.value = .failure(error)
-            }
+        return try runTasklet(
+            loopName: "test-client", tasklet: "test-client", expectNoWatchers: false,
+            unfinished: "the client tasklet never finished"
+        ) {
+            try await withTimeout(timeout) { try await body(server) }
         }
-        loop.run()
-        guard let result = outcome.value else { throw Failure("the client tasklet never finished") }
-        return try result.get()
     }
 
     static func connect(_ server: TestHTTPServer) async throws -> StreamSocket {
@@ -87,11 +71,11 @@ enum ServerProbe {
                 case .head(let value): head = value
                 case .body(let bytes): received.value += bytes
                 case .end(let trailers):
-                    guard let head else { throw Failure("end without a head") }
+                    guard let head else { throw TestFailure("end without a head") }
                     return Response(head: head, body: received.value, trailers: trailers)
                 }
             }
-            if count == 0 { throw Failure("end of stream, yet the parser did not end the message") }
+            if count == 0 { throw TestFailure("end of stream, yet the parser did not end the message") }
         }
     }
 

@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 @testable import HTTPClient
 
@@ -12,11 +13,6 @@ import Glibc
 /// The longest any single wait in these tests may take before the test fails.
 let tlsWait: Duration = .seconds(10)
 
-struct TLSTestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A fresh self-signed certificate in its own temporary directory.
 struct TLSTestPKI {
     let directory: String
@@ -25,7 +21,7 @@ struct TLSTestPKI {
 
     init() throws {
         var template = Array("/tmp/tls-tests-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TLSTestFailure("mkdtemp failed: errno \(errno)") }
+        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed: errno \(errno)") }
         directory = String(cString: made)
         (certificateFile, privateKeyFile) = try TestCertificate.generate(inDirectory: directory)
     }
@@ -64,49 +60,6 @@ func shrinkSendBuffer(_ fd: Int32) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
 }
 
-/// A value one thread writes and another reads after a join or after `run()` returned
-/// (both of which order the accesses).
-final class TLSTestBox<Value>: @unchecked Sendable {  // ordered by join/run, see above
-    var value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// A plain OS thread, for the blocking engine and for a loop of its own.
-final class TLSTestThread: @unchecked Sendable {  // `handle` is written once before start returns
-    private var handle = pthread_t()
-
-    private final class Body {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-
-    static func start(_ body: @escaping @Sendable () -> Void) -> TLSTestThread {
-        let thread = TLSTestThread()
-        let box = Unmanaged.passRetained(Body(body)).toOpaque()
-        let rc = pthread_create(&thread.handle, nil, { raw in
-            Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()  // passed retained just above
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        return thread
-    }
-
-    func join() { pthread_join(handle, nil) }
-}
-
-/// Runs `body` as a tasklet on a fresh loop driven on the calling thread; returns its result.
-func runTLSTasklets<T: Sendable>(_ body: sending @escaping () async throws -> T) throws -> T {
-    let loop = try Loop(name: "tls-test")
-    let result = TLSTestBox<Result<T, any Error>?>(nil)
-    loop.spawn(name: "test") {
-        do { result.value = .success(try await body()) } catch { result.value = .failure(error) }
-    }
-    loop.run()
-    #expect(loop.stats.activeWatchers == 0, "every watcher is stopped once the loop is idle")
-    guard let outcome = result.value else { throw TLSTestFailure("the tasklet never finished") }
-    return try outcome.get()
-}
-
 /// Runs one handshake against a loop server presenting `pki`'s certificate.
 /// - Returns: the client's error, or nil when the handshake succeeded.
 func handshakeError(
@@ -115,7 +68,7 @@ func handshakeError(
     let (listener, address) = try tlsListener(on: host)
     let serverContext = try pki.serverContext()
     let clientContext = try TLSContext.client(configuration)
-    return try runTLSTasklets { () async throws -> (any Error)? in
+    return try runTasklet(loopName: "tls-test") { () async throws -> (any Error)? in
         Loop.current!.spawn(name: "tls-server") {  // a tasklet always has a current loop
             defer { listener.close() }
             let socket = try await listener.accept(timeout: tlsWait)
@@ -129,7 +82,7 @@ func handshakeError(
             let stream = try await TLSStream.connect(over: socket, context: clientContext, serverName: serverName, timeout: tlsWait)
             defer { stream.close() }
             try await writeAll(stream, [42])
-            guard try await readExactly(stream, count: 1) == [42] else { throw TLSTestFailure("echo mismatch") }
+            guard try await readExactly(stream, count: 1) == [42] else { throw TestFailure("echo mismatch") }
             return nil
         } catch {
             return error
@@ -163,7 +116,7 @@ nonisolated(nonsending) func readExactly(_ stream: some AsyncByteStream, count: 
     var filled = 0
     while filled < count {
         let n = try await stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<count]), timeout: tlsWait)
-        guard n > 0 else { throw TLSTestFailure("end of stream after \(filled) of \(count) bytes") }
+        guard n > 0 else { throw TestFailure("end of stream after \(filled) of \(count) bytes") }
         filled += n
     }
     return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))

@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 @testable import HTTPClient
 
@@ -19,7 +20,7 @@ import Glibc
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
         let payload = tlsPattern(300_000)
-        let (echoed, version) = try runTLSTasklets { () async throws -> ([UInt8], String) in
+        let (echoed, version) = try runTasklet(loopName: "tls-test") { () async throws -> ([UInt8], String) in
             let server = Loop.current!.spawn(name: "tls-echo-server") {  // a tasklet always has a current loop
                 defer { listener.close() }
                 let socket = try await listener.accept(timeout: tlsWait)
@@ -62,10 +63,10 @@ import Glibc
             try await writeAll(stream, response)
             return got == request
         }
-        let loopThread = TLSTestThread.start { loop.run() }
+        let loopThread = TestThread.start { loop.run() }
 
-        let outcome = TLSTestBox<Result<([UInt8], String), any Error>?>(nil)
-        let clientThread = TLSTestThread.start {
+        let outcome = Box<Result<([UInt8], String), any Error>?>(nil)
+        let clientThread = TestThread.start {
             outcome.value = Result {
                 let socket = try BlockingSocket.connect(to: address, timeout: tlsWait)
                 let stream = try BlockingTLSStream.connect(over: socket, context: clientContext, serverName: "127.0.0.1", timeout: tlsWait)
@@ -77,7 +78,7 @@ import Glibc
                     let n = try received.withUnsafeMutableBytes {
                         try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), timeout: tlsWait)
                     }
-                    guard n > 0 else { throw TLSTestFailure("end of stream after \(filled) bytes") }
+                    guard n > 0 else { throw TestFailure("end of stream after \(filled) bytes") }
                     filled += n
                 }
                 return (received, stream.protocolVersion)
@@ -99,7 +100,7 @@ import Glibc
         let clientContext = try pki.clientContext()
         let upload = tlsPattern(6 << 20, seed: 3)
         let download = tlsPattern(6 << 20, seed: 4)
-        let (uploadIntact, downloaded, clientWantWrites, serverWantWrites) = try runTLSTasklets {
+        let (uploadIntact, downloaded, clientWantWrites, serverWantWrites) = try runTasklet(loopName: "tls-test") {
             () async throws -> (Bool, [UInt8], Int, Int) in
             let server = Loop.current!.spawn(name: "tls-bulk-server") { () async throws -> (Bool, Int) in  // a tasklet has a loop
                 defer { listener.close() }
@@ -184,9 +185,9 @@ import Glibc
             let socket = try await listener.accept(timeout: tlsWait)
             _ = try? await TLSStream.accept(over: socket, context: serverContext, timeout: tlsWait)
         }
-        let loopThread = TLSTestThread.start { loop.run() }
-        let outcome = TLSTestBox<(any Error)?>(nil)
-        let clientThread = TLSTestThread.start {
+        let loopThread = TestThread.start { loop.run() }
+        let outcome = Box<(any Error)?>(nil)
+        let clientThread = TestThread.start {
             do {
                 let context = try TLSContext.client(TLSConfiguration(useSystemCAStore: false))
                 let socket = try BlockingSocket.connect(to: address, timeout: tlsWait)
@@ -239,7 +240,7 @@ import Glibc
         defer { pki.remove() }
         let (listener, address) = try tlsListener(on: "127.0.0.1")
         let clientContext = try pki.clientContext()
-        let (error, queueEmpty) = try runTLSTasklets { () async throws -> ((any Error)?, Bool) in
+        let (error, queueEmpty) = try runTasklet(loopName: "tls-test") { () async throws -> ((any Error)?, Bool) in
             Loop.current!.spawn(name: "plain-http-server") {  // a tasklet always has a current loop
                 defer { listener.close() }
                 let socket = try await listener.accept(timeout: tlsWait)
@@ -268,7 +269,7 @@ import Glibc
         defer { pki.remove() }
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
-        let (clientError, serverError) = try runTLSTasklets { () async throws -> ((any Error)?, (any Error)?) in
+        let (clientError, serverError) = try runTasklet(loopName: "tls-test") { () async throws -> ((any Error)?, (any Error)?) in
             // A server that reads the ClientHello, then hangs up.
             let (hangUpListener, hangUpAddress) = try tlsListener(on: "127.0.0.1")
             Loop.current!.spawn(name: "hang-up-server") {  // a tasklet always has a current loop
@@ -310,7 +311,7 @@ import Glibc
         defer { pki.remove() }
         let (listener, address) = try tlsListener(on: "127.0.0.1")
         let clientContext = try pki.clientContext()
-        let (error, elapsed) = try runTLSTasklets { () async throws -> ((any Error)?, Duration) in
+        let (error, elapsed) = try runTasklet(loopName: "tls-test") { () async throws -> ((any Error)?, Duration) in
             Loop.current!.spawn(name: "silent-server") {  // a tasklet always has a current loop
                 defer { listener.close() }
                 let socket = try await listener.accept(timeout: tlsWait)
@@ -339,7 +340,7 @@ import Glibc
         let (listener, address) = try tlsListener(on: "127.0.0.1")
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
-        let states = try runTLSTasklets { () async throws -> [String: Bool] in
+        let states = try runTasklet(loopName: "tls-test") { () async throws -> [String: Bool] in
             let loop = Loop.current!  // a tasklet always has a current loop
             let goOn = Channel<Int>(capacity: 1)
             loop.spawn(name: "tls-server") {
@@ -383,7 +384,7 @@ import Glibc
         let (listener, address) = try tlsListener(on: "127.0.0.1")
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
-        let reusable = try runTLSTasklets { () async throws -> Bool in
+        let reusable = try runTasklet(loopName: "tls-test") { () async throws -> Bool in
             let loop = Loop.current!  // a tasklet always has a current loop
             let server = loop.spawn(name: "tls-server") {
                 defer { listener.close() }

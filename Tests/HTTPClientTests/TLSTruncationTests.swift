@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 @testable import HTTPClient
 
@@ -66,7 +67,7 @@ private func fetchOverTLS(_ response: [UInt8], ending: TLSServerEnding, engine: 
     let port = listener.port
     let serverContext = try pki.serverContext()
     let configuration = HTTPClientConfiguration(tls: TLSConfiguration(caFile: pki.certificateFile, useSystemCAStore: false))
-    return try runTLSTasklets { () async throws -> Result<[UInt8], any Error> in
+    return try runTasklet(loopName: "tls-test") { () async throws -> Result<[UInt8], any Error> in
         let server = Loop.current!.spawn(name: "tls-http-server") {  // a tasklet always has a current loop
             defer { listener.close() }
             let socket = try await listener.accept(timeout: tlsWait)
@@ -75,7 +76,7 @@ private func fetchOverTLS(_ response: [UInt8], ending: TLSServerEnding, engine: 
             var request: [UInt8] = []
             while !String(decoding: request, as: UTF8.self).contains("\r\n\r\n") {
                 let part = try await readSome(stream)
-                guard !part.isEmpty else { throw TLSTestFailure("the client closed before its request ended") }
+                guard !part.isEmpty else { throw TestFailure("the client closed before its request ended") }
                 request += part
             }
             try await writeAll(stream, response)

@@ -1,6 +1,7 @@
 import HTTPClient
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -266,7 +267,7 @@ private typealias Probe = ServerProbe
     @Test func stopClosesOpenConnectionsAndIsIdempotent() throws {
         let server = try TestHTTPServer.start()
         let loop = try Loop(name: "stop-test")
-        let outcome = Probe.Box<(Int, (any Error)?)?>(nil)
+        let outcome = Box<(Int, (any Error)?)?>(nil)
         loop.spawn {
             do {
                 let socket = try await Probe.connect(server)
@@ -274,14 +275,9 @@ private typealias Probe = ServerProbe
                 try await socket.write(Probe.request("/status/200"))
                 _ = try await Probe.readResponse(from: socket)
                 // Stop from another thread while this connection is open and idle.
-                let stopper = Probe.Box<pthread_t>(pthread_t())
-                let context = Unmanaged.passRetained(server).toOpaque()
-                pthread_create(&stopper.value, nil, { raw in
-                    Unmanaged<TestHTTPServer>.fromOpaque(raw!).takeRetainedValue().stop()  // passed retained above
-                    return nil
-                }, context)
+                let stopper = TestThread.start { server.stop() }
                 outcome.value = await Probe.drain(socket, timeout: .seconds(5))
-                pthread_join(stopper.value, nil)
+                stopper.join()
             } catch {
                 outcome.value = (-1, error)
             }
@@ -309,7 +305,7 @@ private typealias Probe = ServerProbe
     }
 
     @Test func closeFaultTruncatesTheBody() throws {
-        let received = Probe.Box<[UInt8]>([])
+        let received = Box<[UInt8]>([])
         let error = try Probe.withServer { server -> HTTPParseError? in
             let socket = try await Probe.connect(server)
             defer { socket.close() }

@@ -1,6 +1,7 @@
 import HTTPClient
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 import Workers
 
@@ -27,14 +28,14 @@ import Workers
                     let chunked = index % 3 == 0 ? "&chunked=1&chunk=4093" : ""
                     let response = try await client.get("\(base)/gen/\(size)?seed=\(seed)\(chunked)", engine: .workers)
                     let count = try await readGenerated(response.body, seed: seed)
-                    guard count == UInt64(size) else { throw ClientTestFailure("request \(index): \(count) of \(size) bytes") }
+                    guard count == UInt64(size) else { throw TestFailure("request \(index): \(count) of \(size) bytes") }
                     try await results.send(.success(count))
                 } catch {
                     try? await results.send(.failure(error))
                 }
             }
         }
-        let total = Outcome<UInt64>()
+        let total = Box<UInt64?>(nil)
         loop.spawn(name: "collector") {
             var sum: UInt64 = 0
             for _ in 0..<requests { sum += try await results.receive().get() }

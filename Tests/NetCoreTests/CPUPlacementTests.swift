@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -128,8 +129,8 @@ func allowedListFromProc() -> String? {
 
 /// Runs `body` on a new OS thread and returns its result (or rethrows its error).
 func onFreshThread<T: Sendable>(_ body: @escaping @Sendable () throws(CPUPlacementError) -> T) throws -> T {
-    let result = Shared<Result<T, CPUPlacementError>?>(nil)
-    let thread = OSThread.start {
+    let result = Box<Result<T, CPUPlacementError>?>(nil)
+    let thread = TestThread.start {
         do throws(CPUPlacementError) { result.value = .success(try body()) } catch { result.value = .failure(error) }
     }
     thread.join()
@@ -138,24 +139,26 @@ func onFreshThread<T: Sendable>(_ body: @escaping @Sendable () throws(CPUPlaceme
 }
 
 /// Creates a thread whose attributes carry `cpus`, lets it see where it runs, and joins it.
+/// Calls `pthread_create` itself, not `OSThreads`: it tests the raw code the kernel's refusal
+/// gives, which `OSThreads.start` turns into `ThreadStartError` on top of this.
 /// - Returns: pthread_create's code, and what the thread saw if it ran.
 func startThread(cpus: [Int]) throws -> (Int32, CPUPlacementTests.Seen?) {
     var attributes = pthread_attr_t()
     pthread_attr_init(&attributes)
     defer { pthread_attr_destroy(&attributes) }
     try CPUPlacement.setCPUs(cpus, on: &attributes)
-    let seen = Shared<CPUPlacementTests.Seen?>(nil)
+    let seen = Box<CPUPlacementTests.Seen?>(nil)
     let retained = Unmanaged.passRetained(seen).toOpaque()
     var thread = pthread_t()
     let code = pthread_create(&thread, &attributes, { raw in
-        let seen = Unmanaged<Shared<CPUPlacementTests.Seen?>>.fromOpaque(raw!).takeRetainedValue()  // passed retained below
+        let seen = Unmanaged<Box<CPUPlacementTests.Seen?>>.fromOpaque(raw!).takeRetainedValue()  // passed retained below
         seen.value = CPUPlacementTests.see()
         return nil
     }, retained)
     if code == 0 {
         pthread_join(thread, nil)
     } else {
-        Unmanaged<Shared<CPUPlacementTests.Seen?>>.fromOpaque(retained).release()  // the thread never took it
+        Unmanaged<Box<CPUPlacementTests.Seen?>>.fromOpaque(retained).release()  // the thread never took it
     }
     return (code, seen.value)
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -5,7 +6,7 @@ import Testing
     @Test func rendezvousSendParksUntilAReceiverTakesTheValue() throws {
         let loop = try Loop()
         let channel = Channel<String>()
-        let log = Shared<[String]>([])
+        let log = Box<[String]>([])
         loop.spawn {
             log.value.append("send start")
             try await channel.send("hi")
@@ -25,7 +26,7 @@ import Testing
     @Test func balanceCountsWaitingReceiversAsNegative() throws {
         let loop = try Loop()
         let channel = Channel<Int>()
-        let seen = Shared<[Int]>([])
+        let seen = Box<[Int]>([])
         for _ in 0..<3 { loop.spawn { _ = try await channel.receive() } }
         loop.spawn {
             seen.value.append(channel.balance)
@@ -42,7 +43,7 @@ import Testing
     @Test func capacityLetsSendersRunAheadThenParks() throws {
         let loop = try Loop()
         let channel = Channel<Int>(capacity: 2)
-        let log = Shared<[String]>([])
+        let log = Box<[String]>([])
         loop.spawn {
             for value in 1...3 {
                 try await channel.send(value)
@@ -76,7 +77,7 @@ import Testing
         let loop = try Loop()
         let channel = Channel<Int>()
         channel.preference = preference
-        let log = Shared<[String]>([])
+        let log = Box<[String]>([])
         // The receiver parks first; then the sender's send wakes it.
         loop.spawn {
             _ = try await channel.receive()
@@ -102,7 +103,7 @@ import Testing
         let loop = try Loop()
         let channel = Channel<Int>()
         channel.preference = .sender
-        let log = Shared<[String]>([])
+        let log = Box<[String]>([])
         loop.spawn {
             try await channel.send(1)  // parks: nobody receives yet
             log.value.append("sender")
@@ -118,7 +119,7 @@ import Testing
     @Test func closeWakesEveryWaiterWithAClearError() throws {
         let loop = try Loop()
         let channel = Channel<Int>()
-        let errors = Shared<[String]>([])
+        let errors = Box<[String]>([])
         for _ in 0..<2 {
             loop.spawn {
                 do { _ = try await channel.receive() } catch { errors.value.append("receiver: \(error)") }
@@ -155,7 +156,7 @@ import Testing
     @Test func iteratesAsAnAsyncSequenceUntilClosed() throws {
         let loop = try Loop()
         let channel = Channel<Int>()
-        let sum = Shared(0)
+        let sum = Box(0)
         loop.spawn {
             for try await value in channel { sum.value += value }
         }
@@ -222,7 +223,7 @@ import Testing
         let right = try Loop(name: "right")
         let ping = Channel<Int>()
         let pong = Channel<Int>()
-        let threads = Shared<[String]>([])
+        let threads = Box<[String]>([])
         left.spawn {
             for value in 0..<5_000 {
                 try await ping.send(value)

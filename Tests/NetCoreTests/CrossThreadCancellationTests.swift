@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -19,7 +20,7 @@ import Glibc
             while loop.stats.activeWatchers == 0 { await Tasklet.yield() }
             try await parked.send(1)
         }
-        let canceller = OSThread.start {
+        let canceller = TestThread.start {
             _ = try? parked.receiveBlocking()
             reader.cancel()
         }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -19,8 +20,8 @@ import Glibc
             queued += payload.count
         }
         #expect(queued >= 64 << 10, "the pair buffers enough for several limits (\(queued) bytes)")
-        let ticks = Shared(0)
-        let ticksWhileReading = Shared(-1)
+        let ticks = Box(0)
+        let ticksWhileReading = Box(-1)
         loop.spawn(name: "reader") {
             var buffer = [UInt8](repeating: 0, count: 8 << 10)
             var read = 0

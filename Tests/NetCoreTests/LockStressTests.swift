@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -13,9 +14,9 @@ import Glibc
         let rounds = max(50, stressValuesPerThread / 100)
         let semaphore = Semaphore(3)
         let books = PThreadMutex()
-        let inside = Shared(0)
-        let maxInside = Shared(0)
-        let acquisitions = Shared(0)
+        let inside = Box(0)
+        let maxInside = Box(0)
+        let acquisitions = Box(0)
         @Sendable func enter() {
             books.withLock {
                 inside.value += 1
@@ -26,8 +27,8 @@ import Glibc
         @Sendable func leave() { books.withLock { inside.value -= 1 } }
 
         let condition = Condition()
-        let pending = Shared(0)  // guarded by condition.lock
-        let consumed = Shared(0)  // guarded by condition.lock
+        let pending = Box(0)  // guarded by condition.lock
+        let consumed = Box(0)  // guarded by condition.lock
 
         let loops = try (0..<2).map { try Loop(name: "lock-stress-\($0)") }
         for loop in loops {
@@ -61,7 +62,7 @@ import Glibc
         }
         let loopThreads = loops.map { runOnThread($0) }
         let workers = (0..<2).map { _ in
-            OSThread.start {
+            TestThread.start {
                 for _ in 0..<rounds {
                     semaphore.acquireBlocking()
                     enter()

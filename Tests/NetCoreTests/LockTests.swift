@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -9,7 +10,7 @@ import Glibc
     @Test func lockSerialisesTaskletsThatParkWhileHoldingIt() async throws {
         let loop = try Loop()
         let lock = Lock()
-        let log = Shared<[String]>([])
+        let log = Box<[String]>([])
         for name in ["a", "b", "c"] {
             loop.spawn {
                 try await lock.withLock {
@@ -94,7 +95,7 @@ import Glibc
     @Test func eventReleasesTaskletsOfTwoLoopsAndAThread() throws {
         let event = Event()
         let loops = try (0..<2).map { try Loop(name: "event-\($0)") }
-        let woke = Shared(0)
+        let woke = Box(0)
         let counter = PThreadMutex()
         for loop in loops {
             for _ in 0..<3 {
@@ -104,7 +105,7 @@ import Glibc
             }
         }
         let threads = loops.map { runOnThread($0) }
-        let blocked = OSThread.start {
+        let blocked = TestThread.start {
             if event.waitBlocking() { counter.withLock { woke.value += 1 } }
         }
         #expect(event.waitBlocking(timeout: .milliseconds(10)) == false)
@@ -119,8 +120,8 @@ import Glibc
 
     @Test func conditionHandsWorkFromAThreadToTasklets() throws {
         let condition = Condition()
-        let items = Shared<[Int]>([])
-        let taken = Shared<[Int]>([])
+        let items = Box<[Int]>([])
+        let taken = Box<[Int]>([])
         let loop = try Loop()
         for _ in 0..<2 {
             loop.spawn {
@@ -160,7 +161,7 @@ import Glibc
     @Test func barrierReleasesAllPartiesTogether() throws {
         let barrier = Barrier(parties: 3)
         let loop = try Loop()
-        let indices = Shared<[Int]>([])
+        let indices = Box<[Int]>([])
         let lock = PThreadMutex()
         for _ in 0..<2 {
             loop.spawn {

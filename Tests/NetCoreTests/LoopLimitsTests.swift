@@ -1,4 +1,5 @@
 import Synchronization
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -25,13 +26,13 @@ private final class Counter: Sendable {
     @Test func aSpawnPastTheLimitIsRefusedWithoutRunningAndRoomComesBackWhenTaskletsEnd() throws {
         let loop = try Loop(limits: LoopLimits(maxTasklets: 3))
         let gate = Channel<Int>(capacity: 3)
-        let started = Shared(0)
+        let started = Box(0)
         let parked = (0..<3).map { _ in
             loop.spawn { started.value += 1; return try await gate.receive() }
         }
         try pump(loop) { loop.stats.taskletsParked == 3 }
 
-        let ran = Shared(false)
+        let ran = Box(false)
         let refused = loop.spawn(name: "one-too-many") { ran.value = true }
         #expect(!refused.isAlive, "a refused tasklet has ended at once")
         #expect(refused.name == "one-too-many")
@@ -50,7 +51,7 @@ private final class Counter: Sendable {
         #expect(!ran.value, "the refused body never ran")
 
         // `value` throws the same error to whoever awaits it.
-        let awaited = Shared<String?>(nil)
+        let awaited = Box<String?>(nil)
         let checker = loop.spawn {
             do {
                 _ = try await refused.value
@@ -68,8 +69,8 @@ private final class Counter: Sendable {
     /// `value` throws without waiting, `trySpawn` throws; neither runs its body.
     @Test func insideATaskletSpawnReturnsAnEndedHandleAndTrySpawnThrows() throws {
         let loop = try Loop(limits: LoopLimits(maxTasklets: 1))
-        let seen = Shared<[String]>([])
-        let ran = Shared(false)
+        let seen = Box<[String]>([])
+        let ran = Box(false)
         loop.spawn(name: "parent") {
             let refused = loop.spawn(name: "child") { ran.value = true }
             seen.value.append("alive \(refused.isAlive)")
@@ -102,7 +103,7 @@ private final class Counter: Sendable {
         let bodiesRun = Counter()
         let accepted = Counter()
         let threads = (0..<4).map { _ in
-            OSThread.start {
+            TestThread.start {
                 for _ in 0..<200 {
                     let handle = loop.spawn {
                         bodiesRun.add()

@@ -1,4 +1,5 @@
 import Synchronization
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -28,7 +29,7 @@ import Testing
 
     @Test func yieldInterleavesReadyTasklets() throws {
         let loop = try Loop()
-        let log = Shared<[String]>([])
+        let log = Box<[String]>([])
         for name in ["a", "b"] {
             loop.spawn(name: name) {
                 for step in 0..<3 {
@@ -52,7 +53,7 @@ import Testing
         let gate = Channel<Int>()
         // A tasklet that keeps the loop alive until the other thread's tasklet talks to it.
         let receiver = loop.spawn { try await gate.receive() }
-        let thread = OSThread.start {
+        let thread = TestThread.start {
             loop.spawn(name: "from-thread") { try await gate.send(7) }
         }
         loop.run()
@@ -82,7 +83,7 @@ import Testing
     @Test func pumpRunsReadyJobsUntilTheBudgetIsSpent() throws {
         let loop = try Loop()
         loop.disableWatchdog()
-        let steps = Shared(0)
+        let steps = Box(0)
         // A tasklet that never parks: each yield is one job. A frame must stop at its budget.
         let spinner = loop.spawn(name: "spinner") {
             while !Task.isCancelled {
@@ -138,7 +139,7 @@ import Testing
     @Test func statsCountParkedReadyAndInbox() throws {
         let loop = try Loop()
         let gate = Channel<Int>()
-        let seen = Shared<LoopStats?>(nil)
+        let seen = Box<LoopStats?>(nil)
         for _ in 0..<3 { loop.spawn { _ = try await gate.receive() } }
         loop.spawn {
             await Tasklet.yield()  // let the three park first
@@ -157,7 +158,7 @@ import Testing
 
     @Test func watchdogNamesATaskletThatHoldsTheLoop() throws {
         let loop = try Loop()
-        let reports = Shared<[WatchdogReport]>([])
+        let reports = Box<[WatchdogReport]>([])
         loop.setWatchdog(threshold: .milliseconds(30)) { reports.value.append($0) }
         loop.spawn(name: "polite") {
             for _ in 0..<10 { await Tasklet.yield() }

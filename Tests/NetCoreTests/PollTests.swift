@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -85,7 +86,7 @@ func waitForError(on fd: Int32) {
         let (c, d) = try blockingTCPPair()
         defer { [a, b, c, d].forEach { close($0) } }
         _ = send(a, "x", 1, 0)
-        let calls = Shared(0)
+        let calls = Box(0)
         // A platform whose poll fails with ECONNRESET when any socket in the set has an error.
         let failing = PollSystemCalls(
             poll: { fds, count, milliseconds in

@@ -1,5 +1,6 @@
 import CLibevShim
 import Synchronization
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -34,8 +35,8 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
         let loop = try Loop()
         loop.disableWatchdog()
         let stepCount = 40
-        let frameOfStep = Shared<[Int]>([])
-        let frame = Shared(0)
+        let frameOfStep = Box<[Int]>([])
+        let frame = Box(0)
         let worker = loop.spawn(name: "1ms-steps") {
             for _ in 0..<stepCount {
                 frameOfStep.value.append(frame.value)
@@ -79,8 +80,8 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
         let loop = try Loop()
         loop.disableWatchdog()
         let stepCount = 8
-        let frameOfStep = Shared<[Int]>([])
-        let frame = Shared(0)
+        let frameOfStep = Box<[Int]>([])
+        let frame = Box(0)
         let worker = loop.spawn(name: "3ms-steps") {
             for _ in 0..<stepCount {
                 frameOfStep.value.append(frame.value)
@@ -126,7 +127,7 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
     func readyTaskletsRunInFIFOOrderAcrossFrames(budget: Duration) throws {
         let loop = try Loop()
         loop.disableWatchdog()
-        let log = Shared<[Int]>([])
+        let log = Box<[Int]>([])
         for id in 0..<10 {
             loop.spawn(name: "t\(id)") {
                 for _ in 0..<5 {
@@ -153,7 +154,7 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
         let spinner = loop.spawn(name: "spinner") {
             while !stop.load(ordering: .relaxed) { await Tasklet.yield() }
         }
-        let received = Shared<[UInt8]>([])
+        let received = Box<[UInt8]>([])
         let reader = loop.spawn(name: "reader") { received.value = try await readerEnd.read(exactly: 5, timeout: .seconds(10)) }
         // Let the reader park and the spinner take over the frames.
         _ = try pumpUntil(loop, budget: budget, maxFrames: 100) { loop.stats.taskletsParked == 1 }
@@ -188,7 +189,7 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
         let loop = try Loop(name: "game")
         let results = Channel<Int>(capacity: 4)
         let perSource = 200
-        let seen = Shared<[(value: Int, thread: Int32)]>([])
+        let seen = Box<[(value: Int, thread: Int32)]>([])
         let consumer = loop.spawn(name: "consumer") {
             for _ in 0..<(2 * perSource) {
                 let value = try await results.receive()
@@ -196,7 +197,7 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
             }
         }
         let workerThreadID = Atomic<Int32>(0)
-        let worker = OSThread.start {
+        let worker = TestThread.start {
             workerThreadID.store(cev_gettid(), ordering: .relaxed)
             for i in 0..<perSource { try? results.sendBlocking(i) }
         }

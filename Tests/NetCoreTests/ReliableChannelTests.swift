@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -159,7 +160,7 @@ func fastOptions(window: Int = 32) -> ReliableChannelOptions {
             let a = try ReliableChannel(socket: socketA, peer: peerAddress, options: options)
             defer { a.close() }
             for i in 0..<4 { try await a.send([UInt8(i)]) }
-            let fifthSent = Shared(false)
+            let fifthSent = Box(false)
             let fifth = loop.spawn(name: "fifth") {
                 try await a.send([4])
                 fifthSent.value = true

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -258,7 +259,7 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
             var pairs: [(StreamSocket, StreamSocket)] = []
             for _ in 0..<count { pairs.append(try StreamSocket.makePair()) }
             let loop = try Loop(backend: backend)
-            let total = Shared(0)
+            let total = Box(0)
             let gate = Channel<Int>()  // closed once every tasklet is parked
             for (index, pair) in pairs.enumerated() {
                 loop.spawn {
@@ -270,7 +271,7 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
                     try await pair.0.write([UInt8(index % 251)])
                 }
             }
-            let parked = Shared(0)
+            let parked = Box(0)
             loop.spawn {
                 await Tasklet.yield()
                 parked.value = loop.stats.taskletsParked

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -95,13 +96,13 @@ final class SequenceLog: @unchecked Sendable {  // written on the loop thread, r
             }
         }
         let threads = (0..<senders).map { sender in
-            OSThread.start {
+            TestThread.start {
                 for sequence in 0..<perSender {
                     try? channel.sendBlocking(Message(sender: sender, sequence: sequence))
                 }
             }
         }
-        let closer = OSThread.start {
+        let closer = TestThread.start {
             threads.forEach { $0.join() }
             channel.close()
         }
@@ -129,11 +130,11 @@ final class SequenceLog: @unchecked Sendable {  // written on the loop thread, r
         for (index, loop) in loops.enumerated() {
             loop.spawn { for try await message in channel { lock.withLock { log.record(message, receiver: index) } } }
         }
-        let consumerThread = OSThread.start {
+        let consumerThread = TestThread.start {
             while let message = try? channel.receiveBlocking() { lock.withLock { log.record(message, receiver: 2) } }
         }
         let producerThreads = (2..<4).map { sender in
-            OSThread.start {
+            TestThread.start {
                 for sequence in 0..<perProducer { try? channel.sendBlocking(Message(sender: sender, sequence: sequence)) }
             }
         }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import NetCore
 
@@ -14,7 +15,7 @@ import Testing
 
     @Test func sleepsOfManyTaskletsEndInDeadlineOrder() throws {
         let loop = try Loop()
-        let order = Shared<[Int]>([])
+        let order = Box<[Int]>([])
         for delay in [40, 10, 30, 20] {
             loop.spawn {
                 try await sleep(until: ContinuousClock.now + .milliseconds(delay))
@@ -36,7 +37,7 @@ import Testing
     }
 
     @Test func withTimeoutCancelsTheBodyAndThrowsTimeoutError() throws {
-        let bodySawCancellation = Shared(false)
+        let bodySawCancellation = Box(false)
         #expect(throws: TimeoutError.self) {
             try runTasklet {
                 try await withTimeout(.milliseconds(20)) {
@@ -71,7 +72,7 @@ import Testing
     @Test func cancellingASleepingTaskletStopsItsTimer() async throws {
         let loop = try Loop()
         let sleeper = loop.spawn { try await sleep(for: .seconds(60)) }
-        let watchersWhileSleeping = Shared(-1)
+        let watchersWhileSleeping = Box(-1)
         loop.spawn {
             await Tasklet.yield()
             watchersWhileSleeping.value = loop.stats.activeWatchers
@@ -92,7 +93,7 @@ import Testing
             try await parked.send(1)
             try await sleep(for: .seconds(60))
         }
-        let thread = OSThread.start {
+        let thread = TestThread.start {
             _ = try? parked.receiveBlocking()
             sleeper.cancel()
         }

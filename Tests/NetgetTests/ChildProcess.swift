@@ -1,7 +1,9 @@
+import NetCore
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// A running child process with its standard streams on pipes. A thread of its own feeds
@@ -22,13 +24,13 @@ final class ChildProcess: Sendable {
     /// Starts `executable` with `arguments` in `directory`, writing `input` to its standard input
     /// (then closing it). The child gets default SIGINT/SIGTERM/SIGPIPE handling, an empty signal
     /// mask, and no file descriptors but 0, 1 and 2.
-    /// - Throws: `HarnessError` if the process cannot be started.
+    /// - Throws: `TestFailure` if the process cannot be started.
     init(executable: String, arguments: [String], directory: String, input: [UInt8] = [], timeout: Duration = .seconds(60)) throws {
         var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
         // pipe2 is not in Swift's Glibc module; the close-on-exec gap after pipe() does not matter,
         // since every child closes all descriptors from 3 up (see below).
         guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
-            throw HarnessError("pipe: \(String(cString: strerror(errno)))")
+            throw TestFailure("pipe: \(String(cString: strerror(errno)))")
         }
         for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
@@ -41,7 +43,7 @@ final class ChildProcess: Sendable {
         // child holding a server's connection would keep it open after the server closed it).
         let extensions = try SpawnExtensions.shared.get()
         guard extensions.closeFrom(&actions, 3) == 0, extensions.changeDirectory(&actions, directory) == 0 else {
-            throw HarnessError("posix_spawn_file_actions: \(String(cString: strerror(errno)))")
+            throw TestFailure("posix_spawn_file_actions: \(String(cString: strerror(errno)))")
         }
 
         var attributes = posix_spawnattr_t()
@@ -67,23 +69,19 @@ final class ChildProcess: Sendable {
             close(stdinPipe[1])
             close(stdoutPipe[0])
             close(stderrPipe[0])
-            throw HarnessError("posix_spawn \(executable): \(String(cString: strerror(rc)))")
+            throw TestFailure("posix_spawn \(executable): \(String(cString: strerror(rc)))")
         }
         pid = childPID
         let pump = Pump(child: self, pid: childPID, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0],
                         input: input, deadline: .now + timeout)
-        var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { argument in
-            // Passed retained below; released here.
-            Unmanaged<Pump>.fromOpaque(argument!).takeRetainedValue().run()  // never nil: we pass it
-            return nil
-        }, Unmanaged.passRetained(pump).toOpaque())
-        guard started == 0 else {
-            Unmanaged.passUnretained(pump).release()
+        let thread: pthread_t
+        do {
+            thread = try OSThreads.start { pump.run() }
+        } catch {
             kill(childPID, SIGKILL)
-            throw HarnessError("pthread_create: \(started)")
+            throw TestFailure("\(error)")
         }
-        pthread_detach(thread)
+        pthread_detach(thread)  // the pump reaps the child and ends by itself: nobody joins it
     }
 
     /// Sends `signal` to the child (SIGINT: what Ctrl-C does).
@@ -123,11 +121,11 @@ struct SpawnExtensions: Sendable {
     let closeFrom: CloseFrom
     let changeDirectory: ChangeDirectory
 
-    static let shared: Result<SpawnExtensions, HarnessError> = {
+    static let shared: Result<SpawnExtensions, TestFailure> = {
         let process = dlopen(nil, RTLD_NOW)
         guard let closeFrom = dlsym(process, "posix_spawn_file_actions_addclosefrom_np"),
               let changeDirectory = dlsym(process, "posix_spawn_file_actions_addchdir_np") else {
-            return .failure(HarnessError("this glibc lacks posix_spawn_file_actions_addclosefrom_np or _addchdir_np (2.34+ needed)"))
+            return .failure(TestFailure("this glibc lacks posix_spawn_file_actions_addclosefrom_np or _addchdir_np (2.34+ needed)"))
         }
         return .success(SpawnExtensions(closeFrom: unsafeBitCast(closeFrom, to: CloseFrom.self),
                                         changeDirectory: unsafeBitCast(changeDirectory, to: ChangeDirectory.self)))

@@ -1,5 +1,6 @@
 import HTTPClient
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -15,12 +16,12 @@ struct SmallDisk {
     init(megabytes: Int) async throws {
         path = try makeTemporaryDirectory()
         let result = try await runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path], in: "/")
-        guard result.exitCode == 0 else { throw HarnessError("mount tmpfs: \(result.stderr)") }
+        guard result.exitCode == 0 else { throw TestFailure("mount tmpfs: \(result.stderr)") }
     }
 
     func resize(megabytes: Int) async throws {
         let result = try await runTool("/bin/mount", ["-o", "remount,size=\(megabytes)m", path], in: "/")
-        guard result.exitCode == 0 else { throw HarnessError("remount tmpfs: \(result.stderr)") }
+        guard result.exitCode == 0 else { throw TestFailure("remount tmpfs: \(result.stderr)") }
     }
 
     func remove() async {

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -25,24 +26,18 @@ struct ProcessOutput: Sendable {
     var errorLines: [String] { stderrLines.filter { $0.hasPrefix("netget: ") } }
 }
 
-/// A failure of the test harness itself (not of netget).
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// The built `netget` executable: next to the test bundle, since `swift build --build-tests`
 /// builds every executable product into the same directory.
-/// - Throws: `HarnessError` telling how to build it when it is missing.
+/// - Throws: `TestFailure` telling how to build it when it is missing.
 func netgetExecutable() throws -> String {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    guard n > 0 else { throw HarnessError("cannot resolve /proc/self/exe: \(String(cString: strerror(errno)))") }
+    guard n > 0 else { throw TestFailure("cannot resolve /proc/self/exe: \(String(cString: strerror(errno)))") }
     let selfPath = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let directory = selfPath.lastIndex(of: "/").map { String(selfPath[..<$0]) } ?? "."
     let path = directory + "/netget"
     guard access(path, X_OK) == 0 else {
-        throw HarnessError("the netget executable is missing at \(path): run `swift build --build-tests` before `swift test --skip-build`")
+        throw TestFailure("the netget executable is missing at \(path): run `swift build --build-tests` before `swift test --skip-build`")
     }
     return path
 }
@@ -75,7 +70,7 @@ actor ProcessSlots {
 }
 
 /// Runs the built netget with `arguments` in `directory`, `input` on its standard input.
-/// - Throws: `HarnessError` when netget is not built or cannot start.
+/// - Throws: `TestFailure` when netget is not built or cannot start.
 func netget(_ arguments: [String], in directory: String, input: String = "", timeout: Duration = .seconds(60)) async throws -> ProcessOutput {
     let executable = try netgetExecutable()
     await ProcessSlots.shared.acquire()

@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -47,11 +48,11 @@ private func withFreshFixture(_ body: (Fixture) async throws -> Void) async thro
     try await body(Fixture(server: server, directory: directory))
 }
 
-/// A new empty directory under /tmp. - Throws: `HarnessError`.
+/// A new empty directory under /tmp. - Throws: `TestFailure`.
 func makeTemporaryDirectory() throws -> String {
     var template = Array("/tmp/netget-test-XXXXXX".utf8CString)
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {  // the array is not empty
-        throw HarnessError("mkdtemp: \(String(cString: strerror(errno)))")
+        throw TestFailure("mkdtemp: \(String(cString: strerror(errno)))")
     }
     return String(cString: made)
 }
@@ -86,31 +87,31 @@ func fileSize(_ path: String) -> UInt64? {
     return stat(path, &info) == 0 ? UInt64(info.st_size) : nil
 }
 
-/// A whole file. - Throws: `HarnessError` if it cannot be read.
+/// A whole file. - Throws: `TestFailure` if it cannot be read.
 func readFile(_ path: String) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw HarnessError("cannot open \(path): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw TestFailure("cannot open \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 && errno == EINTR { continue }
-        guard n >= 0 else { throw HarnessError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard n >= 0 else { throw TestFailure("cannot read \(path): \(String(cString: strerror(errno)))") }
         if n == 0 { return bytes }
         bytes += chunk[0..<n]
     }
 }
 
-/// Writes a whole file (replacing it). - Throws: `HarnessError`.
+/// Writes a whole file (replacing it). - Throws: `TestFailure`.
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw HarnessError("cannot create \(path): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw TestFailure("cannot create \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
     var done = 0
     while done < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }  // not empty here
-        guard n > 0 else { throw HarnessError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard n > 0 else { throw TestFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
         done += n
     }
 }
@@ -146,7 +147,7 @@ func expectCleanErrors(_ output: ProcessOutput, count: Int, sourceLocation: Sour
 func sha256Hex(ofFile path: String) async throws -> String {
     let output = try await runTool("/usr/bin/sha256sum", [path], in: "/")
     guard output.exitCode == 0, let digest = output.stdout.split(separator: " ").first, digest.utf8.count == 64 else {
-        throw HarnessError("sha256sum \(path) failed: \(output.stderr)")
+        throw TestFailure("sha256sum \(path) failed: \(output.stderr)")
     }
     return String(digest)
 }

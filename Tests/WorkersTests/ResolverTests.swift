@@ -1,4 +1,5 @@
 import NetCore
+import TestSupport
 import Testing
 @testable import Workers
 
@@ -13,13 +14,13 @@ private let testDeadline: Duration = .seconds(10)
 
 /// Runs `body` as a tasklet on a fresh loop on this thread, cancelled with a failure naming
 /// `what` if it has not finished within `testDeadline`.
-/// - Throws: `TestDeadline` on expiry; otherwise what `body` throws.
+/// - Throws: `TestFailure` on expiry; otherwise what `body` throws.
 private func inTaskletWithDeadline<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) throws -> T {
     try inTasklet { () async throws -> T in
         do {
             return try await withTimeout(testDeadline, body)
         } catch let error as TimeoutError where error.timeout == testDeadline {
-            throw TestDeadline("\(what): not done within \(testDeadline)")
+            throw TestFailure("\(what): not done within \(testDeadline)")
         }
     }
 }

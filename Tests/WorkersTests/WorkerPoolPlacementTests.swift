@@ -1,4 +1,5 @@
 import NetCore
+import TestSupport
 import Testing
 @testable import Workers
 
@@ -74,7 +75,7 @@ private func runOneJobOnEachWorker(of pool: WorkerPool) throws -> [WorkerPoolPla
     let barrier = Barrier(parties: pool.threadCount)
     let results = (0..<pool.threadCount).map { _ in Box<Result<WorkerPoolPlacementTests.Seen, any Error>?>(nil) }
     let callers = results.map { slot in
-        OSThreadForTests.start {
+        TestThread.start {
             slot.value = Result {
                 try pool.call("where am I") { _ in
                     try barrier.waitBlocking(timeout: .seconds(10))

@@ -1,5 +1,6 @@
 import NetCore
 import Synchronization
+import TestSupport
 import Testing
 @testable import Workers
 
@@ -7,19 +8,10 @@ import Testing
 import Glibc
 #endif
 
-/// A value handed between threads whose accesses are ordered by joins, run() or channels.
-final class Box<Value>: @unchecked Sendable {  // accesses ordered by join/run/channel hand-offs
-    var value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// Runs `body` as a tasklet on a fresh loop on this thread; returns its result.
+/// Runs `body` as a tasklet on a fresh loop on this thread (`runTasklet`, with the defaults
+/// these tests have always had: no tasklet name, no check on watchers); returns its result.
 func inTasklet<T: Sendable>(_ body: sending @escaping () async throws -> T) throws -> T {
-    let loop = try Loop()
-    let handle = loop.spawn(body)
-    loop.run()
-    guard let result = handle.result else { throw WorkerPoolError.shutDown(pool: "test loop ended early") }
-    return try result.get()
+    try runTasklet(tasklet: nil, expectNoWatchers: false, unfinished: "test loop ended early", body)
 }
 
 /// Whether a thread of this process with kernel id `tid` still exists.
@@ -35,18 +27,12 @@ func workerIDs(of pool: WorkerPool) -> [Int32] {
 
 struct JobFailure: Error, Equatable {}
 
-/// A failure of a test's own waiting: a deadline passed (the feature under test is broken).
-struct TestDeadline: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Waits, from a tasklet, until `condition` holds, yielding to the loop's other tasklets between
-/// checks. - Throws: `TestDeadline` naming `what` if it does not hold within `limit`.
+/// checks. - Throws: `TestFailure` naming `what` if it does not hold within `limit`.
 func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
-        guard ContinuousClock.now < deadline else { throw TestDeadline("not within \(limit): \(what)") }
+        guard ContinuousClock.now < deadline else { throw TestFailure("not within \(limit): \(what)") }
         await Tasklet.yield()
     }
 }
@@ -126,7 +112,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
                     }
                 }
             }
-            guard try await firstRunning.wait(timeout: .seconds(10)) else { throw TestDeadline("the first job never ran") }
+            guard try await firstRunning.wait(timeout: .seconds(10)) else { throw TestFailure("the first job never ran") }
             try await yieldUntil("two jobs queued behind the running one") { pool.stats.queueDepth == 2 }
             var log: [String] = []
             do {
@@ -148,7 +134,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
                     waiterStarted.value && loop.stats.taskletsParked == parkedBefore + 1
                 }
                 log.append("waiter parked: started \(waiterStarted.value), alive \(waiter.isAlive), result \(waiter.result == nil ? "none" : "some"), queued \(pool.stats.queueDepth)")
-            } catch let error as TestDeadline {
+            } catch let error as TestFailure {
                 log.append("\(error); started \(waiterStarted.value), alive \(waiter.isAlive), \(loop.stats)")
             }
             gate.set()
@@ -210,7 +196,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         let counter = PThreadMutexForTests()
         let gate = Event()
         let callers = (0..<6).map { _ in
-            OSThreadForTests.start {
+            TestThread.start {
                 _ = try? draining.call { _ in
                     gate.waitBlocking()
                     counter.withLock { ran.value += 1 }
@@ -233,7 +219,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         let outcomes = Box<[String]>([])
         let lock = PThreadMutexForTests()
         let blockers = (0..<4).map { _ in
-            OSThreadForTests.start {
+            TestThread.start {
                 do {
                     // Every job blocks, so whichever runs first holds the only thread and the
                     // other three stay queued.
@@ -252,7 +238,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         // The running job is released once shutdown has failed the three queued calls (so it
         // cannot pick one of them up), or after a deadline when shutdown did not.
         let releasedInTime = Box(0)
-        let releaser = OSThreadForTests.start {
+        let releaser = TestThread.start {
             let deadline = ContinuousClock.now + .seconds(10)
             while releasedInTime.value < 3, refused.acquireBlocking(timeout: max(.zero, ContinuousClock.now.duration(to: deadline))) {
                 releasedInTime.value += 1
@@ -329,24 +315,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
     }
 }
 
-/// Small thread helpers (the NetCore test target's are not visible here).
-final class OSThreadForTests: @unchecked Sendable {  // `handle` is written before start returns
-    private var handle = pthread_t()
-    private final class Body {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-    static func start(_ body: @escaping @Sendable () -> Void) -> OSThreadForTests {
-        let thread = OSThreadForTests()
-        pthread_create(&thread.handle, nil, { raw in
-            Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()
-            return nil
-        }, Unmanaged.passRetained(Body(body)).toOpaque())
-        return thread
-    }
-    func join() { pthread_join(handle, nil) }
-}
-
+/// A plain pthread mutex, for counters that plain threads and worker jobs share.
 final class PThreadMutexForTests: @unchecked Sendable {  // a pthread mutex
     private var mutex = pthread_mutex_t()
     init() { pthread_mutex_init(&mutex, nil) }
