@@ -26,7 +26,7 @@ struct ClientTests {
     func chunkedBodyAsAsyncSequence(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/300007?seed=3&chunked=1&chunk=1000&trailer=1"
+        let url = TestServerURL(server.baseURL).gen(300007).seed(3).chunked(chunk: 1000, trailer: true).string
         let bytes = try onLoop {
             let response = try await Client().get(url, engine: engine)
             #expect(response.headers.first("Transfer-Encoding") == "chunked")
@@ -173,7 +173,7 @@ struct ClientTests {
     func perHostCapLimitsConnections(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/200000?fault=drip&rate=2000000"
+        let url = TestServerURL(server.baseURL).gen(200000).fault(.drip(rate: 2000000)).string
         let client = Client(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 2))
         let loop = try Loop()
         let done = Box<Int?>(nil)
@@ -303,7 +303,7 @@ struct ClientTests {
     func idleTimeoutFiresOnAStall(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/100000?fault=stall&at=1000&ms=3000"
+        let url = TestServerURL(server.baseURL).gen(100000).fault(.stall(at: 1000, ms: 3000)).string
         let error = try onLoop {
             let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .milliseconds(300)))
             return await errorThrown { _ = try await client.get(url, engine: engine).body.collect() }
@@ -365,7 +365,7 @@ struct ClientTests {
     func slowDripWithinTheIdleTimeoutSucceeds(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/20000?seed=9&fault=drip&rate=40000"
+        let url = TestServerURL(server.baseURL).gen(20000).seed(9).fault(.drip(rate: 40000)).string
         let bytes = try onLoop {
             let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .seconds(2)))
             return try await client.get(url, engine: engine).body.collect()
@@ -378,7 +378,7 @@ struct ClientTests {
     func totalTimeoutBoundsASlowBody(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/1000000?fault=drip&rate=100000"
+        let url = TestServerURL(server.baseURL).gen(1000000).fault(.drip(rate: 100000)).string
         let error = try onLoop {
             let client = Client(configuration: HTTPClientConfiguration(totalTimeout: .milliseconds(500)))
             return await errorThrown { _ = try await client.get(url, engine: engine).body.collect() }
@@ -460,7 +460,7 @@ struct ClientTests {
             #expect(response.rangeIgnored, "a changed resource comes back whole")
             #expect(try await readGenerated(response.body, seed: 2) == 5000)
 
-            var ignoring = try HTTPRequest("\(base)/gen/5000?seed=2&noRange=1")
+            var ignoring = try HTTPRequest(TestServerURL(base).gen(5000).seed(2).noRange().string)
             ignoring.range = .from(10)
             response = try await client.execute(ignoring, engine: engine)
             #expect(response.rangeIgnored)
@@ -474,7 +474,7 @@ struct ClientTests {
     func resetMidBodyIsATransientNetworkError(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/1000000?fault=reset&at=300000"
+        let url = TestServerURL(server.baseURL).gen(1000000).fault(.reset(at: 300000)).string
         let error = try onLoop { await errorThrown { _ = try await Client().get(url, engine: engine).body.collect(upTo: 2 << 20) } }
         guard case .network(let netError)? = error as? HTTPClientError else {
             Issue.record("expected a network error, got \(String(describing: error))")
@@ -488,7 +488,7 @@ struct ClientTests {
     func earlyCloseIsATruncatedBody(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = "\(server.baseURL)/gen/100000?fault=close&at=5000"
+        let url = TestServerURL(server.baseURL).gen(100000).fault(.close(at: 5000)).string
         let error = try onLoop { await errorThrown { _ = try await Client().get(url, engine: engine).body.collect() } }
         #expect(error as? HTTPClientError == .parse(.truncated("95000 body bytes missing")))
     }
@@ -501,7 +501,7 @@ struct ClientTests {
         let errors = try onLoop {
             var found: [String: HTTPClientError] = [:]
             for kind in ["badStatusLine", "obsFold", "badContentLength", "conflictingContentLength", "badChunkSize", "hugeHeader", "truncatedHead", "garbage", "badHeader"] {
-                let error = await errorThrown { _ = try await Client().get("\(base)/gen/1000?fault=malformed&kind=\(kind)", engine: engine).body.collect() }
+                let error = await errorThrown { _ = try await Client().get(TestServerURL(base).gen(1000).fault(.malformed(kind: "\(kind)")).string, engine: engine).body.collect() }
                 found[kind] = error as? HTTPClientError
             }
             return found

@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 @testable import HTTPClient
 
@@ -124,7 +125,7 @@ private final class RecordedConnection: PooledConnection {
         let base = server.baseURL
         let client = Client(configuration: configuration)
         try onLoop {
-            let chunked = try await client.get("\(base)/gen/1000000?seed=4&chunked=1&chunk=3000", engine: engine)
+            let chunked = try await client.get(TestServerURL(base).gen(1000000).seed(4).chunked(chunk: 3000).string, engine: engine)
             #expect(try await readGenerated(chunked.body, seed: 4) == 1_000_000)
             let plain = try await client.get("\(base)/gen/300000?seed=5", engine: engine)
             #expect(try await readGenerated(plain.body, seed: 5) == 300_000)

@@ -29,7 +29,7 @@ struct HTTPSClientTests {
         try onLoop {
             let client = Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(caFile: certificate)))
             for host in ["127.0.0.1", "localhost", "127.0.0.1"] {
-                let response = try await client.get("https://\(host):\(port)/gen/2000000?seed=8&chunked=\(host == "localhost" ? 1 : 0)", engine: engine)
+                let response = try await client.get(TestServerURL("https://\(host):\(port)").gen(2000000).seed(8).chunked(host == "localhost").string, engine: engine)
                 #expect(response.status == 200)
                 #expect(try await readGenerated(response.body, seed: 8) == 2_000_000)
             }

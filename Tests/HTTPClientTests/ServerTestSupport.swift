@@ -51,6 +51,11 @@ enum ServerProbe {
         return text
     }
 
+    /// A GET (or `method`) request head for a typed target (`TestServerURL().gen(10).seed(2)`).
+    static func request(_ target: TestServerURL, method: String = "GET", fields: [(String, String)] = [], body: String? = nil) -> String {
+        request(target.string, method: method, fields: fields, body: body)
+    }
+
     /// Reads one response from `stream`, feeding the parser until the message ends; at end of
     /// stream the parser's `finish()` decides (truncated messages throw `HTTPParseError`).
     /// - Parameter received: body bytes seen so far, kept when an error is thrown mid-body.
@@ -90,6 +95,11 @@ enum ServerProbe {
     /// GET `target` on a new connection.
     static func get(_ server: TestHTTPServer, _ target: String, fields: [(String, String)] = []) async throws -> Response {
         try await fetch(server, request(target, fields: fields))
+    }
+
+    /// GET a typed target (`TestServerURL().gen(10).fault(.reset(at: 5))`) on a new connection.
+    static func get(_ server: TestHTTPServer, _ target: TestServerURL, fields: [(String, String)] = []) async throws -> Response {
+        try await get(server, target.string, fields: fields)
     }
 
     /// Writes `text` to any byte stream (plain or TLS).

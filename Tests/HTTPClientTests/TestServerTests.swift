@@ -81,7 +81,7 @@ private typealias Probe = ServerProbe
 
     @Test func chunkedBodyWithTrailer() throws {
         let response = try Probe.withServer { server in
-            try await Probe.get(server, "/gen/50001?seed=9&chunked=1&chunk=1000&trailer=1")
+            try await Probe.get(server, TestServerURL().gen(50001).seed(9).chunked(chunk: 1000, trailer: true))
         }
         #expect(response.status == 200)
         #expect(response.field("Transfer-Encoding") == "chunked")
@@ -93,7 +93,7 @@ private typealias Probe = ServerProbe
 
     @Test func headersFromQuery() throws {
         let response = try Probe.withServer { server in
-            try await Probe.get(server, "/gen/10?etag=v2&mtime=Sun,%2002%20Jan%202022%2000:00:00%20GMT&name=my%20file.bin&close=1")
+            try await Probe.get(server, TestServerURL().gen(10).etag("v2").query("mtime", "Sun,%2002%20Jan%202022%2000:00:00%20GMT").name("my%20file.bin").close())
         }
         #expect(response.field("ETag") == "\"v2\"")
         #expect(response.field("Last-Modified") == "Sun, 02 Jan 2022 00:00:00 GMT")
@@ -162,7 +162,7 @@ private typealias Probe = ServerProbe
             return [try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "\"2-100\"")]),
                     try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "Sat, 01 Jan 2022 00:00:00 GMT")]),
                     try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "\"old\"")]),
-                    try await Probe.get(server, "/gen/100?seed=2&etag=changed", fields: [range, ("If-Range", "\"2-100\"")])]
+                    try await Probe.get(server, TestServerURL().gen(100).seed(2).etag("changed"), fields: [range, ("If-Range", "\"2-100\"")])]
         }
         #expect(responses.map(\.status) == [206, 206, 200, 200])
         #expect(responses[2].body.count == 100)
@@ -208,7 +208,7 @@ private typealias Probe = ServerProbe
         let (sizes, stats) = try Probe.withServer { server in
             // A stalled download must not hold up the others.
             let sizes = try await withThrowingTaskGroup(of: Int.self) { group in
-                group.addTask { try await Probe.get(server, "/gen/200000?fault=stall&at=1000&ms=400").body.count }
+                group.addTask { try await Probe.get(server, TestServerURL().gen(200000).fault(.stall(at: 1000, ms: 400))).body.count }
                 for index in 0..<8 {
                     group.addTask {
                         let response = try await Probe.get(server, "/gen/\(300_000 + index)?seed=\(index)")
@@ -298,7 +298,7 @@ private typealias Probe = ServerProbe
         let outcome = try Probe.withServer { server in
             let socket = try await Probe.connect(server)
             defer { socket.close() }
-            try await socket.write(Probe.request("/gen/10000000?fault=reset&at=1000"))
+            try await socket.write(Probe.request(TestServerURL().gen(10000000).fault(.reset(at: 1000))))
             return await Probe.drain(socket)
         }
         #expect((outcome.error as? NetError)?.kind == .connectionReset, "got \(String(describing: outcome.error))")
@@ -309,7 +309,7 @@ private typealias Probe = ServerProbe
         let error = try Probe.withServer { server -> HTTPParseError? in
             let socket = try await Probe.connect(server)
             defer { socket.close() }
-            try await socket.write(Probe.request("/gen/100000?seed=4&fault=close&at=5000"))
+            try await socket.write(Probe.request(TestServerURL().gen(100000).seed(4).fault(.close(at: 5000))))
             do {
                 _ = try await Probe.readResponse(from: socket, received: received)
                 return nil
@@ -334,7 +334,7 @@ private typealias Probe = ServerProbe
     func malformedKindsTripTheParser(kind: String, expected: String) throws {
         let error = try Probe.withServer { server -> HTTPParseError? in
             do {
-                _ = try await Probe.get(server, "/gen/100?fault=malformed&kind=\(kind)")
+                _ = try await Probe.get(server, TestServerURL().gen(100).fault(.malformed(kind: "\(kind)")))
                 return nil
             } catch let error as HTTPParseError {
                 return error
@@ -359,7 +359,7 @@ private typealias Probe = ServerProbe
     @Test func stallDelaysTheBody() throws {
         let (response, elapsed) = try Probe.withServer { server in
             let start = ContinuousClock.now
-            let response = try await Probe.get(server, "/gen/20000?seed=6&fault=stall&at=10000&ms=300")
+            let response = try await Probe.get(server, TestServerURL().gen(20000).seed(6).fault(.stall(at: 10000, ms: 300)))
             return (response, ContinuousClock.now - start)
         }
         #expect(elapsed >= .milliseconds(300))
@@ -370,7 +370,7 @@ private typealias Probe = ServerProbe
     @Test func dripPacesTheBody() throws {
         let (response, elapsed) = try Probe.withServer { server in
             let start = ContinuousClock.now
-            let response = try await Probe.get(server, "/gen/3000?fault=drip&rate=10000&chunked=1&chunk=700")
+            let response = try await Probe.get(server, TestServerURL().gen(3000).fault(.drip(rate: 10000)).chunked(chunk: 700))
             return (response, ContinuousClock.now - start)
         }
         #expect(elapsed >= .milliseconds(250), "3000 bytes at 10,000 B/s take 0.3 s")
@@ -379,14 +379,14 @@ private typealias Probe = ServerProbe
 
     @Test func onceFiresOnlyTheFirstTime() throws {
         let (first, second, again, reset, afterReset) = try Probe.withServer { server in
-            let first = try await Probe.get(server, "/gen/1000?fault=status&code=503&once=t1")
-            let second = try await Probe.get(server, "/gen/1000?fault=status&code=503&once=t1")
-            let again = try await Probe.get(server, "/gen/1000?fault=status&code=500")
+            let first = try await Probe.get(server, TestServerURL().gen(1000).fault(.status(code: 503)).once("t1"))
+            let second = try await Probe.get(server, TestServerURL().gen(1000).fault(.status(code: 503)).once("t1"))
+            let again = try await Probe.get(server, TestServerURL().gen(1000).fault(.status(code: 500)))
             let socket = try await Probe.connect(server)
             defer { socket.close() }
-            try await socket.write(Probe.request("/gen/1000000?fault=reset&at=10&once=t2"))
+            try await socket.write(Probe.request(TestServerURL().gen(1000000).fault(.reset(at: 10)).once("t2")))
             let reset = await Probe.drain(socket)
-            let afterReset = try await Probe.get(server, "/gen/1000000?fault=reset&at=10&once=t2")
+            let afterReset = try await Probe.get(server, TestServerURL().gen(1000000).fault(.reset(at: 10)).once("t2"))
             return (first, second, again, reset, afterReset)
         }
         #expect(first.status == 503)
@@ -399,7 +399,7 @@ private typealias Probe = ServerProbe
     }
 
     @Test func unknownFaultIs400() throws {
-        let response = try Probe.withServer { server in try await Probe.get(server, "/gen/10?fault=explode") }
+        let response = try Probe.withServer { server in try await Probe.get(server, TestServerURL().gen(10).query("fault", "explode")) }
         #expect(response.status == 400)
     }
 

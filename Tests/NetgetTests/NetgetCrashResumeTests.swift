@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -128,7 +129,7 @@ struct NetgetCrashResumeTests {
     func metaBeforeFirstByte(engine: Engine) async throws {
         try await withFixture { fixture in
             // The server stalls after 1000 bytes: the meta must be there, true, and claim at most them.
-            let url = fixture.url("/gen/200000?seed=72&fault=stall&at=1000&ms=8000&once=first")
+            let url = fixture.url(TestServerURL().gen(200000).seed(72).fault(.stall(at: 1000, ms: 8000)).once("first"))
             let child = try await startNetget(engine.arguments + ["-o", "m.bin", url], in: fixture.directory)
             // Killed well into the stall: the 1000 bytes have arrived (they may still sit in the
             // writer's buffer, which the meta must then not claim).

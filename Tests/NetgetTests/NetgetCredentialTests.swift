@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -54,7 +55,7 @@ struct NetgetCredentialTests {
     @Test("-x 1 with a reset at the other origin: the retry there carries no credentials either", arguments: Engine.allCases)
     func retryAfterCrossOriginRedirect(engine: Engine) async throws {
         try await withOtherOrigin { fixture, other in
-            let target = "\(other.baseURL)/gen/300000?seed=82&fault=reset&at=100000&once=r1"
+            let target = TestServerURL(other.baseURL).gen(300000).seed(82).fault(.reset(at: 100000)).once("r1").string
             let url = fixture.url("/redirect/302?to=\(percentEncoded(target))")
             let result = try await netget(engine.arguments + Self.secrets + ["--retry-delay", "0", "-o", "r.bin", url],
                                           in: fixture.directory)

@@ -94,7 +94,7 @@ struct NetgetDiskAndOptionTests {
           arguments: Engine.allCases)
     func overlapCheckWithoutValidators(engine: Engine) async throws {
         try await withFixture { fixture in
-            let url = fixture.url("/gen/300000?seed=102&validators=0")
+            let url = fixture.url(TestServerURL().gen(300000).seed(102).validators(false))
             // 100 KB of another version (seed 99), no meta: what an older download left.
             try writeFile(fixture.file("o.bin.part"), generatedBytes(seed: 99, count: 100_000))
             let result = try await netget(engine.arguments + ["-c", "-o", "o.bin", url], in: fixture.directory)
@@ -110,7 +110,7 @@ struct NetgetDiskAndOptionTests {
     @Test("the same version without validators: the overlap matches and only the rest is fetched", arguments: Engine.allCases)
     func overlapMatchesWithoutValidators(engine: Engine) async throws {
         try await withFixture { fixture in
-            let url = fixture.url("/gen/300000?seed=103&validators=0")
+            let url = fixture.url(TestServerURL().gen(300000).seed(103).validators(false))
             try writeFile(fixture.file("s.bin.part"), generatedBytes(seed: 103, count: 100_000))
             let result = try await netget(engine.arguments + ["-c", "--json", "-o", "s.bin", url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
@@ -123,7 +123,7 @@ struct NetgetDiskAndOptionTests {
     func completeLengthChanged(engine: Engine) async throws {
         try await withFixture { fixture in
             // The same ETag, but the server's file is 60000 bytes now where the meta says 50000.
-            let url = fixture.url("/gen/60000?seed=104&etag=same")
+            let url = fixture.url(TestServerURL().gen(60000).seed(104).etag("same"))
             try writeFile(fixture.file("l.bin.part"), generatedBytes(seed: 104, count: 20000))
             try writeFile(fixture.file("l.bin.part.meta"), resumeMeta(url: url, etag: "\"same\"", length: 50000, missing: ["20000-49999"]))
             let result = try await netget(engine.arguments + ["-c", "-o", "l.bin", url], in: fixture.directory)
@@ -137,7 +137,7 @@ struct NetgetDiskAndOptionTests {
           arguments: Engine.allCases)
     func weakETagNotAValidator(engine: Engine) async throws {
         try await withFixture { fixture in
-            let url = fixture.url("/gen/50000?seed=105&etag=W/%22w1%22")
+            let url = fixture.url(TestServerURL().gen(50000).seed(105).etag("W/%22w1%22"))
             try writeFile(fixture.file("w.bin.part"), generatedBytes(seed: 105, count: 20000))
             try writeFile(fixture.file("w.bin.part.meta"), resumeMeta(url: url, etag: "W/\"w1\"", lastModified: "Sat, 01 Jan 2022 00:00:00 GMT",
                                                                       length: 50000, missing: ["20000-49999"]))
@@ -157,7 +157,7 @@ struct NetgetDiskAndOptionTests {
     @Test("a 206 to a request that asked for no range is refused (never written at offset 0)", arguments: Engine.allCases)
     func unsolicitedPartialRefused(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--retries", "0", "-o", "p.bin", fixture.url("/gen/5000?seed=106&lie=206")],
+            let result = try await netget(engine.arguments + ["--retries", "0", "-o", "p.bin", fixture.url(TestServerURL().gen(5000).seed(106).query("lie", "206"))],
                                           in: fixture.directory)
             #expect(result.exitCode == 1, "stderr: \(result.stderr)")
             expectCleanErrors(result, count: 1)

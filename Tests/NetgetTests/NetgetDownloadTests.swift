@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -33,7 +34,7 @@ struct NetgetDownloadTests {
     @Test("a chunked body of unknown length is stored whole", arguments: Engine.allCases)
     func chunked(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["-o", "c.bin", fixture.url("/gen/250000?seed=5&chunked=1&chunk=1000")],
+            let result = try await netget(engine.arguments + ["-o", "c.bin", fixture.url(TestServerURL().gen(250000).seed(5).chunked(chunk: 1000))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("c.bin"), seed: 5, size: 250_000)
@@ -79,7 +80,7 @@ struct NetgetDownloadTests {
     func serverErrorRetriedThenFails(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["--retries", "1", "--retry-delay", "0.05", "--json",
-                                                              fixture.url("/gen/1000?fault=status&code=500")], in: fixture.directory)
+                                                              fixture.url(TestServerURL().gen(1000).fault(.status(code: 500)))], in: fixture.directory)
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("500") == true, "stderr: \(result.stderr)")
@@ -92,7 +93,7 @@ struct NetgetDownloadTests {
     func serviceUnavailableOnceThenSucceeds(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["--retries", "2", "--retry-delay", "0.05", "--json", "-o", "s.bin",
-                                                              fixture.url("/gen/5000?seed=11&fault=status&code=503&once=t503")],
+                                                              fixture.url(TestServerURL().gen(5000).seed(11).fault(.status(code: 503)).once("t503"))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("s.bin"), seed: 11, size: 5000)
@@ -187,7 +188,7 @@ struct NetgetDownloadTests {
             #expect(kept["sha256"]?.string == sha, "the digest of the bytes received, not the expected one")
             #expect(kept["error"]?.string?.contains("checksum mismatch") == true, "\(kept)")
 
-            let shortURL = fixture.url("/gen/50000?seed=23&fault=close&at=20000")
+            let shortURL = fixture.url(TestServerURL().gen(50000).seed(23).fault(.close(at: 20000)))
             let short = try await netget(engine.arguments + ["--json", "-q", "--retries", "0", "-o", "e.bin", shortURL], in: fixture.directory)
             #expect(short.exitCode == 1)
             let shortLines = jsonSummaries(short)
@@ -225,7 +226,7 @@ struct NetgetDownloadTests {
         try await withFixture { fixture in
             let count = 200
             var list = "# the URL list\n\n"
-            for seed in 1...count { list += fixture.url("/gen/102400?seed=\(seed)&name=f\(seed).bin") + "\n" }
+            for seed in 1...count { list += fixture.url(TestServerURL().gen(102400).seed(seed).name("f\(seed).bin")) + "\n" }
             mkdir(fixture.file("files"), 0o755)
             let result = try await netget(engine.arguments + ["-j", "16", "-i", "-", "-d", "files", "-q"], in: fixture.directory,
                                           input: list)

@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -24,8 +25,8 @@ struct NetgetEdgeCaseTests {
     func hostileSuggestedName(engine: Engine) async throws {
         try await withFixture { fixture in
             mkdir(fixture.file("d"), 0o755)
-            let result = try await netget(engine.arguments + ["-d", "d", fixture.url("/gen/1000?seed=71&name=../../evil.bin"),
-                                                              fixture.url("/gen/1000?seed=72&name=/tmp/.hidden")],
+            let result = try await netget(engine.arguments + ["-d", "d", fixture.url(TestServerURL().gen(1000).seed(71).name("../../evil.bin")),
+                                                              fixture.url(TestServerURL().gen(1000).seed(72).name("/tmp/.hidden"))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(directoryEntries(fixture.directory) == ["d"])
@@ -91,7 +92,7 @@ struct NetgetEdgeCaseTests {
     func segmentedWithoutRanges(engine: Engine) async throws {
         try await withFixture { fixture in
             let size: UInt64 = 4 << 20
-            let result = try await netget(engine.arguments + ["-x", "4", "-o", "nr.bin", fixture.url("/gen/\(size)?seed=77&noRange=1")],
+            let result = try await netget(engine.arguments + ["-x", "4", "-o", "nr.bin", fixture.url(TestServerURL().gen(size).seed(77).noRange())],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("nr.bin"), seed: 77, size: size)

@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -16,7 +17,7 @@ struct NetgetFaultTests {
     func resetThenResume(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + Self.quickRetries + ["--json", "-o", "r.bin",
-                                                                                  fixture.url("/gen/400000?seed=31&fault=reset&at=150000&once=r1")],
+                                                                                  fixture.url(TestServerURL().gen(400000).seed(31).fault(.reset(at: 150000)).once("r1"))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("r.bin"), seed: 31, size: 400_000)
@@ -30,7 +31,7 @@ struct NetgetFaultTests {
     func earlyCloseThenResume(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + Self.quickRetries + ["--json", "-o", "c.bin",
-                                                                                  fixture.url("/gen/400000?seed=32&fault=close&at=99999&once=c1")],
+                                                                                  fixture.url(TestServerURL().gen(400000).seed(32).fault(.close(at: 99999)).once("c1"))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("c.bin"), seed: 32, size: 400_000)
@@ -42,7 +43,7 @@ struct NetgetFaultTests {
     func earlyCloseEveryTime(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["--retries", "1", "--retry-delay", "0.05", "-o", "e.bin",
-                                                              fixture.url("/gen/50000?seed=33&fault=close&at=20000")],
+                                                              fixture.url(TestServerURL().gen(50000).seed(33).fault(.close(at: 20000)))],
                                           in: fixture.directory)
             // The first response stops at 20000, the retry (Range 20000-) stops 20000 later: 40000 of 50000.
             #expect(result.exitCode == 1)
@@ -60,7 +61,7 @@ struct NetgetFaultTests {
     func stallAlwaysFails(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["--timeout", "0.5", "--retries", "1", "--retry-delay", "0.05", "--json", "-o", "s.bin",
-                                                              fixture.url("/gen/100000?seed=34&fault=stall&at=1000&ms=3000")],
+                                                              fixture.url(TestServerURL().gen(100000).seed(34).fault(.stall(at: 1000, ms: 3000)))],
                                           in: fixture.directory)
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)
@@ -76,7 +77,7 @@ struct NetgetFaultTests {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["--timeout", "0.5", "--retries", "2", "--retry-delay", "0.05", "--json",
                                                               "-o", "s.bin",
-                                                              fixture.url("/gen/100000?seed=35&fault=stall&at=1000&ms=3000&once=s1")],
+                                                              fixture.url(TestServerURL().gen(100000).seed(35).fault(.stall(at: 1000, ms: 3000)).once("s1"))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("s.bin"), seed: 35, size: 100_000)
@@ -88,7 +89,7 @@ struct NetgetFaultTests {
     func slowDripWithinTimeout(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["--timeout", "0.5", "--retries", "0", "--json", "-o", "d.bin",
-                                                              fixture.url("/gen/60000?seed=36&fault=drip&rate=60000")],
+                                                              fixture.url(TestServerURL().gen(60000).seed(36).fault(.drip(rate: 60000)))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("d.bin"), seed: 36, size: 60000)
@@ -122,7 +123,7 @@ struct NetgetFaultTests {
     func malformedHead(engine: Engine, malformed: Malformed) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["--retries", "1", "--retry-delay", "0.05", "-o", "m.bin",
-                                                              fixture.url("/gen/1000?fault=malformed&kind=\(malformed.kind)")],
+                                                              fixture.url(TestServerURL().gen(1000).fault(.malformed(kind: "\(malformed.kind)")))],
                                           in: fixture.directory)
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)

@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ struct NetgetFileNameTests {
     func longSuggestedName(engine: Engine) async throws {
         try await withFixture { fixture in
             let long = String(repeating: "a", count: 300) + ".bin"
-            let result = try await netget(engine.arguments + [fixture.url("/gen/1000?seed=81&name=\(long)")], in: fixture.directory)
+            let result = try await netget(engine.arguments + [fixture.url(TestServerURL().gen(1000).seed(81).name(long))], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             let expected = String(repeating: "a", count: 255 - 24 - 4) + ".bin"
             #expect(directoryEntries(fixture.directory) == [expected])

@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ struct NetgetFileSafetyTests {
             let mine = Array("the user's own file\n".utf8)
             try writeFile(fixture.file("data.bin"), mine)
             try writeFile(fixture.file("data.bin.1"), mine)
-            let result = try await netget(engine.arguments + [fixture.url("/gen/5000?seed=91&name=data.bin")], in: fixture.directory)
+            let result = try await netget(engine.arguments + [fixture.url(TestServerURL().gen(5000).seed(91).name("data.bin"))], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(try readFile(fixture.file("data.bin")) == mine)
             #expect(try readFile(fixture.file("data.bin.1")) == mine)
@@ -33,8 +34,8 @@ struct NetgetFileSafetyTests {
         try await withFixture { fixture in
             let dotfile = Array("export KEEP=1\n".utf8)
             try writeFile(fixture.file(".bashrc"), dotfile)
-            let query = "disposition=" + percentEncoded(disposition)
-            let result = try await netget([fixture.url("/gen/3000?seed=92&\(query)")], in: fixture.directory)
+            let url = fixture.url(TestServerURL().gen(3000).seed(92).query("disposition", percentEncoded(disposition)))
+            let result = try await netget([url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file(expected), seed: 92, size: 3000)
             #expect(try readFile(fixture.file(".bashrc")) == dotfile)
@@ -65,7 +66,7 @@ struct NetgetFileSafetyTests {
             switch naming {
             case "-o": arguments = ["-o", "n.bin", fixture.url("/gen/4000?seed=94")]
             case "url": arguments = [fixture.url("/gen/4000?seed=94")]
-            default: arguments = [fixture.url("/gen/4000?seed=94&name=n.bin")]
+            default: arguments = [fixture.url(TestServerURL().gen(4000).seed(94).name("n.bin"))]
             }
             let result = try await netget(["--no-clobber"] + arguments, in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")

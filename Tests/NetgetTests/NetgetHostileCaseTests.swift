@@ -1,5 +1,6 @@
 import HTTPClient
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -16,7 +17,7 @@ struct NetgetHostileCaseTests {
         try await withFixture { fixture in
             // Requests 1 (the first segment) to 4 (the three others) get seed 111; the first
             // segment is reset at 1.5 MB, and its retry (request 5) sees seed 112 and its ETag.
-            let url = fixture.url("/gen/8m?seed=111&counter=c1&changeAfter=4&fault=reset&at=1500000&once=r1")
+            let url = fixture.url(TestServerURL().gen("8m").seed(111).counter("c1", changeAfter: 4).fault(.reset(at: 1500000)).once("r1"))
             let result = try await netget(engine.arguments + ["-x", "4", "--limit-rate", "8M", "--retry-delay", "0", "-o", "ch.bin", url],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
@@ -32,7 +33,7 @@ struct NetgetHostileCaseTests {
     func unprovenValidator(engine: Engine) async throws {
         try await withFixture { fixture in
             // The meta has an ETag, but this server sends none and ignores If-Range (validators=0).
-            let url = fixture.url("/gen/300000?seed=116&validators=0")
+            let url = fixture.url(TestServerURL().gen(300000).seed(116).validators(false))
             try writeFile(fixture.file("u.bin.part"), generatedBytes(seed: 99, count: 100_000))
             try writeFile(fixture.file("u.bin.part.meta"),
                           resumeMeta(url: url, etag: "\"116-300000\"", length: 300000, missing: ["100000-299999"]))
@@ -47,7 +48,7 @@ struct NetgetHostileCaseTests {
           arguments: Engine.allCases)
     func segmentsWithoutValidators(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["-x", "4", "-o", "nv.bin", fixture.url("/gen/8m?seed=117&validators=0")],
+            let result = try await netget(engine.arguments + ["-x", "4", "-o", "nv.bin", fixture.url(TestServerURL().gen("8m").seed(117).validators(false))],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("nv.bin"), seed: 117, size: 8 << 20)
@@ -61,7 +62,7 @@ struct NetgetHostileCaseTests {
         try await withFixture { fixture in
             let foreign = Array("another download in progress".utf8)
             try writeFile(fixture.file("movie.mkv.part"), foreign)
-            let result = try await netget([fixture.url("/gen/5000?seed=113&name=movie.mkv")], in: fixture.directory)
+            let result = try await netget([fixture.url(TestServerURL().gen(5000).seed(113).name("movie.mkv"))], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(try readFile(fixture.file("movie.mkv.part")) == foreign)
             expectGenerated(fixture.file("movie.mkv.1"), seed: 113, size: 5000)
@@ -74,7 +75,7 @@ struct NetgetHostileCaseTests {
     func resetWithoutValidatorsOnDirectDisk(engine: Engine) async throws {
         try await withFixture { fixture in
             // 5.5 MiB: half a 1 MiB write buffer is still gathered when the reset comes.
-            let url = fixture.url("/gen/8m?seed=114&validators=0&fault=reset&at=5767168&once=r2")
+            let url = fixture.url(TestServerURL().gen("8m").seed(114).validators(false).fault(.reset(at: 5767168)).once("r2"))
             let result = try await netget(engine.arguments + ["--retry-delay", "0", "-o", "v.bin", url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(!result.stderr.contains("starting over"), "the overlap of the same version must match: \(result.stderr)")

@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -42,7 +43,7 @@ struct NetgetInterruptTests {
         try await withFixture { fixture in
             let size = 20_000_000
             // Dripped the first time only (once=): -c must name the same URL, or it starts over.
-            let url = fixture.url("/gen/\(size)?seed=61&fault=drip&rate=1000000&once=first")
+            let url = fixture.url(TestServerURL().gen(size).seed(61).fault(.drip(rate: 1000000)).once("first"))
             let child = try await startNetget(engine.arguments + ["-o", "big.bin", url], in: fixture.directory)
             // Press Ctrl-C once some bytes are on disk.
             let part = fixture.file("big.bin.part")
@@ -71,7 +72,7 @@ struct NetgetInterruptTests {
     func interruptDuringStall(engine: Engine) async throws {
         try await withFixture { fixture in
             let child = try await startNetget(engine.arguments + ["--timeout", "30", "-o", "st.bin",
-                                                                  fixture.url("/gen/100000?seed=62&fault=stall&at=1000&ms=8000")],
+                                                                  fixture.url(TestServerURL().gen(100000).seed(62).fault(.stall(at: 1000, ms: 8000)))],
                                               in: fixture.directory)
             // The server answers at once and stalls after 1000 bytes; the data may sit in a write
             // buffer, so wait for the request (not the disk), then a little more: well into the stall.

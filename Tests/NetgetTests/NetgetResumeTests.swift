@@ -1,4 +1,5 @@
 import HTTPTestServer
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ struct NetgetResumeTests {
     func resumeIgnoredRange(engine: Engine, garbageLength: Int) async throws {
         try await withFixture { fixture in
             try writeFile(fixture.file("x.bin.part"), [UInt8](repeating: 0xAA, count: garbageLength))
-            let result = try await netget(engine.arguments + ["-c", "-o", "x.bin", fixture.url("/gen/50000?seed=41&noRange=1")],
+            let result = try await netget(engine.arguments + ["-c", "-o", "x.bin", fixture.url(TestServerURL().gen(50000).seed(41).noRange())],
                                           in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("x.bin"), seed: 41, size: 50000)
@@ -25,7 +26,7 @@ struct NetgetResumeTests {
     @Test("-c with a .part whose meta has another ETag: the file changed, so it starts over", arguments: Engine.allCases)
     func resumeChangedFile(engine: Engine) async throws {
         try await withFixture { fixture in
-            let url = fixture.url("/gen/50000?seed=42&etag=v2")
+            let url = fixture.url(TestServerURL().gen(50000).seed(42).etag("v2"))
             // 20000 bytes of another version (seed 99), saved with that version's ETag.
             try writeFile(fixture.file("x.bin.part"), generatedBytes(seed: 99, count: 20000))
             try writeFile(fixture.file("x.bin.part.meta"), resumeMeta(url: url, etag: "\"v1\"", length: 50000, missing: ["20000-49999"]))

@@ -21,6 +21,8 @@ struct Fixture: Sendable {
 
     /// An absolute URL on the test server for `path` ("/gen/1024?seed=2").
     func url(_ path: String) -> String { server.baseURL + path }
+    /// An absolute URL on the test server for a typed target (`TestServerURL().gen(1024).seed(2)`).
+    func url(_ target: TestServerURL) -> String { server.baseURL + target.string }
     /// A file in the test's directory.
     func file(_ name: String) -> String { directory + "/" + name }
 }

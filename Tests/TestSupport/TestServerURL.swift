@@ -58,7 +58,7 @@ public struct TestServerURL: CustomStringConvertible, Sendable {
     }
 
     /// `/gen/<size>`: `size` bytes of generated content.
-    public func gen(_ size: Int) -> TestServerURL { path("/gen/\(size)") }
+    public func gen(_ size: some BinaryInteger) -> TestServerURL { path("/gen/\(size)") }
 
     /// `/gen/<size>` with a size the server reads with a suffix ("8m", "100k").
     public func gen(_ size: String) -> TestServerURL { path("/gen/\(size)") }
@@ -71,7 +71,7 @@ public struct TestServerURL: CustomStringConvertible, Sendable {
     }
 
     /// `seed=S`: which generated content.
-    public func seed(_ seed: Int) -> TestServerURL { query("seed", "\(seed)") }
+    public func seed(_ seed: some BinaryInteger) -> TestServerURL { query("seed", "\(seed)") }
 
     /// `fault=...` and its parameters.
     public func fault(_ fault: Fault) -> TestServerURL {
