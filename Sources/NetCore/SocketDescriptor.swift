@@ -11,40 +11,51 @@ enum IODirection: Int {
     case write = 1
 }
 
+/// Why a park on a descriptor ended without readiness. `SocketDescriptor.wait` turns it into
+/// the `NetError` that names the operation: the operation and timeout live in the waiting frame
+/// (which the task pays for anyway), not in every socket.
+enum SocketWaitEnd: Error {
+    case timedOut
+    case closed
+}
+
 /// A non-blocking descriptor plus the machinery that parks tasklets on it: one `ev_io` watcher
-/// and at most one parked continuation per direction, and an optional timer per direction for
-/// timeouts.
+/// for both directions (its events are the directions someone waits in), at most one parked
+/// continuation per direction, and an optional timer per direction for timeouts.
 ///
-/// A socket call first tries the system call; on `EAGAIN` it starts the direction's watcher
-/// and suspends. The watcher's callback stops it and resumes the tasklet, whatever the event
-/// (libev reports a socket error as readable and writable), so the retried system call reports
-/// the real error.
+/// A socket call first tries the system call; on `EAGAIN` it starts the watcher and suspends.
+/// The watcher's callback resumes the tasklets of the directions that became ready (libev
+/// reports a socket error as readable and writable), so the retried system call reports the
+/// real error.
+///
+/// Memory: every parked tasklet's socket pays for this object and its watcher, so it holds only
+/// what a wait needs (see the closing accounting in issue 13): 112 B with the watcher.
 ///
 /// Confined to the thread of the loop it is first used on; `close()` must be called there too.
 final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
     private(set) var fd: Int32
+    /// Wait ids, per direction (0: no wait). 32 bits: an id only has to differ from the ids of
+    /// the few waits a late cancellation could still name.
+    private var waitIDs: (UInt32, UInt32) = (0, 0)
+    private var nextWaitID: UInt32 = 0
     private(set) var loop: Loop?
-    /// Two ev_io (read, write) then two ev_timer (read, write), in one allocation.
-    private let watchers: UnsafeMutablePointer<ev_io>
-    /// Allocated on the first wait with a timeout: most sockets never need them.
+    /// One ev_io for both directions, started with the union of the waited directions.
+    private let watcher: UnsafeMutablePointer<ev_io>
+    /// Two ev_timer (read, write), allocated on the first wait with a timeout: most sockets never need them.
     private var timers: UnsafeMutablePointer<ev_timer>?
     private var waiters: (UnsafeContinuation<Void, any Error>?, UnsafeContinuation<Void, any Error>?) = (nil, nil)
-    private var waitIDs: (UInt64, UInt64) = (0, 0)
-    private var timeouts: (Duration?, Duration?) = (nil, nil)
-    private var operations: (String, String) = ("", "")
-    private var nextWaitID: UInt64 = 0
 
     init(fd: Int32) {
         self.fd = fd
-        watchers = .allocate(capacity: 2)
-        watchers.initialize(repeating: ev_io(), count: 2)
+        watcher = .allocate(capacity: 1)
+        watcher.initialize(to: ev_io())
     }
 
     deinit {
         // A parked tasklet holds a reference, so no watcher can be active here.
         if fd >= 0 { Glibc.close(fd) }
-        watchers.deinitialize(count: 2)
-        watchers.deallocate()
+        watcher.deinitialize(count: 1)
+        watcher.deallocate()
         if let timers {
             timers.deinitialize(count: 2)
             timers.deallocate()
@@ -58,16 +69,25 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     /// - Throws: `NetError` (.timedOut, .closed, .concurrentWait), `CancellationError`,
     ///   `LoopError.notOnLoopThread`.
     nonisolated(nonsending) func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
-        let id = try prepareWait(direction, timeout: timeout, operation: operation)
-        // The closure captures three words: every byte of this frame is paid by every parked
-        // tasklet, and a frame chain beyond the task's first allocator slab costs another ~1 KiB.
-        try await park(on: self, id: id) { [self] continuation, checkCancellation in
-            install(continuation, direction: direction, id: id, checkCancellation: checkCancellation)
+        let id = try prepareWait(direction, operation: operation)
+        do {
+            // The closure captures four words: every byte of this frame is paid by every parked
+            // tasklet, and a frame chain beyond the task's first allocator slab costs another ~1 KiB.
+            try await park(on: self, id: UInt64(id)) { [self] continuation, checkCancellation in
+                install(continuation, direction: direction, id: id, timeout: timeout, checkCancellation: checkCancellation)
+            }
+        } catch let end as SocketWaitEnd {
+            switch end {
+            case .timedOut: throw NetError.timedOut(operation, after: timeout ?? .zero)
+            case .closed:
+                throw NetError(kind: .closed, errno: EBADF, operation: operation,
+                               context: "the socket was closed while a tasklet waited on it")
+            }
         }
     }
 
-    /// Checks that the wait can happen and records its timeout; returns the wait's id.
-    private func prepareWait(_ direction: IODirection, timeout: Duration?, operation: String) throws -> UInt64 {
+    /// Checks that the wait can happen; returns the wait's id.
+    private func prepareWait(_ direction: IODirection, operation: String) throws -> UInt32 {
         guard let current = Loop.current else { throw LoopError.notOnLoopThread(operation) }
         guard fd >= 0 else { throw NetError.closed(operation) }
         if let loop, loop !== current {
@@ -79,25 +99,22 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
             throw NetError(kind: .concurrentWait, errno: 0, operation: operation,
                            context: "another tasklet is already waiting on this socket in that direction")
         }
-        setTimeoutInfo(direction, timeout: timeout, operation: operation)
         nextWaitID &+= 1
+        if nextWaitID == 0 { nextWaitID = 1 }  // 0 means "no wait"
         return nextWaitID
     }
 
     /// Starts the watcher (and timer) and stores the continuation; runs just before suspension.
     private func install(
-        _ continuation: UnsafeContinuation<Void, any Error>, direction: IODirection, id: UInt64, checkCancellation: Bool
+        _ continuation: UnsafeContinuation<Void, any Error>, direction: IODirection, id: UInt32, timeout: Duration?,
+        checkCancellation: Bool
     ) {
         guard let loop, !(checkCancellation && Task.isCancelled) else {
             continuation.resume(throwing: CancellationError())
             return
         }
         setWaiter(direction, continuation, id: id)
-        let io = watchers + direction.rawValue
-        cev_io_init(io, SocketDescriptor.ioReady, fd, direction == .read ? Int32(EV_READ) : Int32(EV_WRITE))
-        io.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-        loop.start(io)
-        let (timeout, _) = timeoutInfo(direction)
+        rearmWatcher(on: loop)
         if let timeout {
             let timer = timerPair() + direction.rawValue
             let seconds = max(0, timeout.seconds)
@@ -107,21 +124,36 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         }
     }
 
+    /// Points the watcher at the directions still waited in (stopped when none): libev needs a
+    /// watcher stopped before its events change.
+    private func rearmWatcher(on loop: Loop) {
+        var events: Int32 = 0
+        if waiters.0 != nil { events |= Int32(EV_READ) }
+        if waiters.1 != nil { events |= Int32(EV_WRITE) }
+        let active = cev_io_is_active(watcher) != 0
+        if active && watcher.pointee.events & (Int32(EV_READ) | Int32(EV_WRITE)) == events { return }
+        if active { loop.stop(watcher) }
+        guard events != 0 else { return }
+        cev_io_init(watcher, SocketDescriptor.ioReady, fd, events)
+        watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        loop.start(watcher)
+    }
+
     /// Ends wait `id` early (cancellation), on the loop's thread. Safe from any thread.
     func abandonPark(id: UInt64, error: any Error) {
         loop?.execute { [self] in
-            if waitIDs.0 == id { finish(.read, id: id, error: error) }
-            if waitIDs.1 == id { finish(.write, id: id, error: error) }
+            if UInt64(waitIDs.0) == id { finish(.read, id: waitIDs.0, error: error) }
+            if UInt64(waitIDs.1) == id { finish(.write, id: waitIDs.1, error: error) }
         }
     }
 
     /// Resumes the waiter of `direction` (if `id` matches the wait, or always when `id` is nil).
-    private func finish(_ direction: IODirection, id: UInt64?, error: (any Error)?) {
+    private func finish(_ direction: IODirection, id: UInt32?, error: (any Error)?, rearm: Bool = true) {
         guard let continuation = waiter(direction) else { return }
         if let id, waitID(direction) != id { return }  // a stale cancel for an earlier wait
-        loop?.stop(watchers + direction.rawValue)
         if let timers { loop?.stop(timers + direction.rawValue) }
         setWaiter(direction, nil, id: 0)
+        if rearm, let loop { rearmWatcher(on: loop) }
         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
     }
 
@@ -129,22 +161,24 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     /// Idempotent. Call on the loop's thread.
     func close() {
         guard fd >= 0 else { return }
-        finish(.read, id: nil, error: NetError(kind: .closed, errno: EBADF, operation: operations.0,
-                                               context: "the socket was closed while a tasklet waited on it"))
-        finish(.write, id: nil, error: NetError(kind: .closed, errno: EBADF, operation: operations.1,
-                                                context: "the socket was closed while a tasklet waited on it"))
+        finish(.read, id: nil, error: SocketWaitEnd.closed)
+        finish(.write, id: nil, error: SocketWaitEnd.closed)
         Glibc.close(fd)
         fd = -1
     }
 
-    private static let ioReady: cev_io_cb = { _, watcher, _ in
+    private static let ioReady: cev_io_cb = { _, watcher, revents in
         guard let watcher, let data = watcher.pointee.data else { return }
         let descriptor = Unmanaged<SocketDescriptor>.fromOpaque(data).takeUnretainedValue()
-        let direction: IODirection = watcher == descriptor.watchers ? .read : .write
         // On EV_ERROR libev has already stopped the watcher itself; keep the loop's count exact.
         if cev_io_is_active(watcher) == 0 { descriptor.loop?.watcherStoppedByLibev() }
         descriptor.loop?.noteWatcherEvent()
-        descriptor.finish(direction, id: nil, error: nil)
+        let error = revents & Int32(EV_ERROR) != 0
+        let readReady = error || revents & Int32(EV_READ) != 0
+        let writeReady = error || revents & Int32(EV_WRITE) != 0
+        if readReady { descriptor.finish(.read, id: nil, error: nil, rearm: false) }
+        if writeReady { descriptor.finish(.write, id: nil, error: nil, rearm: false) }
+        if let loop = descriptor.loop { descriptor.rearmWatcher(on: loop) }
     }
 
     private func timerPair() -> UnsafeMutablePointer<ev_timer> {
@@ -159,9 +193,8 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         guard let timer, let data = timer.pointee.data else { return }
         let descriptor = Unmanaged<SocketDescriptor>.fromOpaque(data).takeUnretainedValue()
         let direction: IODirection = timer == descriptor.timers ? .read : .write
-        let (timeout, operation) = descriptor.timeoutInfo(direction)
         descriptor.loop?.noteWatcherEvent()
-        descriptor.finish(direction, id: nil, error: NetError.timedOut(operation, after: timeout ?? .zero))
+        descriptor.finish(direction, id: nil, error: SocketWaitEnd.timedOut)
     }
 
     // Tuple fields cannot be indexed; these keep the direction switch in one place.
@@ -169,11 +202,11 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         direction == .read ? waiters.0 : waiters.1
     }
 
-    private func waitID(_ direction: IODirection) -> UInt64 {
+    private func waitID(_ direction: IODirection) -> UInt32 {
         direction == .read ? waitIDs.0 : waitIDs.1
     }
 
-    private func setWaiter(_ direction: IODirection, _ continuation: UnsafeContinuation<Void, any Error>?, id: UInt64) {
+    private func setWaiter(_ direction: IODirection, _ continuation: UnsafeContinuation<Void, any Error>?, id: UInt32) {
         if direction == .read {
             waiters.0 = continuation
             waitIDs.0 = id
@@ -181,20 +214,6 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
             waiters.1 = continuation
             waitIDs.1 = id
         }
-    }
-
-    private func setTimeoutInfo(_ direction: IODirection, timeout: Duration?, operation: String) {
-        if direction == .read {
-            timeouts.0 = timeout
-            operations.0 = operation
-        } else {
-            timeouts.1 = timeout
-            operations.1 = operation
-        }
-    }
-
-    private func timeoutInfo(_ direction: IODirection) -> (Duration?, String) {
-        direction == .read ? (timeouts.0, operations.0) : (timeouts.1, operations.1)
     }
 
     // MARK: - Socket options and addresses

@@ -9,18 +9,24 @@ public struct YieldMeter: Sendable {
     /// 512 KiB: about a tenth of a millisecond at loopback speed.
     public static let defaultLimit = 512 << 10
 
-    public let limit: Int
-    private var unparkedBytes = 0
+    /// Bytes between two yields (1 to 4 GiB - 1).
+    public var limit: Int { Int(storedLimit) }
+    // 32-bit fields: two meters sit in every socket, and every parked tasklet's socket pays for them.
+    private let storedLimit: UInt32
+    private var unparkedBytes: UInt32 = 0
 
-    public init(limit: Int = YieldMeter.defaultLimit) { self.limit = max(1, limit) }
+    public init(limit: Int = YieldMeter.defaultLimit) { storedLimit = UInt32(clamping: max(1, limit)) }
 
     /// The last operation had to wait (park): the tasklet already gave way.
     public mutating func didWait() { unparkedBytes = 0 }
 
     /// `bytes` moved without waiting. - Returns: true when the caller should yield now.
     public mutating func movedWithoutWaiting(_ bytes: Int) -> Bool {
-        unparkedBytes += bytes
-        guard unparkedBytes >= limit else { return false }
+        let total = UInt64(unparkedBytes) + UInt64(clamping: max(0, bytes))
+        guard total >= UInt64(storedLimit) else {
+            unparkedBytes = UInt32(total)  // below the limit, so it fits
+            return false
+        }
         unparkedBytes = 0
         return true
     }
