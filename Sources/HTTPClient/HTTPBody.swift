@@ -95,25 +95,20 @@ public final class HTTPBody: AsyncSequence, @unchecked Sendable {  // confined t
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
 }
 
-/// A response as `Client` returns it: the final head (after redirects), where it came from,
-/// the validated range of a 206, and the body, still to be read.
+/// A response as `Client` returns it: what `ResponseMetadata` says (the final head after
+/// redirects, where it came from, the validated range of a 206: `response.status`,
+/// `response.url`, `response.rangeIgnored`, ... read through to it), and the body, still to be read.
+@dynamicMemberLookup
 public struct HTTPResponse: @unchecked Sendable {  // the body is confined to the requesting loop
-    public var head: HTTPResponseHead
-    /// The URL that answered (the last redirect's target, or the request's URL).
-    public var url: HTTPURL
-    /// Every redirect followed, in order.
-    public var redirects: [HTTPURL]
-    /// A 206's Content-Range, checked against the request's range.
-    public var contentRange: ContentRange?
+    public var metadata: ResponseMetadata
     public var body: HTTPBody
     /// Which engine carried the request.
     public var engine: HTTPEngine
-    /// Whether the request asked for a range.
-    public var rangeRequested: Bool
 
-    public var status: Int { head.status }
-    public var headers: HTTPHeaders { head.headers }
-    /// True when a range was asked for but the server sent the whole resource (200): a resumer
-    /// must start from zero, never append.
-    public var rangeIgnored: Bool { rangeRequested && contentRange == nil && head.status == 200 }
+    public subscript<Value>(dynamicMember path: WritableKeyPath<ResponseMetadata, Value>) -> Value {
+        get { metadata[keyPath: path] }
+        set { metadata[keyPath: path] = newValue }
+    }
+
+    public subscript<Value>(dynamicMember path: KeyPath<ResponseMetadata, Value>) -> Value { metadata[keyPath: path] }
 }
