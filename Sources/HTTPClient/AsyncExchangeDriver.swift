@@ -15,7 +15,7 @@ extension HTTPConnection where Stream == any AsyncByteStream {
 ///
 /// Thread rule: the tasklets of the loop that made the request.
 final class AsyncExchangeDriver: BodySource {
-    private var machine: HTTPExchangeMachine
+    private(set) var machine: HTTPExchangeMachine
     let lease: ConnectionLease<LoopConnection>
 
     init(_ lease: ConnectionLease<LoopConnection>, machine: HTTPExchangeMachine) {
@@ -23,21 +23,20 @@ final class AsyncExchangeDriver: BodySource {
         self.machine = machine
     }
 
-    var head: HTTPResponseHead? { machine.head }
     var expectedLength: Int? { machine.head?.contentLength }
 
     /// Sends the request and reads the head. - Returns: `.headReady` or `.failed`.
     func open() async -> HTTPExchangeMachine.Action { await run(into: .none) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
-        try delivered(await run(into: .caller(buffer)))
+        try lease.bodyCount(await run(into: .caller(buffer)))
     }
 
     /// The next chunk, read into the connection's buffer and copied into an array of its exact
     /// size: an array's storage cannot be borrowed across the suspension point of a read.
     func nextChunk() async throws -> [UInt8]? {
         if let chunk = machine.takePendingChunk() { return chunk }
-        guard try delivered(await run(into: .machineBuffer)) > 0 else { return nil }
+        guard try lease.bodyCount(await run(into: .machineBuffer)) > 0 else { return nil }
         return machine.takePendingChunk()
     }
 
@@ -49,38 +48,29 @@ final class AsyncExchangeDriver: BodySource {
 
     func abandon() { lease.close() }
 
-    /// The byte count of a step that delivers; 0 at the end. - Throws: the step's failure
-    /// (the connection is closed then).
-    private func delivered(_ action: HTTPExchangeMachine.Action) throws -> Int {
-        switch action {
-        case .deliver(let count, _): return count
-        case .failed(let error, _):
-            lease.close()
-            throw error
-        default: return 0
-        }
-    }
-
-    /// One step of the machine, doing its I/O until it ends.
+    /// One step of the machine: its I/O, parking, until an action that ends the step.
     private func run(into destination: HTTPExchangeMachine.Destination) async -> HTTPExchangeMachine.Action {
-        let stream = lease.connection.stream
         var input = HTTPExchangeMachine.Input.start
         while true {
             let action = machine.next(input, into: destination)
-            do {
-                switch action {
-                case .write(let bytes, let wait):
-                    try await bytes.withUnsafeBytesCopy { try await stream.write($0, timeout: wait.limit) }
-                    input = .wrote
-                case .readIntoMachine(let window, let wait), .readBody(let window, let wait):
-                    let count = try await stream.read(into: window, timeout: wait.limit)
-                    input = count > 0 ? .received(count) : .endOfStream(incompleteClose: stream.endedWithoutCloseNotify)
-                default:
-                    return lease.settle(action)
-                }
-            } catch {
-                input = .ioFailed(error)
+            guard let io = action.io else { return lease.settle(action) }
+            input = await perform(io)
+        }
+    }
+
+    private func perform(_ io: HTTPExchangeMachine.IO) async -> HTTPExchangeMachine.Input {
+        let stream = lease.connection.stream
+        do {
+            switch io {
+            case .write(let bytes, let timeout):
+                try await bytes.withUnsafeBytesCopy { try await stream.write($0, timeout: timeout) }
+                return .wrote
+            case .read(let buffer, let timeout):
+                let count = try await stream.read(into: buffer, timeout: timeout)
+                return .read(count, endedWithoutCloseNotify: stream.endedWithoutCloseNotify)
             }
+        } catch {
+            return .ioFailed(error)
         }
     }
 }

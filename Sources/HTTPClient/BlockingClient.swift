@@ -37,7 +37,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         var plan = RequestPlan(request, configuration: configuration)
         while true {
             let exchange = try open(&plan, cancellation: cancellation)
-            guard let head = exchange.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
+            guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
             switch try plan.decide(after: head) {
             case .follow:
                 exchange.drain()
@@ -128,8 +128,9 @@ public final class BlockingResponse: @unchecked Sendable {  // one thread at a t
     public let metadata: ResponseMetadata
     private let exchange: BlockingExchangeDriver
     private let chunkSize: Int
-    private var ended = false
-    public private(set) var bytesReceived: UInt64 = 0
+    private var progress = BodyProgress()
+    /// Body bytes delivered so far.
+    public var bytesReceived: UInt64 { progress.bytesReceived }
 
     init(metadata: ResponseMetadata, exchange: BlockingExchangeDriver, chunkSize: Int) {
         self.metadata = metadata
@@ -137,59 +138,32 @@ public final class BlockingResponse: @unchecked Sendable {  // one thread at a t
         self.chunkSize = chunkSize
     }
 
-    deinit { if !ended { exchange.lease.close() } }
+    deinit { if !progress.ended { exchange.lease.close() } }
 
     public subscript<Value>(dynamicMember path: KeyPath<ResponseMetadata, Value>) -> Value { metadata[keyPath: path] }
 
     /// The next body bytes into `buffer`. - Returns: bytes read, 0 at the end.
-    /// - Throws: `HTTPClientError`, as `HTTPBody.read(into:)`.
+    /// - Throws: `HTTPClientError`, as `HTTPBody.read(into:)`; after one the connection is closed.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard !ended else { return 0 }
-        do {
-            let n = try exchange.read(into: buffer)
-            if n == 0 { ended = true }
-            bytesReceived += UInt64(n)
-            return n
-        } catch {
-            ended = true
-            throw error
-        }
+        guard !progress.ended else { return 0 }
+        do { return progress.counted(try exchange.read(into: buffer)) } catch { throw progress.ending(error) }
     }
 
-    /// The next chunk of the body (up to `readBufferSize` bytes); nil at the end.
+    /// The next chunk of the body (up to `readBufferSize` bytes); nil at the end. - Throws: as `read(into:)`.
     public func nextChunk() throws -> [UInt8]? {
-        guard !ended else { return nil }
-        do {
-            guard let chunk = try exchange.nextChunk(limit: chunkSize) else {
-                ended = true
-                return nil
-            }
-            bytesReceived += UInt64(chunk.count)
-            return chunk
-        } catch {
-            ended = true
-            throw error
-        }
+        guard !progress.ended else { return nil }
+        do { return progress.counted(try exchange.nextChunk(limit: chunkSize)) } catch { throw progress.ending(error) }
     }
 
-    /// The whole body. - Throws: `HTTPClientError.bodyTooLarge` beyond `limit`.
+    /// The whole body. - Throws: `HTTPClientError.bodyTooLarge` beyond `limit`; as `read(into:)`.
     public func collect(upTo limit: Int = 16 << 20) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        if let expected = exchange.expectedLength, expected <= limit { bytes.reserveCapacity(expected) }
-        while let chunk = try nextChunk() {
-            guard bytes.count + chunk.count <= limit else {
-                discard()
-                throw HTTPClientError.bodyTooLarge(limit: limit)
-            }
-            bytes += chunk
-        }
-        return bytes
+        var collected = BodyCollector(expectedLength: metadata.head.contentLength, limit: limit)
+        while let chunk = try nextChunk() { try collected.append(chunk, orElse: discard) }
+        return collected.bytes
     }
 
     /// Stops reading; the connection is closed.
     public func discard() {
-        guard !ended else { return }
-        ended = true
-        exchange.lease.close()
+        if progress.end() { exchange.lease.close() }
     }
 }

@@ -12,29 +12,20 @@ extension HTTPConnection where Stream == any BlockingByteStream {
 ///
 /// Thread rule: one thread at a time, never a loop's.
 final class BlockingExchangeDriver {
-    private var machine: HTTPExchangeMachine
     let lease: ConnectionLease<BlockingConnection>
+    private(set) var machine: HTTPExchangeMachine
 
     init(_ lease: ConnectionLease<BlockingConnection>, machine: HTTPExchangeMachine) {
         self.lease = lease
         self.machine = machine
     }
 
-    var head: HTTPResponseHead? { machine.head }
-    var expectedLength: Int? { machine.head?.contentLength }
-
     /// Sends the request and reads the head. - Returns: `.headReady` or `.failed`.
     func open() -> HTTPExchangeMachine.Action { run(into: .none) }
 
     /// The next body bytes into `buffer`; 0 at the end. Errors close the connection.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        switch run(into: .caller(buffer)) {
-        case .deliver(let count, _): return count
-        case .failed(let error, _):
-            lease.close()
-            throw error
-        default: return 0
-        }
+        try lease.bodyCount(run(into: .caller(buffer)))
     }
 
     /// The next chunk, read straight into the array that is returned (no copy but the
@@ -52,26 +43,29 @@ final class BlockingExchangeDriver {
         if case .failed = run(into: .none) { lease.close() }
     }
 
-    /// One step of the machine, doing its I/O until it ends.
+    /// One step of the machine: its I/O, blocking, until an action that ends the step.
     private func run(into destination: HTTPExchangeMachine.Destination) -> HTTPExchangeMachine.Action {
-        let stream = lease.connection.stream
         var input = HTTPExchangeMachine.Input.start
         while true {
             let action = machine.next(input, into: destination)
-            do {
-                switch action {
-                case .write(let bytes, let wait):
-                    try bytes.withUnsafeBytes { try stream.write($0, timeout: wait.limit) }
-                    input = .wrote
-                case .readIntoMachine(let window, let wait), .readBody(let window, let wait):
-                    let count = try stream.read(into: window, timeout: wait.limit)
-                    input = count > 0 ? .received(count) : .endOfStream(incompleteClose: stream.endedWithoutCloseNotify)
-                default:
-                    return lease.settle(action)
-                }
-            } catch {
-                input = .ioFailed(error)
-            }
+            guard let io = action.io else { return lease.settle(action) }
+            input = perform(io)
         }
+    }
+
+    private func perform(_ io: HTTPExchangeMachine.IO) -> HTTPExchangeMachine.Input {
+        let stream = lease.connection.stream
+        do {
+            switch io {
+            case .write(let bytes, let timeout):
+                try bytes.withUnsafeBytes { try stream.write($0, timeout: timeout) }
+            case .read(let buffer, let timeout):
+                let count = try stream.read(into: buffer, timeout: timeout)
+                return .read(count, endedWithoutCloseNotify: stream.endedWithoutCloseNotify)
+            }
+        } catch {
+            return .ioFailed(error)
+        }
+        return .wrote
     }
 }

@@ -99,7 +99,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         var plan = RequestPlan(request, configuration: configuration)
         while true {
             let exchange = try await open(&plan)
-            guard let head = exchange.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
+            guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
             switch try plan.decide(after: head) {
             case .follow:
                 await exchange.drain()

@@ -273,6 +273,18 @@ final class ConnectionLease<Connection: PooledConnection> {
         return action
     }
 
+    /// The byte count of a step that read body bytes (0 at the end of the body).
+    /// - Throws: the step's failure, after closing the connection.
+    func bodyCount(_ action: HTTPExchangeMachine.Action) throws -> Int {
+        switch action {
+        case .deliver(let count, _): return count
+        case .failed(let error, _):
+            close()
+            throw error
+        default: return 0
+        }
+    }
+
     /// Back to the pool (`reuse`) or closed; the permit is freed either way.
     func end(reuse: Bool) {
         guard !released else { return }

@@ -33,6 +33,15 @@ struct HTTPExchangeMachine {
         case failed(any Error, retryable: Bool)
     }
 
+    /// The I/O an action asks for: all a driver does.
+    enum IO {
+        /// Write every byte within the timeout; then report `.wrote`.
+        case write([UInt8], timeout: Duration?)
+        /// Read what is there into the buffer, waiting up to the timeout for a first byte;
+        /// then report `Input.read(_:endedWithoutCloseNotify:)`.
+        case read(UnsafeMutableRawBufferPointer, timeout: Duration?)
+    }
+
     /// Where body bytes go while a step runs.
     enum Destination {
         /// No body read: open (send the request and read the head) or, once the head is
@@ -193,40 +202,42 @@ struct HTTPExchangeMachine {
 
     /// A read into the caller's buffer: buffered bytes first, then straight from the connection.
     private mutating func callerStep(_ destination: UnsafeMutableRawBufferPointer) throws -> Action {
-            let copied = decoder.copyPending(into: destination)
-            if copied > 0 { return .deliver(copied, reuse: endedReuse()) }
-            if decoder.isFinished { return end(.finished(reuse: decoder.head?.keepAlive ?? false)) }
-            let direct = min(decoder.directLimit, destination.count)
-            guard direct > 0 else { return try readIntoMachine() }
-            let wait = try wait()
-            target = .caller
-            return .readBody(UnsafeMutableRawBufferPointer(rebasing: destination[0..<direct]), wait)
+        let copied = decoder.copyPending(into: destination)
+        if copied > 0 { return .deliver(copied, reuse: endedReuse()) }
+        if decoder.isFinished { return bodyEnded() }
+        return try bodyRead(into: destination, as: .caller)
     }
 
     /// A chunk read: it stays in the machine's buffer, and the reader takes it whole.
     private mutating func chunkStep() throws -> Action {
         let pending = decoder.pendingCount
         if pending > 0 { return .deliver(pending, reuse: nil) }
-        if decoder.isFinished { return end(.finished(reuse: decoder.head?.keepAlive ?? false)) }
-        let window = decoder.readWindow
-        let direct = min(decoder.directLimit, window.count)
-        guard direct > 0 else { return try readIntoMachine() }
-        let wait = try wait()
-        target = .machineDirect
-        return .readIntoMachine(UnsafeMutableRawBufferPointer(rebasing: window[0..<direct]), wait)
+        if decoder.isFinished { return bodyEnded() }
+        return try bodyRead(into: decoder.readWindow, as: .machineDirect)
     }
 
     /// A drain's step: drop what is buffered, read more into the machine's own buffer.
     private mutating func drainStep() throws -> Action {
         drainBudget -= decoder.dropPending()
-        if decoder.isFinished { return end(.finished(reuse: decoder.head?.keepAlive ?? false)) }
+        if decoder.isFinished { return bodyEnded() }
         guard drainBudget > 0 else { return end(.finished(reuse: false)) }  // too long to wait for
-        let window = decoder.readWindow
-        let direct = min(decoder.directLimit, window.count, drainBudget)
+        return try bodyRead(into: decoder.readWindow, upTo: drainBudget, as: .discarded)
+    }
+
+    /// The body ended with nothing left to deliver: the connection's fate is the head's.
+    private mutating func bodyEnded() -> Action { end(.finished(reuse: decoder.head?.keepAlive ?? false)) }
+
+    /// Body bytes straight into `window` (at most `limit`, and what the framing allows), to
+    /// be handled as `kind`; through the parser when the framing allows no direct read
+    /// (chunk sizes, or bytes already buffered).
+    private mutating func bodyRead(into window: UnsafeMutableRawBufferPointer, upTo limit: Int = .max,
+                                   as kind: ReadTarget) throws -> Action {
+        let direct = min(decoder.directLimit, window.count, limit)
         guard direct > 0 else { return try readIntoMachine() }
         let wait = try wait()
-        target = .discarded
-        return .readIntoMachine(UnsafeMutableRawBufferPointer(rebasing: window[0..<direct]), wait)
+        target = kind
+        let part = UnsafeMutableRawBufferPointer(rebasing: window[0..<direct])
+        return kind == .caller ? .readBody(part, wait) : .readIntoMachine(part, wait)
     }
 
     private mutating func readIntoMachine() throws -> Action {
@@ -269,5 +280,24 @@ struct HTTPExchangeMachine {
         case HTTPClientError.parse(.truncated): return true
         default: return false
         }
+    }
+}
+
+extension HTTPExchangeMachine.Action {
+    /// The I/O this action asks for; nil for an action that ends a step.
+    var io: HTTPExchangeMachine.IO? {
+        switch self {
+        case .write(let bytes, let wait): return .write(bytes, timeout: wait.limit)
+        case .readIntoMachine(let buffer, let wait), .readBody(let buffer, let wait): return .read(buffer, timeout: wait.limit)
+        case .headReady, .deliver, .finished, .failed: return nil
+        }
+    }
+}
+
+extension HTTPExchangeMachine.Input {
+    /// What a read of `count` bytes means: data, or the end of the stream (0).
+    /// - Parameter endedWithoutCloseNotify: the stream's, read after the read.
+    static func read(_ count: Int, endedWithoutCloseNotify: Bool) -> Self {
+        count > 0 ? .received(count) : .endOfStream(incompleteClose: endedWithoutCloseNotify)
     }
 }
