@@ -4,7 +4,7 @@ import Glibc
 
 /// The sizes both engines read with, in one place (the loop and blocking engines repeated
 /// them before and drifted).
-enum HTTPReadSizes {
+@usableFromInline enum HTTPReadSizes {  // usable from inline: public defaults use it
     /// A head is read through this much of the connection's buffer: bytes after the head in
     /// the same read pass through the parser (copied twice), while later Content-Length body
     /// reads go straight to the reader, so a small first read wins.
@@ -12,6 +12,11 @@ enum HTTPReadSizes {
     /// The most of a redirect's (or rejected response's) body read and dropped to keep its
     /// connection; a longer body closes the connection instead.
     static let drainBudget = 64 << 10
+    /// `HTTPClientConfiguration.connectionBufferSize`'s default: a loop engine chunk's most.
+    @usableFromInline static let connectionBuffer = 64 << 10
+    /// `HTTPClientConfiguration.readBufferSize`'s default: a workers engine chunk's most
+    /// (each crosses the channel as one message, so larger than the loop engine's).
+    @usableFromInline static let workersChunk = 256 << 10
 }
 
 /// A connection's read buffer, made once per connection: a buffer per request cost a page
