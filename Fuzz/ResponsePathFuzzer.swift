@@ -162,19 +162,15 @@ func runDirect(_ start: HTTPResponseParser, pieces: [Range<Int>], bytes: [UInt8]
     }
 }
 
-/// The split feed through `ResponseDecoder`, as `LoopExchange` / `BlockingExchange` drive it:
-/// a read lands in the connection's buffer and is ingested (the buffer is not reused while
-/// bytes are pending), pending body bytes are copied out, and once the decoder allows it the
-/// next read goes straight to the reader (`directLimit`, `acceptDirect`).
+/// The split feed through `ResponseDecoder`, as `HTTPExchangeMachine` drives it: a read
+/// lands in the decoder's own window (`readWindow`, empty while bytes are pending there) and is
+/// ingested, pending body bytes are copied out, and once the decoder allows it the next read
+/// goes straight to the reader (`directLimit`, `acceptDirect`).
 func runDecoder(method: String, limits: HTTPParserLimits, pieces: [Range<Int>], bytes: [UInt8], incompleteClose: Bool) -> Outcome {
-    var decoder = ResponseDecoder(requestMethod: method, limits: limits)
+    var decoder = ResponseDecoder(requestMethod: method, limits: limits, buffer: ReadBuffer(size: bytes.count))
     var body: [UInt8] = []
-    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
     let reader = UnsafeMutableRawBufferPointer.allocate(byteCount: 37, alignment: 1)  // small and odd: many copies
-    defer {
-        readBuffer.deallocate()
-        reader.deallocate()
-    }
+    defer { reader.deallocate() }
     func drain() {
         while true {
             let copied = decoder.copyPending(into: reader)
@@ -192,13 +188,17 @@ func runDecoder(method: String, limits: HTTPParserLimits, pieces: [Range<Int>], 
                 decoder.acceptDirect(take)
                 rest = rest.dropFirst(take)
             }
-            guard !rest.isEmpty, !decoder.isFinished else { continue }
-            let count = rest.count
-            bytes.withUnsafeBytes { source in
-                readBuffer.baseAddress!.copyMemory(from: source.baseAddress! + rest.lowerBound, byteCount: count)  // count > 0
+            // A piece larger than the window arrives over several reads, as from a socket.
+            while !rest.isEmpty, !decoder.isFinished {
+                let window = decoder.readWindow
+                let count = min(rest.count, window.count)
+                bytes.withUnsafeBytes { source in
+                    window.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[rest.prefix(count)]))
+                }
+                try decoder.ingestRead(count)
+                drain()
+                rest = rest.dropFirst(count)
             }
-            try decoder.ingest(UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
-            drain()
         }
         if !decoder.isFinished {
             try decoder.ingestEndOfStream(incompleteClose: incompleteClose)

@@ -25,7 +25,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     /// - Throws: `HTTPClientError`, exactly as `Client.execute`; `CancellationError` once cancelled.
     public func execute(_ request: HTTPRequest, cancellation: BlockingCancellation? = nil) throws -> BlockingResponse {
         do {
-            return try execute(request, clock: RequestClock(configuration), cancellation: cancellation)
+            return try run(request, cancellation: cancellation)
         } catch {
             cancellation?.detach()
             if cancellation?.isCancelled == true { throw CancellationError() }
@@ -33,28 +33,20 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         }
     }
 
-    private func execute(_ request: HTTPRequest, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingResponse {
-        var follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects,
-                                        allowsInsecureRedirects: configuration.allowInsecureRedirects)
-        var current = request
+    private func run(_ request: HTTPRequest, cancellation: BlockingCancellation?) throws -> BlockingResponse {
+        var plan = RequestPlan(request, configuration: configuration)
         while true {
-            let exchange = try open(current, clock: clock, cancellation: cancellation)
-            guard let head = exchange.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
-            if let next = try follower.nextRequest(after: head, for: current) {
+            let exchange = try open(&plan, cancellation: cancellation)
+            guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
+            switch try plan.decide(after: head) {
+            case .follow:
                 exchange.drain()
-                current = next
-                continue
-            }
-            let range: ContentRange?
-            do {
-                range = try ResponseChecks.contentRange(of: head, for: current)
-            } catch {
+            case .reject(let error):
                 exchange.drain()
                 throw error
+            case .respond(let metadata):
+                return BlockingResponse(metadata: metadata, exchange: exchange, chunkSize: configuration.readBufferSize)
             }
-            return BlockingResponse(head: head, url: current.url, redirects: follower.chain, contentRange: range,
-                                    rangeRequested: current.range != nil, exchange: exchange,
-                                    chunkSize: configuration.readBufferSize, cancellation: cancellation)
         }
     }
 
@@ -69,47 +61,42 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     /// Connections opened, and idle in the pool now.
     public var stats: (connectionsOpened: Int, idleConnections: Int) { (pool.connectionsOpened, pool.idleCount) }
 
-    private func open(_ request: HTTPRequest, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingExchange {
-        let head = try RequestWriter.head(for: request, userAgent: configuration.userAgent)
-        let key = PoolKey(request.url, loop: nil)
-        guard pool.acquirePermitBlocking(for: key, timeout: clock.deadline.map { max(.zero, $0 - .now) }) else {
-            throw HTTPClientError.timedOut(.total, clock.total ?? .zero)
-        }
-        var retried = false
+    /// As `Client`'s: a permit, a connection, the request and its head, a retry the plan allows.
+    private func open(_ plan: inout RequestPlan, cancellation: BlockingCancellation?) throws -> BlockingExchangeDriver {
+        let head = try plan.requestHead()
+        let key = plan.poolKey(loop: nil)
+        guard pool.acquirePermitBlocking(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let connection: BlockingConnection
-            let reused: Bool
-            if let idle = pool.takeIdle(for: key) {
-                (connection, reused) = (idle, true)
-            } else {
-                do {
-                    connection = try connect(to: request.url, clock: clock)
-                } catch {
-                    pool.releasePermit(for: key)
+            let lease = try lease(key, for: plan.request.url, clock: plan.clock)
+            if let cancellation {
+                // Detached before the connection goes back to the pool or is closed, so a late
+                // cancel can never shut down a socket another request (or descriptor) now uses.
+                lease.willRelease = { cancellation.detach() }
+                do { try cancellation.attach(lease.connection.stream.fileDescriptor) } catch {
+                    lease.close()
                     throw error
                 }
-                pool.noteOpened()
-                reused = false
             }
-            let exchange = BlockingExchange(connection: connection, reused: reused, key: key, pool: pool,
-                                            request: request, configuration: configuration, clock: clock)
-            exchange.cancellation = cancellation
+            let exchange = BlockingExchangeDriver(lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits))
+            guard case .failed(let error, let retryable) = exchange.open() else { return exchange }
+            let again = plan.retries(after: retryable)
+            lease.close(keepingPermit: again)
+            if !again { throw error }
+        }
+    }
+
+    private func lease(_ key: PoolKey, for url: HTTPURL, clock: RequestClock) throws -> ConnectionLease<BlockingConnection> {
+        guard let idle = pool.takeIdle(for: key) else {
             do {
-                try cancellation?.attach(connection.stream.fileDescriptor)
-                try exchange.send(request, head: head)
-                try exchange.readHead()
-                return exchange
+                let connection = try connect(to: url, clock: clock)
+                pool.noteOpened()
+                return ConnectionLease(connection, reused: false, key: key, pool: pool)
             } catch {
-                if reused && !retried && !exchange.receivedAnything && Client.isIdempotent(request.method)
-                    && Client.isStaleConnectionError(error) {
-                    exchange.fail(keepingPermit: true)
-                    retried = true
-                    continue
-                }
-                exchange.fail()
+                pool.releasePermit(for: key)
                 throw error
             }
         }
+        return ConnectionLease(idle, reused: true, key: key, pool: pool)
     }
 
     private func connect(to url: HTTPURL, clock: RequestClock) throws -> BlockingConnection {
@@ -124,97 +111,59 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                 socket = try BlockingSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
             }
             let size = configuration.connectionBufferSize
-            guard let context else { return BlockingConnection(stream: socket, bufferSize: size) }
+            guard let context else { return BlockingConnection(blocking: socket, bufferSize: size) }
             let stream = try BlockingTLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit)
-            return BlockingConnection(stream: stream, bufferSize: size)
+            return BlockingConnection(blocking: stream, bufferSize: size)
         } catch {
             throw clock.wrap(error, wait)
         }
     }
 }
 
-/// A response from `BlockingClient`: the head is here, the body is read on demand.
-/// Reading it to the end returns the connection to the pool; dropping it early closes it.
+/// A response from `BlockingClient`: what `ResponseMetadata` says (`response.status`,
+/// `response.url`, `response.contentRange`, ... read through to it) is here; the body is read
+/// on demand. Reading it to the end returns the connection to the pool; dropping it early closes it.
+@dynamicMemberLookup
 public final class BlockingResponse: @unchecked Sendable {  // one thread at a time
-    public let head: HTTPResponseHead
-    public let url: HTTPURL
-    public let redirects: [HTTPURL]
-    public let contentRange: ContentRange?
-    public let rangeRequested: Bool
-    private let exchange: BlockingExchange
+    public let metadata: ResponseMetadata
+    private let exchange: BlockingExchangeDriver
     private let chunkSize: Int
-    private let cancellation: BlockingCancellation?
-    private var ended = false
-    public private(set) var bytesReceived: UInt64 = 0
+    private var progress = BodyProgress()
+    /// Body bytes delivered so far.
+    public var bytesReceived: UInt64 { progress.bytesReceived }
 
-    init(head: HTTPResponseHead, url: HTTPURL, redirects: [HTTPURL], contentRange: ContentRange?, rangeRequested: Bool,
-         exchange: BlockingExchange, chunkSize: Int, cancellation: BlockingCancellation?) {
-        self.head = head
-        self.url = url
-        self.redirects = redirects
-        self.contentRange = contentRange
-        self.rangeRequested = rangeRequested
+    init(metadata: ResponseMetadata, exchange: BlockingExchangeDriver, chunkSize: Int) {
+        self.metadata = metadata
         self.exchange = exchange
         self.chunkSize = chunkSize
-        self.cancellation = cancellation
     }
 
-    deinit { if !ended { exchange.fail() } }
+    deinit { if !progress.ended { exchange.lease.close() } }
 
-    public var status: Int { head.status }
-    public var headers: HTTPHeaders { head.headers }
-    /// A range was asked for and the whole resource came back (200): start over, never append.
-    public var rangeIgnored: Bool { rangeRequested && contentRange == nil && head.status == 200 }
+    public subscript<Value>(dynamicMember path: KeyPath<ResponseMetadata, Value>) -> Value { metadata[keyPath: path] }
 
     /// The next body bytes into `buffer`. - Returns: bytes read, 0 at the end.
-    /// - Throws: `HTTPClientError`, as `HTTPBody.read(into:)`.
+    /// - Throws: `HTTPClientError`, as `HTTPBody.read(into:)`; after one the connection is closed.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard !ended else { return 0 }
-        do {
-            let n = try exchange.read(into: buffer)
-            if n == 0 { ended = true }
-            bytesReceived += UInt64(n)
-            return n
-        } catch {
-            ended = true
-            throw error
-        }
+        guard !progress.ended else { return 0 }
+        do { return progress.counted(try exchange.read(into: buffer)) } catch { throw progress.ending(error) }
     }
 
-    /// The next chunk of the body (up to `readBufferSize` bytes); nil at the end.
+    /// The next chunk of the body (up to `readBufferSize` bytes); nil at the end. - Throws: as `read(into:)`.
     public func nextChunk() throws -> [UInt8]? {
-        guard !ended else { return nil }
-        do {
-            guard let chunk = try exchange.nextChunk(maxBytes: chunkSize) else {
-                ended = true
-                return nil
-            }
-            bytesReceived += UInt64(chunk.count)
-            return chunk
-        } catch {
-            ended = true
-            throw error
-        }
+        guard !progress.ended else { return nil }
+        do { return progress.counted(try exchange.nextChunk(limit: chunkSize)) } catch { throw progress.ending(error) }
     }
 
-    /// The whole body. - Throws: `HTTPClientError.bodyTooLarge` beyond `limit`.
+    /// The whole body. - Throws: `HTTPClientError.bodyTooLarge` beyond `limit`; as `read(into:)`.
     public func collect(upTo limit: Int = 16 << 20) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        if let expected = exchange.expectedLength, expected <= limit { bytes.reserveCapacity(expected) }
-        while let chunk = try nextChunk() {
-            guard bytes.count + chunk.count <= limit else {
-                discard()
-                throw HTTPClientError.bodyTooLarge(limit: limit)
-            }
-            bytes += chunk
-        }
-        return bytes
+        var collected = BodyCollector(expectedLength: metadata.head.contentLength, limit: limit)
+        while let chunk = try nextChunk() { try collected.append(chunk, orElse: discard) }
+        return collected.bytes
     }
 
     /// Stops reading; the connection is closed.
     public func discard() {
-        guard !ended else { return }
-        ended = true
-        exchange.fail()
+        if progress.end() { exchange.lease.close() }
     }
 }

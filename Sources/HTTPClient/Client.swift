@@ -1,4 +1,5 @@
 import NetCore
+import Synchronization
 import Workers
 
 /// The HTTP/1.1 client (HTTPS too) for tasklets.
@@ -28,7 +29,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
 
     /// - Parameters:
     ///   - configuration: timeouts, redirects, pool, TLS, limits, default engine.
-    ///   - workers: the pool that `.workers` requests run on; by default a shared one made on first use.
+    ///   - workers: the pool that `.workers` requests run on; nil: `Client.sharedWorkerPool()`,
+    ///     which starts 8 threads on the first `.workers` request (none before, none for `.loop`).
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(), workers: WorkerPool? = nil) {
         self.configuration = configuration
         pool = ConnectionPool(
@@ -43,11 +45,12 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     /// redirects); read its `body` next.
     /// - Parameter engine: overrides `configuration.engine` for this request.
     /// - Throws: `HTTPClientError` (the same cases on both engines), `CancellationError`,
-    ///   `LoopError.notOnLoopThread` when not called from a tasklet.
+    ///   `LoopError.notOnLoopThread` when not called from a tasklet; on `.workers` with no
+    ///   pool given, what `Client.sharedWorkerPool()` throws when its threads cannot start.
     public func execute(_ request: HTTPRequest, engine: HTTPEngine? = nil) async throws -> HTTPResponse {
         switch engine ?? configuration.engine {
         case .loop: return try await executeOnLoop(request)
-        case .workers: return try await executeOnWorkers(request, pool: workersOverride ?? Client.sharedWorkers)
+        case .workers: return try await executeOnWorkers(request, pool: workersOverride ?? Client.sharedWorkerPool())
         }
     }
 
@@ -70,81 +73,72 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     /// Connections the loop engine opened, and how many are idle in its pool now.
     public var stats: (connectionsOpened: Int, idleConnections: Int) { (pool.connectionsOpened, pool.idleCount) }
 
-    /// The pool `.workers` requests use unless one is given: 8 threads, made on first use.
-    static let sharedWorkers: WorkerPool = {
-        // Constant, small settings: it starts unless the process is out of threads.
-        try! WorkerPool(threads: 8, maxQueued: 256, stackSize: 512 << 10, name: "http-workers")
-    }()
+    /// The worker pool that `.workers` requests use when the client was given none: made on
+    /// the first call, then the same pool for every such client in the process.
+    ///
+    /// Starting it starts 8 worker threads (512 KiB stacks, at most 256 queued jobs) and the
+    /// pool's watchdog thread; they run until the process ends. A program that counts its
+    /// threads (a game) passes its own pool to `init(configuration:workers:)` instead.
+    /// Thread rule: any thread; a lock makes the first use happen once.
+    /// - Throws: what `WorkerPool.init` throws when the threads cannot be started (the
+    ///   process is out of threads or memory); the next call tries again.
+    public static func sharedWorkerPool() throws -> WorkerPool {
+        try sharedWorkers.withLock { pool in
+            if let pool { return pool }
+            let made = try WorkerPool(threads: 8, maxQueued: 256, stackSize: 512 << 10, name: "http-workers")
+            pool = made
+            return made
+        }
+    }
+
+    private static let sharedWorkers = Mutex<WorkerPool?>(nil)
 
     // MARK: - The loop engine
 
     private func executeOnLoop(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let clock = RequestClock(configuration)
-        var follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects,
-                                        allowsInsecureRedirects: configuration.allowInsecureRedirects)
-        var current = request
+        var plan = RequestPlan(request, configuration: configuration)
         while true {
-            let exchange = try await open(current, clock: clock)
-            guard let head = exchange.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
-            if let next = try follower.nextRequest(after: head, for: current) {
+            let exchange = try await open(&plan)
+            guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
+            switch try plan.decide(after: head) {
+            case .follow:
                 await exchange.drain()
-                current = next
-                continue
-            }
-            let range: ContentRange?
-            do {
-                range = try ResponseChecks.contentRange(of: head, for: current)
-            } catch {
+            case .reject(let error):
                 await exchange.drain()
                 throw error
+            case .respond(let metadata):
+                return HTTPResponse(metadata: metadata, body: HTTPBody(source: exchange), engine: .loop)
             }
-            return HTTPResponse(head: head, url: current.url, redirects: follower.chain, contentRange: range,
-                                body: HTTPBody(source: exchange), engine: .loop, rangeRequested: current.range != nil)
         }
     }
 
     /// Takes a pool permit, then a connection (idle or new), sends the request and reads the
-    /// head. A reused connection that the server closed before answering is replaced once.
-    private func open(_ request: HTTPRequest, clock: RequestClock) async throws -> LoopExchange {
-        let head = try RequestWriter.head(for: request, userAgent: configuration.userAgent)
-        let key = PoolKey(request.url, loop: Loop.current)
+    /// head; sends it again on a new connection when the plan allows (a stale keep-alive one).
+    private func open(_ plan: inout RequestPlan) async throws -> AsyncExchangeDriver {
+        let head = try plan.requestHead()
+        let key = plan.poolKey(loop: Loop.current)
         // Waiting for a free connection counts against the total timeout only.
-        guard try await pool.acquirePermit(for: key, timeout: clock.deadline.map { max(.zero, $0 - .now) }) else {
-            throw HTTPClientError.timedOut(.total, clock.total ?? .zero)
-        }
-        var retried = false
+        guard try await pool.acquirePermit(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let connection: LoopConnection
-            let reused: Bool
-            if let idle = pool.takeIdle(for: key) {
-                (connection, reused) = (idle, true)
-            } else {
-                do {
-                    connection = try await connect(to: request.url, clock: clock)
-                } catch {
-                    pool.releasePermit(for: key)
-                    throw error
-                }
-                pool.noteOpened()
-                reused = false
-            }
-            let exchange = LoopExchange(connection: connection, reused: reused, key: key, pool: pool,
-                                        request: request, configuration: configuration, clock: clock)
-            do {
-                try await exchange.send(request, head: head)
-                try await exchange.readHead()
-                return exchange
-            } catch {
-                let retry = reused && !retried && !exchange.receivedAnything && Self.isIdempotent(request.method)
-                    && Self.isStaleConnectionError(error)
-                if retry {
-                    exchange.fail(keepingPermit: true)
-                    retried = true
-                    continue
-                }
-                exchange.fail()
-                throw error
-            }
+            let lease = try await lease(key, for: plan.request.url, clock: plan.clock)
+            let exchange = AsyncExchangeDriver(lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits))
+            guard case .failed(let error, let retryable) = await exchange.open() else { return exchange }
+            let again = plan.retries(after: retryable)
+            lease.close(keepingPermit: again)
+            if !again { throw error }
+        }
+    }
+
+    /// An idle connection to `key`, or a new one; the permit is given up if connecting fails.
+    private func lease(_ key: PoolKey, for url: HTTPURL, clock: RequestClock) async throws -> ConnectionLease<LoopConnection> {
+        if let idle = pool.takeIdle(for: key) { return ConnectionLease(idle, reused: true, key: key, pool: pool) }
+        do {
+            let connection = try await connect(to: url, clock: clock)
+            pool.noteOpened()
+            return ConnectionLease(connection, reused: false, key: key, pool: pool)
+        } catch {
+            pool.releasePermit(for: key)
+            throw error
         }
     }
 
@@ -161,24 +155,11 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                 socket = try await StreamSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
             }
             let size = configuration.connectionBufferSize
-            guard let context else { return LoopConnection(stream: socket, bufferSize: size) }
+            guard let context else { return LoopConnection(parking: socket, bufferSize: size) }
             let stream = try await TLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit)
-            return LoopConnection(stream: stream, bufferSize: size)
+            return LoopConnection(parking: stream, bufferSize: size)
         } catch {
             throw clock.wrap(error, wait)
-        }
-    }
-
-    static func isIdempotent(_ method: String) -> Bool {
-        ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method)
-    }
-
-    /// The ways a keep-alive connection the server already closed shows up on first use.
-    static func isStaleConnectionError(_ error: any Error) -> Bool {
-        switch error {
-        case HTTPClientError.network(let error): return error.kind == .connectionReset || error.kind == .brokenPipe
-        case HTTPClientError.parse(.truncated): return true
-        default: return false
         }
     }
 }

@@ -218,3 +218,93 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
         for connection in all { connection.close() }
     }
 }
+
+/// A connection of either engine with the read buffer its exchanges share (one per
+/// connection, not per request: see `ReadBuffer`). `Stream` is `any AsyncByteStream` for the
+/// loop engine and `any BlockingByteStream` for the blocking one.
+final class HTTPConnection<Stream>: PooledConnection {
+    let stream: Stream
+    let buffer: ReadBuffer
+    private let probe: () -> Bool
+    private let closer: () -> Void
+
+    /// - Parameters: `isReusable` and `close` are the stream's own (its protocol says how).
+    init(stream: Stream, bufferSize: Int, isReusable: @escaping () -> Bool, close: @escaping () -> Void) {
+        self.stream = stream
+        buffer = ReadBuffer(size: bufferSize)
+        probe = isReusable
+        closer = close
+    }
+
+    var isReusable: Bool { probe() }
+    func close() { closer() }
+}
+
+/// One exchange's hold on a connection and on its origin's pool permit, given up exactly once:
+/// back to the pool when the response ended and the server allows another request, else
+/// closed. Dropping the lease unreleased closes the connection.
+final class ConnectionLease<Connection: PooledConnection> {
+    let connection: Connection
+    let wasReused: Bool
+    private let key: PoolKey
+    private let pool: ConnectionPool<Connection>
+    private var released = false
+    /// Runs once, just before the connection is given back or closed (the blocking engine
+    /// detaches its cancellation here, so a late cancel cannot shut a socket another request uses).
+    var willRelease: (() -> Void)?
+
+    init(_ connection: Connection, reused: Bool, key: PoolKey, pool: ConnectionPool<Connection>) {
+        self.connection = connection
+        wasReused = reused
+        self.key = key
+        self.pool = pool
+    }
+
+    deinit { close() }
+
+    /// Applies the verdict of an exchange machine's step that ended: a `reuse` gives the
+    /// connection back or closes it; a failure is left to the caller (it may retry).
+    /// - Returns: `action`, unchanged.
+    func settle(_ action: HTTPExchangeMachine.Action) -> HTTPExchangeMachine.Action {
+        switch action {
+        case .headReady(let reuse?), .deliver(_, let reuse?), .finished(let reuse): end(reuse: reuse)
+        default: break
+        }
+        return action
+    }
+
+    /// The byte count of a step that read body bytes (0 at the end of the body).
+    /// - Throws: the step's failure, after closing the connection.
+    func bodyCount(_ action: HTTPExchangeMachine.Action) throws -> Int {
+        switch action {
+        case .deliver(let count, _): return count
+        case .failed(let error, _):
+            close()
+            throw error
+        default: return 0
+        }
+    }
+
+    /// Back to the pool (`reuse`) or closed; the permit is freed either way.
+    func end(reuse: Bool) {
+        guard !released else { return }
+        released = true
+        willRelease?()
+        if reuse {
+            pool.checkIn(connection, for: key)
+        } else {
+            connection.close()
+            pool.releasePermit(for: key)
+        }
+    }
+
+    /// Closes the connection (an error, or a body nobody will read) and frees the permit,
+    /// unless the caller keeps it for a retry on a new connection.
+    func close(keepingPermit: Bool = false) {
+        guard !released else { return }
+        released = true
+        willRelease?()
+        connection.close()
+        if !keepingPermit { pool.releasePermit(for: key) }
+    }
+}

@@ -19,17 +19,17 @@ public final class HTTPBody: AsyncSequence, @unchecked Sendable {  // confined t
     public typealias Failure = any Error
 
     private let source: BodySource?
-    private var ended = false
+    private var progress: BodyProgress
     /// Body bytes delivered so far.
-    public private(set) var bytesReceived: UInt64 = 0
+    public var bytesReceived: UInt64 { progress.bytesReceived }
 
     init(source: BodySource?) {
         self.source = source
-        ended = source == nil
+        progress = BodyProgress(ended: source == nil)
     }
 
     deinit {
-        if !ended { source?.abandon() }
+        if !progress.ended { source?.abandon() }
     }
 
     /// Reads the next body bytes into `buffer`.
@@ -37,54 +37,31 @@ public final class HTTPBody: AsyncSequence, @unchecked Sendable {  // confined t
     /// - Throws: `HTTPClientError` (`.timedOut(.idle)`, `.network`, `.parse(.truncated)`, ...),
     ///   `CancellationError`. After an error the connection is closed.
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
-        guard !ended, let source else { return 0 }
-        do {
-            let n = try await source.read(into: buffer)
-            if n == 0 { ended = true }
-            bytesReceived += UInt64(n)
-            return n
-        } catch {
-            ended = true
-            throw error
-        }
+        guard !progress.ended, let source else { return 0 }
+        let count: Int
+        do { count = try await source.read(into: buffer) } catch { throw progress.ending(error) }
+        return progress.counted(count)
     }
 
     /// The next chunk as it arrived; nil at the end. - Throws: as `read(into:)`.
     nonisolated(nonsending) public func nextChunk() async throws -> [UInt8]? {
-        guard !ended, let source else { return nil }
-        do {
-            guard let chunk = try await source.nextChunk() else {
-                ended = true
-                return nil
-            }
-            bytesReceived += UInt64(chunk.count)
-            return chunk
-        } catch {
-            ended = true
-            throw error
-        }
+        guard !progress.ended, let source else { return nil }
+        let chunk: [UInt8]?
+        do { chunk = try await source.nextChunk() } catch { throw progress.ending(error) }
+        return progress.counted(chunk)
     }
 
     /// Reads the whole body into memory.
     /// - Throws: `HTTPClientError.bodyTooLarge` beyond `limit` bytes; otherwise as `read(into:)`.
     nonisolated(nonsending) public func collect(upTo limit: Int = 16 << 20) async throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        if let expected = source?.expectedLength, expected <= limit { bytes.reserveCapacity(expected) }
-        while let chunk = try await nextChunk() {
-            guard bytes.count + chunk.count <= limit else {
-                discard()
-                throw HTTPClientError.bodyTooLarge(limit: limit)
-            }
-            bytes += chunk
-        }
-        return bytes
+        var collected = BodyCollector(expectedLength: source?.expectedLength, limit: limit)
+        while let chunk = try await nextChunk() { try collected.append(chunk, orElse: discard) }
+        return collected.bytes
     }
 
     /// Stops reading: the connection is closed instead of going back to the pool.
     public func discard() {
-        guard !ended else { return }
-        ended = true
-        source?.abandon()
+        if progress.end() { source?.abandon() }
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
@@ -95,25 +72,75 @@ public final class HTTPBody: AsyncSequence, @unchecked Sendable {  // confined t
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
 }
 
-/// A response as `Client` returns it: the final head (after redirects), where it came from,
-/// the validated range of a 206, and the body, still to be read.
+/// What a body of either engine counts: whether it ended, and the bytes it delivered.
+struct BodyProgress {
+    private(set) var ended: Bool
+    private(set) var bytesReceived: UInt64 = 0
+
+    init(ended: Bool = false) { self.ended = ended }
+
+    /// Counts a read of `count` bytes; 0 ends the body. - Returns: `count`.
+    mutating func counted(_ count: Int) -> Int {
+        if count == 0 { ended = true }
+        bytesReceived += UInt64(count)
+        return count
+    }
+
+    /// Counts a chunk; nil ends the body. - Returns: `chunk`.
+    mutating func counted(_ chunk: [UInt8]?) -> [UInt8]? {
+        _ = counted(chunk?.count ?? 0)
+        return chunk
+    }
+
+    /// Ends the body at a read's error. - Returns: `error`, to throw.
+    mutating func ending(_ error: any Error) -> any Error {
+        ended = true
+        return error
+    }
+
+    /// Ends the body early. - Returns: whether it had not ended yet (the connection must close).
+    mutating func end() -> Bool {
+        defer { ended = true }
+        return !ended
+    }
+}
+
+/// `collect(upTo:)` of either engine: the chunks into one array, within a limit.
+struct BodyCollector {
+    private(set) var bytes: [UInt8] = []
+    let limit: Int
+
+    /// - Parameter expectedLength: the announced length: the array is sized once when it fits.
+    init(expectedLength: Int?, limit: Int) {
+        self.limit = limit
+        if let expectedLength, expectedLength <= limit { bytes.reserveCapacity(expectedLength) }
+    }
+
+    /// Appends `chunk`. - Throws: `HTTPClientError.bodyTooLarge` past the limit, after calling
+    /// `discard` (the rest of the body is not read).
+    mutating func append(_ chunk: [UInt8], orElse discard: () -> Void) throws {
+        guard bytes.count + chunk.count <= limit else {
+            discard()
+            throw HTTPClientError.bodyTooLarge(limit: limit)
+        }
+        bytes += chunk
+    }
+}
+
+/// A response as `Client` returns it: what `ResponseMetadata` says (the final head after
+/// redirects, where it came from, the validated range of a 206: `response.status`,
+/// `response.url`, `response.rangeIgnored`, ... read through to it), and the body, still to be read.
+@dynamicMemberLookup
 public struct HTTPResponse: @unchecked Sendable {  // the body is confined to the requesting loop
-    public var head: HTTPResponseHead
-    /// The URL that answered (the last redirect's target, or the request's URL).
-    public var url: HTTPURL
-    /// Every redirect followed, in order.
-    public var redirects: [HTTPURL]
-    /// A 206's Content-Range, checked against the request's range.
-    public var contentRange: ContentRange?
+    public var metadata: ResponseMetadata
     public var body: HTTPBody
     /// Which engine carried the request.
     public var engine: HTTPEngine
-    /// Whether the request asked for a range.
-    public var rangeRequested: Bool
 
-    public var status: Int { head.status }
-    public var headers: HTTPHeaders { head.headers }
-    /// True when a range was asked for but the server sent the whole resource (200): a resumer
-    /// must start from zero, never append.
-    public var rangeIgnored: Bool { rangeRequested && contentRange == nil && head.status == 200 }
+    public subscript<Value>(dynamicMember path: WritableKeyPath<ResponseMetadata, Value>) -> Value {
+        get { metadata[keyPath: path] }
+        set { metadata[keyPath: path] = newValue }
+    }
+
+    public subscript<Value>(dynamicMember path: KeyPath<ResponseMetadata, Value>) -> Value { metadata[keyPath: path] }
 }

@@ -50,9 +50,9 @@ public struct HTTPClientConfiguration: Sendable {
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
         totalTimeout: Duration? = nil,
         maxRedirects: Int = 10, maxConnectionsPerHost: Int = 8, idleConnectionExpiry: Duration = .seconds(30),
-        maxIdleConnections: Int? = nil, connectionBufferSize: Int = 64 << 10,
+        maxIdleConnections: Int? = nil, connectionBufferSize: Int = HTTPReadSizes.connectionBuffer,
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
-        readBufferSize: Int = 256 << 10, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
+        readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
         allowInsecureRedirects: Bool = false
     ) {
         self.connectTimeout = connectTimeout
@@ -72,8 +72,8 @@ public struct HTTPClientConfiguration: Sendable {
         self.allowInsecureRedirects = allowInsecureRedirects
     }
 
-    /// A head is read through an 8 KiB window of the connection's buffer.
-    static let minimumConnectionBufferSize = 8 << 10
+    /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).
+    static let minimumConnectionBufferSize = HTTPReadSizes.headWindow
 
     /// `maxIdleConnections`, or its default.
     var idleConnectionLimit: Int {

@@ -40,8 +40,6 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     case invalidContentRange(String)
     /// `collect(upTo:)` found a longer body.
     case bodyTooLarge(limit: Int)
-    /// The body was already read, or the response was used from the wrong loop.
-    case bodyAlreadyConsumed
 
     public var description: String {
         switch self {
@@ -69,7 +67,6 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
             return "416 range not satisfiable" + (length.map { " (the resource has \($0) bytes)" } ?? "")
         case .invalidContentRange(let detail): return "bad partial response: \(detail)"
         case .bodyTooLarge(let limit): return "the body is larger than \(limit) bytes"
-        case .bodyAlreadyConsumed: return "the response body was already read"
         }
     }
 

@@ -27,9 +27,25 @@ public struct HTTPResponseHead: Sendable, Equatable {
     public var headers: HTTPHeaders
     /// Whether the connection may carry another request after this response.
     public var keepAlive: Bool
+    /// The announced body length: the `Content-Length` the parser framed the body by (for a
+    /// HEAD, 204 or 304 response, a valid one it did not need), parsed once, by the parser.
+    /// Nil without one, for a chunked body, or beyond `Int.max`.
+    public var contentLength: Int?
 
-    /// The announced body length (a single, valid `Content-Length`), if any.
-    public var contentLength: Int? { headers.first("Content-Length").flatMap { Int($0) } }
+    init(version: String, status: Int, reason: String, headers: HTTPHeaders, keepAlive: Bool, contentLength: Int?) {
+        self.version = version
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.keepAlive = keepAlive
+        self.contentLength = contentLength
+    }
+
+    /// A head made by hand (tests): `contentLength` by the parser's rule for its fields.
+    init(version: String, status: Int, reason: String, headers: HTTPHeaders, keepAlive: Bool) {
+        self.init(version: version, status: status, reason: reason, headers: headers, keepAlive: keepAlive,
+                  contentLength: HTTPResponseParser.announcedLength(in: headers).flatMap { Int(exactly: $0) })
+    }
 }
 
 /// What the parser found in the bytes it was fed.
@@ -418,7 +434,14 @@ public struct HTTPResponseParser: Sendable {
         // Transfer-Encoding together with Content-Length may be an attempt at request smuggling:
         // Transfer-Encoding wins, and the connection is not reused (RFC 9112 §6.3).
         if case .chunked = framing, !fields["Content-Length"].isEmpty { keepAlive = false }
-        events.append(.head(HTTPResponseHead(version: version, status: status, reason: reason, headers: fields, keepAlive: keepAlive)))
+        let announced: UInt64?
+        switch framing {
+        case .length(let length): announced = length
+        case .none: announced = Self.announcedLength(in: fields)  // HEAD, 204, 304: what the resource would have
+        case .chunked, .untilClose: announced = nil
+        }
+        events.append(.head(HTTPResponseHead(version: version, status: status, reason: reason, headers: fields, keepAlive: keepAlive,
+                                             contentLength: announced.flatMap { Int(exactly: $0) })))
         switch framing {
         case .none, .length(0):
             state = .done
@@ -430,6 +453,17 @@ public struct HTTPResponseParser: Sendable {
         case .untilClose:
             state = .untilClose
         }
+    }
+
+    /// The length that the `Content-Length` fields of `fields` announce, by the framing rules
+    /// (one value, or equal repeated ones; digits only, no overflow), ignoring Transfer-Encoding;
+    /// nil when there is none or it is invalid.
+    static func announcedLength(in fields: HTTPHeaders) -> UInt64? {
+        let lengths = fields["Content-Length"].flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map {
+            $0.trimmingCharacters(in: " \t")
+        }
+        guard let first = lengths.first, lengths.allSatisfy({ $0 == first }) else { return nil }
+        return parseDecimal(first)
     }
 
     private func bodyFraming() throws -> Framing {

@@ -21,7 +21,7 @@ enum ResponseChecks {
             throw HTTPClientError.invalidContentRange("206 without a Content-Range header")
         }
         let range = try ContentRange(parsing: value)
-        if let length = head.headers.first("Content-Length"), UInt64(length) != range.count {
+        if let length = head.contentLength, UInt64(length) != range.count {
             throw HTTPClientError.invalidContentRange("Content-Length \(length) does not match \(range)")
         }
         if let requested = request.range { try range.validate(against: requested) }

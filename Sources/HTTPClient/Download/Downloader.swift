@@ -314,7 +314,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         if let range = response.contentRange {
             totalLength = range.completeLength
         } else if response.status == 200 {
-            totalLength = response.headers.first("Content-Length").flatMap(UInt64.init)
+            totalLength = response.head.contentLength.map(UInt64.init)
         }
         suggestedFilename = response.headers.first("Content-Disposition").flatMap(ContentDisposition.filename)
         let stored = ResumeState(totalLength: totalLength, remaining: spans).storedBytes

@@ -3,7 +3,7 @@ import Workers
 
 /// What a worker hands back to the requesting tasklet for an `engine: .workers` request.
 enum WorkerMessage: Sendable {
-    case head(HTTPResponseHead, url: HTTPURL, redirects: [HTTPURL], contentRange: ContentRange?, rangeRequested: Bool)
+    case head(ResponseMetadata)
     case chunk([UInt8])
     case end
     case failure(any Error)
@@ -111,11 +111,9 @@ extension Client {
             throw error
         }
         switch first {
-        case .head(let head, let url, let redirects, let contentRange, let rangeRequested):
-            return HTTPResponse(head: head, url: url, redirects: redirects, contentRange: contentRange,
-                                body: HTTPBody(source: ChannelBodySource(
-                                    channel: channel, cancellation: cancellation, expectedLength: head.contentLength)), engine: .workers,
-                                rangeRequested: rangeRequested)
+        case .head(let metadata):
+            let body = ChannelBodySource(channel: channel, cancellation: cancellation, expectedLength: metadata.head.contentLength)
+            return HTTPResponse(metadata: metadata, body: HTTPBody(source: body), engine: .workers)
         case .failure(let error):
             throw error
         case .chunk, .end:
@@ -129,8 +127,7 @@ extension Client {
                                  cancellation: BlockingCancellation) {
         do {
             let response = try client.execute(request, cancellation: cancellation)
-            try channel.sendBlocking(.head(response.head, url: response.url, redirects: response.redirects,
-                                           contentRange: response.contentRange, rangeRequested: response.rangeRequested))
+            try channel.sendBlocking(.head(response.metadata))
             do {
                 while let chunk = try response.nextChunk() {
                     try channel.sendBlocking(.chunk(chunk))

@@ -2,6 +2,9 @@
 /// total timeout and, while a head is awaited, of the head timeout. Shared by both engines so
 /// they time out the same way.
 struct RequestClock: Sendable {
+    /// One wait's timeout (nil: none) and which limit it stands for when it passes.
+    typealias Wait = (limit: Duration?, meaning: HTTPTimeout)
+
     let idle: Duration?
     let connect: Duration?
     let head: Duration?
@@ -15,6 +18,13 @@ struct RequestClock: Sendable {
         total = configuration.totalTimeout
         deadline = configuration.totalTimeout.map { ContinuousClock.now + $0 }
     }
+
+    /// What is left of the total timeout (nil: none), for a wait that counts against it alone
+    /// (a free connection in the pool).
+    var untilDeadline: Duration? { deadline.map { max(.zero, $0 - .now) } }
+
+    /// The error for a total timeout that passed.
+    var totalTimedOut: HTTPClientError { .timedOut(.total, total ?? .zero) }
 
     /// When a head awaited from now on must be complete (nil: no head timeout). An exchange
     /// asks once, when its request has been sent.

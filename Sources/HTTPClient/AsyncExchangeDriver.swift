@@ -1,0 +1,87 @@
+import NetCore
+
+/// A pooled connection of the loop engine.
+typealias LoopConnection = HTTPConnection<any AsyncByteStream>
+
+extension HTTPConnection where Stream == any AsyncByteStream {
+    convenience init(parking stream: any AsyncByteStream, bufferSize: Int) {
+        self.init(stream: stream, bufferSize: bufferSize, isReusable: { stream.isReusable }, close: { stream.close() })
+    }
+}
+
+/// Drives an `HTTPExchangeMachine` on the loop: each read or write parks the tasklet on the
+/// `AsyncByteStream` while others run. No read-ahead: the reader's pace is the socket's pace.
+/// No HTTP logic lives here; it moves bytes where the machine says.
+///
+/// Thread rule: the tasklets of the loop that made the request.
+final class AsyncExchangeDriver: BodySource {
+    private(set) var machine: HTTPExchangeMachine
+    let lease: ConnectionLease<LoopConnection>
+
+    init(_ lease: ConnectionLease<LoopConnection>, machine: HTTPExchangeMachine) {
+        self.lease = lease
+        self.machine = machine
+    }
+
+    var expectedLength: Int? { machine.head?.contentLength }
+
+    /// Sends the request and reads the head. - Returns: `.headReady` or `.failed`.
+    func open() async -> HTTPExchangeMachine.Action { await run(into: .none) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
+        try lease.bodyCount(await run(into: .caller(buffer)))
+    }
+
+    /// The next chunk, read into the connection's buffer and copied into an array of its exact
+    /// size: an array's storage cannot be borrowed across the suspension point of a read.
+    func nextChunk() async throws -> [UInt8]? {
+        if let chunk = machine.takePendingChunk() { return chunk }
+        guard try lease.bodyCount(await run(into: .machineBuffer)) > 0 else { return nil }
+        return machine.takePendingChunk()
+    }
+
+    /// Reads and drops a small body (a redirect's) so the connection can be reused; closes it
+    /// when the body is large or slow.
+    func drain() async {
+        if case .failed = await run(into: .none) { lease.close() }
+    }
+
+    func abandon() { lease.close() }
+
+    /// One step of the machine: its I/O, parking, until an action that ends the step.
+    private func run(into destination: HTTPExchangeMachine.Destination) async -> HTTPExchangeMachine.Action {
+        var input = HTTPExchangeMachine.Input.start
+        while true {
+            let action = machine.next(input, into: destination)
+            guard let io = action.io else { return lease.settle(action) }
+            input = await perform(io)
+        }
+    }
+
+    private func perform(_ io: HTTPExchangeMachine.IO) async -> HTTPExchangeMachine.Input {
+        let stream = lease.connection.stream
+        do {
+            switch io {
+            case .write(let bytes, let timeout):
+                try await bytes.withUnsafeBytesCopy { try await stream.write($0, timeout: timeout) }
+                return .wrote
+            case .read(let buffer, let timeout):
+                let count = try await stream.read(into: buffer, timeout: timeout)
+                return .read(count, endedWithoutCloseNotify: stream.endedWithoutCloseNotify)
+            }
+        } catch {
+            return .ioFailed(error)
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Runs `body` on a copy of the bytes that the function owns, so no borrow of the array
+    /// spans a suspension point.
+    func withUnsafeBytesCopy<R>(_ body: (UnsafeRawBufferPointer) async throws -> R) async throws -> R {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(count, 1), alignment: 1)
+        defer { copy.deallocate() }
+        withUnsafeBytes { copy.copyMemory(from: $0) }
+        return try await body(UnsafeRawBufferPointer(rebasing: copy[0..<count]))
+    }
+}

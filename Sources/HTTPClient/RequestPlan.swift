@@ -1,0 +1,95 @@
+import NetCore
+
+/// What both engines do around an exchange, decided in one place with no I/O: which request
+/// goes next (redirects, `RedirectFollower`), whether a failed exchange may be sent again on a
+/// new connection (the stale-connection retry, once per hop), and whether a final head is
+/// acceptable (range validation, `ResponseChecks`). Which headers may go to which origin is
+/// the request's `CredentialScope`, applied where the head is written (`RequestWriter`).
+///
+/// Each engine loops: `requestHead()`, open an exchange (retrying while `retries(after:)`
+/// says so), then `decide(after:)` until it returns `.respond`.
+struct RequestPlan {
+    /// What to do with a final response head.
+    enum Decision {
+        /// A redirect: drain the body (to keep the connection), then open `request` next.
+        case follow
+        /// The response to give the caller.
+        case respond(ResponseMetadata)
+        /// The response is refused: drain the body, then throw this.
+        case reject(any Error)
+    }
+
+    /// The request to send now (the original one, or the latest redirect's).
+    private(set) var request: HTTPRequest
+    let clock: RequestClock
+    private var follower: RedirectFollower
+    private let userAgent: String
+    private var retriedThisHop = false
+
+    /// Starts the request's clock (its total timeout runs from here).
+    init(_ request: HTTPRequest, configuration: HTTPClientConfiguration) {
+        self.request = request
+        clock = RequestClock(configuration)
+        follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects,
+                                    allowsInsecureRedirects: configuration.allowInsecureRedirects)
+        userAgent = configuration.userAgent
+    }
+
+    /// The head bytes of `request`. - Throws: `HTTPClientError.invalidRequest`.
+    func requestHead() throws -> [UInt8] { try RequestWriter.head(for: request, userAgent: userAgent) }
+
+    /// Where `request` goes in a pool (for the loop engine, per `loop`).
+    func poolKey(loop: Loop?) -> PoolKey { PoolKey(request.url, loop: loop) }
+
+    /// The exchange machine for `request` on the leased connection.
+    func machine<Stream>(head: [UInt8], on lease: ConnectionLease<HTTPConnection<Stream>>,
+                         limits: HTTPParserLimits) -> HTTPExchangeMachine {
+        HTTPExchangeMachine(request: request, head: head, reused: lease.wasReused, buffer: lease.connection.buffer,
+                            clock: clock, limits: limits)
+    }
+
+    /// Whether an exchange that failed (`retryable` as the machine said) is sent again on a new
+    /// connection: once per hop, so a server that closes every connection fails the request.
+    mutating func retries(after retryable: Bool) -> Bool {
+        guard retryable, !retriedThisHop else { return false }
+        retriedThisHop = true
+        return true
+    }
+
+    /// Decides on a final head. - Throws: the redirect errors of `RedirectFollower.nextRequest`
+    /// (the exchange is then dropped, which closes its connection).
+    mutating func decide(after head: HTTPResponseHead) throws -> Decision {
+        if let next = try follower.nextRequest(after: head, for: request) {
+            request = next
+            retriedThisHop = false
+            return .follow
+        }
+        do {
+            let range = try ResponseChecks.contentRange(of: head, for: request)
+            return .respond(ResponseMetadata(head: head, url: request.url, redirects: follower.chain,
+                                             contentRange: range, rangeRequested: request.range != nil))
+        } catch {
+            return .reject(error)
+        }
+    }
+}
+
+/// What both engines' responses say about themselves besides the body: the final head (after
+/// redirects), where it came from, and the validated range of a 206.
+public struct ResponseMetadata: Sendable {
+    public var head: HTTPResponseHead
+    /// The URL that answered (the last redirect's target, or the request's URL).
+    public var url: HTTPURL
+    /// Every redirect followed, in order.
+    public var redirects: [HTTPURL]
+    /// A 206's Content-Range, checked against the request's range.
+    public var contentRange: ContentRange?
+    /// Whether the request asked for a range.
+    public var rangeRequested: Bool
+
+    public var status: Int { head.status }
+    public var headers: HTTPHeaders { head.headers }
+    /// True when a range was asked for but the server sent the whole resource (200): a resumer
+    /// must start from zero, never append.
+    public var rangeIgnored: Bool { rangeRequested && contentRange == nil && head.status == 200 }
+}
