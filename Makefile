@@ -9,7 +9,7 @@ TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThre
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps deps-test install-missing build test test-debug test-tsan soak-ci fuzz-short fuzz-long demo bench clean
+.PHONY: all deps deps-test install-missing build lint format test test-debug test-tsan soak-ci fuzz-short fuzz-long demo bench clean
 
 all: build
 
@@ -30,8 +30,17 @@ install-missing:
 build: deps
 	$(SWIFT) build
 
-## test: every test, the concurrency suites again under ThreadSanitizer, a short parser fuzz.
-test: test-debug soak-ci fuzz-short test-tsan
+## lint: swift-format (it ships with the toolchain) checks every Swift file against .swift-format;
+## any finding fails. `make format` rewrites the files in place.
+LINT_PATHS := Package.swift Sources Tests Examples Fuzz Benchmarks/Package.swift Benchmarks/Benchmarks
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive $(LINT_PATHS)
+
+format:
+	$(SWIFT) format --in-place --parallel --recursive $(LINT_PATHS)
+
+## test: the lint, every test, the concurrency suites again under ThreadSanitizer, a short parser fuzz.
+test: lint test-debug soak-ci fuzz-short test-tsan
 
 test-debug: deps-test
 	$(SWIFT) build --build-tests
