@@ -1,3 +1,4 @@
+import NetTLS
 import NetCore
 
 /// A pooled connection of the loop engine, with the read buffer its exchanges share (made once
