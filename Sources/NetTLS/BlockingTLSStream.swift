@@ -23,7 +23,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
 
     /// The descriptor of the socket at the bottom of the transport (-1 once closed), so another
     /// thread can shut it down to wake a blocked call.
-    public var fileDescriptor: Int32 { isClosed ? -1 : transport.fileDescriptor }
+    public var fileDescriptor: Int32 { transport.fileDescriptor }
 
     private init(transport: any BlockingByteStream, machine: TLSMachine) {
         self.transport = transport
@@ -69,15 +69,16 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
         do {
             let stream = BlockingTLSStream(transport: transport, machine: try TLSMachine(context: context, role: role))
             let deadline = TLSDeadline(timeout: timeout, operation: stream.machine.peerDescription)
+            let operation = TLSDriverOperation.handshake(stream.machine.peerDescription)
             while true {
                 let step = try stream.machine.handshake()
                 // Every flight goes out before waiting for the answer, the last one too.
-                try stream.flush(timeout: try deadline.remaining())
+                try stream.flush(timeout: try deadline.remaining(), during: operation)
                 switch step {
                 case .done:
                     return stream
                 case .needsCiphertext:
-                    try stream.receive(timeout: try deadline.remaining())
+                    try stream.receive(timeout: try deadline.remaining(), during: operation)
                 }
             }
         } catch {
@@ -100,7 +101,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
             case .done(let count): return count
             // What a read produced (an answer to a key update) goes with the next write:
             // reading never depends on it, and a zero-timeout read must not write.
-            case .needsCiphertext: try receive(timeout: timeout)
+            case .needsCiphertext: try receive(timeout: timeout, during: .read)
             }
         }
     }
@@ -116,7 +117,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
                 let end = min(bytes.count, offset + TLSStream.plaintextSlice)
                 offset += try machine.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
             }
-            try flush(timeout: timeout)
+            try flush(timeout: timeout, during: .write)
         }
     }
 
@@ -127,7 +128,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
         isClosed = true
         if !isBroken, machine.queueCloseNotify() {
             // A zero timeout: what does not fit now is dropped, as is any error (closing anyway).
-            try? flush(timeout: .zero)
+            try? flush(timeout: .zero, during: .write)
         }
         transport.close()
     }
@@ -163,15 +164,15 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
 
     // MARK: - Moving ciphertext
 
-    private func receive(timeout: Duration?) throws {
+    private func receive(timeout: Duration?, during operation: TLSDriverOperation) throws {
         let n: Int
         do {
             n = try transport.read(into: input, timeout: timeout)
         } catch let error as NetError where error.kind == .timedOut {
-            throw error  // a timeout loses no byte: the stream stays usable
+            throw operation.rename(error)  // a timeout loses no byte: the stream stays usable
         } catch {
             isBroken = true
-            throw error
+            throw operation.rename(error)
         }
         if n == 0 {
             machine.receivedEndOfStream()
@@ -181,7 +182,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     }
 
     /// Sends every byte of ciphertext the machine has.
-    private func flush(timeout: Duration?) throws {
+    private func flush(timeout: Duration?, during operation: TLSDriverOperation) throws {
         while true {
             let count = machine.takeCiphertext(into: output)
             if count == 0 { return }
@@ -190,7 +191,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
             } catch {
                 // How much of the batch went out is unknown: the byte stream is broken.
                 isBroken = true
-                throw error
+                throw operation.rename(error)
             }
         }
     }

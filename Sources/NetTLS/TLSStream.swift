@@ -90,15 +90,16 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
         do {
             let stream = TLSStream(transport: transport, machine: try TLSMachine(context: context, role: role))
             let deadline = TLSDeadline(timeout: timeout, operation: stream.machine.peerDescription)
+            let operation = TLSDriverOperation.handshake(stream.machine.peerDescription)
             while true {
                 let step = try stream.machine.handshake()
                 // Every flight goes out before waiting for the answer, the last one too.
-                try await stream.flush(timeout: try deadline.remaining())
+                try await stream.flush(timeout: try deadline.remaining(), during: operation)
                 switch step {
                 case .done:
                     return stream
                 case .needsCiphertext:
-                    try await stream.receive(timeout: try deadline.remaining())
+                    try await stream.receive(timeout: try deadline.remaining(), during: operation)
                 }
             }
         } catch {
@@ -126,7 +127,7 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
                 // with the next write; reading never depends on it.
                 if !isFlushing { sendWithoutWaiting() }
                 readMeter.didWait()
-                try await receive(timeout: timeout)
+                try await receive(timeout: timeout, during: .read)
             }
         }
     }
@@ -148,7 +149,7 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
                 let end = min(bytes.count, offset + Self.plaintextSlice)
                 offset += try machine.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
             }
-            try await flush(timeout: timeout)
+            try await flush(timeout: timeout, during: .write)
         }
     }
 
@@ -230,17 +231,17 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     // MARK: - Moving ciphertext
 
     /// Reads one buffer of ciphertext from the transport into the machine, or its end.
-    nonisolated(nonsending) private func receive(timeout: Duration?) async throws {
+    nonisolated(nonsending) private func receive(timeout: Duration?, during operation: TLSDriverOperation) async throws {
         isReading = true
         defer { isReading = false }
         let n: Int
         do {
             n = try await transport.read(into: input, timeout: timeout)
         } catch let error as NetError where error.kind == .timedOut {
-            throw error  // a timeout loses no byte: the stream stays usable
+            throw operation.rename(error)  // a timeout loses no byte: the stream stays usable
         } catch {
             isBroken = true
-            throw error
+            throw operation.rename(error)
         }
         if n == 0 {
             machine.receivedEndOfStream()
@@ -250,7 +251,7 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     }
 
     /// Sends every byte of ciphertext the machine has, parking in the transport's write.
-    nonisolated(nonsending) private func flush(timeout: Duration?) async throws {
+    nonisolated(nonsending) private func flush(timeout: Duration?, during operation: TLSDriverOperation) async throws {
         guard !isFlushing else { return }
         isFlushing = true
         defer { isFlushing = false }
@@ -266,7 +267,7 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
                 // How much of the batch went out is unknown: the byte stream is broken.
                 isBroken = true
                 outputStart = outputEnd
-                throw error
+                throw operation.rename(error)
             }
             outputStart = outputEnd
         }
