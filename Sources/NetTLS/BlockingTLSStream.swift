@@ -8,7 +8,7 @@ import NetCore
 /// Errors: `TLSError` for TLS failures; the transport's for its own (`NetError` `.timedOut`,
 /// `.connectionReset`, `.closed`, ...).
 ///
-/// Memory: as `TLSStream` (a 64 KiB input and a 128 KiB output buffer).
+/// Memory: as `TLSStream` (a 64 KiB input and a 96 KiB output buffer).
 ///
 /// Thread rule: one thread at a time; never on a loop's thread (it would stall the loop).
 public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable {  // one thread at a time, see above

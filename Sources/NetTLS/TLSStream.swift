@@ -8,7 +8,7 @@ import NetCore
 /// Errors: `TLSError` for TLS failures; the transport's for its own (`NetError` `.timedOut`,
 /// `.connectionReset`, `.closed`, ...); `CancellationError`.
 ///
-/// Memory: a 64 KiB ciphertext input buffer and a 128 KiB output buffer per stream, made with
+/// Memory: a 64 KiB ciphertext input buffer and a 96 KiB output buffer per stream, made with
 /// the stream; OpenSSL's memory BIOs hold at most one read's worth in and one batch out.
 ///
 /// Thread rule: as the transport (a `StreamSocket` is confined to one loop's thread). One
@@ -19,8 +19,9 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     static let inputCapacity = 64 << 10
     /// A write encrypts until this much ciphertext waits, then sends it in one call.
     static let writeBatch = 64 << 10
-    /// Holds one batch plus the record that crossed the batch line, in one take.
-    static let outputCapacity = 128 << 10
+    /// Holds one batch plus the record that crossed the batch line (16 KiB and 22 bytes of
+    /// TLS 1.3 overhead) in one take; more simply waits in the BIO for the next take.
+    static let outputCapacity = 96 << 10
     /// Plaintext handed to the machine per write step: OpenSSL makes records of 16 KiB anyway.
     static let plaintextSlice = 16 << 10
 
