@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "netget", targets: ["netget"]),
         .library(name: "NetCore", targets: ["NetCore"]),
         .library(name: "Workers", targets: ["Workers"]),
+        .library(name: "NetTLS", targets: ["NetTLS"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "loopback-download", targets: ["LoopbackDownload"]),
@@ -38,17 +39,22 @@ let package = Package(
         .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
         .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim"], swiftSettings: strict),
         .target(name: "Workers", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
+        // TLS over memory BIOs: a handshake-and-record machine (bytes in, bytes out) and two thin
+        // drivers over any byte stream; it owns no socket.
         .target(
-            name: "HTTPClient", dependencies: ["NetCore", "Workers", "COpenSSL"],
+            name: "NetTLS", dependencies: ["NetCore", "COpenSSL"],
+            swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
+        .target(
+            name: "HTTPClient", dependencies: ["NetCore", "NetTLS", "Workers", "COpenSSL"],
             // Async functions run where their caller runs (the tasklet's loop), never hop to the pool.
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         // The project's own HTTP server for tests, the demo and the soak: generated content,
         // ranges, chunked, redirects and injectable faults, on NetCore (plain or TLS).
         .target(
-            name: "HTTPTestServer", dependencies: ["NetCore", "HTTPClient", "COpenSSL"],
+            name: "HTTPTestServer", dependencies: ["NetCore", "NetTLS", "COpenSSL"],
             swiftSettings: strict),
         .executableTarget(
-            name: "TestServerMain", dependencies: ["HTTPTestServer", "NetCore"], path: "Examples/TestServerMain",
+            name: "TestServerMain", dependencies: ["HTTPTestServer", "NetCore", "NetTLS"], path: "Examples/TestServerMain",
             swiftSettings: strict),
         .executableTarget(
             name: "netget",
@@ -77,9 +83,13 @@ let package = Package(
         // URLs): a plain target, not a product, so it ships to nobody.
         .target(name: "TestSupport", dependencies: ["NetCore"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim", "TestSupport"], swiftSettings: strict),
+        // The TLS machine with no socket (two machines back to back in memory), its drivers over
+        // socket pairs, and TLS inside TLS.
+        .testTarget(
+            name: "NetTLSTests", dependencies: ["NetTLS", "NetCore", "HTTPTestServer", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers", "TestSupport"],
+            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport"],
             exclude: ["nginx"],
             swiftSettings: strict),
         // End-to-end tests of the built netget binary (a subprocess) against the test server.

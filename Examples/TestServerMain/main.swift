@@ -3,7 +3,7 @@
 //   test-server sha256 SIZE [SEED]     prints the SHA-256 of /gen/SIZE?seed=SEED's body and exits
 // Prints exactly one line, "listening on http://127.0.0.1:PORT", once it accepts connections,
 // so scripts can wait for it and read the port.
-import HTTPClient
+import NetTLS
 import HTTPTestServer
 import NetCore
 

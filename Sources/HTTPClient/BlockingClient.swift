@@ -1,3 +1,4 @@
+import NetTLS
 import NetCore
 
 /// The blocking HTTP/1.1 engine: the same requests, options, results and errors as `Client`,

@@ -1,3 +1,4 @@
+import NetTLS
 import NetCore
 import Synchronization
 import Workers

@@ -1,3 +1,4 @@
+import NetTLS
 /// Which engine carries a request.
 public enum HTTPEngine: String, Sendable, Equatable, CaseIterable {
     /// Tasklets parked on non-blocking sockets on the calling loop (`Client`'s own engine).

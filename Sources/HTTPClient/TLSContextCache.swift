@@ -1,3 +1,4 @@
+import NetTLS
 import NetCore
 
 /// Makes a client's TLS context on its first HTTPS request and keeps it: loading the system

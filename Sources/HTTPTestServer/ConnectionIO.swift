@@ -1,4 +1,4 @@
-import HTTPClient
+import NetTLS
 import NetCore
 
 /// One accepted connection's byte I/O: a bounded input buffer for request heads and bodies, a

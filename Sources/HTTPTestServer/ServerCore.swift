@@ -1,4 +1,4 @@
-import HTTPClient
+import NetTLS
 import NetCore
 import Synchronization
 

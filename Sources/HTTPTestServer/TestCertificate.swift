@@ -1,5 +1,5 @@
 import COpenSSL
-import HTTPClient
+import NetTLS
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import NetTLS
 import TestSupport
 import Testing
 @testable import HTTPClient

@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import NetTLS
 import TestSupport
 import Testing
 @testable import HTTPClient
@@ -100,9 +101,11 @@ import Glibc
         let clientContext = try pki.clientContext()
         let upload = tlsPattern(6 << 20, seed: 3)
         let download = tlsPattern(6 << 20, seed: 4)
-        let (uploadIntact, downloaded, clientWantWrites, serverWantWrites) = try runTasklet(loopName: "tls-test") {
-            () async throws -> (Bool, [UInt8], Int, Int) in
-            let server = Loop.current!.spawn(name: "tls-bulk-server") { () async throws -> (Bool, Int) in  // a tasklet has a loop
+        // The parking itself happens in the transport (StreamSocket.write) since TLS runs over
+        // memory BIOs; what this test still proves is that both directions at once complete.
+        let (uploadIntact, downloaded) = try runTasklet(loopName: "tls-test") {
+            () async throws -> (Bool, [UInt8]) in
+            let server = Loop.current!.spawn(name: "tls-bulk-server") { () async throws -> Bool in  // a tasklet has a loop
                 defer { listener.close() }
                 let socket = try await listener.accept(timeout: tlsWait)
                 shrinkSendBuffer(socket.fileDescriptor)
@@ -111,7 +114,7 @@ import Glibc
                 let writer = Loop.current!.spawn(name: "tls-bulk-server-writer") { try await writeAll(stream, download) }
                 let got = try await readExactly(stream, count: upload.count)
                 try await writer.value
-                return (got == upload, stream.connection.wantWriteCount)
+                return got == upload
             }
             let socket = try await StreamSocket.connect(to: address, timeout: tlsWait)
             // Small send buffers: both writers must run out of room and park on WANT_WRITE many times.
@@ -121,13 +124,11 @@ import Glibc
             let writer = Loop.current!.spawn(name: "tls-bulk-client-writer") { try await writeAll(stream, upload) }
             let got = try await readExactly(stream, count: download.count)
             try await writer.value
-            let (intact, serverWantWrites) = try await server.value
-            return (intact, got, stream.connection.wantWriteCount, serverWantWrites)
+            let intact = try await server.value
+            return (intact, got)
         }
         #expect(uploadIntact)
         #expect(downloaded == download)
-        #expect(clientWantWrites > 0)
-        #expect(serverWantWrites > 0)
     }
 
     // MARK: - Verification

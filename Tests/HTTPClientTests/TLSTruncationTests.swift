@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import NetTLS
 import TestSupport
 import Testing
 @testable import HTTPClient
@@ -82,7 +83,7 @@ private func fetchOverTLS(_ response: [UInt8], ending: TLSServerEnding, engine: 
             try await writeAll(stream, response)
             switch ending {
             case .closeNotify: stream.close()
-            case .bareFIN: stream.socket.close()  // under the TLS session: no close_notify goes out
+            case .bareFIN: stream.transport.close()  // under the TLS session: no close_notify goes out
             }
         }
         let result: Result<[UInt8], any Error>

@@ -3,12 +3,12 @@ import COpenSSL
 /// OpenSSL's per-thread error queue. Every call into OpenSSL clears it first and drains it
 /// after, within one synchronous stretch (no `await` in between), so a reason left by one
 /// connection is never reported by another connection or tasklet on the same thread.
-enum OpenSSLErrorQueue {
+package enum OpenSSLErrorQueue {
     /// Forgets whatever earlier calls on this thread left.
-    static func clear() { ERR_clear_error() }
+    package static func clear() { ERR_clear_error() }
 
     /// Empties the queue and returns its reasons, oldest first ("wrong version number", ...).
-    static func drain() -> [String] {
+    package static func drain() -> [String] {
         var reasons: [String] = []
         while true {
             let code = ERR_get_error()
@@ -26,11 +26,11 @@ enum OpenSSLErrorQueue {
     }
 
     /// Drains the queue into one message, or `fallback` when it held nothing.
-    static func drainMessage(or fallback: String) -> String {
+    package static func drainMessage(or fallback: String) -> String {
         let reasons = drain()
         return reasons.isEmpty ? fallback : reasons.joined(separator: "; ")
     }
 
     /// True when this thread's queue holds nothing (for tests: no error leaks out of a call).
-    static var isEmpty: Bool { ERR_peek_error() == 0 }
+    package static var isEmpty: Bool { ERR_peek_error() == 0 }
 }

@@ -84,7 +84,8 @@ public final class TLSContext: @unchecked Sendable {  // immutable after the fac
 
     /// The settings both roles share.
     private static func make(method: OpaquePointer?, isServer: Bool, verifiesPeer: Bool) throws -> TLSContext {
-        _ = ignoreSIGPIPE
+        // No SIGPIPE setting: over memory BIOs OpenSSL never writes to a descriptor; the
+        // transports send with MSG_NOSIGNAL (and a loop ignores SIGPIPE anyway).
         OpenSSLErrorQueue.clear()
         guard let ctx = SSL_CTX_new(method) else {
             throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "SSL_CTX_new failed"))
@@ -93,21 +94,16 @@ public final class TLSContext: @unchecked Sendable {  // immutable after the fac
         guard copenssl_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 else {
             throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "cannot require TLS 1.2"))
         }
-        // Partial writes let a write step report progress before the whole buffer is out; a
-        // retried write after WANT_WRITE may come from a different address (a copied buffer).
+        // Partial writes make a write step take one record at a time, so the drivers batch
+        // ciphertext (64 KiB per transport write) and the outgoing memory BIO stays bounded.
         _ = copenssl_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
         // No SSL_OP_IGNORE_UNEXPECTED_EOF: it makes a TCP close without close_notify look
         // like close_notify, and a body delimited by the close must tell the two apart (an
-        // attacker can cut the TCP stream, not forge close_notify). `TLSConnection.read`
+        // attacker can cut the TCP stream, not forge close_notify). `TLSMachine.read`
         // turns that EOF into an end of stream that says so (`endedWithoutCloseNotify`).
-        // Renegotiation would let the peer make a read wait for writability mid-stream.
+        // Renegotiation would make a write wait for the peer's bytes mid-stream, which a write
+        // over memory BIOs cannot do (`TLSMachine.write` reports it as a protocol error).
         _ = SSL_CTX_set_options(ctx, copenssl_SSL_OP_NO_RENEGOTIATION())
         return context
     }
-
-    /// OpenSSL's socket BIO writes with write(2), not send(MSG_NOSIGNAL): a write to a closed
-    /// peer would raise SIGPIPE and kill the process even when no loop (which ignores it) exists.
-    private static let ignoreSIGPIPE: Void = {
-        signal(SIGPIPE, SIG_IGN)
-    }()
 }
