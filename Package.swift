@@ -35,9 +35,13 @@ let package = Package(
             path: "Sources/COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libev's macro API as C functions: libev wrappers only.
         .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
-        .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim"], swiftSettings: strict),
-        .target(name: "Workers", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
+        // Linux and libc calls Swift cannot make directly (accept4, fallocate, CPU sets, thread
+        // names, ...). Only NetCore depends on it; every other module uses NetCore's wrappers.
+        .target(name: "CLinuxShim", path: "Sources/CLinuxShim"),
+        .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim", "CLinuxShim"], swiftSettings: strict),
+        .target(name: "Workers", dependencies: ["NetCore"], swiftSettings: strict),
         .target(
             name: "HTTPClient", dependencies: ["NetCore", "Workers", "COpenSSL"],
             // Async functions run where their caller runs (the tasklet's loop), never hop to the pool.
@@ -52,7 +56,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "netget",
-            dependencies: ["HTTPClient", "NetCore", "Workers", "COpenSSL", "CLibevShim",
+            dependencies: ["HTTPClient", "NetCore", "Workers", "COpenSSL",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
@@ -73,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "HTTPLoad", dependencies: ["HTTPClient", "NetCore", "Workers"], path: "Examples/HTTPLoad",
             swiftSettings: strict),
-        .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
+        .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibev"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore"], swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],

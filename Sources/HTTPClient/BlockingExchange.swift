@@ -1,3 +1,5 @@
+import NetCore
+
 /// A pooled connection of the blocking engine, with the read buffer its exchanges share.
 final class BlockingConnection: PooledConnection {
     let stream: any BlockingByteStream

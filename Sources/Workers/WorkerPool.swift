@@ -1,4 +1,3 @@
-import CLibevShim
 import NetCore
 import Synchronization
 
@@ -226,8 +225,8 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
 
     /// A worker thread's loop: take the oldest job, run it, repeat until shut down.
     private func work(index: Int) {
-        _ = cev_set_current_thread_name("\(name)-\(index)")  // only a label for top -H and gdb: a refusal changes nothing
-        let tid = cev_gettid()
+        ThreadIdentity.setName("\(name)-\(index)")  // only a label for top -H and gdb: a refusal changes nothing
+        let tid = ThreadIdentity.kernelID
         lock.withLock { startedThreadIDs.append(tid) }
         while let request = nextJob(worker: index) {
             places.release()  // its queue place is free again
