@@ -28,7 +28,7 @@ public enum CPUPlacement {
 
     /// Restricts the calling thread to `cpus` from now on; threads it creates afterwards inherit
     /// the restriction (unless their attributes say otherwise). That includes pools made on first
-    /// use (`Client.sharedWorkers`, `Resolver.shared`): a game thread that pins itself should
+    /// use (`Client.sharedWorkers`, `Resolver.shared()`): a game thread that pins itself should
     /// make them first, or use pools of its own created with `cpus:`.
     ///
     /// The kernel keeps the CPUs of the set that are online and allowed for the process and
