@@ -36,9 +36,13 @@ let package = Package(
             path: "Sources/COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libev's macro API as C functions: libev wrappers only.
         .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
-        .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim"], swiftSettings: strict),
-        .target(name: "Workers", dependencies: ["NetCore", "CLibevShim"], swiftSettings: strict),
+        // Linux and libc calls Swift cannot make directly (accept4, fallocate, CPU sets, thread
+        // names, ...). Only NetCore depends on it; every other module uses NetCore's wrappers.
+        .target(name: "CLinuxShim", path: "Sources/CLinuxShim"),
+        .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim", "CLinuxShim"], swiftSettings: strict),
+        .target(name: "Workers", dependencies: ["NetCore"], swiftSettings: strict),
         // TLS over memory BIOs: a handshake-and-record machine (bytes in, bytes out) and two thin
         // drivers over any byte stream; it owns no socket.
         .target(
@@ -58,7 +62,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "netget",
-            dependencies: ["HTTPClient", "NetCore", "Workers", "COpenSSL", "CLibevShim",
+            dependencies: ["HTTPClient", "NetCore", "Workers", "COpenSSL",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
@@ -82,7 +86,7 @@ let package = Package(
         // Helpers every test target shares (loop runner, box, failure, threads, RSS, test-server
         // URLs): a plain target, not a product, so it ships to nobody.
         .target(name: "TestSupport", dependencies: ["NetCore"], path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibevShim", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibev", "TestSupport"], swiftSettings: strict),
         // The TLS machine with no socket (two machines back to back in memory), its drivers over
         // socket pairs, and TLS inside TLS.
         .testTarget(

@@ -1,4 +1,4 @@
-import CLibevShim
+import CLinuxShim
 
 #if canImport(Glibc)
 import Glibc
@@ -15,20 +15,20 @@ import Glibc
 /// Everything here acts on the calling thread, or (`setCPUs(_:on:)`) on a thread not yet created.
 public enum CPUPlacement {
     /// One more than the highest CPU number a set may name (glibc's `CPU_SETSIZE`, 1024).
-    public static let cpuNumberLimit = Int(cev_cpu_setsize())
+    public static let cpuNumberLimit = Int(cln_cpu_setsize())
 
     /// The CPUs the calling thread may run on, lowest first. Empty only if the kernel cannot
     /// report them in a set of `cpuNumberLimit` CPUs (a machine with more possible CPUs).
     /// Any thread.
     public static func allowedCPUs() -> [Int] {
         [Int32](unsafeUninitializedCapacity: cpuNumberLimit) { buffer, initialized in
-            initialized = max(0, Int(cev_allowed_cpus(buffer.baseAddress, Int32(cpuNumberLimit))))
+            initialized = max(0, Int(cln_allowed_cpus(buffer.baseAddress, Int32(cpuNumberLimit))))
         }.map(Int.init)
     }
 
     /// Restricts the calling thread to `cpus` from now on; threads it creates afterwards inherit
     /// the restriction (unless their attributes say otherwise). That includes pools made on first
-    /// use (`Client.sharedWorkers`, `Resolver.shared`): a game thread that pins itself should
+    /// use (`Client.sharedWorkers`, `Resolver.shared()`): a game thread that pins itself should
     /// make them first, or use pools of its own created with `cpus:`.
     ///
     /// The kernel keeps the CPUs of the set that are online and allowed for the process and
@@ -38,14 +38,14 @@ public enum CPUPlacement {
     /// Any thread, for itself.
     public static func pinCurrentThread(to cpus: [Int]) throws(CPUPlacementError) {
         try validate(cpus)
-        let code = withCPUNumbers(cpus) { cev_pin_current_thread($0.baseAddress, Int32($0.count)) }
+        let code = withCPUNumbers(cpus) { cln_pin_current_thread($0.baseAddress, Int32($0.count)) }
         guard code == 0 else { throw .kernelRefused(cpus: cpus, errno: code) }
     }
 
     /// The CPU the calling thread is running on at the moment of the call, or nil if the kernel
     /// does not say. Any thread.
     public static var currentCPU: Int? {
-        let cpu = cev_current_cpu()
+        let cpu = cln_current_cpu()
         return cpu >= 0 ? Int(cpu) : nil
     }
 
@@ -59,7 +59,7 @@ public enum CPUPlacement {
     ///   rejects the attributes. Any thread.
     public static func setCPUs(_ cpus: [Int], on attributes: inout pthread_attr_t) throws(CPUPlacementError) {
         try validate(cpus)
-        let code = withCPUNumbers(cpus) { cev_attr_set_cpus(&attributes, $0.baseAddress, Int32($0.count)) }
+        let code = withCPUNumbers(cpus) { cln_attr_set_cpus(&attributes, $0.baseAddress, Int32($0.count)) }
         guard code == 0 else { throw .kernelRefused(cpus: cpus, errno: code) }
     }
 

@@ -1,4 +1,4 @@
-import CLibevShim
+import CLinuxShim
 import Synchronization
 
 /// Errors a channel operation can throw.
@@ -152,7 +152,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             let attempt = attemptSendLocked(value)
             if case .full = attempt, !(checkCancellation && Task.isCancelled) {
                 state.pointee.senders.append(
-                    Sender(value: value, wake: .tasklet(id: id, ParkedContinuation(continuation, loop: cev_current_loop()))))
+                    Sender(value: value, wake: .tasklet(id: id, ParkedContinuation(continuation, loop: cln_current_loop()))))
                 lock.unlock()
                 return
             }
@@ -175,7 +175,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
             lock.lock()
             let attempt = attemptReceiveLocked()
             if case .empty = attempt, !(checkCancellation && Task.isCancelled) {
-                state.pointee.receivers.append(.tasklet(id: id, ParkedContinuation(continuation, loop: cev_current_loop())))
+                state.pointee.receivers.append(.tasklet(id: id, ParkedContinuation(continuation, loop: cln_current_loop())))
                 lock.unlock()
                 return
             }
@@ -241,7 +241,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// - Throws: `ChannelError.closed` as `send` does.
     /// Must not be called on a thread that is driving a loop: it would block every tasklet there.
     public func sendBlocking(_ value: Element) throws {
-        precondition(cev_current_loop() == nil, "sendBlocking on a loop's thread would block the loop; use send")
+        precondition(cln_current_loop() == nil, "sendBlocking on a loop's thread would block the loop; use send")
         lock.lock()
         let attempt = attemptSendLocked(value)
         if case .full = attempt {
@@ -262,7 +262,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// - Throws: `ChannelError.closed` once the channel is closed and drained.
     /// Must not be called on a thread that is driving a loop.
     public func receiveBlocking() throws -> Element {
-        precondition(cev_current_loop() == nil, "receiveBlocking on a loop's thread would block the loop; use receive")
+        precondition(cln_current_loop() == nil, "receiveBlocking on a loop's thread would block the loop; use receive")
         lock.lock()
         let attempt = attemptReceiveLocked()
         if case .empty = attempt {

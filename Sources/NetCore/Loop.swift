@@ -1,5 +1,6 @@
 import CLibev
 import CLibevShim
+import CLinuxShim
 import Synchronization
 
 #if canImport(Glibc)
@@ -166,18 +167,18 @@ public final class Loop: @unchecked Sendable {
 
     /// The loop being driven by the calling thread, if any.
     public static var current: Loop? {
-        guard let raw = cev_current_loop() else { return nil }
+        guard let raw = cln_current_loop() else { return nil }
         return Unmanaged<Loop>.fromOpaque(raw).takeUnretainedValue()
     }
 
     /// Whether the calling thread is the one driving this loop right now.
-    public var isCurrent: Bool { cev_current_loop() == identity }
+    public var isCurrent: Bool { cln_current_loop() == identity }
 
     // MARK: - Enqueueing
 
     @inline(__always)
     func enqueue(_ job: UnownedJob, serial: Bool) {
-        if cev_current_loop() == identity {
+        if cln_current_loop() == identity {
             hot.pointee.runQueue.append(QueuedJob(job: job, serial: serial))
             noteRunQueueDepth()
         } else {
@@ -298,7 +299,7 @@ public final class Loop: @unchecked Sendable {
     public func pump(budget: Duration) -> PumpReport {
         let previous = enter()
         defer { leave(previous) }
-        let start = cev_now_ns()
+        let start = cln_now_ns()
         let budgetNs = budget.nanosecondsClamped
         var jobs = 0
         var polls = 0
@@ -326,7 +327,7 @@ public final class Loop: @unchecked Sendable {
                 let before = now
                 runOne(job)
                 jobs += 1
-                now = cev_now_ns()
+                now = cln_now_ns()
                 longest = max(longest, now - before)
                 if now - start >= budgetNs {
                     exhausted = true
@@ -339,7 +340,7 @@ public final class Loop: @unchecked Sendable {
         trimRunQueueIfIdle()
         return PumpReport(
             jobsRun: jobs, polls: polls, ioEvents: Int(hot.pointee.watcherEvents &- eventsBefore),
-            elapsed: .nanoseconds(cev_now_ns() - start),
+            elapsed: .nanoseconds(cln_now_ns() - start),
             budgetExhausted: exhausted, jobsStillReady: hot.pointee.runQueue.count + inboxDepth.load(ordering: .relaxed))
     }
 
@@ -354,13 +355,13 @@ public final class Loop: @unchecked Sendable {
             driving.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged,
             "Loop '\(name)' is already being driven (run/pump called twice or from inside the loop)")
         stopRequested.store(false, ordering: .relaxed)
-        let previous = cev_current_loop()
-        cev_set_current_loop(identity)
+        let previous = cln_current_loop()
+        cln_set_current_loop(identity)
         return previous
     }
 
     private func leave(_ previous: UnsafeMutableRawPointer?) {
-        cev_set_current_loop(previous)
+        cln_set_current_loop(previous)
         driving.store(false, ordering: .releasing)
     }
 
@@ -415,9 +416,9 @@ public final class Loop: @unchecked Sendable {
     @inline(__always)
     private func runOne(_ queued: QueuedJob) {
         if let watchdog {
-            let started = cev_coarse_now_ns()
+            let started = cln_coarse_now_ns()
             execute(queued)
-            let held = cev_coarse_now_ns() - started
+            let held = cln_coarse_now_ns() - started
             if held >= watchdog.thresholdNanoseconds {
                 watchdog.report(self, job: queued.job, heldNanoseconds: held)
             }

@@ -31,20 +31,29 @@ public final class PThreadMutex: @unchecked Sendable {  // the pthread mutex its
     }
 }
 
-/// A mutex and condition variable owned by one OS thread, made on its first blocking wait and
-/// kept until the thread exits: blocking channel calls then cost one small allocation (the
-/// `BlockingSlot`), not a mutex and a condition variable each.
-final class ThreadParker: @unchecked Sendable {  // `raw` and `condition` are pthread primitives
-    let mutex = PThreadMutex()
-    let condition: UnsafeMutablePointer<pthread_cond_t>
+/// A pthread mutex with one condition variable, whose timed waits use `CLOCK_MONOTONIC`
+/// (`pthread_condattr_setclock`): a wall-clock step (NTP, a user setting the date) must not cut
+/// a wait short or stretch it. The one blocking mutex/condition pair of the project: worker
+/// pools sleep on it, threads blocked on a channel or a wait list (`BlockingSlot`) too.
+///
+/// Call `wait`, `signal` and `broadcast` holding the lock. Any thread; never on a loop's thread
+/// for longer than a short critical section. Costs one allocation for the pair, made at `init`.
+public final class PThreadConditionLock: @unchecked Sendable {  // the pthread primitives make it safe
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    @usableFromInline let condition: UnsafeMutablePointer<pthread_cond_t>
+    /// One allocation for both, so that their addresses never move.
+    private let storage: UnsafeMutableRawPointer
 
-    private init() {
-        condition = .allocate(capacity: 1)
+    public init() {
+        let mutexSize = (MemoryLayout<pthread_mutex_t>.stride + 15) & ~15
+        storage = .allocate(byteCount: mutexSize + MemoryLayout<pthread_cond_t>.stride, alignment: 16)
+        mutex = storage.bindMemory(to: pthread_mutex_t.self, capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        condition = (storage + mutexSize).bindMemory(to: pthread_cond_t.self, capacity: 1)
         condition.initialize(to: pthread_cond_t())
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
-        // Timed waits on CLOCK_MONOTONIC, as every other timed wait here: a wall-clock step
-        // (NTP, a user setting the date) must not cut a wait short or stretch it.
         pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         pthread_cond_init(condition, &attributes)
         pthread_condattr_destroy(&attributes)
@@ -52,72 +61,33 @@ final class ThreadParker: @unchecked Sendable {  // `raw` and `condition` are pt
 
     deinit {
         pthread_cond_destroy(condition)
-        condition.deallocate()
+        pthread_mutex_destroy(mutex)
+        storage.deallocate()
     }
 
-    /// The thread-specific key; its destructor releases a thread's parker when the thread exits.
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key) { raw in
-            if let raw { Unmanaged<ThreadParker>.fromOpaque(raw).release() }
-        }
-        return key
-    }()
+    @inlinable @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
+    @inlinable @inline(__always) public func unlock() { pthread_mutex_unlock(mutex) }
 
-    /// The calling thread's parker.
-    static var current: ThreadParker {
-        if let raw = pthread_getspecific(key) {
-            return Unmanaged<ThreadParker>.fromOpaque(raw).takeUnretainedValue()
-        }
-        let parker = ThreadParker()
-        pthread_setspecific(key, Unmanaged.passRetained(parker).toOpaque())
-        return parker
-    }
-}
-
-/// A one-shot hand-off for a plain OS thread that must block until another thread
-/// (or a tasklet) delivers a result. Used by the blocking side of channels.
-@usableFromInline
-final class BlockingSlot<Value>: @unchecked Sendable {  // `result` is guarded by the parker's mutex
-    private let parker: ThreadParker
-    private var result: Result<Value, any Error>?
-
-    /// Makes a slot that the calling thread will wait on.
-    @usableFromInline init() {
-        parker = ThreadParker.current
+    /// Runs `body` with the lock held.
+    @inlinable @inline(__always) public func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
     }
 
-    /// Delivers the result and wakes the waiting thread. Called at most once, from any thread.
-    @usableFromInline func complete(_ value: Result<Value, any Error>) {
-        parker.mutex.lock()
-        result = value
-        pthread_cond_signal(parker.condition)
-        parker.mutex.unlock()
+    /// Releases the lock, sleeps until signalled (or spuriously), takes the lock again.
+    /// The caller holds the lock and re-checks what it waits for.
+    @inlinable public func wait() { pthread_cond_wait(condition, mutex) }
+
+    /// As `wait()`, but gives up at `deadline` (`MonotonicClock.nanoseconds()` time).
+    /// - Returns: false when the deadline passed, true when woken (maybe spuriously).
+    public func wait(untilMonotonicNanoseconds deadline: Int64) -> Bool {
+        var time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        return pthread_cond_timedwait(condition, mutex, &time) != ETIMEDOUT
     }
 
-    /// Blocks the calling thread until `complete` has been called or `timeout` passes.
-    /// - Returns: the result, or nil on timeout.
-    func wait(timeout: Duration) -> Result<Value, any Error>? {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)  // the condition's clock (ThreadParker.init)
-        let total = Int64(now.tv_nsec) + timeout.nanosecondsClamped % 1_000_000_000
-        var deadline = timespec(
-            tv_sec: now.tv_sec + Int(timeout.nanosecondsClamped / 1_000_000_000) + Int(total / 1_000_000_000),
-            tv_nsec: Int(total % 1_000_000_000))
-        parker.mutex.lock()
-        defer { parker.mutex.unlock() }
-        while result == nil {
-            if pthread_cond_timedwait(parker.condition, parker.mutex.raw, &deadline) == ETIMEDOUT { break }
-        }
-        return result
-    }
-
-    /// Blocks the calling thread (the one that made the slot) until `complete` has been called.
-    @usableFromInline func wait() throws -> Value {
-        parker.mutex.lock()
-        while result == nil { pthread_cond_wait(parker.condition, parker.mutex.raw) }
-        let value = result!  // the loop above only exits once `result` is set
-        parker.mutex.unlock()
-        return try value.get()
-    }
+    /// Wakes one waiter. Call holding the lock.
+    @inlinable public func signal() { pthread_cond_signal(condition) }
+    /// Wakes every waiter. Call holding the lock.
+    @inlinable public func broadcast() { pthread_cond_broadcast(condition) }
 }

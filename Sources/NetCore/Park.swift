@@ -1,4 +1,4 @@
-import CLibevShim
+import CLinuxShim
 
 /// Something a tasklet can park on (a channel, a socket, a timer) that can also end the park
 /// early, for cancellation.
@@ -76,7 +76,7 @@ public struct ParkedContinuation<Value: Sendable>: @unchecked Sendable {  // res
     /// Resumes the task and says whether it belongs to the loop driven by the calling thread (it
     /// is then ready on this run queue, and a channel's preference may yield to it).
     @inlinable func resumeReportingLocal(returning value: Value) -> Bool {
-        if let loop, loop != cev_current_loop() {
+        if let loop, loop != cln_current_loop() {
             let continuation = continuation
             postToLoop(loop) { continuation.resume(returning: value) }
             return false
@@ -87,7 +87,7 @@ public struct ParkedContinuation<Value: Sendable>: @unchecked Sendable {  // res
 
     /// Resumes the parked task by throwing `error`. Call exactly once (counting `resume(returning:)`).
     @inlinable public func resume(throwing error: any Error) {
-        if let loop, loop != cev_current_loop() {
+        if let loop, loop != cln_current_loop() {
             let continuation = continuation
             postToLoop(loop) { continuation.resume(throwing: error) }
         } else {
@@ -112,7 +112,7 @@ public func parkUntilResumed<Value: Sendable>(
 ) async throws -> Value {
     let site = CancelCallbackSite(onCancel)
     return try await park(on: site, id: 0) { (continuation: UnsafeContinuation<Value, any Error>, checkCancellation) in
-        install(ParkedContinuation(continuation, loop: cev_current_loop()))
+        install(ParkedContinuation(continuation, loop: cln_current_loop()))
         // A cancellation that arrived before install had nothing to cancel yet.
         if checkCancellation && Task.isCancelled { onCancel() }
     }

@@ -1,4 +1,4 @@
-import CLibevShim
+import CLinuxShim
 
 #if canImport(Glibc)
 import Glibc
@@ -116,7 +116,7 @@ public enum Poll {
     static func select(readable: [Int32], writable: [Int32], timeout: Duration?, calls: PollSystemCalls) throws
         -> (readable: [Int32], writable: [Int32])
     {
-        let limit = Int32(cev_fdset_capacity())
+        let limit = Int32(cln_fdset_capacity())
         if let bad = (readable + writable).first(where: { $0 < 0 || $0 >= limit }) {
             throw NetError(kind: .other, errno: EINVAL, operation: "select",
                            context: "descriptor \(bad) is outside 0..<\(limit); use Poll.poll")
@@ -126,15 +126,15 @@ public enum Poll {
         var readSet = fd_set()
         var writeSet = fd_set()
         while true {
-            cev_fdset_clear(&readSet)
-            cev_fdset_clear(&writeSet)
-            for fd in readable { cev_fdset_add(&readSet, fd) }
-            for fd in writable { cev_fdset_add(&writeSet, fd) }
+            cln_fdset_clear(&readSet)
+            cln_fdset_clear(&writeSet)
+            for fd in readable { cln_fdset_add(&readSet, fd) }
+            for fd in writable { cln_fdset_add(&writeSet, fd) }
             let microseconds = deadline.map { max(0, ContinuousClock.now.duration(to: $0).nanosecondsClamped / 1000) } ?? -1
             let (rc, code) = calls.select(maxFD, &readSet, &writeSet, microseconds)
             if rc >= 0 {
-                return (readable.filter { cev_fdset_has(&readSet, $0) != 0 },
-                        writable.filter { cev_fdset_has(&writeSet, $0) != 0 })
+                return (readable.filter { cln_fdset_has(&readSet, $0) != 0 },
+                        writable.filter { cln_fdset_has(&writeSet, $0) != 0 })
             }
             switch code {
             case EINTR:

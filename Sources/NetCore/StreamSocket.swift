@@ -57,12 +57,10 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         let descriptor = try SocketDescriptor.open(
             family: address.addressFamily, type: Int32(SOCK_STREAM.rawValue), operation: operation)
         do {
-            let rc = address.withSockAddr { Glibc.connect(descriptor.fd, $0, $1) }
-            if rc != 0 {
-                let code = errno
-                guard code == EINPROGRESS || code == EINTR else {
-                    throw NetError(errno: code, operation: operation)
-                }
+            switch SystemCalls.tryConnect(descriptor.fd, to: address) {
+            case .done, .end: break
+            case .error(let code): throw NetError(errno: code, operation: operation)
+            case .wouldBlock:
                 try await descriptor.wait(.write, timeout: timeout, operation: operation)
                 let pending = descriptor.takePendingError()
                 if pending != 0 { throw NetError(errno: pending, operation: operation) }
@@ -136,18 +134,15 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     }
 
     /// One non-blocking recv: the byte count (0 at end of stream), or nil when nothing is there yet.
+    @inline(__always)
     private func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        while true {
-            let fd = descriptor.fd
-            guard fd >= 0 else { throw NetError.closed("read") }
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n >= 0 { return n }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK: return nil
-            case EINTR: continue
-            default: throw NetError(errno: code, operation: "read")
-            }
+        let fd = descriptor.fd
+        guard fd >= 0 else { throw NetError.closed("read") }
+        switch SystemCalls.tryReceive(fd, into: buffer) {
+        case .done(let n): return n
+        case .end: return 0
+        case .wouldBlock: return nil
+        case .error(let code): throw NetError(errno: code, operation: "read")
         }
     }
 
@@ -178,18 +173,13 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         while offset < bytes.count {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("write") }
-            let n = send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))  // count > 0 here
-            if n >= 0 {
-                offset += n
-                continue
-            }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK:
+            switch SystemCalls.trySend(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
+            case .done(let n): offset += n
+            case .end: break  // only reads end; a send reports .done or an error
+            case .wouldBlock:
                 writeMeter.didWait()
                 try await descriptor.wait(.write, timeout: timeout, operation: "write")
-            case EINTR: continue
-            default: throw NetError(errno: code, operation: "write")
+            case .error(let code): throw NetError(errno: code, operation: "write")
             }
         }
         if writeMeter.movedWithoutWaiting(bytes.count) { await Tasklet.yield() }

@@ -1,5 +1,3 @@
-import CLibevShim
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,18 +47,16 @@ public final class TCPListener: @unchecked Sendable {  // confined to one loop's
         while true {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("accept") }
-            let client = cev_accept_nonblocking(fd)
-            if client >= 0 {
-                let socket = StreamSocket(descriptor: SocketDescriptor(fd: client))
+            switch SystemCalls.tryAccept(fd) {
+            case .done(let client):
+                let socket = StreamSocket(descriptor: SocketDescriptor(fd: Int32(client)))
                 try? socket.descriptor.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "TCP_NODELAY")
                 return socket
-            }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "accept")
+            case .end: continue  // accept never ends; kept exhaustive
+            case .wouldBlock: try await descriptor.wait(.read, timeout: timeout, operation: "accept")
             // A connection that died in the queue is not the listener's failure: take the next.
-            case EINTR, ECONNABORTED, EPROTO: continue
-            default: throw NetError(errno: code, operation: "accept")
+            case .error(ECONNABORTED), .error(EPROTO): continue
+            case .error(let code): throw NetError(errno: code, operation: "accept")
             }
         }
     }

@@ -1,5 +1,4 @@
 import CLibev
-import CLibevShim
 
 /// Thrown when a timeout or deadline expires before the operation finished.
 public struct TimeoutError: Error, Equatable, CustomStringConvertible {

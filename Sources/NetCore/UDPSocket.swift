@@ -35,11 +35,8 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     public func connect(to address: SocketAddress) throws {
         let fd = descriptor.fd
         guard fd >= 0 else { throw NetError.closed("connect datagram socket") }
-        while address.withSockAddr({ Glibc.connect(fd, $0, $1) }) != 0 {
-            let code = errno
-            if code == EINTR { continue }
-            throw NetError(errno: code, operation: "connect datagram socket", context: "to \(address)")
-        }
+        let code = SystemCalls.connectDatagram(fd, to: address)
+        if code != 0 { throw NetError(errno: code, operation: "connect datagram socket", context: "to \(address)") }
     }
 
     /// The connected peer. - Throws: `NetError` (errno `ENOTCONN`) before `connect(to:)`, or once closed.
@@ -55,15 +52,10 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
         while true {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("send datagram") }
-            let n = bytes.withUnsafeBytes { raw in
-                address.withSockAddr { sendto(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1) }
-            }
-            if n >= 0 { return }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.write, timeout: timeout, operation: "send datagram")
-            case EINTR: continue
-            default: throw NetError(errno: code, operation: "send datagram", context: "to \(address)")
+            switch bytes.withUnsafeBytes({ SystemCalls.trySend(fd, $0, to: address) }) {
+            case .done, .end: return
+            case .wouldBlock: try await descriptor.wait(.write, timeout: timeout, operation: "send datagram")
+            case .error(let code): throw NetError(errno: code, operation: "send datagram", context: "to \(address)")
             }
         }
     }
@@ -76,13 +68,10 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
         while true {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("send datagram") }
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n >= 0 { return }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.write, timeout: timeout, operation: "send datagram")
-            case EINTR: continue
-            default: throw NetError(errno: code, operation: "send datagram", context: "to the connected peer")
+            switch bytes.withUnsafeBytes({ SystemCalls.trySend(fd, $0) }) {
+            case .done, .end: return
+            case .wouldBlock: try await descriptor.wait(.write, timeout: timeout, operation: "send datagram")
+            case .error(let code): throw NetError(errno: code, operation: "send datagram", context: "to the connected peer")
             }
         }
     }
@@ -109,15 +98,10 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
         while true {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("send datagram") }
-            let n = bytes.withUnsafeBytes { raw in
-                address.withSockAddr { sendto(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), $0, $1) }
-            }
-            if n >= 0 { return true }
-            let code = errno
-            switch code {
-            case EAGAIN, EWOULDBLOCK: return false
-            case EINTR: continue
-            default: throw NetError(errno: code, operation: "send datagram", context: "to \(address)")
+            switch bytes.withUnsafeBytes({ SystemCalls.trySend(fd, $0, to: address) }) {
+            case .done, .end: return true
+            case .wouldBlock: return false
+            case .error(let code): throw NetError(errno: code, operation: "send datagram", context: "to \(address)")
             }
         }
     }
@@ -133,28 +117,26 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
             // with MSG_TRUNC).
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("receive datagram") }
-            let length = recv(fd, nil, 0, Int32(MSG_PEEK | MSG_TRUNC))
-            if length < 0 {
-                let code = errno
-                switch code {
-                case EAGAIN, EWOULDBLOCK: try await descriptor.wait(.read, timeout: timeout, operation: "receive datagram")
-                case EINTR: continue
-                default: throw NetError(errno: code, operation: "receive datagram")
-                }
+            let length: Int
+            switch SystemCalls.tryPeekDatagramLength(fd) {
+            case .done(let n): length = n
+            case .end: length = 0  // a datagram socket has no end; kept exhaustive
+            case .wouldBlock:
+                try await descriptor.wait(.read, timeout: timeout, operation: "receive datagram")
                 continue
+            case .error(let code): throw NetError(errno: code, operation: "receive datagram")
             }
             var bytes = [UInt8](repeating: 0, count: max(1, min(length, max(maxBytes, 1))))
             var storage = sockaddr_storage()
             var addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let n = bytes.withUnsafeMutableBytes { raw in
-                withUnsafeMutablePointer(to: &storage) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, raw.baseAddress, raw.count, 0, $0, &addressLength) }
-                }
-            }
-            if n < 0 {
-                let code = errno
-                if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { continue }
-                throw NetError(errno: code, operation: "receive datagram")
+            let n: Int
+            switch bytes.withUnsafeMutableBytes({
+                SystemCalls.tryReceiveDatagram(fd, into: $0, sender: &storage, senderLength: &addressLength)
+            }) {
+            case .done(let count): n = count
+            case .end: n = 0
+            case .wouldBlock: continue  // taken by another reader since the peek: look again
+            case .error(let code): throw NetError(errno: code, operation: "receive datagram")
             }
             // A datagram from a non-IP peer cannot be answered: skip it.
             guard let sender = SocketAddress(storage: storage, length: addressLength) else { continue }

@@ -1,4 +1,4 @@
-import CLibevShim
+import CLinuxShim
 
 /// Thrown by the locks when a tasklet waits with a timeout on a task that is not on a loop
 /// (timeouts use the loop's timers).
@@ -80,7 +80,7 @@ final class WaitList: ParkSite, @unchecked Sendable {  // `waiters` is guarded b
                     lock.unlock()
                     continuation.resume(throwing: CancellationError())
                 } else {
-                    waiters.append(.tasklet(id: id, ParkedContinuation(continuation, loop: cev_current_loop())))
+                    waiters.append(.tasklet(id: id, ParkedContinuation(continuation, loop: cln_current_loop())))
                     lock.unlock()
                     afterQueued?()
                 }

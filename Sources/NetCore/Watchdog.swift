@@ -1,4 +1,3 @@
-import CLibevShim
 
 #if canImport(Glibc)
 import Glibc

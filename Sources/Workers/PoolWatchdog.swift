@@ -3,8 +3,9 @@ import Glibc
 #endif
 import NetCore
 
-/// The worker pool's monitor thread: wakes a few times per threshold, reports each job that has
-/// run longer than the threshold once. Off until `start`.
+/// The worker pool's monitor thread ("POOL-watch"): wakes a few times per threshold, reports
+/// each job that has run longer than the threshold once. Off until `start` (opt-in through
+/// `WorkerPool.setWatchdog`).
 final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
     /// A running job as the monitor sees it.
     struct Job {
@@ -14,7 +15,7 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         let caller: (loop: Loop, tasklet: String?)?
     }
 
-    private let lock = PThreadLock()
+    private let lock = PThreadConditionLock()
     private var thread: pthread_t?
     private var stopping = false
 
@@ -38,17 +39,23 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
     /// Starts the monitor thread, on `cpus` if given (the pool's own CPUs, already accepted by
     /// the kernel for the workers; should they be refused now, the monitor stays off, as when its
     /// thread cannot start).
+    /// - Returns: false when the thread did not start.
+    @discardableResult
     func start(
         threshold: Duration, poolName: String, cpus: [Int]?, report: @escaping @Sendable (WorkerJobReport) -> Void,
         snapshot: @escaping @Sendable () -> [Job]
-    ) {
+    ) -> Bool {
         stop()
         let components = threshold.components
         let thresholdNs = max(1_000_000, components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
         let run = Run(self, thresholdNs, poolName, report, snapshot)
         lock.withLock { stopping = false }
-        guard let handle = try? OSThreads.start(cpus: cpus, { run.watchdog.monitor(run) }) else { return }
+        guard let handle = try? OSThreads.start(cpus: cpus, {
+            ThreadIdentity.setName("\(poolName)-watch")  // only a label (top -H, /proc): a refusal changes nothing
+            run.watchdog.monitor(run)
+        }) else { return false }
         lock.withLock { thread = handle }
+        return true
     }
 
     func stop() {
@@ -66,7 +73,7 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         let period = max(1_000_000, run.thresholdNs / 4)
         while true {
             let stop = lock.withLock { () -> Bool in
-                if !stopping { _ = lock.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + period) }
+                if !stopping { _ = lock.wait(untilMonotonicNanoseconds: MonotonicClock.nanoseconds() + period) }
                 return stopping
             }
             if stop { return }

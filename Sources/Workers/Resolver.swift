@@ -41,13 +41,21 @@ public final class Resolver: Sendable {
     /// The pool the lookups run on.
     public let pool: WorkerPool
 
-    /// A process-wide resolver on its own small pool (2 threads with 256 KiB stacks), made on
-    /// first use. Its threads live as long as the process.
-    public static let shared: Resolver = {
-        // A pool with these constant, small settings starts unless the process is out of threads.
-        try! Resolver(pool: WorkerPool(threads: 2, maxQueued: 256, stackSize: 256 << 10, name: "resolver"))
-    }()
+    /// The process-wide resolver: its own small pool of 2 worker threads (256 KiB stacks, named
+    /// "resolver-0" and "resolver-1"), started by the first call that succeeds; later calls
+    /// return the same resolver and start nothing. Its threads live as long as the process.
+    ///
+    /// A program that must account for its threads (a game) makes its own
+    /// `Resolver(pool:)` instead and passes it to `StreamSocket.connect(host:port:timeout:resolver:)`.
+    /// - Throws: `WorkerPoolError.threadStartFailed` (EAGAIN: a thread or memory limit) when the
+    ///   pool cannot start; nothing is kept, so a later call tries again.
+    /// Any thread; after the first success, one uncontended mutex.
+    public static func shared() throws -> Resolver {
+        try SharedResolver.slot.get()
+    }
 
+    /// Makes a resolver whose lookups run on `pool` (the caller's threads; this starts none).
+    /// Any thread.
     public init(pool: WorkerPool) {
         self.pool = pool
     }
@@ -100,13 +108,15 @@ extension StreamSocket {
     /// moving to the next address when one fails.
     /// - Parameters:
     ///   - timeout: the longest each connection attempt may take.
-    ///   - resolver: where the lookup runs; `Resolver.shared` by default.
+    ///   - resolver: where the lookup runs; nil uses `Resolver.shared()`, which starts its 2
+    ///     threads on first use. Pass a resolver on your own pool to start none.
     /// - Throws: `ResolverError`; the last address's `NetError` when none accepts;
+    ///   `WorkerPoolError.threadStartFailed` when the shared resolver cannot start;
     ///   `CancellationError`. Call from a tasklet.
     public static func connect(
-        host: String, port: UInt16, timeout: Duration? = nil, resolver: Resolver = .shared
+        host: String, port: UInt16, timeout: Duration? = nil, resolver: Resolver? = nil
     ) async throws -> StreamSocket {
-        let addresses = try await resolver.resolve(host: host, port: port)
+        let addresses = try await (resolver ?? Resolver.shared()).resolve(host: host, port: port)
         var lastError: (any Error)?
         for address in addresses {
             do {
@@ -116,5 +126,21 @@ extension StreamSocket {
             }
         }
         throw lastError ?? ResolverError(code: EAI_NONAME, systemErrno: 0, host: host)
+    }
+}
+
+/// Holds `Resolver.shared()`: made under the mutex by the first call that can start its pool.
+private final class SharedResolver: @unchecked Sendable {  // `resolver` is guarded by `mutex`
+    static let slot = SharedResolver()
+    private let mutex = PThreadMutex()
+    private var resolver: Resolver?
+
+    func get() throws -> Resolver {
+        try mutex.withLock {
+            if let resolver { return resolver }
+            let made = Resolver(pool: try WorkerPool(threads: 2, maxQueued: 256, stackSize: 256 << 10, name: "resolver"))
+            resolver = made
+            return made
+        }
     }
 }

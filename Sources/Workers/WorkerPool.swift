@@ -1,4 +1,3 @@
-import CLibevShim
 import NetCore
 import Synchronization
 
@@ -56,7 +55,9 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
 /// rethrows its error in the tasklet. Results travel back through the tasklet's loop inbox and
 /// wake the loop with `ev_async`; results that arrive together share one wake-up.
 ///
-/// Threads live until `shutdown()`, which joins them: a pool that is no longer needed must be
+/// Threads: `init` starts exactly `threads` worker threads (named "NAME-0", "NAME-1", ...) and
+/// no other; `setWatchdog` adds one monitor thread ("NAME-watch") for as long as the pool runs.
+/// They live until `shutdown()`, which joins them: a pool that is no longer needed must be
 /// shut down. All methods are safe from any thread.
 public final class WorkerPool: @unchecked Sendable {  // shared state behind pthread locks and atomics, see the type comment
     // @unchecked: the queue, counters and per-worker slots are guarded by `lock`; the rest are
@@ -71,7 +72,7 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
     /// The CPUs the pool's threads run on, or nil where the system places them (see `init`).
     public let cpus: [Int]?
 
-    private let lock = PThreadLock()
+    private let lock = PThreadConditionLock()
     private let places: NetCore.Semaphore
     private var incoming: [any CallerState] = []
     /// Jobs queued and not yet taken; read without the lock by spinning workers.
@@ -97,7 +98,8 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
         let request: any CallerState
     }
 
-    /// Starts the pool's threads.
+    /// Starts the pool's worker threads: `threads` of them (at least 1), nothing else (the
+    /// watchdog is opt-in, see `setWatchdog`).
     /// - Parameters:
     ///   - threads: worker threads (at least 1).
     ///   - maxQueued: jobs that may wait for a thread; beyond that, callers wait or fail.
@@ -138,7 +140,6 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
                 throw error
             }
         }
-        setWatchdog(threshold: .seconds(60))
     }
 
     // MARK: - Calling
@@ -226,8 +227,8 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
 
     /// A worker thread's loop: take the oldest job, run it, repeat until shut down.
     private func work(index: Int) {
-        _ = cev_set_current_thread_name("\(name)-\(index)")  // only a label for top -H and gdb: a refusal changes nothing
-        let tid = cev_gettid()
+        ThreadIdentity.setName("\(name)-\(index)")  // only a label for top -H and gdb: a refusal changes nothing
+        let tid = ThreadIdentity.kernelID
         lock.withLock { startedThreadIDs.append(tid) }
         while let request = nextJob(worker: index) {
             places.release()  // its queue place is free again
@@ -255,7 +256,7 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
             }
             if let request = outgoing.popLast() {
                 pendingCount.subtract(1, ordering: .relaxed)
-                running[index] = RunningJob(name: request.name, startedAt: monotonicNanoseconds(), request: request)
+                running[index] = RunningJob(name: request.name, startedAt: MonotonicClock.nanoseconds(), request: request)
                 return request
             }
             if stopping != nil { return nil }
@@ -286,11 +287,11 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
             spinning.store(false, ordering: .releasing)
             lock.lock()
         }
-        let until = monotonicNanoseconds() + spinBeforeSleepNanoseconds
+        let until = MonotonicClock.nanoseconds() + spinBeforeSleepNanoseconds
         repeat {
             if pendingCount.load(ordering: .relaxed) > 0 { return true }
             sched_yield()
-        } while monotonicNanoseconds() < until
+        } while MonotonicClock.nanoseconds() < until
         return false
     }
 
@@ -325,7 +326,7 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
 
     /// A snapshot of what the pool is doing.
     public var stats: WorkerPoolStats {
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanoseconds()
         return lock.withLock {
             let busy = running.compactMap { $0 }
             let longest = busy.min { $0.startedAt < $1.startedAt }
@@ -340,13 +341,20 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
     /// Reports jobs that run longer than `threshold`, once each: to `report` (on the pool's
     /// monitor thread), and, when the job was called from a tasklet, to that tasklet's loop
     /// watchdog (`WatchdogReport.workerJob` names the job; it arrives on the loop's thread).
-    /// On by default at 60 seconds with a log line; call again to change it.
+    ///
+    /// Off until called (no thread the caller did not ask for): the first call starts one
+    /// monitor thread, on the pool's `cpus`; calling again replaces it (stops the old thread,
+    /// starts a new one); `shutdown()` stops it.
+    /// - Returns: false when the monitor thread could not start (EAGAIN, or the CPUs were
+    ///   refused): the pool then runs on without a watchdog.
+    /// Any thread but the pool's own workers.
+    @discardableResult
     public func setWatchdog(
         threshold: Duration, report: @escaping @Sendable (WorkerJobReport) -> Void = WorkerPool.logToStandardError
-    ) {
+    ) -> Bool {
         watchdog.start(threshold: threshold, poolName: name, cpus: cpus, report: report) { [weak self] in
             guard let self else { return [] }
-            let now = monotonicNanoseconds()
+            let now = MonotonicClock.nanoseconds()
             return self.lock.withLock {
                 self.running.compactMap { $0 }.map {
                     PoolWatchdog.Job(name: $0.name, runningNs: now - $0.startedAt, startedAt: $0.startedAt,

@@ -1,4 +1,3 @@
-import CLibevShim
 import NetCore
 import Workers
 
@@ -203,7 +202,7 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     /// Hands the stream's full (or final, aligned) buffer to a disk worker and gives the
     /// stream a fresh buffer that continues where it ended.
     private func submit(_ stream: Stream) async throws {
-        if directFD == -2 { directFD = open(path, O_WRONLY | O_CLOEXEC | cev_o_direct()) }
+        if directFD == -2 { directFD = open(path, O_WRONLY | O_CLOEXEC | FileSystemCalls.directIOFlag) }
         guard directFD >= 0 else {
             // The file system refuses O_DIRECT (tmpfs): plain writes, on this thread.
             try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled]), at: stream.start)

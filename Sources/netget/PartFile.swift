@@ -1,4 +1,4 @@
-import CLibevShim
+import NetCore
 import HTTPClient
 import Workers
 
@@ -83,7 +83,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
             unsyncedBytes += bytes.count
             if unsyncedBytes >= 32 << 20 {
                 // Start writing back now, without waiting: spreads the disk work over the download.
-                _ = cev_start_writeback(fd, 0, 0)
+                FileSystemCalls.startWriteback(fd: fd)
                 unsyncedBytes = 0
             }
         }
@@ -181,7 +181,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         let free = UInt64(info.f_bavail) &* UInt64(info.f_frsize)
         let margin = max(64 << 20, free / 16)
         guard free > margin, length <= free - margin else { return }
-        _ = cev_reserve_space(fd, Int64(clamping: length))
+        FileSystemCalls.reserveSpace(fd: fd, length: Int64(clamping: length))
     }
 
     /// Bytes in PATH.part now.
@@ -200,7 +200,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         fd = -1
         var target = path
         while true {
-            let renamed = replacing ? rename(partPath, target) : cev_rename_noreplace(partPath, target)
+            let renamed = replacing ? rename(partPath, target) : FileSystemCalls.renameNoReplace(from: partPath, to: target)
             if renamed == 0 { break }
             guard !replacing && errno == EEXIST else {
                 throw PartFileError("cannot rename \(partPath) to \(target): \(String(cString: strerror(errno)))", errno: errno)
@@ -308,7 +308,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         let size = UInt64(info.st_size)
         switch readSmallFile(metaPath(for: path), limit: ResumeMeta.maxBytes) {
         case .missing:
-            let hole = cev_first_hole(partFD)
+            let hole = FileSystemCalls.firstHole(fd: partFD)
             if hole >= 0 && UInt64(hole) < size {
                 return .untrusted("\(partPath) has no meta and a hole at byte \(hole): it was not written in order")
             }

@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
 @testable import NetCore
-import CLibevShim
+import CLibev
 
 @Suite struct FootprintTests {
     /// Spawns 100 tasklets parked on a channel, pumping until they are all parked; then closes the

@@ -1,4 +1,3 @@
-import CLibevShim
 import Synchronization
 import TestSupport
 import Testing
@@ -6,8 +5,8 @@ import Testing
 
 /// Spins for `nanoseconds` of wall time: a tasklet step that costs a known amount.
 private func busy(_ nanoseconds: Int64) {
-    let start = cev_now_ns()
-    while cev_now_ns() - start < nanoseconds {}
+    let start = MonotonicClock.nanoseconds()
+    while MonotonicClock.nanoseconds() - start < nanoseconds {}
 }
 
 /// Pumps `loop` until `done()` or `maxFrames`, returning the number of frames it took.
@@ -48,9 +47,9 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
         let jobsBefore = loop.stats.jobsRun
         while worker.isAlive {
             frame.value += 1
-            let start = cev_now_ns()
+            let start = MonotonicClock.nanoseconds()
             let report = loop.pump(budget: .milliseconds(5))
-            let wall = cev_now_ns() - start
+            let wall = MonotonicClock.nanoseconds() - start
             reports.append(report)
             let stepsThisFrame = frameOfStep.value.filter { $0 == frame.value }.count
             #expect(stepsThisFrame <= 4, "5 ms of 1 ms steps: the 5th would not fit (\(stepsThisFrame) steps, \(report))")
@@ -185,7 +184,7 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
     /// Results handed over a Channel from a plain worker thread and from a tasklet of another
     /// loop (on its own thread) reach the game's tasklet only on the thread that pumps.
     @Test func resultsFromOtherThreadsArriveOnlyOnThePumpingThread() throws {
-        let gameThread = cev_gettid()
+        let gameThread = ThreadIdentity.kernelID
         let loop = try Loop(name: "game")
         let results = Channel<Int>(capacity: 4)
         let perSource = 200
@@ -193,12 +192,12 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
         let consumer = loop.spawn(name: "consumer") {
             for _ in 0..<(2 * perSource) {
                 let value = try await results.receive()
-                seen.value.append((value, cev_gettid()))
+                seen.value.append((value, ThreadIdentity.kernelID))
             }
         }
         let workerThreadID = Atomic<Int32>(0)
         let worker = TestThread.start {
-            workerThreadID.store(cev_gettid(), ordering: .relaxed)
+            workerThreadID.store(ThreadIdentity.kernelID, ordering: .relaxed)
             for i in 0..<perSource { try? results.sendBlocking(i) }
         }
         let netLoop = try Loop(name: "net")
@@ -206,10 +205,10 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
             for i in 0..<perSource { try await results.send(perSource + i) }
         }
         let netThread = runOnThread(netLoop)
-        let start = cev_now_ns()
+        let start = MonotonicClock.nanoseconds()
         while consumer.isAlive {
             loop.pump(budget: .milliseconds(2))
-            if cev_now_ns() - start > 20_000_000_000 { break }  // a bug fails below instead of hanging
+            if MonotonicClock.nanoseconds() - start > 20_000_000_000 { break }  // a bug fails below instead of hanging
         }
         #expect(!consumer.isAlive, "every result arrived")
         results.close()  // after a failure, frees senders blocked on a full channel so the joins end

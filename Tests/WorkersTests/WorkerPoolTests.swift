@@ -161,8 +161,8 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
                 jobRunning.set()
                 // The job outlives the caller: it ends only once the caller has resumed (or a
                 // deadline passes, when the caller did not resume without it).
-                let until = monotonicNanoseconds() + 5_000_000_000
-                while context.isCallerWaiting && monotonicNanoseconds() < until { usleep(1_000) }
+                let until = MonotonicClock.nanoseconds() + 5_000_000_000
+                while context.isCallerWaiting && MonotonicClock.nanoseconds() < until { usleep(1_000) }
                 jobSawCallerLeave.value = !context.isCallerWaiting
                 _ = callerResumed.waitBlocking(timeout: .seconds(5))
                 jobEnded.set()

@@ -1,4 +1,4 @@
-import CLibevShim
+import CLinuxShim
 
 /// A small reliable, ordered message channel over UDP for game messages: every message sent
 /// arrives exactly once, intact and in order, or the channel fails with a clear error.
@@ -71,7 +71,7 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
         minRTONs = options.minRTO.nanosecondsClamped
         maxRTONs = options.maxRTO.nanosecondsClamped
         rtoNs = min(max(options.initialRTO.nanosecondsClamped, minRTONs), maxRTONs)
-        lastHeardNs = cev_now_ns()
+        lastHeardNs = cln_now_ns()
         // The reader holds the channel strongly until close() or a failure cancels it.
         reader = try loop.trySpawn(name: "reliable-channel-reader \(peer)") { [self] in await readLoop() }
     }
@@ -95,7 +95,7 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
             if sendWindow.inFlight < options.sendWindow { break }
             _ = try await senders.wait(timeout: nil) { sendBlocker == nil && sendWindow.inFlight >= options.sendWindow }
         }
-        let now = cev_now_ns()
+        let now = cln_now_ns()
         let sequence = sendWindow.append(payload: message, isFin: false, nowNs: now)
         counters.sent += 1
         counters.sendWindowHighWater = max(counters.sendWindowHighWater, sendWindow.inFlight)
@@ -178,7 +178,7 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
         guard isOpen else { return }
         // Even after the peer's close this side lingers: the peer may not have our ack of its
         // last messages yet and resends them, and only an answer lets it stop.
-        let now = cev_now_ns()
+        let now = cln_now_ns()
         state = .closing(lingerDeadlineNs: now + options.lingerTimeout.nanosecondsClamped)
         receiveBuffer.discardInOrder()
         // The window has one slot beyond sendWindow, so the close always fits.
@@ -264,7 +264,7 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
             counters.malformedPackets += 1
             return
         }
-        lastHeardNs = cev_now_ns()
+        lastHeardNs = cln_now_ns()
         applyAck(packet)
         guard packet.kind != .ack else { return }
         switch state {
@@ -292,7 +292,7 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
     }
 
     private func applyAck(_ packet: ReliablePacket) {
-        let outcome = sendWindow.applyAck(packet.ack, bits: packet.ackBits, nowNs: cev_now_ns())
+        let outcome = sendWindow.applyAck(packet.ack, bits: packet.ackBits, nowNs: cln_now_ns())
         counters.acked += outcome.messagesAcked
         for sample in outcome.rttSamplesNs { addRTTSample(sample) }
         // Only an empty window ends the linger: the close may be selectively acked while an
@@ -359,12 +359,12 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
         // OneShotTimer must be stopped before it is started again (libev forbids re-initialising
         // an active watcher).
         timer.stop()
-        timer.start(after: .nanoseconds(max(0, deadlineNs - cev_now_ns()))) { [self] in timerFired() }
+        timer.start(after: .nanoseconds(max(0, deadlineNs - cln_now_ns()))) { [self] in timerFired() }
     }
 
     private func timerFired() {
         timerDeadlineNs = nil
-        let now = cev_now_ns()
+        let now = cln_now_ns()
         if case .closing(let lingerDeadline) = state, now >= lingerDeadline {
             shutDown(.closed)
             return

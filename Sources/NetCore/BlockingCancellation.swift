@@ -1,5 +1,3 @@
-import NetCore
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,8 +12,10 @@ public final class BlockingCancellation: @unchecked Sendable {  // state guarded
     private var descriptor: Int32 = -1
     private var cancelled = false
 
+    /// A request that has not been cancelled and uses no socket yet.
     public init() {}
 
+    /// True once `cancel()` has been called.
     public var isCancelled: Bool { mutex.withLock { cancelled } }
 
     /// Stops the request: its socket (if it has one yet) is shut down; later steps throw.
@@ -27,16 +27,18 @@ public final class BlockingCancellation: @unchecked Sendable {  // state guarded
         }
     }
 
-    /// The request now uses `fd`. - Throws: `CancellationError` if it was already cancelled.
-    func attach(_ fd: Int32) throws {
+    /// The request now uses `fd` (the blocking engine calls this once its connection is open).
+    /// - Throws: `CancellationError` if it was already cancelled. Any thread.
+    public func attach(_ fd: Int32) throws {
         try mutex.withLock {
             if cancelled { throw CancellationError() }
             descriptor = fd
         }
     }
 
-    /// The request no longer uses its socket (it went back to the pool, or was closed).
-    func detach() {
+    /// The request no longer uses its socket (it went back to the pool, or was closed), so a
+    /// late `cancel()` cannot shut down a descriptor that now belongs to someone else. Any thread.
+    public func detach() {
         mutex.withLock { descriptor = -1 }
     }
 }

@@ -1,17 +1,14 @@
-import NetTLS
-import NetCore
-import Workers
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A TCP connection for threads that may block (worker threads): the descriptor is
-/// non-blocking underneath, and each wait is a `Poll.poll` with the caller's timeout, so a
-/// pending socket error ends the wait and the next call raises it (`NetError`).
+/// non-blocking underneath, each call goes through `SystemCalls` like the parking sockets', and
+/// each wait is a `Poll.poll` with the caller's timeout, so a pending socket error ends the wait
+/// and the next call raises it (`NetError`).
 ///
 /// Thread rule: one thread at a time; never on a loop's thread (it would stall the loop).
-public final class BlockingSocket: BlockingByteStream, @unchecked Sendable {  // one thread at a time, see above
+public final class BlockingSocket: @unchecked Sendable {  // one thread at a time, see above
     /// The descriptor, or -1 once closed.
     public private(set) var fileDescriptor: Int32
 
@@ -27,17 +24,17 @@ public final class BlockingSocket: BlockingByteStream, @unchecked Sendable {  //
 
     deinit { close() }
 
-    /// Connects to `address`, blocking up to `timeout` for the handshake.
+    /// Connects to `address`, blocking the calling thread up to `timeout` for the handshake.
     /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, ...). Nothing leaks on failure.
     public static func connect(to address: SocketAddress, timeout: Duration?) throws -> BlockingSocket {
         let operation = "connect to \(address)"
         let fd = socket(address.addressFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw NetError(errno: errno, operation: operation) }
         let connection = try BlockingSocket(adopting: fd)
-        let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
-        if rc != 0 {
-            let code = errno
-            guard code == EINPROGRESS || code == EINTR else { throw NetError(errno: code, operation: operation) }
+        switch SystemCalls.tryConnect(fd, to: address) {
+        case .done, .end: break
+        case .error(let code): throw NetError(errno: code, operation: operation)
+        case .wouldBlock:
             try connection.wait(.writable, timeout: timeout, operation: operation)
             var pending: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
@@ -49,47 +46,33 @@ public final class BlockingSocket: BlockingByteStream, @unchecked Sendable {  //
         return connection
     }
 
-    /// Resolves `host` on this thread (getaddrinfo) and connects to its addresses in the
-    /// system's order. - Throws: `ResolverError`; the last address's `NetError`.
-    public static func connect(host: String, port: UInt16, timeout: Duration?) throws -> BlockingSocket {
-        var lastError: (any Error)?
-        for address in try Resolver.lookUp(host: host, port: port) {
-            do {
-                return try connect(to: address, timeout: timeout)
-            } catch let error as NetError {
-                lastError = error
-            }
-        }
-        throw lastError ?? NetError(kind: .other, errno: 0, operation: "connect to \(host)", context: "no address")
-    }
-
+    /// Reads what is there, up to `buffer.count` bytes, blocking until at least one byte arrives.
+    /// - Returns: the byte count; 0 at end of stream (or for an empty buffer).
+    /// - Throws: `NetError` (`.timedOut` when `timeout` passes with no byte, `.closed`, ...).
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?) throws -> Int {
         guard buffer.count > 0 else { return 0 }
         while true {
             guard fileDescriptor >= 0 else { throw NetError.closed("read") }
-            let n = recv(fileDescriptor, buffer.baseAddress, buffer.count, 0)
-            if n >= 0 { return n }
-            switch errno {
-            case EAGAIN, EWOULDBLOCK: try wait(.readable, timeout: timeout, operation: "read")
-            case EINTR: continue
-            case let code: throw NetError(errno: code, operation: "read")
+            switch SystemCalls.tryReceive(fileDescriptor, into: buffer) {
+            case .done(let n): return n
+            case .end: return 0
+            case .wouldBlock: try wait(.readable, timeout: timeout, operation: "read")
+            case .error(let code): throw NetError(errno: code, operation: "read")
             }
         }
     }
 
+    /// Writes every byte, blocking while the peer is not reading; `timeout` bounds each wait.
+    /// - Throws: `NetError` (`.brokenPipe`, `.timedOut`, `.closed`, ...); some bytes may have gone.
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration?) throws {
         var offset = 0
         while offset < bytes.count {
             guard fileDescriptor >= 0 else { throw NetError.closed("write") }
-            let n = send(fileDescriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))  // count > 0 here
-            if n >= 0 {
-                offset += n
-                continue
-            }
-            switch errno {
-            case EAGAIN, EWOULDBLOCK: try wait(.writable, timeout: timeout, operation: "write")
-            case EINTR: continue
-            case let code: throw NetError(errno: code, operation: "write")
+            switch SystemCalls.trySend(fileDescriptor, UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
+            case .done(let n): offset += n
+            case .end: break  // only reads end; a send reports .done or an error
+            case .wouldBlock: try wait(.writable, timeout: timeout, operation: "write")
+            case .error(let code): throw NetError(errno: code, operation: "write")
             }
         }
     }
@@ -101,12 +84,11 @@ public final class BlockingSocket: BlockingByteStream, @unchecked Sendable {  //
         if ready.isEmpty, let timeout { throw NetError.timedOut(operation, after: timeout) }
     }
 
+    /// Closes the socket. Idempotent; the owning thread only.
     public func close() {
         if fileDescriptor >= 0 {
             Glibc.close(fileDescriptor)
             fileDescriptor = -1
         }
     }
-
-    public var isReusable: Bool { DescriptorProbe.isIdleAndOpen(fileDescriptor) }
 }

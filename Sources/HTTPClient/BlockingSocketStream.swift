@@ -1,0 +1,23 @@
+import NetCore
+import Workers
+
+/// The blocking engine talks over a `BlockingSocket` (NetCore) as over any `BlockingByteStream`.
+extension BlockingSocket: BlockingByteStream {
+    /// Whether an idle connection can carry another request (see `BlockingByteStream`). Never waits.
+    public var isReusable: Bool { DescriptorProbe.isIdleAndOpen(fileDescriptor) }
+
+    /// Resolves `host` on the calling thread (getaddrinfo, which blocks) and connects to its
+    /// addresses in the system's order. Starts no thread. Call on a worker thread.
+    /// - Throws: `ResolverError`; the last address's `NetError`.
+    public static func connect(host: String, port: UInt16, timeout: Duration?) throws -> BlockingSocket {
+        var lastError: (any Error)?
+        for address in try Resolver.lookUp(host: host, port: port) {
+            do {
+                return try connect(to: address, timeout: timeout)
+            } catch let error as NetError {
+                lastError = error
+            }
+        }
+        throw lastError ?? NetError(kind: .other, errno: 0, operation: "connect to \(host)", context: "no address")
+    }
+}

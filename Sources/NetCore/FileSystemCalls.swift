@@ -1,0 +1,43 @@
+import CLinuxShim
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Linux file calls that Swift cannot make directly (they need `_GNU_SOURCE` or are macros),
+/// for the modules above NetCore (netget's part files). Each is one system call (two for
+/// `renameNoReplace` on a file system without `RENAME_NOREPLACE`); none blocks longer than
+/// the call itself does. Any thread.
+public enum FileSystemCalls {
+    /// The `O_DIRECT` open flag (its value differs between architectures).
+    public static var directIOFlag: Int32 { cln_o_direct() }
+
+    /// `sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)`: starts writing a range of
+    /// the file back to disk without waiting for it. `length` 0 means to the end of the file.
+    /// - Returns: 0, or -1 with `errno` set.
+    @discardableResult
+    public static func startWriteback(fd: Int32, offset: Int64 = 0, length: Int64 = 0) -> Int32 {
+        cln_start_writeback(fd, offset, length)
+    }
+
+    /// `fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, length)`: reserves the file's blocks without
+    /// changing its size, so that a long download does not fragment or run out of space midway.
+    /// - Returns: 0, or -1 with `errno` set (`EOPNOTSUPP` on file systems without it).
+    @discardableResult
+    public static func reserveSpace(fd: Int32, length: Int64) -> Int32 {
+        cln_reserve_space(fd, length)
+    }
+
+    /// Renames `from` to `to` unless `to` exists (`renameat2` with `RENAME_NOREPLACE`; where the
+    /// file system cannot, `link` then `unlink`, which never replaces either).
+    /// - Returns: 0, or -1 with `errno` set (`EEXIST` when `to` exists).
+    public static func renameNoReplace(from: String, to: String) -> Int32 {
+        cln_rename_noreplace(from, to)
+    }
+
+    /// `lseek(fd, 0, SEEK_HOLE)`: the offset of the file's first hole (its size when it has none).
+    /// - Returns: the offset, or -1 with `errno` set.
+    public static func firstHole(fd: Int32) -> Int64 {
+        Int64(cln_first_hole(fd))
+    }
+}
