@@ -23,7 +23,7 @@ let package = Package(
         .executable(name: "footprint", targets: ["Footprint"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         .systemLibrary(
@@ -62,8 +62,10 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "netget",
-            dependencies: ["HTTPClient", "NetCore", "Workers", "COpenSSL",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "HTTPClient", "NetCore", "Workers", "COpenSSL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .executableTarget(name: "EchoServer", dependencies: ["NetCore"], path: "Examples/EchoServer", swiftSettings: strict),
         .executableTarget(

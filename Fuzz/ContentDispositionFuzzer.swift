@@ -20,8 +20,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         require(seen.insert(parameter.name).inserted, "\(parameter.name) twice in \(header.debugDescription)")
     }
     let written = serialized(field)
-    require(ContentDisposition.parse(written) == field,
-                 "\(header.debugDescription) -> \(written.debugDescription) parses differently")
+    require(
+        ContentDisposition.parse(written) == field,
+        "\(header.debugDescription) -> \(written.debugDescription) parses differently")
     if let name {
         require(!name.isEmpty)
         checkCleanName(DownloadFileName.safe(name), maxBytes: DownloadFileName.maxBytes, from: name)

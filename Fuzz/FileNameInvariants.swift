@@ -12,13 +12,16 @@ func checkCleanName(_ name: String?, maxBytes: Int, from input: String) {
         require(scalar != "/" && scalar != "\\", "a separator in \(name.debugDescription)")
         require(!isForbidden(scalar), "U+\(String(scalar.value, radix: 16)) in \(name.debugDescription)")
     }
-    let first = scalars[0], last = scalars[scalars.count - 1]
-    require(first != "." && first != "-" && !first.properties.isWhitespace,
-                 "leading \(first.escaped(asASCII: true)) in \(name.debugDescription)")
+    let first = scalars[0]
+    let last = scalars[scalars.count - 1]
+    require(
+        first != "." && first != "-" && !first.properties.isWhitespace,
+        "leading \(first.escaped(asASCII: true)) in \(name.debugDescription)")
     require(!last.properties.isWhitespace, "trailing whitespace in \(name.debugDescription)")
     let again = DownloadFileName.safe(name, maxBytes: maxBytes)
-    require(again.map { Array($0.utf8) } == Array(name.utf8),
-                 "not idempotent: \(name.debugDescription) -> \(again.debugDescription) from \(input.debugDescription)")
+    require(
+        again.map { Array($0.utf8) } == Array(name.utf8),
+        "not idempotent: \(name.debugDescription) -> \(again.debugDescription) from \(input.debugDescription)")
 }
 
 /// `precondition` that prints its message in -O builds too, so a crash says which rule broke.

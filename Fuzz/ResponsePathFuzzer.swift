@@ -31,7 +31,7 @@
 // Any difference is a crash (preconditionFailure) that libFuzzer reports with the input.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -44,7 +44,8 @@ public func fuzzResponsePath(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     let bytes = Array(input.dropFirst())
     let method = control & 1 == 0 ? "GET" : "HEAD"
     let incompleteClose = control & 2 != 0
-    let limits = control & 4 == 0
+    let limits =
+        control & 4 == 0
         ? HTTPParserLimits(maxLineLength: 64, maxHeaderBytes: 256, maxHeaderCount: 8)
         : HTTPParserLimits()
     let pieces = splitPoints(of: bytes)
@@ -128,8 +129,10 @@ struct MergedStream {
 }
 
 /// Runs `feeding` (which calls its argument with each piece), then finish().
-func run(_ start: HTTPResponseParser, incompleteClose: Bool,
-         _ feeding: (_ feed: (ArraySlice<UInt8>) throws -> Void) throws -> Void) -> Outcome {
+func run(
+    _ start: HTTPResponseParser, incompleteClose: Bool,
+    _ feeding: (_ feed: (ArraySlice<UInt8>) throws -> Void) throws -> Void
+) -> Outcome {
     var parser = start
     var stream = MergedStream()
     return outcome {

@@ -1,7 +1,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Touched only by tasklets of the example's one loop.

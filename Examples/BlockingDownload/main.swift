@@ -5,7 +5,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let size = 64 << 20
@@ -14,7 +14,7 @@ let pool = try WorkerPool(threads: 2)
 let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
 let port = listener.port
 
-loop.spawn(name: "server") {                       // a tasklet serves 64 MiB
+loop.spawn(name: "server") {  // a tasklet serves 64 MiB
     let connection = try await listener.accept()
     let chunk = [UInt8](repeating: 0x5A, count: 64 << 10)
     for index in 0..<(size / chunk.count) {
@@ -25,7 +25,7 @@ loop.spawn(name: "server") {                       // a tasklet serves 64 MiB
     listener.close()
 }
 let ticks = TickCounter()
-let ticker = loop.spawn(name: "ticker") {          // a tasklet ticks on every turn of the loop
+let ticker = loop.spawn(name: "ticker") {  // a tasklet ticks on every turn of the loop
     while !Task.isCancelled {
         ticks.count += 1
         await Tasklet.yield()
@@ -34,11 +34,12 @@ let ticker = loop.spawn(name: "ticker") {          // a tasklet ticks on every t
 loop.spawn(name: "downloader") {
     let start = ContinuousClock.now
     let received = try await pool.callAsync("blocking download") { _ in
-        try blockingDownload(port: port)               // blocks a worker thread, not the loop
+        try blockingDownload(port: port)  // blocks a worker thread, not the loop
     }
     ticker.cancel()
-    print("downloaded \(received) bytes with a blocking socket on a worker in \(start.duration(to: .now));"
-        + " meanwhile the loop served it and ticked \(ticks.count) times")
+    print(
+        "downloaded \(received) bytes with a blocking socket on a worker in \(start.duration(to: .now));"
+            + " meanwhile the loop served it and ticked \(ticks.count) times")
 }
 loop.run()
 pool.shutdown()

@@ -11,7 +11,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func resident() -> Int {
@@ -112,8 +112,9 @@ while loop.stats.taskletsAlive > 0 { _ = loop.pump(budget: .milliseconds(10)) }
 let queuedUser = (resident() - base) / pairs
 let queuedKernel = (kernelTCPMemory() - kernelBeforeQueued) / pairs
 // No target here: the 64 KiB are the application's data in flight, not the connection's cost.
-report("TCP connection with 64 KiB unread in its buffers, user + kernel, the data included", bytes: queuedUser + queuedKernel,
-       target: "\(queuedUser + queuedKernel - (64 << 10)) B beyond the data")
+report(
+    "TCP connection with 64 KiB unread in its buffers, user + kernel, the data included", bytes: queuedUser + queuedKernel,
+    target: "\(queuedUser + queuedKernel - (64 << 10)) B beyond the data")
 
 // A worker thread with a 256 KiB stack, after it ran a job.
 base = resident()

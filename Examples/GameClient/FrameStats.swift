@@ -24,7 +24,7 @@ func simulateWork(milliseconds: Double) {
     let end = ContinuousClock.now + .microseconds(Int64(milliseconds * 1000))
     var x: UInt64 = 1
     while ContinuousClock.now < end {
-        for _ in 0..<200 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+        for _ in 0..<200 { x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407 }
     }
     if x == 42 { print("") }  // keeps the loop from being optimised away
 }

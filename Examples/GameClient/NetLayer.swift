@@ -18,8 +18,10 @@ final class NetLayerState: @unchecked Sendable {  // the game thread only
 /// Starts the game's net tasklets on `loop`: chat over TCP, state sync over UDP at 20 Hz, an
 /// asset through `callAsync` and the blocking client, another through tasklets, and, once, a
 /// deliberately slow tasklet for the watchdog to catch.
-func startNetLayer(on loop: Loop, peers: PeerServers, assetURL: String, assetSize: UInt64, seed: UInt64,
-                   pool: WorkerPool, state: NetLayerState) {
+func startNetLayer(
+    on loop: Loop, peers: PeerServers, assetURL: String, assetSize: UInt64, seed: UInt64,
+    pool: WorkerPool, state: NetLayerState
+) {
     loop.spawn(name: "chat") {
         let socket = try await StreamSocket.connect(to: peers.chatAddress, timeout: .seconds(2))
         defer { socket.close() }
@@ -59,14 +61,16 @@ func startNetLayer(on loop: Loop, peers: PeerServers, assetURL: String, assetSiz
             let start = ContinuousClock.now
             // A client with a game's caps: two connections, two kept idle, a 16 KiB buffer each
             // (the body itself goes straight into this tasklet's buffer).
-            let client = Client(configuration: HTTPClientConfiguration(
-                maxConnectionsPerHost: 2, maxIdleConnections: 2, connectionBufferSize: 16 << 10))
+            let client = Client(
+                configuration: HTTPClientConfiguration(
+                    maxConnectionsPerHost: 2, maxIdleConnections: 2, connectionBufferSize: 16 << 10))
             let response = try await client.get(assetURL)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 64)
             defer { buffer.deallocate() }
             var offset: UInt64 = 0
             while case let n = try await response.body.read(into: buffer), n > 0 {
-                if let bad = GeneratedContent.firstMismatch(in: UnsafeRawBufferPointer(rebasing: buffer[0..<n]), seed: seed, offset: offset) {
+                if let bad = GeneratedContent.firstMismatch(in: UnsafeRawBufferPointer(rebasing: buffer[0..<n]), seed: seed, offset: offset)
+                {
                     throw GameError("wrong byte at \(offset + UInt64(bad))")
                 }
                 offset += UInt64(n)

@@ -1,7 +1,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The game's other ends, on a loop of their own thread: a chat server that echoes each line

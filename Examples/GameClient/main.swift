@@ -15,7 +15,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let sharedCores = CommandLine.arguments.dropFirst().contains("--shared-cores")
@@ -118,10 +118,14 @@ print("busy time per frame with the net layer:    \(withNet.summary)")
 print("net layer time per frame:         \(netPerFrame.summary) (budget \(budget))")
 print("frame time p99 with - without: \(format(intervalsWithNet.percentile(0.99) - intervalsWithoutNet.percentile(0.99))) ms")
 if let (bytes, time) = state.workerDownload {
-    print("asset via callAsync + blocking client: \(bytes) bytes in \(format(time)) s, \(Int(Double(bytes) / time / 1e6)) MB/s, every byte checked")
+    print(
+        "asset via callAsync + blocking client: \(bytes) bytes in \(format(time)) s, \(Int(Double(bytes) / time / 1e6)) MB/s, every byte checked"
+    )
 }
 if let (bytes, time) = state.taskletDownload {
-    print("asset via tasklets (pumped \(budget) per frame): \(bytes) bytes in \(format(time)) s, \(Int(Double(bytes) / time / 1e6)) MB/s, every byte checked")
+    print(
+        "asset via tasklets (pumped \(budget) per frame): \(bytes) bytes in \(format(time)) s, \(Int(Double(bytes) / time / 1e6)) MB/s, every byte checked"
+    )
 }
 print("chat round trips: \(state.chatRoundTrips); UDP state syncs: \(state.syncRoundTrips)")
 print("net layer footprint (NetCore's own bytes): \(loop.footprint)")

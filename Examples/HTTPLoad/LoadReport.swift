@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Hands out request numbers to the tasklets of one loop.
@@ -41,8 +41,10 @@ final class RunResults: @unchecked Sendable {  // see above: `run()` orders the 
             Swift.print(line("run\(index + 1)", run.megabytesPerSecond, run.requestsPerSecond, run.cpuMicrosecondsPerRequest, run.bytes))
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        Swift.print(line("median", median(runs.map(\.megabytesPerSecond)), median(runs.map(\.requestsPerSecond)),
-                         median(runs.map(\.cpuMicrosecondsPerRequest)), runs[0].bytes))
+        Swift.print(
+            line(
+                "median", median(runs.map(\.megabytesPerSecond)), median(runs.map(\.requestsPerSecond)),
+                median(runs.map(\.cpuMicrosecondsPerRequest)), runs[0].bytes))
     }
 }
 

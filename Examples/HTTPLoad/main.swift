@@ -15,7 +15,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -24,8 +24,10 @@ func option(_ name: String) -> String? {
     return arguments[index + 1]
 }
 guard arguments.count >= 2, ["download", "many"].contains(arguments[0]),
-      let engine = HTTPEngine(rawValue: option("--engine") ?? "loop") else {
-    writeError("usage: http-load download|many URL [--engine loop|workers] [--api read|chunks] [--requests N] [--connections C] [--runs N]\n")
+    let engine = HTTPEngine(rawValue: option("--engine") ?? "loop")
+else {
+    writeError(
+        "usage: http-load download|many URL [--engine loop|workers] [--api read|chunks] [--requests N] [--connections C] [--runs N]\n")
     exit(2)
 }
 let mode = arguments[0]
@@ -37,7 +39,8 @@ let useChunks = option("--api") == "chunks"
 
 let loop = try Loop()
 // The workers engine needs a thread per connection in flight; the loop engine none.
-let workers = engine == .workers ? try WorkerPool(threads: mode == "many" ? max(2, connections) : 2, maxQueued: 4096, name: "http-load") : nil
+let workers =
+    engine == .workers ? try WorkerPool(threads: mode == "many" ? max(2, connections) : 2, maxQueued: 4096, name: "http-load") : nil
 let results = RunResults()
 
 loop.spawn(name: "http-load") {
@@ -45,11 +48,13 @@ loop.spawn(name: "http-load") {
         let client = Client(configuration: HTTPClientConfiguration(maxConnectionsPerHost: connections), workers: workers)
         let cpuBefore = processCPUSeconds()
         let start = ContinuousClock.now
-        let bytes = mode == "download"
+        let bytes =
+            mode == "download"
             ? try await download(url, client: client, engine: engine, chunks: useChunks)
             : try await many(url, client: client, engine: engine, requests: requests, connections: connections)
-        let figures = RunFigures(bytes: bytes, requests: mode == "download" ? 1 : requests,
-                                 elapsed: ContinuousClock.now - start, cpuSeconds: processCPUSeconds() - cpuBefore)
+        let figures = RunFigures(
+            bytes: bytes, requests: mode == "download" ? 1 : requests,
+            elapsed: ContinuousClock.now - start, cpuSeconds: processCPUSeconds() - cpuBefore)
         client.closeIdleConnections()
         if run > 0 { results.add(figures) }
     }

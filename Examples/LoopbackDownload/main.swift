@@ -4,7 +4,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let mebibytes = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 1024
@@ -84,8 +84,9 @@ let download = clientLoop.spawn(name: "download") { () async throws -> (Int, Dou
         for index in 0..<(whole / 8) {
             let expected = word(at: received / 8 + index)
             if words.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) != expected {
-                throw NetError(kind: .other, errno: 0, operation: "verify",
-                               context: "wrong bytes at offset \(received + index * 8)")
+                throw NetError(
+                    kind: .other, errno: 0, operation: "verify",
+                    context: "wrong bytes at offset \(received + index * 8)")
             }
         }
         received += whole

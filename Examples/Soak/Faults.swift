@@ -51,8 +51,9 @@ struct DownloadPlan: Sendable {
         var mib = UInt64(options.minMiB) + random.next() % UInt64(options.maxMiB - options.minMiB + 1)
         if fault == .slowDrip { mib = min(mib, 8) }  // 8 MB/s: a drip of seconds, not minutes
         let size = mib << 20 + random.next() % 4096  // odd sizes: the last chunk is never aligned
-        return DownloadPlan(id: id, size: size, seed: random.next() | 1, engine: engine, fault: fault,
-                            faultOffset: random.next() % max(1, size - 1))
+        return DownloadPlan(
+            id: id, size: size, seed: random.next() | 1, engine: engine, fault: fault,
+            faultOffset: random.next() % max(1, size - 1))
     }
 }
 

@@ -74,8 +74,10 @@ struct ChunkVerifier {
         switch message {
         case .chunk(let sequence, let offset, let bytes):
             guard sequence == expectedSequence else {
-                throw fail(sequence < expectedSequence ? "duplicate or reordered chunk (expected chunk \(expectedSequence))"
-                                                       : "chunks \(expectedSequence)..<\(sequence) lost", offset: offset, chunk: sequence)
+                throw fail(
+                    sequence < expectedSequence
+                        ? "duplicate or reordered chunk (expected chunk \(expectedSequence))"
+                        : "chunks \(expectedSequence)..<\(sequence) lost", offset: offset, chunk: sequence)
             }
             guard offset == expectedOffset else {
                 throw fail("offset gap or overlap: expected \(expectedOffset)", offset: offset, chunk: sequence)

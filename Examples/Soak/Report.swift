@@ -36,26 +36,46 @@ struct SoakReport {
         rssAtEnd = mean(after.suffix(10))
         rssMaxAfterWarmup = after.map(\.rssBytes).max() ?? rssAtWarmup
         let growth = rssAtEnd - rssAtWarmup
-        let slack = Int(options.rssSlackMiB * 1048576)
+        let slack = Int(options.rssSlackMiB * 1_048_576)
         checks = [
-            ("no byte wrong, lost, duplicated or reordered", failures.isEmpty, failures.first ?? "\(chunksVerified) chunks, \(bytesVerified) bytes checked"),
-            ("every injected fault recovered", faultsInjected == faultsRecovered,
-             faultsInjected.keys.sorted().map { "\($0) \(faultsRecovered[$0] ?? 0)/\(faultsInjected[$0] ?? 0)" }.joined(separator: ", ")),
-            ("RSS growth after warm-up under \(options.rssSlackMiB) MiB", growth <= slack,
-             "mean of 10 s after warm-up \(mib(rssAtWarmup)), of the last 10 s \(mib(rssAtEnd)) (\(growth >= 0 ? "+" : "")\(mib(growth))); peak \(mib(rssMaxAfterWarmup))"),
+            (
+                "no byte wrong, lost, duplicated or reordered", failures.isEmpty,
+                failures.first ?? "\(chunksVerified) chunks, \(bytesVerified) bytes checked"
+            ),
+            (
+                "every injected fault recovered", faultsInjected == faultsRecovered,
+                faultsInjected.keys.sorted().map { "\($0) \(faultsRecovered[$0] ?? 0)/\(faultsInjected[$0] ?? 0)" }.joined(separator: ", ")
+            ),
+            (
+                "RSS growth after warm-up under \(options.rssSlackMiB) MiB", growth <= slack,
+                "mean of 10 s after warm-up \(mib(rssAtWarmup)), of the last 10 s \(mib(rssAtEnd)) (\(growth >= 0 ? "+" : "")\(mib(growth))); peak \(mib(rssMaxAfterWarmup))"
+            ),
             ("descriptors back to their start", descriptorsAtEnd <= descriptorsAtStart, "\(descriptorsAtStart) -> \(descriptorsAtEnd)"),
-            ("throughput at least half the clean rate", meanRate * 2 >= cleanRate,
-             "\(mbps(meanRate)) under faults vs \(mbps(cleanRate)) clean"),
-            ("both engines moved data", (downloadsByEngine["loop"] ?? 0) > 0 && (downloadsByEngine["workers"] ?? 0) > 0,
-             "loop \(downloadsByEngine["loop"] ?? 0), workers \(downloadsByEngine["workers"] ?? 0) downloads"),
+            (
+                "throughput at least half the clean rate", meanRate * 2 >= cleanRate,
+                "\(mbps(meanRate)) under faults vs \(mbps(cleanRate)) clean"
+            ),
+            (
+                "both engines moved data", (downloadsByEngine["loop"] ?? 0) > 0 && (downloadsByEngine["workers"] ?? 0) > 0,
+                "loop \(downloadsByEngine["loop"] ?? 0), workers \(downloadsByEngine["workers"] ?? 0) downloads"
+            ),
         ]
     }
 
     var summary: String {
-        var lines = ["soak: \(passed ? "PASSED" : "FAILED") after \(Int(seconds)) s (seed \(options.seed), fault rate \(options.faultRate))"]
-        lines.append("  downloads: \(downloadsCompleted) (loop \(downloadsByEngine["loop"] ?? 0), workers \(downloadsByEngine["workers"] ?? 0)); bytes verified \(bytesVerified) (\(mbps(meanRate)) mean); chunks \(chunksVerified); retries \(retries)")
-        lines.append("  faults injected / recovered: " + FaultKind.allCases.map { "\($0.rawValue) \(faultsRecovered[$0.rawValue] ?? 0)/\(faultsInjected[$0.rawValue] ?? 0)" }.joined(separator: ", "))
-        lines.append("  RSS: start \(mib(samples.first?.rssBytes ?? 0)), after warm-up \(mib(rssAtWarmup)), max after \(mib(rssMaxAfterWarmup)), end \(mib(samples.last?.rssBytes ?? 0)); descriptors \(descriptorsAtStart) -> \(descriptorsAtEnd)")
+        var lines = [
+            "soak: \(passed ? "PASSED" : "FAILED") after \(Int(seconds)) s (seed \(options.seed), fault rate \(options.faultRate))"
+        ]
+        lines.append(
+            "  downloads: \(downloadsCompleted) (loop \(downloadsByEngine["loop"] ?? 0), workers \(downloadsByEngine["workers"] ?? 0)); bytes verified \(bytesVerified) (\(mbps(meanRate)) mean); chunks \(chunksVerified); retries \(retries)"
+        )
+        lines.append(
+            "  faults injected / recovered: "
+                + FaultKind.allCases.map { "\($0.rawValue) \(faultsRecovered[$0.rawValue] ?? 0)/\(faultsInjected[$0.rawValue] ?? 0)" }
+                .joined(separator: ", "))
+        lines.append(
+            "  RSS: start \(mib(samples.first?.rssBytes ?? 0)), after warm-up \(mib(rssAtWarmup)), max after \(mib(rssMaxAfterWarmup)), end \(mib(samples.last?.rssBytes ?? 0)); descriptors \(descriptorsAtStart) -> \(descriptorsAtEnd)"
+        )
         for check in checks { lines.append("  [\(check.passed ? "ok" : "FAIL")] \(check.name): \(check.detail)") }
         for failure in failures.prefix(5) { lines.append("  failure: \(failure)") }
         return lines.joined(separator: "\n")
@@ -70,35 +90,42 @@ struct SoakReport {
         }
         let checkRows = checks.map { "{\"name\":\(quoted($0.name)),\"passed\":\($0.passed),\"detail\":\(quoted($0.detail))}" }
         return """
-        {"passed":\(passed),"seconds":\(rounded(seconds)),"seed":\(options.seed),"fault_rate":\(options.faultRate),\
-        "downloads":\(downloadsCompleted),"downloads_by_engine":\(dictionary(downloadsByEngine)),"bytes_verified":\(bytesVerified),\
-        "chunks_verified":\(chunksVerified),"retries":\(retries),"mean_rate_Bps":\(Int(meanRate)),"clean_rate_Bps":\(Int(cleanRate)),\
-        "faults_injected":\(dictionary(faultsInjected)),"faults_recovered":\(dictionary(faultsRecovered)),\
-        "rss_at_warmup":\(rssAtWarmup),"rss_at_end":\(rssAtEnd),"rss_max_after_warmup":\(rssMaxAfterWarmup),"fds_start":\(descriptorsAtStart),"fds_end":\(descriptorsAtEnd),\
-        "failures":[\(failures.map(quoted).joined(separator: ","))],"checks":[\(checkRows.joined(separator: ","))],\
-        "samples":[\(sampleRows.joined(separator: ","))]}
-        """
+            {"passed":\(passed),"seconds":\(rounded(seconds)),"seed":\(options.seed),"fault_rate":\(options.faultRate),\
+            "downloads":\(downloadsCompleted),"downloads_by_engine":\(dictionary(downloadsByEngine)),"bytes_verified":\(bytesVerified),\
+            "chunks_verified":\(chunksVerified),"retries":\(retries),"mean_rate_Bps":\(Int(meanRate)),"clean_rate_Bps":\(Int(cleanRate)),\
+            "faults_injected":\(dictionary(faultsInjected)),"faults_recovered":\(dictionary(faultsRecovered)),\
+            "rss_at_warmup":\(rssAtWarmup),"rss_at_end":\(rssAtEnd),"rss_max_after_warmup":\(rssMaxAfterWarmup),"fds_start":\(descriptorsAtStart),"fds_end":\(descriptorsAtEnd),\
+            "failures":[\(failures.map(quoted).joined(separator: ","))],"checks":[\(checkRows.joined(separator: ","))],\
+            "samples":[\(sampleRows.joined(separator: ","))]}
+            """
     }
 
     /// A page that needs nothing from the network: inline CSS and SVG charts.
     var html: String {
-        let throughput = chart(title: "Throughput (MB/s)", series: [
-            ("loop engine", "#1f77b4", samples.map { ($0.second, $0.loopBytesPerSecond / 1e6) }),
-            ("workers engine", "#ff7f0e", samples.map { ($0.second, $0.workersBytesPerSecond / 1e6) }),
-        ])
-        let rss = chart(title: "RSS (MiB)", series: [("RSS", "#2ca02c", samples.map { ($0.second, Double($0.rssBytes) / 1048576) })])
-        let fds = chart(title: "Open descriptors", series: [("descriptors", "#d62728", samples.map { ($0.second, Double($0.openDescriptors)) })])
-        let rows = checks.map { "<tr><td>\($0.passed ? "✔" : "✘")</td><td>\(escape($0.name))</td><td>\(escape($0.detail))</td></tr>" }.joined()
+        let throughput = chart(
+            title: "Throughput (MB/s)",
+            series: [
+                ("loop engine", "#1f77b4", samples.map { ($0.second, $0.loopBytesPerSecond / 1e6) }),
+                ("workers engine", "#ff7f0e", samples.map { ($0.second, $0.workersBytesPerSecond / 1e6) }),
+            ])
+        let rss = chart(title: "RSS (MiB)", series: [("RSS", "#2ca02c", samples.map { ($0.second, Double($0.rssBytes) / 1_048_576) })])
+        let fds = chart(
+            title: "Open descriptors", series: [("descriptors", "#d62728", samples.map { ($0.second, Double($0.openDescriptors)) })])
+        let rows = checks.map { "<tr><td>\($0.passed ? "✔" : "✘")</td><td>\(escape($0.name))</td><td>\(escape($0.detail))</td></tr>" }
+            .joined()
         return """
-        <!doctype html><html><head><meta charset="utf-8"><title>StacklessNet soak report</title>
-        <style>body{font-family:sans-serif;margin:2em;max-width:960px}td{padding:2px 8px}pre{background:#f4f4f4;padding:1em}</style></head>
-        <body><h1>Soak \(passed ? "passed" : "FAILED")</h1><pre>\(escape(summary))</pre>
-        <table>\(rows)</table>\(throughput)\(rss)\(fds)</body></html>
-        """
+            <!doctype html><html><head><meta charset="utf-8"><title>StacklessNet soak report</title>
+            <style>body{font-family:sans-serif;margin:2em;max-width:960px}td{padding:2px 8px}pre{background:#f4f4f4;padding:1em}</style></head>
+            <body><h1>Soak \(passed ? "passed" : "FAILED")</h1><pre>\(escape(summary))</pre>
+            <table>\(rows)</table>\(throughput)\(rss)\(fds)</body></html>
+            """
     }
 
     private func chart(title: String, series: [(String, String, [(Double, Double)])]) -> String {
-        let width = 900.0, height = 220.0, left = 60.0, bottom = 30.0
+        let width = 900.0
+        let height = 220.0
+        let left = 60.0
+        let bottom = 30.0
         let maxX = max(1, series.flatMap { $0.2.map(\.0) }.max() ?? 1)
         let maxY = max(1e-9, series.flatMap { $0.2.map(\.1) }.max() ?? 1) * 1.1
         var svg = "<h2>\(escape(title))</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\">"
@@ -107,9 +134,11 @@ struct SoakReport {
             let y = (height - bottom) * (1 - Double(tick) / 4)
             svg += "<text x=\"2\" y=\"\(rounded(y + 4))\" font-size=\"11\">\(rounded(maxY * Double(tick) / 4))</text>"
         }
-        svg += "<text x=\"\(left)\" y=\"\(height - 8)\" font-size=\"11\">0 s</text><text x=\"\(width - 50)\" y=\"\(height - 8)\" font-size=\"11\">\(Int(maxX)) s</text>"
+        svg +=
+            "<text x=\"\(left)\" y=\"\(height - 8)\" font-size=\"11\">0 s</text><text x=\"\(width - 50)\" y=\"\(height - 8)\" font-size=\"11\">\(Int(maxX)) s</text>"
         for (index, (name, color, points)) in series.enumerated() {
-            let path = points.map { "\(rounded(left + $0.0 / maxX * (width - left))),\(rounded((height - bottom) * (1 - $0.1 / maxY)))" }.joined(separator: " ")
+            let path = points.map { "\(rounded(left + $0.0 / maxX * (width - left))),\(rounded((height - bottom) * (1 - $0.1 / maxY)))" }
+                .joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(path)\"/>"
             svg += "<text x=\"\(left + 10 + Double(index) * 160)\" y=\"14\" font-size=\"12\" fill=\"\(color)\">\(escape(name))</text>"
         }
@@ -117,7 +146,7 @@ struct SoakReport {
     }
 }
 
-func mib(_ bytes: Int) -> String { "\(rounded(Double(bytes) / 1048576)) MiB" }
+func mib(_ bytes: Int) -> String { "\(rounded(Double(bytes) / 1_048_576)) MiB" }
 func mbps(_ bytesPerSecond: Double) -> String { "\(rounded(bytesPerSecond / 1e6)) MB/s" }
 func rounded(_ value: Double) -> String { String(Double(Int(value * 10)) / 10) }
 

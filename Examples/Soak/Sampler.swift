@@ -2,7 +2,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One second of the soak.
@@ -56,7 +56,12 @@ final class RemoteLoopStats: @unchecked Sendable {  // guarded by `mutex`
     private var alive = 0
     private var parked = 0
 
-    func publish(_ stats: LoopStats) { mutex.withLock { alive = stats.taskletsAlive; parked = stats.taskletsParked } }
+    func publish(_ stats: LoopStats) {
+        mutex.withLock {
+            alive = stats.taskletsAlive
+            parked = stats.taskletsParked
+        }
+    }
     var current: (alive: Int, parked: Int) { mutex.withLock { (alive, parked) } }
 }
 

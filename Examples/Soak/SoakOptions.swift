@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The soak's settings, from the command line:
@@ -26,7 +26,8 @@ struct SoakOptions {
 
     var effectiveWarmup: Double { warmup ?? min(60, max(10, duration / 10)) }
 
-    static let usage = "usage: soak [--duration S] [--downloads N] [--fault-rate R] [--seed N] [--min-mib N] [--max-mib N] [--url BASE] [--json PATH] [--html PATH] [--rss-slack-mib N] [--warmup S]"
+    static let usage =
+        "usage: soak [--duration S] [--downloads N] [--fault-rate R] [--seed N] [--min-mib N] [--max-mib N] [--url BASE] [--json PATH] [--html PATH] [--rss-slack-mib N] [--warmup S]"
 
     /// - Returns: nil (after printing why) for bad arguments.
     static func parse(_ arguments: [String]) -> SoakOptions? {
@@ -43,17 +44,57 @@ struct SoakOptions {
             }
             var ok = true
             switch argument {
-            case "--duration": ok = Double(value).map { options.duration = $0; return $0 > 0 } ?? false
-            case "--downloads": ok = Int(value).map { options.concurrent = $0; return $0 >= 2 } ?? false
-            case "--fault-rate": ok = Double(value).map { options.faultRate = $0; return (0...1).contains($0) } ?? false
-            case "--seed": ok = UInt64(value).map { options.seed = $0; return true } ?? false
-            case "--min-mib": ok = Int(value).map { options.minMiB = $0; return $0 >= 1 } ?? false
-            case "--max-mib": ok = Int(value).map { options.maxMiB = $0; return $0 >= 1 } ?? false
+            case "--duration":
+                ok =
+                    Double(value).map {
+                        options.duration = $0
+                        return $0 > 0
+                    } ?? false
+            case "--downloads":
+                ok =
+                    Int(value).map {
+                        options.concurrent = $0
+                        return $0 >= 2
+                    } ?? false
+            case "--fault-rate":
+                ok =
+                    Double(value).map {
+                        options.faultRate = $0
+                        return (0...1).contains($0)
+                    } ?? false
+            case "--seed":
+                ok =
+                    UInt64(value).map {
+                        options.seed = $0
+                        return true
+                    } ?? false
+            case "--min-mib":
+                ok =
+                    Int(value).map {
+                        options.minMiB = $0
+                        return $0 >= 1
+                    } ?? false
+            case "--max-mib":
+                ok =
+                    Int(value).map {
+                        options.maxMiB = $0
+                        return $0 >= 1
+                    } ?? false
             case "--url": options.baseURL = value
             case "--json": options.jsonPath = value
             case "--html": options.htmlPath = value
-            case "--rss-slack-mib": ok = Double(value).map { options.rssSlackMiB = $0; return $0 > 0 } ?? false
-            case "--warmup": ok = Double(value).map { options.warmup = $0; return $0 >= 0 } ?? false
+            case "--rss-slack-mib":
+                ok =
+                    Double(value).map {
+                        options.rssSlackMiB = $0
+                        return $0 > 0
+                    } ?? false
+            case "--warmup":
+                ok =
+                    Double(value).map {
+                        options.warmup = $0
+                        return $0 >= 0
+                    } ?? false
             default:
                 printError("soak: unknown option \(argument)\n\(usage)")
                 return nil

@@ -4,7 +4,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the verifier concluded about one download.
@@ -58,9 +58,11 @@ final class SoakRunner: @unchecked Sendable {  // the net loop's thread, except 
         netLoop = try Loop(name: "net")
         verifyLoop = try Loop(name: "verify")
         workers = try WorkerPool(threads: options.concurrent + 1, maxQueued: 256, name: "soak-http")
-        client = Client(configuration: HTTPClientConfiguration(connectTimeout: .seconds(5), idleTimeout: .seconds(1),
-                                                               maxConnectionsPerHost: options.concurrent * 2),
-                        workers: workers)
+        client = Client(
+            configuration: HTTPClientConfiguration(
+                connectTimeout: .seconds(5), idleTimeout: .seconds(1),
+                maxConnectionsPerHost: options.concurrent * 2),
+            workers: workers)
     }
 
     /// Runs the soak on this thread. - Returns: the report (also written to the JSON and HTML files).
@@ -198,9 +200,11 @@ final class SoakRunner: @unchecked Sendable {  // the net loop's thread, except 
         var faultDone = false
         do {
             while true {
-                let downloader = Downloader(client: client, options: DownloadOptions(
-                    retries: 8, retryBaseDelay: .milliseconds(100), maxRetryDelay: .seconds(2), engine: plan.engine,
-                    readSize: 64 << 10))
+                let downloader = Downloader(
+                    client: client,
+                    options: DownloadOptions(
+                        retries: 8, retryBaseDelay: .milliseconds(100), maxRetryDelay: .seconds(2), engine: plan.engine,
+                        readSize: 64 << 10))
                 if plan.fault == .workerThrows && !faultDone {
                     faultDone = true
                     do {
@@ -237,7 +241,8 @@ final class SoakRunner: @unchecked Sendable {  // the net loop's thread, except 
             if case .failed(let failure)? = try? await verdict.receive() {
                 outcome.failure = failure.description  // the verifier found it first
             } else {
-                outcome.failure = "download \(plan.id) (\(plan.engine.rawValue) engine, fault \(plan.fault?.rawValue ?? "none"), \(plan.size) bytes) failed: \(error)"
+                outcome.failure =
+                    "download \(plan.id) (\(plan.engine.rawValue) engine, fault \(plan.fault?.rawValue ?? "none"), \(plan.size) bytes) failed: \(error)"
             }
         }
         return outcome
@@ -274,13 +279,14 @@ final class SoakRunner: @unchecked Sendable {  // the net loop's thread, except 
             let elapsed = seconds(now - last)
             let remote = verifyStats.current
             let stats = netLoop.stats
-            report.samples.append(Sample(
-                second: seconds(now - start),
-                loopBytesPerSecond: Double(counters.loopBytes - lastLoop) / elapsed,
-                workersBytesPerSecond: Double(counters.workersBytes - lastWorkers) / elapsed,
-                rssBytes: residentBytes(), openDescriptors: openDescriptorCount(),
-                taskletsAlive: stats.taskletsAlive + remote.alive, taskletsParked: stats.taskletsParked + remote.parked,
-                workerQueueDepth: workers.stats.queueDepth))
+            report.samples.append(
+                Sample(
+                    second: seconds(now - start),
+                    loopBytesPerSecond: Double(counters.loopBytes - lastLoop) / elapsed,
+                    workersBytesPerSecond: Double(counters.workersBytes - lastWorkers) / elapsed,
+                    rssBytes: residentBytes(), openDescriptors: openDescriptorCount(),
+                    taskletsAlive: stats.taskletsAlive + remote.alive, taskletsParked: stats.taskletsParked + remote.parked,
+                    workerQueueDepth: workers.stats.queueDepth))
             lastLoop = counters.loopBytes
             lastWorkers = counters.workersBytes
             last = now

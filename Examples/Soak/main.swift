@@ -5,12 +5,14 @@
 // Exit status 0 only if every check held; the report goes to the terminal, soak-report.json
 // and soak-report.html (self-contained, SVG charts).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 guard let options = SoakOptions.parse(Array(CommandLine.arguments.dropFirst())) else { exit(2) }
 do {
-    print("soak: \(Int(options.duration)) s, \(options.concurrent) downloads at once (both engines), fault rate \(options.faultRate), seed \(options.seed)")
+    print(
+        "soak: \(Int(options.duration)) s, \(options.concurrent) downloads at once (both engines), fault rate \(options.faultRate), seed \(options.seed)"
+    )
     let report = try SoakRunner(options: options).run()
     print(report.summary)
     writeFile(options.jsonPath, report.json + "\n")

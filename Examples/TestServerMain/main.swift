@@ -1,14 +1,14 @@
+import HTTPTestServer
+import NetCore
 // test-server: runs the project's fault-injecting HTTP/1.1 test server until SIGINT or SIGTERM.
 //   test-server [--host H] [--port N] [--tls-cert FILE --tls-key FILE]
 //   test-server sha256 SIZE [SEED]     prints the SHA-256 of /gen/SIZE?seed=SEED's body and exits
 // Prints exactly one line, "listening on http://127.0.0.1:PORT", once it accepts connections,
 // so scripts can wait for it and read the port.
 import NetTLS
-import HTTPTestServer
-import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let usage = "usage: test-server [--host IP] [--port N] [--tls-cert FILE --tls-key FILE]"
@@ -23,7 +23,8 @@ func fail(_ message: String, code: Int32 = 2) -> Never {
 
 if CommandLine.arguments.count >= 3, CommandLine.arguments[1] == "sha256" {
     guard let size = UInt64(CommandLine.arguments[2]),
-          let seed = UInt64(CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : "1") else {
+        let seed = UInt64(CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : "1")
+    else {
         fail("sha256 takes SIZE [SEED] (whole numbers)")
     }
     print(GeneratedContent.sha256Hex(size: size, seed: seed))

@@ -1,5 +1,5 @@
-import NetTLS
 import NetCore
+import NetTLS
 
 /// The blocking HTTP/1.1 engine: the same requests, options, results and errors as `Client`,
 /// on plain threads. Sockets are waited on with `Poll` (a pending socket error wakes the wait),

@@ -1,5 +1,5 @@
-import NetTLS
 import NetCore
+import NetTLS
 import Synchronization
 import Workers
 

@@ -1,4 +1,5 @@
 import NetTLS
+
 /// Which engine carries a request.
 public enum HTTPEngine: String, Sendable, Equatable, CaseIterable {
     /// Tasklets parked on non-blocking sockets on the calling loop (`Client`'s own engine).

@@ -1,5 +1,5 @@
-import NetTLS
 import NetCore
+import NetTLS
 import Workers
 
 /// Which timeout fired.

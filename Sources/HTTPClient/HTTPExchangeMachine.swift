@@ -102,8 +102,10 @@ struct HTTPExchangeMachine {
     ///   - head: the serialized request head (`RequestWriter.head`).
     ///   - reused: the connection came from the pool (it may have been closed by the server).
     ///   - buffer: the connection's read buffer, used by this exchange alone until it ends.
-    init(request: HTTPRequest, head: [UInt8], reused: Bool, buffer: ReadBuffer, clock: RequestClock,
-         limits: HTTPParserLimits) {
+    init(
+        request: HTTPRequest, head: [UInt8], reused: Bool, buffer: ReadBuffer, clock: RequestClock,
+        limits: HTTPParserLimits
+    ) {
         decoder = ResponseDecoder(requestMethod: request.method, limits: limits, buffer: buffer)
         message = head
         if let body = request.body { message += body }
@@ -230,8 +232,10 @@ struct HTTPExchangeMachine {
     /// Body bytes straight into `window` (at most `limit`, and what the framing allows), to
     /// be handled as `kind`; through the parser when the framing allows no direct read
     /// (chunk sizes, or bytes already buffered).
-    private mutating func bodyRead(into window: UnsafeMutableRawBufferPointer, upTo limit: Int = .max,
-                                   as kind: ReadTarget) throws -> Action {
+    private mutating func bodyRead(
+        into window: UnsafeMutableRawBufferPointer, upTo limit: Int = .max,
+        as kind: ReadTarget
+    ) throws -> Action {
         let direct = min(decoder.directLimit, window.count, limit)
         guard direct > 0 else { return try readIntoMachine() }
         let wait = try wait()

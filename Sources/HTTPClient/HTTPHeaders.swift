@@ -33,7 +33,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
     /// ASCII case-insensitive equality without making lower-cased copies (field names are
     /// tokens: ASCII only). Every response's framing lookups go through here.
     static func namesMatch(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
+        var a = a
+        var b = b
         return a.withUTF8 { x in
             b.withUTF8 { y in
                 guard x.count == y.count else { return false }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Limits that keep a hostile or broken peer from making the parser grow without bound.
@@ -43,8 +43,9 @@ public struct HTTPResponseHead: Sendable, Equatable {
 
     /// A head made by hand (tests): `contentLength` by the parser's rule for its fields.
     init(version: String, status: Int, reason: String, headers: HTTPHeaders, keepAlive: Bool) {
-        self.init(version: version, status: status, reason: reason, headers: headers, keepAlive: keepAlive,
-                  contentLength: HTTPResponseParser.announcedLength(in: headers).flatMap { Int(exactly: $0) })
+        self.init(
+            version: version, status: status, reason: reason, headers: headers, keepAlive: keepAlive,
+            contentLength: HTTPResponseParser.announcedLength(in: headers).flatMap { Int(exactly: $0) })
     }
 }
 
@@ -75,7 +76,9 @@ public struct HTTPResponseParser: Sendable {
     }
 
     private enum Framing {
-        case none, length(UInt64), chunked, untilClose
+        case none
+        case length(UInt64)
+        case chunked, untilClose
     }
 
     public let limits: HTTPParserLimits
@@ -173,7 +176,9 @@ public struct HTTPResponseParser: Sendable {
         case .untilClose:
             // RFC 9112 §9.8: after an incomplete close a client treats as complete only a
             // Content-Length body received in full or a chunked one up to its last chunk.
-            if incompleteClose { throw HTTPParseError.truncated("the TLS connection ended without close_notify; the body may be cut short") }
+            if incompleteClose {
+                throw HTTPParseError.truncated("the TLS connection ended without close_notify; the body may be cut short")
+            }
             state = .done
             return [.end(trailers: HTTPHeaders())]
         case .statusLine where buffer.isEmpty && headerBytes == 0:
@@ -286,7 +291,8 @@ public struct HTTPResponseParser: Sendable {
     private mutating func nextLine(countingTowardHead: Bool) throws -> ArraySlice<UInt8>? {
         let start = position
         let found: Int? = buffer.withUnsafeBytes { raw in
-            guard start < raw.count, let hit = memchr(raw.baseAddress! + start, 0x0A, raw.count - start) else { return nil }  // non-empty here
+            // non-empty here
+            guard start < raw.count, let hit = memchr(raw.baseAddress! + start, 0x0A, raw.count - start) else { return nil }
             return raw.baseAddress!.distance(to: UnsafeRawPointer(hit))
         }
         guard let newline = found else {
@@ -350,7 +356,9 @@ public struct HTTPResponseParser: Sendable {
         let afterCode = rest.dropFirst(3)
         var reasonBytes = afterCode
         if let first = afterCode.first {
-            guard first == UInt8(ascii: " ") else { throw HTTPParseError.invalidStatusCode(String(decoding: rest.prefix(4), as: UTF8.self)) }
+            guard first == UInt8(ascii: " ") else {
+                throw HTTPParseError.invalidStatusCode(String(decoding: rest.prefix(4), as: UTF8.self))
+            }
             reasonBytes = afterCode.dropFirst()
         }
         guard reasonBytes.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else {
@@ -392,7 +400,10 @@ public struct HTTPResponseParser: Sendable {
                 }
                 index += 1
             }
-            return (String(decoding: nameBytes, as: UTF8.self), String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self))
+            return (
+                String(decoding: nameBytes, as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            )
         }
         headers.add(name: field.name, value: field.value)
     }
@@ -440,8 +451,11 @@ public struct HTTPResponseParser: Sendable {
         case .none: announced = Self.announcedLength(in: fields)  // HEAD, 204, 304: what the resource would have
         case .chunked, .untilClose: announced = nil
         }
-        events.append(.head(HTTPResponseHead(version: version, status: status, reason: reason, headers: fields, keepAlive: keepAlive,
-                                             contentLength: announced.flatMap { Int(exactly: $0) })))
+        events.append(
+            .head(
+                HTTPResponseHead(
+                    version: version, status: status, reason: reason, headers: fields, keepAlive: keepAlive,
+                    contentLength: announced.flatMap { Int(exactly: $0) })))
         switch framing {
         case .none, .length(0):
             state = .done

@@ -20,7 +20,8 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         // "host:port/path" has a scheme by the grammar, but a user who typed it meant a
         // host: without "//" it is "not absolute", whatever precedes the colon.
         guard let schemeText = Self.scheme(of: text[...]),
-              case let afterColon = text[text.index(after: schemeText.endIndex)...], afterColon.hasPrefix("//") else {
+            case let afterColon = text[text.index(after: schemeText.endIndex)...], afterColon.hasPrefix("//")
+        else {
             throw HTTPClientError.invalidURL(text, reason: "not an absolute URL (expected scheme://host/path)")
         }
         let scheme = schemeText.lowercased()
@@ -151,14 +152,18 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         guard !hostPart.isEmpty else { throw HTTPClientError.invalidURL(original, reason: "no host") }
         if !authority.hasPrefix("[") {
             let allowed = hostPart.utf8.allSatisfy { byte in
-                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D || byte == 0x2E || byte == 0x5F
+                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D || byte == 0x2E
+                    || byte == 0x5F
             }
-            guard allowed else { throw HTTPClientError.invalidURL(original, reason: "invalid host name \(String(hostPart).debugDescription)") }
+            guard allowed else {
+                throw HTTPClientError.invalidURL(original, reason: "invalid host name \(String(hostPart).debugDescription)")
+            }
         }
         var port = defaultPort
         if let portPart {
             guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let value = Int(portPart), (1...65535).contains(value) else {
+                let value = Int(portPart), (1...65535).contains(value)
+            else {
                 throw HTTPClientError.invalidURL(original, reason: "invalid port \(String(portPart).debugDescription) (1-65535)")
             }
             port = UInt16(value)

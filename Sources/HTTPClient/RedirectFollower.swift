@@ -39,7 +39,8 @@ struct RedirectFollower {
         var next = request
         next.url = target
         // 303 always becomes GET; 301/302 turn a POST into a GET, as every browser and curl do.
-        let becomesGet = (head.status == 303 && request.method != "HEAD")
+        let becomesGet =
+            (head.status == 303 && request.method != "HEAD")
             || ((head.status == 301 || head.status == 302) && request.method == "POST")
         if becomesGet {
             next.method = "GET"

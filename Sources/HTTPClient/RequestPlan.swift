@@ -30,8 +30,9 @@ struct RequestPlan {
     init(_ request: HTTPRequest, configuration: HTTPClientConfiguration) {
         self.request = request
         clock = RequestClock(configuration)
-        follower = RedirectFollower(firstURL: request.url, limit: configuration.maxRedirects,
-                                    allowsInsecureRedirects: configuration.allowInsecureRedirects)
+        follower = RedirectFollower(
+            firstURL: request.url, limit: configuration.maxRedirects,
+            allowsInsecureRedirects: configuration.allowInsecureRedirects)
         userAgent = configuration.userAgent
     }
 
@@ -42,10 +43,13 @@ struct RequestPlan {
     func poolKey(loop: Loop?) -> PoolKey { PoolKey(request.url, loop: loop) }
 
     /// The exchange machine for `request` on the leased connection.
-    func machine<Stream>(head: [UInt8], on lease: ConnectionLease<HTTPConnection<Stream>>,
-                         limits: HTTPParserLimits) -> HTTPExchangeMachine {
-        HTTPExchangeMachine(request: request, head: head, reused: lease.wasReused, buffer: lease.connection.buffer,
-                            clock: clock, limits: limits)
+    func machine<Stream>(
+        head: [UInt8], on lease: ConnectionLease<HTTPConnection<Stream>>,
+        limits: HTTPParserLimits
+    ) -> HTTPExchangeMachine {
+        HTTPExchangeMachine(
+            request: request, head: head, reused: lease.wasReused, buffer: lease.connection.buffer,
+            clock: clock, limits: limits)
     }
 
     /// Whether an exchange that failed (`retryable` as the machine said) is sent again on a new
@@ -66,8 +70,10 @@ struct RequestPlan {
         }
         do {
             let range = try ResponseChecks.contentRange(of: head, for: request)
-            return .respond(ResponseMetadata(head: head, url: request.url, redirects: follower.chain,
-                                             contentRange: range, rangeRequested: request.range != nil))
+            return .respond(
+                ResponseMetadata(
+                    head: head, url: request.url, redirects: follower.chain,
+                    contentRange: range, rangeRequested: request.range != nil))
         } catch {
             return .reject(error)
         }

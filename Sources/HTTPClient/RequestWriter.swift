@@ -30,7 +30,10 @@ enum RequestWriter {
         for field in request.headers {
             // Host is set above; framing is ours to set.
             if HTTPHeaders.namesMatch(field.name, "Host") || HTTPHeaders.namesMatch(field.name, "Content-Length")
-                || HTTPHeaders.namesMatch(field.name, "Transfer-Encoding") { continue }
+                || HTTPHeaders.namesMatch(field.name, "Transfer-Encoding")
+            {
+                continue
+            }
             // Credentials go only to the origin they were given for (CredentialScope).
             if filtersCredentials && !request.credentialScope.allows(field.name, to: request.url) { continue }
             try append(field.name, field.value, to: &bytes)
@@ -57,8 +60,8 @@ enum RequestWriter {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
             return true
         default:
             return false

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The sizes both engines read with, in one place (the loop and blocking engines repeated

@@ -1,5 +1,5 @@
-import NetTLS
 import NetCore
+import NetTLS
 
 /// Makes a client's TLS context on its first HTTPS request and keeps it: loading the system
 /// CA store costs milliseconds, far too much per connection. Safe from any thread.

@@ -33,7 +33,10 @@ final class ChannelBodySource: BodySource {
 
     func nextChunk() async throws -> [UInt8]? {
         if leftoverOffset < leftover.count {
-            defer { leftover = []; leftoverOffset = 0 }
+            defer {
+                leftover = []
+                leftoverOffset = 0
+            }
             return Array(leftover[leftoverOffset...])
         }
         guard !finished else { return nil }
@@ -123,8 +126,10 @@ extension Client {
 
     /// The worker's side: one blocking request, its head and then its body chunks sent over
     /// the channel (blocking while it is full). A closed channel means nobody reads any more.
-    private static func transfer(_ request: HTTPRequest, with client: BlockingClient, to channel: Channel<WorkerMessage>,
-                                 cancellation: BlockingCancellation) {
+    private static func transfer(
+        _ request: HTTPRequest, with client: BlockingClient, to channel: Channel<WorkerMessage>,
+        cancellation: BlockingCancellation
+    ) {
         do {
             let response = try client.execute(request, cancellation: cancellation)
             try channel.sendBlocking(.head(response.metadata))
@@ -139,7 +144,7 @@ extension Client {
             try channel.sendBlocking(.end)
         } catch is ChannelError {
             return  // the reader went away
-        } catch where cancellation.isCancelled {
+        } catch  where cancellation.isCancelled {
             return  // the reader went away and woke us
         } catch {
             try? channel.sendBlocking(.failure(error))

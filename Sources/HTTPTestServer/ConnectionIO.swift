@@ -1,5 +1,5 @@
-import NetTLS
 import NetCore
+import NetTLS
 
 /// One accepted connection's byte I/O: a bounded input buffer for request heads and bodies, a
 /// large output buffer for generated bodies, and the stream (plain socket or TLS) under them.

@@ -27,7 +27,8 @@ struct GeneratedResponse {
         guard let size = parseSize(sizeText) else {
             return .failure(SimpleResponseBox(.text(400, "size \(String(sizeText).debugDescription) is not a byte count")))
         }
-        let seed: UInt64, chunkSize: UInt64
+        let seed: UInt64
+        let chunkSize: UInt64
         do {
             seed = try number(query, "seed", default: 1)
             chunkSize = try number(query, "chunk", default: UInt64(defaultChunkSize))
@@ -61,9 +62,12 @@ struct GeneratedResponse {
         var status = 200
         var first: UInt64 = 0
         var length = size
-        let decision = noRange ? .full : RangeDecision.evaluate(
-            range: head.field("Range"), ifRange: hasValidators ? head.field("If-Range") : nil, size: size, etag: etag,
-            lastModified: lastModified)
+        let decision =
+            noRange
+            ? .full
+            : RangeDecision.evaluate(
+                range: head.field("Range"), ifRange: hasValidators ? head.field("If-Range") : nil, size: size, etag: etag,
+                lastModified: lastModified)
         switch decision {
         case .full where query["lie"] == "206" && size > 0:
             // A lying server: a part nobody asked for, as if it were one.
@@ -89,9 +93,10 @@ struct GeneratedResponse {
         } else {
             fields.append(("Content-Length", String(length)))
         }
-        return .success(GeneratedResponse(
-            status: status, fields: fields, seed: seed, first: first, length: length, chunked: chunked,
-            chunkSize: Int(chunkSize), trailer: trailer, closeAfter: query["close"] == "1"))
+        return .success(
+            GeneratedResponse(
+                status: status, fields: fields, seed: seed, first: first, length: length, chunked: chunked,
+                chunkSize: Int(chunkSize), trailer: trailer, closeAfter: query["close"] == "1"))
     }
 
     /// `etag=abc` becomes `"abc"`; a value already quoted (or weak, `W/"..."`) is kept.

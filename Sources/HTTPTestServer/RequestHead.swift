@@ -101,8 +101,9 @@ extension RequestHead {
 
         let target = String(decoding: parts[1], as: UTF8.self)
         let (path, query) = splitTarget(target)
-        return RequestHead(method: String(decoding: parts[0], as: UTF8.self), target: target, minorVersion: minor,
-                           fields: fields, path: path, query: query, requestLine: requestLine)
+        return RequestHead(
+            method: String(decoding: parts[0], as: UTF8.self), target: target, minorVersion: minor,
+            fields: fields, path: path, query: query, requestLine: requestLine)
     }
 }
 
@@ -134,7 +135,8 @@ func percentDecoded(_ text: Substring) -> String {
     while index < bytes.count {
         let byte = bytes[index]
         if byte == UInt8(ascii: "%"), index + 2 < bytes.count,
-           let high = hexDigit(bytes[index + 1]), let low = hexDigit(bytes[index + 2]) {
+            let high = hexDigit(bytes[index + 1]), let low = hexDigit(bytes[index + 2])
+        {
             out.append(high << 4 | low)
             index += 3
         } else {
@@ -159,8 +161,9 @@ func isTokenByte(_ byte: UInt8) -> Bool {
     switch byte {
     case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
     case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"): return true
+        UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+        UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        return true
     default: return false
     }
 }

@@ -62,7 +62,8 @@ private func generate(sizeText: Substring, head: RequestHead, onceTokens: inout 
     // file (seed + 1, so another ETag too): a file that changes on the server mid-download.
     var head = head
     if let token = head.query["counter"], let after = head.query["changeAfter"].flatMap({ UInt64($0) }),
-       UInt64(onceTokens.countRequest(token)) > after {
+        UInt64(onceTokens.countRequest(token)) > after
+    {
         let seed = head.query["seed"].flatMap { UInt64($0) } ?? 1
         head.query["seed"] = String(seed &+ 1)
     }

@@ -1,5 +1,5 @@
-import NetTLS
 import NetCore
+import NetTLS
 import Synchronization
 
 /// Counters read from any thread while the loop updates them.

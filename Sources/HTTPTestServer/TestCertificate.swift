@@ -2,7 +2,7 @@ import COpenSSL
 import NetTLS
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A throwaway self-signed certificate for tests and demos, made with the OpenSSL API at run

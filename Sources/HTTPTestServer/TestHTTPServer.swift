@@ -1,9 +1,9 @@
-import NetTLS
 import NetCore
+import NetTLS
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The project's fault-injecting HTTP/1.1 server, for tests, the demo and the soak tester.
@@ -69,9 +69,11 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         /// of the client under measurement, where a real server would never run.
         public var cpus: [Int]?
 
-        public init(host: String = "127.0.0.1", port: UInt16 = 0, keepAliveTimeout: Duration = .seconds(5),
-                    writeTimeout: Duration = .seconds(60), tls: TLSContext? = nil,
-                    tlsHandshakeTimeout: Duration = .seconds(10), cpus: [Int]? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: UInt16 = 0, keepAliveTimeout: Duration = .seconds(5),
+            writeTimeout: Duration = .seconds(60), tls: TLSContext? = nil,
+            tlsHandshakeTimeout: Duration = .seconds(10), cpus: [Int]? = nil
+        ) {
             self.host = host
             self.port = port
             self.keepAliveTimeout = keepAliveTimeout
@@ -158,9 +160,10 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
 
     /// The counters now.
     public var stats: Stats {
-        Stats(connectionsAccepted: core.counters.connectionsAccepted.load(ordering: .relaxed),
-              requestsServed: core.counters.requestsServed.load(ordering: .relaxed),
-              openConnections: core.counters.openConnections.load(ordering: .relaxed))
+        Stats(
+            connectionsAccepted: core.counters.connectionsAccepted.load(ordering: .relaxed),
+            requestsServed: core.counters.requestsServed.load(ordering: .relaxed),
+            openConnections: core.counters.openConnections.load(ordering: .relaxed))
     }
 
     /// Every request head the server received so far, oldest first (the last 10,000).

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Lets another thread stop a blocking request at once: `cancel()` shuts the request's

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP connection for threads that may block (worker threads): the descriptor is
@@ -28,7 +28,8 @@ public final class BlockingSocket: @unchecked Sendable {  // one thread at a tim
     /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, ...). Nothing leaks on failure.
     public static func connect(to address: SocketAddress, timeout: Duration?) throws -> BlockingSocket {
         let operation = "connect to \(address)"
-        let fd = socket(address.addressFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.addressFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw NetError(errno: errno, operation: operation) }
         let connection = try BlockingSocket(adopting: fd)
         switch SystemCalls.tryConnect(fd, to: address) {

@@ -1,7 +1,7 @@
 import CLinuxShim
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Which CPUs a thread may run on (Linux CPU affinity).

@@ -1,7 +1,7 @@
 import CLinuxShim
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Linux file calls that Swift cannot make directly (they need `_GNU_SOURCE` or are macros),

@@ -1,7 +1,7 @@
 import CLibev
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a loop has allocated, in bytes, from NetCore's own bookkeeping.
@@ -99,7 +99,8 @@ extension Loop {
     /// Read on the loop's thread (from a tasklet, or between `pump` calls), or while it is not driven.
     public var footprint: Footprint {
         let storage = self.storage
-        let loopBytes = blockSize(of: self) + mallocUsableSize(UnsafeMutableRawPointer(mutating: storage.ev))
+        let loopBytes =
+            blockSize(of: self) + mallocUsableSize(UnsafeMutableRawPointer(mutating: storage.ev))
             + mallocUsableSize(UnsafeMutableRawPointer(mutating: storage.hot))
             + mallocUsableSize(UnsafeMutableRawPointer(mutating: storage.wakeupWatcher))
         let slots = storage.taskletTable.slotCount

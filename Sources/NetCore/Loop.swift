@@ -4,7 +4,7 @@ import CLinuxShim
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Errors from creating or driving a loop.
@@ -249,7 +249,8 @@ public final class Loop: @unchecked Sendable {
     /// queue is empty (nothing to move). Loop thread only.
     @inline(__always) private func trimRunQueueIfIdle() {
         guard let retained = limits.retainedRunQueueSlots, hot.pointee.runQueue.capacity > retained,
-              hot.pointee.runQueue.isEmpty else { return }
+            hot.pointee.runQueue.isEmpty
+        else { return }
         hot.pointee.runQueue.replaceEmptyStorage(capacity: retained)
     }
 

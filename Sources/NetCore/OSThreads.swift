@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why an OS thread did not start.
@@ -41,10 +41,12 @@ public enum OSThreads {
         }
         let start = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         var thread = pthread_t()
-        let code = pthread_create(&thread, &attributes, { raw in
-            Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()  // raw is `start`, passed retained
-            return nil
-        }, start)
+        let code = pthread_create(
+            &thread, &attributes,
+            { raw in
+                Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()  // raw is `start`, passed retained
+                return nil
+            }, start)
         guard code == 0 else {
             Unmanaged<ThreadBody>.fromOpaque(start).release()  // the thread never took it
             if let cpus, let placement = CPUPlacement.threadStartError(code, cpus: cpus) { throw .placement(placement) }

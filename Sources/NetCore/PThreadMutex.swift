@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A plain pthread mutex. NetCore uses it instead of `Synchronization.Mutex` because

@@ -1,7 +1,7 @@
 import CLinuxShim
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a descriptor is waited for, or found ready for.
@@ -51,7 +51,8 @@ struct PollSystemCalls: Sendable {
         },
         select: { maxFD, readSet, writeSet, microseconds in
             var interval = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
-            let rc = microseconds < 0
+            let rc =
+                microseconds < 0
                 ? Glibc.select(maxFD + 1, readSet, writeSet, nil, nil)
                 : Glibc.select(maxFD + 1, readSet, writeSet, nil, &interval)
             return (rc, rc < 0 ? errno : 0)
@@ -118,8 +119,9 @@ public enum Poll {
     {
         let limit = Int32(cln_fdset_capacity())
         if let bad = (readable + writable).first(where: { $0 < 0 || $0 >= limit }) {
-            throw NetError(kind: .other, errno: EINVAL, operation: "select",
-                           context: "descriptor \(bad) is outside 0..<\(limit); use Poll.poll")
+            throw NetError(
+                kind: .other, errno: EINVAL, operation: "select",
+                context: "descriptor \(bad) is outside 0..<\(limit); use Poll.poll")
         }
         let deadline = timeout.map { ContinuousClock.now + $0 }
         let maxFD = (readable + writable).max() ?? -1
@@ -133,8 +135,10 @@ public enum Poll {
             let microseconds = deadline.map { max(0, ContinuousClock.now.duration(to: $0).nanosecondsClamped / 1000) } ?? -1
             let (rc, code) = calls.select(maxFD, &readSet, &writeSet, microseconds)
             if rc >= 0 {
-                return (readable.filter { cln_fdset_has(&readSet, $0) != 0 },
-                        writable.filter { cln_fdset_has(&writeSet, $0) != 0 })
+                return (
+                    readable.filter { cln_fdset_has(&readSet, $0) != 0 },
+                    writable.filter { cln_fdset_has(&writeSet, $0) != 0 }
+                )
             }
             switch code {
             case EINTR:

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An IPv4 or IPv6 socket address (host and port), as the kernel takes it.
@@ -45,8 +45,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             self.storage = storage
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         } else {
-            throw NetError(kind: .invalidAddress, errno: 0, operation: "parse address",
-                           context: "'\(ip)' is not an IPv4 or IPv6 literal")
+            throw NetError(
+                kind: .invalidAddress, errno: 0, operation: "parse address",
+                context: "'\(ip)' is not an IPv4 or IPv6 literal")
         }
     }
 

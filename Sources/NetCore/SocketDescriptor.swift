@@ -2,7 +2,7 @@ import CLibev
 import CLibevShim
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The direction a tasklet waits in.
@@ -80,8 +80,9 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
             switch end {
             case .timedOut: throw NetError.timedOut(operation, after: timeout ?? .zero)
             case .closed:
-                throw NetError(kind: .closed, errno: EBADF, operation: operation,
-                               context: "the socket was closed while a tasklet waited on it")
+                throw NetError(
+                    kind: .closed, errno: EBADF, operation: operation,
+                    context: "the socket was closed while a tasklet waited on it")
             }
         }
     }
@@ -91,13 +92,15 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         guard let current = Loop.current else { throw LoopError.notOnLoopThread(operation) }
         guard fd >= 0 else { throw NetError.closed(operation) }
         if let loop, loop !== current {
-            throw NetError(kind: .other, errno: 0, operation: operation,
-                           context: "the socket belongs to loop '\(loop.name)', not '\(current.name)'")
+            throw NetError(
+                kind: .other, errno: 0, operation: operation,
+                context: "the socket belongs to loop '\(loop.name)', not '\(current.name)'")
         }
         loop = current
         guard waiter(direction) == nil else {
-            throw NetError(kind: .concurrentWait, errno: 0, operation: operation,
-                           context: "another tasklet is already waiting on this socket in that direction")
+            throw NetError(
+                kind: .concurrentWait, errno: 0, operation: operation,
+                context: "another tasklet is already waiting on this socket in that direction")
         }
         nextWaitID &+= 1
         if nextWaitID == 0 { nextWaitID = 1 }  // 0 means "no wait"

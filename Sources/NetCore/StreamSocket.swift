@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Which half of a stream to shut down.
@@ -82,8 +82,10 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         guard socketpair(AF_UNIX, type, 0, &fds) == 0 else {
             throw NetError(errno: errno, operation: "socketpair")
         }
-        return (StreamSocket(descriptor: SocketDescriptor(fd: fds[0])),
-                StreamSocket(descriptor: SocketDescriptor(fd: fds[1])))
+        return (
+            StreamSocket(descriptor: SocketDescriptor(fd: fds[0])),
+            StreamSocket(descriptor: SocketDescriptor(fd: fds[1]))
+        )
     }
 
     /// Reads up to `buffer.count` bytes into `buffer`, parking until at least one byte is there.
@@ -156,8 +158,9 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         while filled < count {
             let n = try await read(into: UnsafeMutableRawBufferPointer(rebasing: storage[filled..<count]), timeout: timeout)
             if n == 0 {
-                throw NetError(kind: .unexpectedEOF, errno: 0, operation: "read exactly \(count) bytes",
-                               context: "the peer closed the stream after \(filled) bytes")
+                throw NetError(
+                    kind: .unexpectedEOF, errno: 0, operation: "read exactly \(count) bytes",
+                    context: "the peer closed the stream after \(filled) bytes")
             }
             filled += n
         }

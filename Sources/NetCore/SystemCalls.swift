@@ -1,7 +1,7 @@
 import CLinuxShim
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What one non-blocking socket call did.

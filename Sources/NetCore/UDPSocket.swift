@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A non-blocking UDP socket: datagrams to and from any address, parking the tasklet while
@@ -110,7 +110,9 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     /// - Parameter maxBytes: a longer datagram is truncated to this size.
     /// - Returns: the payload and the sender's address.
     /// - Throws: `NetError` (`.timedOut`, `.closed`, ...), `CancellationError`.
-    nonisolated(nonsending) public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
+    nonisolated(nonsending) public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (
+        bytes: [UInt8], from: SocketAddress
+    ) {
         while true {
             // Peek at the next datagram's length first, so that a parked receiver holds no buffer
             // and the buffer is only as large as the datagram (Linux reports the full length

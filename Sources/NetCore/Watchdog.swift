@@ -1,6 +1,5 @@
-
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A report of one job that held its loop longer than the watchdog's threshold.

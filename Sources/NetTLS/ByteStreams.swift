@@ -1,7 +1,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connection the loop engine (`Client`) talks over: a plain `StreamSocket`, TLS on one, or

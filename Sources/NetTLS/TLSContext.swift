@@ -1,7 +1,7 @@
 import COpenSSL
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A configured OpenSSL `SSL_CTX`: trusted CAs, verification mode and protocol floor (client),

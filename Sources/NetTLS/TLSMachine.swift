@@ -2,7 +2,7 @@ import COpenSSL
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One TLS session (`SSL *`) over two memory BIOs: the handshake and record machine, with no
@@ -124,17 +124,20 @@ public final class TLSMachine {
         let isIPLiteral = Self.isIPLiteral(name)
         // RFC 6066: SNI carries host names only, never literal addresses.
         if !isIPLiteral, copenssl_SSL_set_tlsext_host_name(ssl, name) != 1 {
-            throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "cannot set SNI '\(name)'"), context: peerDescription)
+            throw TLSError(
+                kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "cannot set SNI '\(name)'"), context: peerDescription)
         }
         guard context.verifiesPeer else { return }
         if isIPLiteral {
             guard X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1 else {
-                throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "bad IP address '\(name)'"), context: peerDescription)
+                throw TLSError(
+                    kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "bad IP address '\(name)'"), context: peerDescription)
             }
         } else {
             SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
             guard SSL_set1_host(ssl, name) == 1 else {
-                throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "bad host name '\(name)'"), context: peerDescription)
+                throw TLSError(
+                    kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "bad host name '\(name)'"), context: peerDescription)
             }
         }
     }
@@ -302,7 +305,8 @@ public final class TLSMachine {
         let error = SSL_get_error(ssl, rc)
         // OpenSSL 3 reports a TCP end of stream without close_notify as this SSL error.
         let firstError = ERR_peek_error()
-        let isUnexpectedEOF = error == SSL_ERROR_SSL && ERR_GET_LIB(firstError) == ERR_LIB_SSL
+        let isUnexpectedEOF =
+            error == SSL_ERROR_SSL && ERR_GET_LIB(firstError) == ERR_LIB_SSL
             && ERR_GET_REASON(firstError) == SSL_R_UNEXPECTED_EOF_WHILE_READING
         let reasons = OpenSSLErrorQueue.drain()
         let context = operation == .handshake ? peerDescription : nil
@@ -355,6 +359,7 @@ public final class TLSMachine {
         guard context.verifiesPeer, result != X509_V_OK else { return nil }
         let message = X509_verify_cert_error_string(result).map { String(cString: $0) } ?? "verify error \(result)"
         let isNameMismatch = result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH
-        return TLSError(kind: isNameMismatch ? .hostnameMismatch : .certificateVerificationFailed, message: message, context: peerDescription)
+        return TLSError(
+            kind: isNameMismatch ? .hostnameMismatch : .certificateVerificationFailed, message: message, context: peerDescription)
     }
 }

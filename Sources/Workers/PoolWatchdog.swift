@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NetCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The worker pool's monitor thread ("POOL-watch"): wakes a few times per threshold, reports
 /// each job that has run longer than the threshold once. Off until `start` (opt-in through
@@ -25,9 +26,11 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         let poolName: String
         let report: @Sendable (WorkerJobReport) -> Void
         let snapshot: @Sendable () -> [Job]
-        init(_ watchdog: PoolWatchdog, _ thresholdNs: Int64, _ poolName: String,
-             _ report: @escaping @Sendable (WorkerJobReport) -> Void,
-             _ snapshot: @escaping @Sendable () -> [Job]) {
+        init(
+            _ watchdog: PoolWatchdog, _ thresholdNs: Int64, _ poolName: String,
+            _ report: @escaping @Sendable (WorkerJobReport) -> Void,
+            _ snapshot: @escaping @Sendable () -> [Job]
+        ) {
             self.watchdog = watchdog
             self.thresholdNs = thresholdNs
             self.poolName = poolName
@@ -50,10 +53,14 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
         let thresholdNs = max(1_000_000, components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
         let run = Run(self, thresholdNs, poolName, report, snapshot)
         lock.withLock { stopping = false }
-        guard let handle = try? OSThreads.start(cpus: cpus, {
-            ThreadIdentity.setName("\(poolName)-watch")  // only a label (top -H, /proc): a refusal changes nothing
-            run.watchdog.monitor(run)
-        }) else { return false }
+        guard
+            let handle = try? OSThreads.start(
+                cpus: cpus,
+                {
+                    ThreadIdentity.setName("\(poolName)-watch")  // only a label (top -H, /proc): a refusal changes nothing
+                    run.watchdog.monitor(run)
+                })
+        else { return false }
         lock.withLock { thread = handle }
         return true
     }
@@ -81,12 +88,15 @@ final class PoolWatchdog: @unchecked Sendable {  // fields are guarded by `lock`
             reported.formIntersection(jobs.map(\.startedAt))
             for job in jobs where job.runningNs >= run.thresholdNs && !reported.contains(job.startedAt) {
                 reported.insert(job.startedAt)
-                run.report(WorkerJobReport(poolName: run.poolName, jobName: job.name,
-                                           running: .nanoseconds(job.runningNs), threshold: .nanoseconds(run.thresholdNs)))
+                run.report(
+                    WorkerJobReport(
+                        poolName: run.poolName, jobName: job.name,
+                        running: .nanoseconds(job.runningNs), threshold: .nanoseconds(run.thresholdNs)))
                 if let caller = job.caller {
-                    caller.loop.deliverWatchdogReport(WatchdogReport(
-                        loopName: caller.loop.name, taskletName: caller.tasklet, held: .nanoseconds(job.runningNs),
-                        threshold: .nanoseconds(run.thresholdNs), workerJob: job.name))
+                    caller.loop.deliverWatchdogReport(
+                        WatchdogReport(
+                            loopName: caller.loop.name, taskletName: caller.tasklet, held: .nanoseconds(job.runningNs),
+                            threshold: .nanoseconds(run.thresholdNs), workerJob: job.name))
                 }
             }
         }

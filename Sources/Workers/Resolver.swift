@@ -1,7 +1,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A name that could not be resolved, with getaddrinfo's code and message.
@@ -92,8 +92,9 @@ public final class Resolver: Sendable {
         var entry = list
         while let current = entry {
             if let sockaddr = current.pointee.ai_addr,
-               let address = SocketAddress(sockaddr, length: current.pointee.ai_addrlen),
-               !addresses.contains(address) {
+                let address = SocketAddress(sockaddr, length: current.pointee.ai_addrlen),
+                !addresses.contains(address)
+            {
                 addresses.append(address)
             }
             entry = current.pointee.ai_next

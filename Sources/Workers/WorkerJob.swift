@@ -75,9 +75,12 @@ final class WorkerRequest<Value: Sendable>: CallerState, @unchecked Sendable {  
 
     /// Delivers `result` if nobody delivered first; returns whether it did.
     private func complete(_ result: Result<Value, any Error>, as phase: Phase, beforeDelivery: () -> Void) -> Bool {
-        guard state.compareExchange(expected: Phase.waiting.rawValue, desired: phase.rawValue,
-                                    ordering: .acquiringAndReleasing).exchanged,
-              let delivery
+        guard
+            state.compareExchange(
+                expected: Phase.waiting.rawValue, desired: phase.rawValue,
+                ordering: .acquiringAndReleasing
+            ).exchanged,
+            let delivery
         else { return false }
         beforeDelivery()
         switch delivery {

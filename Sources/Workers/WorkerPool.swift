@@ -2,7 +2,7 @@ import NetCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What `callAsync` does when the pool's queue is full.
@@ -237,7 +237,9 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
                     running[index] = nil
                     switch outcome {
                     case .delivered: completed += 1
-                    case .threw: completed += 1; failed += 1
+                    case .threw:
+                        completed += 1
+                        failed += 1
                     case .droppedLate, .skipped: dropped += 1
                     }
                 }
@@ -357,8 +359,9 @@ public final class WorkerPool: @unchecked Sendable {  // shared state behind pth
             let now = MonotonicClock.nanoseconds()
             return self.lock.withLock {
                 self.running.compactMap { $0 }.map {
-                    PoolWatchdog.Job(name: $0.name, runningNs: now - $0.startedAt, startedAt: $0.startedAt,
-                                     caller: $0.request.caller)
+                    PoolWatchdog.Job(
+                        name: $0.name, runningNs: now - $0.startedAt, startedAt: $0.startedAt,
+                        caller: $0.request.caller)
                 }
             }
         }

@@ -2,7 +2,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes a download to disk with O_DIRECT, off the loop: bytes are gathered per stream into

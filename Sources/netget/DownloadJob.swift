@@ -3,7 +3,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How one URL ended.
@@ -62,7 +62,8 @@ final class RunContext: @unchecked Sendable {  // used by the tasklets of one lo
         var candidate = path
         var suffix = 1
         while claimedPaths.contains(candidate) || Self.exists(candidate) || Self.exists(candidate + ".part")
-                || Self.exists(PartFile.metaPath(for: candidate)) {
+            || Self.exists(PartFile.metaPath(for: candidate))
+        {
             candidate = "\(path).\(suffix)"
             suffix += 1
         }
@@ -156,8 +157,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     /// Opens PATH.part and starts keeping its meta.
     /// - Parameter exclusive: the name is the server's choice: PATH.part must be new.
     private func openFile(_ path: String, keep: Bool, exclusive: Bool = false) throws {
-        let opened = try PartFile(path: path, keep: keep, exclusive: exclusive, disk: context.disk, buffers: context.buffers,
-                                  direct: context.writesDirect)
+        let opened = try PartFile(
+            path: path, keep: keep, exclusive: exclusive, disk: context.disk, buffers: context.buffers,
+            direct: context.writesDirect)
         let downloader = downloader
         let checkpoints = ResumeCheckpoints(file: opened, url: url, disk: context.disk) { downloader.resumeState }
         checkpoints.startPeriodic(every: Self.checkpointInterval)
@@ -212,7 +214,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             report.seconds = seconds(ContinuousClock.now - start)
             entry.active = false
             if report.outcome == .succeeded {
-                context.board.note("\(lastComponent(report.path ?? label)): done, \(formatBytes(report.bytes)) in \(format3(report.seconds, decimals: 1)) s (\(formatBytes(UInt64(Double(result.bytesFetched) / max(report.seconds, 0.001))))/s)" + (report.resumedFrom > 0 ? ", resumed from \(formatBytes(report.resumedFrom))" : ""))
+                context.board.note(
+                    "\(lastComponent(report.path ?? label)): done, \(formatBytes(report.bytes)) in \(format3(report.seconds, decimals: 1)) s (\(formatBytes(UInt64(Double(result.bytesFetched) / max(report.seconds, 0.001))))/s)"
+                        + (report.resumedFrom > 0 ? ", resumed from \(formatBytes(report.resumedFrom))" : ""))
             }
             return report
         } catch {
@@ -268,7 +272,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case .received(let bytes):
             entry?.received += UInt64(bytes)
         case .retrying(let attempt, let error, let delay):
-            context.board.note("\(entry?.label ?? url.description): \(error); retry \(attempt)/\(context.plan.download.retries) in \(format3(seconds(delay), decimals: 1)) s")
+            context.board.note(
+                "\(entry?.label ?? url.description): \(error); retry \(attempt)/\(context.plan.download.retries) in \(format3(seconds(delay), decimals: 1)) s"
+            )
         case .restarted(let reason):
             entry?.received = 0
             context.board.note("\(entry?.label ?? url.description): \(reason); starting over")
@@ -289,7 +295,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             if let expected = plan.sha256, expected != digest {
                 report.outcome = .checksumMismatch
                 report.path = partPath
-                let error = "checksum mismatch: expected \(SHA256.hex(expected)), got \(SHA256.hex(digest)); the data is kept in \(partPath)"
+                let error =
+                    "checksum mismatch: expected \(SHA256.hex(expected)), got \(SHA256.hex(digest)); the data is kept in \(partPath)"
                 report.error = error
                 context.board.error("netget: \(url): \(error)")
                 return
@@ -353,7 +360,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case HTTPClientError.timedOut(.idle, let limit): return "no data for \(limit) (raise --timeout, or retry later)"
         case HTTPClientError.timedOut(.head, let limit):
             return "no complete response head within \(limit) (raise --timeout, or retry later)"
-        case HTTPClientError.timedOut(.connect, let limit): return "could not connect within \(limit) (check the host, or raise --connect-timeout)"
+        case HTTPClientError.timedOut(.connect, let limit):
+            return "could not connect within \(limit) (check the host, or raise --connect-timeout)"
         case HTTPClientError.tls(let tls): return "\(tls)"
         case HTTPClientError.resolve(let resolve): return "\(resolve) (check the host name)"
         case DownloadError.httpStatus(404, _): return "the server answered 404 Not Found (check the URL)"

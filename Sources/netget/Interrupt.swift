@@ -1,7 +1,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The write end of the interrupt socket pair: the signal handler's only state (a C handler

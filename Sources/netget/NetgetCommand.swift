@@ -6,31 +6,31 @@ struct NetgetCommand: ParsableCommand {
         commandName: "netget",
         abstract: "Download files over HTTP and HTTPS: resumable, segmented, verified.",
         discussion: """
-        netget writes each download to PATH.part, flushes it to disk, and renames it to PATH only \
-        when the body is complete and (with --sha256) verified: a failure or Ctrl-C never leaves a \
-        half-written PATH, and `-c` continues from PATH.part. Transient failures (resets, timeouts, \
-        5xx) are retried with exponential back-off, each retry resuming with a Range request.
+            netget writes each download to PATH.part, flushes it to disk, and renames it to PATH only \
+            when the body is complete and (with --sha256) verified: a failure or Ctrl-C never leaves a \
+            half-written PATH, and `-c` continues from PATH.part. Transient failures (resets, timeouts, \
+            5xx) are retried with exponential back-off, each retry resuming with a Range request.
 
-        EXAMPLES
-          netget https://example.org/big.iso
-              Download into ./big.iso with a progress bar.
-          netget -c -o big.iso https://example.org/big.iso
-              Continue an interrupted download from big.iso.part.
-          netget -x 4 --sha256 9f86d0...0f00a08 https://example.org/big.iso
-              Fetch over 4 connections (ranges), then verify the SHA-256.
-          netget -j 16 -d assets -i urls.txt
-              Download every URL in urls.txt (one per line), 16 at a time, into assets/.
-          netget --limit-rate 2M --retries 10 --timeout 30 URL
-              At most 2 MB/s, 10 retries, give up a connection after 30 s without data.
-          netget --engine workers URL
-              Blocking HTTP on worker threads instead of tasklets on the event loop.
-          netget --json -q URL...
-              One JSON summary per download on stdout, nothing on stderr.
+            EXAMPLES
+              netget https://example.org/big.iso
+                  Download into ./big.iso with a progress bar.
+              netget -c -o big.iso https://example.org/big.iso
+                  Continue an interrupted download from big.iso.part.
+              netget -x 4 --sha256 9f86d0...0f00a08 https://example.org/big.iso
+                  Fetch over 4 connections (ranges), then verify the SHA-256.
+              netget -j 16 -d assets -i urls.txt
+                  Download every URL in urls.txt (one per line), 16 at a time, into assets/.
+              netget --limit-rate 2M --retries 10 --timeout 30 URL
+                  At most 2 MB/s, 10 retries, give up a connection after 30 s without data.
+              netget --engine workers URL
+                  Blocking HTTP on worker threads instead of tasklets on the event loop.
+              netget --json -q URL...
+                  One JSON summary per download on stdout, nothing on stderr.
 
-        EXIT STATUS
-          0 every download succeeded; 1 a download failed; 2 usage error (bad URL or option); \
-        3 checksum mismatch; 130 interrupted (Ctrl-C).
-        """,
+            EXIT STATUS
+              0 every download succeeded; 1 a download failed; 2 usage error (bad URL or option); \
+            3 checksum mismatch; 130 interrupted (Ctrl-C).
+            """,
         version: "netget 0.1.0 (StacklessNet)")
 
     @Argument(help: "The URLs to download (http or https).")
@@ -42,8 +42,9 @@ struct NetgetCommand: ParsableCommand {
     @Option(name: [.customShort("d"), .customLong("dir")], help: ArgumentHelp("Save downloads in DIR.", valueName: "dir"))
     var directory: String?
 
-    @Option(name: [.customShort("i"), .customLong("input-file")],
-            help: ArgumentHelp("Read URLs from FILE, one per line ('-' for standard input; # starts a comment).", valueName: "file"))
+    @Option(
+        name: [.customShort("i"), .customLong("input-file")],
+        help: ArgumentHelp("Read URLs from FILE, one per line ('-' for standard input; # starts a comment).", valueName: "file"))
     var inputFile: String?
 
     @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue from PATH.part if it is there.")
@@ -52,16 +53,22 @@ struct NetgetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Retries after a transient failure.", valueName: "n"))
     var retries: Int = 5
 
-    @Option(name: .customLong("retry-delay"), help: ArgumentHelp("The first retry's delay in seconds; each next one doubles, with jitter.", valueName: "seconds"))
+    @Option(
+        name: .customLong("retry-delay"),
+        help: ArgumentHelp("The first retry's delay in seconds; each next one doubles, with jitter.", valueName: "seconds"))
     var retryDelay: Double = 0.5
 
-    @Option(help: ArgumentHelp("Give up a connection after this many seconds without data, or for a whole response head.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Give up a connection after this many seconds without data, or for a whole response head.", valueName: "seconds")
+    )
     var timeout: Double = 30
 
     @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds to make a connection.", valueName: "seconds"))
     var connectTimeout: Double = 10
 
-    @Option(name: [.customShort("x"), .customLong("connections")], help: ArgumentHelp("Connections per file: fetch N ranges at once.", valueName: "n"))
+    @Option(
+        name: [.customShort("x"), .customLong("connections")],
+        help: ArgumentHelp("Connections per file: fetch N ranges at once.", valueName: "n"))
     var connections: Int = 1
 
     @Option(name: [.customShort("j"), .customLong("parallel")], help: ArgumentHelp("Files downloaded at once.", valueName: "n"))
@@ -70,25 +77,33 @@ struct NetgetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Check the download's SHA-256 (64 hex digits; one URL only).", valueName: "hex"))
     var sha256: String?
 
-    @Option(help: ArgumentHelp("loop: tasklets on the event loop (default); workers: blocking HTTP on worker threads.", valueName: "engine"))
+    @Option(
+        help: ArgumentHelp("loop: tasklets on the event loop (default); workers: blocking HTTP on worker threads.", valueName: "engine"))
     var engine: String = "loop"
 
-    @Option(name: [.customShort("H"), .customLong("header")], help: ArgumentHelp("Send an extra header, 'Name: value' (repeatable).", valueName: "header"))
+    @Option(
+        name: [.customShort("H"), .customLong("header")],
+        help: ArgumentHelp("Send an extra header, 'Name: value' (repeatable).", valueName: "header"))
     var headers: [String] = []
 
     @Option(name: .customLong("max-redirects"), help: ArgumentHelp("Redirects to follow.", valueName: "n"))
     var maxRedirects: Int = 10
 
-    @Option(name: .customLong("limit-rate"), help: ArgumentHelp("At most RATE bytes per second per download: 500K, 2M, 1G.", valueName: "rate"))
+    @Option(
+        name: .customLong("limit-rate"), help: ArgumentHelp("At most RATE bytes per second per download: 500K, 2M, 1G.", valueName: "rate"))
     var limitRate: String?
 
     @Flag(name: .customLong("no-clobber"), help: "Skip a download whose file is already there (exit 0), instead of naming it PATH.1.")
     var noClobber = false
 
-    @Flag(name: .customLong("location-trusted"), help: "Send the credential headers (Authorization, Cookie, and --secret-header names) to the hosts redirects lead to as well.")
+    @Flag(
+        name: .customLong("location-trusted"),
+        help: "Send the credential headers (Authorization, Cookie, and --secret-header names) to the hosts redirects lead to as well.")
     var locationTrusted = false
 
-    @Option(name: .customLong("secret-header"), help: ArgumentHelp("Treat the -H header NAME as a credential: sent only to the URL's own origin (repeatable).", valueName: "name"))
+    @Option(
+        name: .customLong("secret-header"),
+        help: ArgumentHelp("Treat the -H header NAME as a credential: sent only to the URL's own origin (repeatable).", valueName: "name"))
     var secretHeaders: [String] = []
 
     @Flag(name: .customLong("allow-insecure-redirect"), help: "Follow a redirect from https to http (refused by default).")

@@ -1,9 +1,9 @@
-import NetCore
 import HTTPClient
+import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// PATH.part: where a download's bytes go until it is complete and verified; then it is
@@ -65,9 +65,12 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         guard errno == EEXIST else { throw PartFileError("cannot create \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
         if exclusive { throw PartFileError.exists(partPath) }
         var info = stat()
-        guard lstat(partPath, &info) == 0 else { throw PartFileError("cannot open \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+        guard lstat(partPath, &info) == 0 else {
+            throw PartFileError("cannot open \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+        }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw PartFileError("\(partPath) exists and is not a regular file (a symbolic link or a directory): refusing to write through it")
+            throw PartFileError(
+                "\(partPath) exists and is not a regular file (a symbolic link or a directory): refusing to write through it")
         }
         let opened = open(partPath, flags | (keep ? 0 : O_TRUNC))
         guard opened >= 0 else {
@@ -99,7 +102,9 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 
     func discardAll() async throws {
         try await writer.discard()
-        guard ftruncate(fd, 0) == 0 else { throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+        guard ftruncate(fd, 0) == 0 else {
+            throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+        }
     }
 
     /// Writes out what the writer still holds (on the loop), then fsyncs on a disk worker.
@@ -160,11 +165,14 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }  // count > 0 here
+            // count > 0 here
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw PartFileError(n == 0 ? "\(partPath) ends before byte \(offset + UInt64(count))"
-                                           : "cannot read \(partPath): \(String(cString: strerror(errno)))")
+                throw PartFileError(
+                    n == 0
+                        ? "\(partPath) ends before byte \(offset + UInt64(count))"
+                        : "cannot read \(partPath): \(String(cString: strerror(errno)))")
             }
             done += n
         }
@@ -250,7 +258,9 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
             let bytes = meta.encoded()
             try bytes.withUnsafeBytes { try DirectWriter.writeAll(fd: metaFD, $0, at: 0) }
             if durable {
-                guard fdatasync(metaFD) == 0 else { throw PartFileError("cannot flush \(temporary): \(String(cString: strerror(errno)))", errno: errno) }
+                guard fdatasync(metaFD) == 0 else {
+                    throw PartFileError("cannot flush \(temporary): \(String(cString: strerror(errno)))", errno: errno)
+                }
             }
         } catch {
             unlink(temporary)
@@ -331,7 +341,9 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     }
 
     private enum SmallFile {
-        case missing, unreadable(String), bytes([UInt8])
+        case missing
+        case unreadable(String)
+        case bytes([UInt8])
     }
 
     private static func readSmallFile(_ path: String, limit: Int) -> SmallFile {
@@ -356,14 +368,16 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 extension ResumeMeta {
     /// The meta of `state` for `url`.
     init(_ state: ResumeState, url: HTTPURL) {
-        self.init(url: url.description, etag: state.etag, lastModified: state.lastModified, length: state.totalLength,
-                  missing: state.remaining.map { Missing(first: $0.next, last: $0.end) }.sorted { $0.first < $1.first })
+        self.init(
+            url: url.description, etag: state.etag, lastModified: state.lastModified, length: state.totalLength,
+            missing: state.remaining.map { Missing(first: $0.next, last: $0.end) }.sorted { $0.first < $1.first })
     }
 
     /// The state a `Downloader` continues from.
     var resumeState: ResumeState {
-        ResumeState(etag: etag, lastModified: lastModified, totalLength: length,
-                    remaining: missing.map { ByteSpan(next: $0.first, end: $0.last) })
+        ResumeState(
+            etag: etag, lastModified: lastModified, totalLength: length,
+            remaining: missing.map { ByteSpan(next: $0.first, end: $0.last) })
     }
 }
 

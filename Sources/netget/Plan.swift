@@ -1,7 +1,7 @@
 import HTTPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A usage error: printed as one line, exit status 2.
@@ -40,7 +40,9 @@ struct Plan {
         if command.output != nil && command.directory != nil { throw UsageError("-o and -d conflict: give the directory in the -o path") }
         if command.sha256 != nil && urls.count > 1 { throw UsageError("--sha256 checks one file, but \(urls.count) URLs were given") }
         if let hex = command.sha256 {
-            guard let digest = Self.hexBytes(hex), digest.count == 32 else { throw UsageError("--sha256 needs 64 hex digits, got \(hex.debugDescription)") }
+            guard let digest = Self.hexBytes(hex), digest.count == 32 else {
+                throw UsageError("--sha256 needs 64 hex digits, got \(hex.debugDescription)")
+            }
             sha256 = digest
         }
         try Self.check("-x", command.connections, in: 1...64)
@@ -50,16 +52,21 @@ struct Plan {
         let timeout = try Self.seconds("--timeout", command.timeout, in: 0.001...Self.maxSeconds)
         let connectTimeout = try Self.seconds("--connect-timeout", command.connectTimeout, in: 0.001...Self.maxSeconds)
         let retryDelay = try Self.seconds("--retry-delay", command.retryDelay, in: 0...3600)
-        guard let engine = HTTPEngine(rawValue: command.engine) else { throw UsageError("--engine is loop or workers, not \(command.engine.debugDescription)") }
+        guard let engine = HTTPEngine(rawValue: command.engine) else {
+            throw UsageError("--engine is loop or workers, not \(command.engine.debugDescription)")
+        }
         var rate: Int?
         if let text = command.limitRate {
             guard let value = Self.parseRate(text) else {
-                throw UsageError("--limit-rate takes a rate from 1 to 1T bytes per second, such as 500K, 2M or 1G, not \(text.debugDescription)")
+                throw UsageError(
+                    "--limit-rate takes a rate from 1 to 1T bytes per second, such as 500K, 2M or 1G, not \(text.debugDescription)")
             }
             rate = value
         }
         let headers = try command.headers.map { line -> (String, String) in
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { throw UsageError("-H takes 'Name: value', not \(line.debugDescription)") }
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
+                throw UsageError("-H takes 'Name: value', not \(line.debugDescription)")
+            }
             let value = line[line.index(after: colon)...].drop { $0 == " " }
             return (String(line[..<colon]), String(value))
         }
@@ -80,10 +87,11 @@ struct Plan {
             maxRedirects: command.maxRedirects, maxConnectionsPerHost: max(8, command.connections * command.parallel),
             tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine,
             allowInsecureRedirects: command.allowInsecureRedirect)
-        download = DownloadOptions(retries: command.retries, retryBaseDelay: retryDelay,
-                                   connections: command.connections, rateLimit: rate, headers: headers,
-                                   credentialHeaderNames: command.secretHeaders, locationTrusted: command.locationTrusted,
-                                   engine: engine)
+        download = DownloadOptions(
+            retries: command.retries, retryBaseDelay: retryDelay,
+            connections: command.connections, rateLimit: rate, headers: headers,
+            credentialHeaderNames: command.secretHeaders, locationTrusted: command.locationTrusted,
+            engine: engine)
     }
 
     /// The longest any timeout may be: 30 days (a larger one is a typo, and `Duration` traps

@@ -1,7 +1,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the user sees on standard error while downloads run: on a terminal, one bar per
@@ -125,7 +125,8 @@ final class ProgressBoard: @unchecked Sendable {  // used by the tasklets of one
 
     private func plainLine(_ entry: Entry) -> String {
         let percent = entry.total.map { $0 > 0 ? " \(format3(Double(entry.received) / Double($0) * 100, decimals: 0))%" : "" } ?? ""
-        return "\(entry.label):\(percent) \(formatBytes(entry.received))\(entry.total.map { " of " + formatBytes($0) } ?? "") at \(formatBytes(UInt64(entry.rate.bytesPerSecond)))/s"
+        return
+            "\(entry.label):\(percent) \(formatBytes(entry.received))\(entry.total.map { " of " + formatBytes($0) } ?? "") at \(formatBytes(UInt64(entry.rate.bytesPerSecond)))/s"
     }
 
     private func terminalWidth() -> Int {
@@ -176,7 +177,8 @@ func formatBytes(_ bytes: UInt64) -> String {
 func formatDuration(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds < 360_000 else { return "--:--" }
     let total = Int(seconds.rounded())
-    return total >= 3600 ? "\(total / 3600):\(twoDigits(total / 60 % 60)):\(twoDigits(total % 60))" : "\(total / 60):\(twoDigits(total % 60))"
+    return total >= 3600
+        ? "\(total / 3600):\(twoDigits(total / 60 % 60)):\(twoDigits(total % 60))" : "\(total / 60):\(twoDigits(total % 60))"
 }
 
 private func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }

@@ -3,7 +3,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One netget run: the loop, the jobs (at most -j at once), the progress display, Ctrl-C.
@@ -21,7 +21,8 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
     func run() throws -> Int32 {
         let loop = try Loop(name: "netget")
         // Threads for blocking HTTP (the workers engine) and for fsync and hashing.
-        let httpWorkers = plan.client.engine == .workers
+        let httpWorkers =
+            plan.client.engine == .workers
             ? try WorkerPool(threads: min(64, plan.parallel * plan.download.connections + 1), maxQueued: 4096, name: "http") : nil
         let disk = try WorkerPool(threads: 4, maxQueued: 1024, stackSize: 256 << 10, name: "disk")
         let client = Client(configuration: plan.client, workers: httpWorkers)
@@ -33,15 +34,16 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         let progress = RunProgress(remaining: plan.urls.count)
 
         for (index, url) in plan.urls.enumerated() {
-            progress.jobs.append(loop.spawn(name: "download \(index)") { [self] in
-                defer { progress.finishOne() }
-                guard (try? await slots.acquire()) == true else {
-                    reports[index] = JobReport(url: url.description, error: "interrupted", outcome: .interrupted)
-                    return
-                }
-                defer { slots.release() }
-                reports[index] = await DownloadJob(url: url, context: context).run()
-            })
+            progress.jobs.append(
+                loop.spawn(name: "download \(index)") { [self] in
+                    defer { progress.finishOne() }
+                    guard (try? await slots.acquire()) == true else {
+                        reports[index] = JobReport(url: url.description, error: "interrupted", outcome: .interrupted)
+                        return
+                    }
+                    defer { slots.release() }
+                    reports[index] = await DownloadJob(url: url, context: context).run()
+                })
         }
         watcher.watch(on: loop) { [self] in
             interrupted = true

@@ -1,7 +1,7 @@
 import COpenSSL
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SHA-256 of a file, with OpenSSL's EVP digest (SHA-NI where the CPU has it). Blocks: run it

@@ -173,7 +173,7 @@ struct ClientTests {
     func perHostCapLimitsConnections(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = TestServerURL(server.baseURL).gen(200000).fault(.drip(rate: 2000000)).string
+        let url = TestServerURL(server.baseURL).gen(200000).fault(.drip(rate: 2_000_000)).string
         let client = Client(configuration: HTTPClientConfiguration(maxConnectionsPerHost: 2))
         let loop = try Loop()
         let done = Box<Int?>(nil)
@@ -220,7 +220,8 @@ struct ClientTests {
             var log: [String] = []
             func note(_ step: String) {
                 let stats = clientStats()
-                log.append("\(step): opened \(stats.connectionsOpened) idle \(stats.idleConnections) accepted \(server.stats.connectionsAccepted)")
+                log.append(
+                    "\(step): opened \(stats.connectionsOpened) idle \(stats.idleConnections) accepted \(server.stats.connectionsAccepted)")
             }
             let closing = try await client.get("\(base)/gen/100?close=1", engine: engine)
             #expect(closing.headers.first("Connection")?.lowercased() == "close")
@@ -234,9 +235,12 @@ struct ClientTests {
             note("get")
             return log
         }
-        #expect(counts == ["close: opened 1 idle 0 accepted 1",    // a closing connection is never pooled
-                           "post: opened 2 idle 1 accepted 2",     // so the POST opened a new one, and it is kept
-                           "get: opened 2 idle 1 accepted 2"])     // and the GET reused it
+        #expect(
+            counts == [
+                "close: opened 1 idle 0 accepted 1",  // a closing connection is never pooled
+                "post: opened 2 idle 1 accepted 2",  // so the POST opened a new one, and it is kept
+                "get: opened 2 idle 1 accepted 2",
+            ])  // and the GET reused it
         #expect(server.stats.requestsServed == 3, "no request was sent twice")
     }
 
@@ -254,7 +258,8 @@ struct ClientTests {
             var log: [String] = []
             func note(_ step: String) {
                 let stats = clientStats()
-                log.append("\(step): opened \(stats.connectionsOpened) idle \(stats.idleConnections) accepted \(server.stats.connectionsAccepted)")
+                log.append(
+                    "\(step): opened \(stats.connectionsOpened) idle \(stats.idleConnections) accepted \(server.stats.connectionsAccepted)")
             }
             func post(_ text: String) async throws -> String {
                 let request = try HTTPRequest("\(base)/echo", method: "POST", body: Array(text.utf8))
@@ -275,9 +280,12 @@ struct ClientTests {
             note("third")
             return log
         }
-        #expect(counts == ["first: opened 1 idle 1 accepted 1",
-                           "second: opened 2 idle 1 accepted 2",   // the closed one was dropped, a new one opened
-                           "third: opened 2 idle 1 accepted 2"])   // and that one reused
+        #expect(
+            counts == [
+                "first: opened 1 idle 1 accepted 1",
+                "second: opened 2 idle 1 accepted 2",  // the closed one was dropped, a new one opened
+                "third: opened 2 idle 1 accepted 2",
+            ])  // and that one reused
         #expect(server.stats.requestsServed == 3)
     }
 
@@ -325,7 +333,8 @@ struct ClientTests {
     }
 
     /// 100 and 200 heads of about 120 bytes: a byte every 10 ms takes more than a second.
-    private static let trickledHead = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Padding: "
+    private static let trickledHead =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Padding: "
         + String(repeating: "p", count: 48) + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
     // The idle timeout restarts with every byte, so alone it lets a server that trickles the
@@ -335,7 +344,9 @@ struct ClientTests {
         let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
         let port = listener.port
         let error = try onLoop { () async -> (any Error)? in
-            let server = Loop.current!.spawn(name: "trickle") { await Self.trickleHead(Self.trickledHead, interval: .milliseconds(10), from: listener) }  // a tasklet has a loop
+            let server = Loop.current!.spawn(name: "trickle") {
+                await Self.trickleHead(Self.trickledHead, interval: .milliseconds(10), from: listener)
+            }  // a tasklet has a loop
             let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .seconds(2), headTimeout: .milliseconds(300)))
             let error = await errorThrown { _ = try await client.get("http://127.0.0.1:\(port)/", engine: engine) }
             _ = try? await server.value
@@ -352,7 +363,9 @@ struct ClientTests {
         let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
         let port = listener.port
         let body = try onLoop { () async throws -> [UInt8] in
-            let server = Loop.current!.spawn(name: "trickle") { await Self.trickleHead(Self.trickledHead, interval: .milliseconds(10), from: listener) }  // a tasklet has a loop
+            let server = Loop.current!.spawn(name: "trickle") {
+                await Self.trickleHead(Self.trickledHead, interval: .milliseconds(10), from: listener)
+            }  // a tasklet has a loop
             let client = Client(configuration: HTTPClientConfiguration(idleTimeout: .seconds(2), headTimeout: nil))
             let body = try await client.get("http://127.0.0.1:\(port)/", engine: engine).body.collect()
             try await server.value
@@ -378,7 +391,7 @@ struct ClientTests {
     func totalTimeoutBoundsASlowBody(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = TestServerURL(server.baseURL).gen(1000000).fault(.drip(rate: 100000)).string
+        let url = TestServerURL(server.baseURL).gen(1_000_000).fault(.drip(rate: 100000)).string
         let error = try onLoop {
             let client = Client(configuration: HTTPClientConfiguration(totalTimeout: .milliseconds(500)))
             return await errorThrown { _ = try await client.get(url, engine: engine).body.collect() }
@@ -474,7 +487,7 @@ struct ClientTests {
     func resetMidBodyIsATransientNetworkError(engine: HTTPEngine) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
-        let url = TestServerURL(server.baseURL).gen(1000000).fault(.reset(at: 300000)).string
+        let url = TestServerURL(server.baseURL).gen(1_000_000).fault(.reset(at: 300000)).string
         let error = try onLoop { await errorThrown { _ = try await Client().get(url, engine: engine).body.collect(upTo: 2 << 20) } }
         guard case .network(let netError)? = error as? HTTPClientError else {
             Issue.record("expected a network error, got \(String(describing: error))")
@@ -500,8 +513,14 @@ struct ClientTests {
         let base = server.baseURL
         let errors = try onLoop {
             var found: [String: HTTPClientError] = [:]
-            for kind in ["badStatusLine", "obsFold", "badContentLength", "conflictingContentLength", "badChunkSize", "hugeHeader", "truncatedHead", "garbage", "badHeader"] {
-                let error = await errorThrown { _ = try await Client().get(TestServerURL(base).gen(1000).fault(.malformed(kind: "\(kind)")).string, engine: engine).body.collect() }
+            for kind in [
+                "badStatusLine", "obsFold", "badContentLength", "conflictingContentLength", "badChunkSize", "hugeHeader", "truncatedHead",
+                "garbage", "badHeader",
+            ] {
+                let error = await errorThrown {
+                    _ = try await Client().get(TestServerURL(base).gen(1000).fault(.malformed(kind: "\(kind)")).string, engine: engine).body
+                        .collect()
+                }
                 found[kind] = error as? HTTPClientError
             }
             return found
@@ -513,10 +532,22 @@ struct ClientTests {
         #expect(parseError("obsFold") == .obsoleteLineFolding)
         #expect(parseError("hugeHeader") == .headersTooLarge(limit: 64 << 10))
         #expect(parseError("truncatedHead") == .truncated("in the response head"))
-        if case .malformedStatusLine? = parseError("badStatusLine") {} else { Issue.record("badStatusLine: \(String(describing: errors["badStatusLine"]))") }
-        if case .invalidContentLength? = parseError("badContentLength") {} else { Issue.record("badContentLength: \(String(describing: errors["badContentLength"]))") }
-        if case .conflictingContentLengths? = parseError("conflictingContentLength") {} else { Issue.record("conflicting: \(String(describing: errors["conflictingContentLength"]))") }
-        if case .invalidChunkSize? = parseError("badChunkSize") {} else { Issue.record("badChunkSize: \(String(describing: errors["badChunkSize"]))") }
+        if case .malformedStatusLine? = parseError("badStatusLine") {
+        } else {
+            Issue.record("badStatusLine: \(String(describing: errors["badStatusLine"]))")
+        }
+        if case .invalidContentLength? = parseError("badContentLength") {
+        } else {
+            Issue.record("badContentLength: \(String(describing: errors["badContentLength"]))")
+        }
+        if case .conflictingContentLengths? = parseError("conflictingContentLength") {
+        } else {
+            Issue.record("conflicting: \(String(describing: errors["conflictingContentLength"]))")
+        }
+        if case .invalidChunkSize? = parseError("badChunkSize") {
+        } else {
+            Issue.record("badChunkSize: \(String(describing: errors["badChunkSize"]))")
+        }
         #expect(parseError("garbage") != nil)
         #expect(parseError("badHeader") != nil)
         #expect(errors.values.allSatisfy { !$0.isTransient || { if case .parse(.truncated) = $0 { true } else { false } }($0) })

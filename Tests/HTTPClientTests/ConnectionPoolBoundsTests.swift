@@ -2,10 +2,11 @@ import HTTPTestServer
 import NetCore
 import TestSupport
 import Testing
+
 @testable import HTTPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Waits up to two seconds for `condition` (a server notices a closed connection on its own loop).
@@ -52,7 +53,10 @@ private final class RecordedConnection: PooledConnection {
     func anExpiredConnectionClosesOnTheNextUseOfThePoolWhateverItsOrigin(engine: HTTPEngine) throws {
         let first = try TestHTTPServer.start()
         let second = try TestHTTPServer.start()
-        defer { first.stop(); second.stop() }
+        defer {
+            first.stop()
+            second.stop()
+        }
         let client = Client(configuration: HTTPClientConfiguration(idleConnectionExpiry: .milliseconds(150)))
         try onLoop {
             _ = try await client.get("\(first.baseURL)/gen/10", engine: engine).body.collect()
@@ -125,7 +129,7 @@ private final class RecordedConnection: PooledConnection {
         let base = server.baseURL
         let client = Client(configuration: configuration)
         try onLoop {
-            let chunked = try await client.get(TestServerURL(base).gen(1000000).seed(4).chunked(chunk: 3000).string, engine: engine)
+            let chunked = try await client.get(TestServerURL(base).gen(1_000_000).seed(4).chunked(chunk: 3000).string, engine: engine)
             #expect(try await readGenerated(chunked.body, seed: 4) == 1_000_000)
             let plain = try await client.get("\(base)/gen/300000?seed=5", engine: engine)
             #expect(try await readGenerated(plain.body, seed: 5) == 300_000)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPClient
 
 @Suite struct ContentRangeTests {
@@ -18,8 +19,10 @@ import Testing
         #expect(ContentRange.unsatisfiedLength("bytes 0-1/2") == nil)
     }
 
-    @Test(arguments: ["bytes 5-4/10", "bytes 0-10/10", "items 0-1/2", "bytes 0-1", "bytes -1-2/3", "bytes 0-1/x",
-                      "bytes 99999999999999999999-1/2", "bytes  0-1/2", ""])
+    @Test(arguments: [
+        "bytes 5-4/10", "bytes 0-10/10", "items 0-1/2", "bytes 0-1", "bytes -1-2/3", "bytes 0-1/x",
+        "bytes 99999999999999999999-1/2", "bytes  0-1/2", "",
+    ])
     func malformedContentRangesAreRefused(value: String) {
         #expect(throws: HTTPClientError.invalidContentRange("malformed Content-Range \(value.debugDescription)")) {
             try ContentRange(parsing: value)

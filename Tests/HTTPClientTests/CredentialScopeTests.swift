@@ -1,7 +1,8 @@
-@testable import HTTPClient
 import HTTPTestServer
 import NetCore
 import Testing
+
+@testable import HTTPClient
 
 /// Credentials go only to the origin they were given for: one rule (`CredentialScope`, applied
 /// by `RequestWriter`), the same on both engines, on the redirect hop and on every request made
@@ -36,7 +37,10 @@ struct CredentialScopeTests {
         let named = try HTTPURL("https://example.org/file")
         var sameOrigin = HTTPRequest(url: try HTTPURL("https://example.org:443/other?q=1"), headers: Self.secrets)
         sameOrigin.credentialScope = CredentialScope(for: named, extraNames: ["x-api-key"])
-        #expect(Set(fieldNames(try RequestWriter.head(for: sameOrigin, userAgent: "t"))).isSuperset(of: ["authorization", "cookie", "x-api-key"]))
+        #expect(
+            Set(fieldNames(try RequestWriter.head(for: sameOrigin, userAgent: "t"))).isSuperset(of: [
+                "authorization", "cookie", "x-api-key",
+            ]))
 
         var trusted = HTTPRequest(url: try HTTPURL("https://cdn.example.net/file"), headers: Self.secrets)
         trusted.credentialScope = CredentialScope(for: named, trustsEveryOrigin: true)

@@ -1,5 +1,6 @@
 import NetCore
 import Testing
+
 @testable import HTTPClient
 
 /// The exchange machine fed bytes with no socket: what each engine's driver does, done by a
@@ -33,7 +34,9 @@ import Testing
                 guard let io = action.io else { return action }
                 switch io {
                 case .write(let bytes, _):
-                    if let writeFailure { input = .ioFailed(writeFailure) } else {
+                    if let writeFailure {
+                        input = .ioFailed(writeFailure)
+                    } else {
                         written += bytes
                         input = .wrote
                     }
@@ -61,12 +64,15 @@ import Testing
 
     static let reset = NetError(kind: .connectionReset, errno: 104, operation: "recv")
 
-    static func machine(_ method: String = "GET", body: [UInt8]? = nil, reused: Bool = false,
-                        bufferSize: Int = 16 << 10) throws -> HTTPExchangeMachine {
+    static func machine(
+        _ method: String = "GET", body: [UInt8]? = nil, reused: Bool = false,
+        bufferSize: Int = 16 << 10
+    ) throws -> HTTPExchangeMachine {
         let request = try HTTPRequest("http://127.0.0.1:1/x", method: method, body: body)
         let head = try RequestWriter.head(for: request, userAgent: "test")
-        return HTTPExchangeMachine(request: request, head: head, reused: reused, buffer: ReadBuffer(size: bufferSize),
-                                   clock: RequestClock(HTTPClientConfiguration()), limits: HTTPParserLimits())
+        return HTTPExchangeMachine(
+            request: request, head: head, reused: reused, buffer: ReadBuffer(size: bufferSize),
+            clock: RequestClock(HTTPClientConfiguration()), limits: HTTPParserLimits())
     }
 
     static func bytes(_ text: String) -> Incoming { .bytes(Array(text.utf8)) }
@@ -74,7 +80,8 @@ import Testing
     /// Reads the whole body into a buffer of `readSize` bytes. - Returns: the body, and the
     /// action that ended it (`finished` or `failed`), with any `reuse` a delivery carried.
     static func readBody(_ machine: inout HTTPExchangeMachine, from connection: ScriptedConnection, readSize: Int = 4096)
-        -> (body: [UInt8], end: HTTPExchangeMachine.Action, reuse: Bool?) {
+        -> (body: [UInt8], end: HTTPExchangeMachine.Action, reuse: Bool?)
+    {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize, alignment: 1)
         defer { buffer.deallocate() }
         var body: [UInt8] = []
@@ -187,7 +194,9 @@ import Testing
         #expect(read.reuse == false, "Connection: close")
 
         var chunked = try Self.machine()
-        let second = ScriptedConnection([Self.bytes("HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")])
+        let second = ScriptedConnection([
+            Self.bytes("HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        ])
         _ = second.run(&chunked, into: .none)
         let body = Self.readBody(&chunked, from: second)
         #expect(body.body == Array("ok".utf8))
@@ -275,8 +284,10 @@ import Testing
 
     @Test func aChunkReadKeepsTheBytesInTheMachinesBufferAndIsSizedToWhatIsLeft() throws {
         var machine = try Self.machine(bufferSize: 8 << 10)
-        let connection = ScriptedConnection([Self.bytes("HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n"),
-                                             .bytes(Array(repeating: 1, count: 20_000))])
+        let connection = ScriptedConnection([
+            Self.bytes("HTTP/1.1 200 OK\r\nContent-Length: 20000\r\n\r\n"),
+            .bytes(Array(repeating: 1, count: 20_000)),
+        ])
         _ = connection.run(&machine, into: .none)
         #expect(machine.chunkCapacity(limit: 256 << 10) == 20_000, "a Content-Length body asks for what is left")
         #expect(machine.chunkCapacity(limit: 1000) == 1000)
@@ -301,8 +312,10 @@ import Testing
             return
         }
         var long = try Self.machine()
-        let big = ScriptedConnection([Self.bytes("HTTP/1.1 302 Found\r\nLocation: /y\r\nContent-Length: 1000000\r\n\r\n"),
-                                      .bytes(Array(repeating: 0, count: 1_000_000))])
+        let big = ScriptedConnection([
+            Self.bytes("HTTP/1.1 302 Found\r\nLocation: /y\r\nContent-Length: 1000000\r\n\r\n"),
+            .bytes(Array(repeating: 0, count: 1_000_000)),
+        ])
         _ = big.run(&long, into: .none)
         guard case .finished(reuse: false) = big.run(&long, into: .none) else {
             Issue.record("a long body is not worth reading to keep the connection")

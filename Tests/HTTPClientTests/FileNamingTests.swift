@@ -1,31 +1,35 @@
-import Testing
 import HTTPClient
+import Testing
 
 /// Bytes, not `==`: String equality is canonical equivalence, and a file system compares bytes.
 private func bytes(_ name: String?) -> [UInt8]? { name.map { Array($0.utf8) } }
 
 @Suite struct FileNamingTests {
-    @Test("only the last path component, split on / and \\", arguments: [
-        ("../../etc/passwd", "passwd"),
-        ("/etc/passwd", "passwd"),
-        ("..\\..\\boot.ini", "boot.ini"),
-        ("C:\\Windows\\evil.dll", "evil.dll"),
-        ("a/b\\c.txt", "c.txt"),
-        ("/tmp/.hidden", "hidden"),
-        ("dir/", "dir"),
-        ("report.pdf", "report.pdf"),
-        ("my file (1).bin", "my file (1).bin"),
-    ])
+    @Test(
+        "only the last path component, split on / and \\",
+        arguments: [
+            ("../../etc/passwd", "passwd"),
+            ("/etc/passwd", "passwd"),
+            ("..\\..\\boot.ini", "boot.ini"),
+            ("C:\\Windows\\evil.dll", "evil.dll"),
+            ("a/b\\c.txt", "c.txt"),
+            ("/tmp/.hidden", "hidden"),
+            ("dir/", "dir"),
+            ("report.pdf", "report.pdf"),
+            ("my file (1).bin", "my file (1).bin"),
+        ])
     func lastComponent(proposed: String, expected: String) {
         #expect(bytes(DownloadFileName.safe(proposed)) == bytes(expected))
     }
 
-    @Test("a separator followed by a combining mark still separates (fuzz: one Character, but a '/' byte)", arguments: [
-        ("a/\u{301}b", "\u{301}b"),
-        ("..\\\u{300}x", "\u{300}x"),
-        ("../\u{20DD}../\u{301}etc/passwd", "passwd"),
-        ("x/\u{301}", "\u{301}"),
-    ])
+    @Test(
+        "a separator followed by a combining mark still separates (fuzz: one Character, but a '/' byte)",
+        arguments: [
+            ("a/\u{301}b", "\u{301}b"),
+            ("..\\\u{300}x", "\u{300}x"),
+            ("../\u{20DD}../\u{301}etc/passwd", "passwd"),
+            ("x/\u{301}", "\u{301}"),
+        ])
     func separatorWithCombiningMark(proposed: String, expected: String) throws {
         let name = try #require(DownloadFileName.safe(proposed))
         #expect(!name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(UInt8(ascii: "\\")))
@@ -33,31 +37,35 @@ private func bytes(_ name: String?) -> [UInt8]? { name.map { Array($0.utf8) } }
         #expect(bytes(DownloadFileName.name(forURLPath: "/d/" + proposed)) == bytes(expected))
     }
 
-    @Test("nothing usable left: nil", arguments: [
-        "", ".", "..", "...", "/", "\\", "../..", "a/..", ". .", " . . ", "-", "--", " -. ", "\u{0}\u{1}", "\u{202E}",
-        "\u{3000}\u{A0}", ".\u{FEFF}.", "\t\n",
-    ])
+    @Test(
+        "nothing usable left: nil",
+        arguments: [
+            "", ".", "..", "...", "/", "\\", "../..", "a/..", ". .", " . . ", "-", "--", " -. ", "\u{0}\u{1}", "\u{202E}",
+            "\u{3000}\u{A0}", ".\u{FEFF}.", "\t\n",
+        ])
     func nothingLeft(proposed: String) {
         #expect(DownloadFileName.safe(proposed) == nil)
     }
 
-    @Test("leading whitespace, dots and hyphens go together until none is left; trailing whitespace goes", arguments: [
-        (" .bashrc", "bashrc"),
-        (". .ssh", "ssh"),
-        (".bashrc", "bashrc"),
-        ("...x", "x"),
-        (" . . .profile ", "profile"),
-        ("\u{3000}.profile\u{A0}", "profile"),  // Unicode whitespace, not only ASCII
-        ("\u{2003}\u{205F}name.txt\u{2009}\u{202F}", "name.txt"),
-        ("\t.x", "x"),  // the tab is a control, removed first
-        ("-rf", "rf"),
-        ("--help", "help"),
-        ("- .-x", "x"),
-        ("name.txt  ", "name.txt"),
-        ("name. txt", "name. txt"),
-        ("trailing.", "trailing."),
-        ("a-b", "a-b"),
-    ])
+    @Test(
+        "leading whitespace, dots and hyphens go together until none is left; trailing whitespace goes",
+        arguments: [
+            (" .bashrc", "bashrc"),
+            (". .ssh", "ssh"),
+            (".bashrc", "bashrc"),
+            ("...x", "x"),
+            (" . . .profile ", "profile"),
+            ("\u{3000}.profile\u{A0}", "profile"),  // Unicode whitespace, not only ASCII
+            ("\u{2003}\u{205F}name.txt\u{2009}\u{202F}", "name.txt"),
+            ("\t.x", "x"),  // the tab is a control, removed first
+            ("-rf", "rf"),
+            ("--help", "help"),
+            ("- .-x", "x"),
+            ("name.txt  ", "name.txt"),
+            ("name. txt", "name. txt"),
+            ("trailing.", "trailing."),
+            ("a-b", "a-b"),
+        ])
     func edges(proposed: String, expected: String) {
         #expect(bytes(DownloadFileName.safe(proposed)) == bytes(expected))
     }
@@ -87,8 +95,10 @@ private func bytes(_ name: String?) -> [UInt8]? { name.map { Array($0.utf8) } }
 
     @Test("other invisible format characters are removed; those real text needs stay")
     func invisibleFormatCharacters() {
-        let removed: [UInt32] = [0xFEFF, 0x200B, 0x00AD, 0x034F, 0x180E, 0x2060, 0x2061, 0x2064, 0x206A, 0x206F,
-                                 0x3164, 0xFFA0, 0x115F, 0x2028, 0x2029, 0xE0001, 0xE0041, 0xE007F]
+        let removed: [UInt32] = [
+            0xFEFF, 0x200B, 0x00AD, 0x034F, 0x180E, 0x2060, 0x2061, 0x2064, 0x206A, 0x206F,
+            0x3164, 0xFFA0, 0x115F, 0x2028, 0x2029, 0xE0001, 0xE0041, 0xE007F,
+        ]
         for value in removed {
             #expect(DownloadFileName.isRemoved(Unicode.Scalar(value)!), "U+\(String(value, radix: 16))")
         }
@@ -175,20 +185,22 @@ private func bytes(_ name: String?) -> [UInt8]? { name.map { Array($0.utf8) } }
         }
     }
 
-    @Test("a URL's last segment: percent-decoded when that is valid UTF-8, then cleaned", arguments: [
-        ("/files/report%202024.pdf", "report 2024.pdf"),
-        ("/a/%E2%82%AC.txt", "\u{20AC}.txt"),
-        ("/a/50%.html", "50%.html"),  // a lone % stays, and the byte after it too
-        ("/a/100%%41.txt", "100%A.txt"),
-        ("/a/%zz%4", "%zz%4"),
-        ("/a/%FF.bin", "%FF.bin"),  // not UTF-8 once decoded: the encoded text is kept
-        ("/x/a%2F..%2Fpasswd", "passwd"),
-        ("/x/%5C..%5Cboot.ini", "boot.ini"),
-        ("/x/%2Ebashrc", "bashrc"),
-        ("/x/%E2%80%AEexe.txt", "exe.txt"),
-        ("/x/%00name", "name"),
-        ("/plain", "plain"),
-    ])
+    @Test(
+        "a URL's last segment: percent-decoded when that is valid UTF-8, then cleaned",
+        arguments: [
+            ("/files/report%202024.pdf", "report 2024.pdf"),
+            ("/a/%E2%82%AC.txt", "\u{20AC}.txt"),
+            ("/a/50%.html", "50%.html"),  // a lone % stays, and the byte after it too
+            ("/a/100%%41.txt", "100%A.txt"),
+            ("/a/%zz%4", "%zz%4"),
+            ("/a/%FF.bin", "%FF.bin"),  // not UTF-8 once decoded: the encoded text is kept
+            ("/x/a%2F..%2Fpasswd", "passwd"),
+            ("/x/%5C..%5Cboot.ini", "boot.ini"),
+            ("/x/%2Ebashrc", "bashrc"),
+            ("/x/%E2%80%AEexe.txt", "exe.txt"),
+            ("/x/%00name", "name"),
+            ("/plain", "plain"),
+        ])
     func urlPath(path: String, expected: String) {
         #expect(bytes(DownloadFileName.name(forURLPath: path)) == bytes(expected))
     }

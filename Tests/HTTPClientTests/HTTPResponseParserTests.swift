@@ -1,9 +1,12 @@
 import Testing
+
 @testable import HTTPClient
 
 /// Parses a whole response fed at once, then at EOF; returns head, body and trailers.
-func parse(_ text: String, method: String = "GET", limits: HTTPParserLimits = HTTPParserLimits(),
-           closeAtEnd: Bool = true) throws -> (head: HTTPResponseHead?, body: [UInt8], trailers: HTTPHeaders?) {
+func parse(
+    _ text: String, method: String = "GET", limits: HTTPParserLimits = HTTPParserLimits(),
+    closeAtEnd: Bool = true
+) throws -> (head: HTTPResponseHead?, body: [UInt8], trailers: HTTPHeaders?) {
     var parser = HTTPResponseParser(requestMethod: method, limits: limits)
     var events = try parser.feed(Array(text.utf8))
     if closeAtEnd && !parser.isComplete { events += try parser.finish() }
@@ -49,8 +52,9 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
     }
 
     @Test func informationalResponsesAreSkipped() throws {
-        let result = try parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
-                               closeAtEnd: false)
+        let result = try parse(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            closeAtEnd: false)
         #expect(result.head?.status == 204)
         #expect(result.body.isEmpty)
         #expect(result.trailers != nil)
@@ -76,8 +80,9 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
     }
 
     @Test func transferEncodingOverridesContentLengthAndTheConnectionCloses() throws {
-        let result = try parse("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
-                               closeAtEnd: false)
+        let result = try parse(
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
+            closeAtEnd: false)
         #expect(result.body == Array("abcd".utf8))
         #expect(result.head?.keepAlive == false)
     }
@@ -87,33 +92,34 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
         #expect(result.body == Array("ok".utf8))
     }
 
-    @Test(arguments: [
-        ("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc", HTTPParseError.conflictingContentLengths(["3", "4"])),
-        ("HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc", .invalidContentLength("+3")),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n", .invalidContentLength("0x10")),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", .invalidContentLength("99999999999999999999999")),
-        ("HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", .invalidContentLength("")),
-        ("HTTP/1.1 200 OK\r\n folded\r\nX-A: 1\r\n\r\n", .obsoleteLineFolding),
-        ("HTTP/1.1 200 OK\r\nX-A : 1\r\n\r\n", .whitespaceBeforeColon("X-A ")),
-        ("HTTP/1.1 200 OK\r\nX(A): 1\r\n\r\n", .invalidHeaderName("X(A)")),
-        ("HTTP/1.1 200 OK\r\n: 1\r\n\r\n", .invalidHeaderName("")),
-        ("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", .malformedHeaderLine("NoColon")),
-        ("HTTP/1.1 200 OK\r\nX-A: a\u{01}b\r\n\r\n", .invalidHeaderValue(name: "X-A")),
-        ("HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", .bareCarriageReturn),
-        ("HTTP/2.0 200 OK\r\n\r\n", .unsupportedVersion("HTTP/2.0")),
-        ("HTTP/1.1 20 OK\r\n\r\n", .invalidStatusCode("20 ")),
-        ("HTTP/1.1 999 Nope\r\n\r\n", .invalidStatusCode("999")),
-        ("HTTP/1.1 2000 OK\r\n\r\n", .invalidStatusCode("2000")),
-        ("ICY 200 OK\r\n\r\n", .malformedStatusLine("ICY 200 OK")),
-        ("HTTP/1.1\r\n\r\n", .malformedStatusLine("HTTP/1.1")),
-        ("HTTP/1.1 101 Switching Protocols\r\n\r\n", .switchingProtocolsNotRequested),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferEncoding("gzip, chunked")),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .invalidChunkSize("zz")),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", .invalidChunkSize("")),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 x\r\n", .invalidChunkSize("1 x")),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", .invalidChunkSize("10000000000000000")),
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", .malformedChunk("chunk data not followed by CRLF")),
-    ] as [(String, HTTPParseError)])
+    @Test(
+        arguments: [
+            ("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc", HTTPParseError.conflictingContentLengths(["3", "4"])),
+            ("HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc", .invalidContentLength("+3")),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n", .invalidContentLength("0x10")),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", .invalidContentLength("99999999999999999999999")),
+            ("HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", .invalidContentLength("")),
+            ("HTTP/1.1 200 OK\r\n folded\r\nX-A: 1\r\n\r\n", .obsoleteLineFolding),
+            ("HTTP/1.1 200 OK\r\nX-A : 1\r\n\r\n", .whitespaceBeforeColon("X-A ")),
+            ("HTTP/1.1 200 OK\r\nX(A): 1\r\n\r\n", .invalidHeaderName("X(A)")),
+            ("HTTP/1.1 200 OK\r\n: 1\r\n\r\n", .invalidHeaderName("")),
+            ("HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", .malformedHeaderLine("NoColon")),
+            ("HTTP/1.1 200 OK\r\nX-A: a\u{01}b\r\n\r\n", .invalidHeaderValue(name: "X-A")),
+            ("HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", .bareCarriageReturn),
+            ("HTTP/2.0 200 OK\r\n\r\n", .unsupportedVersion("HTTP/2.0")),
+            ("HTTP/1.1 20 OK\r\n\r\n", .invalidStatusCode("20 ")),
+            ("HTTP/1.1 999 Nope\r\n\r\n", .invalidStatusCode("999")),
+            ("HTTP/1.1 2000 OK\r\n\r\n", .invalidStatusCode("2000")),
+            ("ICY 200 OK\r\n\r\n", .malformedStatusLine("ICY 200 OK")),
+            ("HTTP/1.1\r\n\r\n", .malformedStatusLine("HTTP/1.1")),
+            ("HTTP/1.1 101 Switching Protocols\r\n\r\n", .switchingProtocolsNotRequested),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferEncoding("gzip, chunked")),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .invalidChunkSize("zz")),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n", .invalidChunkSize("")),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 x\r\n", .invalidChunkSize("1 x")),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", .invalidChunkSize("10000000000000000")),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", .malformedChunk("chunk data not followed by CRLF")),
+        ] as [(String, HTTPParseError)])
     func malformedInputIsATypedError(text: String, expected: HTTPParseError) {
         #expect(throws: expected) { try parse(text) }
     }
@@ -138,7 +144,9 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
         }
         #expect(throws: HTTPParseError.headersTooLarge(limit: 256)) {
             let fields = (0..<3).map { "H\($0): " + String(repeating: "v", count: 50) + "\r\n" }.joined()
-            _ = try parse("HTTP/1.1 200 OK\r\n" + fields + fields + "\r\n", limits: HTTPParserLimits(maxLineLength: 64, maxHeaderBytes: 256, maxHeaderCount: 100))
+            _ = try parse(
+                "HTTP/1.1 200 OK\r\n" + fields + fields + "\r\n",
+                limits: HTTPParserLimits(maxLineLength: 64, maxHeaderBytes: 256, maxHeaderCount: 100))
         }
     }
 
@@ -150,7 +158,9 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
     }
 
     /// Feeds `text` whole, then byte by byte, and checks both give the same outcome.
-    private func parseBothWays(_ text: String, method: String = "GET") throws -> (head: HTTPResponseHead?, body: [UInt8], trailers: HTTPHeaders?) {
+    private func parseBothWays(_ text: String, method: String = "GET") throws -> (
+        head: HTTPResponseHead?, body: [UInt8], trailers: HTTPHeaders?
+    ) {
         let whole = try parse(text, method: method)
         var parser = HTTPResponseParser(requestMethod: method)
         var events: [HTTPResponseEvent] = []
@@ -176,7 +186,8 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
         #expect(afterInterim.head?.status == 204)
         #expect(afterInterim.body.isEmpty, "the empty lines are not body")
         #expect(throws: HTTPParseError.malformedStatusLine("")) {
-            try parse(String(repeating: "\r\n", count: HTTPResponseParser.maxEmptyLinesBeforeStatusLine + 1) + "HTTP/1.1 204 No Content\r\n\r\n")
+            try parse(
+                String(repeating: "\r\n", count: HTTPResponseParser.maxEmptyLinesBeforeStatusLine + 1) + "HTTP/1.1 204 No Content\r\n\r\n")
         }
         #expect(throws: HTTPParseError.truncated("in the response head")) { try parse("\r\n\r\n") }
     }
@@ -217,8 +228,10 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
 
     // The same grammar: whitespace only as BWS around ";" and "=" (so none after the size
     // without an extension, as llhttp's strict mode), a name after every ";", balanced quotes.
-    @Test(arguments: ["25  ", "25\t", "5;", "5; ", "5;=b", "5;a=", "5;a=\"open", "5;a=\"x\"y", "5;a b", "5;a ", "5;a=b c",
-                      "5;a=\"\\", "5;a=\"\u{01}\"", "5;(a)", " 5", "5x", ";a"])
+    @Test(arguments: [
+        "25  ", "25\t", "5;", "5; ", "5;=b", "5;a=", "5;a=\"open", "5;a=\"x\"y", "5;a b", "5;a ", "5;a=b c",
+        "5;a=\"\\", "5;a=\"\u{01}\"", "5;(a)", " 5", "5x", ";a",
+    ])
     func malformedChunkSizeLinesAreRefused(line: String) {
         #expect(throws: HTTPParseError.invalidChunkSize(line)) {
             try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\(line)\r\nhello\r\n0\r\n\r\n")
@@ -228,7 +241,9 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
     // RFC 9112 §6.1: Transfer-Encoding = #transfer-coding, and §6.3: a Transfer-Encoding
     // whose final coding is not chunked cannot frame a response body here. A field with no
     // coding at all is therefore not framing, and not the same as no field.
-    @Test(arguments: ["Transfer-Encoding:\r\n", "Transfer-Encoding: \r\n", "Transfer-Encoding: ,\r\n", "Transfer-Encoding:\r\nContent-Length: 2\r\n"])
+    @Test(arguments: [
+        "Transfer-Encoding:\r\n", "Transfer-Encoding: \r\n", "Transfer-Encoding: ,\r\n", "Transfer-Encoding:\r\nContent-Length: 2\r\n",
+    ])
     func anEmptyTransferEncodingIsAnError(field: String) {
         #expect(throws: HTTPParseError.self) { try parse("HTTP/1.1 200 OK\r\n" + field + "\r\nok") }
         #expect(HTTPParseError.unsupportedTransferEncoding("").description.contains("no transfer coding"))
@@ -240,10 +255,12 @@ func collect(_ events: [HTTPResponseEvent]) -> (head: HTTPResponseHead?, body: [
     // The message sender might have retained a portion of the message, in buffer, that could
     // be misinterpreted by further use of the connection."
     @Test func http10WithTransferEncodingIsNeverKeptAlive() throws {
-        let chunked = try parseBothWays("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        let chunked = try parseBothWays(
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
         #expect(chunked.body == Array("ok".utf8))
         #expect(chunked.head?.keepAlive == false)
-        let withLength = try parseBothWays("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+        let withLength = try parseBothWays(
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
         #expect(withLength.head?.keepAlive == false)
         let head = try parseBothWays("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n", method: "HEAD")
         #expect(head.head?.keepAlive == false)

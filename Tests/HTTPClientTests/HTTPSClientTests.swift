@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// HTTPS through both engines against the test server with a certificate made for this run.
@@ -29,7 +29,8 @@ struct HTTPSClientTests {
         try onLoop {
             let client = Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(caFile: certificate)))
             for host in ["127.0.0.1", "localhost", "127.0.0.1"] {
-                let response = try await client.get(TestServerURL("https://\(host):\(port)").gen(2000000).seed(8).chunked(host == "localhost").string, engine: engine)
+                let response = try await client.get(
+                    TestServerURL("https://\(host):\(port)").gen(2_000_000).seed(8).chunked(host == "localhost").string, engine: engine)
                 #expect(response.status == 200)
                 #expect(try await readGenerated(response.body, seed: 8) == 2_000_000)
             }
@@ -48,7 +49,9 @@ struct HTTPSClientTests {
         let from = "https://127.0.0.1:\(secure.port)/redirect/302?to=http%3A%2F%2F127.0.0.1%3A\(plain.port)%2Fecho"
         try onLoop {
             let tls = TLSConfiguration(caFile: certificate)
-            let refused = await errorThrown { _ = try await Client(configuration: HTTPClientConfiguration(tls: tls)).get(from, engine: engine) }
+            let refused = await errorThrown {
+                _ = try await Client(configuration: HTTPClientConfiguration(tls: tls)).get(from, engine: engine)
+            }
             let expected = HTTPClientError.insecureRedirect(from: try HTTPURL(from), to: try HTTPURL("http://127.0.0.1:\(plain.port)/echo"))
             #expect(refused as? HTTPClientError == expected)
             #expect(expected.description.contains("--allow-insecure-redirect"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPClient
 
 @Suite struct HTTPURLTests {

@@ -2,8 +2,8 @@ import HTTPTestServer
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
-import TestSupport
+    import Glibc
+    import TestSupport
 #endif
 
 /// nginx from Debian, started on 127.0.0.1 for one test with `nginx/nginx.conf.template`,
@@ -39,8 +39,10 @@ final class NginxServer {
         var data = [UInt8](repeating: 0, count: Self.size)
         data.withUnsafeMutableBytes { GeneratedContent.fill($0, seed: Self.seed, offset: 0) }
         try Self.write(data, to: "\(directory)/www/data.bin")
-        try Self.write(Array(String(repeating: "compressible text, served gzip'd and chunked\n", count: 2000).utf8), to: "\(directory)/www/gz")
-        let templatePath = String(#filePath.prefix(upTo: #filePath.lastIndex(of: "/")!)) + "/nginx/nginx.conf.template"  // #filePath has a directory
+        try Self.write(
+            Array(String(repeating: "compressible text, served gzip'd and chunked\n", count: 2000).utf8), to: "\(directory)/www/gz")
+        // #filePath has a directory
+        let templatePath = String(#filePath.prefix(upTo: #filePath.lastIndex(of: "/")!)) + "/nginx/nginx.conf.template"
         guard var config = Self.read(templatePath) else { throw TestFailure("cannot read \(templatePath)") }
         config = config.replacing("@RUN@", with: "\(directory)/run").replacing("@PORT@", with: String(port))
             .replacing("@ROOT@", with: "\(directory)/www")

@@ -60,8 +60,10 @@ struct NginxTests {
         // is not known ahead); the client passes the compressed bytes through untouched.
         let (encoding, transfer, count) = try onLoop {
             let response = try await Client().get("\(base)/gz", headers: [("Accept-Encoding", "gzip")], engine: engine)
-            return (response.headers.first("Content-Encoding"), response.headers.first("Transfer-Encoding"),
-                    try await response.body.collect().count)
+            return (
+                response.headers.first("Content-Encoding"), response.headers.first("Transfer-Encoding"),
+                try await response.body.collect().count
+            )
         }
         #expect(encoding == "gzip")
         #expect(transfer == "chunked")

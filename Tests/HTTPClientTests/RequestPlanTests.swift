@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPClient
 
 /// The plan both engines follow around an exchange, with no I/O: redirects, one stale retry
@@ -40,16 +41,20 @@ import Testing
 
     @Test func rangeAnswersAreValidated() throws {
         var unasked = RequestPlan(try HTTPRequest("http://a.test/f"), configuration: HTTPClientConfiguration())
-        guard case .reject(HTTPClientError.invalidContentRange) = try unasked.decide(
-            after: Self.head(206, [("Content-Range", "bytes 0-4/10"), ("Content-Length", "5")])) else {
+        guard
+            case .reject(HTTPClientError.invalidContentRange) = try unasked.decide(
+                after: Self.head(206, [("Content-Range", "bytes 0-4/10"), ("Content-Length", "5")]))
+        else {
             Issue.record("a 206 nobody asked for would be written at offset 0 as the whole file")
             return
         }
         var request = try HTTPRequest("http://a.test/f")
         request.range = .from(5)
         var asked = RequestPlan(request, configuration: HTTPClientConfiguration())
-        guard case .respond(let partial) = try asked.decide(
-            after: Self.head(206, [("Content-Range", "bytes 5-9/10"), ("Content-Length", "5")])) else {
+        guard
+            case .respond(let partial) = try asked.decide(
+                after: Self.head(206, [("Content-Range", "bytes 5-9/10"), ("Content-Length", "5")]))
+        else {
             Issue.record("the range asked for")
             return
         }

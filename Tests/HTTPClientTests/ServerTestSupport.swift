@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Raw-socket helpers for the test server's tests: requests written by hand, responses read with
@@ -68,7 +68,8 @@ enum ServerProbe {
         defer { buffer.deallocate() }
         while true {
             let count = try await stream.read(into: buffer, timeout: .seconds(10))
-            let events = count == 0
+            let events =
+                count == 0
                 ? try parser.finish()
                 : try parser.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             for event in events {

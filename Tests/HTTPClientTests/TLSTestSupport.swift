@@ -3,10 +3,11 @@ import NetCore
 import NetTLS
 import TestSupport
 import Testing
+
 @testable import HTTPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Support for TLSTests and TLSTruncationTests (one file each).

@@ -3,10 +3,11 @@ import NetCore
 import NetTLS
 import TestSupport
 import Testing
+
 @testable import HTTPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// TLS over real loopback sockets: both engines, verification outcomes, bad peers, reuse.

@@ -3,10 +3,11 @@ import NetCore
 import NetTLS
 import TestSupport
 import Testing
+
 @testable import HTTPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // MARK: - Truncation through the HTTP client

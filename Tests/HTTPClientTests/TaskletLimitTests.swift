@@ -1,6 +1,7 @@
 import HTTPTestServer
 import NetCore
 import Testing
+
 @testable import HTTPClient
 
 /// Stores every byte at its offset in memory and counts writes: the downloader's output, checked.
@@ -8,7 +9,8 @@ private final class MemorySink: DownloadSink {
     var bytes: [UInt8]
     init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
     func write(_ chunk: UnsafeRawBufferPointer, at offset: UInt64) async throws {
-        bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }  // both non-empty: chunks are never empty
+        // both non-empty: chunks are never empty
+        bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }
     }
     func discardAll() async throws { bytes = [UInt8](repeating: 0, count: bytes.count) }
 }

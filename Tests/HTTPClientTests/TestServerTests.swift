@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 private typealias Probe = ServerProbe
@@ -93,7 +93,9 @@ private typealias Probe = ServerProbe
 
     @Test func headersFromQuery() throws {
         let response = try Probe.withServer { server in
-            try await Probe.get(server, TestServerURL().gen(10).etag("v2").query("mtime", "Sun,%2002%20Jan%202022%2000:00:00%20GMT").name("my%20file.bin").close())
+            try await Probe.get(
+                server,
+                TestServerURL().gen(10).etag("v2").query("mtime", "Sun,%2002%20Jan%202022%2000:00:00%20GMT").name("my%20file.bin").close())
         }
         #expect(response.field("ETag") == "\"v2\"")
         #expect(response.field("Last-Modified") == "Sun, 02 Jan 2022 00:00:00 GMT")
@@ -104,8 +106,10 @@ private typealias Probe = ServerProbe
 
     @Test func sizeSuffixesAndBadSizes() throws {
         let (kibi, bad) = try Probe.withServer { server in
-            (try await Probe.fetch(server, Probe.request("/gen/2k", method: "HEAD"), method: "HEAD"),
-             try await Probe.get(server, "/gen/12x"))
+            (
+                try await Probe.fetch(server, Probe.request("/gen/2k", method: "HEAD"), method: "HEAD"),
+                try await Probe.get(server, "/gen/12x")
+            )
         }
         #expect(kibi.field("Content-Length") == "2048")
         #expect(kibi.body.isEmpty)
@@ -133,8 +137,10 @@ private typealias Probe = ServerProbe
 
     @Test func unsatisfiableRangeIs416() throws {
         let responses = try Probe.withServer { server in
-            [try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=1000-")]),
-             try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=-0")])]
+            [
+                try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=1000-")]),
+                try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=-0")]),
+            ]
         }
         for response in responses {
             #expect(response.status == 416)
@@ -144,10 +150,12 @@ private typealias Probe = ServerProbe
 
     @Test func multiRangeMalformedRangeAndNoRangeServeTheWholeBody() throws {
         let responses = try Probe.withServer { server in
-            [try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=0-1,5-6")]),
-             try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=9-3")]),
-             try await Probe.get(server, "/gen/1000", fields: [("Range", "lines=1-2")]),
-             try await Probe.get(server, "/gen/1000?noRange=1", fields: [("Range", "bytes=0-9")])]
+            [
+                try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=0-1,5-6")]),
+                try await Probe.get(server, "/gen/1000", fields: [("Range", "bytes=9-3")]),
+                try await Probe.get(server, "/gen/1000", fields: [("Range", "lines=1-2")]),
+                try await Probe.get(server, "/gen/1000?noRange=1", fields: [("Range", "bytes=0-9")]),
+            ]
         }
         for response in responses {
             #expect(response.status == 200)
@@ -159,10 +167,12 @@ private typealias Probe = ServerProbe
     @Test func ifRangeHonouredOnlyForTheCurrentValidator() throws {
         let responses = try Probe.withServer { server in
             let range = ("Range", "bytes=10-19")
-            return [try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "\"2-100\"")]),
-                    try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "Sat, 01 Jan 2022 00:00:00 GMT")]),
-                    try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "\"old\"")]),
-                    try await Probe.get(server, TestServerURL().gen(100).seed(2).etag("changed"), fields: [range, ("If-Range", "\"2-100\"")])]
+            return [
+                try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "\"2-100\"")]),
+                try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "Sat, 01 Jan 2022 00:00:00 GMT")]),
+                try await Probe.get(server, "/gen/100?seed=2", fields: [range, ("If-Range", "\"old\"")]),
+                try await Probe.get(server, TestServerURL().gen(100).seed(2).etag("changed"), fields: [range, ("If-Range", "\"2-100\"")]),
+            ]
         }
         #expect(responses.map(\.status) == [206, 206, 200, 200])
         #expect(responses[2].body.count == 100)
@@ -255,10 +265,12 @@ private typealias Probe = ServerProbe
 
     @Test func badRequestHeadsAreRefused() throws {
         let responses = try Probe.withServer { server in
-            [try await Probe.fetch(server, "GARBAGE\r\n\r\n"),
-             try await Probe.fetch(server, "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"),
-             try await Probe.fetch(server, "GET / HTTP/2.0\r\n\r\n"),
-             try await Probe.fetch(server, "GET / HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 70_000) + "\r\n\r\n")]
+            [
+                try await Probe.fetch(server, "GARBAGE\r\n\r\n"),
+                try await Probe.fetch(server, "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n"),
+                try await Probe.fetch(server, "GET / HTTP/2.0\r\n\r\n"),
+                try await Probe.fetch(server, "GET / HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 70_000) + "\r\n\r\n"),
+            ]
         }
         #expect(responses.map(\.status) == [400, 400, 505, 431])
         #expect(responses.allSatisfy { !$0.head.keepAlive })
@@ -298,7 +310,7 @@ private typealias Probe = ServerProbe
         let outcome = try Probe.withServer { server in
             let socket = try await Probe.connect(server)
             defer { socket.close() }
-            try await socket.write(Probe.request(TestServerURL().gen(10000000).fault(.reset(at: 1000))))
+            try await socket.write(Probe.request(TestServerURL().gen(10_000_000).fault(.reset(at: 1000))))
             return await Probe.drain(socket)
         }
         #expect((outcome.error as? NetError)?.kind == .connectionReset, "got \(String(describing: outcome.error))")
@@ -347,9 +359,9 @@ private typealias Probe = ServerProbe
     static func isCase(_ error: HTTPParseError, named name: String) -> Bool {
         switch (error, name) {
         case (.malformedStatusLine, "malformedStatusLine"), (.malformedHeaderLine, "malformedHeaderLine"),
-             (.obsoleteLineFolding, "obsoleteLineFolding"), (.invalidContentLength, "invalidContentLength"),
-             (.conflictingContentLengths, "conflictingContentLengths"), (.invalidChunkSize, "invalidChunkSize"),
-             (.headersTooLarge, "headersTooLarge"), (.truncated, "truncated"):
+            (.obsoleteLineFolding, "obsoleteLineFolding"), (.invalidContentLength, "invalidContentLength"),
+            (.conflictingContentLengths, "conflictingContentLengths"), (.invalidChunkSize, "invalidChunkSize"),
+            (.headersTooLarge, "headersTooLarge"), (.truncated, "truncated"):
             return true
         default:
             return false
@@ -384,9 +396,9 @@ private typealias Probe = ServerProbe
             let again = try await Probe.get(server, TestServerURL().gen(1000).fault(.status(code: 500)))
             let socket = try await Probe.connect(server)
             defer { socket.close() }
-            try await socket.write(Probe.request(TestServerURL().gen(1000000).fault(.reset(at: 10)).once("t2")))
+            try await socket.write(Probe.request(TestServerURL().gen(1_000_000).fault(.reset(at: 10)).once("t2")))
             let reset = await Probe.drain(socket)
-            let afterReset = try await Probe.get(server, TestServerURL().gen(1000000).fault(.reset(at: 10)).once("t2"))
+            let afterReset = try await Probe.get(server, TestServerURL().gen(1_000_000).fault(.reset(at: 10)).once("t2"))
             return (first, second, again, reset, afterReset)
         }
         #expect(first.status == 503)
@@ -407,19 +419,22 @@ private typealias Probe = ServerProbe
 
     @Test func redirects() throws {
         let responses = try Probe.withServer { server in
-            [try await Probe.get(server, "/redirect/301?to=%2Fgen%2F10%3Fseed%3D2"),
-             try await Probe.get(server, "/redirect/307?to=http%3A%2F%2Fexample.com%2Fx"),
-             try await Probe.get(server, "/redirect-chain/2?code=308"),
-             try await Probe.get(server, "/redirect-chain/0"),
-             try await Probe.get(server, "/redirect-loop"),
-             try await Probe.get(server, "/redirect-loop2"),
-             try await Probe.get(server, "/redirect/200?to=/x")]
+            [
+                try await Probe.get(server, "/redirect/301?to=%2Fgen%2F10%3Fseed%3D2"),
+                try await Probe.get(server, "/redirect/307?to=http%3A%2F%2Fexample.com%2Fx"),
+                try await Probe.get(server, "/redirect-chain/2?code=308"),
+                try await Probe.get(server, "/redirect-chain/0"),
+                try await Probe.get(server, "/redirect-loop"),
+                try await Probe.get(server, "/redirect-loop2"),
+                try await Probe.get(server, "/redirect/200?to=/x"),
+            ]
         }
         #expect(responses.map(\.status) == [301, 307, 308, 302, 302, 302, 400])
-        #expect(responses.map { $0.field("Location") } == [
-            "/gen/10?seed=2", "http://example.com/x", "/redirect-chain/1?code=308", "/gen/1024", "/redirect-loop2",
-            "/redirect-loop", nil,
-        ])
+        #expect(
+            responses.map { $0.field("Location") } == [
+                "/gen/10?seed=2", "http://example.com/x", "/redirect-chain/1?code=308", "/gen/1024", "/redirect-loop2",
+                "/redirect-loop", nil,
+            ])
     }
 
     @Test func echoShowsMethodFieldsAndBody() throws {
@@ -434,8 +449,10 @@ private typealias Probe = ServerProbe
 
     @Test func statusPagesAnd404() throws {
         let responses = try Probe.withServer { server in
-            [try await Probe.get(server, "/status/418"), try await Probe.get(server, "/status/204"),
-             try await Probe.get(server, "/status/304"), try await Probe.get(server, "/nowhere")]
+            [
+                try await Probe.get(server, "/status/418"), try await Probe.get(server, "/status/204"),
+                try await Probe.get(server, "/status/304"), try await Probe.get(server, "/nowhere"),
+            ]
         }
         #expect(responses.map(\.status) == [418, 204, 304, 404])
         #expect(responses[0].text.hasPrefix("418"))

@@ -1,9 +1,10 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Each test places a fresh thread, never the test's own: a pinned test thread would carry its
@@ -17,8 +18,9 @@ import Glibc
     }
 
     static func see() -> Seen {
-        Seen(allowed: CPUPlacement.allowedCPUs(), current: CPUPlacement.currentCPU,
-             kernelList: allowedListFromProc())
+        Seen(
+            allowed: CPUPlacement.allowedCPUs(), current: CPUPlacement.currentCPU,
+            kernelList: allowedListFromProc())
     }
 
     @Test func pinningAThreadKeepsItOnThatCPU() throws {
@@ -40,12 +42,13 @@ import Glibc
         #expect(seen.current.map { seen.allowed.contains($0) } == true)
     }
 
-    @Test(arguments: [
-        ([], CPUPlacementError.emptySet),
-        ([-1], .cpuOutOfRange(cpu: -1, limit: 1024)),
-        ([0, 1024], .cpuOutOfRange(cpu: 1024, limit: 1024)),
-        ([1023], .kernelRefused(cpus: [1023], errno: EINVAL)),
-    ] as [([Int], CPUPlacementError)])
+    @Test(
+        arguments: [
+            ([], CPUPlacementError.emptySet),
+            ([-1], .cpuOutOfRange(cpu: -1, limit: 1024)),
+            ([0, 1024], .cpuOutOfRange(cpu: 1024, limit: 1024)),
+            ([1023], .kernelRefused(cpus: [1023], errno: EINVAL)),
+        ] as [([Int], CPUPlacementError)])
     func aBadSetIsRefusedWithItsReasonAndChangesNothing(cpus: [Int], expected: CPUPlacementError) throws {
         #expect(CPUPlacement.cpuNumberLimit == 1024)
         try #require(!CPUPlacement.allowedCPUs().contains(1023), "CPU 1023 must be one this process may not use")
@@ -64,8 +67,9 @@ import Glibc
 
     @Test func theErrorsSayWhatWentWrong() {
         #expect(CPUPlacementError.emptySet.description.contains("no CPU given"))
-        #expect(CPUPlacementError.cpuOutOfRange(cpu: 1024, limit: 1024).description
-            == "CPU 1024 does not exist: CPU numbers go from 0 to 1023")
+        #expect(
+            CPUPlacementError.cpuOutOfRange(cpu: 1024, limit: 1024).description
+                == "CPU 1024 does not exist: CPU numbers go from 0 to 1023")
         let refused = CPUPlacementError.kernelRefused(cpus: [1023], errno: EINVAL).description
         #expect(refused.hasPrefix("the kernel refused to run the thread on CPU 1023 (errno 22: Invalid argument)"))
         #expect(refused.contains("online and allowed"))
@@ -150,11 +154,13 @@ func startThread(cpus: [Int]) throws -> (Int32, CPUPlacementTests.Seen?) {
     let seen = Box<CPUPlacementTests.Seen?>(nil)
     let retained = Unmanaged.passRetained(seen).toOpaque()
     var thread = pthread_t()
-    let code = pthread_create(&thread, &attributes, { raw in
-        let seen = Unmanaged<Box<CPUPlacementTests.Seen?>>.fromOpaque(raw!).takeRetainedValue()  // passed retained below
-        seen.value = CPUPlacementTests.see()
-        return nil
-    }, retained)
+    let code = pthread_create(
+        &thread, &attributes,
+        { raw in
+            let seen = Unmanaged<Box<CPUPlacementTests.Seen?>>.fromOpaque(raw!).takeRetainedValue()  // passed retained below
+            seen.value = CPUPlacementTests.see()
+            return nil
+        }, retained)
     if code == 0 {
         pthread_join(thread, nil)
     } else {

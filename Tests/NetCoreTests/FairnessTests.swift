@@ -1,9 +1,10 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A tasklet whose socket is always ready never parks; NetCore's sockets make it yield now and
@@ -40,19 +41,20 @@ import Glibc
         }
         loop.run()
         // Without the meter the reader runs to its end in one job and the ticker never runs first.
-        #expect(ticksWhileReading.value >= queued / (16 << 10) - 1,
-                "the ticker ran \(ticksWhileReading.value) times while \(queued) bytes were read")
+        #expect(
+            ticksWhileReading.value >= queued / (16 << 10) - 1,
+            "the ticker ran \(ticksWhileReading.value) times while \(queued) bytes were read")
     }
 
     @Test func theMeterYieldsEveryLimitAndAWaitResetsIt() {
         var meter = YieldMeter(limit: 100)
         var answers: [Bool] = []
         answers.append(meter.movedWithoutWaiting(60))
-        answers.append(meter.movedWithoutWaiting(40))   // 100: yield
+        answers.append(meter.movedWithoutWaiting(40))  // 100: yield
         answers.append(meter.movedWithoutWaiting(99))
-        meter.didWait()                                  // a wait starts the count again
+        meter.didWait()  // a wait starts the count again
         answers.append(meter.movedWithoutWaiting(99))
-        answers.append(meter.movedWithoutWaiting(1))     // 100 since the wait: yield
+        answers.append(meter.movedWithoutWaiting(1))  // 100 since the wait: yield
         #expect(answers == [false, true, false, false, true])
     }
 }

@@ -1,7 +1,8 @@
+import CLibev
 import TestSupport
 import Testing
+
 @testable import NetCore
-import CLibev
 
 @Suite struct FootprintTests {
     /// Spawns 100 tasklets parked on a channel, pumping until they are all parked; then closes the
@@ -44,7 +45,8 @@ import CLibev
         #expect(first.ended.taskletsAlive == 0 && first.ended.taskletBytes == 0)
         #expect(first.ended.totalBytes < first.parked.totalBytes, "it falls when they end: \(first.ended)")
         // What stays is capacity grown to the high-water mark, which the report itself shows.
-        let grown = (first.ended.taskletTableBytes - idle.taskletTableBytes) + (first.ended.inboxBytes - idle.inboxBytes)
+        let grown =
+            (first.ended.taskletTableBytes - idle.taskletTableBytes) + (first.ended.inboxBytes - idle.inboxBytes)
             + (first.ended.runQueueBytes - idle.runQueueBytes)
         #expect(first.ended.totalBytes == idle.totalBytes + grown)
 
@@ -52,7 +54,8 @@ import CLibev
         // again (under a loaded machine the inbox can see more at once the second time; the
         // report shows it, and nothing else may stay).
         let second = try parkHundred(on: loop)
-        let grownAgain = (second.ended.taskletTableBytes - first.ended.taskletTableBytes)
+        let grownAgain =
+            (second.ended.taskletTableBytes - first.ended.taskletTableBytes)
             + (second.ended.inboxBytes - first.ended.inboxBytes) + (second.ended.runQueueBytes - first.ended.runQueueBytes)
         #expect(grownAgain >= 0)
         #expect(second.parked.totalBytes <= first.ended.totalBytes + grownAgain + 100 * Footprint.bytesPerTasklet)

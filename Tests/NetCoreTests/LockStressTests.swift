@@ -1,9 +1,10 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct LockStressTests {

@@ -1,9 +1,10 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct LockTests {
@@ -69,10 +70,11 @@ import Glibc
             do { try lock.release() } catch { log.append("third release: \(error)") }
             return log
         }
-        #expect(outcome == [
-            "held twice: true", "other got it while held: false", "still held after one release: true",
-            "third release: RLock released by a tasklet or thread that does not hold it",
-        ])
+        #expect(
+            outcome == [
+                "held twice: true", "other got it while held: false", "still held after one release: true",
+                "third release: RLock released by a tasklet or thread that does not hold it",
+            ])
     }
 
     @Test func rlockBetweenAThreadAndATasklet() throws {
@@ -181,7 +183,10 @@ import Glibc
         let errors = try runTasklet { () async throws -> [String] in
             let loop = Loop.current!
             let other = loop.spawn { () async throws -> String in
-                do { _ = try await barrier.wait(); return "released" } catch { return "\(error)" }
+                do {
+                    _ = try await barrier.wait()
+                    return "released"
+                } catch { return "\(error)" }
             }
             var log: [String] = []
             do { _ = try await barrier.wait(timeout: .milliseconds(20)) } catch { log.append("\(error)") }

@@ -1,6 +1,7 @@
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 /// A count shared by threads and tasklets.
@@ -28,7 +29,10 @@ private final class Counter: Sendable {
         let gate = Channel<Int>(capacity: 3)
         let started = Box(0)
         let parked = (0..<3).map { _ in
-            loop.spawn { started.value += 1; return try await gate.receive() }
+            loop.spawn {
+                started.value += 1
+                return try await gate.receive()
+            }
         }
         try pump(loop) { loop.stats.taskletsParked == 3 }
 
@@ -152,8 +156,9 @@ private final class Counter: Sendable {
 
         let trimmed = capped.footprint
         #expect(trimmed.runQueueHighWater >= burst && trimmed.inboxHighWater >= burst, "the marks show the burst: \(trimmed)")
-        #expect(trimmed.runQueueCapacity == 64 && trimmed.runQueueBytes < 2 * 64 * MemoryLayout<QueuedJob>.stride + 64,
-                "\(trimmed)")
+        #expect(
+            trimmed.runQueueCapacity == 64 && trimmed.runQueueBytes < 2 * 64 * MemoryLayout<QueuedJob>.stride + 64,
+            "\(trimmed)")
         #expect(trimmed.inboxCapacity <= 2 * 48, "both inbox arrays back near 32 slots: \(trimmed)")
         #expect(trimmed.totalBytes + 100_000 < kept.totalBytes, "\(trimmed.totalBytes) vs \(kept.totalBytes)")
     }

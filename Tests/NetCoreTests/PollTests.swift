@@ -1,9 +1,10 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connected TCP pair of plain blocking descriptors (client, server) over 127.0.0.1.
@@ -51,7 +52,10 @@ func waitForError(on fd: Int32) {
 @Suite struct PollTests {
     @Test func pollTimesOutWithNothingReady() throws {
         let (a, b) = try blockingTCPPair()
-        defer { close(a); close(b) }
+        defer {
+            close(a)
+            close(b)
+        }
         let start = ContinuousClock.now
         let ready = try Poll.poll([PollRequest(fd: a, events: .readable)], timeout: .milliseconds(30))
         #expect(ready.isEmpty)
@@ -60,7 +64,10 @@ func waitForError(on fd: Int32) {
 
     @Test func pollReportsReadableAndWritable() throws {
         let (a, b) = try blockingTCPPair()
-        defer { close(a); close(b) }
+        defer {
+            close(a)
+            close(b)
+        }
         _ = send(a, "x", 1, 0)
         let ready = try Poll.poll(
             [PollRequest(fd: a, events: .readable), PollRequest(fd: b, events: [.readable, .writable])],
@@ -104,7 +111,10 @@ func waitForError(on fd: Int32) {
 
     @Test func aDescriptorWhoseOwnCheckFailsCountsAsReady() throws {
         let (a, b) = try blockingTCPPair()
-        defer { close(a); close(b) }
+        defer {
+            close(a)
+            close(b)
+        }
         let failing = PollSystemCalls(poll: { _, _, _ in (-1, ECONNRESET) }, select: PollSystemCalls.system.select)
         let ready = try Poll.poll([PollRequest(fd: b, events: .writable)], timeout: .seconds(1), calls: failing)
         #expect(ready == [PollResult(fd: b, ready: .writable, hasError: true)])
@@ -120,7 +130,10 @@ func waitForError(on fd: Int32) {
     @Test func selectReportsReadyDescriptorsAndTimesOut() throws {
         try lowDescriptorTurns.withLock { _ in
             let (a, b) = try blockingTCPPair()
-            defer { close(a); close(b) }
+            defer {
+                close(a)
+                close(b)
+            }
             let idle = try Poll.select(readable: [a, b], writable: [], timeout: .milliseconds(20))
             #expect(idle.readable.isEmpty && idle.writable.isEmpty)
             _ = send(a, "x", 1, 0)

@@ -1,6 +1,7 @@
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 /// Spins for `nanoseconds` of wall time: a tasklet step that costs a known amount.
@@ -68,8 +69,9 @@ private func pumpUntil(_ loop: Loop, budget: Duration, maxFrames: Int = 10_000, 
         #expect(!last.budgetExhausted && last.jobsStillReady == 0, "work ran out before the budget: \(last)")
         #expect(reports.count >= 10, "40 steps at most 4 a frame need at least 10 frames")
         #expect(frameOfStep.value.count == stepCount)
-        #expect(UInt64(reports.map(\.jobsRun).reduce(0, +)) == loop.stats.jobsRun - jobsBefore,
-                "jobsRun adds up to the loop's own count")
+        #expect(
+            UInt64(reports.map(\.jobsRun).reduce(0, +)) == loop.stats.jobsRun - jobsBefore,
+            "jobsRun adds up to the loop's own count")
     }
 
     /// A step that costs more than the whole budget (on the pump's clock) ends the frame: one

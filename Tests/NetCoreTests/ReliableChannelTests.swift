@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 /// A deterministic generator, so a failing lossy run can be replayed with the same seed.
@@ -127,7 +128,8 @@ func fastOptions(window: Int = 32) -> ReliableChannelOptions {
             b.close()
             // A's close lingers until B's ack of everything gets through the relay.
             try await withTimeout(.seconds(10)) { while !a.isShutDown { try await sleep(for: .milliseconds(5)) } }
-            let statsA = a.stats, statsB = b.stats
+            let statsA = a.stats
+            let statsB = b.stats
             relayTasklet.cancel()
             return (statsA, statsB, wrong, closedCleanly)
         }

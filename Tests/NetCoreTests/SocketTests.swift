@@ -1,9 +1,10 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Deterministic test bytes: byte i of a stream is a function of i.

@@ -1,9 +1,10 @@
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How many values each sending thread sends: 250,000 by default; CI's ThreadSanitizer pass sets

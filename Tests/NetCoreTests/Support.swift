@@ -1,10 +1,11 @@
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Turns for the tests that need descriptors below FD_SETSIZE (select) and the one that opens

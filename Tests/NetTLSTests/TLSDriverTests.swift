@@ -1,9 +1,10 @@
 import NetCore
-@testable import NetTLS
 import Testing
 
+@testable import NetTLS
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The drivers over transports that are not the project's sockets: `BlockingTLSStream` over a
@@ -54,7 +55,8 @@ import Glibc
             _ = try? readExactly(stream, count: 1)  // until the client is done
             done.value = true
         }
-        let stream = try BlockingTLSStream.connect(over: near, context: try pki.clientContext(), serverName: "localhost", timeout: tlsTestWait)
+        let stream = try BlockingTLSStream.connect(
+            over: near, context: try pki.clientContext(), serverName: "localhost", timeout: tlsTestWait)
         var byte: UInt8 = 0
         let error = try #require(throws: NetError.self) {
             try withUnsafeMutableBytes(of: &byte) { _ = try stream.read(into: $0, timeout: .zero) }

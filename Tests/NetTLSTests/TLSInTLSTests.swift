@@ -1,6 +1,7 @@
 import NetCore
-@testable import NetTLS
 import Testing
+
+@testable import NetTLS
 
 /// TLS inside TLS, as through an HTTPS proxy: the inner session's ciphertext is the outer
 /// session's plaintext. Once in memory with no socket, then with both drivers' loop flavour

@@ -1,5 +1,6 @@
-@testable import NetTLS
 import Testing
+
+@testable import NetTLS
 
 /// Two `TLSMachine`s back to back in memory, with no socket: the handshake, data both ways,
 /// both ends of a stream, verification failures and bytes that are not TLS.
@@ -173,7 +174,9 @@ import Testing
             try TLSMachine(context: try pki.serverContext(), role: .client(serverName: "localhost"))
         }
         #expect(asClient.kind == .configuration)
-        let emptyName = try #require(throws: TLSError.self) { try TLSMachine(context: try pki.clientContext(), role: .client(serverName: "")) }
+        let emptyName = try #require(throws: TLSError.self) {
+            try TLSMachine(context: try pki.clientContext(), role: .client(serverName: ""))
+        }
         #expect(emptyName.kind == .configuration)
     }
 }

@@ -4,7 +4,7 @@ import NetTLS
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // Support for this target's suites: certificates, moving ciphertext between two machines in

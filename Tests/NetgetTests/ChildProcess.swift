@@ -2,8 +2,8 @@ import NetCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
-import TestSupport
+    import Glibc
+    import TestSupport
 #endif
 
 /// A running child process with its standard streams on pipes. A thread of its own feeds
@@ -26,7 +26,9 @@ final class ChildProcess: Sendable {
     /// mask, and no file descriptors but 0, 1 and 2.
     /// - Throws: `TestFailure` if the process cannot be started.
     init(executable: String, arguments: [String], directory: String, input: [UInt8] = [], timeout: Duration = .seconds(60)) throws {
-        var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
+        var stdinPipe: [Int32] = [-1, -1]
+        var stdoutPipe: [Int32] = [-1, -1]
+        var stderrPipe: [Int32] = [-1, -1]
         // pipe2 is not in Swift's Glibc module; the close-on-exec gap after pipe() does not matter,
         // since every child closes all descriptors from 3 up (see below).
         guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
@@ -72,8 +74,9 @@ final class ChildProcess: Sendable {
             throw TestFailure("posix_spawn \(executable): \(String(cString: strerror(rc)))")
         }
         pid = childPID
-        let pump = Pump(child: self, pid: childPID, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0],
-                        input: input, deadline: .now + timeout)
+        let pump = Pump(
+            child: self, pid: childPID, stdin: stdinPipe[1], stdout: stdoutPipe[0], stderr: stderrPipe[0],
+            input: input, deadline: .now + timeout)
         let thread: pthread_t
         do {
             thread = try OSThreads.start { pump.run() }
@@ -124,11 +127,14 @@ struct SpawnExtensions: Sendable {
     static let shared: Result<SpawnExtensions, TestFailure> = {
         let process = dlopen(nil, RTLD_NOW)
         guard let closeFrom = dlsym(process, "posix_spawn_file_actions_addclosefrom_np"),
-              let changeDirectory = dlsym(process, "posix_spawn_file_actions_addchdir_np") else {
+            let changeDirectory = dlsym(process, "posix_spawn_file_actions_addchdir_np")
+        else {
             return .failure(TestFailure("this glibc lacks posix_spawn_file_actions_addclosefrom_np or _addchdir_np (2.34+ needed)"))
         }
-        return .success(SpawnExtensions(closeFrom: unsafeBitCast(closeFrom, to: CloseFrom.self),
-                                        changeDirectory: unsafeBitCast(changeDirectory, to: ChangeDirectory.self)))
+        return .success(
+            SpawnExtensions(
+                closeFrom: unsafeBitCast(closeFrom, to: CloseFrom.self),
+                changeDirectory: unsafeBitCast(changeDirectory, to: ChangeDirectory.self)))
     }()
 }
 
@@ -155,7 +161,8 @@ private final class Pump: @unchecked Sendable {  // handed to one thread, used o
     }
 
     func run() {
-        var out: [UInt8] = [], err: [UInt8] = []
+        var out: [UInt8] = []
+        var err: [UInt8] = []
         var timedOut = false
         if input.isEmpty { closeStdin() } else { _ = fcntl(stdin, F_SETFL, O_NONBLOCK) }
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -166,8 +173,10 @@ private final class Pump: @unchecked Sendable {  // handed to one thread, used o
                 kill(pid, SIGKILL)
                 break
             }
-            var fds = [pollfd(fd: stdout, events: Int16(POLLIN), revents: 0), pollfd(fd: stderr, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: stdin, events: Int16(POLLOUT), revents: 0)]  // a negative fd is ignored by poll
+            var fds = [
+                pollfd(fd: stdout, events: Int16(POLLIN), revents: 0), pollfd(fd: stderr, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: stdin, events: Int16(POLLOUT), revents: 0),
+            ]  // a negative fd is ignored by poll
             let milliseconds = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
             let ready = poll(&fds, nfds_t(fds.count), milliseconds)
             if ready < 0 && errno != EINTR { break }
@@ -195,9 +204,11 @@ private final class Pump: @unchecked Sendable {  // handed to one thread, used o
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift cannot import: decode by hand.
         let signal = status & 0x7F
         let code = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-        child.finish(ProcessOutput(exitCode: code, stdout: String(decoding: out, as: UTF8.self),
-                                   stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut,
-                                   elapsed: ContinuousClock.now - started, endedAt: .now))
+        child.finish(
+            ProcessOutput(
+                exitCode: code, stdout: String(decoding: out, as: UTF8.self),
+                stderr: String(decoding: err, as: UTF8.self), timedOut: timedOut,
+                elapsed: ContinuousClock.now - started, endedAt: .now))
     }
 
     private func drain(_ fd: inout Int32, into bytes: inout [UInt8], chunk: inout [UInt8]) {

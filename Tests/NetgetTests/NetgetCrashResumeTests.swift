@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a download is ended from outside.
@@ -33,8 +33,10 @@ enum Ending: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
 /// Sends `signals` to `child` once `ready()` holds and `delay` more has passed, `gap` apart.
 /// Watched from a plain thread (see `pressCtrlC`). - Returns: false if `ready()` never held.
-func sendSignals(_ signals: [Int32], to child: ChildProcess, after delay: Duration, gap: Duration = .milliseconds(3),
-                 when ready: @escaping @Sendable () -> Bool) async -> Bool {
+func sendSignals(
+    _ signals: [Int32], to child: ChildProcess, after delay: Duration, gap: Duration = .milliseconds(3),
+    when ready: @escaping @Sendable () -> Bool
+) async -> Bool {
     await withCheckedContinuation { continuation in
         do {
             let thread = try OSThreads.start {
@@ -89,8 +91,9 @@ struct NetgetCrashResumeTests {
                 // (or, early, before the first byte: as much a moment as any other).
                 let moment = Int.random(in: 0...1800, using: &generator)
                 moments.append(moment)
-                let child = try await startNetget(common + (round > 0 ? ["-c"] : []) + ["--limit-rate", "3M", url],
-                                                  in: fixture.directory)
+                let child = try await startNetget(
+                    common + (round > 0 ? ["-c"] : []) + ["--limit-rate", "3M", url],
+                    in: fixture.directory)
                 let server = fixture.server
                 let served = server.stats.requestsServed
                 let done = fixture.file("k.bin")
@@ -100,8 +103,9 @@ struct NetgetCrashResumeTests {
                 }
                 let ended = await finish(child)
                 #expect(sent, "neither a request reached the server nor did the file appear")
-                #expect(ended.exitCode != 0 || fileExists(fixture.file("k.bin")),
-                        "a download ended by \(ending) at \(moments) ms exited 0 without the file; stderr: \(ended.stderr)")
+                #expect(
+                    ended.exitCode != 0 || fileExists(fixture.file("k.bin")),
+                    "a download ended by \(ending) at \(moments) ms exited 0 without the file; stderr: \(ended.stderr)")
                 expectNoCrashReport(ended)
                 // PATH may be there after a signal that came once it was renamed (exit 130 all the
                 // same: the run was interrupted); then it must be whole, which the hash below checks.
@@ -114,13 +118,15 @@ struct NetgetCrashResumeTests {
                 let resumed = try await netget(common + ["-c", "--json", url], in: fixture.directory)
                 #expect(resumed.exitCode == 0, "ended by \(ending) at \(moments) ms; stderr: \(resumed.stderr)")
                 if let claimed {
-                    #expect(jsonSummaries(resumed).first?["resumed-from"]?.number == Double(claimed),
-                            "the meta claimed \(claimed) bytes; stdout: \(resumed.stdout)")
+                    #expect(
+                        jsonSummaries(resumed).first?["resumed-from"]?.number == Double(claimed),
+                        "the meta claimed \(claimed) bytes; stdout: \(resumed.stdout)")
                 }
             }
             let expected = try await expectedSHA256(seed: Self.seed, size: Self.size, in: fixture.directory)
-            #expect(try await sha256Hex(ofFile: fixture.file("k.bin")) == expected,
-                    "ended by \(ending) at \(moments) ms, -x \(connections), \(engine): wrong SHA-256")
+            #expect(
+                try await sha256Hex(ofFile: fixture.file("k.bin")) == expected,
+                "ended by \(ending) at \(moments) ms, -x \(connections), \(engine): wrong SHA-256")
             #expect(directoryEntries(fixture.directory) == ["k.bin"])
         }
     }
@@ -143,8 +149,9 @@ struct NetgetCrashResumeTests {
             // Either nothing claimed yet or the 1000 bytes: one missing range from 0 or from 1000,
             // to the end (open, or the last byte); and never more than the .part holds.
             let missing = meta.split(separator: "\n").filter { $0.hasPrefix("missing ") }
-            #expect(missing.count == 1 && ["missing 0-", "missing 0-199999", "missing 1000-", "missing 1000-199999"].contains(missing[0]),
-                    "meta: \(meta)")
+            #expect(
+                missing.count == 1 && ["missing 0-", "missing 0-199999", "missing 1000-", "missing 1000-199999"].contains(missing[0]),
+                "meta: \(meta)")
             let claimed = claimedBytes(inMeta: fixture.file("m.bin.part.meta")) ?? 0
             #expect(claimed <= fileSize(fixture.file("m.bin.part")) ?? 0, "the meta claims \(claimed) bytes the .part does not have")
 
@@ -155,8 +162,9 @@ struct NetgetCrashResumeTests {
         }
     }
 
-    @Test("-c refuses a torn meta, one for another URL, and one that claims more than the .part has; then starts over",
-          arguments: ["torn", "url", "longer"])
+    @Test(
+        "-c refuses a torn meta, one for another URL, and one that claims more than the .part has; then starts over",
+        arguments: ["torn", "url", "longer"])
     func untrustedMeta(kind: String) async throws {
         try await withFixture { fixture in
             let url = fixture.url("/gen/50000?seed=73")
@@ -229,8 +237,10 @@ func claimedBytes(inMeta path: String) -> UInt64? {
 /// A crash report (a trap, a backtrace) anywhere in standard error fails the test.
 func expectNoCrashReport(_ output: ProcessOutput, sourceLocation: SourceLocation = #_sourceLocation) {
     // The sanitizers' reports too: under `make test-tsan` netget is the ThreadSanitizer build.
-    for marker in ["Fatal error", "Stack dump", "stack trace", "Backtrace", "Swift runtime failure", "Segmentation fault",
-                   "ThreadSanitizer", "AddressSanitizer"] {
+    for marker in [
+        "Fatal error", "Stack dump", "stack trace", "Backtrace", "Swift runtime failure", "Segmentation fault",
+        "ThreadSanitizer", "AddressSanitizer",
+    ] {
         #expect(!output.stderr.contains(marker), "stderr has a crash report (\(marker)):\n\(output.stderr)", sourceLocation: sourceLocation)
     }
 }

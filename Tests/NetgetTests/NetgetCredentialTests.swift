@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Credentials go only to the origin the user named: a redirect to another origin (here
@@ -11,9 +11,11 @@ import Glibc
 /// the final URL (segments, retries, -c runs), unless --location-trusted.
 @Suite("netget credentials per origin")
 struct NetgetCredentialTests {
-    static let secrets = ["-H", "Authorization: Bearer T0KEN", "-H", "Cookie: s=T0KEN", "-H", "Proxy-Authorization: Basic T0KEN",
-                          "-H", "X-Api-Key: T0KEN",
-                          "--secret-header", "x-api-key", "-H", "X-Plain: visible"]
+    static let secrets = [
+        "-H", "Authorization: Bearer T0KEN", "-H", "Cookie: s=T0KEN", "-H", "Proxy-Authorization: Basic T0KEN",
+        "-H", "X-Api-Key: T0KEN",
+        "--secret-header", "x-api-key", "-H", "X-Plain: visible",
+    ]
 
     /// Runs `body` with a second server (another origin) beside the fixture's.
     func withOtherOrigin(_ body: (Fixture, TestHTTPServer) async throws -> Void) async throws {
@@ -31,8 +33,9 @@ struct NetgetCredentialTests {
         }.map(\.requestLine)
     }
 
-    @Test("302 to another origin, -x 4: no segment request there carries Authorization, Cookie or a --secret-header",
-          arguments: Engine.allCases)
+    @Test(
+        "302 to another origin, -x 4: no segment request there carries Authorization, Cookie or a --secret-header",
+        arguments: Engine.allCases)
     func segmentsAfterCrossOriginRedirect(engine: Engine) async throws {
         try await withOtherOrigin { fixture, other in
             let target = "\(other.baseURL)/gen/8m?seed=81"
@@ -57,8 +60,9 @@ struct NetgetCredentialTests {
         try await withOtherOrigin { fixture, other in
             let target = TestServerURL(other.baseURL).gen(300000).seed(82).fault(.reset(at: 100000)).once("r1").string
             let url = fixture.url("/redirect/302?to=\(percentEncoded(target))")
-            let result = try await netget(engine.arguments + Self.secrets + ["--retry-delay", "0", "-o", "r.bin", url],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + Self.secrets + ["--retry-delay", "0", "-o", "r.bin", url],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("r.bin"), seed: 82, size: 300000)
             #expect(other.receivedRequests.count >= 2, "no retry reached the other origin: \(other.receivedRequests.map(\.requestLine))")
@@ -72,13 +76,15 @@ struct NetgetCredentialTests {
             let target = "\(other.baseURL)/gen/50000?seed=83"
             let url = fixture.url("/redirect/302?to=\(percentEncoded(target))")
             try writeFile(fixture.file("p.bin.part"), generatedBytes(seed: 83, count: 20000))
-            try writeFile(fixture.file("p.bin.part.meta"),
-                          resumeMeta(url: url, etag: "\"83-50000\"", length: 50000, missing: ["20000-49999"]))
+            try writeFile(
+                fixture.file("p.bin.part.meta"),
+                resumeMeta(url: url, etag: "\"83-50000\"", length: 50000, missing: ["20000-49999"]))
             let result = try await netget(engine.arguments + Self.secrets + ["-c", "-o", "p.bin", url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("p.bin"), seed: 83, size: 50000)
-            #expect(other.receivedRequests.contains { $0.values("Range") == ["bytes=20000-49999"] },
-                    "the resume's range request: \(other.receivedRequests.map { $0.values("Range") })")
+            #expect(
+                other.receivedRequests.contains { $0.values("Range") == ["bytes=20000-49999"] },
+                "the resume's range request: \(other.receivedRequests.map { $0.values("Range") })")
             #expect(leaks(at: other).isEmpty, "credentials reached the other origin: \(leaks(at: other))")
         }
     }
@@ -87,8 +93,9 @@ struct NetgetCredentialTests {
     func locationTrusted(engine: Engine) async throws {
         try await withOtherOrigin { fixture, other in
             let url = fixture.url("/redirect/302?to=\(percentEncoded(other.baseURL + "/gen/1000?seed=84"))")
-            let result = try await netget(engine.arguments + Self.secrets + ["--location-trusted", "-o", "t.bin", url],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + Self.secrets + ["--location-trusted", "-o", "t.bin", url],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(other.receivedRequests.first?.values("Authorization") == ["Bearer T0KEN"])
             #expect(other.receivedRequests.first?.values("Cookie") == ["s=T0KEN"])

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small tmpfs of its own for a test (needs root: CI runs as root), unmounted afterwards.
@@ -32,9 +32,10 @@ struct SmallDisk {
 
 @Suite("netget disk and options")
 struct NetgetDiskAndOptionTests {
-    @Test("a full disk mid-download: exit 1, one 'disk full' line with what is missing, no PATH; after freeing space -c completes byte-exact",
-          .enabled(if: SmallDisk.canMount, "needs root to mount a tmpfs"),
-          arguments: Engine.allCases, [1, 4])
+    @Test(
+        "a full disk mid-download: exit 1, one 'disk full' line with what is missing, no PATH; after freeing space -c completes byte-exact",
+        .enabled(if: SmallDisk.canMount, "needs root to mount a tmpfs"),
+        arguments: Engine.allCases, [1, 4])
     func diskFullThenContinue(engine: Engine, connections: Int) async throws {
         try await withFixture { fixture in
             let disk = try await SmallDisk(megabytes: 3)
@@ -46,12 +47,15 @@ struct NetgetDiskAndOptionTests {
                 #expect(first.exitCode == 1, "stderr: \(first.stderr)")
                 expectCleanErrors(first, count: 1)
                 let line = first.errorLines.first ?? ""
-                #expect(line.contains("disk full") && line.contains("full.bin.part") && line.contains("bytes still missing"), "stderr: \(first.stderr)")
+                #expect(
+                    line.contains("disk full") && line.contains("full.bin.part") && line.contains("bytes still missing"),
+                    "stderr: \(first.stderr)")
                 #expect(!fileExists(target))
                 #expect(fileExists(target + ".part") && fileExists(target + ".part.meta"))
 
                 try await disk.resize(megabytes: 16)
-                let resumed = try await netget(engine.arguments + ["-c", "-x", String(connections), "-o", target, url], in: fixture.directory)
+                let resumed = try await netget(
+                    engine.arguments + ["-c", "-x", String(connections), "-o", target, url], in: fixture.directory)
                 #expect(resumed.exitCode == 0, "stderr: \(resumed.stderr)")
                 expectGenerated(target, seed: 101, size: UInt64(size))
                 #expect(directoryEntries(disk.path) == ["full.bin"])
@@ -63,12 +67,14 @@ struct NetgetDiskAndOptionTests {
         }
     }
 
-    @Test("numeric options out of range, NaN or infinite: exit 2 with one line, never a trap", arguments: [
-        ["--limit-rate", "1e19"], ["--limit-rate", "nanK"], ["--limit-rate", "0"], ["--timeout", "inf"], ["--timeout", "1e300"],
-        ["--timeout", "nan"], ["--timeout", "-1"], ["--connect-timeout", "1e300"], ["--connect-timeout", "0"],
-        ["--retry-delay", "-0.5"], ["--retry-delay", "inf"], ["--retries", "-1"], ["--retries", "99999999999999999999"],
-        ["-x", "0"], ["-x", "65"], ["-j", "0"], ["--max-redirects", "-2"],
-    ])
+    @Test(
+        "numeric options out of range, NaN or infinite: exit 2 with one line, never a trap",
+        arguments: [
+            ["--limit-rate", "1e19"], ["--limit-rate", "nanK"], ["--limit-rate", "0"], ["--timeout", "inf"], ["--timeout", "1e300"],
+            ["--timeout", "nan"], ["--timeout", "-1"], ["--connect-timeout", "1e300"], ["--connect-timeout", "0"],
+            ["--retry-delay", "-0.5"], ["--retry-delay", "inf"], ["--retries", "-1"], ["--retries", "99999999999999999999"],
+            ["-x", "0"], ["-x", "65"], ["-j", "0"], ["--max-redirects", "-2"],
+        ])
     func numericOptionsRangeChecked(option: [String]) async throws {
         try await withFixture { fixture in
             let result = try await netget(option + ["-o", "n.bin", fixture.url("/gen/100")], in: fixture.directory)
@@ -78,20 +84,23 @@ struct NetgetDiskAndOptionTests {
         }
     }
 
-    @Test("--secret-header takes a header name: one that is no token (it would never match, and the header would leak) is exit 2",
-          arguments: ["X-Key:", "X Key", ""])
+    @Test(
+        "--secret-header takes a header name: one that is no token (it would never match, and the header would leak) is exit 2",
+        arguments: ["X-Key:", "X Key", ""])
     func secretHeaderNameChecked(name: String) async throws {
         try await withFixture { fixture in
-            let result = try await netget(["--secret-header", name, "-H", "X-Key: T", "-o", "s.bin", fixture.url("/gen/100")],
-                                          in: fixture.directory)
+            let result = try await netget(
+                ["--secret-header", name, "-H", "X-Key: T", "-o", "s.bin", fixture.url("/gen/100")],
+                in: fixture.directory)
             #expect(result.exitCode == 2, "stderr: \(result.stderr)")
             expectCleanErrors(result, count: 1)
             #expect(fixture.server.stats.requestsServed == 0)
         }
     }
 
-    @Test("a resume without ETag or Last-Modified compares the bytes before the resume point: another version restarts",
-          arguments: Engine.allCases)
+    @Test(
+        "a resume without ETag or Last-Modified compares the bytes before the resume point: another version restarts",
+        arguments: Engine.allCases)
     func overlapCheckWithoutValidators(engine: Engine) async throws {
         try await withFixture { fixture in
             let url = fixture.url(TestServerURL().gen(300000).seed(102).validators(false))
@@ -133,14 +142,18 @@ struct NetgetDiskAndOptionTests {
         }
     }
 
-    @Test("a weak ETag is no validator, and beside it a date may not be sent (RFC 9110 §13.1.5): no If-Range, the overlap is compared",
-          arguments: Engine.allCases)
+    @Test(
+        "a weak ETag is no validator, and beside it a date may not be sent (RFC 9110 §13.1.5): no If-Range, the overlap is compared",
+        arguments: Engine.allCases)
     func weakETagNotAValidator(engine: Engine) async throws {
         try await withFixture { fixture in
             let url = fixture.url(TestServerURL().gen(50000).seed(105).etag("W/%22w1%22"))
             try writeFile(fixture.file("w.bin.part"), generatedBytes(seed: 105, count: 20000))
-            try writeFile(fixture.file("w.bin.part.meta"), resumeMeta(url: url, etag: "W/\"w1\"", lastModified: "Sat, 01 Jan 2022 00:00:00 GMT",
-                                                                      length: 50000, missing: ["20000-49999"]))
+            try writeFile(
+                fixture.file("w.bin.part.meta"),
+                resumeMeta(
+                    url: url, etag: "W/\"w1\"", lastModified: "Sat, 01 Jan 2022 00:00:00 GMT",
+                    length: 50000, missing: ["20000-49999"]))
             let result = try await netget(engine.arguments + ["-c", "-o", "w.bin", url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("w.bin"), seed: 105, size: 50000)
@@ -157,8 +170,9 @@ struct NetgetDiskAndOptionTests {
     @Test("a 206 to a request that asked for no range is refused (never written at offset 0)", arguments: Engine.allCases)
     func unsolicitedPartialRefused(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--retries", "0", "-o", "p.bin", fixture.url(TestServerURL().gen(5000).seed(106).query("lie", "206"))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["--retries", "0", "-o", "p.bin", fixture.url(TestServerURL().gen(5000).seed(106).query("lie", "206"))],
+                in: fixture.directory)
             #expect(result.exitCode == 1, "stderr: \(result.stderr)")
             expectCleanErrors(result, count: 1)
             #expect(result.stderr.contains("asked for no range"), "stderr: \(result.stderr)")

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Downloads that should simply work: naming, framing, redirects, HTTP errors, output modes.
@@ -34,8 +34,9 @@ struct NetgetDownloadTests {
     @Test("a chunked body of unknown length is stored whole", arguments: Engine.allCases)
     func chunked(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["-o", "c.bin", fixture.url(TestServerURL().gen(250000).seed(5).chunked(chunk: 1000))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["-o", "c.bin", fixture.url(TestServerURL().gen(250000).seed(5).chunked(chunk: 1000))],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("c.bin"), seed: 5, size: 250_000)
         }
@@ -66,8 +67,9 @@ struct NetgetDownloadTests {
     @Test("404 fails at once: exit 1, one line with 404, no file, no retry", arguments: Engine.allCases)
     func notFound(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--retries", "3", "--retry-delay", "0.05", fixture.url("/no/such/file")],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["--retries", "3", "--retry-delay", "0.05", fixture.url("/no/such/file")],
+                in: fixture.directory)
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("404") == true, "stderr: \(result.stderr)")
@@ -79,8 +81,11 @@ struct NetgetDownloadTests {
     @Test("500 is retried, then fails: exit 1, one line with 500", arguments: Engine.allCases)
     func serverErrorRetriedThenFails(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--retries", "1", "--retry-delay", "0.05", "--json",
-                                                              fixture.url(TestServerURL().gen(1000).fault(.status(code: 500)))], in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "--retries", "1", "--retry-delay", "0.05", "--json",
+                    fixture.url(TestServerURL().gen(1000).fault(.status(code: 500))),
+                ], in: fixture.directory)
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("500") == true, "stderr: \(result.stderr)")
@@ -92,9 +97,12 @@ struct NetgetDownloadTests {
     @Test("503 once: the retry succeeds", arguments: Engine.allCases)
     func serviceUnavailableOnceThenSucceeds(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--retries", "2", "--retry-delay", "0.05", "--json", "-o", "s.bin",
-                                                              fixture.url(TestServerURL().gen(5000).seed(11).fault(.status(code: 503)).once("t503"))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "--retries", "2", "--retry-delay", "0.05", "--json", "-o", "s.bin",
+                    fixture.url(TestServerURL().gen(5000).seed(11).fault(.status(code: 503)).once("t503")),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("s.bin"), seed: 11, size: 5000)
             let summary = jsonSummaries(result).first
@@ -105,7 +113,8 @@ struct NetgetDownloadTests {
     @Test("-q prints nothing at all for a success", arguments: Engine.allCases)
     func quietSuccess(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["-q", "-o", "q.bin", fixture.url("/gen/200000?seed=2")], in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["-q", "-o", "q.bin", fixture.url("/gen/200000?seed=2")], in: fixture.directory)
             #expect(result.exitCode == 0)
             #expect(result.stderr.isEmpty, "stderr: \(result.stderr)")
             #expect(result.stdout.isEmpty)
@@ -166,14 +175,16 @@ struct NetgetDownloadTests {
         }
     }
 
-    @Test("--json of a failed download: one line per URL, its path null or an existing file whose size is bytes", arguments: Engine.allCases)
+    @Test(
+        "--json of a failed download: one line per URL, its path null or an existing file whose size is bytes", arguments: Engine.allCases)
     func jsonPathOfFailures(engine: Engine) async throws {
         try await withFixture { fixture in
             let zeros = String(repeating: "0", count: 64)
             let sha = try await expectedSHA256(seed: 22, size: 3000, in: fixture.directory)
             let mismatchURL = fixture.url("/gen/3000?seed=22")
-            let mismatch = try await netget(engine.arguments + ["--json", "-q", "--sha256", zeros, "-o", "v.bin", mismatchURL],
-                                            in: fixture.directory)
+            let mismatch = try await netget(
+                engine.arguments + ["--json", "-q", "--sha256", zeros, "-o", "v.bin", mismatchURL],
+                in: fixture.directory)
             #expect(mismatch.exitCode == 3)
             let mismatchLines = jsonSummaries(mismatch)
             try #require(mismatchLines.count == 1, "one JSON line for the one URL, stdout: \(mismatch.stdout)")
@@ -189,7 +200,8 @@ struct NetgetDownloadTests {
             #expect(kept["error"]?.string?.contains("checksum mismatch") == true, "\(kept)")
 
             let shortURL = fixture.url(TestServerURL().gen(50000).seed(23).fault(.close(at: 20000)))
-            let short = try await netget(engine.arguments + ["--json", "-q", "--retries", "0", "-o", "e.bin", shortURL], in: fixture.directory)
+            let short = try await netget(
+                engine.arguments + ["--json", "-q", "--retries", "0", "-o", "e.bin", shortURL], in: fixture.directory)
             #expect(short.exitCode == 1)
             let shortLines = jsonSummaries(short)
             try #require(shortLines.count == 1, "one JSON line for the one URL, stdout: \(short.stdout)")
@@ -201,7 +213,8 @@ struct NetgetDownloadTests {
             if let path = failed["path"]?.string {
                 #expect(path == "e.bin.part", "\(failed)")
                 #expect(fileExists(fixture.file(path)), "--json says path \(path), which does not exist: \(failed)")
-                #expect(failed["bytes"]?.number == fileSize(fixture.file(path)).map { Double($0) }, "bytes is what the file holds: \(failed)")
+                #expect(
+                    failed["bytes"]?.number == fileSize(fixture.file(path)).map { Double($0) }, "bytes is what the file holds: \(failed)")
             } else {
                 #expect(failed["path"]?.isNull == true, "\(failed)")
                 #expect(failed["bytes"]?.number == 0, "no file, so no bytes: \(failed)")
@@ -213,8 +226,9 @@ struct NetgetDownloadTests {
     func segmented(engine: Engine) async throws {
         try await withFixture { fixture in
             let size: UInt64 = 6 << 20  // segments are at least 1 MiB
-            let result = try await netget(engine.arguments + ["-x", "4", "-o", "seg.bin", fixture.url("/gen/\(size)?seed=13")],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["-x", "4", "-o", "seg.bin", fixture.url("/gen/\(size)?seed=13")],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("seg.bin"), seed: 13, size: size)
             #expect(fixture.server.stats.connectionsAccepted >= 4, "stats: \(fixture.server.stats)")
@@ -228,8 +242,9 @@ struct NetgetDownloadTests {
             var list = "# the URL list\n\n"
             for seed in 1...count { list += fixture.url(TestServerURL().gen(102400).seed(seed).name("f\(seed).bin")) + "\n" }
             mkdir(fixture.file("files"), 0o755)
-            let result = try await netget(engine.arguments + ["-j", "16", "-i", "-", "-d", "files", "-q"], in: fixture.directory,
-                                          input: list)
+            let result = try await netget(
+                engine.arguments + ["-j", "16", "-i", "-", "-d", "files", "-q"], in: fixture.directory,
+                input: list)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(result.stderr.isEmpty)
             let names = directoryEntries(fixture.file("files"))

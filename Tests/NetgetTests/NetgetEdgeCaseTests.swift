@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Corners: empty files, hostile or clashing names, odd directories and .part files, servers
@@ -25,9 +25,12 @@ struct NetgetEdgeCaseTests {
     func hostileSuggestedName(engine: Engine) async throws {
         try await withFixture { fixture in
             mkdir(fixture.file("d"), 0o755)
-            let result = try await netget(engine.arguments + ["-d", "d", fixture.url(TestServerURL().gen(1000).seed(71).name("../../evil.bin")),
-                                                              fixture.url(TestServerURL().gen(1000).seed(72).name("/tmp/.hidden"))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "-d", "d", fixture.url(TestServerURL().gen(1000).seed(71).name("../../evil.bin")),
+                    fixture.url(TestServerURL().gen(1000).seed(72).name("/tmp/.hidden")),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(directoryEntries(fixture.directory) == ["d"])
             #expect(directoryEntries(fixture.file("d")) == ["evil.bin", "hidden"])
@@ -39,8 +42,9 @@ struct NetgetEdgeCaseTests {
     @Test("two URLs with the same last segment get two files (NAME, NAME.1), neither clobbered", arguments: Engine.allCases)
     func nameCollision(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["-j", "1", fixture.url("/gen/1000?seed=73"), fixture.url("/gen/1000?seed=74")],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["-j", "1", fixture.url("/gen/1000?seed=73"), fixture.url("/gen/1000?seed=74")],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(directoryEntries(fixture.directory) == ["1000", "1000.1"])
             expectGenerated(fixture.file("1000"), seed: 73, size: 1000)
@@ -61,7 +65,9 @@ struct NetgetEdgeCaseTests {
         }
     }
 
-    @Test("-d under a regular file cannot be created: exit 2, one line naming the directory and why, nothing fetched", arguments: Engine.allCases)
+    @Test(
+        "-d under a regular file cannot be created: exit 2, one line naming the directory and why, nothing fetched",
+        arguments: Engine.allCases)
     func uncreatableDirectory(engine: Engine) async throws {
         try await withFixture { fixture in
             try writeFile(fixture.file("plain"), Array("not a directory".utf8))
@@ -82,7 +88,8 @@ struct NetgetEdgeCaseTests {
     func partLongerThanResource(engine: Engine) async throws {
         try await withFixture { fixture in
             try writeFile(fixture.file("y.bin.part"), [UInt8](repeating: 0x55, count: 70000))
-            let result = try await netget(engine.arguments + ["-c", "-o", "y.bin", fixture.url("/gen/50000?seed=76")], in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["-c", "-o", "y.bin", fixture.url("/gen/50000?seed=76")], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("y.bin"), seed: 76, size: 50000)
         }
@@ -92,8 +99,9 @@ struct NetgetEdgeCaseTests {
     func segmentedWithoutRanges(engine: Engine) async throws {
         try await withFixture { fixture in
             let size: UInt64 = 4 << 20
-            let result = try await netget(engine.arguments + ["-x", "4", "-o", "nr.bin", fixture.url(TestServerURL().gen(size).seed(77).noRange())],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["-x", "4", "-o", "nr.bin", fixture.url(TestServerURL().gen(size).seed(77).noRange())],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("nr.bin"), seed: 77, size: size)
             #expect(fixture.server.stats.requestsServed == 1)
@@ -103,8 +111,9 @@ struct NetgetEdgeCaseTests {
     @Test("--limit-rate 400K holds 400 kB to about a second", arguments: Engine.allCases)
     func rateLimit(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--limit-rate", "400K", "--json", "-o", "l.bin", fixture.url("/gen/400000?seed=78")],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["--limit-rate", "400K", "--json", "-o", "l.bin", fixture.url("/gen/400000?seed=78")],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("l.bin"), seed: 78, size: 400_000)
             let seconds = jsonSummaries(result).first?["seconds"]?.number ?? 0

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Faults the test server injects mid-response: netget must retry and resume the transient
@@ -16,9 +16,12 @@ struct NetgetFaultTests {
     @Test("a reset mid-body is retried and resumed into the exact file", arguments: Engine.allCases)
     func resetThenResume(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + Self.quickRetries + ["--json", "-o", "r.bin",
-                                                                                  fixture.url(TestServerURL().gen(400000).seed(31).fault(.reset(at: 150000)).once("r1"))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + Self.quickRetries + [
+                    "--json", "-o", "r.bin",
+                    fixture.url(TestServerURL().gen(400000).seed(31).fault(.reset(at: 150000)).once("r1")),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("r.bin"), seed: 31, size: 400_000)
             let summary = jsonSummaries(result).first
@@ -30,9 +33,12 @@ struct NetgetFaultTests {
     @Test("an early clean close (body short of Content-Length) is retried and resumed", arguments: Engine.allCases)
     func earlyCloseThenResume(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + Self.quickRetries + ["--json", "-o", "c.bin",
-                                                                                  fixture.url(TestServerURL().gen(400000).seed(32).fault(.close(at: 99999)).once("c1"))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + Self.quickRetries + [
+                    "--json", "-o", "c.bin",
+                    fixture.url(TestServerURL().gen(400000).seed(32).fault(.close(at: 99999)).once("c1")),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("c.bin"), seed: 32, size: 400_000)
             #expect((jsonSummaries(result).first?["retries"]?.number ?? 0) >= 1, "stdout: \(result.stdout)")
@@ -42,9 +48,12 @@ struct NetgetFaultTests {
     @Test("an early close on every try fails: exit 1, one line, the partial data kept in PATH.part", arguments: Engine.allCases)
     func earlyCloseEveryTime(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--retries", "1", "--retry-delay", "0.05", "-o", "e.bin",
-                                                              fixture.url(TestServerURL().gen(50000).seed(33).fault(.close(at: 20000)))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "--retries", "1", "--retry-delay", "0.05", "-o", "e.bin",
+                    fixture.url(TestServerURL().gen(50000).seed(33).fault(.close(at: 20000))),
+                ],
+                in: fixture.directory)
             // The first response stops at 20000, the retry (Range 20000-) stops 20000 later: 40000 of 50000.
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)
@@ -60,9 +69,12 @@ struct NetgetFaultTests {
     @Test("a stall longer than --timeout on every try fails with exit 1 and one line", arguments: Engine.allCases)
     func stallAlwaysFails(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--timeout", "0.5", "--retries", "1", "--retry-delay", "0.05", "--json", "-o", "s.bin",
-                                                              fixture.url(TestServerURL().gen(100000).seed(34).fault(.stall(at: 1000, ms: 3000)))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "--timeout", "0.5", "--retries", "1", "--retry-delay", "0.05", "--json", "-o", "s.bin",
+                    fixture.url(TestServerURL().gen(100000).seed(34).fault(.stall(at: 1000, ms: 3000))),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("no data for") == true, "stderr: \(result.stderr)")
@@ -75,10 +87,13 @@ struct NetgetFaultTests {
     @Test("a stall longer than --timeout once: the retry resumes and succeeds", arguments: Engine.allCases)
     func stallOnceSucceeds(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--timeout", "0.5", "--retries", "2", "--retry-delay", "0.05", "--json",
-                                                              "-o", "s.bin",
-                                                              fixture.url(TestServerURL().gen(100000).seed(35).fault(.stall(at: 1000, ms: 3000)).once("s1"))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "--timeout", "0.5", "--retries", "2", "--retry-delay", "0.05", "--json",
+                    "-o", "s.bin",
+                    fixture.url(TestServerURL().gen(100000).seed(35).fault(.stall(at: 1000, ms: 3000)).once("s1")),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("s.bin"), seed: 35, size: 100_000)
             #expect((jsonSummaries(result).first?["retries"]?.number ?? 0) >= 1)
@@ -88,9 +103,12 @@ struct NetgetFaultTests {
     @Test("a slow drip that never pauses for --timeout succeeds, though it takes longer than the timeout", arguments: Engine.allCases)
     func slowDripWithinTimeout(engine: Engine) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--timeout", "0.5", "--retries", "0", "--json", "-o", "d.bin",
-                                                              fixture.url(TestServerURL().gen(60000).seed(36).fault(.drip(rate: 60000)))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "--timeout", "0.5", "--retries", "0", "--json", "-o", "d.bin",
+                    fixture.url(TestServerURL().gen(60000).seed(36).fault(.drip(rate: 60000))),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("d.bin"), seed: 36, size: 60000)
             let summary = jsonSummaries(result).first
@@ -118,13 +136,17 @@ struct NetgetFaultTests {
         Malformed(kind: "truncatedHead", phrase: "ended early"),
     ]
 
-    @Test("a malformed response fails with exit 1 and one line naming the problem",
-          arguments: Engine.allCases, malformedCases)
+    @Test(
+        "a malformed response fails with exit 1 and one line naming the problem",
+        arguments: Engine.allCases, malformedCases)
     func malformedHead(engine: Engine, malformed: Malformed) async throws {
         try await withFixture { fixture in
-            let result = try await netget(engine.arguments + ["--retries", "1", "--retry-delay", "0.05", "-o", "m.bin",
-                                                              fixture.url(TestServerURL().gen(1000).fault(.malformed(kind: "\(malformed.kind)")))],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [
+                    "--retries", "1", "--retry-delay", "0.05", "-o", "m.bin",
+                    fixture.url(TestServerURL().gen(1000).fault(.malformed(kind: "\(malformed.kind)"))),
+                ],
+                in: fixture.directory)
             #expect(result.exitCode == 1)
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("bad response") == true, "stderr: \(result.stderr)")

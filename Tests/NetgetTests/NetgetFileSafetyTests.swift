@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A server never picks a file that replaces one of the user's, nor a name that hides or
@@ -16,7 +16,8 @@ struct NetgetFileSafetyTests {
             let mine = Array("the user's own file\n".utf8)
             try writeFile(fixture.file("data.bin"), mine)
             try writeFile(fixture.file("data.bin.1"), mine)
-            let result = try await netget(engine.arguments + [fixture.url(TestServerURL().gen(5000).seed(91).name("data.bin"))], in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + [fixture.url(TestServerURL().gen(5000).seed(91).name("data.bin"))], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             #expect(try readFile(fixture.file("data.bin")) == mine)
             #expect(try readFile(fixture.file("data.bin.1")) == mine)
@@ -24,12 +25,14 @@ struct NetgetFileSafetyTests {
         }
     }
 
-    @Test("hostile Content-Disposition names are cleaned and never replace a dot file", arguments: [
-        ("attachment; filename=\" .bashrc\"", "bashrc"),
-        ("attachment; filename=\". .ssh\"", "ssh"),
-        ("attachment; filename=\"../../x.txt\"", "x.txt"),
-        ("attachment; filename=\"a\u{202E}txt.exe\"", "atxt.exe"),
-    ])
+    @Test(
+        "hostile Content-Disposition names are cleaned and never replace a dot file",
+        arguments: [
+            ("attachment; filename=\" .bashrc\"", "bashrc"),
+            ("attachment; filename=\". .ssh\"", "ssh"),
+            ("attachment; filename=\"../../x.txt\"", "x.txt"),
+            ("attachment; filename=\"a\u{202E}txt.exe\"", "atxt.exe"),
+        ])
     func hostileNames(disposition: String, expected: String) async throws {
         try await withFixture { fixture in
             let dotfile = Array("export KEEP=1\n".utf8)
@@ -54,8 +57,9 @@ struct NetgetFileSafetyTests {
         }
     }
 
-    @Test("--no-clobber skips an existing file with exit 0 and a message: with -o, a URL name, and a server's name",
-          arguments: ["-o", "url", "disposition"])
+    @Test(
+        "--no-clobber skips an existing file with exit 0 and a message: with -o, a URL name, and a server's name",
+        arguments: ["-o", "url", "disposition"])
     func noClobber(naming: String) async throws {
         try await withFixture { fixture in
             let mine = Array("keep me".utf8)
@@ -83,7 +87,8 @@ struct NetgetFileSafetyTests {
             let original = Array("precious\n".utf8)
             try writeFile(victim, original)
             #expect(symlink(victim, fixture.file("l.bin.part")) == 0)
-            let result = try await netget((resume ? ["-c"] : []) + ["-o", "l.bin", fixture.url("/gen/4000?seed=95")], in: fixture.directory)
+            let result = try await netget(
+                (resume ? ["-c"] : []) + ["-o", "l.bin", fixture.url("/gen/4000?seed=95")], in: fixture.directory)
             #expect(result.exitCode == 1, "stderr: \(result.stderr)")
             expectCleanErrors(result, count: 1)
             #expect(result.stderr.contains("symbolic link"), "stderr: \(result.stderr)")
@@ -96,8 +101,12 @@ struct NetgetFileSafetyTests {
     func modeFromUmask() async throws {
         try await withFixture { fixture in
             let netgetPath = try netgetExecutable()
-            let result = try await runTool("/bin/sh", ["-c", "umask 027 && exec \"$0\" -q -o u.bin \"$1\"", netgetPath,
-                                                        fixture.url("/gen/1000?seed=96")], in: fixture.directory)
+            let result = try await runTool(
+                "/bin/sh",
+                [
+                    "-c", "umask 027 && exec \"$0\" -q -o u.bin \"$1\"", netgetPath,
+                    fixture.url("/gen/1000?seed=96"),
+                ], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             var info = stat()
             #expect(stat(fixture.file("u.bin"), &info) == 0)
@@ -110,7 +119,8 @@ struct NetgetFileSafetyTests {
 func percentEncoded(_ text: String) -> String {
     var out = ""
     for byte in text.utf8 {
-        let isUnreserved = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
+        let isUnreserved =
+            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
             || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
         if isUnreserved {
             out.unicodeScalars.append(Unicode.Scalar(byte))

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Presses Ctrl-C (sends SIGINT to `child`) as soon as `ready()` holds, then `after` more,
@@ -14,8 +14,10 @@ import Glibc
 /// seconds for a cooperative thread, and a signal sent that late finds the download it was
 /// meant to interrupt already over (seen: exit 0 instead of 130).
 /// - Returns: when the signal went, or nil if `ready()` never held (nothing was sent).
-func pressCtrlC(_ child: ChildProcess, after delay: Duration = .zero, limit: Duration = .seconds(20),
-                when ready: @escaping @Sendable () -> Bool) async -> ContinuousClock.Instant? {
+func pressCtrlC(
+    _ child: ChildProcess, after delay: Duration = .zero, limit: Duration = .seconds(20),
+    when ready: @escaping @Sendable () -> Bool
+) async -> ContinuousClock.Instant? {
     await withCheckedContinuation { continuation in
         do {
             let thread = try OSThreads.start {
@@ -43,7 +45,7 @@ struct NetgetInterruptTests {
         try await withFixture { fixture in
             let size = 20_000_000
             // Dripped the first time only (once=): -c must name the same URL, or it starts over.
-            let url = fixture.url(TestServerURL().gen(size).seed(61).fault(.drip(rate: 1000000)).once("first"))
+            let url = fixture.url(TestServerURL().gen(size).seed(61).fault(.drip(rate: 1_000_000)).once("first"))
             let child = try await startNetget(engine.arguments + ["-o", "big.bin", url], in: fixture.directory)
             // Press Ctrl-C once some bytes are on disk.
             let part = fixture.file("big.bin.part")
@@ -71,9 +73,12 @@ struct NetgetInterruptTests {
     @Test("Ctrl-C while the server sends nothing (a long stall) ends netget at once", arguments: Engine.allCases)
     func interruptDuringStall(engine: Engine) async throws {
         try await withFixture { fixture in
-            let child = try await startNetget(engine.arguments + ["--timeout", "30", "-o", "st.bin",
-                                                                  fixture.url(TestServerURL().gen(100000).seed(62).fault(.stall(at: 1000, ms: 8000)))],
-                                              in: fixture.directory)
+            let child = try await startNetget(
+                engine.arguments + [
+                    "--timeout", "30", "-o", "st.bin",
+                    fixture.url(TestServerURL().gen(100000).seed(62).fault(.stall(at: 1000, ms: 8000))),
+                ],
+                in: fixture.directory)
             // The server answers at once and stalls after 1000 bytes; the data may sit in a write
             // buffer, so wait for the request (not the disk), then a little more: well into the stall.
             let server = fixture.server
@@ -97,8 +102,9 @@ struct NetgetInterruptTests {
         try await withFixture { fixture in
             let size: UInt64 = 8 << 20
             let url = fixture.url("/gen/\(size)?seed=63")
-            let child = try await startNetget(engine.arguments + ["-x", "4", "--limit-rate", "2M", "-o", "sx.bin", url],
-                                              in: fixture.directory)
+            let child = try await startNetget(
+                engine.arguments + ["-x", "4", "--limit-rate", "2M", "-o", "sx.bin", url],
+                in: fixture.directory)
             // The file grows to the last segment's offset once that segment writes: all four are running.
             let part = fixture.file("sx.bin.part")
             #expect(await pressCtrlC(child) { (fileSize(part) ?? 0) >= size / 4 * 3 + 100_000 } != nil)

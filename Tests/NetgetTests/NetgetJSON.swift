@@ -96,8 +96,9 @@ private struct FlatJSONParser {
                 case UInt8(ascii: "f"): scalars.append("\u{C}")
                 case UInt8(ascii: "u"):
                     guard index + 4 <= bytes.count,
-                          let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
-                          let scalar = Unicode.Scalar(code) else { return nil }
+                        let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16),
+                        let scalar = Unicode.Scalar(code)
+                    else { return nil }
                     index += 4
                     scalars.append(scalar)
                 default: return nil

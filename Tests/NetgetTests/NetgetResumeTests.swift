@@ -3,20 +3,22 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `-c` against what is on disk (a .part with or without meta, from this or another version
 /// of the file), and `--sha256`.
 @Suite("netget resume and checksum")
 struct NetgetResumeTests {
-    @Test("-c with a garbage .part (no meta) and a server that ignores Range: restarted from zero, never appended",
-          arguments: Engine.allCases, [5000, 70000])
+    @Test(
+        "-c with a garbage .part (no meta) and a server that ignores Range: restarted from zero, never appended",
+        arguments: Engine.allCases, [5000, 70000])
     func resumeIgnoredRange(engine: Engine, garbageLength: Int) async throws {
         try await withFixture { fixture in
             try writeFile(fixture.file("x.bin.part"), [UInt8](repeating: 0xAA, count: garbageLength))
-            let result = try await netget(engine.arguments + ["-c", "-o", "x.bin", fixture.url(TestServerURL().gen(50000).seed(41).noRange())],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["-c", "-o", "x.bin", fixture.url(TestServerURL().gen(50000).seed(41).noRange())],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("x.bin"), seed: 41, size: 50000)
             #expect(directoryEntries(fixture.directory) == ["x.bin"])
@@ -44,7 +46,8 @@ struct NetgetResumeTests {
             // Marker bytes (seed 99) in the stored part: a real resume keeps them, a restart would not.
             let stored = generatedBytes(seed: 99, count: 20000)
             try writeFile(fixture.file("x.bin.part"), stored)
-            try writeFile(fixture.file("x.bin.part.meta"), resumeMeta(url: url, etag: "\"43-50000\"", length: 50000, missing: ["20000-49999"]))
+            try writeFile(
+                fixture.file("x.bin.part.meta"), resumeMeta(url: url, etag: "\"43-50000\"", length: 50000, missing: ["20000-49999"]))
             let result = try await netget(engine.arguments + ["-c", "--json", "-o", "x.bin", url], in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             let summary = jsonSummaries(result).first
@@ -62,8 +65,9 @@ struct NetgetResumeTests {
     func checksumMatch(engine: Engine) async throws {
         try await withFixture { fixture in
             let sha = try await expectedSHA256(seed: 51, size: 300_000, in: fixture.directory)
-            let result = try await netget(engine.arguments + ["--sha256", sha.uppercased(), "-o", "v.bin", fixture.url("/gen/300000?seed=51")],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["--sha256", sha.uppercased(), "-o", "v.bin", fixture.url("/gen/300000?seed=51")],
+                in: fixture.directory)
             #expect(result.exitCode == 0, "stderr: \(result.stderr)")
             expectGenerated(fixture.file("v.bin"), seed: 51, size: 300_000)
             #expect(try await sha256Hex(ofFile: fixture.file("v.bin")) == sha)
@@ -74,8 +78,9 @@ struct NetgetResumeTests {
     func checksumMismatch(engine: Engine) async throws {
         try await withFixture { fixture in
             let wrong = String(repeating: "0", count: 64)
-            let result = try await netget(engine.arguments + ["--sha256", wrong, "-o", "v.bin", fixture.url("/gen/300000?seed=52")],
-                                          in: fixture.directory)
+            let result = try await netget(
+                engine.arguments + ["--sha256", wrong, "-o", "v.bin", fixture.url("/gen/300000?seed=52")],
+                in: fixture.directory)
             #expect(result.exitCode == 3, "stderr: \(result.stderr)")
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("checksum mismatch") == true)

@@ -2,7 +2,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How one netget (or helper) process ended: its exit status and everything it printed.
@@ -71,12 +71,14 @@ actor ProcessSlots {
 
 /// Runs the built netget with `arguments` in `directory`, `input` on its standard input.
 /// - Throws: `TestFailure` when netget is not built or cannot start.
-func netget(_ arguments: [String], in directory: String, input: String = "", timeout: Duration = .seconds(60)) async throws -> ProcessOutput {
+func netget(_ arguments: [String], in directory: String, input: String = "", timeout: Duration = .seconds(60)) async throws -> ProcessOutput
+{
     let executable = try netgetExecutable()
     await ProcessSlots.shared.acquire()
     let child: ChildProcess
     do {
-        child = try ChildProcess(executable: executable, arguments: arguments, directory: directory, input: Array(input.utf8), timeout: timeout)
+        child = try ChildProcess(
+            executable: executable, arguments: arguments, directory: directory, input: Array(input.utf8), timeout: timeout)
     } catch {
         await ProcessSlots.shared.release()
         throw error

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// netget's two HTTP engines (`--engine`).
@@ -75,7 +75,8 @@ func directoryEntries(_ path: String) -> [String] {
     defer { closedir(directory) }
     var names: [String] = []
     while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }  // d_name is never empty storage
+        // d_name is never empty storage
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
         if name != "." && name != ".." { names.append(name) }
     }
     return names.sorted()
@@ -140,7 +141,8 @@ func expectGenerated(_ path: String, seed: UInt64, size: UInt64, sourceLocation:
 /// Checks a failed run's standard error: exactly `count` error lines ("netget: ..."), and no
 /// crash report or stack trace anywhere.
 func expectCleanErrors(_ output: ProcessOutput, count: Int, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(output.errorLines.count == count, "expected \(count) error line(s), stderr was:\n\(output.stderr)", sourceLocation: sourceLocation)
+    #expect(
+        output.errorLines.count == count, "expected \(count) error line(s), stderr was:\n\(output.stderr)", sourceLocation: sourceLocation)
     expectNoCrashReport(output, sourceLocation: sourceLocation)
     #expect(!output.stderr.contains("0x0000"), "stderr has an address dump:\n\(output.stderr)", sourceLocation: sourceLocation)
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// This process's resident memory in bytes (the second field of /proc/self/statm, in pages);
@@ -9,7 +9,8 @@ import Glibc
 public func residentBytes() -> Int {
     guard let file = fopen("/proc/self/statm", "r") else { return 0 }
     defer { fclose(file) }
-    var size = 0, resident = 0
+    var size = 0
+    var resident = 0
     _ = withUnsafeMutablePointer(to: &size) { sizePointer in
         withUnsafeMutablePointer(to: &resident) { residentPointer in
             withVaList([sizePointer, residentPointer]) { vfscanf(file, "%ld %ld", $0) }

@@ -1,7 +1,7 @@
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A plain OS thread (not a Swift concurrency thread) for tests that mix threads and loops,

@@ -1,10 +1,11 @@
 import NetCore
 import TestSupport
 import Testing
+
 @testable import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The longest any one resolver test waits for anything: a broken resolver fails the test with a
@@ -30,7 +31,8 @@ private func inTaskletWithDeadline<T: Sendable>(_ what: String, _ body: @escapin
         let pool = try WorkerPool(threads: 1)
         defer { pool.shutdown() }
         let resolver = Resolver(pool: pool)
-        let (numeric, local) = try inTaskletWithDeadline("resolving 127.0.0.1 and localhost") { () async throws -> ([SocketAddress], [SocketAddress]) in
+        let (numeric, local) = try inTaskletWithDeadline("resolving 127.0.0.1 and localhost") {
+            () async throws -> ([SocketAddress], [SocketAddress]) in
             (try await resolver.resolve(host: "127.0.0.1", port: 80), try await resolver.resolve(host: "localhost", port: 8080))
         }
         #expect(numeric == [SocketAddress.loopbackIPv4(port: 80)])
@@ -101,8 +103,9 @@ private func inTaskletWithDeadline<T: Sendable>(_ what: String, _ body: @escapin
             }
             defer { server.cancel() }  // if connect failed, nothing would ever come to accept
             // "localhost" may list ::1 first, where nothing listens: connect moves on to 127.0.0.1.
-            let socket = try await StreamSocket.connect(host: "localhost", port: port, timeout: .seconds(2),
-                                                        resolver: Resolver(pool: pool))
+            let socket = try await StreamSocket.connect(
+                host: "localhost", port: port, timeout: .seconds(2),
+                resolver: Resolver(pool: pool))
             defer { socket.close() }
             return try await socket.read(exactly: 2, timeout: testDeadline)
         }

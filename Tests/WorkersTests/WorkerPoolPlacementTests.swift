@@ -1,10 +1,11 @@
 import NetCore
 import TestSupport
 import Testing
+
 @testable import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `WorkerPool(cpus:)`: every worker starts on the CPUs asked for, and a set that cannot be
@@ -42,12 +43,13 @@ import Glibc
         for job in try runOneJobOnEachWorker(of: pool) { #expect(job.allowed == allowed) }
     }
 
-    @Test(arguments: [
-        ([], CPUPlacementError.emptySet),
-        ([-1], .cpuOutOfRange(cpu: -1, limit: 1024)),
-        ([0, 4096], .cpuOutOfRange(cpu: 4096, limit: 1024)),
-        ([1023], .kernelRefused(cpus: [1023], errno: EINVAL)),
-    ] as [([Int], CPUPlacementError)])
+    @Test(
+        arguments: [
+            ([], CPUPlacementError.emptySet),
+            ([-1], .cpuOutOfRange(cpu: -1, limit: 1024)),
+            ([0, 4096], .cpuOutOfRange(cpu: 4096, limit: 1024)),
+            ([1023], .kernelRefused(cpus: [1023], errno: EINVAL)),
+        ] as [([Int], CPUPlacementError)])
     func aSetThatCannotBeHonouredFailsInitAndStartsNoThread(cpus: [Int], expected: CPUPlacementError) throws {
         try #require(!CPUPlacement.allowedCPUs().contains(1023), "CPU 1023 must be one this process may not use")
         let name = uniquePoolName()
@@ -79,8 +81,9 @@ private func runOneJobOnEachWorker(of pool: WorkerPool) throws -> [WorkerPoolPla
             slot.value = Result {
                 try pool.call("where am I") { _ in
                     try barrier.waitBlocking(timeout: .seconds(10))
-                    return WorkerPoolPlacementTests.Seen(threadID: currentThreadID(), cpu: CPUPlacement.currentCPU,
-                                                         allowed: CPUPlacement.allowedCPUs())
+                    return WorkerPoolPlacementTests.Seen(
+                        threadID: currentThreadID(), cpu: CPUPlacement.currentCPU,
+                        allowed: CPUPlacement.allowedCPUs())
                 }
             }
         }
@@ -119,6 +122,6 @@ private func threadNames() -> [String] {
     return names
 }
 
-private extension String {
-    var trimmingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
+extension String {
+    fileprivate var trimmingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
 }

@@ -2,10 +2,11 @@ import NetCore
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs `body` as a tasklet on a fresh loop on this thread (`runTasklet`, with the defaults
@@ -133,13 +134,17 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
                 try await yieldUntil("the waiter started and parked") {
                     waiterStarted.value && loop.stats.taskletsParked == parkedBefore + 1
                 }
-                log.append("waiter parked: started \(waiterStarted.value), alive \(waiter.isAlive), result \(waiter.result == nil ? "none" : "some"), queued \(pool.stats.queueDepth)")
+                log.append(
+                    "waiter parked: started \(waiterStarted.value), alive \(waiter.isAlive), result \(waiter.result == nil ? "none" : "some"), queued \(pool.stats.queueDepth)"
+                )
             } catch let error as TestFailure {
                 log.append("\(error); started \(waiterStarted.value), alive \(waiter.isAlive), \(loop.stats)")
             }
             gate.set()
             let waited = try? await waiter.value
-            log.append("results: \(try await held[0].value) \(try await held[1].value) \(try await held[2].value) \(waited.map(String.init) ?? "threw")")
+            log.append(
+                "results: \(try await held[0].value) \(try await held[1].value) \(try await held[2].value) \(waited.map(String.init) ?? "threw")"
+            )
             return log
         }
         try #require(outcome.count == 3, "\(outcome)")
@@ -297,7 +302,12 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         let loop = try Loop()
         let gate = Event()
         let callers = (0..<200).map { index in
-            loop.spawn { try await pool.callAsync { _ in gate.waitBlocking(); return index } }
+            loop.spawn {
+                try await pool.callAsync { _ in
+                    gate.waitBlocking()
+                    return index
+                }
+            }
         }
         // One frame submits every job (they wait on the gate); then the loop is not driven while
         // the jobs finish, so their results pile up in its inbox.

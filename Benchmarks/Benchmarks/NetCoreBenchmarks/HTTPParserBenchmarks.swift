@@ -6,7 +6,8 @@ import HTTPClient
 
 func httpParserBenchmarks() {
     let bodySize = 64 << 20
-    let lengthMessage = Array("HTTP/1.1 200 OK\r\nContent-Length: \(bodySize)\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+    let lengthMessage =
+        Array("HTTP/1.1 200 OK\r\nContent-Length: \(bodySize)\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
         + [UInt8](repeating: 0x61, count: bodySize)
     let chunkedMessage = chunkedResponse(bodySize: bodySize, chunkSize: 16 << 10)
     let metric = BenchmarkMetric.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false)

@@ -5,7 +5,7 @@ import CFDHolder
 import NetCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 let benchmarks: @Sendable () -> Void = {
@@ -80,8 +80,9 @@ let benchmarks: @Sendable () -> Void = {
         for _ in 0..<samples {
             usleep(200)  // as the anchor: the loop is really idle in epoll_wait when the send comes
             try toTasklet.sendBlocking(monotonicNanoseconds())
-            benchmark.measurement(.custom("latency ns", polarity: .prefersSmaller, useScalingFactor: false),
-                                  Int(try ack.receiveBlocking()))
+            benchmark.measurement(
+                .custom("latency ns", polarity: .prefersSmaller, useScalingFactor: false),
+                Int(try ack.receiveBlocking()))
         }
         pthread_join(thread, nil)
     }
@@ -143,10 +144,12 @@ final class ThreadBody {
 
 func startThread(_ body: @escaping () -> Void) -> pthread_t {
     var thread = pthread_t()
-    pthread_create(&thread, nil, { raw in
-        Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()  // passed retained below
-        return nil
-    }, Unmanaged.passRetained(ThreadBody(body)).toOpaque())
+    pthread_create(
+        &thread, nil,
+        { raw in
+            Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()  // passed retained below
+            return nil
+        }, Unmanaged.passRetained(ThreadBody(body)).toOpaque())
     return thread
 }
 
@@ -155,9 +158,13 @@ func residentBytes() -> Int {
     defer { if file != nil { fclose(file) } }
     var size = 0
     var resident = 0
-    guard file != nil, withUnsafeMutablePointer(to: &size, { sizePointer in
-        withUnsafeMutablePointer(to: &resident) { fscanfTwo(file!, sizePointer, $0) }
-    }) else { return 0 }
+    guard file != nil,
+        withUnsafeMutablePointer(
+            to: &size,
+            { sizePointer in
+                withUnsafeMutablePointer(to: &resident) { fscanfTwo(file!, sizePointer, $0) }
+            })
+    else { return 0 }
     return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 

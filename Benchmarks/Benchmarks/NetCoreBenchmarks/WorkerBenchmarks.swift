@@ -5,7 +5,7 @@ import NetCore
 import Workers
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func workerBenchmarks() {
@@ -52,8 +52,9 @@ func workerBenchmarks() {
         }
         loop.run()
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
-        benchmark.measurement(.custom("calls/s", polarity: .prefersLarger, useScalingFactor: false),
-                              Int(Double(8 * callsPerTasklet) / seconds))
+        benchmark.measurement(
+            .custom("calls/s", polarity: .prefersLarger, useScalingFactor: false),
+            Int(Double(8 * callsPerTasklet) / seconds))
     }
 
     // A lock handed back and forth between two plain threads (two semaphores, ping-pong).

@@ -59,7 +59,8 @@ public struct ContentDisposition: Sendable, Equatable {
     /// `filename`; nil when neither gives a non-empty name.
     public var suggestedFilename: String? {
         if let extended = parameter("filename*"), !extended.isQuoted,
-           let decoded = Self.decodeExtValue(extended.value), !decoded.isEmpty {
+            let decoded = Self.decodeExtValue(extended.value), !decoded.isEmpty
+        {
             return decoded
         }
         if let plain = parameter("filename")?.value, !plain.isEmpty { return plain }
@@ -119,7 +120,8 @@ public struct ContentDisposition: Sendable, Equatable {
             let scalar = scalars[index]
             if scalar == "%" {
                 guard index + 2 < scalars.count, let high = hexValue(scalars[index + 1]),
-                      let low = hexValue(scalars[index + 2]) else { return nil }
+                    let low = hexValue(scalars[index + 2])
+                else { return nil }
                 bytes.append(high << 4 | low)
                 index += 3
             } else {

@@ -67,9 +67,10 @@ public enum DownloadFileName {
     /// percent-decoded when that gives valid UTF-8 (otherwise the encoded text is kept), then
     /// cleaned by ``safe(_:maxBytes:)``. A path that ends in `/` gives nil.
     public static func name(forURLPath path: String, maxBytes: Int = DownloadFileName.maxBytes) -> String? {
-        let segment = path.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).last.map {
-            String(String.UnicodeScalarView($0))
-        } ?? ""
+        let segment =
+            path.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).last.map {
+                String(String.UnicodeScalarView($0))
+            } ?? ""
         return safe(percentDecoded(segment) ?? segment, maxBytes: maxBytes)
     }
 
@@ -84,7 +85,8 @@ public enum DownloadFileName {
         var index = 0
         while index < input.count {
             if input[index] == UInt8(ascii: "%"), index + 2 < input.count,
-               let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
+                let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2])
+            {
                 bytes.append(high << 4 | low)
                 index += 3
             } else {

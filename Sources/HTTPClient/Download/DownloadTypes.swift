@@ -99,10 +99,12 @@ public struct DownloadOptions: Sendable {
     /// resource has no strong ETag or Last-Modified (a sink that can read back: `DownloadReadBack`).
     public var resumeOverlap: Int
 
-    public init(retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
-                connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
-                headers: [(String, String)] = [], credentialHeaderNames: [String] = [], locationTrusted: Bool = false,
-                engine: HTTPEngine = .loop, readSize: Int = 1 << 20, resumeOverlap: Int = 64 << 10) {
+    public init(
+        retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
+        connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
+        headers: [(String, String)] = [], credentialHeaderNames: [String] = [], locationTrusted: Bool = false,
+        engine: HTTPEngine = .loop, readSize: Int = 1 << 20, resumeOverlap: Int = 64 << 10
+    ) {
         self.retries = max(0, retries)
         self.retryBaseDelay = retryBaseDelay
         self.maxRetryDelay = maxRetryDelay

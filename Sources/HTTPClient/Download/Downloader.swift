@@ -46,20 +46,24 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
 
     /// What a later run needs to continue from here.
     public var resumeState: ResumeState {
-        ResumeState(etag: etag, lastModified: lastModified, totalLength: totalLength,
-                    remaining: spans.filter { !$0.isComplete })
+        ResumeState(
+            etag: etag, lastModified: lastModified, totalLength: totalLength,
+            remaining: spans.filter { !$0.isComplete })
     }
 
     /// Downloads `url` into `sink`, continuing `resume` if given.
     /// - Throws: `HTTPClientError` or `DownloadError` once retries are spent (or at once for a
     ///   permanent failure), `CancellationError`. The sink keeps what was stored; `resumeState`
     ///   says what is missing.
-    public func run(url: HTTPURL, sink: DownloadSink, resume: ResumeState? = nil,
-                    events: @escaping (DownloadEvent) -> Void = { _ in }) async throws -> DownloadResult {
+    public func run(
+        url: HTTPURL, sink: DownloadSink, resume: ResumeState? = nil,
+        events: @escaping (DownloadEvent) -> Void = { _ in }
+    ) async throws -> DownloadResult {
         self.sink = sink
         self.events = events
-        credentialScope = CredentialScope(for: url, extraNames: options.credentialHeaderNames,
-                                          trustsEveryOrigin: options.locationTrusted)
+        credentialScope = CredentialScope(
+            for: url, extraNames: options.credentialHeaderNames,
+            trustsEveryOrigin: options.locationTrusted)
         spans = resume?.remaining ?? [ByteSpan(next: 0, end: nil)]
         etag = resume?.etag
         lastModified = resume?.lastModified
@@ -67,8 +71,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         let resumedFrom = resume?.storedBytes ?? 0
         if spans.isEmpty, let totalLength {
             // A resume of a download that had already stored everything: nothing to fetch.
-            return DownloadResult(finalURL: url, totalBytes: totalLength, bytesFetched: 0, retries: 0,
-                                  resumedFrom: resumedFrom, etag: etag, lastModified: lastModified, suggestedFilename: nil)
+            return DownloadResult(
+                finalURL: url, totalBytes: totalLength, bytesFetched: 0, retries: 0,
+                resumedFrom: resumedFrom, etag: etag, lastModified: lastModified, suggestedFilename: nil)
         }
         if spans.isEmpty { spans = [ByteSpan(next: 0, end: nil)] }
         var restarts = 0
@@ -83,9 +88,10 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 try await restartFromZero(reason: "the file changed on the server")
             }
         }
-        return DownloadResult(finalURL: finalURL ?? url, totalBytes: totalLength ?? spans.first.map(\.next) ?? 0,
-                              bytesFetched: bytesFetched, retries: retries, resumedFrom: resumedFrom, etag: etag,
-                              lastModified: lastModified, suggestedFilename: suggestedFilename)
+        return DownloadResult(
+            finalURL: finalURL ?? url, totalBytes: totalLength ?? spans.first.map(\.next) ?? 0,
+            bytesFetched: bytesFetched, retries: retries, resumedFrom: resumedFrom, etag: etag,
+            lastModified: lastModified, suggestedFilename: suggestedFilename)
     }
 
     /// Fetches every span: the first in this tasklet, the others (a resumed split, or the
@@ -109,9 +115,11 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         }
         for index in spans.indices.dropFirst() where !spans[index].isComplete { startHelper(index) }
         do {
-            let split: (() -> Void)? = maySplit && spans.count == 1 ? { [self] in
-                for index in splitFirstSpan() { startHelper(index) }
-            } : nil
+            let split: (() -> Void)? =
+                maySplit && spans.count == 1
+                ? { [self] in
+                    for index in splitFirstSpan() { startHelper(index) }
+                } : nil
             try await fetchSpan(0, url: url, mayRestart: spans.count == 1, split: split)
             for index in unstarted { try await fetchSpan(index, url: finalURL ?? url, mayRestart: false, split: nil) }
             var firstError: (any Error)?
@@ -183,7 +191,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     if response.status == 200 || changed {
                         guard mayRestart && spans.count == 1 else {
                             response.body.discard()
-                            throw changed || response.status == 200 && etag != nil ? DownloadError.resourceChanged : DownloadError.rangesNotHonoured
+                            throw changed || response.status == 200 && etag != nil
+                                ? DownloadError.resourceChanged : DownloadError.rangesNotHonoured
                         }
                         if response.status == 206 {  // a 206 of another version: ask again from zero
                             response.body.discard()
@@ -194,7 +203,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     }
                 }
                 if response.status == 206 && overlap == 0 && request.ifRange != nil && !provesStoredVersion(response)
-                    && sink is DownloadReadBack && storedRun(before: span.next, of: index) > 0 {
+                    && sink is DownloadReadBack && storedRun(before: span.next, of: index) > 0
+                {
                     // The 206 lacks the validator the If-Range named: nothing shows the server
                     // checked it. Ask again, with the stored bytes before the resume point to compare.
                     response.body.discard()
@@ -224,7 +234,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 totalLength = length
                 spans[index].end = length - 1
                 return
-            } catch HTTPClientError.rangeNotSatisfiable(let length?) where span.end == nil && length < span.next && mayRestart && spans.count == 1 {
+            } catch HTTPClientError.rangeNotSatisfiable(let length?)
+                where span.end == nil && length < span.next && mayRestart && spans.count == 1
+            {
                 // More is stored than the resource has: not this resource's bytes. Start over.
                 try await restartFromZero(reason: "the stored part is longer than the file on the server (\(length) bytes)")
             } catch let error where isTransient(error) && attempt < options.retries {
@@ -253,7 +265,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             let n: Int
             do {
                 if let lender = sink as? DownloadBufferLending,
-                   let lent = try await lender.lendBuffer(for: position, maxBytes: limit) {
+                    let lent = try await lender.lendBuffer(for: position, maxBytes: limit)
+                {
                     n = try await readBody(response, into: lent)
                     try await lender.commitLent(n, at: position)
                 } else {
@@ -367,7 +380,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         }
         if let etag, let now = response.headers.first("ETag"), now != etag { return "the file changed on the server (ETag)" }
         if etag == nil || response.headers.first("ETag") == nil,
-           let lastModified, let now = response.headers.first("Last-Modified"), now != lastModified {
+            let lastModified, let now = response.headers.first("Last-Modified"), now != lastModified
+        {
             return "the file changed on the server (Last-Modified)"
         }
         if let totalLength, let complete = response.contentRange?.completeLength, complete != totalLength {

@@ -21,10 +21,14 @@ public final class Condition: @unchecked Sendable {  // the wait list and lock a
         var released = false
         let outcome: Result<Bool, any Error>
         do {
-            outcome = .success(try await waiters.wait(timeout: timeout, afterQueued: {
-                released = true
-                try? self.lock.release()
-            }) { true })
+            outcome = .success(
+                try await waiters.wait(
+                    timeout: timeout,
+                    afterQueued: {
+                        released = true
+                        try? self.lock.release()
+                    }
+                ) { true })
         } catch {
             outcome = .failure(error)
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A mutual-exclusion lock for tasklets and threads (not reentrant: see `RLock`).

@@ -17,7 +17,8 @@ import CLinuxShim
 ///
 /// Thread rule: create it in a tasklet; use it from tasklets of that loop. `close()` is safe
 /// from any thread.
-public final class ReliableChannel: @unchecked Sendable {  // confined to its loop (thread rule above); close() only posts a job to that loop
+// confined to its loop (thread rule above); close() only posts a job to that loop
+public final class ReliableChannel: @unchecked Sendable {
     // @unchecked: every mutable field is touched only on `loop`'s thread (each entry point checks
     // `loop.isCurrent`, close() hops there); `senders`/`receivers` bring their own lock.
 
@@ -259,7 +260,7 @@ public final class ReliableChannel: @unchecked Sendable {  // confined to its lo
             return
         }
         guard let packet = ReliablePacket.decode(bytes, maxPayload: options.maxMessageSize),
-              sendWindow.isPlausible(ack: packet.ack)
+            sendWindow.isPlausible(ack: packet.ack)
         else {
             counters.malformedPackets += 1
             return

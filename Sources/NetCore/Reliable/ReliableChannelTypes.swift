@@ -58,7 +58,8 @@ public enum ReliableChannelError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .messageTooLarge(let size, let limit):
-            return "message of \(size) bytes is larger than the channel's limit of \(limit) bytes; split it or raise maxMessageSize on both ends"
+            return
+                "message of \(size) bytes is larger than the channel's limit of \(limit) bytes; split it or raise maxMessageSize on both ends"
         case .closed:
             return "the reliable channel was closed by this side"
         case .peerClosed:

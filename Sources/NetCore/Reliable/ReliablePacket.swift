@@ -60,7 +60,7 @@ struct ReliablePacket: Equatable {
     /// most `maxPayload` bytes.
     static func decode(_ bytes: [UInt8], maxPayload: Int) -> ReliablePacket? {
         guard bytes.count >= baseHeaderSize, bytes[0] == magic.0, bytes[1] == magic.1, bytes[2] == version,
-              let kind = Kind(rawValue: bytes[3])
+            let kind = Kind(rawValue: bytes[3])
         else { return nil }
         var packet = ReliablePacket(
             kind: kind, sequence: read32(bytes, at: 4), ack: read32(bytes, at: 8), ackBits: read32(bytes, at: 12))

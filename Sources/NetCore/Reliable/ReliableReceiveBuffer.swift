@@ -48,7 +48,8 @@ struct ReliableReceiveBuffer {
         if case .message(let bytes) = entry { bufferedBytes += bytes.count }
         guard sequence == expected else { return .buffered }
         while sequenceDistance(from: firstUntaken, to: expected) < slots.count,
-              let next = slots[index(offset: sequenceDistance(from: firstUntaken, to: expected))] {
+            let next = slots[index(offset: sequenceDistance(from: firstUntaken, to: expected))]
+        {
             expected &+= 1
             if case .fin = next {
                 finReached = true
