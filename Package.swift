@@ -87,7 +87,9 @@ let package = Package(
             swiftSettings: strict),
         // Helpers every test target shares (loop runner, box, failure, threads, RSS, test-server
         // URLs): a plain target, not a product, so it ships to nobody.
-        .target(name: "TestSupport", dependencies: ["NetCore"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport", dependencies: ["NetCore", "NetTLS", "HTTPTestServer"], path: "Tests/TestSupport",
+            swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibev", "TestSupport"], swiftSettings: strict),
         // The TLS machine with no socket (two machines back to back in memory), its drivers over
         // socket pairs, and TLS inside TLS.

@@ -1,4 +1,5 @@
 import NetCore
+import TestSupport
 import Testing
 
 @testable import NetTLS
@@ -16,23 +17,23 @@ import Testing
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
         let (near, far) = try PairBlockingStream.makePair()
-        let request = tlsTestPattern(700_000, seed: 5)
-        let response = tlsTestPattern(900_000, seed: 6)
-        let serverOutcome = TLSTestBox<Result<Bool, any Error>?>(nil)
+        let request = tlsPattern(700_000, seed: 5)
+        let response = tlsPattern(900_000, seed: 6)
+        let serverOutcome = Box<Result<Bool, any Error>?>(nil)
         let server = try OSThreads.start {
             serverOutcome.value = Result {
-                let outer = try BlockingTLSStream.accept(over: far, context: serverContext, timeout: tlsTestWait)
-                let inner = try BlockingTLSStream.accept(over: outer, context: serverContext, timeout: tlsTestWait)
+                let outer = try BlockingTLSStream.accept(over: far, context: serverContext, timeout: tlsWait)
+                let inner = try BlockingTLSStream.accept(over: outer, context: serverContext, timeout: tlsWait)
                 defer { inner.close() }
                 // Read the whole request first: one thread cannot read and write at once.
                 let got = try readExactly(inner, count: request.count)
-                try response.withUnsafeBytes { try inner.write($0, timeout: tlsTestWait) }
+                try response.withUnsafeBytes { try inner.write($0, timeout: tlsWait) }
                 return got == request
             }
         }
-        let outer = try BlockingTLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsTestWait)
-        let inner = try BlockingTLSStream.connect(over: outer, context: clientContext, serverName: "::1", timeout: tlsTestWait)
-        try request.withUnsafeBytes { try inner.write($0, timeout: tlsTestWait) }
+        let outer = try BlockingTLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsWait)
+        let inner = try BlockingTLSStream.connect(over: outer, context: clientContext, serverName: "::1", timeout: tlsWait)
+        try request.withUnsafeBytes { try inner.write($0, timeout: tlsWait) }
         let received = try readExactly(inner, count: response.count)
         #expect(inner.isReusable, "tickets and nothing else arrived unasked")
         #expect(inner.fileDescriptor == near.fileDescriptor, "the descriptor at the bottom, for cancellation")
@@ -48,22 +49,22 @@ import Testing
         defer { pki.remove() }
         let serverContext = try pki.serverContext()
         let (near, far) = try PairBlockingStream.makePair()
-        let done = TLSTestBox<Bool>(false)
+        let done = Box<Bool>(false)
         let server = try OSThreads.start {
-            guard let stream = try? BlockingTLSStream.accept(over: far, context: serverContext, timeout: tlsTestWait) else { return }
+            guard let stream = try? BlockingTLSStream.accept(over: far, context: serverContext, timeout: tlsWait) else { return }
             defer { stream.close() }
             _ = try? readExactly(stream, count: 1)  // until the client is done
             done.value = true
         }
         let stream = try BlockingTLSStream.connect(
-            over: near, context: try pki.clientContext(), serverName: "localhost", timeout: tlsTestWait)
+            over: near, context: try pki.clientContext(), serverName: "localhost", timeout: tlsWait)
         var byte: UInt8 = 0
         let error = try #require(throws: NetError.self) {
             try withUnsafeMutableBytes(of: &byte) { _ = try stream.read(into: $0, timeout: .zero) }
         }
         #expect(error.kind == .timedOut)
         #expect(error.operation == "TLS read", "named for the TLS step, as before TLS moved over memory BIOs")
-        try [UInt8(1)].withUnsafeBytes { try stream.write($0, timeout: tlsTestWait) }
+        try [UInt8(1)].withUnsafeBytes { try stream.write($0, timeout: tlsWait) }
         stream.close()
         pthread_join(server, nil)
         #expect(done.value)
@@ -73,7 +74,7 @@ import Testing
         let pki = try TLSTestPKI()
         defer { pki.remove() }
         let clientContext = try pki.clientContext()
-        let error = try runTLSTestTasklets { () async throws -> (any Error)? in
+        let error = try runTasklet(loopName: "nettls-test") { () async throws -> (any Error)? in
             let (near, far) = try StreamSocket.makePair()
             defer { far.close() }
             do {
@@ -93,15 +94,15 @@ import Testing
         let pki = try TLSTestPKI()
         defer { pki.remove() }
         let clientContext = try pki.clientContext()
-        let error = try runTLSTestTasklets { () async throws -> (any Error)? in
+        let error = try runTasklet(loopName: "nettls-test") { () async throws -> (any Error)? in
             let (near, far) = try StreamSocket.makePair()
             Loop.current!.spawn(name: "resetting-peer") {  // a tasklet has a loop
-                _ = try await far.read(maxBytes: 4096, timeout: tlsTestWait)  // the ClientHello
+                _ = try await far.read(maxBytes: 4096, timeout: tlsWait)  // the ClientHello
                 try far.setLingerZero()
                 far.close()
             }
             do {
-                _ = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsTestWait)
+                _ = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsWait)
                 return nil
             } catch {
                 return error
@@ -180,9 +181,9 @@ private func readExactly(_ stream: some BlockingByteStream, count: Int) throws -
     var filled = 0
     while filled < count {
         let n = try buffer.withUnsafeMutableBytes {
-            try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), timeout: tlsTestWait)
+            try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), timeout: tlsWait)
         }
-        guard n > 0 else { throw TLSTestFailure("end of stream after \(filled) of \(count) bytes") }
+        guard n > 0 else { throw TestFailure("end of stream after \(filled) of \(count) bytes") }
         filled += n
     }
     return buffer

@@ -1,4 +1,5 @@
 import NetCore
+import TestSupport
 import Testing
 
 @testable import NetTLS
@@ -38,7 +39,7 @@ import Testing
             done = clientStep == .done(0) && serverStep == .done(0)
         }
         #expect(done)
-        let payload = tlsTestPattern(100_000, seed: 7)
+        let payload = tlsPattern(100_000, seed: 7)
         try writeAll(innerClient, payload)
         try carry(innerClient, via: outerClient, outerServer, to: innerServer)
         #expect(try readAvailable(innerServer).bytes == payload)
@@ -52,19 +53,19 @@ import Testing
         defer { pki.remove() }
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
-        let payload = tlsTestPattern(1 << 20, seed: 9)
-        let (echoed, innerVersion, serverSawCloseNotify) = try runTLSTestTasklets {
+        let payload = tlsPattern(1 << 20, seed: 9)
+        let (echoed, innerVersion, serverSawCloseNotify) = try runTasklet(loopName: "nettls-test") {
             () async throws -> ([UInt8], String, Bool) in
             let (near, far) = try StreamSocket.makePair()
             let server = Loop.current!.spawn(name: "tls-in-tls-server") { () async throws -> Bool in  // a tasklet has a loop
-                let outer = try await TLSStream.accept(over: far, context: serverContext, timeout: tlsTestWait)
-                let inner = try await TLSStream.accept(over: outer, context: serverContext, timeout: tlsTestWait)
+                let outer = try await TLSStream.accept(over: far, context: serverContext, timeout: tlsWait)
+                let inner = try await TLSStream.accept(over: outer, context: serverContext, timeout: tlsWait)
                 defer { inner.close() }
                 try await echoUntilEndOfStream(inner)
                 return !inner.endedWithoutCloseNotify
             }
-            let outer = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsTestWait)
-            let inner = try await TLSStream.connect(over: outer, context: clientContext, serverName: "127.0.0.1", timeout: tlsTestWait)
+            let outer = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsWait)
+            let inner = try await TLSStream.connect(over: outer, context: clientContext, serverName: "127.0.0.1", timeout: tlsWait)
             let writer = Loop.current!.spawn(name: "tls-in-tls-writer") { try await writeAll(inner, payload) }
             let received = try await readExactly(inner, count: payload.count)
             try await writer.value
@@ -84,16 +85,16 @@ import Testing
         defer { pki.remove() }
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
-        let (error, outerClosed) = try runTLSTestTasklets { () async throws -> ((any Error)?, Bool) in
+        let (error, outerClosed) = try runTasklet(loopName: "nettls-test") { () async throws -> ((any Error)?, Bool) in
             let (near, far) = try StreamSocket.makePair()
             Loop.current!.spawn(name: "tls-in-tls-server") {  // a tasklet has a loop
-                let outer = try await TLSStream.accept(over: far, context: serverContext, timeout: tlsTestWait)
+                let outer = try await TLSStream.accept(over: far, context: serverContext, timeout: tlsWait)
                 defer { outer.close() }
-                _ = try? await TLSStream.accept(over: outer, context: serverContext, timeout: tlsTestWait)
+                _ = try? await TLSStream.accept(over: outer, context: serverContext, timeout: tlsWait)
             }
-            let outer = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsTestWait)
+            let outer = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsWait)
             do {
-                _ = try await TLSStream.connect(over: outer, context: clientContext, serverName: "wrong.example", timeout: tlsTestWait)
+                _ = try await TLSStream.connect(over: outer, context: clientContext, serverName: "wrong.example", timeout: tlsWait)
                 return (nil, near.isClosed)
             } catch {
                 return (error, near.isClosed)
@@ -109,23 +110,23 @@ import Testing
         defer { pki.remove() }
         let serverContext = try pki.serverContext()
         let clientContext = try pki.clientContext()
-        let (got, truncated) = try runTLSTestTasklets { () async throws -> ([UInt8], Bool) in
+        let (got, truncated) = try runTasklet(loopName: "nettls-test") { () async throws -> ([UInt8], Bool) in
             let (near, far) = try StreamSocket.makePair()
             Loop.current!.spawn(name: "truncating-server") {  // a tasklet has a loop
-                let stream = try await TLSStream.accept(over: far, context: serverContext, timeout: tlsTestWait)
-                try await writeAll(stream, tlsTestPattern(5_000))
+                let stream = try await TLSStream.accept(over: far, context: serverContext, timeout: tlsWait)
+                try await writeAll(stream, tlsPattern(5_000))
                 stream.transport.close()  // under the TLS session: no close_notify
             }
-            let stream = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsTestWait)
+            let stream = try await TLSStream.connect(over: near, context: clientContext, serverName: "localhost", timeout: tlsWait)
             defer { stream.close() }
             let got = try await readExactly(stream, count: 5_000)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 1)
             defer { buffer.deallocate() }
-            #expect(try await stream.read(into: buffer, timeout: tlsTestWait) == 0)
+            #expect(try await stream.read(into: buffer, timeout: tlsWait) == 0)
             #expect(!stream.isReusable)
             return (got, stream.endedWithoutCloseNotify)
         }
-        #expect(got == tlsTestPattern(5_000))
+        #expect(got == tlsPattern(5_000))
         #expect(truncated)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import NetTLS
@@ -15,8 +16,8 @@ import Testing
         #expect(server.protocolVersion == "TLSv1.3")
 
         // Several records each way, in flight at the same time.
-        let request = tlsTestPattern(300_000, seed: 1)
-        let response = tlsTestPattern(200_000, seed: 2)
+        let request = tlsPattern(300_000, seed: 1)
+        let response = tlsPattern(200_000, seed: 2)
         try writeAll(client, request)
         try writeAll(server, response)
         #expect(client.pendingCiphertextCount > request.count, "ciphertext waits in the machine until taken")
@@ -44,11 +45,11 @@ import Testing
         let client = try TLSMachine(context: try pki.clientContext(), role: .client(serverName: "localhost"))
         let server = try TLSMachine(context: try pki.serverContext(), role: .server)
         try handshakeInMemory(client: client, server: server)
-        try writeAll(server, tlsTestPattern(1_000))
+        try writeAll(server, tlsPattern(1_000))
         try shuttle(from: server, to: client)
         client.receivedEndOfStream()  // the transport ended: no close_notify came
         let got = try readAvailable(client)
-        #expect(got.bytes == tlsTestPattern(1_000), "what arrived is delivered first")
+        #expect(got.bytes == tlsPattern(1_000), "what arrived is delivered first")
         #expect(got.ended)
         #expect(client.endedWithoutCloseNotify)
         #expect(try readAvailable(client).ended, "and the end stays an end")
@@ -62,7 +63,7 @@ import Testing
         let client = try TLSMachine(context: try pki.clientContext(), role: .client(serverName: "localhost"))
         let server = try TLSMachine(context: try pki.serverContext(), role: .server)
         try handshakeInMemory(client: client, server: server)
-        try writeAll(server, tlsTestPattern(10_000))
+        try writeAll(server, tlsPattern(10_000))
         var ciphertext = [UInt8](repeating: 0, count: 64 << 10)
         let count = ciphertext.withUnsafeMutableBytes { server.takeCiphertext(into: $0) }
         try ciphertext.withUnsafeBytes { try client.receivedCiphertext(UnsafeRawBufferPointer(rebasing: $0[0..<(count / 2)])) }
