@@ -77,9 +77,11 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     /// The worker pool that `.workers` requests use when the client was given none: made on
     /// the first call, then the same pool for every such client in the process.
     ///
-    /// Starting it starts 8 worker threads (512 KiB stacks, at most 256 queued jobs) and the
-    /// pool's watchdog thread; they run until the process ends. A program that counts its
-    /// threads (a game) passes its own pool to `init(configuration:workers:)` instead.
+    /// Starting it starts exactly 8 worker threads ("http-workers-0" ... "http-workers-7",
+    /// 512 KiB stacks, at most 256 queued jobs) and no other: the pool's watchdog is opt-in
+    /// (`WorkerPool.setWatchdog`, one more thread). They run until the process ends. A program
+    /// that counts its threads (a game) passes its own pool to `init(configuration:workers:)`
+    /// instead.
     /// Thread rule: any thread; a lock makes the first use happen once.
     /// - Throws: what `WorkerPool.init` throws when the threads cannot be started (the
     ///   process is out of threads or memory); the next call tries again.

@@ -28,8 +28,9 @@ public enum CPUPlacement {
 
     /// Restricts the calling thread to `cpus` from now on; threads it creates afterwards inherit
     /// the restriction (unless their attributes say otherwise). That includes pools made on first
-    /// use (`Client.sharedWorkers`, `Resolver.shared()`): a game thread that pins itself should
-    /// make them first, or use pools of its own created with `cpus:`.
+    /// use (`Client.sharedWorkerPool()`: 8 threads; `Resolver.shared()`: 2 threads; neither
+    /// starts a watchdog unless asked): a game thread that pins itself should make them first,
+    /// or use pools of its own created with `cpus:`.
     ///
     /// The kernel keeps the CPUs of the set that are online and allowed for the process and
     /// refuses the call only when none is; `allowedCPUs()` afterwards says what it kept.

@@ -80,6 +80,11 @@ public final class Loop: @unchecked Sendable {
         /// The job being run, which for a task's job is the task itself: lets parks find their
         /// tasklet without asking the runtime for the current task.
         var runningJob: UnsafeRawPointer?
+        /// True from an `ev_now_update` until the next job, inbox drain or poll: timer starts in
+        /// between share that one clock read instead of each making its own.
+        var clockIsFresh = false
+        /// `ev_now_update` calls made by timer starts (for tests: one per batch, not per start).
+        var clockUpdates: UInt64 = 0
 
         init(runQueueSlots: Int) { runQueue = RingBuffer(capacity: runQueueSlots) }
     }
@@ -100,9 +105,10 @@ public final class Loop: @unchecked Sendable {
     /// The caps set at creation.
     public let limits: LoopLimits
 
-    /// Jobs run back to back before the loop polls I/O again without blocking; bounds how long a
-    /// busy run queue can delay sockets and timers.
-    public var jobsBetweenPolls = 256
+    /// Jobs `run()` runs back to back before it polls I/O again without blocking; bounds how
+    /// long a busy run queue can delay sockets and timers. Set at creation (a `let`: `run()`
+    /// reads it on the loop's thread, and nothing may change it from another).
+    public let jobsBetweenPolls: Int
 
     var watchdog: Watchdog? = Watchdog(threshold: .milliseconds(100), report: WatchdogReport.logToStandardError)
     var finishedTaskKeys: [UnsafeRawPointer] = []
@@ -117,9 +123,13 @@ public final class Loop: @unchecked Sendable {
     ///   - backend: the kernel interface libev waits with.
     ///   - name: shown in watchdog reports.
     ///   - limits: caps on tasklets and on the storage the loop keeps (see `LoopLimits`).
+    ///   - jobsBetweenPolls: see the property; at least 1 (smaller values are raised to 1).
     /// - Throws: `LoopError.backendUnavailable` when libev cannot use that backend here.
     /// May be called on any thread; the loop is then driven by whichever thread calls `run()`.
-    public init(backend: LoopBackend = .automatic, name: String = "loop", limits: LoopLimits = .unlimited) throws {
+    public init(
+        backend: LoopBackend = .automatic, name: String = "loop", limits: LoopLimits = .unlimited,
+        jobsBetweenPolls: Int = 256
+    ) throws {
         Loop.ignoreSIGPIPE
         guard let ev = ev_loop_new(backend.evFlags | cev_flag_noenv()) else {
             throw LoopError.backendUnavailable(backend)
@@ -127,6 +137,7 @@ public final class Loop: @unchecked Sendable {
         self.ev = ev
         self.name = name
         self.limits = limits
+        self.jobsBetweenPolls = max(1, jobsBetweenPolls)
         self.backend = LoopBackend(evBackend: ev_backend(ev))
         hot = .allocate(capacity: 1)
         hot.initialize(to: HotState(runQueueSlots: limits.initialRunQueueSlots))
@@ -222,6 +233,7 @@ public final class Loop: @unchecked Sendable {
 
     private func drainInbox() {
         guard inboxDepth.load(ordering: .relaxed) > 0 else { return }
+        hot.pointee.clockIsFresh = false  // the calls below may start timers after a long job
         inboxLock.lock()
         swap(&inbox, &drained)
         inboxDepth.store(0, ordering: .relaxed)
@@ -281,6 +293,7 @@ public final class Loop: @unchecked Sendable {
             } else {
                 ev_run(ev, Int32(EVRUN_NOWAIT))
             }
+            hot.pointee.clockIsFresh = false  // the poll may have slept: the next start reads again
         }
     }
 
@@ -313,6 +326,7 @@ public final class Loop: @unchecked Sendable {
         var now = start
         frame: while true {
             ev_run(ev, Int32(EVRUN_NOWAIT))
+            hot.pointee.clockIsFresh = false  // as in run(): the next timer start reads the clock again
             polls += 1
             drainInbox()
             purgeFinishedTasklets()
@@ -374,6 +388,9 @@ public final class Loop: @unchecked Sendable {
     /// Watchers started through `start`/`stop` (libev 4.33 exposes no refcount).
     var activeWatchers: Int { hot.pointee.activeWatchers }
 
+    /// `ev_now_update` calls made by timer starts so far. Loop thread only (or once it stopped).
+    var clockUpdates: UInt64 { hot.pointee.clockUpdates }
+
     /// Tasklets parked in a NetCore wait.
     var parkedTasklets: Int { hot.pointee.parkedTasklets }
 
@@ -400,10 +417,21 @@ public final class Loop: @unchecked Sendable {
     /// Uncounts a watcher that libev stopped on its own (EV_ERROR).
     func watcherStoppedByLibev() { hot.pointee.activeWatchers -= 1 }
 
-    /// Starts a timer watcher (after `ev_now_update`, so a long job does not make it fire early).
+    /// Starts a timer watcher, measured from a clock read since the current job (or inbox
+    /// drain, or poll) began.
+    ///
+    /// libev's clock moves only when it polls, so a timer started after long jobs would be
+    /// measured from a stale time and fire early: the first start after each job boundary
+    /// calls `ev_now_update`, and the starts after it in the same job reuse that read (a job
+    /// starting many timers pays for one clock read). The remaining staleness is the time the
+    /// job itself ran since its first timer start.
     @inline(__always) func start(_ watcher: UnsafeMutablePointer<ev_timer>) {
         guard cev_timer_is_active(watcher) == 0 else { return }
-        ev_now_update(ev)
+        if !hot.pointee.clockIsFresh {
+            ev_now_update(ev)
+            hot.pointee.clockIsFresh = true
+            hot.pointee.clockUpdates &+= 1
+        }
         ev_timer_start(ev, watcher)
         hot.pointee.activeWatchers += 1
     }
@@ -416,6 +444,8 @@ public final class Loop: @unchecked Sendable {
 
     @inline(__always)
     private func runOne(_ queued: QueuedJob) {
+        // The jobs before this one may have run long: its first timer start reads the clock.
+        hot.pointee.clockIsFresh = false
         if let watchdog {
             let started = cln_coarse_now_ns()
             execute(queued)
