@@ -155,7 +155,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
             if url.hostIsIPLiteral, let address = try? SocketAddress(ip: url.host, port: url.port) {
                 socket = try await StreamSocket.connect(to: address, timeout: wait.limit)
             } else {
-                socket = try await StreamSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
+                socket = try await StreamSocket.connect(
+                    host: url.host, port: url.port, timeout: wait.limit, resolver: configuration.resolver)
             }
             let size = configuration.connectionBufferSize
             guard let context else { return LoopConnection(parking: socket, bufferSize: size) }

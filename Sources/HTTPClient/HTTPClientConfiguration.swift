@@ -1,4 +1,5 @@
 import NetTLS
+import Workers
 
 /// Which engine carries a request.
 public enum HTTPEngine: String, Sendable, Equatable, CaseIterable {
@@ -47,6 +48,11 @@ public struct HTTPClientConfiguration: Sendable {
     /// Whether a redirect from an https URL to an http one is followed; false (the default)
     /// fails the request with `HTTPClientError.insecureRedirect` instead.
     public var allowInsecureRedirects: Bool
+    /// Where the loop engine looks up host names; nil: `Resolver.shared()`, which starts its 2
+    /// threads on the first lookup of a name (an IP literal needs none). A program that counts
+    /// its threads passes `Resolver(pool:)` over a pool of its own. The workers engine looks
+    /// names up on the worker thread that carries the request.
+    public var resolver: Resolver?
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
@@ -55,7 +61,7 @@ public struct HTTPClientConfiguration: Sendable {
         maxIdleConnections: Int? = nil, connectionBufferSize: Int = HTTPReadSizes.connectionBuffer,
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
-        allowInsecureRedirects: Bool = false
+        allowInsecureRedirects: Bool = false, resolver: Resolver? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -72,6 +78,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.userAgent = userAgent
         self.engine = engine
         self.allowInsecureRedirects = allowInsecureRedirects
+        self.resolver = resolver
     }
 
     /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).

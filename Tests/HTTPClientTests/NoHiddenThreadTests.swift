@@ -79,6 +79,19 @@ struct NoHiddenThreadTests {
         #expect(poolAfter.count <= poolBefore.count, "the loop engine started pool threads: \(poolAfter.sorted())")
     }
 
+    @Test func loopEngineLooksNamesUpOnTheConfiguredResolver() throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let pool = try WorkerPool(threads: 1, name: "own-resolver")
+        defer { pool.shutdown() }
+        let configuration = HTTPClientConfiguration(resolver: Resolver(pool: pool))
+        // A name, not an IP literal: the lookup must run on our pool, not `Resolver.shared()`.
+        let url = "http://localhost:\(server.port)/gen/1000?seed=1"
+        let status = try onLoop { try await Client(configuration: configuration).get(url, engine: .loop).status }
+        #expect(status == 200)
+        #expect(pool.stats.completed >= 1, "the lookup did not run on the configured resolver's pool")
+    }
+
     @Test func workersEngineRequestShowsTheSharedPoolThreads() throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
