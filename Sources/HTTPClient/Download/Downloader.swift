@@ -9,6 +9,8 @@ import NetCore
 ///
 /// Thread rule: run it from a tasklet; the sink and the event handler are called on that
 /// loop's thread. `resumeState` can be read at any moment (on that thread) to save progress.
+/// It starts no thread itself: its requests start what `client` would (none for the loop
+/// engine to an IP literal; see `Client.init` and `HTTPClientConfiguration.resolver`).
 public final class Downloader: @unchecked Sendable {  // loop-thread confined, see above
     public let client: Client
     public let options: DownloadOptions
