@@ -89,3 +89,5 @@ int cln_attr_set_cpus(void *attr, const int *cpus, int count) {
 }
 
 int cln_current_cpu(void) { return sched_getcpu(); }
+
+const char *cln_errno_name(int code) { return strerrorname_np(code); }

@@ -137,10 +137,5 @@ public struct HTTPResponse: @unchecked Sendable {  // the body is confined to th
     /// Which engine carried the request.
     public var engine: HTTPEngine
 
-    public subscript<Value>(dynamicMember path: WritableKeyPath<ResponseMetadata, Value>) -> Value {
-        get { metadata[keyPath: path] }
-        set { metadata[keyPath: path] = newValue }
-    }
-
     public subscript<Value>(dynamicMember path: KeyPath<ResponseMetadata, Value>) -> Value { metadata[keyPath: path] }
 }

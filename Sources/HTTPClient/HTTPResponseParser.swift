@@ -31,17 +31,11 @@ public struct HTTPResponseHead: Sendable, Equatable {
     /// HEAD, 204 or 304 response, a valid one it did not need), parsed once, by the parser.
     /// Nil without one, for a chunked body, or beyond `Int.max`.
     public var contentLength: Int?
+}
 
-    init(version: String, status: Int, reason: String, headers: HTTPHeaders, keepAlive: Bool, contentLength: Int?) {
-        self.version = version
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.keepAlive = keepAlive
-        self.contentLength = contentLength
-    }
-
-    /// A head made by hand (tests): `contentLength` by the parser's rule for its fields.
+extension HTTPResponseHead {
+    /// A head made by hand (tests): `contentLength` by the parser's rule for its fields. (In an
+    /// extension so that the memberwise init, the parser's, is still synthesized.)
     init(version: String, status: Int, reason: String, headers: HTTPHeaders, keepAlive: Bool) {
         self.init(
             version: version, status: status, reason: reason, headers: headers, keepAlive: keepAlive,
@@ -236,16 +230,12 @@ public struct HTTPResponseParser: Sendable {
             try startBody(&events)
             return true
         case .fixedBody(let remaining):
-            let available = buffer.count - position
-            guard available > 0 else { return false }
-            let take = Int(min(UInt64(available), remaining))
-            events.append(.body(Array(buffer[position..<(position + take)])))
-            position += take
-            if UInt64(take) == remaining {
+            guard let left = emitBody(upTo: remaining, &events) else { return false }
+            if left == 0 {
                 state = .done
                 events.append(.end(trailers: HTTPHeaders()))
             } else {
-                state = .fixedBody(remaining: remaining - UInt64(take))
+                state = .fixedBody(remaining: left)
             }
             return true
         case .untilClose:
@@ -260,12 +250,8 @@ public struct HTTPResponseParser: Sendable {
             fields = HTTPHeaders()
             return true
         case .chunkData(let remaining):
-            let available = buffer.count - position
-            guard available > 0 else { return false }
-            let take = Int(min(UInt64(available), remaining))
-            events.append(.body(Array(buffer[position..<(position + take)])))
-            position += take
-            state = UInt64(take) == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(take))
+            guard let left = emitBody(upTo: remaining, &events) else { return false }
+            state = left == 0 ? .chunkDataEnd : .chunkData(remaining: left)
             return true
         case .chunkDataEnd:
             guard let line = try nextLine(countingTowardHead: false) else { return false }
@@ -288,6 +274,18 @@ public struct HTTPResponseParser: Sendable {
 
     /// The next line without its terminator (CRLF, or a bare LF as RFC 9112 §2.2 allows),
     /// or nil if it has not all arrived.
+    /// Emits the buffered body bytes, up to `remaining` of them, as one `.body` event.
+    /// - Returns: what is left of `remaining` after them; nil when no byte is buffered.
+    @inline(__always)
+    private mutating func emitBody(upTo remaining: UInt64, _ events: inout [HTTPResponseEvent]) -> UInt64? {
+        let available = buffer.count - position
+        guard available > 0 else { return nil }
+        let take = Int(min(UInt64(available), remaining))
+        events.append(.body(Array(buffer[position..<(position + take)])))
+        position += take
+        return remaining - UInt64(take)
+    }
+
     private mutating func nextLine(countingTowardHead: Bool) throws -> ArraySlice<UInt8>? {
         let start = position
         let found: Int? = buffer.withUnsafeBytes { raw in
@@ -473,11 +471,16 @@ public struct HTTPResponseParser: Sendable {
     /// (one value, or equal repeated ones; digits only, no overflow), ignoring Transfer-Encoding;
     /// nil when there is none or it is invalid.
     static func announcedLength(in fields: HTTPHeaders) -> UInt64? {
-        let lengths = fields["Content-Length"].flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map {
-            $0.trimmingCharacters(in: " \t")
-        }
+        let lengths = contentLengthValues(in: fields)
         guard let first = lengths.first, lengths.allSatisfy({ $0 == first }) else { return nil }
         return parseDecimal(first)
+    }
+
+    /// Every value of every Content-Length field, trimmed (a list splits on commas).
+    private static func contentLengthValues(in fields: HTTPHeaders) -> [String] {
+        fields["Content-Length"].flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map {
+            $0.trimmingCharacters(in: " \t")
+        }
     }
 
     private func bodyFraming() throws -> Framing {
@@ -510,9 +513,7 @@ public struct HTTPResponseParser: Sendable {
             }
             return .chunked
         }
-        let lengths = fields["Content-Length"].flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map {
-            $0.trimmingCharacters(in: " \t")
-        }
+        let lengths = Self.contentLengthValues(in: fields)
         guard let first = lengths.first else { return .untilClose }
         guard lengths.allSatisfy({ $0 == first }) else { throw HTTPParseError.conflictingContentLengths(lengths) }
         guard let length = parseDecimal(first) else { throw HTTPParseError.invalidContentLength(first) }
@@ -626,8 +627,9 @@ private func parseDecimal(_ text: String) -> UInt64? {
     return value
 }
 
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
+extension StringProtocol {
+    /// Self without the leading and trailing characters in `set` (Foundation's, without Foundation).
+    package func trimmingCharacters(in set: String) -> String {
         var slice = self[...]
         while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
         while let last = slice.last, set.contains(last) { slice = slice.dropLast() }

@@ -89,11 +89,6 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// The path without the query.
     public var path: String { String(target.prefix { $0 != "?" }) }
 
-    /// Scheme, host and port: redirects across origins drop credentials.
-    public func hasSameOrigin(as other: HTTPURL) -> Bool {
-        scheme == other.scheme && host == other.host && port == other.port
-    }
-
     public var description: String { "\(scheme)://\(authority)\(target)" }
 
     /// Resolves a reference (a redirect's Location) against this URL, as RFC 3986 §5.2 does.

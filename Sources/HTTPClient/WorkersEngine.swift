@@ -44,10 +44,7 @@ final class ChannelBodySource: BodySource {
         do {
             message = try await channel.receive()
         } catch {
-            // This tasklet was cancelled: the worker must not sit in a blocking read for us.
-            finished = true
-            cancellation.cancel()
-            channel.close()
+            abandon()  // this tasklet was cancelled: the worker must not sit in a blocking read for us
             throw error
         }
         switch message {

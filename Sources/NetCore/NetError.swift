@@ -1,3 +1,4 @@
+import CLinuxShim
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -86,29 +87,10 @@ public struct NetError: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The symbolic name of the common errno values, for messages a person can search for.
+    /// errno's symbolic name ("ECONNRESET"), for messages a person can search for; "errno N"
+    /// for a code the C library does not name.
     static func name(of code: Int32) -> String {
-        switch code {
-        case ECONNRESET: return "ECONNRESET"
-        case ECONNREFUSED: return "ECONNREFUSED"
-        case ECONNABORTED: return "ECONNABORTED"
-        case ETIMEDOUT: return "ETIMEDOUT"
-        case EPIPE: return "EPIPE"
-        case EADDRINUSE: return "EADDRINUSE"
-        case EADDRNOTAVAIL: return "EADDRNOTAVAIL"
-        case ENETUNREACH: return "ENETUNREACH"
-        case ENETDOWN: return "ENETDOWN"
-        case EHOSTUNREACH: return "EHOSTUNREACH"
-        case EHOSTDOWN: return "EHOSTDOWN"
-        case EMSGSIZE: return "EMSGSIZE"
-        case EBADF: return "EBADF"
-        case EINVAL: return "EINVAL"
-        case EMFILE: return "EMFILE"
-        case ENFILE: return "ENFILE"
-        case ENOTCONN: return "ENOTCONN"
-        case EACCES: return "EACCES"
-        case EAFNOSUPPORT: return "EAFNOSUPPORT"
-        default: return "errno \(code)"
-        }
+        guard let name = cln_errno_name(code) else { return "errno \(code)" }
+        return String(cString: name)
     }
 }

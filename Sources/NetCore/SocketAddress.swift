@@ -75,11 +75,6 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         try! SocketAddress(ip: "127.0.0.1", port: port)  // a constant literal that always parses
     }
 
-    /// ::1 on `port`.
-    public static func loopbackIPv6(port: UInt16) -> SocketAddress {
-        try! SocketAddress(ip: "::1", port: port)  // a constant literal that always parses
-    }
-
     public var family: Family {
         storage.ss_family == sa_family_t(AF_INET6) ? .ipv6 : .ipv4
     }

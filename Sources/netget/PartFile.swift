@@ -62,11 +62,11 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         let flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW
         let created = open(partPath, flags | O_CREAT | O_EXCL, 0o666)
         if created >= 0 { return created }
-        guard errno == EEXIST else { throw PartFileError("cannot create \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+        guard errno == EEXIST else { throw PartFileError.system("cannot create \(partPath)") }
         if exclusive { throw PartFileError.exists(partPath) }
         var info = stat()
         guard lstat(partPath, &info) == 0 else {
-            throw PartFileError("cannot open \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+            throw PartFileError.system("cannot open \(partPath)")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw PartFileError(
@@ -75,7 +75,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         let opened = open(partPath, flags | (keep ? 0 : O_TRUNC))
         guard opened >= 0 else {
             if errno == ELOOP { throw PartFileError("\(partPath) is a symbolic link: refusing to write through it") }
-            throw PartFileError("cannot open \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+            throw PartFileError.system("cannot open \(partPath)")
         }
         return opened
     }
@@ -103,7 +103,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     func discardAll() async throws {
         try await writer.discard()
         guard ftruncate(fd, 0) == 0 else {
-            throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+            throw PartFileError.system("cannot truncate \(partPath)")
         }
     }
 
@@ -147,7 +147,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         let now = size
         if now > length {
             guard ftruncate(fd, off_t(length)) == 0 else {
-                throw PartFileError("cannot truncate \(partPath): \(String(cString: strerror(errno)))", errno: errno)
+                throw PartFileError.system("cannot truncate \(partPath)")
             }
         } else if now < length {
             throw PartFileError("\(partPath) has \(now) of \(length) bytes after the download: refusing to call it done")
@@ -157,7 +157,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     /// What is already written, on disk now (blocks).
     func syncToDisk() throws {
         // fdatasync: the data and the size, without timestamps' extra journal write.
-        guard fdatasync(fd) == 0 else { throw PartFileError("cannot flush \(partPath): \(String(cString: strerror(errno)))", errno: errno) }
+        guard fdatasync(fd) == 0 else { throw PartFileError.system("cannot flush \(partPath)") }
     }
 
     /// Bytes stored at `offset` (a resume compares them with the server's). Blocks: a worker's job.
@@ -211,7 +211,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
             let renamed = replacing ? rename(partPath, target) : FileSystemCalls.renameNoReplace(from: partPath, to: target)
             if renamed == 0 { break }
             guard !replacing && errno == EEXIST else {
-                throw PartFileError("cannot rename \(partPath) to \(target): \(String(cString: strerror(errno)))", errno: errno)
+                throw PartFileError.system("cannot rename \(partPath) to \(target)")
             }
             target = nextFreeName(target)  // someone made PATH meanwhile: never replace it
         }
@@ -252,16 +252,12 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         let temporary = metaPath + ".tmp"
         unlink(temporary)
         let metaFD = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
-        guard metaFD >= 0 else { throw PartFileError("cannot create \(temporary): \(String(cString: strerror(errno)))", errno: errno) }
+        guard metaFD >= 0 else { throw PartFileError.system("cannot create \(temporary)") }
         do {
             defer { close(metaFD) }
             let bytes = meta.encoded()
             try bytes.withUnsafeBytes { try DirectWriter.writeAll(fd: metaFD, $0, at: 0) }
-            if durable {
-                guard fdatasync(metaFD) == 0 else {
-                    throw PartFileError("cannot flush \(temporary): \(String(cString: strerror(errno)))", errno: errno)
-                }
-            }
+            guard fdatasync(metaFD) == 0 else { throw PartFileError.system("cannot flush \(temporary)") }
         } catch {
             unlink(temporary)
             throw error
@@ -271,9 +267,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
             unlink(temporary)
             throw PartFileError("cannot rename \(temporary): \(String(cString: strerror(code)))", errno: code)
         }
-        if durable {
-            guard Self.syncDirectory(directory) else { throw PartFileError("cannot flush the directory \(directory)", errno: errno) }
-        }
+        guard Self.syncDirectory(directory) else { throw PartFileError("cannot flush the directory \(directory)", errno: errno) }
     }
 
     /// A meta that claims no byte, written straight to its name (one directory change, not two:
@@ -281,7 +275,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     /// checksum and -c starts over, which is all a meta that claims nothing could have said.
     private func writeMetaInPlace(_ meta: ResumeMeta) throws {
         let metaFD = open(metaPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)
-        guard metaFD >= 0 else { throw PartFileError("cannot create \(metaPath): \(String(cString: strerror(errno)))", errno: errno) }
+        guard metaFD >= 0 else { throw PartFileError.system("cannot create \(metaPath)") }
         defer { close(metaFD) }
         try meta.encoded().withUnsafeBytes { try DirectWriter.writeAll(fd: metaFD, $0, at: 0) }
     }
@@ -385,6 +379,12 @@ struct PartFileError: Error, CustomStringConvertible {
     let description: String
     /// PATH.part exists (and the name was the server's to choose): pick another name.
     static func exists(_ partPath: String) -> PartFileError { PartFileError("\(partPath) exists", errno: EEXIST) }
+
+    /// A system call failed just now: `what`, then errno's text; errno is kept.
+    static func system(_ what: String) -> PartFileError {
+        let code = Glibc.errno
+        return PartFileError("\(what): \(String(cString: strerror(code)))", errno: code)
+    }
 
     /// The errno behind it, when a system call failed (ENOSPC: the disk is full).
     let errno: Int32?

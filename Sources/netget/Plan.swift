@@ -168,12 +168,3 @@ struct Plan {
         }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 }
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var slice = self[...]
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
-}

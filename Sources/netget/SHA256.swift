@@ -10,7 +10,7 @@ enum SHA256 {
     /// - Throws: `PartFileError` if the file cannot be read.
     static func digest(ofFile path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PartFileError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PartFileError.system("cannot read \(path)") }
         defer { close(fd) }
         guard let context = EVP_MD_CTX_new() else { throw PartFileError("OpenSSL could not make a digest context") }
         defer { EVP_MD_CTX_free(context) }
@@ -21,7 +21,7 @@ enum SHA256 {
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw PartFileError("cannot read \(path): \(String(cString: strerror(errno)))")
+                throw PartFileError.system("cannot read \(path)")
             }
             if n == 0 { break }
             EVP_DigestUpdate(context, buffer.baseAddress, n)

@@ -95,4 +95,8 @@ int cln_attr_set_cpus(void *attr, const int *cpus, int count);
 /// sched_getcpu: the CPU the calling thread ran on at the moment of the call, or -1.
 int cln_current_cpu(void);
 
+/// strerrorname_np (glibc 2.32+): errno's symbolic name ("ECONNRESET"), or NULL for a code glibc
+/// does not know.
+const char *cln_errno_name(int code);
+
 #endif
