@@ -8,9 +8,10 @@
 #   scripts/fuzz.sh content-disposition 120
 #   scripts/fuzz.sh file-name 120
 #   scripts/fuzz.sh resume-meta 120
+#   scripts/fuzz.sh netrc 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -40,6 +41,10 @@ case "$TARGET" in
     resume-meta)
         MODULE=FuzzResumeMeta
         SOURCES=(Sources/netget/ResumeMeta.swift Fuzz/ResumeMetaFuzzer.swift)
+        MAX_LEN=2048 ;;
+    netrc)
+        MODULE=FuzzNetrc
+        SOURCES=(Sources/HTTPClient/Netrc.swift Fuzz/NetrcFuzzer.swift)
         MAX_LEN=2048 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2

@@ -53,6 +53,9 @@ public struct HTTPClientConfiguration: Sendable {
     /// its threads passes `Resolver(pool:)` over a pool of its own. The workers engine looks
     /// names up on the worker thread that carries the request.
     public var resolver: Resolver?
+    /// Where a request without a credential looks for one (curl's `-n`): the entry for the host
+    /// of the URL it was made with, only while it goes to that origin. nil (the default): none.
+    public var netrc: Netrc?
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
@@ -61,7 +64,7 @@ public struct HTTPClientConfiguration: Sendable {
         maxIdleConnections: Int? = nil, connectionBufferSize: Int = HTTPReadSizes.connectionBuffer,
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
-        allowInsecureRedirects: Bool = false, resolver: Resolver? = nil
+        allowInsecureRedirects: Bool = false, resolver: Resolver? = nil, netrc: Netrc? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -79,6 +82,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.engine = engine
         self.allowInsecureRedirects = allowInsecureRedirects
         self.resolver = resolver
+        self.netrc = netrc
     }
 
     /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).

@@ -14,6 +14,10 @@ public struct HTTPRequest: Sendable {
     /// request was made with): after a redirect, or for a request that `Downloader` sends to
     /// the final URL, they are left out unless the scope allows them.
     public var credentialScope: CredentialScope
+    /// Sent as `Authorization: Basic ...` (unless `headers` has an Authorization field) where
+    /// `credentialScope` allows Authorization: by default the URL's userinfo. A redirect hop
+    /// keeps it (and its scope), never the Location's userinfo.
+    public var credential: HTTPCredential?
 
     /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad URL.
     public init(_ url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws {
@@ -26,5 +30,6 @@ public struct HTTPRequest: Sendable {
         self.headers = HTTPHeaders(headers)
         self.body = body
         credentialScope = CredentialScope(for: url)
+        credential = url.credential
     }
 }

@@ -12,6 +12,10 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     public let port: UInt16
     /// Path and query, as sent in the request line ("/" at least).
     public let target: String
+    /// The userinfo ("user:password@"), percent-decoded, if the URL has one. It is sent as
+    /// Basic authentication to this URL's origin only (`HTTPRequest.credential`), and never
+    /// shown: `description` and `authority` leave it out.
+    public let credential: HTTPCredential?
 
     /// Parses an absolute URL.
     /// - Throws: `HTTPClientError.invalidURL` naming what is wrong, or `.unsupportedScheme`.
@@ -52,9 +56,12 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         }
         let withoutFragment = rest.prefix { $0 != "#" }
         let authorityEnd = withoutFragment.firstIndex { $0 == "/" || $0 == "?" } ?? withoutFragment.endIndex
-        let authority = withoutFragment[..<authorityEnd]
-        if authority.contains("@") {
-            throw HTTPClientError.invalidURL(original, reason: "credentials in the URL are not supported (use an Authorization header)")
+        var authority = withoutFragment[..<authorityEnd]
+        // The last "@" ends the userinfo: one inside it must be percent-encoded (RFC 3986 §3.2.1).
+        var credential: HTTPCredential?
+        if let at = authority.lastIndex(of: "@") {
+            credential = try Self.parseUserinfo(authority[..<at], original: original)
+            authority = authority[authority.index(after: at)...]
         }
         let (host, port) = try Self.parseAuthority(authority, defaultPort: scheme == "https" ? 443 : 80, original: original)
         var target = String(withoutFragment[authorityEnd...])
@@ -63,13 +70,65 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         self.host = host
         self.port = port
         self.target = Self.percentEncodingUnsafeBytes(target)
+        self.credential = credential
     }
 
-    private init(scheme: String, host: String, port: UInt16, target: String) {
+    private init(scheme: String, host: String, port: UInt16, target: String, credential: HTTPCredential? = nil) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.target = target
+        self.credential = credential
+    }
+
+    /// This URL without its userinfo: what a redirect target becomes (a server does not choose
+    /// the credentials the client sends) and what loop detection compares.
+    public var withoutCredential: HTTPURL {
+        credential == nil ? self : HTTPURL(scheme: scheme, host: host, port: port, target: target)
+    }
+
+    /// "user:password" (either part percent-encoded, the password optional) as a credential;
+    /// nil for an empty userinfo ("http://@host/").
+    private static func parseUserinfo(_ userinfo: Substring, original: String) throws -> HTTPCredential? {
+        guard !userinfo.isEmpty else { return nil }
+        let colon = userinfo.firstIndex(of: ":")
+        let user = try percentDecoded(userinfo[..<(colon ?? userinfo.endIndex)], original: original)
+        let password = try colon.map { try percentDecoded(userinfo[userinfo.index(after: $0)...], original: original) } ?? ""
+        do {
+            return try HTTPCredential(user: user, password: password)
+        } catch HTTPClientError.invalidRequest(let detail) {
+            throw HTTPClientError.invalidURL(original, reason: "bad credentials in the URL: \(detail)")
+        }
+    }
+
+    /// `text` with every %XX decoded. - Throws: `.invalidURL` for a bad escape or bytes that are
+    /// not UTF-8.
+    private static func percentDecoded(_ text: Substring, original: String) throws -> String {
+        var bytes: [UInt8] = []
+        var utf8 = text.utf8[...]
+        while let byte = utf8.popFirst() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard utf8.count >= 2, let high = hexValue(utf8.popFirst()!), let low = hexValue(utf8.popFirst()!) else {
+                throw HTTPClientError.invalidURL(original, reason: "a bad %-escape in the credentials")
+            }
+            bytes.append(high << 4 | low)
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+            throw HTTPClientError.invalidURL(original, reason: "credentials that are not UTF-8")
+        }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     /// The default port for the scheme (80 or 443).

@@ -13,7 +13,7 @@ struct RedirectFollower {
     init(firstURL: HTTPURL, limit: Int, allowsInsecureRedirects: Bool = false) {
         self.limit = limit
         self.allowsInsecureRedirects = allowsInsecureRedirects
-        self.firstURL = firstURL
+        self.firstURL = firstURL.withoutCredential
     }
 
     /// - Returns: the request to send next, or nil when `head` is not a redirect to follow.
@@ -25,7 +25,8 @@ struct RedirectFollower {
         guard let location = head.headers.first("Location"), !location.isEmpty else {
             throw HTTPClientError.redirectWithoutLocation(status: head.status)
         }
-        let target = try request.url.resolving(location)
+        // The hop keeps the request's credential and scope; userinfo in a Location is ignored.
+        let target = try request.url.resolving(location).withoutCredential
         // Leaving TLS would expose the request (and what the user thought was private) on the wire.
         if request.url.scheme == "https" && target.scheme == "http" && !allowsInsecureRedirects {
             throw HTTPClientError.insecureRedirect(from: request.url, to: target)

@@ -29,11 +29,26 @@ struct RequestPlan {
     /// Starts the request's clock (its total timeout runs from here).
     init(_ request: HTTPRequest, configuration: HTTPClientConfiguration) {
         self.request = request
+        if let netrc = configuration.netrc {
+            self.request.credential = Self.credential(for: request, from: netrc)
+        }
         clock = RequestClock(configuration)
         follower = RedirectFollower(
             firstURL: request.url, limit: configuration.maxRedirects,
             allowsInsecureRedirects: configuration.allowInsecureRedirects)
         userAgent = configuration.userAgent
+    }
+
+    /// The request's own credential, else the `.netrc` entry for its origin: looked up only for
+    /// a request to the origin its scope names (a `Downloader` segment on a redirected URL
+    /// carries the named URL's credential itself), and for the user a URL named without a
+    /// password.
+    private static func credential(for request: HTTPRequest, from netrc: Netrc) -> HTTPCredential? {
+        if let own = request.credential, !own.password.isEmpty { return own }
+        guard request.credentialScope.origin == HTTPOrigin(request.url), request.headers.first("Authorization") == nil else {
+            return request.credential
+        }
+        return netrc.credential(forHost: request.url.host, login: request.credential?.user) ?? request.credential
     }
 
     /// The head bytes of `request`. - Throws: `HTTPClientError.invalidRequest`.

@@ -9,10 +9,12 @@ enum RequestWriter {
         var host = request.url.authority
         var givenUserAgent = false
         var givenAccept = false
+        var givenAuthorization = false
         for field in request.headers {
             if HTTPHeaders.namesMatch(field.name, "Host") { host = field.value }
             if HTTPHeaders.namesMatch(field.name, "User-Agent") { givenUserAgent = true }
             if HTTPHeaders.namesMatch(field.name, "Accept") { givenAccept = true }
+            if HTTPHeaders.namesMatch(field.name, "Authorization") { givenAuthorization = true }
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
@@ -26,6 +28,11 @@ enum RequestWriter {
         if let range = request.range { try append("Range", range.headerValue, to: &bytes) }
         if let ifRange = request.ifRange { try append("If-Range", ifRange.headerValue, to: &bytes) }
         if let body = request.body { try append("Content-Length", String(body.count), to: &bytes) }
+        if let credential = request.credential, !givenAuthorization,
+            request.credentialScope.allows("Authorization", to: request.url)
+        {
+            try append("Authorization", credential.basicAuthorization, to: &bytes)
+        }
         let filtersCredentials = !request.credentialScope.allowsEverything(to: request.url)
         for field in request.headers {
             // Host is set above; framing is ours to set.

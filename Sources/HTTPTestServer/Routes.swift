@@ -1,3 +1,5 @@
+import NetCore
+
 /// What the server does with one request.
 enum RouteAction {
     /// A small response held in memory.
@@ -13,8 +15,15 @@ enum RouteAction {
 /// - `/gen/<size>`: generated content (see `GeneratedResponse`), with `fault=` from `Fault`.
 /// - `/status/<code>`, `/redirect/<code>?to=`, `/redirect-chain/<n>?code=`, `/redirect-loop`,
 ///   `/redirect-loop2`, `/echo`; anything else 404.
+/// - `auth=USER:PASSWORD` on any of them: 401 with `WWW-Authenticate: Basic realm="test"` unless
+///   the request carries exactly that Basic credential.
 func route(_ head: RequestHead, body: [UInt8], onceTokens: inout OnceTokens) -> RouteAction {
     let path = Substring(head.path)
+    if let expected = head.query["auth"], head.field("Authorization") != "Basic " + Base64.encode(Array(expected.utf8)) {
+        var response = SimpleResponse.text(401, "this URL wants Basic credentials")
+        response.fields.append(("WWW-Authenticate", "Basic realm=\"test\""))
+        return .simple(response)
+    }
     if let sizeText = suffix(of: path, after: "/gen/") {
         return generate(sizeText: sizeText, head: head, onceTokens: &onceTokens)
     }

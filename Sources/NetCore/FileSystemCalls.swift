@@ -40,4 +40,26 @@ public enum FileSystemCalls {
     public static func firstHole(fd: Int32) -> Int64 {
         Int64(cln_first_hole(fd))
     }
+
+    /// The whole content of a small file (a configuration or `.netrc`), read with blocking
+    /// calls: for start-up, not for a loop thread in the middle of its work.
+    /// - Returns: its bytes, or nil with `errno` set (`EFBIG` when it holds more than `limit`).
+    public static func readSmallFile(_ path: String, limit: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+            guard bytes.count <= limit else {
+                errno = EFBIG
+                return nil
+            }
+        }
+    }
 }

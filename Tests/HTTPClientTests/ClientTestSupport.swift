@@ -45,3 +45,14 @@ func errorThrown(_ body: () async throws -> Void) async -> (any Error)? {
         return error
     }
 }
+
+/// Stores every byte at its offset in memory and counts writes: the downloader's output, checked.
+final class MemorySink: DownloadSink {
+    var bytes: [UInt8]
+    init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
+    func write(_ chunk: UnsafeRawBufferPointer, at offset: UInt64) async throws {
+        // both non-empty: chunks are never empty
+        bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }
+    }
+    func discardAll() async throws { bytes = [UInt8](repeating: 0, count: bytes.count) }
+}

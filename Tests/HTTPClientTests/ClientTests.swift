@@ -579,7 +579,7 @@ struct ClientTests {
     @Test func badRequestsFailBeforeConnecting() throws {
         #expect(throws: HTTPClientError.unsupportedScheme("ftp")) { try HTTPRequest("ftp://127.0.0.1/file") }
         #expect(throws: HTTPClientError.self) { try HTTPRequest("http://127.0.0.1/a\u{7}b") }
-        #expect(throws: HTTPClientError.self) { try HTTPRequest("http://user:pw@127.0.0.1/") }
+        #expect(throws: HTTPClientError.self) { try HTTPRequest("http://user:p%0Aw@127.0.0.1/") }
         let error = try onLoop {
             await errorThrown {
                 _ = try await Client().execute(try HTTPRequest("http://127.0.0.1:9/", headers: [("X-Evil", "a\r\nInjected: 1")]))

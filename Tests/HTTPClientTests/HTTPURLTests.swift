@@ -31,7 +31,9 @@ import Testing
         ("http://h:/", "invalid port \"\" (1-65535)"),
         ("http://ho st/", "invalid host name \"ho st\""),
         ("http://[::1/", "unclosed '[' in the IPv6 host"),
-        ("http://user:pass@h/", "credentials in the URL are not supported (use an Authorization header)"),
+        ("http://us:p%zz@h/", "a bad %-escape in the credentials"),
+        ("http://u%3Ax:p@h/", "bad credentials in the URL: a Basic user name cannot contain ':'"),
+        ("http://u:%FF@h/", "credentials that are not UTF-8"),
         ("http://h/\r\nX: y", "control character 0xd in the URL"),
         ("http://h/\u{0}", "control character 0x0 in the URL"),
     ])

@@ -4,17 +4,6 @@ import Testing
 
 @testable import HTTPClient
 
-/// Stores every byte at its offset in memory and counts writes: the downloader's output, checked.
-private final class MemorySink: DownloadSink {
-    var bytes: [UInt8]
-    init(size: Int) { bytes = [UInt8](repeating: 0, count: size) }
-    func write(_ chunk: UnsafeRawBufferPointer, at offset: UInt64) async throws {
-        // both non-empty: chunks are never empty
-        bytes.withUnsafeMutableBytes { ($0.baseAddress! + Int(offset)).copyMemory(from: chunk.baseAddress!, byteCount: chunk.count) }
-    }
-    func discardAll() async throws { bytes = [UInt8](repeating: 0, count: bytes.count) }
-}
-
 /// The library's own helper tasklets on a loop at its `LoopLimits.maxTasklets`: a request that
 /// needs one fails at once with the reason instead of waiting for a tasklet that never runs,
 /// and a split download fetches the refused segments itself.

@@ -92,6 +92,9 @@ public struct DownloadOptions: Sendable {
     /// Send the credential headers to every origin a redirect leads to (curl's
     /// `--location-trusted`): segments, retries and resumes of the final URL too. Off by default.
     public var locationTrusted: Bool
+    /// Basic credentials for the origin of the URL `run` was given (curl's `-u`); nil: that
+    /// URL's userinfo, else the client's `.netrc`, if any.
+    public var credential: HTTPCredential?
     public var engine: HTTPEngine
     /// Bytes per read from the connection.
     public var readSize: Int
@@ -103,7 +106,7 @@ public struct DownloadOptions: Sendable {
         retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
         connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
         headers: [(String, String)] = [], credentialHeaderNames: [String] = [], locationTrusted: Bool = false,
-        engine: HTTPEngine = .loop, readSize: Int = 1 << 20, resumeOverlap: Int = 64 << 10
+        credential: HTTPCredential? = nil, engine: HTTPEngine = .loop, readSize: Int = 1 << 20, resumeOverlap: Int = 64 << 10
     ) {
         self.retries = max(0, retries)
         self.retryBaseDelay = retryBaseDelay
@@ -114,6 +117,7 @@ public struct DownloadOptions: Sendable {
         self.headers = headers
         self.credentialHeaderNames = credentialHeaderNames
         self.locationTrusted = locationTrusted
+        self.credential = credential
         self.engine = engine
         self.readSize = max(4096, readSize)
         self.resumeOverlap = max(0, resumeOverlap)

@@ -35,6 +35,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     private var sink: DownloadSink?
     /// Who may see the credential headers: the origin of the URL `run` was given.
     private var credentialScope: CredentialScope?
+    /// The credential for that origin: the options', else the URL's userinfo.
+    private var credential: HTTPCredential?
 
     public init(client: Client, options: DownloadOptions = DownloadOptions()) {
         self.client = client
@@ -66,6 +68,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         credentialScope = CredentialScope(
             for: url, extraNames: options.credentialHeaderNames,
             trustsEveryOrigin: options.locationTrusted)
+        credential = options.credential ?? url.credential
         spans = resume?.remaining ?? [ByteSpan(next: 0, end: nil)]
         etag = resume?.etag
         lastModified = resume?.lastModified
@@ -168,6 +171,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             let span = spans[index]
             var request = HTTPRequest(url: finalURL ?? url, headers: options.headers)
             if let credentialScope { request.credentialScope = credentialScope }
+            // The named URL's credential, on every segment, retry and resume of the final one.
+            request.credential = credential
             let wantsRange = span.next > 0 || span.end != nil
             // Without a validator that the server is seen to honour, the bytes already stored just
             // before the resume point are asked for again and compared with the stored ones, so
