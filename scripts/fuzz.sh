@@ -9,9 +9,10 @@
 #   scripts/fuzz.sh file-name 120
 #   scripts/fuzz.sh resume-meta 120
 #   scripts/fuzz.sh netrc 120
+#   scripts/fuzz.sh http-date 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -46,6 +47,10 @@ case "$TARGET" in
         MODULE=FuzzNetrc
         SOURCES=(Sources/HTTPClient/Netrc.swift Fuzz/NetrcFuzzer.swift)
         MAX_LEN=2048 ;;
+    http-date)
+        MODULE=FuzzHTTPDate
+        SOURCES=(Sources/HTTPClient/HTTPDate.swift Fuzz/HTTPDateFuzzer.swift)
+        MAX_LEN=128 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
         echo "$usage" >&2

@@ -81,7 +81,7 @@ private func generate(sizeText: Substring, head: RequestHead, onceTokens: inout 
         return .malformed(kind)
     case .status(let code)?:
         var response = SimpleResponse.text(code, "injected by fault=status")
-        if code == 503 { response.fields.append(("Retry-After", "1")) }
+        if let wait = head.query["retryAfter"] ?? (code == 503 ? "1" : nil) { response.fields.append(("Retry-After", wait)) }
         return .simple(response)
     default:
         switch GeneratedResponse.make(sizeText: sizeText, head: head) {

@@ -36,7 +36,8 @@ import Synchronization
 ///   `fault=stall&at=N&ms=M` (pause, default 1000 ms), `fault=drip&rate=B` (bytes per second,
 ///   default 65536), `fault=malformed&kind=K` (badStatusLine, badHeader, obsFold,
 ///   badContentLength, conflictingContentLength, badChunkSize, hugeHeader, garbage, truncatedHead),
-///   `fault=status&code=C` (that status, short text body, `Retry-After: 1` with 503).
+///   `fault=status&code=C` (that status, short text body, `Retry-After: 1` with 503, or
+///   `Retry-After: V` with `retryAfter=V`).
 ///   `once=TOKEN`: the fault fires only on the first request carrying TOKEN (remembered per server).
 /// - `/status/<code>` (200-599; 204 and 304 without body), `/redirect/<code>?to=<target>` (301,
 ///   302, 303, 307, 308; Location as given), `/redirect-chain/<n>?code=<c>` (to n-1; 0 goes to

@@ -364,7 +364,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             return "could not connect within \(limit) (check the host, or raise --connect-timeout)"
         case HTTPClientError.tls(let tls): return "\(tls)"
         case HTTPClientError.resolve(let resolve): return "\(resolve) (check the host name)"
-        case DownloadError.httpStatus(404, _): return "the server answered 404 Not Found (check the URL)"
+        case DownloadError.httpStatus(404, _, _): return "the server answered 404 Not Found (check the URL)"
         default: return "\(error)"
         }
     }

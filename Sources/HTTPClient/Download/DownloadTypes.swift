@@ -92,6 +92,8 @@ public struct DownloadOptions: Sendable {
     /// Send the credential headers to every origin a redirect leads to (curl's
     /// `--location-trusted`): segments, retries and resumes of the final URL too. Off by default.
     public var locationTrusted: Bool
+    /// The longest a retry waits for a 429's or 503's `Retry-After`; a longer one is cut to this.
+    public var maxRetryAfter: Duration
     /// Basic credentials for the origin of the URL `run` was given (curl's `-u`); nil: that
     /// URL's userinfo, else the client's `.netrc`, if any.
     public var credential: HTTPCredential?
@@ -106,7 +108,8 @@ public struct DownloadOptions: Sendable {
         retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
         connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
         headers: [(String, String)] = [], credentialHeaderNames: [String] = [], locationTrusted: Bool = false,
-        credential: HTTPCredential? = nil, engine: HTTPEngine = .loop, readSize: Int = 1 << 20, resumeOverlap: Int = 64 << 10
+        credential: HTTPCredential? = nil, maxRetryAfter: Duration = .seconds(120), engine: HTTPEngine = .loop, readSize: Int = 1 << 20,
+        resumeOverlap: Int = 64 << 10
     ) {
         self.retries = max(0, retries)
         self.retryBaseDelay = retryBaseDelay
@@ -118,6 +121,7 @@ public struct DownloadOptions: Sendable {
         self.credentialHeaderNames = credentialHeaderNames
         self.locationTrusted = locationTrusted
         self.credential = credential
+        self.maxRetryAfter = maxRetryAfter
         self.engine = engine
         self.readSize = max(4096, readSize)
         self.resumeOverlap = max(0, resumeOverlap)
@@ -155,8 +159,10 @@ public struct DownloadResult: Sendable {
 
 /// Why a download failed, beyond `HTTPClientError`.
 public enum DownloadError: Error, Equatable, CustomStringConvertible {
-    /// A status that is not success; 5xx, 408 and 429 are retried first.
-    case httpStatus(Int, reason: String)
+    /// A status that is not success; 5xx, 408 and 429 are retried first. `retryAfter` is the
+    /// wait a 429 or 503 asked for with `Retry-After` (the retry waits that long, at most
+    /// `DownloadOptions.maxRetryAfter`).
+    case httpStatus(Int, reason: String, retryAfter: Duration? = nil)
     /// The sink could not store the bytes (disk full, permissions).
     case storage(String)
     /// A segment's range request was answered with the whole resource.
@@ -168,7 +174,9 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .httpStatus(let status, let reason): return "the server answered \(status) \(reason)".trimmingTrailingSpace
+        case .httpStatus(let status, let reason, let retryAfter):
+            let text = "the server answered \(status) \(reason)".trimmingTrailingSpace
+            return retryAfter.map { text + " (Retry-After: \($0.components.seconds) s)" } ?? text
         case .storage(let detail): return "cannot store the data: \(detail)"
         case .rangesNotHonoured: return "the server does not honour range requests for this file (try one connection)"
         case .resourceChanged: return "the file changed on the server during the download"
@@ -179,7 +187,7 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
     /// Whether a retry may help.
     public var isTransient: Bool {
         switch self {
-        case .httpStatus(let status, _): return status >= 500 || status == 408 || status == 429
+        case .httpStatus(let status, _, _): return status >= 500 || status == 408 || status == 429
         case .incomplete: return true
         case .storage, .rangesNotHonoured, .resourceChanged: return false
         }

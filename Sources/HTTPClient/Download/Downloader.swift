@@ -1,5 +1,9 @@
 import NetCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Downloads one resource into a `DownloadSink`, the way a download manager should: retries
 /// transient failures with exponential back-off and resumes each time with `Range` from the
 /// last stored byte; checks every answer to a range (a 200 restarts from zero, a changed ETag
@@ -190,7 +194,10 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 let response = try await client.execute(request, engine: options.engine)
                 guard response.status == 200 || response.status == 206 else {
                     response.body.discard()
-                    throw DownloadError.httpStatus(response.status, reason: response.head.reason)
+                    let asksToWait = response.status == 429 || response.status == 503
+                    throw DownloadError.httpStatus(
+                        response.status, reason: response.head.reason,
+                        retryAfter: asksToWait ? response.head.retryAfter(now: Int64(time(nil))) : nil)
                 }
                 if wantsRange {
                     let change = self.change(in: response, resumingAt: span.next)
@@ -249,7 +256,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             } catch let error where isTransient(error) && attempt < options.retries {
                 attempt += 1
                 retries += 1
-                let delay = backoff.delay(forAttempt: attempt)
+                var delay = backoff.delay(forAttempt: attempt)
+                if case DownloadError.httpStatus(_, _, let retryAfter?) = error { delay = min(retryAfter, options.maxRetryAfter) }
                 events(.retrying(attempt: attempt, error: "\(error)", delay: delay))
                 try await sleep(for: delay)
             }
