@@ -1,6 +1,6 @@
 # The two commands: `make demo` and `make test`. Both install what is missing first.
 SWIFT ?= swift
-APT_PACKAGES := libev-dev libssl-dev
+APT_PACKAGES := libev-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev
 # The HTTP client's integration tests run against nginx (an independent peer) when it is installed.
 TEST_APT_PACKAGES := nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Workers", targets: ["Workers"]),
         .library(name: "NetTLS", targets: ["NetTLS"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
+        .library(name: "ContentCoding", targets: ["ContentCoding"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "loopback-download", targets: ["LoopbackDownload"]),
         .executable(name: "blocking-download", targets: ["BlockingDownload"]),
@@ -36,6 +37,12 @@ let package = Package(
             path: "Sources/COpenSSL",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Content codings from Debian: zlib (gzip, deflate), libbrotli (br), libzstd (zstd).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBrotli", path: "Sources/CBrotli", providers: [.apt(["libbrotli-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
+        // Response body decoders with no I/O (bytes in, bytes out) and bounded output.
+        .target(name: "ContentCoding", dependencies: ["CZlib", "CBrotli", "CZstd"], swiftSettings: strict),
         // libev's macro API as C functions: libev wrappers only.
         .target(name: "CLibevShim", dependencies: ["CLibev"], path: "Sources/CLibevShim"),
         // Linux and libc calls Swift cannot make directly (accept4, fallocate, CPU sets, thread
@@ -49,13 +56,13 @@ let package = Package(
             name: "NetTLS", dependencies: ["NetCore", "COpenSSL"],
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .target(
-            name: "HTTPClient", dependencies: ["NetCore", "NetTLS", "Workers", "COpenSSL"],
+            name: "HTTPClient", dependencies: ["NetCore", "NetTLS", "Workers", "COpenSSL", "ContentCoding"],
             // Async functions run where their caller runs (the tasklet's loop), never hop to the pool.
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         // The project's own HTTP server for tests, the demo and the soak: generated content,
         // ranges, chunked, redirects and injectable faults, on NetCore (plain or TLS).
         .target(
-            name: "HTTPTestServer", dependencies: ["NetCore", "NetTLS", "COpenSSL"],
+            name: "HTTPTestServer", dependencies: ["NetCore", "NetTLS", "COpenSSL", "CZlib", "CBrotli", "CZstd"],
             swiftSettings: strict),
         .executableTarget(
             name: "TestServerMain", dependencies: ["HTTPTestServer", "NetCore", "NetTLS"], path: "Examples/TestServerMain",
@@ -97,7 +104,8 @@ let package = Package(
             name: "NetTLSTests", dependencies: ["NetTLS", "NetCore", "HTTPTestServer", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport"],
+            name: "HTTPClientTests",
+            dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport", "ContentCoding"],
             exclude: ["nginx"],
             swiftSettings: strict),
         // End-to-end tests of the built netget binary (a subprocess) against the test server.

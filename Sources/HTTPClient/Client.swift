@@ -110,7 +110,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                 await exchange.drain()
                 throw error
             case .respond(let metadata):
-                return HTTPResponse(metadata: metadata, body: HTTPBody(source: exchange), engine: .loop)
+                return HTTPResponse(metadata: metadata, body: HTTPBody(source: try metadata.body(from: exchange)), engine: .loop)
             }
         }
     }

@@ -1,3 +1,4 @@
+import ContentCoding
 import NetTLS
 import Workers
 
@@ -56,6 +57,11 @@ public struct HTTPClientConfiguration: Sendable {
     /// Where a request without a credential looks for one (curl's `-n`): the entry for the host
     /// of the URL it was made with, only while it goes to that origin. nil (the default): none.
     public var netrc: Netrc?
+    /// Whether response bodies are decoded (gzip, deflate, br, zstd), and within which limits.
+    /// Off by default, as in AsyncHTTPClient: a body comes as the server sent it. On, requests
+    /// send `Accept-Encoding` (unless the caller set one, or asks for a range) and a coded body
+    /// is decoded as it is read.
+    public var decompression: HTTPDecompression
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
@@ -64,7 +70,8 @@ public struct HTTPClientConfiguration: Sendable {
         maxIdleConnections: Int? = nil, connectionBufferSize: Int = HTTPReadSizes.connectionBuffer,
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
-        allowInsecureRedirects: Bool = false, resolver: Resolver? = nil, netrc: Netrc? = nil
+        allowInsecureRedirects: Bool = false, resolver: Resolver? = nil, netrc: Netrc? = nil,
+        decompression: HTTPDecompression = .disabled
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -83,6 +90,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.allowInsecureRedirects = allowInsecureRedirects
         self.resolver = resolver
         self.netrc = netrc
+        self.decompression = decompression
     }
 
     /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).
@@ -94,4 +102,14 @@ public struct HTTPClientConfiguration: Sendable {
         let (product, overflow) = maxConnectionsPerHost.multipliedReportingOverflow(by: 4)
         return overflow ? .max : product  // `.max` per host means no limit: none on idle ones either
     }
+}
+
+/// Response decompression, off or on within limits.
+public enum HTTPDecompression: Sendable, Equatable {
+    case disabled
+    /// Decode, refusing a body that passes `limits` (`HTTPClientError.decoding`).
+    case enabled(DecompressionLimits)
+
+    /// On, with the default limits (a decoded body at most 100 times its encoded size).
+    public static var enabled: HTTPDecompression { .enabled(DecompressionLimits()) }
 }

@@ -1,3 +1,4 @@
+import ContentCoding
 import NetCore
 import NetTLS
 import Workers
@@ -41,6 +42,12 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     case invalidContentRange(String)
     /// `collect(upTo:)` found a longer body.
     case bodyTooLarge(limit: Int)
+    /// The body could not be decoded (`HTTPClientConfiguration.decompression`): corrupt, cut
+    /// short, followed by garbage, or past a limit (a decompression bomb).
+    case decoding(ContentDecodingError)
+    /// A range was asked for and the answer came content-coded, with decoding on: its ranges
+    /// count encoded bytes, so it cannot be placed in the decoded file.
+    case encodedRange(ContentCoding)
 
     public var description: String {
         switch self {
@@ -68,6 +75,10 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
             return "416 range not satisfiable" + (length.map { " (the resource has \($0) bytes)" } ?? "")
         case .invalidContentRange(let detail): return "bad partial response: \(detail)"
         case .bodyTooLarge(let limit): return "the body is larger than \(limit) bytes"
+        case .decoding(let error): return "\(error)"
+        case .encodedRange(let coding):
+            return "a range of a \(coding)-encoded body cannot be decoded into place (ranges count encoded bytes): "
+                + "download it whole, or without decompression"
         }
     }
 

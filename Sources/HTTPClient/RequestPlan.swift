@@ -1,3 +1,4 @@
+import ContentCoding
 import NetCore
 
 /// What both engines do around an exchange, decided in one place with no I/O: which request
@@ -24,6 +25,7 @@ struct RequestPlan {
     let clock: RequestClock
     private var follower: RedirectFollower
     private let userAgent: String
+    private let decompression: HTTPDecompression
     private var retriedThisHop = false
 
     /// Starts the request's clock (its total timeout runs from here).
@@ -37,6 +39,7 @@ struct RequestPlan {
             firstURL: request.url, limit: configuration.maxRedirects,
             allowsInsecureRedirects: configuration.allowInsecureRedirects)
         userAgent = configuration.userAgent
+        decompression = configuration.decompression
     }
 
     /// The request's own credential, else the `.netrc` entry for its origin: looked up only for
@@ -52,7 +55,11 @@ struct RequestPlan {
     }
 
     /// The head bytes of `request`. - Throws: `HTTPClientError.invalidRequest`.
-    func requestHead() throws -> [UInt8] { try RequestWriter.head(for: request, userAgent: userAgent) }
+    func requestHead() throws -> [UInt8] {
+        // A range counts encoded bytes: ask for the identity coding there.
+        let decodes = decompression != .disabled && request.range == nil
+        return try RequestWriter.head(for: request, userAgent: userAgent, acceptEncoding: decodes ? ContentCoding.acceptEncoding : nil)
+    }
 
     /// Where `request` goes in a pool (for the loop engine, per `loop`).
     func poolKey(loop: Loop?) -> PoolKey { PoolKey(request.url, loop: loop) }
@@ -75,6 +82,17 @@ struct RequestPlan {
         return true
     }
 
+    /// The coding of a final head's body, nil for none (or a body that cannot have one).
+    /// - Throws: `HTTPClientError.decoding(.unsupported)` for a coding there is no decoder for.
+    private static func coding(of head: HTTPResponseHead) throws -> ContentCoding? {
+        guard head.status != 204, head.status != 304, !head.headers["Content-Encoding"].isEmpty else { return nil }
+        do {
+            return try ContentCoding.of(contentEncoding: head.headers["Content-Encoding"].joined(separator: ","))
+        } catch {
+            throw HTTPClientError.decoding(error)
+        }
+    }
+
     /// Decides on a final head. - Throws: the redirect errors of `RedirectFollower.nextRequest`
     /// (the exchange is then dropped, which closes its connection).
     mutating func decide(after head: HTTPResponseHead) throws -> Decision {
@@ -85,10 +103,13 @@ struct RequestPlan {
         }
         do {
             let range = try ResponseChecks.contentRange(of: head, for: request)
-            return .respond(
-                ResponseMetadata(
-                    head: head, url: request.url, redirects: follower.chain,
-                    contentRange: range, rangeRequested: request.range != nil))
+            var metadata = ResponseMetadata(
+                head: head, url: request.url, redirects: follower.chain, contentRange: range, rangeRequested: request.range != nil)
+            if case .enabled(let limits) = decompression, let coding = try Self.coding(of: head) {
+                guard request.range == nil else { throw HTTPClientError.encodedRange(coding) }
+                metadata.decoding = (coding, limits)
+            }
+            return .respond(metadata)
         } catch {
             return .reject(error)
         }
@@ -113,4 +134,22 @@ public struct ResponseMetadata: Sendable {
     /// True when a range was asked for but the server sent the whole resource (200): a resumer
     /// must start from zero, never append.
     public var rangeIgnored: Bool { rangeRequested && contentRange == nil && head.status == 200 }
+    /// The content coding the body is decoded from as it is read (`HTTPClientConfiguration.decompression`);
+    /// nil when the body comes as sent.
+    public var decodedCoding: ContentCoding? { decoding?.coding }
+    /// The body's length as the reader will see it: the announced Content-Length, or nil when
+    /// it is unknown, including a decoded body (the Content-Length counts encoded bytes).
+    public var bodyLength: Int? { decoding == nil ? head.contentLength : nil }
+    var decoding: (coding: ContentCoding, limits: DecompressionLimits)?
+
+    /// `source` as the reader must see it: decoded when `decoding` says so.
+    func body(from source: BodySource) throws -> BodySource {
+        guard let decoding else { return source }
+        do {
+            return DecodingBodySource(source, decoder: try ContentDecoder(decoding.coding, limits: decoding.limits))
+        } catch {
+            source.abandon()
+            throw HTTPClientError.decoding(error)
+        }
+    }
 }

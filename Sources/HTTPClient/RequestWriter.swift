@@ -2,7 +2,8 @@
 /// Refuses any name or value that would change the message's framing.
 enum RequestWriter {
     /// - Throws: `HTTPClientError.invalidRequest` for a bad method, header name or value.
-    static func head(for request: HTTPRequest, userAgent: String) throws -> [UInt8] {
+    /// - Parameter acceptEncoding: the `Accept-Encoding` to send unless the request has one.
+    static func head(for request: HTTPRequest, userAgent: String, acceptEncoding: String? = nil) throws -> [UInt8] {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy(isTokenByte) else {
             throw HTTPClientError.invalidRequest("method \(request.method.debugDescription) is not a token")
         }
@@ -10,11 +11,13 @@ enum RequestWriter {
         var givenUserAgent = false
         var givenAccept = false
         var givenAuthorization = false
+        var givenAcceptEncoding = false
         for field in request.headers {
             if HTTPHeaders.namesMatch(field.name, "Host") { host = field.value }
             if HTTPHeaders.namesMatch(field.name, "User-Agent") { givenUserAgent = true }
             if HTTPHeaders.namesMatch(field.name, "Accept") { givenAccept = true }
             if HTTPHeaders.namesMatch(field.name, "Authorization") { givenAuthorization = true }
+            if HTTPHeaders.namesMatch(field.name, "Accept-Encoding") { givenAcceptEncoding = true }
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
@@ -25,6 +28,7 @@ enum RequestWriter {
         try append("Host", host, to: &bytes)
         if !givenUserAgent { try append("User-Agent", userAgent, to: &bytes) }
         if !givenAccept { bytes += "Accept: */*\r\n".utf8 }
+        if let acceptEncoding, !givenAcceptEncoding { try append("Accept-Encoding", acceptEncoding, to: &bytes) }
         if let range = request.range { try append("Range", range.headerValue, to: &bytes) }
         if let ifRange = request.ifRange { try append("If-Range", ifRange.headerValue, to: &bytes) }
         if let body = request.body { try append("Content-Length", String(body.count), to: &bytes) }

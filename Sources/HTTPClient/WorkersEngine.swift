@@ -113,7 +113,7 @@ extension Client {
         switch first {
         case .head(let metadata):
             let body = ChannelBodySource(channel: channel, cancellation: cancellation, expectedLength: metadata.head.contentLength)
-            return HTTPResponse(metadata: metadata, body: HTTPBody(source: body), engine: .workers)
+            return HTTPResponse(metadata: metadata, body: HTTPBody(source: try metadata.body(from: body)), engine: .workers)
         case .failure(let error):
             throw error
         case .chunk, .end:

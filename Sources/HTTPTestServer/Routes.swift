@@ -15,6 +15,10 @@ enum RouteAction {
 /// - `/gen/<size>`: generated content (see `GeneratedResponse`), with `fault=` from `Fault`.
 /// - `/status/<code>`, `/redirect/<code>?to=`, `/redirect-chain/<n>?code=`, `/redirect-loop`,
 ///   `/redirect-loop2`, `/echo`; anything else 404.
+/// - `/encoded/<size>?encoding=C`: `size` bytes (at most 64 MiB) of generated content (`seed=`),
+///   or of zeros with `content=zeros`, encoded whole with C (gzip, deflate, rawdeflate, br,
+///   zstd) and sent with `Content-Encoding` and `Content-Length`; `cut=N` sends only the first
+///   N encoded bytes (a stream cut short), `garbage=1` appends bytes after the stream.
 /// - `auth=USER:PASSWORD` on any of them: 401 with `WWW-Authenticate: Basic realm="test"` unless
 ///   the request carries exactly that Basic credential.
 func route(_ head: RequestHead, body: [UInt8], onceTokens: inout OnceTokens) -> RouteAction {
@@ -40,6 +44,7 @@ func route(_ head: RequestHead, body: [UInt8], onceTokens: inout OnceTokens) -> 
         guard let target = head.query["to"], !target.isEmpty else { return .simple(.text(400, "to= is missing")) }
         return .simple(redirect(code, to: target))
     }
+    if let sizeText = suffix(of: path, after: "/encoded/") { return .simple(encoded(sizeText: sizeText, head: head)) }
     if let countText = suffix(of: path, after: "/redirect-chain/") {
         guard let count = Int(countText), count >= 0 else { return .simple(.text(400, "the chain length must be >= 0")) }
         let codeText = head.query["code"] ?? "302"
@@ -116,4 +121,19 @@ private func suffix(of path: Substring, after prefix: String) -> Substring? {
     guard path.hasPrefix(prefix) else { return nil }
     let rest = path.dropFirst(prefix.count)
     return rest.isEmpty ? nil : rest
+}
+
+private func encoded(sizeText: Substring, head: RequestHead) -> SimpleResponse {
+    guard let size = Int(sizeText), size >= 0, size <= 64 << 20 else { return .text(400, "size must be 0-64 MiB") }
+    guard let coding = head.query["encoding"] else { return .text(400, "encoding= is missing") }
+    var plain = [UInt8](repeating: 0, count: size)
+    if head.query["content"] != "zeros" {
+        let seed = head.query["seed"].flatMap { UInt64($0) } ?? 1
+        plain.withUnsafeMutableBytes { GeneratedContent.fill($0, seed: seed, offset: 0) }
+    }
+    guard var body = ContentEncoder.encode(plain, as: coding) else { return .text(400, "unknown encoding \(coding)") }
+    if let cut = head.query["cut"].flatMap({ Int($0) }), cut < body.count { body.removeSubrange(cut...) }
+    if head.query["garbage"] == "1" { body += Array("TRAILING GARBAGE".utf8) }
+    let name = coding == "rawdeflate" ? "deflate" : coding
+    return SimpleResponse(status: 200, fields: [("Content-Type", "application/octet-stream"), ("Content-Encoding", name)], body: body)
 }

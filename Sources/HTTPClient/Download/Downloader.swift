@@ -342,7 +342,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         if let range = response.contentRange {
             totalLength = range.completeLength
         } else if response.status == 200 {
-            totalLength = response.head.contentLength.map(UInt64.init)
+            totalLength = response.metadata.bodyLength.map(UInt64.init)
         }
         suggestedFilename = response.headers.first("Content-Disposition").flatMap(ContentDisposition.filename)
         let stored = ResumeState(totalLength: totalLength, remaining: spans).storedBytes
@@ -446,7 +446,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     }
 
     private func acceptsRanges(_ response: HTTPResponse) -> Bool {
-        response.headers.first("Accept-Ranges")?.lowercased().contains("bytes") == true
+        // A decoded body's ranges would count encoded bytes: never split one.
+        response.decodedCoding == nil && response.headers.first("Accept-Ranges")?.lowercased().contains("bytes") == true
     }
 
     private func isTransient(_ error: any Error) -> Bool {
