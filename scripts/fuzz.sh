@@ -16,11 +16,13 @@ usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
+FLAGS=()
 case "$TARGET" in
     parser)
         MODULE=FuzzParser
         SOURCES=(Sources/HTTPClient/HTTPResponseParser.swift Sources/HTTPClient/HTTPHeaders.swift
-                 Sources/HTTPClient/HTTPParseError.swift Fuzz/ParserFuzzer.swift)
+                 Sources/HTTPClient/HTTPParseError.swift Sources/ContentCoding/*.swift Fuzz/ParserFuzzer.swift)
+        FLAGS=(-I Sources/CZlib -I Sources/CBrotli -I Sources/CZstd)
         MAX_LEN=4096 ;;
     response-path)
         MODULE=FuzzResponsePath
@@ -60,7 +62,7 @@ OUT=.build-fuzz/$TARGET
 SEEDS=Fuzz/corpus-$TARGET
 mkdir -p "$OUT/corpus"
 # The linker warns about every ASan symbol it cannot export: keep that in a file, show it on failure.
-if ! swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "$MODULE" "${SOURCES[@]}" \
+if ! swiftc -O -parse-as-library -sanitize=fuzzer,address -package-name StacklessNet -module-name "$MODULE" "${FLAGS[@]}" "${SOURCES[@]}" \
         -o "$OUT/fuzz-$TARGET" >"$OUT/build.log" 2>&1; then
     grep -v "Cannot export local symbol" "$OUT/build.log" >&2
     exit 1
