@@ -48,6 +48,8 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     /// A range was asked for and the answer came content-coded, with decoding on: its ranges
     /// count encoded bytes, so it cannot be placed in the decoded file.
     case encodedRange(ContentCoding)
+    /// The proxy did not open the way to the origin.
+    case proxy(ProxyError)
 
     public var description: String {
         switch self {
@@ -76,6 +78,7 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
         case .invalidContentRange(let detail): return "bad partial response: \(detail)"
         case .bodyTooLarge(let limit): return "the body is larger than \(limit) bytes"
         case .decoding(let error): return "\(error)"
+        case .proxy(let error): return "\(error)"
         case .encodedRange(let coding):
             return "a range of a \(coding)-encoded body cannot be decoded into place (ranges count encoded bytes): "
                 + "download it whole, or without decompression"
@@ -88,6 +91,7 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .network, .timedOut: return true
         case .parse(.truncated): return true
+        case .proxy(let error): return error.isTransient
         case .resolve(let error): return !error.isNoSuchHost
         default: return false
         }

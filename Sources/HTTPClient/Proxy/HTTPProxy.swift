@@ -1,0 +1,52 @@
+/// A proxy to reach origins through, as curl's `-x` takes it: `http://` (plain HTTP in absolute
+/// form, HTTPS through a CONNECT tunnel), `https://` (the same over TLS to the proxy),
+/// `socks5://` (names resolved here) or `socks5h://` (names resolved by the proxy). Userinfo
+/// in the URL is the proxy's credential (Basic for HTTP proxies, RFC 1929 for SOCKS5).
+public struct HTTPProxy: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        case http, https, socks5, socks5h
+    }
+
+    public var kind: Kind
+    public var host: String
+    public var port: UInt16
+    /// Sent to the proxy only (Proxy-Authorization, or SOCKS5 user/password), never to an origin.
+    public var credential: HTTPCredential?
+
+    public init(kind: Kind, host: String, port: UInt16, credential: HTTPCredential? = nil) {
+        self.kind = kind
+        self.host = host.lowercased()
+        self.port = port
+        self.credential = credential
+    }
+
+    /// Parses a proxy URL. Without a scheme it is `http://`, and without a port 1080, as in
+    /// curl (443 for `https://`).
+    /// - Throws: `HTTPClientError.invalidURL` naming what is wrong, `.unsupportedScheme` for a
+    ///   scheme that is none of the four (socks4 is not supported).
+    public init(_ text: String) throws {
+        let trimmed = text.trimmingCharacters(in: " \t")
+        var rest = Substring(trimmed)
+        var schemeText = "http"
+        if let separator = trimmed.firstRange(of: "://") {
+            schemeText = trimmed[..<separator.lowerBound].lowercased()
+            rest = trimmed[separator.upperBound...]
+        }
+        guard let kind = Kind(rawValue: schemeText) else { throw HTTPClientError.unsupportedScheme(schemeText) }
+        // The path of a proxy URL means nothing ("http://proxy:3128/" is common).
+        let authority = rest.prefix { $0 != "/" }
+        // Parse it as an http URL's authority: that checks the host, the port and the userinfo.
+        let parsed = try HTTPURL("http://" + authority)
+        let hostAndPort = authority.split(separator: "@").last ?? ""
+        let hasPort = hostAndPort.hasPrefix("[") ? hostAndPort.contains("]:") : hostAndPort.contains(":")
+        self.init(kind: kind, host: parsed.host, port: hasPort ? parsed.port : (kind == .https ? 443 : 1080), credential: parsed.credential)
+    }
+
+    /// Whether the proxy speaks HTTP (absolute-form requests and CONNECT) rather than SOCKS.
+    var speaksHTTP: Bool { kind == .http || kind == .https }
+
+    public var description: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return "\(kind.rawValue)://\(name):\(port)"
+    }
+}
