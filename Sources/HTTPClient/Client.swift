@@ -1,6 +1,5 @@
 import NetCore
 import NetTLS
-import Synchronization
 import Workers
 
 /// The HTTP/1.1 client (HTTPS too) for tasklets.
@@ -86,15 +85,17 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     /// - Throws: what `WorkerPool.init` throws when the threads cannot be started (the
     ///   process is out of threads or memory); the next call tries again.
     public static func sharedWorkerPool() throws -> WorkerPool {
-        try sharedWorkers.withLock { pool in
-            if let pool { return pool }
+        try sharedWorkersLock.withLock {
+            if let pool = sharedWorkers { return pool }
             let made = try WorkerPool(threads: 8, maxQueued: 256, stackSize: 512 << 10, name: "http-workers")
-            pool = made
+            sharedWorkers = made
             return made
         }
     }
 
-    private static let sharedWorkers = Mutex<WorkerPool?>(nil)
+    private static let sharedWorkersLock = PThreadMutex()
+    /// Guarded by `sharedWorkersLock` (a pthread mutex, which ThreadSanitizer understands).
+    nonisolated(unsafe) private static var sharedWorkers: WorkerPool?
 
     // MARK: - The loop engine
 

@@ -3,18 +3,22 @@ import NetTLS
 import Synchronization
 
 /// Counters read from any thread while the loop updates them.
-final class ServerCounters: Sendable {
+final class ServerCounters: @unchecked Sendable {  // atomics, and `recordedList` is guarded by `recordedLock`
     let connectionsAccepted = Atomic<Int>(0)
     let requestsServed = Atomic<Int>(0)
     let openConnections = Atomic<Int>(0)
-    /// Every request head received, oldest first (at most `maxRecorded`).
-    let recorded = Mutex<[RecordedRequest]>([])
     static let maxRecorded = 10_000
+    private let recordedLock = PThreadMutex()
+    private var recordedList: [RecordedRequest] = []
+
+    /// Every request head received, oldest first (at most `maxRecorded`): a copy, any thread.
+    var recorded: [RecordedRequest] { recordedLock.withLock { recordedList } }
 
     func record(_ head: RequestHead) {
-        recorded.withLock { list in
-            if list.count >= Self.maxRecorded { list.removeFirst() }
-            list.append(RecordedRequest(requestLine: head.requestLine, fields: head.fields))
+        let request = RecordedRequest(requestLine: head.requestLine, fields: head.fields)
+        recordedLock.withLock {
+            if recordedList.count >= Self.maxRecorded { recordedList.removeFirst() }
+            recordedList.append(request)
         }
     }
 }

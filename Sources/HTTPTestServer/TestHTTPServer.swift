@@ -168,7 +168,7 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
     }
 
     /// Every request head the server received so far, oldest first (the last 10,000).
-    public var receivedRequests: [RecordedRequest] { core.counters.recorded.withLock { $0 } }
+    public var receivedRequests: [RecordedRequest] { core.counters.recorded }
 
     /// Stops serving: closes the listener and every connection, stops the loop and joins its
     /// thread. Idempotent; `deinit` calls it. Blocks for at most about two seconds.

@@ -39,7 +39,7 @@ public enum ChannelPreference: Int, Sendable {
 /// unspecialised generic code pays a metadata lookup for every nested type it touches.
 public final class Channel<Element: Sendable>: @unchecked Sendable {
     // @unchecked: every mutable field is in `state`, guarded by `lock`.
-    @usableFromInline let lock = SpinLock()
+    @usableFromInline let lock = PThreadMutex()
     /// How many values may wait in the channel without a receiver (0 = rendezvous).
     public let capacity: Int
     /// The mutable state lives behind a pointer, not in stored properties: the lock already makes

@@ -13,7 +13,7 @@ public struct WaitTimeoutNeedsLoop: Error, CustomStringConvertible {
 /// waiter under the same lock, so no wake-up falls between the check and the wait. Works
 /// between tasklets of one loop, of different loops, and plain threads.
 final class WaitList: ParkSite, @unchecked Sendable {  // `waiters` is guarded by `lock`
-    let lock = SpinLock()
+    let lock = PThreadMutex()
     private var waiters = RingBuffer<Waiter>(capacity: 4)
     private var nextID: UInt64 = 0
 

@@ -128,7 +128,7 @@ func waitForError(on fd: Int32) {
     }
 
     @Test func selectReportsReadyDescriptorsAndTimesOut() throws {
-        try lowDescriptorTurns.withLock { _ in
+        try lowDescriptorTurns.withLock {
             let (a, b) = try blockingTCPPair()
             defer {
                 close(a)
@@ -144,7 +144,7 @@ func waitForError(on fd: Int32) {
     }
 
     @Test func selectReportsAResetSocketAndTheReadRaises() throws {
-        try lowDescriptorTurns.withLock { _ in
+        try lowDescriptorTurns.withLock {
             let (client, server) = try blockingTCPPair()
             defer { close(client) }
             resetAndClose(server)
@@ -158,7 +158,7 @@ func waitForError(on fd: Int32) {
     }
 
     @Test func whenTheSelectCallFailsTheSetsAreRebuilt() throws {
-        try lowDescriptorTurns.withLock { _ in
+        try lowDescriptorTurns.withLock {
             let (a, b) = try blockingTCPPair()
             let (client, server) = try blockingTCPPair()
             defer { [a, b, client].forEach { close($0) } }

@@ -254,7 +254,7 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
 
     @Test(arguments: LoopBackend.concrete)
     func manyTaskletsEachOnItsOwnSocketShareOneThread(backend: LoopBackend) throws {
-        try lowDescriptorTurns.withLock { _ in
+        try lowDescriptorTurns.withLock {
             // select(2) cannot watch descriptors at or above 1024: keep that backend's set below it.
             let count = backend == .select ? 400 : 1_000
             var pairs: [(StreamSocket, StreamSocket)] = []

@@ -1,4 +1,3 @@
-import Synchronization
 import TestSupport
 import Testing
 
@@ -11,7 +10,7 @@ import Testing
 /// Turns for the tests that need descriptors below FD_SETSIZE (select) and the one that opens
 /// two thousand: run at once in one test process, the second leaves the first no low numbers
 /// (seen in CI: select's descriptor was 1251).
-let lowDescriptorTurns = Mutex<Void>(())
+let lowDescriptorTurns = PThreadMutex()
 
 /// Runs `loop` on a new OS thread and returns the thread to join.
 func runOnThread(_ loop: Loop) -> TestThread {

@@ -1,5 +1,4 @@
 import NetCore
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +8,7 @@ import Synchronization
 /// A running child process with its standard streams on pipes. A thread of its own feeds
 /// standard input, drains standard output and error (with poll(2), so neither pipe can fill
 /// up and block the child), enforces the hard timeout (SIGKILL), and reaps the child.
-final class ChildProcess: Sendable {
+final class ChildProcess: @unchecked Sendable {  // `state` is guarded by `stateLock`
     /// The child's process id (valid until `output()` has returned).
     let pid: pid_t
 
@@ -19,7 +18,8 @@ final class ChildProcess: Sendable {
         case finished(ProcessOutput)
     }
 
-    private let state = Mutex<State>(.running)
+    private let stateLock = PThreadMutex()
+    private var state = State.running
 
     /// Starts `executable` with `arguments` in `directory`, writing `input` to its standard input
     /// (then closing it). The child gets default SIGINT/SIGTERM/SIGPIPE handling, an empty signal
@@ -89,14 +89,14 @@ final class ChildProcess: Sendable {
 
     /// Sends `signal` to the child (SIGINT: what Ctrl-C does).
     func send(_ signal: Int32) {
-        let done = state.withLock { if case .finished = $0 { return true } else { return false } }
+        let done = stateLock.withLock { if case .finished = state { return true } else { return false } }
         if !done { kill(pid, signal) }
     }
 
     /// Waits for the child to end. - Returns: its status and output.
     func output() async -> ProcessOutput {
         await withCheckedContinuation { continuation in
-            let ready: ProcessOutput? = state.withLock { state in
+            let ready: ProcessOutput? = stateLock.withLock {
                 if case .finished(let output) = state { return output }
                 state = .waiting(continuation)
                 return nil
@@ -106,7 +106,7 @@ final class ChildProcess: Sendable {
     }
 
     fileprivate func finish(_ output: ProcessOutput) {
-        let waiter: CheckedContinuation<ProcessOutput, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<ProcessOutput, Never>? = stateLock.withLock {
             defer { state = .finished(output) }
             if case .waiting(let continuation) = state { return continuation }
             return nil

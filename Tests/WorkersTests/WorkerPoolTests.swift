@@ -1,5 +1,4 @@
 import NetCore
-import Synchronization
 import TestSupport
 import Testing
 
@@ -198,7 +197,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         #expect(drainingThreads.count == 3)
         #expect(drainingThreads.allSatisfy(threadExists))
         let ran = Box(0)
-        let counter = PThreadMutexForTests()
+        let counter = PThreadMutex()
         let gate = Event()
         let callers = (0..<6).map { _ in
             TestThread.start {
@@ -222,7 +221,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         let release = Event()
         let refused = NetCore.Semaphore(0)
         let outcomes = Box<[String]>([])
-        let lock = PThreadMutexForTests()
+        let lock = PThreadMutex()
         let blockers = (0..<4).map { _ in
             TestThread.start {
                 do {
@@ -268,7 +267,7 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         let loopReports = Box<[WatchdogReport]>([])
         loop.setWatchdog(threshold: .seconds(10)) { loopReports.value.append($0) }
         let poolReports = Box<[String]>([])
-        let poolReportsLock = PThreadMutexForTests()
+        let poolReportsLock = PThreadMutex()
         // The pool reports the stalled job itself, and to the calling tasklet's loop watchdog.
         pool.setWatchdog(threshold: .milliseconds(30)) { report in
             poolReportsLock.withLock { poolReports.value.append(report.jobName) }
@@ -322,16 +321,5 @@ func yieldUntil(_ what: String, within limit: Duration = .seconds(10), _ conditi
         #expect(wakeups == 1, "200 results cost \(wakeups) wake-ups")
         while callers.contains(where: \.isAlive) { loop.pump(budget: .seconds(1)) }
         #expect(callers.map { try? $0.result?.get() } == (0..<200).map { $0 })
-    }
-}
-
-/// A plain pthread mutex, for counters that plain threads and worker jobs share.
-final class PThreadMutexForTests: @unchecked Sendable {  // a pthread mutex
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

@@ -118,6 +118,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.measurement(.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false), megabytesPerSecond)
     }
 
+    channelContentionBenchmarks()
     workerBenchmarks()
     gameBenchmarks()
     httpParserBenchmarks()

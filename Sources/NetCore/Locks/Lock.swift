@@ -62,7 +62,7 @@ enum LockOwner: Equatable {
 /// The holder is a tasklet (or task) or a plain thread. Safe from any thread.
 public final class RLock: @unchecked Sendable {  // `owner` and `depth` are guarded by `state`
     private let semaphore = Semaphore(1)
-    private let state = SpinLock()
+    private let state = PThreadMutex()
     private var owner: LockOwner?
     private var depth = 0
 

@@ -14,7 +14,6 @@ struct ReliableSendWindow {
     struct AckOutcome {
         var messagesAcked = 0
         var finAcked = false
-        var bytesFreed = 0
         /// Round-trip samples from packets sent once (Karn: a resent packet's ack is ambiguous).
         var rttSamplesNs: [Int64] = []
     }
@@ -84,7 +83,6 @@ struct ReliableSendWindow {
         guard !slot.acked else { return }
         if slot.isFin { outcome.finAcked = true } else { outcome.messagesAcked += 1 }
         if slot.retransmits == 0 { outcome.rttSamplesNs.append(nowNs - slot.lastSentNs) }
-        outcome.bytesFreed += slot.payload.count
         bufferedBytes -= slot.payload.count
     }
 

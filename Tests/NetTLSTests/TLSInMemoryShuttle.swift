@@ -8,8 +8,8 @@ import Testing
     import Glibc
 #endif
 
-// Support for this target's suites: certificates, moving ciphertext between two machines in
-// memory, and a fresh loop per test.
+// Support for this target's suites: moving ciphertext between two TLS machines in memory
+// (the certificates and the loop runner are in TestSupport).
 
 /// Moves every byte of ciphertext `from` has to send into `to`; returns the count.
 @discardableResult
