@@ -28,40 +28,49 @@ enum SocketWaitEnd: Error {
 /// reports a socket error as readable and writable), so the retried system call reports the
 /// real error.
 ///
-/// Memory: every parked tasklet's socket pays for this object and its watcher, so it holds only
-/// what a wait needs (see the closing accounting in issue 13): 112 B with the watcher.
+/// Memory: every parked tasklet's socket pays for this object, so it holds only what a wait
+/// needs (see the closing accounting in issue 13). The `ev_io` lives inside the object (no
+/// separate block) and holds the descriptor number: 104 B of fields, a 112 B block.
 ///
 /// Confined to the thread of the loop it is first used on; `close()` must be called there too.
 final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
-    private(set) var fd: Int32
-    /// Wait ids, per direction (0: no wait). 32 bits: an id only has to differ from the ids of
-    /// the few waits a late cancellation could still name.
-    private var waitIDs: (UInt32, UInt32) = (0, 0)
-    private var nextWaitID: UInt32 = 0
+    /// The latest wait id per direction: odd for reads, even for writes, so that ids of the two
+    /// directions never meet (a wait is on while that direction's waiter is set). 32 bits: an id
+    /// only has to differ from the ids of the few waits a late cancellation could still name.
+    private var waitIDs: (UInt32, UInt32) = (UInt32.max, 0)
     private(set) var loop: Loop?
-    /// One ev_io for both directions, started with the union of the waited directions.
-    private let watcher: UnsafeMutablePointer<ev_io>
     /// Two ev_timer (read, write), allocated on the first wait with a timeout: most sockets never need them.
     private var timers: UnsafeMutablePointer<ev_timer>?
     private var waiters: (UnsafeContinuation<Void, any Error>?, UnsafeContinuation<Void, any Error>?) = (nil, nil)
+    /// One ev_io for both directions, started with the union of the waited directions. Its `fd`
+    /// field is the descriptor (-1 once closed): libev reads it only while the watcher runs, and
+    /// the watcher is set up again before each start.
+    ///
+    /// Its address goes to libev while the watcher runs (`watcher`): a stored property of a class
+    /// lives at a fixed place in the object, which never moves, and the object outlives the
+    /// watcher (a parked tasklet holds it; `close()` and the last wake stop it).
+    private var io = ev_io()
 
     init(fd: Int32) {
-        self.fd = fd
-        watcher = .allocate(capacity: 1)
-        watcher.initialize(to: ev_io())
+        io.fd = fd
     }
 
     deinit {
         // A parked tasklet holds a reference, so no watcher can be active here.
         if fd >= 0 { Glibc.close(fd) }
-        watcher.deinitialize(count: 1)
-        watcher.deallocate()
         if let timers {
             timers.deinitialize(count: 2)
             timers.deallocate()
         }
     }
 
+    /// The descriptor number, -1 once closed.
+    var fd: Int32 { io.fd }
+
+    /// The object's own `ev_io`, for libev (see `io`).
+    private var watcher: UnsafeMutablePointer<ev_io> { withUnsafeMutablePointer(to: &io) { $0 } }
+
+    /// True once `close()` has been called.
     var isClosed: Bool { fd < 0 }
 
     /// Parks the calling tasklet until the descriptor is ready in `direction`, an error is pending
@@ -102,9 +111,10 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
                 kind: .concurrentWait, errno: 0, operation: operation,
                 context: "another tasklet is already waiting on this socket in that direction")
         }
-        nextWaitID &+= 1
-        if nextWaitID == 0 { nextWaitID = 1 }  // 0 means "no wait"
-        return nextWaitID
+        // Steps of 2 keep the parity (read: odd, write: even) through the wrap.
+        let id = waitID(direction) &+ 2
+        if direction == .read { waitIDs.0 = id } else { waitIDs.1 = id }
+        return id
     }
 
     /// Starts the watcher (and timer) and stores the continuation; runs just before suspension.
@@ -116,7 +126,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
             continuation.resume(throwing: CancellationError())
             return
         }
-        setWaiter(direction, continuation, id: id)
+        setWaiter(direction, continuation)
         rearmWatcher(on: loop)
         if let timeout {
             let timer = timerPair() + direction.rawValue
@@ -155,19 +165,19 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         guard let continuation = waiter(direction) else { return }
         if let id, waitID(direction) != id { return }  // a stale cancel for an earlier wait
         if let timers { loop?.stop(timers + direction.rawValue) }
-        setWaiter(direction, nil, id: 0)
+        setWaiter(direction, nil)
         if rearm, let loop { rearmWatcher(on: loop) }
         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
     }
 
-    /// Closes the descriptor. A tasklet parked on it is resumed with `NetError` of kind `.closed`.
+    /// Closes the socket. A tasklet parked on it is resumed with `NetError` of kind `.closed`.
     /// Idempotent. Call on the loop's thread.
     func close() {
         guard fd >= 0 else { return }
         finish(.read, id: nil, error: SocketWaitEnd.closed)
-        finish(.write, id: nil, error: SocketWaitEnd.closed)
+        finish(.write, id: nil, error: SocketWaitEnd.closed)  // the watcher is stopped now
         Glibc.close(fd)
-        fd = -1
+        io.fd = -1
     }
 
     private static let ioReady: cev_io_cb = { _, watcher, revents in
@@ -209,14 +219,8 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         direction == .read ? waitIDs.0 : waitIDs.1
     }
 
-    private func setWaiter(_ direction: IODirection, _ continuation: UnsafeContinuation<Void, any Error>?, id: UInt32) {
-        if direction == .read {
-            waiters.0 = continuation
-            waitIDs.0 = id
-        } else {
-            waiters.1 = continuation
-            waitIDs.1 = id
-        }
+    private func setWaiter(_ direction: IODirection, _ continuation: UnsafeContinuation<Void, any Error>?) {
+        if direction == .read { waiters.0 = continuation } else { waiters.1 = continuation }
     }
 
     // MARK: - Socket options and addresses
@@ -236,10 +240,12 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         return value
     }
 
+    /// This end's address. - Throws: `NetError` for a closed or non-IP socket.
     func localAddress() throws -> SocketAddress {
         try address(operation: "getsockname") { getsockname(fd, $0, $1) }
     }
 
+    /// The peer's address. - Throws: `NetError` (`ENOTCONN`), or for a non-IP socket.
     func remoteAddress() throws -> SocketAddress {
         try address(operation: "getpeername") { getpeername(fd, $0, $1) }
     }
@@ -262,8 +268,13 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
 
     /// Creates a non-blocking, close-on-exec socket.
     static func open(family: Int32, type: Int32, operation: String) throws -> SocketDescriptor {
+        SocketDescriptor(fd: try openSocket(family: family, type: type, operation: operation))
+    }
+
+    /// A new non-blocking, close-on-exec socket's descriptor number.
+    static func openSocket(family: Int32, type: Int32, operation: String) throws -> Int32 {
         let fd = socket(family, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw NetError(errno: errno, operation: operation) }
-        return SocketDescriptor(fd: fd)
+        return fd
     }
 }
