@@ -30,15 +30,19 @@ enum SocketWaitEnd: Error {
 ///
 /// Memory: every parked tasklet's socket pays for this object, so it holds only what a wait
 /// needs (see the closing accounting in issue 13). The `ev_io` lives inside the object (no
-/// separate block) and holds the descriptor number: 104 B of fields, a 112 B block.
+/// separate block) and holds the descriptor number; `StreamSocket` is a subclass, so a stream
+/// socket is one object: 104 B of fields here, 120 B with its two yield meters (a 128 B block).
+///
+/// The class is public only because `StreamSocket` (public) inherits from it; it has no public
+/// initializer and only the members `StreamSocket` documents as its own.
 ///
 /// Confined to the thread of the loop it is first used on; `close()` must be called there too.
-final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
+public class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
     /// The latest wait id per direction: odd for reads, even for writes, so that ids of the two
     /// directions never meet (a wait is on while that direction's waiter is set). 32 bits: an id
     /// only has to differ from the ids of the few waits a late cancellation could still name.
     private var waitIDs: (UInt32, UInt32) = (UInt32.max, 0)
-    private(set) var loop: Loop?
+    final private(set) var loop: Loop?
     /// Two ev_timer (read, write), allocated on the first wait with a timeout: most sockets never need them.
     private var timers: UnsafeMutablePointer<ev_timer>?
     private var waiters: (UnsafeContinuation<Void, any Error>?, UnsafeContinuation<Void, any Error>?) = (nil, nil)
@@ -65,19 +69,19 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     }
 
     /// The descriptor number, -1 once closed.
-    var fd: Int32 { io.fd }
+    final var fd: Int32 { io.fd }
 
     /// The object's own `ev_io`, for libev (see `io`).
     private var watcher: UnsafeMutablePointer<ev_io> { withUnsafeMutablePointer(to: &io) { $0 } }
 
     /// True once `close()` has been called.
-    var isClosed: Bool { fd < 0 }
+    public final var isClosed: Bool { fd < 0 }
 
     /// Parks the calling tasklet until the descriptor is ready in `direction`, an error is pending
     /// on it, the timeout passes, the tasklet is cancelled, or the descriptor is closed.
     /// - Throws: `NetError` (.timedOut, .closed, .concurrentWait), `CancellationError`,
     ///   `LoopError.notOnLoopThread`.
-    nonisolated(nonsending) func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
+    nonisolated(nonsending) final func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
         let id = try prepareWait(direction, operation: operation)
         do {
             // The closure captures four words: every byte of this frame is paid by every parked
@@ -153,7 +157,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     }
 
     /// Ends wait `id` early (cancellation), on the loop's thread. Safe from any thread.
-    func abandonPark(id: UInt64, error: any Error) {
+    @usableFromInline final func abandonPark(id: UInt64, error: any Error) {
         loop?.execute { [self] in
             if UInt64(waitIDs.0) == id { finish(.read, id: waitIDs.0, error: error) }
             if UInt64(waitIDs.1) == id { finish(.write, id: waitIDs.1, error: error) }
@@ -172,7 +176,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
 
     /// Closes the socket. A tasklet parked on it is resumed with `NetError` of kind `.closed`.
     /// Idempotent. Call on the loop's thread.
-    func close() {
+    public final func close() {
         guard fd >= 0 else { return }
         finish(.read, id: nil, error: SocketWaitEnd.closed)
         finish(.write, id: nil, error: SocketWaitEnd.closed)  // the watcher is stopped now
@@ -225,7 +229,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
 
     // MARK: - Socket options and addresses
 
-    func setOption(level: Int32, name: Int32, value: Int32, operation: String) throws {
+    final func setOption(level: Int32, name: Int32, value: Int32, operation: String) throws {
         var value = value
         if setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) != 0 {
             throw NetError(errno: errno, operation: operation)
@@ -233,7 +237,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     }
 
     /// The pending error (SO_ERROR), which reading also clears.
-    func takePendingError() -> Int32 {
+    final func takePendingError() -> Int32 {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         if getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) != 0 { return errno }
@@ -241,12 +245,12 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     }
 
     /// This end's address. - Throws: `NetError` for a closed or non-IP socket.
-    func localAddress() throws -> SocketAddress {
+    public final func localAddress() throws -> SocketAddress {
         try address(operation: "getsockname") { getsockname(fd, $0, $1) }
     }
 
     /// The peer's address. - Throws: `NetError` (`ENOTCONN`), or for a non-IP socket.
-    func remoteAddress() throws -> SocketAddress {
+    public final func remoteAddress() throws -> SocketAddress {
         try address(operation: "getpeername") { getpeername(fd, $0, $1) }
     }
 
