@@ -64,12 +64,11 @@ public struct Footprint: Sendable, Equatable, CustomStringConvertible {
         return blockSize(of: Tasklet(name: nil, loop: loop))
     }()
 
-    /// NetCore's allocation for one socket: the socket object, its descriptor with two `ev_io`,
-    /// and the two `ev_timer` allocated the first time it waits with a timeout.
+    /// NetCore's allocation for one stream socket: the socket object (its `ev_io` inside), and
+    /// the two `ev_timer` allocated the first time it waits with a timeout.
     public static let bytesPerSocket: Int = {
-        let socket = StreamSocket(descriptor: SocketDescriptor(fd: -1))  // fd -1: nothing to close
-        return blockSize(of: socket) + blockSize(of: socket.descriptor)
-            + mallocBlock(2 * MemoryLayout<ev_io>.stride) + mallocBlock(2 * MemoryLayout<ev_timer>.stride)
+        let socket = StreamSocket(fd: -1)  // fd -1: nothing to close
+        return blockSize(of: socket) + mallocBlock(2 * MemoryLayout<ev_timer>.stride)
     }()
 
     public var description: String {

@@ -37,25 +37,20 @@ public struct PollResult: Sendable, Hashable {
 }
 
 /// The system calls `Poll` makes, replaceable so that tests can make a call fail the way some
-/// platforms do (select or poll failing with ECONNRESET because one socket was reset).
+/// platforms do (select or poll failing with ECONNRESET because one socket was reset). The real
+/// ones go through `SystemCalls`, which retries `EINTR` (the one place that does).
 struct PollSystemCalls: Sendable {
-    /// poll(2): returns the count, or -1 with the errno.
-    var poll: @Sendable (UnsafeMutablePointer<pollfd>, Int, Int32) -> (result: Int32, errno: Int32)
-    /// select(2) on read and write sets with a timeout in microseconds (-1 = none).
-    var select: @Sendable (Int32, UnsafeMutablePointer<fd_set>, UnsafeMutablePointer<fd_set>, Int64) -> (result: Int32, errno: Int32)
+    /// poll(2) on `count` descriptors; the closure gives the timeout in milliseconds (-1 = none)
+    /// and is asked again for each try.
+    var poll: @Sendable (UnsafeMutablePointer<pollfd>, Int, () -> Int32) -> IOResult
+    /// select(2) on read and write sets; the closure fills both sets and gives the timeout in
+    /// microseconds (-1 = none), before each try.
+    var select: @Sendable (Int32, UnsafeMutablePointer<fd_set>, UnsafeMutablePointer<fd_set>, () -> Int64) -> IOResult
 
     static let system = PollSystemCalls(
-        poll: { fds, count, milliseconds in
-            let rc = Glibc.poll(fds, nfds_t(count), milliseconds)
-            return (rc, rc < 0 ? errno : 0)
-        },
-        select: { maxFD, readSet, writeSet, microseconds in
-            var interval = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
-            let rc =
-                microseconds < 0
-                ? Glibc.select(maxFD + 1, readSet, writeSet, nil, nil)
-                : Glibc.select(maxFD + 1, readSet, writeSet, nil, &interval)
-            return (rc, rc < 0 ? errno : 0)
+        poll: { fds, count, timeout in SystemCalls.tryPoll(fds, count: count, timeout: timeout) },
+        select: { maxFD, readSet, writeSet, prepare in
+            SystemCalls.trySelect(maxFD: maxFD, readSet: readSet, writeSet: writeSet, prepare: prepare)
         })
 }
 
@@ -93,21 +88,19 @@ public enum Poll {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         var fds = requests.map { pollfd(fd: $0.fd, events: pollMask($0.events), revents: 0) }
         while true {
-            for index in fds.indices { fds[index].revents = 0 }
-            let (rc, code) = fds.withUnsafeMutableBufferPointer {
-                calls.poll($0.baseAddress!, $0.count, remainingMilliseconds(until: deadline))  // an array's buffer base is never nil
+            let outcome = fds.withUnsafeMutableBufferPointer {
+                // An array's buffer base is never nil. A retry after EINTR (in SystemCalls) asks
+                // for the time left again.
+                calls.poll($0.baseAddress!, $0.count) { remainingMilliseconds(until: deadline) }
             }
-            if rc >= 0 {
+            switch outcome {
+            case .done, .end:
                 return zip(requests, fds).compactMap { request, fd in
                     result(for: request, revents: fd.revents)
                 }
-            }
-            switch code {
-            case EINTR:
-                if isPast(deadline) { return [] }
-            case EINVAL, ENOMEM, EFAULT:
+            case .error(let code) where code == EINVAL || code == ENOMEM || code == EFAULT:
                 throw NetError(errno: code, operation: "poll", context: "\(requests.count) descriptors")
-            default:
+            case .error, .wouldBlock:
                 let ready = rebuild(requests, calls: calls)
                 if !ready.isEmpty || isPast(deadline) { return ready }
             }
@@ -128,24 +121,27 @@ public enum Poll {
         var readSet = fd_set()
         var writeSet = fd_set()
         while true {
-            cln_fdset_clear(&readSet)
-            cln_fdset_clear(&writeSet)
-            for fd in readable { cln_fdset_add(&readSet, fd) }
-            for fd in writable { cln_fdset_add(&writeSet, fd) }
-            let microseconds = deadline.map { max(0, ContinuousClock.now.duration(to: $0).nanosecondsClamped / 1000) } ?? -1
-            let (rc, code) = calls.select(maxFD, &readSet, &writeSet, microseconds)
-            if rc >= 0 {
+            // Filled again before each try: select leaves the sets undefined when it fails.
+            let outcome = withUnsafeMutablePointer(to: &readSet) { readPointer in
+                withUnsafeMutablePointer(to: &writeSet) { writePointer in
+                    calls.select(maxFD, readPointer, writePointer) {
+                        cln_fdset_clear(readPointer)
+                        cln_fdset_clear(writePointer)
+                        for fd in readable { cln_fdset_add(readPointer, fd) }
+                        for fd in writable { cln_fdset_add(writePointer, fd) }
+                        return deadline.map { max(0, ContinuousClock.now.duration(to: $0).nanosecondsClamped / 1000) } ?? -1
+                    }
+                }
+            }
+            switch outcome {
+            case .done, .end:
                 return (
                     readable.filter { cln_fdset_has(&readSet, $0) != 0 },
                     writable.filter { cln_fdset_has(&writeSet, $0) != 0 }
                 )
-            }
-            switch code {
-            case EINTR:
-                if isPast(deadline) { return ([], []) }
-            case EINVAL, ENOMEM, EFAULT:
+            case .error(let code) where code == EINVAL || code == ENOMEM || code == EFAULT:
                 throw NetError(errno: code, operation: "select")
-            default:
+            case .error, .wouldBlock:
                 // Rebuild from single-descriptor checks, keeping each list's order.
                 var requests: [PollRequest] = []
                 for fd in Set(readable + writable).sorted() {
@@ -170,8 +166,10 @@ public enum Poll {
     static func rebuild(_ requests: [PollRequest], calls: PollSystemCalls) -> [PollResult] {
         requests.compactMap { request in
             var fd = pollfd(fd: request.fd, events: pollMask(request.events), revents: 0)
-            let (rc, _) = calls.poll(&fd, 1, 0)
-            if rc < 0 {
+            let outcome = calls.poll(&fd, 1, { 0 })
+            switch outcome {
+            case .done, .end: break
+            case .error, .wouldBlock:
                 return PollResult(fd: request.fd, ready: request.events, hasError: true)
             }
             return result(for: request, revents: fd.revents)

@@ -28,47 +28,60 @@ enum SocketWaitEnd: Error {
 /// reports a socket error as readable and writable), so the retried system call reports the
 /// real error.
 ///
-/// Memory: every parked tasklet's socket pays for this object and its watcher, so it holds only
-/// what a wait needs (see the closing accounting in issue 13): 112 B with the watcher.
+/// Memory: every parked tasklet's socket pays for this object, so it holds only what a wait
+/// needs (see the closing accounting in issue 13). The `ev_io` lives inside the object (no
+/// separate block) and holds the descriptor number; `StreamSocket` is a subclass, so a stream
+/// socket is one object: 104 B of fields here, 120 B with its two yield meters (a 128 B block).
+///
+/// The class is public only because `StreamSocket` (public) inherits from it; it has no public
+/// initializer and only the members `StreamSocket` documents as its own.
 ///
 /// Confined to the thread of the loop it is first used on; `close()` must be called there too.
-final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
-    private(set) var fd: Int32
-    /// Wait ids, per direction (0: no wait). 32 bits: an id only has to differ from the ids of
-    /// the few waits a late cancellation could still name.
-    private var waitIDs: (UInt32, UInt32) = (0, 0)
-    private var nextWaitID: UInt32 = 0
-    private(set) var loop: Loop?
-    /// One ev_io for both directions, started with the union of the waited directions.
-    private let watcher: UnsafeMutablePointer<ev_io>
+public class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `loop`'s thread, see above
+    /// The latest wait id per direction: odd for reads, even for writes, so that ids of the two
+    /// directions never meet (a wait is on while that direction's waiter is set). 32 bits: an id
+    /// only has to differ from the ids of the few waits a late cancellation could still name.
+    private var waitIDs: (UInt32, UInt32) = (UInt32.max, 0)
+    final private(set) var loop: Loop?
     /// Two ev_timer (read, write), allocated on the first wait with a timeout: most sockets never need them.
     private var timers: UnsafeMutablePointer<ev_timer>?
     private var waiters: (UnsafeContinuation<Void, any Error>?, UnsafeContinuation<Void, any Error>?) = (nil, nil)
+    /// One ev_io for both directions, started with the union of the waited directions. Its `fd`
+    /// field is the descriptor (-1 once closed): libev reads it only while the watcher runs, and
+    /// the watcher is set up again before each start.
+    ///
+    /// Its address goes to libev while the watcher runs (`watcher`): a stored property of a class
+    /// lives at a fixed place in the object, which never moves, and the object outlives the
+    /// watcher (a parked tasklet holds it; `close()` and the last wake stop it).
+    private var io = ev_io()
 
     init(fd: Int32) {
-        self.fd = fd
-        watcher = .allocate(capacity: 1)
-        watcher.initialize(to: ev_io())
+        io.fd = fd
     }
 
     deinit {
         // A parked tasklet holds a reference, so no watcher can be active here.
         if fd >= 0 { Glibc.close(fd) }
-        watcher.deinitialize(count: 1)
-        watcher.deallocate()
         if let timers {
             timers.deinitialize(count: 2)
             timers.deallocate()
         }
     }
 
-    var isClosed: Bool { fd < 0 }
+    /// The descriptor number, -1 once closed.
+    final var fd: Int32 { io.fd }
+
+    /// The object's own `ev_io`, for libev (see `io`).
+    private var watcher: UnsafeMutablePointer<ev_io> { withUnsafeMutablePointer(to: &io) { $0 } }
+
+    /// True once `close()` has been called.
+    public final var isClosed: Bool { fd < 0 }
 
     /// Parks the calling tasklet until the descriptor is ready in `direction`, an error is pending
     /// on it, the timeout passes, the tasklet is cancelled, or the descriptor is closed.
     /// - Throws: `NetError` (.timedOut, .closed, .concurrentWait), `CancellationError`,
     ///   `LoopError.notOnLoopThread`.
-    nonisolated(nonsending) func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
+    nonisolated(nonsending) final func wait(_ direction: IODirection, timeout: Duration?, operation: String) async throws {
         let id = try prepareWait(direction, operation: operation)
         do {
             // The closure captures four words: every byte of this frame is paid by every parked
@@ -102,9 +115,10 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
                 kind: .concurrentWait, errno: 0, operation: operation,
                 context: "another tasklet is already waiting on this socket in that direction")
         }
-        nextWaitID &+= 1
-        if nextWaitID == 0 { nextWaitID = 1 }  // 0 means "no wait"
-        return nextWaitID
+        // Steps of 2 keep the parity (read: odd, write: even) through the wrap.
+        let id = waitID(direction) &+ 2
+        if direction == .read { waitIDs.0 = id } else { waitIDs.1 = id }
+        return id
     }
 
     /// Starts the watcher (and timer) and stores the continuation; runs just before suspension.
@@ -116,7 +130,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
             continuation.resume(throwing: CancellationError())
             return
         }
-        setWaiter(direction, continuation, id: id)
+        setWaiter(direction, continuation)
         rearmWatcher(on: loop)
         if let timeout {
             let timer = timerPair() + direction.rawValue
@@ -143,7 +157,7 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     }
 
     /// Ends wait `id` early (cancellation), on the loop's thread. Safe from any thread.
-    func abandonPark(id: UInt64, error: any Error) {
+    @usableFromInline final func abandonPark(id: UInt64, error: any Error) {
         loop?.execute { [self] in
             if UInt64(waitIDs.0) == id { finish(.read, id: waitIDs.0, error: error) }
             if UInt64(waitIDs.1) == id { finish(.write, id: waitIDs.1, error: error) }
@@ -155,19 +169,19 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         guard let continuation = waiter(direction) else { return }
         if let id, waitID(direction) != id { return }  // a stale cancel for an earlier wait
         if let timers { loop?.stop(timers + direction.rawValue) }
-        setWaiter(direction, nil, id: 0)
+        setWaiter(direction, nil)
         if rearm, let loop { rearmWatcher(on: loop) }
         if let error { continuation.resume(throwing: error) } else { continuation.resume() }
     }
 
-    /// Closes the descriptor. A tasklet parked on it is resumed with `NetError` of kind `.closed`.
+    /// Closes the socket. A tasklet parked on it is resumed with `NetError` of kind `.closed`.
     /// Idempotent. Call on the loop's thread.
-    func close() {
+    public final func close() {
         guard fd >= 0 else { return }
         finish(.read, id: nil, error: SocketWaitEnd.closed)
-        finish(.write, id: nil, error: SocketWaitEnd.closed)
+        finish(.write, id: nil, error: SocketWaitEnd.closed)  // the watcher is stopped now
         Glibc.close(fd)
-        fd = -1
+        io.fd = -1
     }
 
     private static let ioReady: cev_io_cb = { _, watcher, revents in
@@ -209,19 +223,13 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
         direction == .read ? waitIDs.0 : waitIDs.1
     }
 
-    private func setWaiter(_ direction: IODirection, _ continuation: UnsafeContinuation<Void, any Error>?, id: UInt32) {
-        if direction == .read {
-            waiters.0 = continuation
-            waitIDs.0 = id
-        } else {
-            waiters.1 = continuation
-            waitIDs.1 = id
-        }
+    private func setWaiter(_ direction: IODirection, _ continuation: UnsafeContinuation<Void, any Error>?) {
+        if direction == .read { waiters.0 = continuation } else { waiters.1 = continuation }
     }
 
     // MARK: - Socket options and addresses
 
-    func setOption(level: Int32, name: Int32, value: Int32, operation: String) throws {
+    final func setOption(level: Int32, name: Int32, value: Int32, operation: String) throws {
         var value = value
         if setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) != 0 {
             throw NetError(errno: errno, operation: operation)
@@ -229,18 +237,20 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
     }
 
     /// The pending error (SO_ERROR), which reading also clears.
-    func takePendingError() -> Int32 {
+    final func takePendingError() -> Int32 {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         if getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) != 0 { return errno }
         return value
     }
 
-    func localAddress() throws -> SocketAddress {
+    /// This end's address. - Throws: `NetError` for a closed or non-IP socket.
+    public final func localAddress() throws -> SocketAddress {
         try address(operation: "getsockname") { getsockname(fd, $0, $1) }
     }
 
-    func remoteAddress() throws -> SocketAddress {
+    /// The peer's address. - Throws: `NetError` (`ENOTCONN`), or for a non-IP socket.
+    public final func remoteAddress() throws -> SocketAddress {
         try address(operation: "getpeername") { getpeername(fd, $0, $1) }
     }
 
@@ -262,8 +272,13 @@ final class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `l
 
     /// Creates a non-blocking, close-on-exec socket.
     static func open(family: Int32, type: Int32, operation: String) throws -> SocketDescriptor {
+        SocketDescriptor(fd: try openSocket(family: family, type: type, operation: operation))
+    }
+
+    /// A new non-blocking, close-on-exec socket's descriptor number.
+    static func openSocket(family: Int32, type: Int32, operation: String) throws -> Int32 {
         let fd = socket(family, type | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw NetError(errno: errno, operation: operation) }
-        return SocketDescriptor(fd: fd)
+        return fd
     }
 }

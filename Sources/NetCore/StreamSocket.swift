@@ -20,15 +20,13 @@ public enum ShutdownHow: Sendable {
 ///
 /// Thread rule: use a socket from tasklets of one loop (the first one that waits on it).
 /// One tasklet may read while another writes; two tasklets reading at once get `.concurrentWait`.
-public final class StreamSocket: @unchecked Sendable {  // confined to one loop's thread, see above
-    let descriptor: SocketDescriptor
+///
+/// A subclass of the parking machinery (`SocketDescriptor`, whose public members are this
+/// class's), so that a socket is one object: every parked tasklet's socket pays for it.
+public final class StreamSocket: SocketDescriptor, @unchecked Sendable {  // confined to one loop's thread, see above
     /// Fairness: a read or write that never has to park yields now and then (see `YieldMeter`).
     var readMeter = YieldMeter()
     var writeMeter = YieldMeter()
-
-    init(descriptor: SocketDescriptor) {
-        self.descriptor = descriptor
-    }
 
     /// Takes ownership of a connected stream socket made elsewhere (inherited, passed over
     /// SCM_RIGHTS, or from a C library). It is switched to non-blocking mode; `close()` closes it.
@@ -38,14 +36,11 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
         guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else {
             throw NetError(errno: errno, operation: "adopt descriptor \(fd)")
         }
-        self.init(descriptor: SocketDescriptor(fd: fd))
+        self.init(fd: fd)
     }
 
     /// The descriptor number, or -1 once closed.
-    public var fileDescriptor: Int32 { descriptor.fd }
-
-    /// True once `close()` has been called.
-    public var isClosed: Bool { descriptor.isClosed }
+    public var fileDescriptor: Int32 { fd }
 
     /// Connects to `address`, parking until the connection is made.
     /// - Parameter timeout: how long to wait for the handshake; nil waits as long as the kernel does.
@@ -54,21 +49,22 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     /// Call from a tasklet.
     nonisolated(nonsending) public static func connect(to address: SocketAddress, timeout: Duration? = nil) async throws -> StreamSocket {
         let operation = "connect to \(address)"
-        let descriptor = try SocketDescriptor.open(
+        let fd = try SocketDescriptor.openSocket(
             family: address.addressFamily, type: Int32(SOCK_STREAM.rawValue), operation: operation)
+        let socket = StreamSocket(fd: fd)
         do {
-            switch SystemCalls.tryConnect(descriptor.fd, to: address) {
+            switch SystemCalls.tryConnect(socket.fd, to: address) {
             case .done, .end: break
             case .error(let code): throw NetError(errno: code, operation: operation)
             case .wouldBlock:
-                try await descriptor.wait(.write, timeout: timeout, operation: operation)
-                let pending = descriptor.takePendingError()
+                try await socket.wait(.write, timeout: timeout, operation: operation)
+                let pending = socket.takePendingError()
                 if pending != 0 { throw NetError(errno: pending, operation: operation) }
             }
-            try? descriptor.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "TCP_NODELAY")
-            return StreamSocket(descriptor: descriptor)
+            try? socket.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "TCP_NODELAY")
+            return socket
         } catch {
-            descriptor.close()
+            socket.close()
             throw error
         }
     }
@@ -83,8 +79,8 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
             throw NetError(errno: errno, operation: "socketpair")
         }
         return (
-            StreamSocket(descriptor: SocketDescriptor(fd: fds[0])),
-            StreamSocket(descriptor: SocketDescriptor(fd: fds[1]))
+            StreamSocket(fd: fds[0]),
+            StreamSocket(fd: fds[1])
         )
     }
 
@@ -100,7 +96,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
                 return n
             }
             readMeter.didWait()
-            try await descriptor.wait(.read, timeout: timeout, operation: "read")
+            try await wait(.read, timeout: timeout, operation: "read")
         }
     }
 
@@ -115,7 +111,7 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
                 return n
             }
             readMeter.didWait()
-            try await descriptor.wait(.read, timeout: timeout, operation: "read")
+            try await wait(.read, timeout: timeout, operation: "read")
         }
     }
 
@@ -131,14 +127,14 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
                 return bytes
             }
             readMeter.didWait()
-            try await descriptor.wait(.read, timeout: timeout, operation: "read")
+            try await wait(.read, timeout: timeout, operation: "read")
         }
     }
 
     /// One non-blocking recv: the byte count (0 at end of stream), or nil when nothing is there yet.
     @inline(__always)
     private func receiveNow(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        let fd = descriptor.fd
+        let fd = self.fd
         guard fd >= 0 else { throw NetError.closed("read") }
         switch SystemCalls.tryReceive(fd, into: buffer) {
         case .done(let n): return n
@@ -174,14 +170,14 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws {
         var offset = 0
         while offset < bytes.count {
-            let fd = descriptor.fd
+            let fd = self.fd
             guard fd >= 0 else { throw NetError.closed("write") }
             switch SystemCalls.trySend(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
             case .done(let n): offset += n
             case .end: break  // only reads end; a send reports .done or an error
             case .wouldBlock:
                 writeMeter.didWait()
-                try await descriptor.wait(.write, timeout: timeout, operation: "write")
+                try await wait(.write, timeout: timeout, operation: "write")
             case .error(let code): throw NetError(errno: code, operation: "write")
             }
         }
@@ -206,45 +202,35 @@ public final class StreamSocket: @unchecked Sendable {  // confined to one loop'
     /// For protocol layers that drive the descriptor themselves (TLS: `SSL_ERROR_WANT_READ`).
     /// - Throws: `NetError` (`.timedOut`, `.closed`), `CancellationError`. Call from a tasklet.
     nonisolated(nonsending) public func waitUntilReadable(timeout: Duration? = nil, operation: String = "read") async throws {
-        try await descriptor.wait(.read, timeout: timeout, operation: operation)
+        try await wait(.read, timeout: timeout, operation: operation)
     }
 
     /// Parks until the socket is writable, an error is pending on it, or `timeout` passes.
     /// - Throws: as `waitUntilReadable`. Call from a tasklet.
     nonisolated(nonsending) public func waitUntilWritable(timeout: Duration? = nil, operation: String = "write") async throws {
-        try await descriptor.wait(.write, timeout: timeout, operation: operation)
+        try await wait(.write, timeout: timeout, operation: operation)
     }
 
     /// Shuts down one or both directions; `.write` sends end-of-stream to the peer.
     /// - Throws: `NetError` (`ENOTCONN` if the peer is gone).
     public func shutdown(_ how: ShutdownHow) throws {
-        guard descriptor.fd >= 0 else { throw NetError.closed("shutdown") }
+        guard fd >= 0 else { throw NetError.closed("shutdown") }
         let value: Int32
         switch how {
         case .read: value = Int32(SHUT_RD)
         case .write: value = Int32(SHUT_WR)
         case .both: value = Int32(SHUT_RDWR)
         }
-        if Glibc.shutdown(descriptor.fd, value) != 0 { throw NetError(errno: errno, operation: "shutdown") }
+        if Glibc.shutdown(fd, value) != 0 { throw NetError(errno: errno, operation: "shutdown") }
     }
-
-    /// Closes the socket. A tasklet parked on it is resumed with `NetError` of kind `.closed`.
-    /// Idempotent. Call on the loop's thread.
-    public func close() { descriptor.close() }
 
     /// Sets SO_LINGER to 0 so that `close()` resets the connection (the peer gets ECONNRESET).
     public func setLingerZero() throws {
         var option = linger(l_onoff: 1, l_linger: 0)
-        if setsockopt(descriptor.fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size)) != 0 {
+        if setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size)) != 0 {
             throw NetError(errno: errno, operation: "setsockopt SO_LINGER")
         }
     }
-
-    /// This end's address. - Throws: `NetError` for a closed or non-IP socket.
-    public func localAddress() throws -> SocketAddress { try descriptor.localAddress() }
-
-    /// The peer's address. - Throws: `NetError` (`ENOTCONN`), or for a non-IP socket.
-    public func remoteAddress() throws -> SocketAddress { try descriptor.remoteAddress() }
 }
 
 /// A stream socket is usually TCP; the name reads better at call sites that connect over TCP.

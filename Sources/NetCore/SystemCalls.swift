@@ -123,3 +123,31 @@ public enum SystemCalls {
         }
     }
 }
+
+// MARK: - Waits (Poll)
+
+extension SystemCalls {
+    /// `poll(fds, count, timeout())`: `.done(n)` with the number of ready descriptors (0: the
+    /// timeout passed), or `.error`. `EINTR` is retried in `classify` like every other call, and
+    /// `timeout` (milliseconds, -1 for none) is asked again before each try, so a retry after a
+    /// signal keeps the caller's deadline. (Linux's poll never fails with `EAGAIN`; were it to,
+    /// the result would be `.wouldBlock`.)
+    static func tryPoll(_ fds: UnsafeMutablePointer<pollfd>, count: Int, timeout: () -> Int32) -> IOResult {
+        classify(zero: .done(0)) { Int(Glibc.poll(fds, nfds_t(count), timeout())) }
+    }
+
+    /// `select(maxFD + 1, readSet, writeSet)`: `.done(n)` with the number of ready descriptors
+    /// (0: the timeout passed), or `.error`. `prepare` runs before each try (after `EINTR` the sets
+    /// are undefined): it fills both sets and returns the timeout in microseconds (-1 for none).
+    static func trySelect(
+        maxFD: Int32, readSet: UnsafeMutablePointer<fd_set>, writeSet: UnsafeMutablePointer<fd_set>,
+        prepare: () -> Int64
+    ) -> IOResult {
+        classify(zero: .done(0)) {
+            let microseconds = prepare()
+            guard microseconds >= 0 else { return Int(Glibc.select(maxFD + 1, readSet, writeSet, nil, nil)) }
+            var interval = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
+            return Int(Glibc.select(maxFD + 1, readSet, writeSet, nil, &interval))
+        }
+    }
+}

@@ -49,8 +49,8 @@ public final class TCPListener: @unchecked Sendable {  // confined to one loop's
             guard fd >= 0 else { throw NetError.closed("accept") }
             switch SystemCalls.tryAccept(fd) {
             case .done(let client):
-                let socket = StreamSocket(descriptor: SocketDescriptor(fd: Int32(client)))
-                try? socket.descriptor.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "TCP_NODELAY")
+                let socket = StreamSocket(fd: Int32(client))
+                try? socket.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "TCP_NODELAY")
                 return socket
             case .end: continue  // accept never ends; kept exhaustive
             case .wouldBlock: try await descriptor.wait(.read, timeout: timeout, operation: "accept")

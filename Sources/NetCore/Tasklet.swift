@@ -14,16 +14,17 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     public let id: UInt64
     /// The loop whose thread runs this tasklet. Held strongly: a loop lives while its tasklets do.
     public let loop: Loop
+    // Every parked tasklet pays for this object, so its fields are laid out for its malloc size
+    // class (see Footprint.bytesPerTasklet): the two one-byte flags share one word, and the
+    // task's address is not stored (begin() and end() run in the task's own jobs, where the
+    // loop's running job is that address). 88 B of fields, a 96 B block.
     private let alive = Atomic<Bool>(true)
+    private let cancelRequested = Atomic<Bool>(false)
     /// The body's `Result`, type-erased and boxed (one word while the tasklet lives, instead of
     /// an existential's four, which every parked tasklet would pay). nonisolated(unsafe): written
     /// once, on the loop thread, before `alive` is stored false with release ordering; read only
     /// after `alive` has been loaded false with acquire ordering.
     nonisolated(unsafe) private var outcome: OutcomeBox?
-
-    /// The address of the tasklet's own Swift task (set by its first job; compared, never followed).
-    nonisolated(unsafe) var taskKey: UnsafeRawPointer?  // written once on the loop thread before any park
-    private let cancelRequested = Atomic<Bool>(false)
     /// Where the tasklet is parked, if it is. nonisolated(unsafe): loop thread only.
     /// unowned(unsafe): the parked frame holds the site strongly for as long as this is set.
     nonisolated(unsafe) unowned(unsafe) private var parkSite: (any ParkSite)?
@@ -82,16 +83,24 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// can map it (and its jobs) back to this tasklet.
     @usableFromInline func begin() {
         // begin() runs inside the tasklet's first job, so the loop is running that job.
-        let key = loop.runningJob!
-        taskKey = key
-        loop.register(task: key, tasklet: self)
+        loop.register(task: loop.runningJob!, tasklet: self)
     }
 
     /// Runs last in the tasklet's task, on the loop thread.
     @usableFromInline func end(outcome: Any) {
+        record(outcome)
+        // Like begin(), end() runs inside one of the task's own jobs (its last): the job the loop
+        // is running is the task, the key begin() registered.
+        loop.taskletFinished(task: loop.runningJob!)
+    }
+
+    /// Ends a tasklet whose spawn was refused: it never had a task, so the loop never counted
+    /// or registered it. Any thread (the spawning one), before the tasklet is shared.
+    func endRefused(outcome: Any) { record(outcome) }
+
+    private func record(_ outcome: Any) {
         self.outcome = OutcomeBox(outcome)
         alive.store(false, ordering: .releasing)
-        if let taskKey { loop.taskletFinished(task: taskKey) }
     }
 
     func finalOutcome<Success>(as type: Success.Type) -> Result<Success, any Error>? {
@@ -247,7 +256,7 @@ extension Loop {
     /// the error, which `value` and `result` give.
     @usableFromInline func refusedTasklet<Success: Sendable>(name: String?) -> TaskletHandle<Success> {
         let tasklet = Tasklet(name: name, loop: self)
-        tasklet.end(outcome: Result<Success, any Error>.failure(refuseTasklet()))
+        tasklet.endRefused(outcome: Result<Success, any Error>.failure(refuseTasklet()))
         return TaskletHandle(tasklet: tasklet, task: nil)
     }
 

@@ -98,7 +98,7 @@ func waitForError(on fd: Int32) {
         let failing = PollSystemCalls(
             poll: { fds, count, milliseconds in
                 calls.value += 1
-                if count > 1 { return (-1, ECONNRESET) }
+                if count > 1 { return .error(ECONNRESET) }
                 return PollSystemCalls.system.poll(fds, count, milliseconds)
             },
             select: PollSystemCalls.system.select)
@@ -115,13 +115,13 @@ func waitForError(on fd: Int32) {
             close(a)
             close(b)
         }
-        let failing = PollSystemCalls(poll: { _, _, _ in (-1, ECONNRESET) }, select: PollSystemCalls.system.select)
+        let failing = PollSystemCalls(poll: { _, _, _ in .error(ECONNRESET) }, select: PollSystemCalls.system.select)
         let ready = try Poll.poll([PollRequest(fd: b, events: .writable)], timeout: .seconds(1), calls: failing)
         #expect(ready == [PollResult(fd: b, ready: .writable, hasError: true)])
     }
 
     @Test func pollWithAnInvalidRequestThrows() throws {
-        let failing = PollSystemCalls(poll: { _, _, _ in (-1, EINVAL) }, select: PollSystemCalls.system.select)
+        let failing = PollSystemCalls(poll: { _, _, _ in .error(EINVAL) }, select: PollSystemCalls.system.select)
         #expect(throws: NetError.self) {
             try Poll.poll([PollRequest(fd: 0, events: .readable)], timeout: .zero, calls: failing)
         }
@@ -166,7 +166,7 @@ func waitForError(on fd: Int32) {
             resetAndClose(server)
             waitForError(on: client)
             // A platform whose select fails outright because one socket in the set was reset.
-            let failing = PollSystemCalls(poll: PollSystemCalls.system.poll, select: { _, _, _, _ in (-1, ECONNRESET) })
+            let failing = PollSystemCalls(poll: PollSystemCalls.system.poll, select: { _, _, _, _ in .error(ECONNRESET) })
             let ready = try Poll.select(readable: [a, b, client], writable: [], timeout: .seconds(2), calls: failing)
             #expect(ready.readable == [b, client])
             #expect(ready.writable.isEmpty)
