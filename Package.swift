@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "HTTPClientTests",
             dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport", "ContentCoding"],
-            exclude: ["nginx"],
+            exclude: ["nginx", "proxies"],
             swiftSettings: strict),
         // End-to-end tests of the built netget binary (a subprocess) against the test server.
         // They need the executable: `swift build --build-tests` builds it next to the test bundle.

@@ -1,5 +1,6 @@
 import NetCore
 import NetTLS
+import Workers
 
 /// The blocking HTTP/1.1 engine: the same requests, options, results and errors as `Client`,
 /// on plain threads. Sockets are waited on with `Poll` (a pending socket error wakes the wait),
@@ -68,7 +69,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         let key = plan.poolKey(loop: nil)
         guard pool.acquirePermitBlocking(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let lease = try lease(key, for: plan.request.url, clock: plan.clock)
+            let lease = try lease(key, for: plan.route, clock: plan.clock)
             if let cancellation {
                 // Detached before the connection goes back to the pool or is closed, so a late
                 // cancel can never shut down a socket another request (or descriptor) now uses.
@@ -86,10 +87,10 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         }
     }
 
-    private func lease(_ key: PoolKey, for url: HTTPURL, clock: RequestClock) throws -> ConnectionLease<BlockingConnection> {
+    private func lease(_ key: PoolKey, for route: ConnectRoute, clock: RequestClock) throws -> ConnectionLease<BlockingConnection> {
         guard let idle = pool.takeIdle(for: key) else {
             do {
-                let connection = try connect(to: url, clock: clock)
+                let connection = try connect(route, clock: clock)
                 pool.noteOpened()
                 return ConnectionLease(connection, reused: false, key: key, pool: pool)
             } catch {
@@ -100,21 +101,40 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         return ConnectionLease(idle, reused: true, key: key, pool: pool)
     }
 
-    private func connect(to url: HTTPURL, clock: RequestClock) throws -> BlockingConnection {
+    /// As `Client`'s: the steps `route` says, blocking, within the connect timeout.
+    private func connect(_ route: ConnectRoute, clock: RequestClock) throws -> BlockingConnection {
         // A bad CA file is the user's to fix: say so before touching the network.
-        let context = url.scheme == "https" ? try tlsContexts.get() : nil
+        let context = route.origin.scheme == "https" || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
         do {
-            let socket: BlockingSocket
-            if url.hostIsIPLiteral, let address = try? SocketAddress(ip: url.host, port: url.port) {
-                socket = try BlockingSocket.connect(to: address, timeout: wait.limit)
-            } else {
-                socket = try BlockingSocket.connect(host: url.host, port: url.port, timeout: wait.limit)
+            let hop = route.firstHop
+            var stream: any BlockingByteStream =
+                if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
+                    try BlockingSocket.connect(to: address, timeout: wait.limit)
+                } else {
+                    try BlockingSocket.connect(host: hop.host, port: hop.port, timeout: wait.limit)
+                }
+            if route.tlsToProxy, let context, let proxy = route.proxy {
+                stream = try BlockingTLSStream.connect(over: stream, context: context, serverName: proxy.host, timeout: wait.limit)
             }
-            let size = configuration.connectionBufferSize
-            guard let context else { return BlockingConnection(blocking: socket, bufferSize: size) }
-            let stream = try BlockingTLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit)
-            return BlockingConnection(blocking: stream, bufferSize: size)
+            if route.needsTunnel {
+                var address: [UInt8]?
+                if route.resolvesLocally {  // socks5://: the proxy gets an address looked up here
+                    address = try Resolver.lookUp(host: route.origin.host, port: route.origin.port).first.flatMap {
+                        NoProxyList.addressBytes($0.host)
+                    }
+                }
+                if let handshake = route.handshake(resolvedAddress: address) {
+                    do { try ProxyTunnel.open(handshake, over: stream, timeout: wait.limit) } catch {
+                        stream.close()
+                        throw error
+                    }
+                }
+            }
+            if route.origin.scheme == "https", let context {
+                stream = try BlockingTLSStream.connect(over: stream, context: context, serverName: route.origin.host, timeout: wait.limit)
+            }
+            return BlockingConnection(blocking: stream, bufferSize: configuration.connectionBufferSize)
         } catch {
             throw clock.wrap(error, wait)
         }

@@ -124,7 +124,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         // Waiting for a free connection counts against the total timeout only.
         guard try await pool.acquirePermit(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let lease = try await lease(key, for: plan.request.url, clock: plan.clock)
+            let lease = try await lease(key, for: plan.route, clock: plan.clock)
             let exchange = AsyncExchangeDriver(lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits))
             guard case .failed(let error, let retryable) = await exchange.open() else { return exchange }
             let again = plan.retries(after: retryable)
@@ -134,10 +134,10 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     }
 
     /// An idle connection to `key`, or a new one; the permit is given up if connecting fails.
-    private func lease(_ key: PoolKey, for url: HTTPURL, clock: RequestClock) async throws -> ConnectionLease<LoopConnection> {
+    private func lease(_ key: PoolKey, for route: ConnectRoute, clock: RequestClock) async throws -> ConnectionLease<LoopConnection> {
         if let idle = pool.takeIdle(for: key) { return ConnectionLease(idle, reused: true, key: key, pool: pool) }
         do {
-            let connection = try await connect(to: url, clock: clock)
+            let connection = try await connect(route, clock: clock)
             pool.noteOpened()
             return ConnectionLease(connection, reused: false, key: key, pool: pool)
         } catch {
@@ -146,25 +146,43 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         }
     }
 
-    /// Connects (TCP, then TLS for https) within the connect timeout.
-    private func connect(to url: HTTPURL, clock: RequestClock) async throws -> LoopConnection {
+    /// Connects as `route` says (TCP; TLS to an https proxy; the tunnel handshake; TLS to an
+    /// https origin) within the connect timeout.
+    private func connect(_ route: ConnectRoute, clock: RequestClock) async throws -> LoopConnection {
         // A bad CA file is the user's to fix: say so before touching the network.
-        let context = url.scheme == "https" ? try tlsContexts.get() : nil
+        let context = route.origin.scheme == "https" || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
         do {
-            let socket: StreamSocket
-            if url.hostIsIPLiteral, let address = try? SocketAddress(ip: url.host, port: url.port) {
-                socket = try await StreamSocket.connect(to: address, timeout: wait.limit)
-            } else {
-                socket = try await StreamSocket.connect(
-                    host: url.host, port: url.port, timeout: wait.limit, resolver: configuration.resolver)
+            var stream: any AsyncByteStream = try await connect(host: route.firstHop.host, port: route.firstHop.port, timeout: wait.limit)
+            if route.tlsToProxy, let context, let proxy = route.proxy {
+                stream = try await TLSStream.connect(over: stream, context: context, serverName: proxy.host, timeout: wait.limit)
             }
-            let size = configuration.connectionBufferSize
-            guard let context else { return LoopConnection(parking: socket, bufferSize: size) }
-            let stream = try await TLSStream.connect(over: socket, context: context, serverName: url.host, timeout: wait.limit)
-            return LoopConnection(parking: stream, bufferSize: size)
+            if route.needsTunnel {
+                var address: [UInt8]?
+                if route.resolvesLocally {  // socks5://: the proxy gets an address looked up here
+                    let found = try await (configuration.resolver ?? Resolver.shared()).resolve(
+                        host: route.origin.host, port: route.origin.port)
+                    address = found.first.flatMap { NoProxyList.addressBytes($0.host) }
+                }
+                if let handshake = route.handshake(resolvedAddress: address) {
+                    do { try await ProxyTunnel.open(handshake, over: stream, timeout: wait.limit) } catch {
+                        stream.close()
+                        throw error
+                    }
+                }
+            }
+            if route.origin.scheme == "https", let context {
+                stream = try await TLSStream.connect(over: stream, context: context, serverName: route.origin.host, timeout: wait.limit)
+            }
+            return LoopConnection(parking: stream, bufferSize: configuration.connectionBufferSize)
         } catch {
             throw clock.wrap(error, wait)
         }
+    }
+
+    /// A TCP connection to `host` (an IP literal needs no lookup, so no resolver thread).
+    private func connect(host: String, port: UInt16, timeout: Duration?) async throws -> StreamSocket {
+        if let address = try? SocketAddress(ip: host, port: port) { return try await StreamSocket.connect(to: address, timeout: timeout) }
+        return try await StreamSocket.connect(host: host, port: port, timeout: timeout, resolver: configuration.resolver)
     }
 }

@@ -13,12 +13,15 @@ struct PoolKey: Hashable, Sendable {
     var host: String
     var port: UInt16
     var loop: ObjectIdentifier?
+    /// The proxy the connection goes through: a connection is pooled per (proxy, origin).
+    var proxy: HTTPProxy?
 
-    init(_ url: HTTPURL, loop: Loop?) {
+    init(_ url: HTTPURL, loop: Loop?, proxy: HTTPProxy? = nil) {
         scheme = url.scheme
         host = url.host
         port = url.port
         self.loop = loop.map(ObjectIdentifier.init)
+        self.proxy = proxy
     }
 }
 

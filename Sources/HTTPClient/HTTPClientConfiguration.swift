@@ -62,6 +62,10 @@ public struct HTTPClientConfiguration: Sendable {
     /// send `Accept-Encoding` (unless the caller set one, or asks for a range) and a coded body
     /// is decoded as it is read.
     public var decompression: HTTPDecompression
+    /// The proxies requests go through; nil (the default) connects straight to every origin.
+    /// `try ProxySettings.fromEnvironment()` opts in to curl's `http_proxy`, `https_proxy`,
+    /// `all_proxy` and `no_proxy`. Connections through a proxy are pooled per proxy and origin.
+    public var proxy: ProxySettings?
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
@@ -71,7 +75,7 @@ public struct HTTPClientConfiguration: Sendable {
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
         allowInsecureRedirects: Bool = false, resolver: Resolver? = nil, netrc: Netrc? = nil,
-        decompression: HTTPDecompression = .disabled
+        decompression: HTTPDecompression = .disabled, proxy: ProxySettings? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -91,6 +95,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.resolver = resolver
         self.netrc = netrc
         self.decompression = decompression
+        self.proxy = proxy
     }
 
     /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).

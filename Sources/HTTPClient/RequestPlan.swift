@@ -26,6 +26,7 @@ struct RequestPlan {
     private var follower: RedirectFollower
     private let userAgent: String
     private let decompression: HTTPDecompression
+    private let proxies: ProxySettings?
     private var retriedThisHop = false
 
     /// Starts the request's clock (its total timeout runs from here).
@@ -40,6 +41,7 @@ struct RequestPlan {
             allowsInsecureRedirects: configuration.allowInsecureRedirects)
         userAgent = configuration.userAgent
         decompression = configuration.decompression
+        proxies = configuration.proxy
     }
 
     /// The request's own credential, else the `.netrc` entry for its origin: looked up only for
@@ -58,11 +60,17 @@ struct RequestPlan {
     func requestHead() throws -> [UInt8] {
         // A range counts encoded bytes: ask for the identity coding there.
         let decodes = decompression != .disabled && request.range == nil
-        return try RequestWriter.head(for: request, userAgent: userAgent, acceptEncoding: decodes ? ContentCoding.acceptEncoding : nil)
+        let route = self.route
+        return try RequestWriter.head(
+            for: request, userAgent: userAgent, acceptEncoding: decodes ? ContentCoding.acceptEncoding : nil,
+            forwardingProxy: route.forwardsRequests ? route.proxy : nil)
     }
 
+    /// How `request`'s connection is made (straight, or through which proxy).
+    var route: ConnectRoute { ConnectRoute(to: request.url, settings: proxies) }
+
     /// Where `request` goes in a pool (for the loop engine, per `loop`).
-    func poolKey(loop: Loop?) -> PoolKey { PoolKey(request.url, loop: loop) }
+    func poolKey(loop: Loop?) -> PoolKey { PoolKey(request.url, loop: loop, proxy: route.proxy) }
 
     /// The exchange machine for `request` on the leased connection.
     func machine<Stream>(
@@ -102,6 +110,10 @@ struct RequestPlan {
             return .follow
         }
         do {
+            if head.status == 407, route.forwardsRequests, let proxy = route.proxy {
+                // The proxy's answer, not the origin's: say so rather than hand it on as content.
+                throw HTTPClientError.proxy(.authenticationRequired(proxy: proxy.description, hadCredentials: proxy.credential != nil))
+            }
             let range = try ResponseChecks.contentRange(of: head, for: request)
             var metadata = ResponseMetadata(
                 head: head, url: request.url, redirects: follower.chain, contentRange: range, rangeRequested: request.range != nil)

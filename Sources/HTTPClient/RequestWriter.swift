@@ -2,8 +2,13 @@
 /// Refuses any name or value that would change the message's framing.
 enum RequestWriter {
     /// - Throws: `HTTPClientError.invalidRequest` for a bad method, header name or value.
-    /// - Parameter acceptEncoding: the `Accept-Encoding` to send unless the request has one.
-    static func head(for request: HTTPRequest, userAgent: String, acceptEncoding: String? = nil) throws -> [UInt8] {
+    /// - Parameters:
+    ///   - acceptEncoding: the `Accept-Encoding` to send unless the request has one.
+    ///   - forwardingProxy: the HTTP proxy a plain-http request goes through: the target is then
+    ///     the absolute URL, and the proxy's credential goes in `Proxy-Authorization`.
+    static func head(
+        for request: HTTPRequest, userAgent: String, acceptEncoding: String? = nil, forwardingProxy: HTTPProxy? = nil
+    ) throws -> [UInt8] {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy(isTokenByte) else {
             throw HTTPClientError.invalidRequest("method \(request.method.debugDescription) is not a token")
         }
@@ -23,11 +28,15 @@ enum RequestWriter {
         bytes.reserveCapacity(256)
         bytes += request.method.utf8
         bytes.append(0x20)
-        bytes += request.url.target.utf8
+        // The absolute form never carries the userinfo (`description` leaves it out).
+        bytes += (forwardingProxy == nil ? request.url.target : request.url.description).utf8
         bytes += " HTTP/1.1\r\n".utf8
         try append("Host", host, to: &bytes)
         if !givenUserAgent { try append("User-Agent", userAgent, to: &bytes) }
         if !givenAccept { bytes += "Accept: */*\r\n".utf8 }
+        if let credential = forwardingProxy?.credential {
+            try append("Proxy-Authorization", credential.basicAuthorization, to: &bytes)
+        }
         if let acceptEncoding, !givenAcceptEncoding { try append("Accept-Encoding", acceptEncoding, to: &bytes) }
         if let range = request.range { try append("Range", range.headerValue, to: &bytes) }
         if let ifRange = request.ifRange { try append("If-Range", ifRange.headerValue, to: &bytes) }

@@ -106,6 +106,20 @@ struct NetgetCommand: ParsableCommand {
         help: ArgumentHelp("Treat the -H header NAME as a credential: sent only to the URL's own origin (repeatable).", valueName: "name"))
     var secretHeaders: [String] = []
 
+    @Option(
+        name: [.customShort("u"), .customLong("user")],
+        help: ArgumentHelp("Basic credentials for the URL's origin (only there, unless --location-trusted).", valueName: "user:password"))
+    var user: String?
+
+    @Flag(name: [.customShort("n"), .customLong("netrc")], help: "Take credentials from ~/.netrc ($NETRC) for the URL's host.")
+    var netrc = false
+
+    @Option(name: .customLong("netrc-file"), help: ArgumentHelp("Take credentials from FILE, in .netrc form.", valueName: "file"))
+    var netrcFile: String?
+
+    @Flag(help: "Ask for a compressed body (gzip, deflate, br, zstd) and save it decoded.")
+    var compressed = false
+
     @Flag(name: .customLong("allow-insecure-redirect"), help: "Follow a redirect from https to http (refused by default).")
     var allowInsecureRedirect = false
 

@@ -74,6 +74,16 @@ struct Plan {
             throw UsageError("--secret-header takes a header name (a token, no colon or space), not \(name.debugDescription)")
         }
         if let cacert = command.cacert, access(cacert, R_OK) != 0 { throw UsageError("--cacert \(cacert): cannot read the file") }
+        var credential: HTTPCredential?
+        if let user = command.user {
+            do { credential = try HTTPCredential(userColonPassword: user) } catch { throw UsageError("-u: \(error)") }
+        }
+        var netrc: Netrc?
+        if let path = command.netrcFile ?? (command.netrc ? Netrc.defaultPath : nil) {
+            do { netrc = try Netrc.load(path: path) } catch { throw UsageError("--netrc: \(error)") }
+        } else if command.netrc {
+            throw UsageError("-n: neither NETRC nor HOME is set, so there is no .netrc to read")
+        }
         output = command.output
         directory = command.directory
         resume = command.resume
@@ -86,12 +96,13 @@ struct Plan {
             connectTimeout: connectTimeout, idleTimeout: timeout, headTimeout: timeout,
             maxRedirects: command.maxRedirects, maxConnectionsPerHost: max(8, command.connections * command.parallel),
             tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine,
-            allowInsecureRedirects: command.allowInsecureRedirect)
+            allowInsecureRedirects: command.allowInsecureRedirect, netrc: netrc,
+            decompression: command.compressed ? .enabled : .disabled)
         download = DownloadOptions(
             retries: command.retries, retryBaseDelay: retryDelay,
             connections: command.connections, rateLimit: rate, headers: headers,
             credentialHeaderNames: command.secretHeaders, locationTrusted: command.locationTrusted,
-            engine: engine)
+            credential: credential, engine: engine)
     }
 
     /// The longest any timeout may be: 30 days (a larger one is a typo, and `Duration` traps

@@ -38,17 +38,19 @@ final class NginxServer {
         }
         var data = [UInt8](repeating: 0, count: Self.size)
         data.withUnsafeMutableBytes { GeneratedContent.fill($0, seed: Self.seed, offset: 0) }
-        try Self.write(data, to: "\(directory)/www/data.bin")
-        try Self.write(
+        try LocalDaemon.write(data, to: "\(directory)/www/data.bin")
+        try LocalDaemon.write(
             Array(String(repeating: "compressible text, served gzip'd and chunked\n", count: 2000).utf8), to: "\(directory)/www/gz")
         // #filePath has a directory
         let templatePath = String(#filePath.prefix(upTo: #filePath.lastIndex(of: "/")!)) + "/nginx/nginx.conf.template"
-        guard var config = Self.read(templatePath) else { throw TestFailure("cannot read \(templatePath)") }
+        guard var config = LocalDaemon.read(templatePath) else { throw TestFailure("cannot read \(templatePath)") }
         config = config.replacing("@RUN@", with: "\(directory)/run").replacing("@PORT@", with: String(port))
             .replacing("@ROOT@", with: "\(directory)/www")
         if getuid() == 0 { config = "user nobody nogroup;\n" + config }
-        try Self.write(Array(config.utf8), to: "\(directory)/run/nginx.conf")
-        pid = try Self.spawn([binary, "-c", "\(directory)/run/nginx.conf", "-p", "\(directory)/run", "-e", "\(directory)/run/error.log"])
+        try LocalDaemon.write(Array(config.utf8), to: "\(directory)/run/nginx.conf")
+        pid = try LocalDaemon.spawn([
+            binary, "-c", "\(directory)/run/nginx.conf", "-p", "\(directory)/run", "-e", "\(directory)/run/error.log",
+        ])
         try waitUntilListening()
     }
 
@@ -60,24 +62,20 @@ final class NginxServer {
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         pid = 0
-        _ = Self.spawnAndWait(["/bin/rm", "-rf", directory])
+        _ = LocalDaemon.spawnAndWait(["/bin/rm", "-rf", directory])
     }
 
     private func waitUntilListening() throws {
-        for _ in 0..<100 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            let address = SocketAddress.loopbackIPv4(port: port)
-            let connected = address.withSockAddr { Glibc.connect(fd, $0, $1) } == 0
-            close(fd)
-            if connected { return }
-            usleep(50_000)
-        }
-        let log = Self.read("\(directory)/run/error.log") ?? ""
+        guard !LocalDaemon.waitUntilListening(port: port) else { return }
+        let log = LocalDaemon.read("\(directory)/run/error.log") ?? ""
         stop()
         throw TestFailure("nginx did not start: \(log)")
     }
+}
 
-    private static func spawn(_ argv: [String]) throws -> pid_t {
+/// Starting and stopping a Debian server (nginx, tinyproxy) for a test, and its files.
+enum LocalDaemon {
+    static func spawn(_ argv: [String]) throws -> pid_t {
         var pid: pid_t = 0
         var cArguments = argv.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
@@ -86,14 +84,14 @@ final class NginxServer {
         return pid
     }
 
-    private static func spawnAndWait(_ argv: [String]) -> Int32 {
+    static func spawnAndWait(_ argv: [String]) -> Int32 {
         guard let pid = try? spawn(argv) else { return -1 }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         return status
     }
 
-    private static func write(_ bytes: [UInt8], to path: String) throws {
+    static func write(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw TestFailure("cannot create \(path)") }
         defer { close(fd) }
@@ -106,7 +104,7 @@ final class NginxServer {
         fchmod(fd, 0o644)
     }
 
-    private static func read(_ path: String) -> String? {
+    static func read(_ path: String) -> String? {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -116,5 +114,41 @@ final class NginxServer {
             bytes += buffer[0..<n]
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Waits (a bounded re-check, 5 s at most) until something accepts on 127.0.0.1:`port`.
+    /// - Returns: whether it did.
+    static func waitUntilListening(port: UInt16) -> Bool {
+        for _ in 0..<100 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let address = SocketAddress.loopbackIPv4(port: port)
+            let connected = address.withSockAddr { Glibc.connect(fd, $0, $1) } == 0
+            close(fd)
+            if connected { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// A new directory under /tmp that any user can enter (a daemon may drop to nobody).
+    static func makeDirectory(_ prefix: String) throws -> String {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
+        chmod(made, 0o777)
+        return String(cString: made)
+    }
+
+    /// A free loopback port (bound, read, released).
+    static func freePort() throws -> UInt16 {
+        let probe = try TCPListener(bindTo: .loopbackIPv4(port: 0))
+        defer { probe.close() }
+        return probe.port
+    }
+
+    /// Stops `pid` (`signal`, then reaps it).
+    static func stop(_ pid: pid_t, signal: Int32 = SIGTERM) {
+        kill(pid, signal)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
     }
 }

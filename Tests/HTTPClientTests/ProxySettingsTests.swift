@@ -58,7 +58,10 @@ struct ProxyHandshakeTests {
     func connect() throws {
         let proxy = try HTTPProxy("http://u:p@proxy:3128")
         var handshake = ProxyHandshake(proxy: proxy, destination: .name("origin.example", port: 443))
-        guard case .write(let request) = handshake.start() else { Issue.record("no request"); return }
+        guard case .write(let request) = handshake.start() else {
+            Issue.record("no request")
+            return
+        }
         #expect(
             String(decoding: request, as: UTF8.self)
                 == "CONNECT origin.example:443 HTTP/1.1\r\nHost: origin.example:443\r\nProxy-Authorization: Basic dTpw\r\n\r\n")
@@ -73,7 +76,9 @@ struct ProxyHandshakeTests {
                 == .failed(.authenticationRequired(proxy: "http://proxy:3128", hadCredentials: false)))
         var bad = ProxyHandshake(proxy: try HTTPProxy("http://proxy:3128"), destination: .name("o", port: 443))
         _ = bad.start()
-        #expect(bad.received(Array("HTTP/1.1 502 Bad Gateway\r\n\r\n".utf8)) == .failed(.refused(proxy: "http://proxy:3128", status: 502, reason: "Bad Gateway")))
+        #expect(
+            bad.received(Array("HTTP/1.1 502 Bad Gateway\r\n\r\n".utf8))
+                == .failed(.refused(proxy: "http://proxy:3128", status: 502, reason: "Bad Gateway")))
         var closed = ProxyHandshake(proxy: try HTTPProxy("http://proxy:3128"), destination: .name("o", port: 443))
         _ = closed.start()
         #expect(closed.ended() == .failed(.closedDuringHandshake(proxy: "http://proxy:3128")))
