@@ -172,7 +172,7 @@ private final class PairBlockingStream: BlockingByteStream, @unchecked Sendable 
         }
     }
 
-    var isReusable: Bool { DescriptorProbe.isIdleAndOpen(fileDescriptor) }
+    var isReusable: Bool { fileDescriptor >= 0 && SystemCalls.tryPeek(fileDescriptor) == .wouldBlock }
 }
 
 /// Reads exactly `count` bytes from a blocking stream, failing at an early end of stream.
