@@ -56,12 +56,9 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
         over transport: any BlockingByteStream, context: TLSContext, role: TLSMachine.Role, timeout: Duration?
     ) throws -> BlockingTLSStream {
         do {
-            let stream = BlockingTLSStream(transport: transport, pump: try TLSPump(context: context, role: role))
-            let description = stream.pump.machine.peerDescription
-            let deadline = TLSDeadline(timeout: timeout, operation: description)
-            while try stream.perform(try stream.pump.handshakeAction(), timeout: try deadline.remaining(), during: .handshake(description))
-                == nil
-            {}
+            let pump = try TLSPump(context: context, role: role, handshakeTimeout: timeout)
+            let stream = BlockingTLSStream(transport: transport, pump: pump)
+            while try stream.perform(try pump.handshakeAction(), timeout: try pump.handshakeTimeLeft(), during: pump.handshake) == nil {}
             return stream
         } catch {
             transport.close()

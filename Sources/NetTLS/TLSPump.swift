@@ -49,12 +49,16 @@ final class TLSPump {
     private var outputEnd = 0
     /// The handshake asked for ciphertext and none came since.
     private var handshakeNeedsCiphertext = false
+    /// When the whole handshake must be done by, and its timeout; nil for no limit.
+    private let handshakeDeadline: (end: ContinuousClock.Instant, timeout: Duration)?
     /// A transport call failed mid-record: the stream is unusable, whatever the machine says.
     private(set) var isBroken = false
 
-    /// A pump for a new session in `role`. - Throws: as `TLSMachine.init`.
-    init(context: TLSContext, role: TLSMachine.Role) throws {
+    /// A pump for a new session in `role`, whose handshake may take `handshakeTimeout` in all
+    /// (nil: no limit), so a peer that trickles bytes cannot stretch it. - Throws: as `TLSMachine.init`.
+    init(context: TLSContext, role: TLSMachine.Role, handshakeTimeout: Duration? = nil) throws {
         machine = try TLSMachine(context: context, role: role)
+        handshakeDeadline = handshakeTimeout.map { (ContinuousClock.now + $0, $0) }
         input = .allocate(byteCount: Self.recordCapacity, alignment: 16)
         output = .allocate(byteCount: Self.recordCapacity, alignment: 16)
     }
@@ -84,6 +88,18 @@ final class TLSPump {
             }
             if try machine.handshake() == .needsCiphertext { handshakeNeedsCiphertext = true }
         }
+    }
+
+    /// The handshake, as transport errors name it.
+    var handshake: TLSDriverOperation { .handshake(machine.peerDescription) }
+
+    /// The time left for the handshake's next wait; nil for no limit.
+    /// - Throws: `NetError` of kind `.timedOut`, named for the handshake, once it has passed.
+    func handshakeTimeLeft() throws -> Duration? {
+        guard let deadline = handshakeDeadline else { return nil }
+        let left = deadline.end - ContinuousClock.now
+        guard left > .zero else { throw NetError.timedOut(machine.peerDescription, after: deadline.timeout) }
+        return left
     }
 
     /// A read's next action: `.done` or `.receive`, never `.send` (what a read produced, an

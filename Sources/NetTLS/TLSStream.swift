@@ -63,13 +63,12 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
         over transport: any AsyncByteStream, context: TLSContext, role: TLSMachine.Role, timeout: Duration?
     ) async throws -> TLSStream {
         do {
-            let stream = TLSStream(transport: transport, pump: try TLSPump(context: context, role: role))
-            let description = stream.pump.machine.peerDescription
-            let deadline = TLSDeadline(timeout: timeout, operation: description)
+            let pump = try TLSPump(context: context, role: role, handshakeTimeout: timeout)
+            let stream = TLSStream(transport: transport, pump: pump)
             while true {
-                let action = try stream.pump.handshakeAction()
+                let action = try pump.handshakeAction()
                 if case .done = action { return stream }
-                _ = try await stream.perform(action, timeout: try deadline.remaining(), during: .handshake(description))
+                _ = try await stream.perform(action, timeout: try pump.handshakeTimeLeft(), during: pump.handshake)
             }
         } catch {
             transport.close()
