@@ -9,8 +9,9 @@ import NetCore
 /// A bulk transfer gets larger buffers for fewer, larger system calls: the input grows to
 /// 64 KiB after a receive that filled it and goes back to a record's worth once one does not
 /// (the stream caught up with its peer, as at the end of a response); a write of more than a
-/// record uses a four-record output until it is done. The machine's
-/// memory BIOs hold about a record each way, as the pump feeds and takes one at a time.
+/// record uses a four-record output until it is done. The machine's memory BIOs hold about a
+/// record each way, as the pump feeds and takes one at a time. OpenSSL's own record buffers
+/// go back while empty (`SSL_MODE_RELEASE_BUFFERS`, see `TLSContext`).
 ///
 /// Thread rule: the owning stream's; not `Sendable`.
 final class TLSPump {

@@ -8,7 +8,7 @@ import NetCore
 /// Errors: `TLSError` for TLS failures; the transport's for its own (`NetError` `.timedOut`,
 /// `.connectionReset`, `.closed`, ...); `CancellationError`.
 ///
-/// Memory: a `TLSPump`'s (a record of ciphertext each way; more while a bulk read is on).
+/// Memory: a `TLSPump`'s (a record of ciphertext each way; more during a bulk transfer).
 ///
 /// Thread rule: as the transport (a `StreamSocket` is confined to one loop's thread). One
 /// tasklet may read while another writes; not two readers, nor two writers.
