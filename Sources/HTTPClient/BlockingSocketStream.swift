@@ -4,7 +4,7 @@ import Workers
 /// The blocking engine talks over a `BlockingSocket` (NetCore) as over any `BlockingByteStream`.
 extension BlockingSocket: BlockingByteStream {
     /// Whether an idle connection can carry another request (see `BlockingByteStream`). Never waits.
-    public var isReusable: Bool { DescriptorProbe.isIdleAndOpen(fileDescriptor) }
+    public var isReusable: Bool { isIdleAndOpen }
 
     /// Resolves `host` on the calling thread (getaddrinfo, which blocks) and connects to its
     /// addresses in the system's order. Starts no thread. Call on a worker thread.

@@ -85,6 +85,11 @@ public final class BlockingSocket: @unchecked Sendable {  // one thread at a tim
         if ready.isEmpty, let timeout { throw NetError.timedOut(operation, after: timeout) }
     }
 
+    /// True when the socket is open, has nothing to read and no pending error: a pooled
+    /// connection the peer has not closed (a close shows as end of stream, readable at once).
+    /// Never blocks. Cost: one system call (`SystemCalls.tryPeek`).
+    public var isIdleAndOpen: Bool { fileDescriptor >= 0 && SystemCalls.tryPeek(fileDescriptor) == .wouldBlock }
+
     /// Closes the socket. Idempotent; the owning thread only.
     public func close() {
         if fileDescriptor >= 0 {

@@ -122,6 +122,16 @@ public enum SystemCalls {
         case .done, .end: return 0
         }
     }
+
+    /// `recv(fd, one byte, MSG_PEEK | MSG_DONTWAIT)` on a stream socket, leaving the byte
+    /// there: `.done(1)` when a byte waits, `.end` at end of stream, `.wouldBlock` when nothing
+    /// is there (an idle, open connection), or `.error` (a pending error, such as a reset).
+    /// Never waits, whether or not the descriptor is non-blocking.
+    @inlinable
+    public static func tryPeek(_ fd: Int32) -> IOResult {
+        var byte: UInt8 = 0
+        return classify(zero: .end) { recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) }
+    }
 }
 
 // MARK: - Waits (Poll)

@@ -8,33 +8,22 @@ import NetCore
 /// Errors: `TLSError` for TLS failures; the transport's for its own (`NetError` `.timedOut`,
 /// `.connectionReset`, `.closed`, ...).
 ///
-/// Memory: as `TLSStream` (a 64 KiB input and a 96 KiB output buffer).
+/// Memory: a `TLSPump`'s, as `TLSStream`.
 ///
 /// Thread rule: one thread at a time; never on a loop's thread (it would stall the loop).
 public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable {  // one thread at a time, see above
     /// The stream underneath, owned: `close()` closes it.
     package let transport: any BlockingByteStream
-    package let machine: TLSMachine
-    private let input: UnsafeMutableRawBufferPointer
-    private let output: UnsafeMutableRawBufferPointer
-    /// A transport call failed mid-record: the stream is unusable, whatever the machine says.
-    private var isBroken = false
+    private let pump: TLSPump
     private var isClosed = false
 
     /// The descriptor of the socket at the bottom of the transport (-1 once closed), so another
     /// thread can shut it down to wake a blocked call.
     public var fileDescriptor: Int32 { transport.fileDescriptor }
 
-    private init(transport: any BlockingByteStream, machine: TLSMachine) {
+    private init(transport: any BlockingByteStream, pump: TLSPump) {
         self.transport = transport
-        self.machine = machine
-        input = .allocate(byteCount: TLSStream.inputCapacity, alignment: 16)
-        output = .allocate(byteCount: TLSStream.outputCapacity, alignment: 16)
-    }
-
-    deinit {
-        input.deallocate()
-        output.deallocate()
+        self.pump = pump
     }
 
     /// Starts TLS as the client over a connected transport and completes the handshake.
@@ -67,20 +56,10 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
         over transport: any BlockingByteStream, context: TLSContext, role: TLSMachine.Role, timeout: Duration?
     ) throws -> BlockingTLSStream {
         do {
-            let stream = BlockingTLSStream(transport: transport, machine: try TLSMachine(context: context, role: role))
-            let deadline = TLSDeadline(timeout: timeout, operation: stream.machine.peerDescription)
-            let operation = TLSDriverOperation.handshake(stream.machine.peerDescription)
-            while true {
-                let step = try stream.machine.handshake()
-                // Every flight goes out before waiting for the answer, the last one too.
-                try stream.flush(timeout: try deadline.remaining(), during: operation)
-                switch step {
-                case .done:
-                    return stream
-                case .needsCiphertext:
-                    try stream.receive(timeout: try deadline.remaining(), during: operation)
-                }
-            }
+            let pump = try TLSPump(context: context, role: role, handshakeTimeout: timeout)
+            let stream = BlockingTLSStream(transport: transport, pump: pump)
+            while try stream.perform(try pump.handshakeAction(), timeout: try pump.handshakeTimeLeft(), during: pump.handshake) == nil {}
+            return stream
         } catch {
             transport.close()
             throw error
@@ -95,30 +74,19 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.timedOut`, `.closed`, ...).
     public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration?) throws -> Int {
         guard buffer.count > 0 else { return 0 }
+        guard !isClosed else { throw NetError.closed("TLS read") }
         while true {
-            guard !isClosed else { throw NetError.closed("TLS read") }
-            switch try machine.read(into: buffer) {
-            case .done(let count): return count
-            // What a read produced (an answer to a key update) goes with the next write:
-            // reading never depends on it, and a zero-timeout read must not write.
-            case .needsCiphertext: try receive(timeout: timeout, during: .read)
-            }
+            if let count = try perform(try pump.readAction(into: buffer), timeout: timeout, during: .read) { return count }
         }
     }
 
-    /// Encrypts and writes every byte, in batches of up to 64 KiB of ciphertext per transport write.
+    /// Encrypts and writes every byte, a record per transport write.
     /// - Parameter timeout: the longest to wait at a time for the transport; nil waits forever.
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.brokenPipe`, `.timedOut`, ...).
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration?) throws {
-        var offset = 0
-        while offset < bytes.count {
-            guard !isClosed else { throw NetError.closed("TLS write") }
-            while offset < bytes.count, machine.pendingCiphertextCount < TLSStream.writeBatch {
-                let end = min(bytes.count, offset + TLSStream.plaintextSlice)
-                offset += try machine.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-            }
-            try flush(timeout: timeout, during: .write)
-        }
+        guard !isClosed else { throw NetError.closed("TLS write") }
+        var taken = 0
+        while try perform(try pump.writeAction(bytes, taken: &taken), timeout: timeout, during: .write) == nil {}
     }
 
     /// Sends close_notify if it can go out without waiting (once), then closes the transport.
@@ -126,9 +94,9 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        if !isBroken, machine.queueCloseNotify() {
+        if !pump.isBroken, pump.machine.queueCloseNotify() {
             // A zero timeout: what does not fit now is dropped, as is any error (closing anyway).
-            try? flush(timeout: .zero, during: .write)
+            while (try? perform(pump.flushAction(), timeout: .zero, during: .write)) == .some(nil) {}
         }
         transport.close()
     }
@@ -136,63 +104,38 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     /// As `TLSStream.isReusable`: feeds what already arrived (reading with a zero timeout),
     /// then asks the machine. Never blocks.
     public var isReusable: Bool {
-        guard !isClosed, !isBroken else { return false }
-        do {
-            for _ in 0..<2 {
-                let n = try transport.read(into: input, timeout: .zero)
-                if n == 0 {
-                    machine.receivedEndOfStream()
-                    break
-                }
-                try machine.receivedCiphertext(UnsafeRawBufferPointer(rebasing: input[0..<n]))
-                if n == input.count { return false }
+        guard !isClosed else { return false }
+        return pump.isIdle { buffer in
+            do { return try transport.read(into: buffer, timeout: .zero) } catch let error as NetError where error.kind == .timedOut {
+                return nil  // nothing (more) there: the usual case for an idle connection
             }
-        } catch let error as NetError where error.kind == .timedOut {
-            // Nothing (more) there: the usual case for an idle connection.
-        } catch {
-            return false
         }
-        return machine.isIdle()
     }
 
     /// True once a read returned end of stream because the transport ended without the
     /// peer's close_notify: what was read is authentic but may be cut short.
-    public var endedWithoutCloseNotify: Bool { machine.endedWithoutCloseNotify }
+    public var endedWithoutCloseNotify: Bool { pump.machine.endedWithoutCloseNotify }
 
     /// The negotiated protocol version, such as "TLSv1.3".
-    public var protocolVersion: String { machine.protocolVersion }
+    public var protocolVersion: String { pump.machine.protocolVersion }
 
-    // MARK: - Moving ciphertext
-
-    private func receive(timeout: Duration?, during operation: TLSDriverOperation) throws {
-        let n: Int
-        do {
-            n = try transport.read(into: input, timeout: timeout)
-        } catch let error as NetError where error.kind == .timedOut {
-            throw operation.rename(error)  // a timeout loses no byte: the stream stays usable
-        } catch {
-            isBroken = true
-            throw operation.rename(error)
-        }
-        if n == 0 {
-            machine.receivedEndOfStream()
-        } else {
-            try machine.receivedCiphertext(UnsafeRawBufferPointer(rebasing: input[0..<n]))
-        }
-    }
-
-    /// Sends every byte of ciphertext the machine has.
-    private func flush(timeout: Duration?, during operation: TLSDriverOperation) throws {
-        while true {
-            let count = machine.takeCiphertext(into: output)
-            if count == 0 { return }
-            do {
-                try transport.write(UnsafeRawBufferPointer(rebasing: output[0..<count]), timeout: timeout)
-            } catch {
-                // How much of the batch went out is unknown: the byte stream is broken.
-                isBroken = true
-                throw operation.rename(error)
+    /// Performs one of the pump's actions on the transport, blocking in its calls.
+    /// - Returns: the count of a `.done`; nil after a send or a receive.
+    private func perform(_ action: TLSPump.Action, timeout: Duration?, during operation: TLSDriverOperation) throws -> Int? {
+        switch action {
+        case .done(let count): return count
+        case .send(let bytes):
+            do { try transport.write(bytes, timeout: timeout) } catch {
+                throw pump.transportFailed(error, receiving: false, during: operation)
             }
+            pump.sent(bytes.count)
+        case .receive(let buffer):
+            let count: Int
+            do { count = try transport.read(into: buffer, timeout: timeout) } catch {
+                throw pump.transportFailed(error, receiving: true, during: operation)
+            }
+            try pump.received(count)
         }
+        return nil
     }
 }

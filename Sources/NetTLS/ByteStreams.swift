@@ -1,9 +1,5 @@
 import NetCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A connection the loop engine (`Client`) talks over: a plain `StreamSocket`, TLS on one, or
 /// TLS on another TLS stream (an HTTPS proxy). `TLSStream` runs over any conforming stream.
 ///
@@ -64,34 +60,15 @@ public protocol BlockingByteStream: AnyObject {
 }
 
 extension StreamSocket: AsyncByteStream {
-    public var isReusable: Bool { !isClosed && DescriptorProbe.isIdleAndOpen(fileDescriptor) }
+    public var isReusable: Bool { isIdleAndOpen }
 
-    /// See `AsyncByteStream.readWithoutWaiting`: one `recv(MSG_DONTWAIT)`.
+    /// See `AsyncByteStream.readWithoutWaiting`: `receiveWithoutWaiting`, one non-blocking `recv`.
     public func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
-        guard buffer.count > 0 else { return nil }
-        while true {
-            guard !isClosed else { throw NetError.closed("read") }
-            let n = recv(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
-            if n >= 0 { return n }
-            switch errno {
-            case EAGAIN, EWOULDBLOCK: return nil
-            case EINTR: continue
-            case let code: throw NetError(errno: code, operation: "read")
-            }
-        }
+        try receiveWithoutWaiting(into: buffer)
     }
 
-    /// See `AsyncByteStream.writeWithoutWaiting`: one `send(MSG_DONTWAIT | MSG_NOSIGNAL)`.
-    public func writeWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Int {
-        guard bytes.count > 0 else { return 0 }
-        while true {
-            guard !isClosed else { return 0 }
-            let n = send(fileDescriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            return 0  // full, reset or gone: the caller is closing
-        }
-    }
+    /// See `AsyncByteStream.writeWithoutWaiting`: `sendWithoutWaiting`, one non-blocking `send`.
+    public func writeWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Int { sendWithoutWaiting(bytes) }
 }
 
 extension AsyncByteStream {

@@ -94,9 +94,14 @@ public final class TLSContext: @unchecked Sendable {  // immutable after the fac
         guard copenssl_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 else {
             throw TLSError(kind: .configuration, message: OpenSSLErrorQueue.drainMessage(or: "cannot require TLS 1.2"))
         }
-        // Partial writes make a write step take one record at a time, so the drivers batch
-        // ciphertext (64 KiB per transport write) and the outgoing memory BIO stays bounded.
+        // Partial writes make a write step take one record at a time, so the pump takes the
+        // ciphertext record by record (up to four per transport write) and the outgoing memory
+        // BIO stays at one record.
         _ = copenssl_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // A session gives OpenSSL's record buffers (about 34 KiB) back whenever they are empty,
+        // so a pooled connection keeps only what its pump holds; a busy one takes them again,
+        // a malloc per record beside a 16 KiB decryption.
+        _ = copenssl_SSL_CTX_set_mode(ctx, Int(SSL_MODE_RELEASE_BUFFERS))
         // No SSL_OP_IGNORE_UNEXPECTED_EOF: it makes a TCP close without close_notify look
         // like close_notify, and a body delimited by the close must tell the two apart (an
         // attacker can cut the TCP stream, not forge close_notify). `TLSMachine.read`

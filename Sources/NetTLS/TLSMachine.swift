@@ -10,16 +10,17 @@ import NetCore
 /// (`receivedCiphertext(_:)`, `receivedEndOfStream()`), takes the ciphertext it must send
 /// (`takeCiphertext(into:)`), and moves plaintext with `read(into:)` and `write(_:)`. Each step
 /// makes what progress it can and says what it needs next; it never waits and never calls the
-/// network. `TLSStream` (tasklets) and `BlockingTLSStream` (threads) drive it over any byte
-/// stream: a socket, a proxy's CONNECT tunnel, or another TLS stream (TLS inside TLS).
+/// network. `TLSStream` (tasklets) and `BlockingTLSStream` (threads) drive it through one
+/// `TLSPump` over any byte stream: a socket, a proxy's CONNECT tunnel, or another TLS stream
+/// (TLS inside TLS).
 ///
 /// Every step clears OpenSSL's error queue before the call and drains it after, so reasons
 /// never leak between connections sharing a thread.
 ///
 /// Cost: memory BIOs add one copy of each ciphertext byte in each direction (into the BIO on
-/// the way in, out of it on the way out); the drivers amortise it with 64 KiB reads and
-/// batched writes. Received ciphertext is buffered only until `read` or `handshake` consumes
-/// it, and produced ciphertext until `takeCiphertext` takes it: the owner bounds both.
+/// the way in, out of it on the way out). Received ciphertext is buffered only until `read`
+/// or `handshake` consumes it, and produced ciphertext until `takeCiphertext` takes it: the
+/// owner bounds both (`TLSPump` feeds and takes a record's worth at a time).
 ///
 /// Thread rule: one thread at a time (the owning stream's); not `Sendable`.
 public final class TLSMachine {

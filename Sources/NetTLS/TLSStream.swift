@@ -8,52 +8,26 @@ import NetCore
 /// Errors: `TLSError` for TLS failures; the transport's for its own (`NetError` `.timedOut`,
 /// `.connectionReset`, `.closed`, ...); `CancellationError`.
 ///
-/// Memory: a 64 KiB ciphertext input buffer and a 96 KiB output buffer per stream, made with
-/// the stream; OpenSSL's memory BIOs hold at most one read's worth in and one batch out.
+/// Memory: a `TLSPump`'s (a record of ciphertext each way; more during a bulk transfer).
 ///
 /// Thread rule: as the transport (a `StreamSocket` is confined to one loop's thread). One
 /// tasklet may read while another writes; not two readers, nor two writers.
 public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confined to one loop's thread, see above
-    /// Ciphertext is read this much at a time: fewer, larger system calls pay for the copy
-    /// into the memory BIO.
-    static let inputCapacity = 64 << 10
-    /// A write encrypts until this much ciphertext waits, then sends it in one call.
-    static let writeBatch = 64 << 10
-    /// Holds one batch plus the record that crossed the batch line (16 KiB and 22 bytes of
-    /// TLS 1.3 overhead) in one take; more simply waits in the BIO for the next take.
-    static let outputCapacity = 96 << 10
-    /// Plaintext handed to the machine per write step: OpenSSL makes records of 16 KiB anyway.
-    static let plaintextSlice = 16 << 10
-
     /// Fairness, as for `StreamSocket`: plaintext served from ciphertext already read makes the
     /// tasklet yield now and then. (Writes always go through the transport, which yields itself.)
     private var readMeter = YieldMeter()
     /// The stream underneath, owned: `close()` closes it.
     package let transport: any AsyncByteStream
-    package let machine: TLSMachine
-    private let input: UnsafeMutableRawBufferPointer
-    /// Ciphertext taken from the machine, `output[outputStart..<outputEnd]` not yet sent.
-    private let output: UnsafeMutableRawBufferPointer
-    private var outputStart = 0
-    private var outputEnd = 0
+    private let pump: TLSPump
     /// A tasklet is in `transport.write`: nobody else may send, or records would interleave.
     private var isFlushing = false
     /// A tasklet is in `transport.read`: a reuse probe must not take bytes it waits for.
     private var isReading = false
-    /// A transport call failed mid-record: the stream is unusable, whatever the machine says.
-    private var isBroken = false
     private var isClosed = false
 
-    private init(transport: any AsyncByteStream, machine: TLSMachine) {
+    private init(transport: any AsyncByteStream, pump: TLSPump) {
         self.transport = transport
-        self.machine = machine
-        input = .allocate(byteCount: Self.inputCapacity, alignment: 16)
-        output = .allocate(byteCount: Self.outputCapacity, alignment: 16)
-    }
-
-    deinit {
-        input.deallocate()
-        output.deallocate()
+        self.pump = pump
     }
 
     /// Starts TLS as the client over a connected transport and completes the handshake,
@@ -89,19 +63,12 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
         over transport: any AsyncByteStream, context: TLSContext, role: TLSMachine.Role, timeout: Duration?
     ) async throws -> TLSStream {
         do {
-            let stream = TLSStream(transport: transport, machine: try TLSMachine(context: context, role: role))
-            let deadline = TLSDeadline(timeout: timeout, operation: stream.machine.peerDescription)
-            let operation = TLSDriverOperation.handshake(stream.machine.peerDescription)
+            let pump = try TLSPump(context: context, role: role, handshakeTimeout: timeout)
+            let stream = TLSStream(transport: transport, pump: pump)
             while true {
-                let step = try stream.machine.handshake()
-                // Every flight goes out before waiting for the answer, the last one too.
-                try await stream.flush(timeout: try deadline.remaining(), during: operation)
-                switch step {
-                case .done:
-                    return stream
-                case .needsCiphertext:
-                    try await stream.receive(timeout: try deadline.remaining(), during: operation)
-                }
+                let action = try pump.handshakeAction()
+                if case .done = action { return stream }
+                _ = try await stream.perform(action, timeout: try pump.handshakeTimeLeft(), during: pump.handshake)
             }
         } catch {
             transport.close()
@@ -119,17 +86,16 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
         guard buffer.count > 0 else { return 0 }
         while true {
             guard !isClosed else { throw NetError.closed("TLS read") }
-            switch try machine.read(into: buffer) {
-            case .done(let count):
+            let action = try pump.readAction(into: buffer)
+            if case .done(let count) = action {
                 if readMeter.movedWithoutWaiting(count) { await Tasklet.yield() }
                 return count
-            case .needsCiphertext:
-                // What a read produced (an answer to a key update) goes now if it fits, else
-                // with the next write; reading never depends on it.
-                if !isFlushing { sendWithoutWaiting() }
-                readMeter.didWait()
-                try await receive(timeout: timeout, during: .read)
             }
+            // What a read produced (an answer to a key update) goes now if it fits, else
+            // with the next write.
+            if !isFlushing { sendWithoutWaiting() }
+            readMeter.didWait()
+            _ = try await perform(action, timeout: timeout, during: .read)
         }
     }
 
@@ -139,19 +105,12 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     ///   `.closed`, ...), `CancellationError`. Some bytes may have gone out before an error.
     /// Call from a tasklet.
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration?) async throws {
-        var offset = 0
-        while offset < bytes.count {
-            guard !isClosed else { throw NetError.closed("TLS write") }
-            guard !isFlushing else {
-                throw NetError(kind: .other, errno: 0, operation: "TLS write", context: "another tasklet is writing to this stream")
-            }
-            // Encrypt a batch of records, then send them with one transport write.
-            while offset < bytes.count, machine.pendingCiphertextCount < Self.writeBatch {
-                let end = min(bytes.count, offset + Self.plaintextSlice)
-                offset += try machine.write(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
-            }
-            try await flush(timeout: timeout, during: .write)
+        guard !isClosed else { throw NetError.closed("TLS write") }
+        guard !isFlushing else {
+            throw NetError(kind: .other, errno: 0, operation: "TLS write", context: "another tasklet is writing to this stream")
         }
+        var taken = 0
+        while try await perform(try pump.writeAction(bytes, taken: &taken), timeout: timeout, during: .write) == nil {}
     }
 
     /// Sends close_notify if it can go out without waiting (once), then closes the transport;
@@ -160,9 +119,9 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     public func close() {
         guard !isClosed else { return }
         isClosed = true
-        // A write parked mid-batch owns the transport's byte order: adding to it would corrupt
+        // A write parked mid-record owns the transport's byte order: adding to it would corrupt
         // the record it is sending. Then the peer sees no close_notify, as after a reset.
-        if !isFlushing, !isBroken, machine.queueCloseNotify() { sendWithoutWaiting() }
+        if !isFlushing, !pump.isBroken, pump.machine.queueCloseNotify() { sendWithoutWaiting() }
         transport.close()
     }
 
@@ -170,31 +129,16 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     /// peer has sent neither data, an alert nor end of stream. A TLS 1.3 session ticket that
     /// arrived meanwhile is consumed and does not count. Never waits. Loop thread.
     public var isReusable: Bool {
-        guard !isClosed, !isBroken, !isReading, !isFlushing, outputStart == outputEnd else { return false }
-        do {
-            // Feed what already arrived. Tickets are a few hundred bytes: a full buffer is data
-            // nobody asked for, and no reason to read on.
-            for _ in 0..<2 {
-                guard let n = try transport.readWithoutWaiting(into: input) else { break }
-                if n == 0 {
-                    machine.receivedEndOfStream()
-                    break
-                }
-                try machine.receivedCiphertext(UnsafeRawBufferPointer(rebasing: input[0..<n]))
-                if n == input.count { return false }
-            }
-        } catch {
-            return false
-        }
-        return machine.isIdle()
+        guard !isClosed, !isReading, !isFlushing else { return false }
+        return pump.isIdle { try transport.readWithoutWaiting(into: $0) }
     }
 
     /// True once a read returned end of stream because the transport ended without the
     /// peer's close_notify: what was read is authentic but may be cut short.
-    public var endedWithoutCloseNotify: Bool { machine.endedWithoutCloseNotify }
+    public var endedWithoutCloseNotify: Bool { pump.machine.endedWithoutCloseNotify }
 
     /// The negotiated protocol version, such as "TLSv1.3".
-    public var protocolVersion: String { machine.protocolVersion }
+    public var protocolVersion: String { pump.machine.protocolVersion }
 
     /// See `AsyncByteStream.readWithoutWaiting`: decrypted bytes already there, or decrypted
     /// from what the transport already has; nil when neither gives any.
@@ -203,15 +147,12 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
         guard !isClosed else { throw NetError.closed("TLS read") }
         guard !isReading else { return nil }  // the parked reader gets what comes
         while true {
-            switch try machine.read(into: buffer) {
+            switch try pump.readAction(into: buffer) {
             case .done(let count): return count
-            case .needsCiphertext:
-                guard let n = try transport.readWithoutWaiting(into: input) else { return nil }
-                if n == 0 {
-                    machine.receivedEndOfStream()
-                } else {
-                    try machine.receivedCiphertext(UnsafeRawBufferPointer(rebasing: input[0..<n]))
-                }
+            case .receive(let input):
+                guard let count = try transport.readWithoutWaiting(into: input) else { return nil }
+                try pump.received(count)
+            case .send: return nil  // a read never sends
             }
         }
     }
@@ -219,10 +160,10 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     /// See `AsyncByteStream.writeWithoutWaiting`: encrypts all of `bytes` and sends what the
     /// transport takes now; the rest goes with the next write (or not at all after close).
     public func writeWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Int {
-        guard !isClosed, !isBroken, !machine.isClosing else { return 0 }
+        guard !isClosed, !pump.isBroken, !pump.machine.isClosing else { return 0 }
         var offset = 0
         while offset < bytes.count {
-            guard let taken = try? machine.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) else { break }
+            guard let taken = try? pump.machine.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) else { break }
             offset += taken
         }
         if !isFlushing { sendWithoutWaiting() }
@@ -231,61 +172,40 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
 
     // MARK: - Moving ciphertext
 
-    /// Reads one buffer of ciphertext from the transport into the machine, or its end.
-    nonisolated(nonsending) private func receive(timeout: Duration?, during operation: TLSDriverOperation) async throws {
-        isReading = true
-        defer { isReading = false }
-        let n: Int
-        do {
-            n = try await transport.read(into: input, timeout: timeout)
-        } catch let error as NetError where error.kind == .timedOut {
-            throw operation.rename(error)  // a timeout loses no byte: the stream stays usable
-        } catch {
-            isBroken = true
-            throw operation.rename(error)
+    /// Performs one of the pump's actions on the transport, parking in its calls.
+    /// - Returns: the count of a `.done`; nil after a send or a receive.
+    nonisolated(nonsending) private func perform(
+        _ action: TLSPump.Action, timeout: Duration?, during operation: TLSDriverOperation
+    ) async throws -> Int? {
+        switch action {
+        case .done(let count):
+            return count
+        case .send(let bytes):
+            isFlushing = true
+            defer { isFlushing = false }
+            do { try await transport.write(bytes, timeout: timeout) } catch {
+                throw pump.transportFailed(error, receiving: false, during: operation)
+            }
+            pump.sent(bytes.count)
+        case .receive(let buffer):
+            isReading = true
+            defer { isReading = false }
+            let count: Int
+            do { count = try await transport.read(into: buffer, timeout: timeout) } catch {
+                throw pump.transportFailed(error, receiving: true, during: operation)
+            }
+            try pump.received(count)
         }
-        if n == 0 {
-            machine.receivedEndOfStream()
-        } else {
-            try machine.receivedCiphertext(UnsafeRawBufferPointer(rebasing: input[0..<n]))
-        }
+        return nil
     }
 
-    /// Sends every byte of ciphertext the machine has, parking in the transport's write.
-    nonisolated(nonsending) private func flush(timeout: Duration?, during operation: TLSDriverOperation) async throws {
-        guard !isFlushing else { return }
-        isFlushing = true
-        defer { isFlushing = false }
-        while true {
-            if outputStart == outputEnd {
-                outputStart = 0
-                outputEnd = machine.takeCiphertext(into: output)
-                if outputEnd == 0 { return }
-            }
-            do {
-                try await transport.write(UnsafeRawBufferPointer(rebasing: output[outputStart..<outputEnd]), timeout: timeout)
-            } catch {
-                // How much of the batch went out is unknown: the byte stream is broken.
-                isBroken = true
-                outputStart = outputEnd
-                throw operation.rename(error)
-            }
-            outputStart = outputEnd
-        }
-    }
-
-    /// Sends what the transport takes now of the machine's ciphertext, never parking; the
-    /// rest stays for the next `flush`. Only while no tasklet is flushing.
+    /// Sends what the transport takes now of the pump's ciphertext, never parking; the rest
+    /// stays for the next write. Only while no tasklet is flushing.
     private func sendWithoutWaiting() {
-        while true {
-            if outputStart == outputEnd {
-                outputStart = 0
-                outputEnd = machine.takeCiphertext(into: output)
-                if outputEnd == 0 { return }
-            }
-            let sent = transport.writeWithoutWaiting(UnsafeRawBufferPointer(rebasing: output[outputStart..<outputEnd]))
-            outputStart += sent
-            if outputStart < outputEnd { return }
+        while case .send(let bytes) = pump.flushAction() {
+            let sent = transport.writeWithoutWaiting(bytes)
+            pump.sent(sent)
+            if sent < bytes.count { return }
         }
     }
 }
