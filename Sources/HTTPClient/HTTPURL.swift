@@ -111,6 +111,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
                 bytes.append(byte)
                 continue
             }
+            // Two bytes follow: the count is checked first, so neither popFirst() is nil.
             guard utf8.count >= 2, let high = hexValue(utf8.popFirst()!), let low = hexValue(utf8.popFirst()!) else {
                 throw HTTPClientError.invalidURL(original, reason: "a bad %-escape in the credentials")
             }
