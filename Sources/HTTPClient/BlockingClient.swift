@@ -112,7 +112,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                 if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
                     try BlockingSocket.connect(to: address, timeout: wait.limit)
                 } else {
-                    try BlockingSocket.connect(host: hop.host, port: hop.port, timeout: wait.limit)
+                    try BlockingSocket.connect(
+                        host: hop.host, port: hop.port, timeout: wait.limit, families: configuration.happyEyeballs.families)
                 }
             if route.tlsToProxy, let context, let proxy = route.proxy {
                 stream = try BlockingTLSStream.connect(over: stream, context: context, serverName: proxy.host, timeout: wait.limit)

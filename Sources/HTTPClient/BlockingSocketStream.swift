@@ -7,11 +7,12 @@ extension BlockingSocket: BlockingByteStream {
     public var isReusable: Bool { isIdleAndOpen }
 
     /// Resolves `host` on the calling thread (getaddrinfo, which blocks) and connects to its
-    /// addresses in the system's order. Starts no thread. Call on a worker thread.
+    /// addresses of the allowed families one by one, alternating families (RFC 8305's order).
+    /// Starts no thread. Call on a worker thread.
     /// - Throws: `ResolverError`; the last address's `NetError`.
-    public static func connect(host: String, port: UInt16, timeout: Duration?) throws -> BlockingSocket {
+    public static func connect(host: String, port: UInt16, timeout: Duration?, families: AddressFamilies = .any) throws -> BlockingSocket {
         var lastError: (any Error)?
-        for address in try Resolver.lookUp(host: host, port: port) {
+        for address in HappyEyeballs.order(try Resolver.lookUp(host: host, port: port), families: families) {
             do {
                 return try connect(to: address, timeout: timeout)
             } catch let error as NetError {

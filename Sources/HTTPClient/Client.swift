@@ -180,9 +180,11 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         }
     }
 
-    /// A TCP connection to `host` (an IP literal needs no lookup, so no resolver thread).
+    /// A TCP connection to `host` (an IP literal needs no lookup, so no resolver thread; a name
+    /// is connected Happy Eyeballs style, its lookup counted against `timeout`).
     private func connect(host: String, port: UInt16, timeout: Duration?) async throws -> StreamSocket {
         if let address = try? SocketAddress(ip: host, port: port) { return try await StreamSocket.connect(to: address, timeout: timeout) }
-        return try await StreamSocket.connect(host: host, port: port, timeout: timeout, resolver: configuration.resolver)
+        return try await StreamSocket.connect(
+            host: host, port: port, timeout: timeout, resolver: configuration.resolver, happyEyeballs: configuration.happyEyeballs)
     }
 }

@@ -66,6 +66,10 @@ public struct HTTPClientConfiguration: Sendable {
     /// `try ProxySettings.fromEnvironment()` opts in to curl's `http_proxy`, `https_proxy`,
     /// `all_proxy` and `no_proxy`. Connections through a proxy are pooled per proxy and origin.
     public var proxy: ProxySettings?
+    /// How the loop engine connects to a host name (RFC 8305: AAAA and A at once, attempts
+    /// 250 ms apart, the first to connect wins) and which families it may use. The workers
+    /// engine tries the addresses of the allowed families one by one.
+    public var happyEyeballs: HappyEyeballs
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
@@ -75,7 +79,7 @@ public struct HTTPClientConfiguration: Sendable {
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
         allowInsecureRedirects: Bool = false, resolver: Resolver? = nil, netrc: Netrc? = nil,
-        decompression: HTTPDecompression = .disabled, proxy: ProxySettings? = nil
+        decompression: HTTPDecompression = .disabled, proxy: ProxySettings? = nil, happyEyeballs: HappyEyeballs = HappyEyeballs()
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -96,6 +100,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.netrc = netrc
         self.decompression = decompression
         self.proxy = proxy
+        self.happyEyeballs = happyEyeballs
     }
 
     /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).

@@ -60,17 +60,18 @@ struct RequestPlan {
     func requestHead() throws -> [UInt8] {
         // A range counts encoded bytes: ask for the identity coding there.
         let decodes = decompression != .disabled && request.range == nil
-        let route = self.route
+        // Without proxies (the common case) no route is worked out per request.
+        let forwarding = proxies == nil ? nil : route.forwardsRequests ? route.proxy : nil
         return try RequestWriter.head(
             for: request, userAgent: userAgent, acceptEncoding: decodes ? ContentCoding.acceptEncoding : nil,
-            forwardingProxy: route.forwardsRequests ? route.proxy : nil)
+            forwardingProxy: forwarding)
     }
 
     /// How `request`'s connection is made (straight, or through which proxy).
     var route: ConnectRoute { ConnectRoute(to: request.url, settings: proxies) }
 
     /// Where `request` goes in a pool (for the loop engine, per `loop`).
-    func poolKey(loop: Loop?) -> PoolKey { PoolKey(request.url, loop: loop, proxy: route.proxy) }
+    func poolKey(loop: Loop?) -> PoolKey { PoolKey(request.url, loop: loop, proxy: proxies?.proxy(for: request.url)) }
 
     /// The exchange machine for `request` on the leased connection.
     func machine<Stream>(
@@ -110,7 +111,7 @@ struct RequestPlan {
             return .follow
         }
         do {
-            if head.status == 407, route.forwardsRequests, let proxy = route.proxy {
+            if head.status == 407, proxies != nil, route.forwardsRequests, let proxy = route.proxy {
                 // The proxy's answer, not the origin's: say so rather than hand it on as content.
                 throw HTTPClientError.proxy(.authenticationRequired(proxy: proxy.description, hadCredentials: proxy.credential != nil))
             }

@@ -76,10 +76,11 @@ public final class Resolver: Sendable {
 
     /// The lookup itself: blocks the calling thread in getaddrinfo. For code already on a worker
     /// thread (the blocking HTTP engine); a tasklet calls `resolve(host:port:timeout:)`.
+    /// - Parameter family: `AF_INET` or `AF_INET6` for one family; `AF_UNSPEC` for both.
     /// - Throws: `ResolverError`.
-    public static func lookUp(host: String, port: UInt16) throws -> [SocketAddress] {
+    public static func lookUp(host: String, port: UInt16, family: Int32 = AF_UNSPEC) throws -> [SocketAddress] {
         var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
+        hints.ai_family = family
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_flags = AI_ADDRCONFIG
         var list: UnsafeMutablePointer<addrinfo>?

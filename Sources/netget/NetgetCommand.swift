@@ -117,6 +117,12 @@ struct NetgetCommand: ParsableCommand {
     @Option(name: .customLong("netrc-file"), help: ArgumentHelp("Take credentials from FILE, in .netrc form.", valueName: "file"))
     var netrcFile: String?
 
+    @Flag(name: [.customShort("4"), .customLong("ipv4")], help: "Connect over IPv4 only.")
+    var ipv4 = false
+
+    @Flag(name: [.customShort("6"), .customLong("ipv6")], help: "Connect over IPv6 only.")
+    var ipv6 = false
+
     @Flag(help: "Ask for a compressed body (gzip, deflate, br, zstd) and save it decoded.")
     var compressed = false
 

@@ -1,4 +1,5 @@
 import HTTPClient
+import Workers
 
 #if canImport(Glibc)
     import Glibc
@@ -74,6 +75,8 @@ struct Plan {
             throw UsageError("--secret-header takes a header name (a token, no colon or space), not \(name.debugDescription)")
         }
         if let cacert = command.cacert, access(cacert, R_OK) != 0 { throw UsageError("--cacert \(cacert): cannot read the file") }
+        if command.ipv4 && command.ipv6 { throw UsageError("-4 and -6 conflict: give one, or neither for both families") }
+        let families: AddressFamilies = command.ipv4 ? .v4 : command.ipv6 ? .v6 : .any
         var credential: HTTPCredential?
         if let user = command.user {
             do { credential = try HTTPCredential(userColonPassword: user) } catch { throw UsageError("-u: \(error)") }
@@ -97,7 +100,7 @@ struct Plan {
             maxRedirects: command.maxRedirects, maxConnectionsPerHost: max(8, command.connections * command.parallel),
             tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine,
             allowInsecureRedirects: command.allowInsecureRedirect, netrc: netrc,
-            decompression: command.compressed ? .enabled : .disabled)
+            decompression: command.compressed ? .enabled : .disabled, happyEyeballs: HappyEyeballs(families: families))
         download = DownloadOptions(
             retries: command.retries, retryBaseDelay: retryDelay,
             connections: command.connections, rateLimit: rate, headers: headers,

@@ -47,6 +47,20 @@ struct NetgetAuthAndCodingTests {
         }
     }
 
+    @Test("-4 reaches a name over IPv4 (localhost); -6 finds no IPv6 address the server listens on")
+    func addressFamilies() async throws {
+        try await withFixture { fixture in
+            let url = "http://localhost:\(fixture.server.port)/gen/100000?seed=35"
+            let v4 = try await netget(["-4", "-o", "v4.bin", url], in: fixture.directory)
+            #expect(v4.exitCode == 0, "stderr: \(v4.stderr)")
+            expectGenerated(fixture.file("v4.bin"), seed: 35, size: 100_000)
+            // The test server listens on 127.0.0.1 only: over IPv6 there is nothing to reach.
+            let v6 = try await netget(["-6", "--retries", "0", "-o", "v6.bin", url], in: fixture.directory)
+            #expect(v6.exitCode != 0)
+            #expect(!fileExists(fixture.file("v6.bin")))
+        }
+    }
+
     @Test("--compressed saves the decoded bytes; without it the body is saved as sent", arguments: Engine.allCases)
     func compressed(engine: Engine) async throws {
         try await withFixture { fixture in

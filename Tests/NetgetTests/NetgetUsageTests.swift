@@ -32,6 +32,9 @@ struct NetgetUsageTests {
         BadUsage(name: "unknown option", arguments: ["--bogus", "\(unused)/a"], phrase: "--bogus"),
         BadUsage(name: "option without value", arguments: ["\(unused)/a", "--retries"], phrase: "--retries"),
         BadUsage(name: "missing -i file", arguments: ["-i", "no-such-list.txt"], phrase: "no-such-list.txt"),
+        BadUsage(name: "-4 and -6", arguments: ["-4", "-6", "\(unused)/a"], phrase: "-4 and -6 conflict"),
+        BadUsage(name: "-u without a colon", arguments: ["-u", "alice", "\(unused)/a"], phrase: "USER:PASSWORD"),
+        BadUsage(name: "--netrc-file missing", arguments: ["--netrc-file", "no-such-netrc", "\(unused)/a"], phrase: "no-such-netrc"),
     ]
 
     @Test("a bad command line exits 2 with one error line and touches nothing", arguments: cases)
