@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libev-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev
 # The HTTP client's integration tests run against nginx (an independent peer) when it is installed.
-TEST_APT_PACKAGES := nginx tinyproxy
+TEST_APT_PACKAGES := nginx tinyproxy microsocks
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
 TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetHostileCaseTests

@@ -47,3 +47,35 @@ final class TinyproxyServer {
         _ = LocalDaemon.spawnAndWait(["/bin/rm", "-rf", directory])
     }
 }
+
+/// microsocks from Debian on 127.0.0.1 for one test: a SOCKS5 server (RFC 1928), with RFC 1929
+/// user/password authentication when given.
+final class MicrosocksServer {
+    static let binary: String? = ["/usr/bin/microsocks", "/usr/sbin/microsocks"].first { (path: String) in access(path, X_OK) == 0 }
+    static var isInstalled: Bool { binary != nil }
+
+    let port: UInt16
+    private var pid: pid_t = 0
+
+    /// - Parameter credential: (user, password) the server demands, or nil for none.
+    /// - Throws: `TestFailure` if microsocks is missing or does not listen within 5 s.
+    init(credential: (String, String)? = nil) throws {
+        guard let binary = Self.binary else { throw TestFailure("microsocks is not installed") }
+        port = try LocalDaemon.freePort()
+        var arguments = [binary, "-i", "127.0.0.1", "-p", String(port)]
+        if let (user, password) = credential { arguments += ["-u", user, "-P", password] }
+        pid = try LocalDaemon.spawn(arguments)
+        guard LocalDaemon.waitUntilListening(port: port) else {
+            stop()
+            throw TestFailure("microsocks did not start")
+        }
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        guard pid > 0 else { return }
+        LocalDaemon.stop(pid, signal: SIGKILL)  // it keeps no state; a client may hold a connection
+        pid = 0
+    }
+}
