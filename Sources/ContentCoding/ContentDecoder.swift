@@ -54,9 +54,10 @@ public final class ContentDecoder {
         return (step.consumed, step.produced)
     }
 
-    /// Called when the encoded bytes end. - Throws: `.truncated` unless the stream ended.
+    /// Called when the encoded bytes end. - Throws: `.truncated` unless the stream ended or
+    /// there were no bytes at all (an empty body with a Content-Encoding, which servers send).
     public func finish() throws(ContentDecodingError) {
-        guard isAtEnd else { throw .truncated(coding) }
+        guard isAtEnd || encodedBytes == 0 else { throw .truncated(coding) }
     }
 }
 

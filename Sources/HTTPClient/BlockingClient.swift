@@ -106,34 +106,41 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         // A bad CA file is the user's to fix: say so before touching the network.
         let context = route.origin.scheme == "https" || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
+        // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
+        let deadline = wait.limit.map { ContinuousClock.now + $0 }
         do {
             let hop = route.firstHop
             var stream: any BlockingByteStream =
                 if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
-                    try BlockingSocket.connect(to: address, timeout: wait.limit)
+                    try BlockingSocket.connect(to: address, timeout: ConnectRoute.left(until: deadline))
                 } else {
                     try BlockingSocket.connect(
-                        host: hop.host, port: hop.port, timeout: wait.limit, families: configuration.happyEyeballs.families)
+                        host: hop.host, port: hop.port, timeout: ConnectRoute.left(until: deadline),
+                        families: configuration.happyEyeballs.families)
                 }
             if route.tlsToProxy, let context, let proxy = route.proxy {
-                stream = try BlockingTLSStream.connect(over: stream, context: context, serverName: proxy.host, timeout: wait.limit)
+                stream = try BlockingTLSStream.connect(
+                    over: stream, context: context, serverName: proxy.host, timeout: ConnectRoute.left(until: deadline))
             }
             if route.needsTunnel {
                 var address: [UInt8]?
                 if route.resolvesLocally {  // socks5://: the proxy gets an address looked up here
-                    address = try Resolver.lookUp(host: route.origin.host, port: route.origin.port).first.flatMap {
+                    // getaddrinfo has no timeout of its own; the lookup runs on this worker thread.
+                    let found = try Resolver.lookUp(host: route.origin.host, port: route.origin.port)
+                    address = HappyEyeballs.order(found, families: configuration.happyEyeballs.families).first.flatMap {
                         NoProxyList.addressBytes($0.host)
                     }
                 }
                 if let handshake = route.handshake(resolvedAddress: address) {
-                    do { try ProxyTunnel.open(handshake, over: stream, timeout: wait.limit) } catch {
+                    do { try ProxyTunnel.open(handshake, over: stream, deadline: deadline) } catch {
                         stream.close()
                         throw error
                     }
                 }
             }
             if route.origin.scheme == "https", let context {
-                stream = try BlockingTLSStream.connect(over: stream, context: context, serverName: route.origin.host, timeout: wait.limit)
+                stream = try BlockingTLSStream.connect(
+                    over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
             }
             return BlockingConnection(blocking: stream, bufferSize: configuration.connectionBufferSize)
         } catch {

@@ -152,27 +152,35 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         // A bad CA file is the user's to fix: say so before touching the network.
         let context = route.origin.scheme == "https" || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
+        // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
+        let deadline = wait.limit.map { ContinuousClock.now + $0 }
         do {
-            var stream: any AsyncByteStream = try await connect(host: route.firstHop.host, port: route.firstHop.port, timeout: wait.limit)
+            var stream: any AsyncByteStream = try await connect(
+                host: route.firstHop.host, port: route.firstHop.port, timeout: ConnectRoute.left(until: deadline))
             if route.tlsToProxy, let context, let proxy = route.proxy {
-                stream = try await TLSStream.connect(over: stream, context: context, serverName: proxy.host, timeout: wait.limit)
+                stream = try await TLSStream.connect(
+                    over: stream, context: context, serverName: proxy.host, timeout: ConnectRoute.left(until: deadline))
             }
             if route.needsTunnel {
                 var address: [UInt8]?
                 if route.resolvesLocally {  // socks5://: the proxy gets an address looked up here
                     let found = try await (configuration.resolver ?? Resolver.shared()).resolve(
-                        host: route.origin.host, port: route.origin.port)
-                    address = found.first.flatMap { NoProxyList.addressBytes($0.host) }
+                        host: route.origin.host, port: route.origin.port, families: configuration.happyEyeballs.families,
+                        timeout: ConnectRoute.left(until: deadline))
+                    address = HappyEyeballs.order(found, families: configuration.happyEyeballs.families).first.flatMap {
+                        NoProxyList.addressBytes($0.host)
+                    }
                 }
                 if let handshake = route.handshake(resolvedAddress: address) {
-                    do { try await ProxyTunnel.open(handshake, over: stream, timeout: wait.limit) } catch {
+                    do { try await ProxyTunnel.open(handshake, over: stream, deadline: deadline) } catch {
                         stream.close()
                         throw error
                     }
                 }
             }
             if route.origin.scheme == "https", let context {
-                stream = try await TLSStream.connect(over: stream, context: context, serverName: route.origin.host, timeout: wait.limit)
+                stream = try await TLSStream.connect(
+                    over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
             }
             return LoopConnection(parking: stream, bufferSize: configuration.connectionBufferSize)
         } catch {

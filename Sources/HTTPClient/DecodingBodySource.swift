@@ -44,7 +44,10 @@ final class DecodingBodySource: BodySource {
             if step.produced > 0 { return step.produced }
             if start < end {
                 // Input left and room given, yet nothing moved twice in a row: never loop on it.
-                if step.consumed == 0 && stalled { throw HTTPClientError.decoding(.corrupt(decoder.coding, detail: "no progress")) }
+                if step.consumed == 0 && stalled {
+                    source.abandon()
+                    throw HTTPClientError.decoding(.corrupt(decoder.coding, detail: "no progress"))
+                }
                 stalled = step.consumed == 0
                 continue
             }

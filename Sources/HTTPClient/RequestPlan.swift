@@ -118,7 +118,7 @@ struct RequestPlan {
             let range = try ResponseChecks.contentRange(of: head, for: request)
             var metadata = ResponseMetadata(
                 head: head, url: request.url, redirects: follower.chain, contentRange: range, rangeRequested: request.range != nil)
-            if case .enabled(let limits) = decompression, let coding = try Self.coding(of: head) {
+            if case .enabled(let limits) = decompression, request.method != "HEAD", let coding = try Self.coding(of: head) {
                 guard request.range == nil else { throw HTTPClientError.encodedRange(coding) }
                 metadata.decoding = (coding, limits)
             }

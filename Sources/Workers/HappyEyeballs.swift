@@ -59,7 +59,18 @@ extension Resolver {
         var v4: [SocketAddress] = []
         var v4Error: (any Error)?
         do { v4 = try await lookUp(host: host, port: port, family: AF_INET, timeout: timeout) } catch { v4Error = error }
-        let v6Found = (try? await v6?.value) ?? []
+        if v4Error is CancellationError { throw CancellationError() }
+        // With A answered, AAAA gets RFC 8305's resolution delay (50 ms), no more: a broken IPv6
+        // resolver path must not hold up a connection IPv4 can make now.
+        var v6Found: [SocketAddress] = []
+        if let v6 {
+            if v4Error == nil {
+                v6Found = (try? await withTimeout(.milliseconds(50)) { try await v6.value }) ?? []
+                v6.cancel()
+            } else {
+                v6Found = (try? await v6.value) ?? []
+            }
+        }
         if let v4Error, v6Found.isEmpty { throw v4Error }  // neither found one: the A lookup's error says why
         return v6Found + v4
     }

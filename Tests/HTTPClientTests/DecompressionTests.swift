@@ -76,6 +76,21 @@ struct DecompressionTests {
         }
     }
 
+    @Test("an empty body with a Content-Encoding, and a HEAD, are no decoding errors", arguments: HTTPEngine.allCases)
+    func emptyAndHead(engine: HTTPEngine) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let (bytes, error, _) = try Self.fetch(server, "/encoded/100?encoding=gzip&cut=0", engine: engine)
+        #expect(error == nil && bytes == [], "\(String(describing: error))")
+        let url = "\(server.baseURL)/encoded/100?encoding=gzip"
+        let (status, decoded) = try onLoop {
+            let response = try await Client(configuration: Self.decoding()).head(url, engine: engine)
+            _ = try await response.body.collect()
+            return (response.status, response.decodedCoding)
+        }
+        #expect(status == 200 && decoded == nil)
+    }
+
     @Test("a decompression bomb stops at the ratio limit, or at the size limit")
     func bomb() throws {
         let server = try TestHTTPServer.start()

@@ -46,6 +46,9 @@ struct ProxySettingsTests {
         #expect(list.matches(host: "::1", port: 9000) && !list.matches(host: "::1", port: 9001))
         #expect(NoProxyList("*").matches(host: "anything", port: 1))
         #expect(!NoProxyList("").matches(host: "anything", port: 1))
+        // An entry with a port that is not one is dropped, not widened to every port.
+        #expect(!NoProxyList("api.test:abc").matches(host: "api.test", port: 80))
+        #expect(NoProxyList("example.com.").matches(host: "www.example.com", port: 80))
         // A name entry never matches an IP literal's text by suffix.
         #expect(!NoProxyList("0.1").matches(host: "10.0.0.1", port: 80))
     }

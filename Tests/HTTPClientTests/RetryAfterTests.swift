@@ -91,7 +91,8 @@ struct RetryAfterTests {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
         let url = "\(server.baseURL)/gen/5000?fault=status&code=503&retryAfter=3600&once=ra-2"
-        let (delays, _, count) = try download(url, options: DownloadOptions(maxRetryAfter: .milliseconds(50)))
+        let (delays, _, count) = try download(
+            url, options: DownloadOptions(retryBaseDelay: .milliseconds(1), maxRetryAfter: .milliseconds(50)))
         #expect(count == 5000)
         #expect(delays == [.milliseconds(50)])
     }

@@ -257,7 +257,11 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 attempt += 1
                 retries += 1
                 var delay = backoff.delay(forAttempt: attempt)
-                if case DownloadError.httpStatus(_, _, let retryAfter?) = error { delay = min(retryAfter, options.maxRetryAfter) }
+                // The server's wait, up to the cap, but never less than the back-off ("Retry-After: 0"
+                // must not turn the retries into a burst).
+                if case DownloadError.httpStatus(_, _, let retryAfter?) = error {
+                    delay = max(delay, min(retryAfter, options.maxRetryAfter))
+                }
                 events(.retrying(attempt: attempt, error: "\(error)", delay: delay))
                 try await sleep(for: delay)
             }

@@ -30,7 +30,9 @@ struct ConnectRoute: Equatable {
     /// resolved for it). Nil when no tunnel is needed.
     func handshake(resolvedAddress: [UInt8]? = nil) -> ProxyHandshake? {
         guard needsTunnel, let proxy else { return nil }
-        if let address = resolvedAddress ?? (proxy.kind == .socks5 ? NoProxyList.addressBytes(origin.host) : nil) {
+        // An IP literal goes as an address (ATYP 1 or 4) to either SOCKS kind: some proxies refuse
+        // one as a name.
+        if let address = resolvedAddress ?? (proxy.speaksHTTP ? nil : NoProxyList.addressBytes(origin.host)) {
             return ProxyHandshake(proxy: proxy, destination: .address(address, port: origin.port))
         }
         return ProxyHandshake(proxy: proxy, destination: .name(origin.host, port: origin.port))
@@ -38,5 +40,11 @@ struct ConnectRoute: Equatable {
 
     static func == (a: ConnectRoute, b: ConnectRoute) -> Bool {
         a.proxy == b.proxy && a.origin.scheme == b.origin.scheme && a.origin.host == b.origin.host && a.origin.port == b.origin.port
+    }
+
+    /// What is left until `deadline` (nil: no limit); zero once it has passed, so the next
+    /// step fails at once with its timeout instead of getting the whole limit again.
+    static func left(until deadline: ContinuousClock.Instant?) -> Duration? {
+        deadline.map { max(.zero, ContinuousClock.now.duration(to: $0)) }
     }
 }

@@ -81,12 +81,18 @@ public struct NoProxyList: Sendable, Equatable {
         var port: UInt16?
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
             let after = host[host.index(after: close)...]
-            if after.hasPrefix(":") { port = UInt16(after.dropFirst()) }
+            if after.hasPrefix(":") {
+                // A port that is not one would widen the entry to every port: drop it instead.
+                guard let number = UInt16(after.dropFirst()) else { return nil }
+                port = number
+            }
             host = host[host.index(after: host.startIndex)..<close]
         } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
-            port = UInt16(host[host.index(after: colon)...])
+            guard let number = UInt16(host[host.index(after: colon)...]) else { return nil }
+            port = number
             host = host[..<colon]
         }
+        while host.hasSuffix(".") { host = host.dropLast() }  // "example.com." is example.com
         var prefixBits: Int?
         if let slash = host.firstIndex(of: "/") {
             prefixBits = Int(host[host.index(after: slash)...])
