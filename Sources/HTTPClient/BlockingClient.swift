@@ -47,7 +47,12 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                 exchange.drain()
                 throw error
             case .respond(let metadata):
-                return BlockingResponse(metadata: metadata, exchange: exchange, chunkSize: configuration.readBufferSize)
+                let decoding: BodyDecoding?
+                do { decoding = try metadata.makeDecoding() } catch {
+                    exchange.lease.close()
+                    throw error
+                }
+                return BlockingResponse(metadata: metadata, exchange: exchange, decoding: decoding, chunkSize: configuration.readBufferSize)
             }
         }
     }
@@ -156,14 +161,17 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
 public final class BlockingResponse: @unchecked Sendable {  // one thread at a time
     public let metadata: ResponseMetadata
     private let exchange: BlockingExchangeDriver
+    /// Set for a coded body with decoding on: the body is decoded here, on this thread.
+    private let decoding: BodyDecoding?
     private let chunkSize: Int
     private var progress = BodyProgress()
     /// Body bytes delivered so far.
     public var bytesReceived: UInt64 { progress.bytesReceived }
 
-    init(metadata: ResponseMetadata, exchange: BlockingExchangeDriver, chunkSize: Int) {
+    init(metadata: ResponseMetadata, exchange: BlockingExchangeDriver, decoding: BodyDecoding?, chunkSize: Int) {
         self.metadata = metadata
         self.exchange = exchange
+        self.decoding = decoding
         self.chunkSize = chunkSize
     }
 
@@ -175,18 +183,42 @@ public final class BlockingResponse: @unchecked Sendable {  // one thread at a t
     /// - Throws: `HTTPClientError`, as `HTTPBody.read(into:)`; after one the connection is closed.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard !progress.ended else { return 0 }
-        do { return progress.counted(try exchange.read(into: buffer)) } catch { throw progress.ending(error) }
+        do { return progress.counted(try readBody(into: buffer)) } catch { throw progress.ending(error) }
+    }
+
+    /// The body's next bytes, through `decoding` when there is one.
+    private func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let decoding else { return try exchange.read(into: buffer) }
+        guard buffer.count > 0 else { return 0 }
+        while true {
+            let step: BodyDecoding.Step
+            do { step = try decoding.step(into: buffer) } catch {
+                exchange.lease.close()  // the rest is of no use, and the connection must not be reused
+                throw error
+            }
+            switch step {
+            case .produced(let count): return count
+            case .ended: return 0
+            case .needsInput(let space): decoding.received(try exchange.read(into: space))
+            }
+        }
     }
 
     /// The next chunk of the body (up to `readBufferSize` bytes); nil at the end. - Throws: as `read(into:)`.
     public func nextChunk() throws -> [UInt8]? {
         guard !progress.ended else { return nil }
-        do { return progress.counted(try exchange.nextChunk(limit: chunkSize)) } catch { throw progress.ending(error) }
+        do {
+            guard decoding != nil else { return progress.counted(try exchange.nextChunk(limit: chunkSize)) }
+            var chunk = [UInt8](repeating: 0, count: chunkSize)
+            let count = try chunk.withUnsafeMutableBytes { try readBody(into: $0) }
+            chunk.removeSubrange(count...)
+            return progress.counted(count == 0 ? nil : chunk)
+        } catch { throw progress.ending(error) }
     }
 
     /// The whole body. - Throws: `HTTPClientError.bodyTooLarge` beyond `limit`; as `read(into:)`.
     public func collect(upTo limit: Int = 16 << 20) throws -> [UInt8] {
-        var collected = BodyCollector(expectedLength: metadata.head.contentLength, limit: limit)
+        var collected = BodyCollector(expectedLength: metadata.bodyLength, limit: limit)
         while let chunk = try nextChunk() { try collected.append(chunk, orElse: discard) }
         return collected.bytes
     }

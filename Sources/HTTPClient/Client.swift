@@ -111,7 +111,13 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                 await exchange.drain()
                 throw error
             case .respond(let metadata):
-                return HTTPResponse(metadata: metadata, body: HTTPBody(source: try metadata.body(from: exchange)), engine: .loop)
+                let decoding: BodyDecoding?
+                do { decoding = try metadata.makeDecoding() } catch {
+                    exchange.abandon()
+                    throw error
+                }
+                let source: BodySource = decoding.map { DecodingBodySource(exchange, decoding: $0) } ?? exchange
+                return HTTPResponse(metadata: metadata, body: HTTPBody(source: source), engine: .loop)
             }
         }
     }

@@ -91,10 +91,11 @@ struct RequestPlan {
         return true
     }
 
-    /// The coding of a final head's body, nil for none (or a body that cannot have one).
+    /// The coding of a final head's body, nil for none, or for a response that has no body
+    /// (to HEAD, 204, 304: RFC 9110 §6.4.1), whatever its Content-Encoding says.
     /// - Throws: `HTTPClientError.decoding(.unsupported)` for a coding there is no decoder for.
-    private static func coding(of head: HTTPResponseHead) throws -> ContentCoding? {
-        guard head.status != 204, head.status != 304, !head.headers["Content-Encoding"].isEmpty else { return nil }
+    private static func coding(of head: HTTPResponseHead, method: String) throws -> ContentCoding? {
+        guard method != "HEAD", head.status != 204, head.status != 304, !head.headers["Content-Encoding"].isEmpty else { return nil }
         do {
             return try ContentCoding.of(contentEncoding: head.headers["Content-Encoding"].joined(separator: ","))
         } catch {
@@ -118,7 +119,7 @@ struct RequestPlan {
             let range = try ResponseChecks.contentRange(of: head, for: request)
             var metadata = ResponseMetadata(
                 head: head, url: request.url, redirects: follower.chain, contentRange: range, rangeRequested: request.range != nil)
-            if case .enabled(let limits) = decompression, request.method != "HEAD", let coding = try Self.coding(of: head) {
+            if case .enabled(let limits) = decompression, let coding = try Self.coding(of: head, method: request.method) {
                 guard request.range == nil else { throw HTTPClientError.encodedRange(coding) }
                 metadata.decoding = (coding, limits)
             }
@@ -155,13 +156,11 @@ public struct ResponseMetadata: Sendable {
     public var bodyLength: Int? { decoding == nil ? head.contentLength : nil }
     var decoding: (coding: ContentCoding, limits: DecompressionLimits)?
 
-    /// `source` as the reader must see it: decoded when `decoding` says so.
-    func body(from source: BodySource) throws -> BodySource {
-        guard let decoding else { return source }
-        do {
-            return DecodingBodySource(source, decoder: try ContentDecoder(decoding.coding, limits: decoding.limits))
-        } catch {
-            source.abandon()
+    /// The decoding the body needs, nil when it comes as sent.
+    /// - Throws: `HTTPClientError.decoding` when the library cannot start (out of memory).
+    func makeDecoding() throws -> BodyDecoding? {
+        guard let decoding else { return nil }
+        do { return BodyDecoding(try ContentDecoder(decoding.coding, limits: decoding.limits)) } catch {
             throw HTTPClientError.decoding(error)
         }
     }

@@ -112,8 +112,9 @@ extension Client {
         }
         switch first {
         case .head(let metadata):
-            let body = ChannelBodySource(channel: channel, cancellation: cancellation, expectedLength: metadata.head.contentLength)
-            return HTTPResponse(metadata: metadata, body: HTTPBody(source: try metadata.body(from: body)), engine: .workers)
+            // A coded body was decoded on the worker (`BlockingResponse`): its chunks come decoded.
+            let body = ChannelBodySource(channel: channel, cancellation: cancellation, expectedLength: metadata.bodyLength)
+            return HTTPResponse(metadata: metadata, body: HTTPBody(source: body), engine: .workers)
         case .failure(let error):
             throw error
         case .chunk, .end:

@@ -42,6 +42,23 @@ struct DecompressionTests {
         #expect(server.receivedRequests.first?.values("Accept-Encoding") == ["gzip, deflate, br, zstd"])
     }
 
+    @Test("BlockingClient on a plain thread decodes too (the workers engine decodes on the worker)", arguments: codings)
+    func blockingClientDecodes(coding: String) throws {
+        let server = try TestHTTPServer.start()
+        defer { server.stop() }
+        let url = "\(server.baseURL)/encoded/\(Self.size)?encoding=\(coding)&seed=6"
+        let outcome = Box<Result<([UInt8], ContentCoding?), any Error>?>(nil)
+        TestThread.start {
+            outcome.value = Result {
+                let response = try BlockingClient(configuration: Self.decoding()).get(url)
+                return (try response.collect(upTo: 1 << 20), response.decodedCoding)
+            }
+        }.join()
+        let (bytes, decoded) = try #require(outcome.value).get()
+        #expect(bytes.count == Self.size && isGenerated(bytes, seed: 6))
+        #expect(decoded?.rawValue == (coding == "rawdeflate" ? "deflate" : coding))
+    }
+
     @Test("off by default: no Accept-Encoding is sent and a coded body comes as sent")
     func offByDefault() throws {
         let server = try TestHTTPServer.start()
