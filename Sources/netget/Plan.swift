@@ -1,4 +1,5 @@
 import HTTPClient
+import NetCore
 import Workers
 
 #if canImport(Glibc)
@@ -166,16 +167,9 @@ struct Plan {
     /// The URLs in a list file (or standard input for "-"): one per line, blank lines and
     /// lines starting with # skipped. - Throws: `UsageError` if it cannot be read.
     static func readURLList(_ path: String) throws -> [String] {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY)
-        guard fd >= 0 else { throw UsageError("-i \(path): \(String(cString: strerror(errno)))") }
-        defer { if fd != 0 { close(fd) } }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw UsageError("-i \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
+        // "-" is standard input (a pipe reads to its end like a file).
+        guard let bytes = FileSystemCalls.readSmallFile(path == "-" ? "/dev/stdin" : path, limit: 256 << 20) else {
+            throw UsageError("-i \(path): \(String(cString: strerror(errno)))")
         }
         return String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
             String($0).trimmingCharacters(in: " \t\r")

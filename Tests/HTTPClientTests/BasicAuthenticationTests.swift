@@ -73,7 +73,7 @@ struct BasicAuthenticationTests {
         defer { other.stop() }
         // Another origin that also asks for alice's credential: it must not get it.
         let target = "http://127.0.0.1:\(other.port)/gen/100?auth=alice:s3cr%25t"
-        let encoded = target.replacingPercentAndSpecials()
+        let encoded = percentEncoded(target)
         let netrc = try Netrc(parsing: Array("default login alice password s3cr%t\n".utf8))
         let (userinfoStatus, netrcStatus) = try onLoop {
             let viaUserinfo = try await Client().get(
@@ -122,15 +122,5 @@ struct BasicAuthenticationTests {
         let requests = server.receivedRequests
         #expect(requests.count >= 3)
         #expect(requests.allSatisfy { $0.values("Authorization") == [Self.expectedAuthorization] })
-    }
-}
-
-extension String {
-    /// Percent-encodes everything but letters and digits (a URL as a query value).
-    fileprivate func replacingPercentAndSpecials() -> String {
-        utf8.map { byte -> String in
-            let isPlain = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
-            return isPlain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true)
-        }.joined()
     }
 }

@@ -56,3 +56,13 @@ final class MemorySink: DownloadSink {
     }
     func discardAll() async throws { bytes = [UInt8](repeating: 0, count: bytes.count) }
 }
+
+/// A certificate for localhost / 127.0.0.1 / ::1 (in a new directory under /tmp) and an HTTPS
+/// test server on `host` using it. - Returns: the server and the certificate file to trust.
+func startSecureTestServer(host: String = "127.0.0.1") throws -> (TestHTTPServer, certificateFile: String) {
+    var template = Array("/tmp/https-client-tests-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
+    let (certificate, key) = try TestCertificate.generate(inDirectory: String(cString: made))
+    let server = try TestHTTPServer.start(.init(host: host, tls: TLSContext.server(certificateFile: certificate, privateKeyFile: key)))
+    return (server, certificate)
+}

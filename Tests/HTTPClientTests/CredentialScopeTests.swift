@@ -1,5 +1,6 @@
 import HTTPTestServer
 import NetCore
+import TestSupport
 import Testing
 
 @testable import HTTPClient
@@ -64,11 +65,7 @@ struct CredentialScopeTests {
         let other = try TestHTTPServer.start()
         defer { other.stop() }
         let target = "\(other.baseURL)/gen/2000?seed=3"
-        let encoded = target.utf8.map { byte -> String in
-            let isPlain = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
-            return isPlain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true)
-        }.joined()
-        let url = "\(named.baseURL)/redirect/302?to=\(encoded)"
+        let url = "\(named.baseURL)/redirect/302?to=\(percentEncoded(target))"
         let status = try onLoop {
             let response = try await Client().get(url, headers: Self.secrets, engine: engine)
             _ = try await response.body.collect()

@@ -11,18 +11,9 @@ import Testing
 /// HTTPS through both engines against the test server with a certificate made for this run.
 @Suite("HTTPS on both engines")
 struct HTTPSClientTests {
-    /// A certificate for localhost / 127.0.0.1 / ::1 and an HTTPS test server using it.
-    private static func secureServer(host: String = "127.0.0.1") throws -> (TestHTTPServer, certificateFile: String) {
-        var template = Array("/tmp/https-client-tests-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
-        let (certificate, key) = try TestCertificate.generate(inDirectory: String(cString: made))
-        let server = try TestHTTPServer.start(.init(host: host, tls: TLSContext.server(certificateFile: certificate, privateKeyFile: key)))
-        return (server, certificate)
-    }
-
     @Test(arguments: HTTPEngine.allCases)
     func trustedCertificateCarriesBodiesOverKeepAlive(engine: HTTPEngine) throws {
-        let (server, certificate) = try Self.secureServer()
+        let (server, certificate) = try startSecureTestServer()
         defer { server.stop() }
         let port = server.port
         #expect(server.baseURL.hasPrefix("https://"))
@@ -42,7 +33,7 @@ struct HTTPSClientTests {
     /// configuration allows it, and the error names the way to allow it.
     @Test(arguments: HTTPEngine.allCases)
     func httpsToHTTPRedirectsAreRefusedUnlessAllowed(engine: HTTPEngine) throws {
-        let (secure, certificate) = try Self.secureServer()
+        let (secure, certificate) = try startSecureTestServer()
         defer { secure.stop() }
         let plain = try TestHTTPServer.start()
         defer { plain.stop() }
@@ -68,7 +59,7 @@ struct HTTPSClientTests {
 
     @Test(arguments: HTTPEngine.allCases)
     func unknownIssuerIsRefusedByDefault(engine: HTTPEngine) throws {
-        let (server, _) = try Self.secureServer()
+        let (server, _) = try startSecureTestServer()
         defer { server.stop() }
         let url = "\(server.baseURL)/gen/10"
         let error = try onLoop { await errorThrown { _ = try await Client().get(url, engine: engine) } }
@@ -82,7 +73,7 @@ struct HTTPSClientTests {
 
     @Test(arguments: HTTPEngine.allCases)
     func verificationCanBeTurnedOff(engine: HTTPEngine) throws {
-        let (server, _) = try Self.secureServer()
+        let (server, _) = try startSecureTestServer()
         defer { server.stop() }
         let url = "\(server.baseURL)/gen/1000?seed=1"
         let bytes = try onLoop {
@@ -94,7 +85,7 @@ struct HTTPSClientTests {
 
     @Test(arguments: HTTPEngine.allCases)
     func aNameTheCertificateDoesNotCoverIsAMismatch(engine: HTTPEngine) throws {
-        let (server, certificate) = try Self.secureServer(host: "127.0.0.2")  // also loopback on Linux; not in the certificate
+        let (server, certificate) = try startSecureTestServer(host: "127.0.0.2")  // also loopback on Linux; not in the certificate
         defer { server.stop() }
         let url = "https://127.0.0.2:\(server.port)/gen/10"
         let error = try onLoop {

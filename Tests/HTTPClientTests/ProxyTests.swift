@@ -55,10 +55,7 @@ struct ProxyTests {
     func httpsThroughConnect(engine: HTTPEngine) throws {
         let proxy = try TinyproxyServer()
         defer { proxy.stop() }
-        let directory = try LocalDaemon.makeDirectory("stacklessnet-proxy-tls")
-        defer { _ = LocalDaemon.spawnAndWait(["/bin/rm", "-rf", directory]) }
-        let (certificate, key) = try TestCertificate.generate(inDirectory: directory)
-        let server = try TestHTTPServer.start(.init(tls: TLSContext.server(certificateFile: certificate, privateKeyFile: key)))
+        let (server, certificate) = try startSecureTestServer()
         defer { server.stop() }
         let proxyPort = proxy.port
         let (status, count) = try onLoop {

@@ -56,10 +56,7 @@ struct SocksProxyTests {
     func https(engine: HTTPEngine) throws {
         let socks = try MicrosocksServer()
         defer { socks.stop() }
-        let directory = try LocalDaemon.makeDirectory("stacklessnet-socks-tls")
-        defer { _ = LocalDaemon.spawnAndWait(["/bin/rm", "-rf", directory]) }
-        let (certificate, key) = try TestCertificate.generate(inDirectory: directory)
-        let server = try TestHTTPServer.start(.init(tls: TLSContext.server(certificateFile: certificate, privateKeyFile: key)))
+        let (server, certificate) = try startSecureTestServer()
         defer { server.stop() }
         let proxy = "socks5h://127.0.0.1:\(socks.port)"
         let (status, count) = try onLoop {

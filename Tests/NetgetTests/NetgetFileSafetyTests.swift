@@ -114,20 +114,3 @@ struct NetgetFileSafetyTests {
         }
     }
 }
-
-/// Every byte outside unreserved characters as %XX (for a query value).
-func percentEncoded(_ text: String) -> String {
-    var out = ""
-    for byte in text.utf8 {
-        let isUnreserved =
-            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A)
-            || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
-        if isUnreserved {
-            out.unicodeScalars.append(Unicode.Scalar(byte))
-        } else {
-            let hex = String(byte, radix: 16, uppercase: true)
-            out += "%" + (hex.count == 1 ? "0" + hex : hex)
-        }
-    }
-    return out
-}
