@@ -13,15 +13,18 @@ struct PoolKey: Hashable, Sendable {
     var host: String
     var port: UInt16
     var loop: ObjectIdentifier?
-    /// The proxy the connection goes through: a connection is pooled per (proxy, origin).
-    var proxy: HTTPProxy?
+    /// The proxy the connection goes through, with its credential ("" for none): a connection
+    /// is pooled per (proxy, origin). A string, not an `HTTPProxy?`: the pool compares keys on
+    /// every look-up, and an empty string compares in one step where an optional struct is
+    /// copied out first.
+    var proxy: String
 
     init(_ url: HTTPURL, loop: Loop?, proxy: HTTPProxy? = nil) {
         scheme = url.scheme
         host = url.host
         port = url.port
         self.loop = loop.map(ObjectIdentifier.init)
-        self.proxy = proxy
+        self.proxy = proxy.map { "\($0) \($0.credential.map { "\($0.user):\($0.password)" } ?? "")" } ?? ""
     }
 }
 

@@ -5,6 +5,10 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
 
     public init() {}
 
+    /// Empty, with room for `capacity` fields: a head's fields then land in one allocation
+    /// instead of regrowing (and copying) the array as it fills.
+    init(capacity: Int) { fields.reserveCapacity(capacity) }
+
     public init(_ fields: [(String, String)]) {
         self.fields = fields.map { (name: $0.0, value: $0.1) }
     }

@@ -99,6 +99,9 @@ public struct HTTPResponseParser: Sendable {
     /// Interim (1xx) responses skipped before the final one; one more throws
     /// `tooManyInterimResponses`, so an endless stream of 1xx cannot hold a request forever.
     public static let maxInterimResponses = 10
+    /// Room reserved for a head's fields (servers send 6 to 12): one allocation, not a regrown
+    /// array per head.
+    static let expectedFieldCount = 16
 
     /// - Parameters:
     ///   - requestMethod: the method of the request this response answers (a HEAD response has no body).
@@ -212,13 +215,13 @@ public struct HTTPResponseParser: Sendable {
                     throw HTTPParseError.tooManyInterimResponses(limit: Self.maxInterimResponses)
                 }
             }
-            fields = HTTPHeaders()
+            fields = HTTPHeaders(capacity: Self.expectedFieldCount)
             state = .headers(informational: informational)
             return true
         case .headers(let informational):
             guard let line = try nextLine(countingTowardHead: true) else { return false }
             if !line.isEmpty {
-                try parseField(line, into: &fields)
+                try parseField(line)
                 return true
             }
             if informational {
@@ -261,7 +264,7 @@ public struct HTTPResponseParser: Sendable {
         case .trailers:
             guard let line = try nextLine(countingTowardHead: false) else { return false }
             if !line.isEmpty {
-                try parseField(line, into: &fields)
+                try parseField(line)
                 return true
             }
             state = .done
@@ -367,12 +370,15 @@ public struct HTTPResponseParser: Sendable {
         reason = String(decoding: reasonBytes, as: UTF8.self)
     }
 
-    private func parseField(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
+    /// Adds the field on `line` to `fields`. Mutating, not `inout` on `fields`: a non-mutating
+    /// method given `&fields` would copy `self`, and with it share the array, so every append
+    /// would copy the fields so far.
+    private mutating func parseField(_ line: ArraySlice<UInt8>) throws {
         guard let first = line.first, first != 0x20 && first != 0x09 else {
-            try unfold(line, into: &headers)
+            try unfold(line)
             return
         }
-        guard headers.count < limits.maxHeaderCount else { throw HTTPParseError.tooManyHeaders(limit: limits.maxHeaderCount) }
+        guard fields.count < limits.maxHeaderCount else { throw HTTPParseError.tooManyHeaders(limit: limits.maxHeaderCount) }
         // One pass over raw bytes (no generic slice iteration): this runs for every field of
         // every response.
         let field: (name: String, value: String) = try line.withUnsafeBufferPointer { bytes in
@@ -403,7 +409,7 @@ public struct HTTPResponseParser: Sendable {
                 String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
             )
         }
-        headers.add(name: field.name, value: field.value)
+        fields.add(name: field.name, value: field.value)
     }
 
     /// A line that starts with SP or HTAB continues the previous field (obs-fold): "A user
@@ -411,8 +417,8 @@ public struct HTTPResponseParser: Sendable {
     /// obs-fold with one or more SP octets prior to interpreting the field value" (RFC 9112
     /// §5.2). The continuation joins the previous value after one SP. The line and header
     /// section limits still bound it; with no previous field it is an error.
-    private func unfold(_ line: ArraySlice<UInt8>, into headers: inout HTTPHeaders) throws {
-        guard let previous = headers.fields.last else { throw HTTPParseError.obsoleteLineFolding }
+    private mutating func unfold(_ line: ArraySlice<UInt8>) throws {
+        guard let previous = fields.fields.last else { throw HTTPParseError.obsoleteLineFolding }
         var start = line.startIndex
         var end = line.endIndex
         while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
@@ -421,7 +427,7 @@ public struct HTTPResponseParser: Sendable {
         guard continuation.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
             throw HTTPParseError.invalidHeaderValue(name: previous.name)
         }
-        headers.appendToLastValue(String(decoding: continuation, as: UTF8.self))
+        fields.appendToLastValue(String(decoding: continuation, as: UTF8.self))
     }
 
     // MARK: - Body framing (RFC 9112 §6.3)
