@@ -47,10 +47,14 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
     }
 
     /// One origin's permits, the requests holding or waiting for one, and its idle connections.
-    private struct Origin {
+    /// A class, so that an entry is changed in place: one dictionary look-up per pool call
+    /// instead of a read and a write-back (and no copy of the idle list on the way).
+    private final class Origin {
         let permits: NetCore.Semaphore
         var users = 0
         var idle: [Idle] = []
+        init(permits: NetCore.Semaphore) { self.permits = permits }
+        var isUnused: Bool { users == 0 && idle.isEmpty }
     }
 
     let maxPerOrigin: Int
@@ -96,28 +100,34 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
 
     /// Gives up a permit whose connection was closed (an error, a body left unread).
     func releasePermit(for key: PoolKey) {
-        let permits = mutex.withLock { origins[key]?.permits }
+        let permits = leave(key)
         permits?.release()
-        leave(key)
     }
 
     /// Counts a request on `key` (holding or waiting for a permit), making the entry if needed.
     private func enter(_ key: PoolKey) -> NetCore.Semaphore {
         mutex.withLock {
-            var origin = origins[key] ?? Origin(permits: NetCore.Semaphore(maxPerOrigin))
-            origin.users += 1
+            if let origin = origins[key] {
+                origin.users += 1
+                return origin.permits
+            }
+            let origin = Origin(permits: NetCore.Semaphore(maxPerOrigin))
+            origin.users = 1
             origins[key] = origin
             return origin.permits
         }
     }
 
     /// Uncounts a request; the entry goes when nothing uses it (a later request makes a new
-    /// one, with every permit free, which is right: nobody holds one).
-    private func leave(_ key: PoolKey) {
+    /// one, with every permit free, which is right: nobody holds one). - Returns: the
+    /// origin's permits (a waiter, if any, keeps the entry).
+    @discardableResult
+    private func leave(_ key: PoolKey) -> NetCore.Semaphore? {
         mutex.withLock {
-            guard var origin = origins[key] else { return }
+            guard let origin = origins[key] else { return nil }
             origin.users -= 1
-            origins[key] = origin.users == 0 && origin.idle.isEmpty ? nil : origin
+            if origin.isUnused { origins[key] = nil }
+            return origin.permits
         }
     }
 
@@ -128,7 +138,8 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
         let now = ContinuousClock.now
         var stale = removeExpired(now: now)
         let found: Connection? = mutex.withLock {
-            while let last = origins[key]?.idle.popLast() {
+            guard let origin = origins[key] else { return nil }
+            while let last = origin.idle.popLast() {
                 idleTotal -= 1
                 // The liveness probe is a system call; a connection parked moments ago is taken on
                 // trust (a stale one is caught on first use and an idempotent request retried).
@@ -170,8 +181,7 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
             var expired: [Connection] = []
             guard let oldest = oldestIdleSince, now - oldest >= expiry else { return expired }
             var stillOldest: ContinuousClock.Instant?
-            for key in Array(origins.keys) {
-                guard var origin = origins[key], !origin.idle.isEmpty else { continue }
+            for (key, origin) in origins where !origin.idle.isEmpty {
                 let before = origin.idle.count
                 origin.idle.removeAll { idle in
                     guard now - idle.since >= expiry else { return false }
@@ -180,7 +190,7 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
                 }
                 idleTotal -= before - origin.idle.count
                 if let first = origin.idle.first?.since, stillOldest.map({ first < $0 }) ?? true { stillOldest = first }
-                origins[key] = origin.users == 0 && origin.idle.isEmpty ? nil : origin
+                if origin.isUnused { origins[key] = nil }
             }
             oldestIdleSince = stillOldest
             return expired
@@ -194,10 +204,10 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
             // Each list is in check-in order: its first is its oldest.
             if let first = origin.idle.first, oldest.map({ first.since < $0.since }) ?? true { oldest = (key, first.since) }
         }
-        guard let key = oldest?.key, var origin = origins[key] else { return nil }
+        guard let key = oldest?.key, let origin = origins[key] else { return nil }
         let connection = origin.idle.removeFirst().connection
         idleTotal -= 1
-        origins[key] = origin.users == 0 && origin.idle.isEmpty ? nil : origin
+        if origin.isUnused { origins[key] = nil }
         return connection
     }
 
@@ -211,11 +221,10 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
     func closeIdle() {
         let all: [Connection] = mutex.withLock {
             var list: [Connection] = []
-            for key in Array(origins.keys) {
-                guard var origin = origins[key] else { continue }
+            for (key, origin) in origins {
                 list += origin.idle.map(\.connection)
                 origin.idle.removeAll()
-                origins[key] = origin.users == 0 ? nil : origin
+                if origin.isUnused { origins[key] = nil }
             }
             idleTotal = 0
             oldestIdleSince = nil
