@@ -3,13 +3,15 @@ SWIFT ?= swift
 APT_PACKAGES := libev-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev
 # The HTTP client's integration tests run against nginx (an independent peer) when it is installed.
 TEST_APT_PACKAGES := nginx tinyproxy microsocks
+# The interop matrix's servers and proxies (scripts/interop.sh installs the same list when run alone).
+INTEROP_APT_PACKAGES := nginx apache2 lighttpd lighttpd-mod-openssl h2o caddy haproxy squid tinyproxy openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
 TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetHostileCaseTests
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps deps-test install-missing build lint format test test-debug test-tsan soak-ci fuzz-short fuzz-long demo bench clean
+.PHONY: all deps deps-test install-missing build lint format test test-debug interop test-tsan soak-ci fuzz-short fuzz-long demo bench clean
 
 all: build
 
@@ -39,12 +41,21 @@ lint:
 format:
 	$(SWIFT) format --in-place --parallel --recursive $(LINT_PATHS)
 
-## test: the lint, every test, the concurrency suites again under ThreadSanitizer, a short parser fuzz.
-test: lint test-debug soak-ci fuzz-short test-tsan
+## test: the lint, every test, the interop matrix, the soak, a short fuzz of each decoder, and the
+## concurrency suites again under ThreadSanitizer.
+test: lint test-debug interop soak-ci fuzz-short test-tsan
 
 test-debug: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+## interop: netget (the debug build test-debug made) against nginx, apache2, lighttpd, h2o, caddy,
+## haproxy, squid and tinyproxy from Debian on loopback ports, every download checked with SHA-256
+## (scripts/interop.sh; configs in scripts/interop/). A server that does not start fails it.
+interop: deps
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(INTEROP_APT_PACKAGES)"
+	$(SWIFT) build --product netget
+	INTEROP_PACKAGES="$(INTEROP_APT_PACKAGES)" NETGET=$(CURDIR)/.build/debug/netget scripts/interop.sh
 
 test-tsan: deps
 	TSAN_OPTIONS="suppressions=$(CURDIR)/.tsan-suppressions halt_on_error=1" \

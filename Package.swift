@@ -96,6 +96,7 @@ let package = Package(
         // URLs): a plain target, not a product, so it ships to nobody.
         .target(
             name: "TestSupport", dependencies: ["NetCore", "NetTLS", "HTTPTestServer"], path: "Tests/TestSupport",
+            exclude: ["proxies"],
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .testTarget(name: "NetCoreTests", dependencies: ["NetCore", "CLibev", "TestSupport"], swiftSettings: strict),
         // The TLS machine with no socket (two machines back to back in memory), its drivers over
@@ -106,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "HTTPClientTests",
             dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport", "ContentCoding"],
-            exclude: ["nginx", "proxies"],
+            exclude: ["nginx"],
             swiftSettings: strict),
         // End-to-end tests of the built netget binary (a subprocess) against the test server.
         // They need the executable: `swift build --build-tests` builds it next to the test bundle.

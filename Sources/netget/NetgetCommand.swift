@@ -26,6 +26,12 @@ struct NetgetCommand: ParsableCommand {
                   Blocking HTTP on worker threads instead of tasklets on the event loop.
               netget --json -q URL...
                   One JSON summary per download on stdout, nothing on stderr.
+              netget --proxy http://proxy.example:3128 URL
+                  Through an HTTP proxy (https URLs through a CONNECT tunnel).
+
+            ENVIRONMENT
+              http_proxy (lower case only), https_proxy, all_proxy and no_proxy (or HTTPS_PROXY, \
+            ALL_PROXY, NO_PROXY) choose a proxy as they do for curl; --proxy and --noproxy override them.
 
             EXIT STATUS
               0 every download succeeded; 1 a download failed; 2 usage error (bad URL or option); \
@@ -134,6 +140,20 @@ struct NetgetCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Trust the CA certificates in FILE (PEM) besides the system's.", valueName: "file"))
     var cacert: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Go through this proxy for http and https URLs: http://, https://, socks5:// or socks5h://[user:password@]host[:port]; "
+                + "it overrides http_proxy, https_proxy and all_proxy, and '' connects directly.",
+            valueName: "url"))
+    var proxy: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Hosts reached without the proxy, comma-separated: names (with their subdomains), IPs, CIDRs, host:port; "
+                + "'*' for every host. It overrides no_proxy.",
+            valueName: "list"))
+    var noproxy: String?
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false

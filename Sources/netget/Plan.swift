@@ -88,6 +88,7 @@ struct Plan {
         } else if command.netrc {
             throw UsageError("-n: neither NETRC nor HOME is set, so there is no .netrc to read")
         }
+        let proxy = try Self.proxySettings(command)
         output = command.output
         directory = command.directory
         resume = command.resume
@@ -101,12 +102,43 @@ struct Plan {
             maxRedirects: command.maxRedirects, maxConnectionsPerHost: max(8, command.connections * command.parallel),
             tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine,
             allowInsecureRedirects: command.allowInsecureRedirect, netrc: netrc,
-            decompression: command.compressed ? .enabled : .disabled, happyEyeballs: HappyEyeballs(families: families))
+            decompression: command.compressed ? .enabled : .disabled, proxy: proxy, happyEyeballs: HappyEyeballs(families: families))
         download = DownloadOptions(
             retries: command.retries, retryBaseDelay: retryDelay,
             connections: command.connections, rateLimit: rate, headers: headers,
             credentialHeaderNames: command.secretHeaders, locationTrusted: command.locationTrusted,
             credential: credential, engine: engine)
+    }
+
+    /// The proxies as curl chooses them: `--proxy` for both schemes (with `no_proxy` from the
+    /// environment still applied), else `http_proxy`/`https_proxy`/`all_proxy`; `--noproxy`
+    /// replaces `no_proxy`. `--proxy ''` connects directly, whatever the environment says.
+    /// - Parameter environment: the variables; nil reads the process's.
+    /// - Returns: nil when no proxy is set for either scheme.
+    /// - Throws: `UsageError` naming the option or variable that is not a proxy URL.
+    static func proxySettings(_ command: NetgetCommand, environment: [String: String]? = nil) throws -> ProxySettings? {
+        func variable(_ name: String) -> String? {
+            let text = environment.map { $0[name] } ?? getenv(name).map { String(cString: $0) }
+            return text?.isEmpty == false ? text : nil
+        }
+        var settings: ProxySettings
+        if let text = command.proxy {
+            guard !text.isEmpty else { return nil }
+            let proxy: HTTPProxy
+            do {
+                proxy = try HTTPProxy(text)
+            } catch HTTPClientError.unsupportedScheme(let scheme) {
+                throw UsageError(
+                    "--proxy \(text.debugDescription): \(scheme.debugDescription) is not a proxy scheme (http, https, socks5, socks5h)")
+            } catch {
+                throw UsageError("--proxy \(text.debugDescription): \(error)")
+            }
+            settings = ProxySettings(proxy: proxy, noProxy: variable("no_proxy") ?? variable("NO_PROXY") ?? "")
+        } else {
+            do { settings = try ProxySettings.fromEnvironment(environment) } catch { throw UsageError("\(error)") }
+        }
+        if let list = command.noproxy { settings.noProxy = NoProxyList(list) }
+        return settings.httpProxy == nil && settings.httpsProxy == nil ? nil : settings
     }
 
     /// The longest any timeout may be: 30 days (a larger one is a typo, and `Duration` traps

@@ -23,9 +23,13 @@ final class ChildProcess: @unchecked Sendable {  // `state` is guarded by `state
 
     /// Starts `executable` with `arguments` in `directory`, writing `input` to its standard input
     /// (then closing it). The child gets default SIGINT/SIGTERM/SIGPIPE handling, an empty signal
-    /// mask, and no file descriptors but 0, 1 and 2.
+    /// mask, and no file descriptors but 0, 1 and 2. `environment` ("NAME=value" each) replaces
+    /// the test process's environment; nil passes that on.
     /// - Throws: `TestFailure` if the process cannot be started.
-    init(executable: String, arguments: [String], directory: String, input: [UInt8] = [], timeout: Duration = .seconds(60)) throws {
+    init(
+        executable: String, arguments: [String], directory: String, input: [UInt8] = [], environment: [String]? = nil,
+        timeout: Duration = .seconds(60)
+    ) throws {
         var stdinPipe: [Int32] = [-1, -1]
         var stdoutPipe: [Int32] = [-1, -1]
         var stderrPipe: [Int32] = [-1, -1]
@@ -63,7 +67,12 @@ final class ChildProcess: @unchecked Sendable {  // `state` is guarded by `state
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var childPID: pid_t = 0
-        let rc = posix_spawn(&childPID, executable, &actions, &attributes, argv, environ)
+        let envp: [UnsafeMutablePointer<CChar>?] = (environment ?? []).map { strdup($0) } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        let rc =
+            environment == nil
+            ? posix_spawn(&childPID, executable, &actions, &attributes, argv, environ)
+            : posix_spawn(&childPID, executable, &actions, &attributes, argv, envp)
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])

@@ -69,16 +69,38 @@ actor ProcessSlots {
     }
 }
 
-/// Runs the built netget with `arguments` in `directory`, `input` on its standard input.
+/// The proxy variables of curl's rules (HTTP_PROXY too, which netget ignores as curl does).
+let proxyVariables: Set<String> = [
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+]
+
+/// The test process's environment without the proxy variables (a developer's proxy must not
+/// steer the tests), plus `extra` ("NAME=value" each).
+func netgetEnvironment(_ extra: [String] = []) -> [String] {
+    var variables: [String] = []
+    var cursor = environ
+    while let entry = cursor.pointee {
+        let text = String(cString: entry)
+        let name = String(text.prefix { $0 != "=" })
+        if !proxyVariables.contains(name) { variables.append(text) }
+        cursor += 1
+    }
+    return variables + extra
+}
+
+/// Runs the built netget with `arguments` in `directory`, `input` on its standard input, in the
+/// test process's environment without proxy variables, plus `environment` ("NAME=value" each).
 /// - Throws: `TestFailure` when netget is not built or cannot start.
-func netget(_ arguments: [String], in directory: String, input: String = "", timeout: Duration = .seconds(60)) async throws -> ProcessOutput
-{
+func netget(
+    _ arguments: [String], in directory: String, input: String = "", environment: [String] = [], timeout: Duration = .seconds(60)
+) async throws -> ProcessOutput {
     let executable = try netgetExecutable()
     await ProcessSlots.shared.acquire()
     let child: ChildProcess
     do {
         child = try ChildProcess(
-            executable: executable, arguments: arguments, directory: directory, input: Array(input.utf8), timeout: timeout)
+            executable: executable, arguments: arguments, directory: directory, input: Array(input.utf8),
+            environment: netgetEnvironment(environment), timeout: timeout)
     } catch {
         await ProcessSlots.shared.release()
         throw error
@@ -95,7 +117,8 @@ func startNetget(_ arguments: [String], in directory: String, timeout: Duration 
     let executable = try netgetExecutable()
     await ProcessSlots.shared.acquire()
     do {
-        return try ChildProcess(executable: executable, arguments: arguments, directory: directory, timeout: timeout)
+        return try ChildProcess(
+            executable: executable, arguments: arguments, directory: directory, environment: netgetEnvironment(), timeout: timeout)
     } catch {
         await ProcessSlots.shared.release()
         throw error
