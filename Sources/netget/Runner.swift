@@ -20,6 +20,8 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
     /// Runs every download. - Returns: the exit status.
     func run() throws -> Int32 {
         let loop = try Loop(name: "netget")
+        // The watchdog's reports are for developers; -q and --json promise a quiet stderr.
+        if plan.quiet || plan.json { loop.disableWatchdog() }
         // Threads for blocking HTTP (the workers engine) and for fsync and hashing.
         let httpWorkers =
             plan.client.engine == .workers
