@@ -55,7 +55,8 @@ public final class BlockingSocket: @unchecked Sendable {  // one thread at a tim
     }
 
     /// Ends a connect that `startConnect` left in progress, once the socket polled writable
-    /// (or with an error): the handshake's outcome from `SO_ERROR`. Never blocks.
+    /// (or with an error): the handshake's outcome from `SO_ERROR`. Never blocks; two system
+    /// calls (getsockopt, and setsockopt for `TCP_NODELAY`).
     /// - Throws: `NetError` of the failed handshake (`.connectionRefused`, ...); the caller closes.
     public func finishConnect(to address: SocketAddress) throws {
         let pending = SystemCalls.takePendingError(fileDescriptor)

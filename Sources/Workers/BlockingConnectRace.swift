@@ -6,6 +6,7 @@ extension BlockingSocket {
     /// `StreamSocket.connect(host:...)` does on the loop: the same order, attempt delay, family
     /// restriction and deadline, the lookup counted against `timeout`. Starts no thread: the
     /// attempts are non-blocking connects polled together on this thread. Call on a worker thread.
+    /// Cost: the lookup, a socket per attempt, a poll per event or attempt delay.
     /// - Parameter cancellation: each pending attempt is attached to it, so `cancel()` from
     ///   another thread ends the race at once; each is detached before it is closed.
     /// - Throws: `ResolverError`; the last attempt's `NetError` when all fail; `NetError` of kind

@@ -48,9 +48,13 @@ public struct ResolverError: Error, Equatable, CustomStringConvertible {
 public final class Resolver: Sendable {
     /// The pool the lookups run on.
     public let pool: WorkerPool
+    /// A lookup of a host's addresses for a port in one family (`AF_INET`, `AF_INET6`) or both
+    /// (`AF_UNSPEC`), blocking the worker thread it runs on; throws `ResolverError`.
+    public typealias LookUp = @Sendable (_ host: String, _ port: UInt16, _ family: Int32) throws -> [SocketAddress]
+
     /// The lookup itself, called on a worker thread: `Resolver.lookUp` (getaddrinfo) unless
     /// another was given to `init(pool:lookUp:)`.
-    public let lookUp: @Sendable (_ host: String, _ port: UInt16, _ family: Int32) throws -> [SocketAddress]
+    public let lookUp: LookUp
 
     /// The process-wide resolver: its own small pool of 2 worker threads (256 KiB stacks, named
     /// "resolver-0" and "resolver-1"), started by the first call that succeeds; later calls
@@ -70,11 +74,7 @@ public final class Resolver: Sendable {
     ///   test's name with an address that drops packets); it runs on a worker thread (the
     ///   pool's, or the blocking engine's) and throws `ResolverError` for a name it does not know.
     /// Any thread.
-    public init(
-        pool: WorkerPool,
-        lookUp: @escaping @Sendable (_ host: String, _ port: UInt16, _ family: Int32) throws -> [SocketAddress] = Resolver.lookUp(
-            host:port:family:)
-    ) {
+    public init(pool: WorkerPool, lookUp: @escaping LookUp = Resolver.lookUp(host:port:family:)) {
         self.pool = pool
         self.lookUp = lookUp
     }

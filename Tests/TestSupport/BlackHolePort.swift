@@ -53,21 +53,38 @@ public final class BlackHolePort: @unchecked Sendable {  // immutable after init
         }
     }
 
-    /// Sockets of this network namespace (from /proc/net/tcp, or tcp6) whose peer is this
-    /// address, in any state, other than the fillers `init` made: the attempts of the test that
-    /// made it, not yet closed (an attempt that never connected is gone once closed); -1 when
-    /// the table cannot be read.
+    /// This process's open sockets (from /proc/self/fd) whose peer is this address (from
+    /// /proc/net/tcp, or tcp6), in any state, other than the fillers `init` made: the attempts
+    /// of the test that made it, not yet closed; -1 when a table cannot be read.
     public var pendingConnects: Int {
         let ipv6 = address.family == .ipv6
         // The kernel's spelling of the peer: 127.0.0.1 or ::1 in 32-bit words, then the port.
         let remote = (ipv6 ? "00000000000000000000000001000000:" : "0100007F:") + Self.hex(port)
-        guard let bytes = FileSystemCalls.readSmallFile(ipv6 ? "/proc/net/tcp6" : "/proc/net/tcp", limit: 16 << 20) else { return -1 }
+        guard let bytes = FileSystemCalls.readSmallFile(ipv6 ? "/proc/net/tcp6" : "/proc/net/tcp", limit: 16 << 20),
+            let open = Self.openSocketInodes()
+        else { return -1 }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").dropFirst().count { line in
-            // Fields 1 and 2: the local and the remote address (hex IP, colon, hex port).
+            // Fields 1, 2 and 9: the local and the remote address (hex IP, colon, hex port), the inode.
             let fields = line.split(separator: " ")
-            guard fields.count > 3, fields[2] == remote, let local = fields[1].split(separator: ":").last else { return false }
-            return !fillerPorts.contains(String(local))
+            guard fields.count > 9, fields[2] == remote, let local = fields[1].split(separator: ":").last else { return false }
+            return !fillerPorts.contains(String(local)) && open.contains(String(fields[9]))
         }
+    }
+
+    /// The inodes of this process's open sockets (`socket:[N]` in /proc/self/fd), or nil.
+    private static func openSocketInodes() -> Set<String>? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var inodes: Set<String> = []
+        var target = [CChar](repeating: 0, count: 64)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+            guard length > 0 else { continue }
+            let link = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if link.hasPrefix("socket:["), link.hasSuffix("]") { inodes.insert(String(link.dropFirst(8).dropLast())) }
+        }
+        return inodes
     }
 
     private static func hex(_ port: UInt16) -> String {
