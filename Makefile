@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES := libev-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev
 # The HTTP client's integration tests run against nginx (an independent peer) when it is installed.
-TEST_APT_PACKAGES := nginx tinyproxy microsocks
+TEST_APT_PACKAGES := nginx tinyproxy microsocks haproxy
 # The interop matrix's servers and proxies (scripts/interop.sh installs the same list when run alone).
 INTEROP_APT_PACKAGES := nginx apache2 lighttpd lighttpd-mod-openssl h2o caddy haproxy squid tinyproxy openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -74,7 +74,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         let key = plan.poolKey(loop: nil)
         guard pool.acquirePermitBlocking(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let lease = try lease(key, for: plan.route, clock: plan.clock)
+            let lease = try lease(key, for: plan.route, clock: plan.clock, cancellation: cancellation)
             if let cancellation {
                 // Detached before the connection goes back to the pool or is closed, so a late
                 // cancel can never shut down a socket another request (or descriptor) now uses.
@@ -92,10 +92,12 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         }
     }
 
-    private func lease(_ key: PoolKey, for route: ConnectRoute, clock: RequestClock) throws -> ConnectionLease<BlockingConnection> {
+    private func lease(
+        _ key: PoolKey, for route: ConnectRoute, clock: RequestClock, cancellation: BlockingCancellation?
+    ) throws -> ConnectionLease<BlockingConnection> {
         guard let idle = pool.takeIdle(for: key) else {
             do {
-                let connection = try connect(route, clock: clock)
+                let connection = try connect(route, clock: clock, cancellation: cancellation)
                 pool.noteOpened()
                 return ConnectionLease(connection, reused: false, key: key, pool: pool)
             } catch {
@@ -106,8 +108,9 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         return ConnectionLease(idle, reused: true, key: key, pool: pool)
     }
 
-    /// As `Client`'s: the steps `route` says, blocking, within the connect timeout.
-    private func connect(_ route: ConnectRoute, clock: RequestClock) throws -> BlockingConnection {
+    /// As `Client`'s: the steps `route` says, blocking, within the connect timeout; a host name
+    /// is connected Happy Eyeballs style (`BlockingSocket.connect(host:...)`), cancellable.
+    private func connect(_ route: ConnectRoute, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingConnection {
         // A bad CA file is the user's to fix: say so before touching the network.
         let context = route.origin.scheme == "https" || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
@@ -120,8 +123,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                     try BlockingSocket.connect(to: address, timeout: ConnectRoute.left(until: deadline))
                 } else {
                     try BlockingSocket.connect(
-                        host: hop.host, port: hop.port, timeout: ConnectRoute.left(until: deadline),
-                        families: configuration.happyEyeballs.families)
+                        host: hop.host, port: hop.port, timeout: ConnectRoute.left(until: deadline), resolver: configuration.resolver,
+                        happyEyeballs: configuration.happyEyeballs, cancellation: cancellation)
                 }
             if route.tlsToProxy, let context, let proxy = route.proxy {
                 stream = try BlockingTLSStream.connect(
@@ -131,7 +134,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                 var address: [UInt8]?
                 if route.resolvesLocally {  // socks5://: the proxy gets an address looked up here
                     // getaddrinfo has no timeout of its own; the lookup runs on this worker thread.
-                    let found = try Resolver.lookUp(host: route.origin.host, port: route.origin.port)
+                    let lookUp = configuration.resolver?.lookUp ?? Resolver.lookUp(host:port:family:)
+                    let found = try lookUp(route.origin.host, route.origin.port, configuration.happyEyeballs.lookupFamily)
                     address = HappyEyeballs.order(found, families: configuration.happyEyeballs.families).first.flatMap {
                         NoProxyList.addressBytes($0.host)
                     }

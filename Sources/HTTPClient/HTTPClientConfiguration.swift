@@ -52,7 +52,8 @@ public struct HTTPClientConfiguration: Sendable {
     /// Where the loop engine looks up host names; nil: `Resolver.shared()`, which starts its 2
     /// threads on the first lookup of a name (an IP literal needs none). A program that counts
     /// its threads passes `Resolver(pool:)` over a pool of its own. The workers engine looks
-    /// names up on the worker thread that carries the request.
+    /// names up on the worker thread that carries the request, with this resolver's `lookUp`
+    /// when one is set (getaddrinfo otherwise), and never uses its pool.
     public var resolver: Resolver?
     /// Where a request without a credential looks for one (curl's `-n`): the entry for the host
     /// of the URL it was made with, only while it goes to that origin. nil (the default): none.
@@ -66,9 +67,10 @@ public struct HTTPClientConfiguration: Sendable {
     /// `try ProxySettings.fromEnvironment()` opts in to curl's `http_proxy`, `https_proxy`,
     /// `all_proxy` and `no_proxy`. Connections through a proxy are pooled per proxy and origin.
     public var proxy: ProxySettings?
-    /// How the loop engine connects to a host name (RFC 8305: AAAA and A at once, attempts
-    /// 250 ms apart, the first to connect wins) and which families it may use. The workers
-    /// engine tries the addresses of the allowed families one by one.
+    /// How a host name is connected (RFC 8305: attempts 250 ms apart, the first to connect wins,
+    /// the others closed) and which families it may use, on both engines. The loop engine looks
+    /// AAAA and A up at once (a late AAAA answer joins the race); the workers engine makes one
+    /// lookup of both on its worker thread and races non-blocking connects there.
     public var happyEyeballs: HappyEyeballs
 
     public init(

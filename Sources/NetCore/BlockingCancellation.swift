@@ -9,7 +9,8 @@
 /// Safe from any thread.
 public final class BlockingCancellation: @unchecked Sendable {  // state guarded by `mutex`
     private let mutex = PThreadMutex()
-    private var descriptor: Int32 = -1
+    /// The request's sockets: one, or each pending attempt of a Happy Eyeballs race.
+    private var descriptors: [Int32] = []
     private var cancelled = false
 
     /// A request that has not been cancelled and uses no socket yet.
@@ -23,22 +24,30 @@ public final class BlockingCancellation: @unchecked Sendable {  // state guarded
         mutex.withLock {
             cancelled = true
             // Under the lock: `detach` takes it before the descriptor can be closed and reused.
-            if descriptor >= 0 { shutdown(descriptor, Int32(SHUT_RDWR)) }
+            // A socket still connecting fails its handshake at once (the kernel resets it).
+            for descriptor in descriptors { shutdown(descriptor, Int32(SHUT_RDWR)) }
         }
     }
 
-    /// The request now uses `fd` (the blocking engine calls this once its connection is open).
+    /// The request now uses `fd` as well (the blocking engine calls this for each connect
+    /// attempt and once its connection is open); attaching one twice keeps it once.
     /// - Throws: `CancellationError` if it was already cancelled. Any thread.
     public func attach(_ fd: Int32) throws {
         try mutex.withLock {
             if cancelled { throw CancellationError() }
-            descriptor = fd
+            if !descriptors.contains(fd) { descriptors.append(fd) }
         }
     }
 
-    /// The request no longer uses its socket (it went back to the pool, or was closed), so a
+    /// The request no longer uses `fd` (a connect attempt that lost or failed): call it before
+    /// closing `fd`. Any thread.
+    public func detach(_ fd: Int32) {
+        mutex.withLock { descriptors.removeAll { $0 == fd } }
+    }
+
+    /// The request no longer uses its sockets (it went back to the pool, or was closed), so a
     /// late `cancel()` cannot shut down a descriptor that now belongs to someone else. Any thread.
     public func detach() {
-        mutex.withLock { descriptor = -1 }
+        mutex.withLock { descriptors.removeAll() }
     }
 }

@@ -27,24 +27,46 @@ public final class BlockingSocket: @unchecked Sendable {  // one thread at a tim
     /// Connects to `address`, blocking the calling thread up to `timeout` for the handshake.
     /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, ...). Nothing leaks on failure.
     public static func connect(to address: SocketAddress, timeout: Duration?) throws -> BlockingSocket {
+        let (connection, connected) = try startConnect(to: address)
+        if !connected {
+            try connection.wait(.writable, timeout: timeout, operation: "connect to \(address)")
+            try connection.finishConnect(to: address)
+        }
+        return connection
+    }
+
+    /// Starts connecting to `address` without waiting, for a caller that polls several attempts
+    /// at once (Happy Eyeballs on a worker thread). Unless `connected`, wait until writable
+    /// (`Poll`), then call `finishConnect(to:)`. Cost: two system calls.
+    /// - Throws: `NetError` when the connect fails at once. Nothing leaks on failure.
+    public static func startConnect(to address: SocketAddress) throws -> (socket: BlockingSocket, connected: Bool) {
         let operation = "connect to \(address)"
         let fd = socket(
             address.addressFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw NetError(errno: errno, operation: operation) }
         let connection = try BlockingSocket(adopting: fd)
         switch SystemCalls.tryConnect(fd, to: address) {
-        case .done, .end: break
+        case .done, .end:
+            connection.setNoDelay()
+            return (connection, true)
         case .error(let code): throw NetError(errno: code, operation: operation)
-        case .wouldBlock:
-            try connection.wait(.writable, timeout: timeout, operation: operation)
-            var pending: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length)
-            if pending != 0 { throw NetError(errno: pending, operation: operation) }
+        case .wouldBlock: return (connection, false)
         }
+    }
+
+    /// Ends a connect that `startConnect` left in progress, once the socket polled writable
+    /// (or with an error): the handshake's outcome from `SO_ERROR`. Never blocks; two system
+    /// calls (getsockopt, and setsockopt for `TCP_NODELAY`).
+    /// - Throws: `NetError` of the failed handshake (`.connectionRefused`, ...); the caller closes.
+    public func finishConnect(to address: SocketAddress) throws {
+        let pending = SystemCalls.takePendingError(fileDescriptor)
+        if pending != 0 { throw NetError(errno: pending, operation: "connect to \(address)") }
+        setNoDelay()
+    }
+
+    private func setNoDelay() {
         var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        return connection
+        setsockopt(fileDescriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// Reads what is there, up to `buffer.count` bytes, blocking until at least one byte arrives.

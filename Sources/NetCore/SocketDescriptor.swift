@@ -237,12 +237,7 @@ public class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `
     }
 
     /// The pending error (SO_ERROR), which reading also clears.
-    final func takePendingError() -> Int32 {
-        var value: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) != 0 { return errno }
-        return value
-    }
+    final func takePendingError() -> Int32 { SystemCalls.takePendingError(fd) }
 
     /// This end's address. - Throws: `NetError` for a closed or non-IP socket.
     public final func localAddress() throws -> SocketAddress {

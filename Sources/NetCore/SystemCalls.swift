@@ -105,6 +105,16 @@ public enum SystemCalls {
         }
     }
 
+    /// `getsockopt(fd, SO_ERROR)`: the socket's pending error (0 for none), which the call
+    /// clears; after a non-blocking connect polled writable, the handshake's outcome. The errno
+    /// of getsockopt itself when that fails (a closed descriptor: `EBADF`).
+    public static func takePendingError(_ fd: Int32) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) != 0 { return errno }
+        return value
+    }
+
     /// `accept4(fd, SOCK_NONBLOCK | SOCK_CLOEXEC)`: `.done(descriptor)` of a non-blocking,
     /// close-on-exec connection, `.wouldBlock`, or `.error` (`ECONNABORTED` and `EPROTO` name a
     /// connection that died in the queue, not a failed listener).

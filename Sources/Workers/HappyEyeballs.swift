@@ -32,27 +32,147 @@ public struct HappyEyeballs: Sendable, Equatable {
     /// `addresses` in the order they are tried: of the allowed families only, alternating
     /// between them, starting with IPv6 (RFC 8305 §4), each family in the resolver's order.
     public static func order(_ addresses: [SocketAddress], families: AddressFamilies) -> [SocketAddress] {
-        let v6 = families == .v4 ? [] : addresses.filter { $0.family == .ipv6 }
-        let v4 = families == .v6 ? [] : addresses.filter { $0.family == .ipv4 }
-        var ordered: [SocketAddress] = []
-        for index in 0..<max(v6.count, v4.count) {
-            if index < v6.count { ordered.append(v6[index]) }
-            if index < v4.count { ordered.append(v4[index]) }
+        var plan = ConnectRacePlan(HappyEyeballs(families: families), lookups: 0, timeout: nil)
+        plan.add(addresses)
+        return Array(sequence(state: plan) { $0.takeNext() })
+    }
+
+    /// The `getaddrinfo` family of one lookup for `families`: `AF_UNSPEC` for both.
+    public var lookupFamily: Int32 { families == .any ? AF_UNSPEC : families == .v4 ? AF_INET : AF_INET6 }
+}
+
+/// The decisions of a Happy Eyeballs race (RFC 8305 §3-§5), without I/O or clocks of its own:
+/// a driver reports what happened (an answer, a connect's outcome) and asks `next(now:)` what to
+/// do. Both engines drive this one plan: tasklets on the loop (`StreamSocket.connect(host:...)`)
+/// and non-blocking connects polled on a worker thread (`BlockingSocket.connect(host:...)`).
+struct ConnectRacePlan {
+    /// What the driver does next.
+    enum Action {
+        /// Start connect attempt number `attempt` to `address`.
+        case start(attempt: Int, SocketAddress)
+        /// Wait for an event (an answer, an outcome), or until the instant (nil: no limit).
+        case wait(until: ContinuousClock.Instant?)
+        /// Attempt `attempt` connected: keep it, close every other one.
+        case won(attempt: Int)
+        /// Give up with this error; close every attempt.
+        case failed(any Error)
+    }
+
+    /// RFC 8305 §3's "Resolution Delay": how long an A answer waits for AAAA before connecting.
+    static let resolutionDelay: Duration = .milliseconds(50)
+
+    private let happyEyeballs: HappyEyeballs
+    private let timeout: Duration?
+    private let deadline: ContinuousClock.Instant?
+    private var v6: [SocketAddress] = []
+    private var v4: [SocketAddress] = []
+    private var seen: Set<SocketAddress> = []
+    private var lastFamily: SocketAddress.Family?
+    private var lookupsPending: Int
+    private var firstV4Answer: ContinuousClock.Instant?
+    private var started = 0
+    private var pending = 0
+    private var lastStart: ContinuousClock.Instant?
+    private var startAtOnce = false
+    private var lastError: (any Error)?
+    private var winner: Int?
+
+    /// A race of `lookups` answers still to come (0 when every address is `add`ed up front),
+    /// given up after `timeout` from `now`: the lookups count against it.
+    init(_ happyEyeballs: HappyEyeballs, lookups: Int, timeout: Duration?, now: ContinuousClock.Instant = .now) {
+        self.happyEyeballs = happyEyeballs
+        self.timeout = timeout
+        deadline = timeout.map { now + $0 }
+        lookupsPending = lookups
+    }
+
+    /// Addresses to try, known before the race; duplicates and other families are dropped.
+    mutating func add(_ addresses: [SocketAddress]) {
+        for address in addresses where !seen.contains(address) {
+            switch (address.family, happyEyeballs.families) {
+            case (.ipv6, .any), (.ipv6, .v6): v6.append(address)
+            case (.ipv4, .any), (.ipv4, .v4): v4.append(address)
+            default: continue
+            }
+            seen.insert(address)
         }
-        return ordered
+    }
+
+    /// A lookup answered, maybe while attempts run: its addresses join the race (RFC 8305 §3:
+    /// a late AAAA answer is tried next, by the alternation of families).
+    mutating func resolved(_ addresses: [SocketAddress], now: ContinuousClock.Instant = .now) {
+        lookupsPending -= 1
+        if firstV4Answer == nil, addresses.contains(where: { $0.family == .ipv4 }) { firstV4Answer = now }
+        add(addresses)
+    }
+
+    /// A lookup failed; its error is the one thrown if no address is ever found.
+    mutating func lookupFailed(_ error: any Error) {
+        lookupsPending -= 1
+        if lastError == nil { lastError = error }
+    }
+
+    /// Attempt `attempt` connected. - Returns: false when another already won: close this one.
+    mutating func connected(_ attempt: Int) -> Bool {
+        pending -= 1
+        guard winner == nil else { return false }
+        winner = attempt
+        return true
+    }
+
+    /// Attempt `attempt` failed: the next one starts at once (RFC 8305 §5).
+    mutating func failed(_ attempt: Int, _ error: any Error) {
+        pending -= 1
+        lastError = error
+        startAtOnce = true
+    }
+
+    /// What to do at `now`: one action; call again after acting on it (after `.start`, at once).
+    mutating func next(now: ContinuousClock.Instant = .now) -> Action {
+        if let winner { return .won(attempt: winner) }
+        // As a single connect's timeout (`StreamSocket.connect(to:timeout:)`), so callers map both alike.
+        if let deadline, now >= deadline { return .failed(NetError.timedOut("connect", after: timeout ?? .zero)) }
+        var due: ContinuousClock.Instant?
+        if !v6.isEmpty || !v4.isEmpty {
+            var at = pending == 0 || startAtOnce ? now : (lastStart ?? now) + happyEyeballs.attemptDelay
+            // An A answer waits a little for AAAA before the first attempt (§3).
+            if started == 0, v6.isEmpty, lookupsPending > 0, let firstV4Answer { at = max(at, firstV4Answer + Self.resolutionDelay) }
+            if at <= now, let address = takeNext() {
+                startAtOnce = false
+                lastStart = now
+                pending += 1
+                started += 1
+                return .start(attempt: started - 1, address)
+            }
+            due = at
+        } else if pending == 0 && lookupsPending == 0 {
+            return .failed(lastError ?? NetError(kind: .other, errno: 0, operation: "connect", context: "no address"))
+        }
+        guard let deadline else { return .wait(until: due) }
+        return .wait(until: min(due ?? deadline, deadline))
+    }
+
+    /// The next address by RFC 8305 §4's alternation (IPv6 first), or nil when none is left.
+    mutating func takeNext() -> SocketAddress? {
+        let family: SocketAddress.Family = v6.isEmpty || (!v4.isEmpty && lastFamily == .ipv6) ? .ipv4 : .ipv6
+        guard let address = family == .ipv6 ? v6.first : v4.first else { return nil }
+        if family == .ipv6 { v6.removeFirst() } else { v4.removeFirst() }
+        lastFamily = family
+        return address
     }
 }
 
 extension Resolver {
-    /// Looks up the addresses of the allowed families, AAAA and A as two jobs at once.
+    /// Looks up the addresses of the allowed families, AAAA and A as two jobs at once; AAAA gets
+    /// RFC 8305's 50 ms resolution delay after A (a broken IPv6 resolver path must not hold up a
+    /// connection IPv4 can make now).
     /// - Throws: `ResolverError` when no lookup finds an address; as `resolve(host:port:timeout:)`.
     public func resolve(host: String, port: UInt16, families: AddressFamilies, timeout: Duration? = .seconds(10)) async throws
         -> [SocketAddress]
     {
         guard families == .any else {
-            return try await lookUp(host: host, port: port, family: families == .v4 ? AF_INET : AF_INET6, timeout: timeout)
+            return try await lookUp(host: host, port: port, family: HappyEyeballs(families: families).lookupFamily, timeout: timeout)
         }
-        // Both at once: a slow AAAA answer (a broken IPv6 resolver path) does not delay the A one.
         let v6 = Loop.current?.spawn(name: "resolve AAAA \(host)") { [self] in
             try await lookUp(host: host, port: port, family: AF_INET6, timeout: timeout)
         }
@@ -60,12 +180,10 @@ extension Resolver {
         var v4Error: (any Error)?
         do { v4 = try await lookUp(host: host, port: port, family: AF_INET, timeout: timeout) } catch { v4Error = error }
         if v4Error is CancellationError { throw CancellationError() }
-        // With A answered, AAAA gets RFC 8305's resolution delay (50 ms), no more: a broken IPv6
-        // resolver path must not hold up a connection IPv4 can make now.
         var v6Found: [SocketAddress] = []
         if let v6 {
             if v4Error == nil {
-                v6Found = (try? await withTimeout(.milliseconds(50)) { try await v6.value }) ?? []
+                v6Found = (try? await withTimeout(ConnectRacePlan.resolutionDelay) { try await v6.value }) ?? []
                 v6.cancel()
             } else {
                 v6Found = (try? await v6.value) ?? []
@@ -74,15 +192,6 @@ extension Resolver {
         if let v4Error, v6Found.isEmpty { throw v4Error }  // neither found one: the A lookup's error says why
         return v6Found + v4
     }
-
-    private func lookUp(host: String, port: UInt16, family: Int32, timeout: Duration?) async throws -> [SocketAddress] {
-        let pool = pool
-        let lookup: @Sendable () async throws -> [SocketAddress] = {
-            try await pool.callAsync("getaddrinfo \(host)") { _ in try Resolver.lookUp(host: host, port: port, family: family) }
-        }
-        guard let timeout else { return try await lookup() }
-        return try await withTimeout(timeout, lookup)
-    }
 }
 
 extension StreamSocket {
@@ -90,102 +199,113 @@ extension StreamSocket {
     /// another every `attemptDelay` while the earlier ones are pending, the next at once when
     /// one fails; the first connected socket is returned and every other attempt is cancelled
     /// (a late success is closed). Call from a tasklet; it runs one helper tasklet per attempt.
-    /// - Throws: the last attempt's `NetError` when all fail; `TimeoutError` (operation
-    ///   "connect") when `timeout` passes first; `LoopError.taskletLimitReached`;
+    /// - Throws: the last attempt's `NetError` when all fail; `NetError` of kind `.timedOut`
+    ///   (operation "connect") when `timeout` passes first; `LoopError.taskletLimitReached`;
     ///   `CancellationError`.
     public static func connect(racing addresses: [SocketAddress], attemptDelay: Duration, timeout: Duration?) async throws -> StreamSocket {
-        guard let loop = Loop.current else { throw LoopError.notOnLoopThread("connect(racing:)") }
-        guard addresses.count > 1 else {
-            guard let only = addresses.first else { throw NetError(kind: .other, errno: 0, operation: "connect", context: "no address") }
-            return try await connect(to: only, timeout: timeout)
-        }
-        // Every event comes through one channel that only this tasklet receives from, so no
-        // outcome can be lost between a timer and an attempt. Each loop turn adds at most one
-        // tick and each attempt one outcome: the capacity never blocks a sender.
-        let events = Channel<ConnectRaceEvent>(capacity: 2 * addresses.count + 4)
-        let race = ConnectRace()
-        var attempts: [TaskletHandle<Void>] = []
-        var timer: TaskletHandle<Void>?
-        defer {
-            race.decided = true
-            for attempt in attempts { attempt.cancel() }
-            timer?.cancel()
-        }
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        var failed = 0
-        var tick = 0
-        var startNext = true
-        while true {
-            if startNext && attempts.count < addresses.count {
-                let address = addresses[attempts.count]
-                let limit = deadline.map { ContinuousClock.now.duration(to: $0) }
-                attempts.append(
-                    try loop.trySpawn(name: "connect \(address)") {
-                        let outcome: Result<StreamSocket, any Error>
-                        do { outcome = .success(try await StreamSocket.connect(to: address, timeout: limit)) } catch {
-                            outcome = .failure(error)
-                        }
-                        if race.decided, case .success(let late) = outcome { late.close() }  // another one won
-                        try? await events.send(.outcome(outcome))
-                    })
-            }
-            startNext = false
-            // The next attempt is due after the delay; with every attempt started, only the deadline.
-            var wait = attempts.count < addresses.count ? attemptDelay : nil
-            if let deadline { wait = min(wait ?? .seconds(86_400 * 365), ContinuousClock.now.duration(to: deadline)) }
-            timer?.cancel()
-            timer = nil
-            tick += 1
-            if let wait {
-                let number = tick
-                timer = try loop.trySpawn(name: "connect race timer") {
-                    try await sleep(for: wait)
-                    try await events.send(.tick(number))
-                }
-            }
-            var event = try await events.receive()
-            while case .tick(let number) = event, number != tick { event = try await events.receive() }  // a cancelled timer's
-            switch event {
-            case .outcome(.success(let socket)):
-                race.decided = true
-                return socket
-            case .outcome(.failure(let error)):
-                failed += 1
-                if failed == addresses.count { throw error }
-                startNext = true  // RFC 8305 §5: a failure starts the next attempt at once
-            case .tick:
-                if let deadline, ContinuousClock.now >= deadline {
-                    throw TimeoutError(operation: "connect", timeout: timeout ?? .zero)
-                }
-                startNext = true
-            }
-        }
+        var plan = ConnectRacePlan(HappyEyeballs(attemptDelay: attemptDelay), lookups: 0, timeout: timeout)
+        plan.add(addresses)
+        return try await race(plan, lookups: [])
     }
 
-    /// Resolves `host` (AAAA and A at once) and connects Happy Eyeballs style (RFC 8305).
-    /// The lookup counts against `timeout`.
-    /// - Throws: `ResolverError`; `TimeoutError`; as `connect(racing:attemptDelay:timeout:)`.
+    /// Resolves `host` and connects Happy Eyeballs style (RFC 8305): AAAA and A are looked up
+    /// at once (one resolver job each), the race starts with the first answer (an A answer
+    /// waits 50 ms for AAAA), and a later answer's addresses join the race. The lookups count
+    /// against `timeout`. Call from a tasklet; it runs one helper tasklet per lookup and attempt.
+    /// - Throws: `ResolverError` when no lookup finds an address; `NetError` `.timedOut`; as
+    ///   `connect(racing:attemptDelay:timeout:)`.
     public static func connect(
         host: String, port: UInt16, timeout: Duration?, resolver: Resolver?, happyEyeballs: HappyEyeballs
     ) async throws -> StreamSocket {
-        let start = ContinuousClock.now
-        let found = try await (resolver ?? Resolver.shared()).resolve(
-            host: host, port: port, families: happyEyeballs.families, timeout: timeout ?? .seconds(10))
-        let addresses = HappyEyeballs.order(found, families: happyEyeballs.families)
-        guard !addresses.isEmpty else { throw ResolverError(code: EAI_NONAME, systemErrno: 0, host: host) }
-        let left = timeout.map { $0 - (ContinuousClock.now - start) }
-        if let left, left <= .zero { throw TimeoutError(operation: "connect", timeout: timeout ?? .zero) }
-        return try await connect(racing: addresses, attemptDelay: happyEyeballs.attemptDelay, timeout: left)
+        let resolver = try resolver ?? Resolver.shared()
+        let families = happyEyeballs.families == .any ? [AF_INET6, AF_INET] : [happyEyeballs.lookupFamily]
+        // getaddrinfo cannot be interrupted: without a connect timeout a lookup still gets 10 s.
+        let lookupTimeout = timeout ?? .seconds(10)
+        let plan = ConnectRacePlan(happyEyeballs, lookups: families.count, timeout: timeout)
+        return try await race(
+            plan,
+            lookups: families.map { family in
+                { try await resolver.lookUp(host: host, port: port, family: family, timeout: lookupTimeout) }
+            })
+    }
+
+    /// The loop's driver of `plan`: a helper tasklet per lookup and per attempt, and one timer,
+    /// all reporting through one channel that only this tasklet receives from.
+    private static func race(
+        _ plan: ConnectRacePlan, lookups: [@Sendable () async throws -> [SocketAddress]]
+    ) async throws -> StreamSocket {
+        guard let loop = Loop.current else { throw LoopError.notOnLoopThread("connect(racing:)") }
+        var plan = plan
+        // Helpers that find the channel full wait; once it is closed they close what they hold.
+        let events = Channel<ConnectRaceEvent>(capacity: 16)
+        var helpers: [TaskletHandle<Void>] = []
+        var timer: TaskletHandle<Void>?
+        var tick = 0
+        var winner: StreamSocket?
+        defer {
+            events.close()
+            for helper in helpers { helper.cancel() }
+            timer?.cancel()
+        }
+        for lookup in lookups {
+            helpers.append(
+                try loop.trySpawn(name: "connect race lookup") {
+                    let found: Result<[SocketAddress], any Error>
+                    do { found = .success(try await lookup()) } catch { found = .failure(error) }
+                    try? await events.send(.found(found))
+                })
+        }
+        while true {
+            let action = plan.next()
+            switch action {
+            case .start(let attempt, let address):
+                helpers.append(
+                    try loop.trySpawn(name: "connect \(address)") {
+                        let outcome: Result<StreamSocket, any Error>
+                        do { outcome = .success(try await StreamSocket.connect(to: address)) } catch { outcome = .failure(error) }
+                        do { try await events.send(.outcome(attempt, outcome)) } catch {
+                            if case .success(let late) = outcome { late.close() }  // the race is over
+                        }
+                    })
+                continue
+            case .won, .failed:
+                // Outcomes already sent are closed here; later ones by their senders.
+                events.close()
+                while let event = try? await events.receive() {
+                    if case .outcome(_, .success(let late)) = event { late.close() }
+                }
+                if case .failed(let error) = action { throw error }
+                if let winner { return winner }
+                // Not reached: the plan names a winner only after `connected` said it won.
+                throw NetError(kind: .other, errno: 0, operation: "connect", context: "no winner")
+            case .wait(let until):
+                timer?.cancel()
+                timer = nil
+                tick += 1
+                if let until {
+                    let number = tick
+                    timer = try loop.trySpawn(name: "connect race timer") {
+                        try await sleep(until: until)
+                        try await events.send(.tick(number))
+                    }
+                }
+            }
+            switch try await events.receive() {
+            case .found(.success(let addresses)): plan.resolved(addresses)
+            case .found(.failure(let error)): plan.lookupFailed(error)
+            case .outcome(let attempt, .success(let socket)):
+                if plan.connected(attempt) { winner = socket } else { socket.close() }
+            case .outcome(let attempt, .failure(let error)): plan.failed(attempt, error)
+            case .tick: break  // a stale tick only makes the plan look again
+            }
+        }
     }
 }
 
-/// What the racing tasklet hears: an attempt's outcome, or that its delay `number` is over.
+/// What the racing tasklet hears: a lookup's answer, attempt `n`'s outcome, or that its wait
+/// `n` is over.
 private enum ConnectRaceEvent: Sendable {
-    case outcome(Result<StreamSocket, any Error>)
+    case found(Result<[SocketAddress], any Error>)
+    case outcome(Int, Result<StreamSocket, any Error>)
     case tick(Int)
-}
-
-/// Whether a race has a winner: read and set on the loop's thread only.
-private final class ConnectRace: @unchecked Sendable {  // confined to the racing loop's thread
-    var decided = false
 }

@@ -11,6 +11,14 @@ public struct ResolverError: Error, Equatable, CustomStringConvertible {
     public var systemErrno: Int32
     public var host: String
 
+    /// An error with getaddrinfo's `code` (and `systemErrno` for `EAI_SYSTEM`) for `host`; for
+    /// a lookup given to `Resolver(pool:lookUp:)` that does not know a name (`EAI_NONAME`).
+    public init(code: Int32, systemErrno: Int32, host: String) {
+        self.code = code
+        self.systemErrno = systemErrno
+        self.host = host
+    }
+
     /// True for "no such host" (EAI_NONAME, or EAI_NODATA: the name exists without addresses).
     public var isNoSuchHost: Bool { code == EAI_NONAME || code == -5 /* EAI_NODATA */ }
 
@@ -40,6 +48,13 @@ public struct ResolverError: Error, Equatable, CustomStringConvertible {
 public final class Resolver: Sendable {
     /// The pool the lookups run on.
     public let pool: WorkerPool
+    /// A lookup of a host's addresses for a port in one family (`AF_INET`, `AF_INET6`) or both
+    /// (`AF_UNSPEC`), blocking the worker thread it runs on; throws `ResolverError`.
+    public typealias LookUp = @Sendable (_ host: String, _ port: UInt16, _ family: Int32) throws -> [SocketAddress]
+
+    /// The lookup itself, called on a worker thread: `Resolver.lookUp` (getaddrinfo) unless
+    /// another was given to `init(pool:lookUp:)`.
+    public let lookUp: LookUp
 
     /// The process-wide resolver: its own small pool of 2 worker threads (256 KiB stacks, named
     /// "resolver-0" and "resolver-1"), started by the first call that succeeds; later calls
@@ -55,9 +70,13 @@ public final class Resolver: Sendable {
     }
 
     /// Makes a resolver whose lookups run on `pool` (the caller's threads; this starts none).
+    /// - Parameter lookUp: answers a lookup in place of getaddrinfo (curl's `--resolve`, or a
+    ///   test's name with an address that drops packets); it runs on a worker thread (the
+    ///   pool's, or the blocking engine's) and throws `ResolverError` for a name it does not know.
     /// Any thread.
-    public init(pool: WorkerPool) {
+    public init(pool: WorkerPool, lookUp: @escaping LookUp = Resolver.lookUp(host:port:family:)) {
         self.pool = pool
+        self.lookUp = lookUp
     }
 
     /// Resolves `host` to socket addresses for `port`, in the order the system prefers
@@ -66,9 +85,14 @@ public final class Resolver: Sendable {
     ///   late answer is dropped.
     /// - Throws: `ResolverError` (EAI_NONAME, ...), `TimeoutError`, `CancellationError`.
     public func resolve(host: String, port: UInt16, timeout: Duration? = .seconds(10)) async throws -> [SocketAddress] {
-        let pool = pool
+        try await lookUp(host: host, port: port, family: AF_UNSPEC, timeout: timeout)
+    }
+
+    /// One lookup on the pool, within `timeout`. - Throws: as `resolve(host:port:timeout:)`.
+    func lookUp(host: String, port: UInt16, family: Int32, timeout: Duration?) async throws -> [SocketAddress] {
+        let (pool, lookUp) = (pool, lookUp)
         let lookup: @Sendable () async throws -> [SocketAddress] = {
-            try await pool.callAsync("getaddrinfo \(host)") { _ in try Resolver.lookUp(host: host, port: port) }
+            try await pool.callAsync("getaddrinfo \(host)") { _ in try lookUp(host, port, family) }
         }
         guard let timeout else { return try await lookup() }
         return try await withTimeout(timeout, lookup)

@@ -1,3 +1,4 @@
+import HTTPTestServer
 import NetCore
 
 #if canImport(Glibc)
@@ -97,9 +98,15 @@ public final class TinyproxyServer {
     private let directory: String
     private var pid: pid_t = 0
 
-    /// - Parameter basicAuth: "user password" the proxy demands (407 without), or nil.
+    /// The proxy's log, where each request it handled is written.
+    public var log: String { LocalDaemon.read("\(directory)/tinyproxy.log") ?? "" }
+
+    /// - Parameters:
+    ///   - basicAuth: "user password" the proxy demands (407 without), or nil.
+    ///   - settings: more lines for its config (`ConnectPort 443`, `Upstream http HOST:PORT`, ...).
+    ///   - filter: with lines, a `Filter` file of host patterns the proxy answers with 403.
     /// - Throws: `TestFailure` if tinyproxy is missing or does not listen within 5 s.
-    public init(basicAuth: String? = nil) throws {
+    public init(basicAuth: String? = nil, settings: [String] = [], filter: [String] = []) throws {
         guard let binary = Self.binary else { throw TestFailure("tinyproxy is not installed") }
         directory = try LocalDaemon.makeDirectory("stacklessnet-tinyproxy")
         port = try LocalDaemon.freePort()
@@ -109,6 +116,8 @@ public final class TinyproxyServer {
         config = config.replacing("@PORT@", with: String(port)).replacing("@RUN@", with: directory)
             .replacing("@USER@", with: getuid() == 0 ? "User nobody\nGroup nogroup" : "")
             .replacing("@AUTH@", with: basicAuth.map { "BasicAuth \($0)" } ?? "")
+            .replacing("@EXTRA@", with: (settings + (filter.isEmpty ? [] : ["Filter \"\(directory)/filter\""])).joined(separator: "\n"))
+        if !filter.isEmpty { try LocalDaemon.write(Array((filter.joined(separator: "\n") + "\n").utf8), to: "\(directory)/filter") }
         try LocalDaemon.write(Array(config.utf8), to: "\(directory)/tinyproxy.conf")
         pid = try LocalDaemon.spawn([binary, "-d", "-c", "\(directory)/tinyproxy.conf"])
         guard LocalDaemon.waitUntilListening(port: port) else {
@@ -159,5 +168,54 @@ public final class MicrosocksServer {
         guard pid > 0 else { return }
         LocalDaemon.stop(pid, signal: SIGKILL)  // it keeps no state; a client may hold a connection
         pid = 0
+    }
+}
+
+/// haproxy from Debian on 127.0.0.1 for one test, with `proxies/haproxy-tls.cfg.template`: TLS
+/// terminated with a certificate of its own (for 127.0.0.1, not the origin's), the bytes passed
+/// on to a `TinyproxyServer`: together an `https://` proxy.
+public final class HaproxyTLSFront {
+    public static let binary: String? = ["/usr/sbin/haproxy", "/usr/bin/haproxy"].first { (path: String) in access(path, X_OK) == 0 }
+    public static var isInstalled: Bool { binary != nil }
+
+    public let port: UInt16
+    /// The proxy's certificate, for a client to trust.
+    public let certificateFile: String
+    private let directory: String
+    private var pid: pid_t = 0
+
+    /// - Throws: `TestFailure` if haproxy is missing or does not listen within 5 s.
+    public init(forwardingTo upstream: UInt16) throws {
+        guard let binary = Self.binary else { throw TestFailure("haproxy is not installed") }
+        directory = try LocalDaemon.makeDirectory("stacklessnet-haproxy")
+        port = try LocalDaemon.freePort()
+        let (certificate, key) = try TestCertificate.generate(
+            inDirectory: "\(directory)/tls", dnsNames: ["proxy.test"], ipAddresses: ["127.0.0.1"])
+        certificateFile = certificate
+        guard let certificateText = LocalDaemon.read(certificate), let keyText = LocalDaemon.read(key) else {
+            throw TestFailure("cannot read the proxy's certificate")
+        }
+        try LocalDaemon.write(Array((certificateText + keyText).utf8), to: "\(directory)/proxy.pem")  // haproxy's crt: both in one
+        // #filePath has a directory
+        let templatePath = String(#filePath.prefix(upTo: #filePath.lastIndex(of: "/")!)) + "/proxies/haproxy-tls.cfg.template"
+        guard var config = LocalDaemon.read(templatePath) else { throw TestFailure("cannot read \(templatePath)") }
+        config = config.replacing("@PORT@", with: String(port)).replacing("@RUN@", with: directory)
+            .replacing("@UPSTREAM@", with: String(upstream)).replacing(
+                "@USER@", with: getuid() == 0 ? "user nobody\n    group nogroup" : "")
+        try LocalDaemon.write(Array(config.utf8), to: "\(directory)/haproxy.cfg")
+        pid = try LocalDaemon.spawn([binary, "-db", "-q", "-f", "\(directory)/haproxy.cfg"])
+        guard LocalDaemon.waitUntilListening(port: port) else {
+            stop()
+            throw TestFailure("haproxy did not start")
+        }
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard pid > 0 else { return }
+        LocalDaemon.stop(pid, signal: SIGKILL)  // it keeps no state; a pooled client connection may stay open
+        pid = 0
+        _ = LocalDaemon.spawnAndWait(["/bin/rm", "-rf", directory])
     }
 }
