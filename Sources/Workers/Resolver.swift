@@ -106,7 +106,11 @@ public final class Resolver: Sendable {
         var hints = addrinfo()
         hints.ai_family = family
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_ADDRCONFIG
+        // No AI_ADDRCONFIG: glibc then drops a family that has only loopback addresses, so in a
+        // loopback-only namespace or container a name that /etc/hosts maps to 127.0.0.1 and ::1
+        // did not resolve at all (EAI_NONAME). Happy Eyeballs copes with a family that cannot
+        // connect (it fails at once and the next address starts), as curl does without the flag.
+        hints.ai_flags = 0
         var list: UnsafeMutablePointer<addrinfo>?
         let code = getaddrinfo(host, String(port), &hints, &list)
         guard code == 0 else {
