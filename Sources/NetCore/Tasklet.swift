@@ -15,25 +15,32 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     /// The loop whose thread runs this tasklet. Held strongly: a loop lives while its tasklets do.
     public let loop: Loop
     // Every parked tasklet pays for this object, so its fields are laid out for its malloc size
-    // class (see Footprint.bytesPerTasklet): the two one-byte flags share one word, and the
-    // task's address is not stored (begin() and end() run in the task's own jobs, where the
-    // loop's running job is that address). 88 B of fields, a 96 B block.
+    // class (see Footprint.bytesPerTasklet): the two one-byte flags share one word, the task's
+    // address is not stored (begin() and end() run in the task's own jobs, where the loop's
+    // running job is that address), and the park site and the outcome share a word (a tasklet
+    // parks only while it lives and has an outcome only once it has ended). 72 B of fields, an
+    // 80 B block.
     private let alive = Atomic<Bool>(true)
     private let cancelRequested = Atomic<Bool>(false)
-    /// The body's `Result`, type-erased and boxed (one word while the tasklet lives, instead of
-    /// an existential's four, which every parked tasklet would pay). nonisolated(unsafe): written
-    /// once, on the loop thread, before `alive` is stored false with release ordering; read only
-    /// after `alive` has been loaded false with acquire ordering.
-    nonisolated(unsafe) private var outcome: OutcomeBox?
-    /// Where the tasklet is parked, if it is. nonisolated(unsafe): loop thread only.
-    /// unowned(unsafe): the parked frame holds the site strongly for as long as this is set.
-    nonisolated(unsafe) unowned(unsafe) private var parkSite: (any ParkSite)?
-    nonisolated(unsafe) private var parkID: UInt64 = 0  // loop thread only, like parkSite
+    /// While the tasklet lives: where it is parked, if it is (the site's address, unretained:
+    /// the parked frame holds the site strongly for as long as this is set; loop thread only).
+    /// Once it has ended: its body's `Result`, type-erased in an `OutcomeBox` and retained
+    /// (written once, on the loop thread, before `alive` is stored false with release ordering;
+    /// read only after `alive` has been loaded false with acquire ordering). An untyped word
+    /// rather than an existential (two words) and an optional box (one more): one word.
+    nonisolated(unsafe) private var parkSiteOrOutcome: UnsafeMutableRawPointer?
+    nonisolated(unsafe) private var parkID: UInt64 = 0  // loop thread only, like the park site
 
     @usableFromInline init(name: String?, loop: Loop) {
         id = nextTaskletID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.name = name ?? "tasklet-\(id)"
         self.loop = loop
+    }
+
+    deinit {
+        // Ended: the word holds the retained outcome (a live tasklet cannot be deinitialised:
+        // its task holds it).
+        if !isAlive, let outcome = parkSiteOrOutcome { Unmanaged<OutcomeBox>.fromOpaque(outcome).release() }
     }
 
     /// The tasklet running the calling code, or nil outside a tasklet: on a plain thread, in a
@@ -60,18 +67,22 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     @usableFromInline var isCancelRequested: Bool { cancelRequested.load(ordering: .acquiring) }
 
     @usableFromInline func parked(on site: some ParkSite, id: UInt64) {
-        parkSite = site
+        parkSiteOrOutcome = Unmanaged<AnyObject>.passUnretained(site).toOpaque()
         parkID = id
     }
 
-    @usableFromInline func unparked() { parkSite = nil }
+    @usableFromInline func unparked() { parkSiteOrOutcome = nil }
 
     /// Marks the tasklet cancelled and, on the loop thread, ends its current park.
     func requestCancel() {
         cancelRequested.store(true, ordering: .releasing)
         loop.execute { [self] in
-            guard let site = parkSite else { return }
-            parkSite = nil
+            // After the end the word is the outcome; end() runs on this thread too, so the check holds.
+            guard isAlive, let address = parkSiteOrOutcome else { return }
+            parkSiteOrOutcome = nil
+            // The dynamic cast back to the protocol costs a conformance look-up (cached by the
+            // runtime), on this rare path only: parking stores a bare address.
+            guard let site = Unmanaged<AnyObject>.fromOpaque(address).takeUnretainedValue() as? any ParkSite else { return }
             site.abandonPark(id: parkID, error: CancellationError())
         }
     }
@@ -99,13 +110,14 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     func endRefused(outcome: Any) { record(outcome) }
 
     private func record(_ outcome: Any) {
-        self.outcome = OutcomeBox(outcome)
+        // Not parked now: the tasklet's own job is running (or it never ran: refused).
+        parkSiteOrOutcome = Unmanaged.passRetained(OutcomeBox(outcome)).toOpaque()
         alive.store(false, ordering: .releasing)
     }
 
     func finalOutcome<Success>(as type: Success.Type) -> Result<Success, any Error>? {
-        guard !isAlive else { return nil }
-        return outcome?.value as? Result<Success, any Error>
+        guard !isAlive, let outcome = parkSiteOrOutcome else { return nil }
+        return Unmanaged<OutcomeBox>.fromOpaque(outcome).takeUnretainedValue().value as? Result<Success, any Error>
     }
 
     /// Lets every other ready tasklet of this loop run once before the caller continues.

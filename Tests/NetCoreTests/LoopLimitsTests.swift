@@ -128,7 +128,8 @@ private final class Counter: Sendable {
     }
 
     /// 5,000 tasklets handed over from another thread at once fill the inbox and the run queue;
-    /// a loop with retained slots gives the storage back when they are empty, a loop without keeps it.
+    /// a loop with retained slots gives the storage back when they are empty, a loop without keeps
+    /// it, and a loop with the default limits keeps the run queue's and gives the inbox's back.
     @Test(arguments: [false, true])
     func queuesGiveBackABurstWhenEmptyOnlyWhenToldTo(viaRun: Bool) throws {
         let burst = 5_000
@@ -141,14 +142,21 @@ private final class Counter: Sendable {
             }
         }
         let capped = try Loop(limits: LoopLimits(retainedRunQueueSlots: 64, retainedInboxSlots: 32))
-        let keeping = try Loop()
+        let keeping = try Loop(limits: LoopLimits(retainedInboxSlots: nil))
+        let byDefault = try Loop()
         #expect(capped.footprint.runQueueCapacity == 64, "the queue starts at the retained size when it is smaller")
         let counts = Counter()
-        for loop in [capped, keeping] {
+        for loop in [capped, keeping, byDefault] {
             for _ in 0..<burst { loop.spawn { counts.add() } }
             try drive(loop)
         }
-        #expect(counts.value == 2 * burst, "every tasklet ran once")
+        #expect(counts.value == 3 * burst, "every tasklet ran once")
+
+        let defaults = byDefault.footprint
+        #expect(defaults.runQueueCapacity >= burst, "the run queue keeps its burst by default: \(defaults)")
+        #expect(
+            defaults.inboxHighWater >= burst && defaults.inboxCapacity <= 2 * (LoopLimits.defaultRetainedInboxSlots + 16),
+            "the inbox gives its burst back by default: \(defaults)")
 
         let kept = keeping.footprint
         #expect(kept.runQueueHighWater >= burst && kept.runQueueCapacity >= burst, "\(kept)")
