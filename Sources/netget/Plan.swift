@@ -80,9 +80,8 @@ struct Plan {
             } catch let error as HTTPClientError {
                 throw UsageError(item.line > 0 ? "\(source) line \(item.line): \(error)" : "\(error)")
             }
-            if (item.out != nil || item.dir != nil) && command.output != nil {
-                throw UsageError(
-                    "\(source) line \(item.line): \(item.out != nil ? "out=" : "dir=") conflicts with -o \(command.output ?? "")")
+            if let placement = item.placement, let output = command.output {
+                throw UsageError("\(source) line \(placement.line): \(placement.key) conflicts with -o \(output)")
             }
             let directory = item.dir ?? command.directory
             var output = toStdout ? nil : command.output

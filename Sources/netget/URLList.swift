@@ -8,6 +8,8 @@ struct URLListEntry {
     var out: String?
     /// `dir=`: the directory for this URL's file (made if missing).
     var dir: String?
+    /// The first `out=` or `dir=` and its line, for the error when -o conflicts with it.
+    var placement: (key: String, line: Int)?
     /// `checksum=TYPE=HEX`.
     var checksum: Checksum?
     /// `header=Name: value` lines, in order.
@@ -62,6 +64,7 @@ enum URLList {
                 guard !value.isEmpty else { throw refuse("\(key)= needs a value") }
                 if (key == "out" ? entry.out : entry.dir) != nil { throw refuse("\(key)= given twice for \(entry.url)") }
                 if key == "out" { entry.out = value } else { entry.dir = value }
+                entry.placement = entry.placement ?? (key + "=", number)
             case "checksum":
                 if entry.checksum != nil { throw refuse("checksum= given twice for \(entry.url)") }
                 do { entry.checksum = try Checksum(parsing: value) } catch { throw refuse("checksum=: \(error)") }
