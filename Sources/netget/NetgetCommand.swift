@@ -21,8 +21,8 @@ struct NetgetCommand: ParsableCommand {
               netget --checksum sha-512=<128 hex digits> https://example.org/big.iso
                   Verify another digest (sha-1, sha-224, sha-256, sha-384, sha-512, md5).
               netget -j 16 -d assets -i urls.txt
-                  Download every URL in urls.txt, 16 at a time, into assets/. In the list, a URL line can be
-                  followed by indented options for it (aria2's form):
+                  Download every URL in urls.txt, 16 at a time, into assets/.
+                  A URL line may be followed by indented options for it (aria2's form):
                     https://example.org/a.iso
                       out=a-2026.iso
                       checksum=sha-256=9f86d0...0f00a08
