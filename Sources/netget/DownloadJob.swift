@@ -382,7 +382,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             report.outcome = .interrupted
             report.error = "interrupted"
             if let file { context.board.error("netget: \(url): interrupted; run again with -c to continue from \(file.partPath)") }
-            if let stdoutSink { context.board.error("netget: \(url): interrupted after \(stdoutSink.emitted) bytes on standard output") }
+            if let stdoutSink {
+                context.board.error("netget: \(url): interrupted; at least \(stdoutSink.emitted) bytes of it reached standard output")
+            }
             return report
         }
         report.outcome = .failed

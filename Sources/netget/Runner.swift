@@ -37,10 +37,10 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         let slots = NetCore.Semaphore(plan.parallel)
         let progress = RunProgress(remaining: plan.toStandardOutput ? 1 : plan.entries.count)
 
-        if plan.toStandardOutput {
+        let standardOutput = plan.toStandardOutput ? StandardOutput(disk: disk) : nil
+        if let output = standardOutput {
             // One body after another, in input order; the first failure stops the rest, whose
             // bytes would otherwise follow a body cut short.
-            let output = StandardOutput(disk: disk)
             progress.jobs.append(
                 loop.spawn(name: "downloads to stdout") { [self] in
                     defer { progress.finishOne() }
@@ -86,7 +86,10 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
             watcher.stop()
         }
         loop.run()
-        disk.shutdown()
+        // After an interrupted -o -, a disk worker may still be blocked in write(2) to a pipe
+        // whose reader stopped reading: joining it would keep netget alive until the reader
+        // reads again. The process exits right after this, which ends that thread too.
+        if standardOutput?.failure?.errno != ECANCELED { disk.shutdown() }
         httpWorkers?.shutdown()
 
         let finished = reports.compactMap { $0 }

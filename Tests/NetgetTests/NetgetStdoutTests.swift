@@ -142,6 +142,40 @@ struct NetgetStdoutTests {
     }
 
     @Test(
+        "Ctrl-C while standard output's reader reads nothing (netget blocked in write): exit 130 at once, one line",
+        arguments: Engine.allCases)
+    func interruptWhileBlocked(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let executable = try netgetExecutable()
+            await ProcessSlots.shared.acquire()
+            // Standard output is a FIFO whose only reader is netget's own descriptor 3, which
+            // nothing reads: after 64 KiB every write blocks. `exec` makes the child's pid netget's.
+            let child: ChildProcess
+            do {
+                child = try ChildProcess(
+                    executable: "/bin/bash",
+                    arguments: [
+                        "-c", "mkfifo stuck && exec 3<>stuck && exec \"$@\" > stuck", "netget", executable,
+                    ] + engine.arguments + ["-x", "4", "-o", "-", fixture.url(TestServerURL().gen(32 << 20).seed(90))],
+                    directory: fixture.directory, environment: netgetEnvironment(), timeout: .seconds(60))
+            } catch {
+                await ProcessSlots.shared.release()
+                throw error
+            }
+            // Once the body flows, a moment for the FIFO to fill (it blocks within milliseconds).
+            let pressed = await pressCtrlC(child, after: .milliseconds(300)) { fixture.server.stats.requestsServed >= 1 }
+            let output = await child.output()
+            await ProcessSlots.shared.release()
+            try #require(pressed != nil, "the download never started")
+            #expect(output.exitCode == 130, "stderr: \(output.stderr)")
+            expectCleanErrors(output, count: 1)
+            #expect(output.errorLines.first?.contains("interrupted") == true, "stderr: \(output.stderr)")
+            // Without the fix netget waited to join the worker stuck in write(2): until the timeout.
+            #expect(output.endedAt - (pressed ?? output.endedAt) < .seconds(10), "netget took \(output.endedAt - pressed!) to stop")
+        }
+    }
+
+    @Test(
         "a reset mid-body with -o - is resumed by a range, the bytes before it compared with the kept tail (no validators)",
         arguments: Engine.allCases)
     func resetIsResumed(engine: Engine) async throws {
