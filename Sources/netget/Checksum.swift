@@ -140,6 +140,7 @@ final class RunningDigest {
 
     deinit { EVP_MD_CTX_free(context) }
 
+    /// Feeds the next bytes (the caller keeps them; nothing is copied).
     func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         EVP_DigestUpdate(context, base, bytes.count)

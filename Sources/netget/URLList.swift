@@ -45,10 +45,11 @@ enum URLList {
             func refuse(_ reason: String) -> UsageError { UsageError("\(source) line \(number): \(reason)") }
             let indented = rawLine.first == " " || rawLine.first == "\t"
             if !indented || looksLikeURL(line) {
-                if line.contains("\t") || line.contains(" ") {
+                if line.contains("\t") {
                     throw refuse(
                         "one URL a line (netget does not take aria2's tab-separated mirrors); options go on the indented lines after it")
                 }
+                if line.contains(" ") { throw refuse("a URL holds no space (write it as %20): \(line.debugDescription)") }
                 entries.append(URLListEntry(url: line, line: number))
                 continue
             }

@@ -115,6 +115,7 @@ struct NetgetURLListTests {
         BadList(name: "header without colon", text: "http://127.0.0.1:9/a\n  header=NoColon\n", line: 2, phrase: "header="),
         BadList(
             name: "tab-separated mirrors", text: "http://127.0.0.1:9/a\thttp://127.0.0.1:9/b\n", line: 1, phrase: "one URL a line"),
+        BadList(name: "a space in a URL", text: "http://127.0.0.1:9/a b\n", line: 1, phrase: "no space"),
         BadList(name: "a bad URL", text: "http://127.0.0.1:9/a\n\nftp://127.0.0.1/b\n", line: 3, phrase: "unsupported scheme"),
     ]
 
