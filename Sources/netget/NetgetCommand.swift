@@ -7,7 +7,7 @@ struct NetgetCommand: ParsableCommand {
         abstract: "Download files over HTTP and HTTPS: resumable, segmented, verified.",
         discussion: """
             netget writes each download to PATH.part, flushes it to disk, and renames it to PATH only \
-            when the body is complete and (with --sha256) verified: a failure or Ctrl-C never leaves a \
+            when the body is complete and (with --checksum or --sha256) verified: a failure or Ctrl-C never leaves a \
             half-written PATH, and `-c` continues from PATH.part. Transient failures (resets, timeouts, \
             5xx) are retried with exponential back-off, each retry resuming with a Range request.
 
@@ -18,8 +18,17 @@ struct NetgetCommand: ParsableCommand {
                   Continue an interrupted download from big.iso.part.
               netget -x 4 --sha256 9f86d0...0f00a08 https://example.org/big.iso
                   Fetch over 4 connections (ranges), then verify the SHA-256.
+              netget --checksum sha-512=<128 hex digits> https://example.org/big.iso
+                  Verify another digest (sha-1, sha-224, sha-256, sha-384, sha-512, md5).
               netget -j 16 -d assets -i urls.txt
-                  Download every URL in urls.txt (one per line), 16 at a time, into assets/.
+                  Download every URL in urls.txt, 16 at a time, into assets/.
+                  A URL line may be followed by indented options for it (aria2's form):
+                    https://example.org/a.iso
+                      out=a-2026.iso
+                      checksum=sha-256=9f86d0...0f00a08
+                      header=Authorization: Bearer ...
+              netget -o - https://example.org/data.csv.gz | gunzip | head
+                  Stream the body to standard output.
               netget --limit-rate 2M --retries 10 --timeout 30 URL
                   At most 2 MB/s, 10 retries, give up a connection after 30 s without data.
               netget --engine workers URL
@@ -34,15 +43,22 @@ struct NetgetCommand: ParsableCommand {
             ALL_PROXY, NO_PROXY) choose a proxy as they do for curl; --proxy and --noproxy override them.
 
             EXIT STATUS
-              0 every download succeeded; 1 a download failed; 2 usage error (bad URL or option); \
-            3 checksum mismatch; 130 interrupted (Ctrl-C).
+              0 every download succeeded; 1 a download failed; 2 usage error (bad URL, option or list line); \
+            3 checksum mismatch; 23 standard output (-o -) could not be written, or its reader closed it \
+            (curl's code for a write error); 130 interrupted (Ctrl-C).
             """,
         version: "netget 0.1.0 (StacklessNet)")
 
     @Argument(help: "The URLs to download (http or https).")
     var urls: [String] = []
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the download to PATH (one URL only).", valueName: "path"))
+    @Option(
+        name: .shortAndLong,
+        help: ArgumentHelp(
+            "Write the download to PATH (one URL only). '-' streams the body to standard output (progress and errors on "
+                + "standard error), with no .part and no -c; several URLs are written one after another, in order, as curl "
+                + "does, and the first failure stops the rest.",
+            valueName: "path"))
     var output: String?
 
     @Option(name: [.customShort("d"), .customLong("dir")], help: ArgumentHelp("Save downloads in DIR.", valueName: "dir"))
@@ -50,7 +66,11 @@ struct NetgetCommand: ParsableCommand {
 
     @Option(
         name: [.customShort("i"), .customLong("input-file")],
-        help: ArgumentHelp("Read URLs from FILE, one per line ('-' for standard input; # starts a comment).", valueName: "file"))
+        help: ArgumentHelp(
+            "Read URLs from FILE ('-' for standard input), in aria2's form: a URL a line; indented lines after it give that "
+                + "URL's out=NAME, dir=DIR, checksum=TYPE=HEX and header='Name: value' (repeatable); # starts a comment. "
+                + "One URL a line (no tab-separated mirrors).",
+            valueName: "file"))
     var inputFile: String?
 
     @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue from PATH.part if it is there.")
@@ -80,8 +100,23 @@ struct NetgetCommand: ParsableCommand {
     @Option(name: [.customShort("j"), .customLong("parallel")], help: ArgumentHelp("Files downloaded at once.", valueName: "n"))
     var parallel: Int = 4
 
-    @Option(help: ArgumentHelp("Check the download's SHA-256 (64 hex digits; one URL only).", valueName: "hex"))
+    @Option(
+        help: ArgumentHelp(
+            "Check the download's digest, TYPE=HEX as aria2 writes it (one URL only; in an -i list, checksum= per URL). "
+                + "TYPE: \(DigestAlgorithm.namesForHelp). A mismatch is exit 3, the data kept in PATH.part.",
+            valueName: "type=hex"))
+    var checksum: String?
+
+    @Option(help: ArgumentHelp("Check the download's SHA-256: short for --checksum sha-256=HEX.", valueName: "hex"))
     var sha256: String?
+
+    @Option(
+        name: .customLong("stdout-buffer"),
+        help: ArgumentHelp(
+            "With -o - and -x N: the most bytes of later segments held in memory until the bytes before them are written "
+                + "(64K to 1G; default 16M). Segments wait when it is full, so -x gains little on standard output.",
+            valueName: "size"))
+    var stdoutBuffer: String?
 
     @Option(
         help: ArgumentHelp("loop: tasklets on the event loop (default); workers: blocking HTTP on worker threads.", valueName: "engine"))

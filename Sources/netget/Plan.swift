@@ -12,14 +12,32 @@ struct UsageError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// One download of a run: a URL, and what the command line or its list entry says about it.
+struct DownloadEntry {
+    var url: HTTPURL
+    /// The path the user chose (-o PATH, or a list entry's out=/dir=): written there (an
+    /// existing file replaced), and where -c looks for PATH.part. Nil: the server's or the URL's name.
+    var output: String?
+    /// The directory for a name the server or the URL picks (dir=, else -d); nil: the current one.
+    var directory: String?
+    /// What the download must hash to (--checksum, --sha256, or the entry's checksum=).
+    var checksum: Checksum?
+    /// Headers for this URL only (header= lines), sent after the -H ones.
+    var headers: [(String, String)] = []
+}
+
 /// The checked settings of one netget run.
 struct Plan {
-    var urls: [HTTPURL]
-    var output: String?
+    /// The downloads in input order: the command line's URLs, then the list's.
+    var entries: [DownloadEntry]
+    /// -o -: every body goes to standard output, one after the other; no file, no .part.
+    var toStandardOutput: Bool
+    /// With -o - and -x N: the most bytes of later segments held in memory until the bytes
+    /// before them are written (--stdout-buffer).
+    var stdoutBufferLimit: Int
     var directory: String?
     var resume: Bool
     var noClobber: Bool
-    var sha256: [UInt8]?
     var parallel: Int
     var quiet: Bool
     var json: Bool
@@ -28,24 +46,66 @@ struct Plan {
 
     /// - Throws: `UsageError` naming the bad argument.
     init(_ command: NetgetCommand) throws {
-        var texts = command.urls
-        if let file = command.inputFile { texts += try Self.readURLList(file) }
-        guard !texts.isEmpty else { throw UsageError("no URL given (netget URL..., or -i FILE)") }
-        urls = try texts.map { text in
-            do {
-                return try HTTPURL(text)
-            } catch let error as HTTPClientError {
-                throw UsageError("\(error)")
-            }
+        var listed: [URLListEntry] = command.urls.map { URLListEntry(url: $0, line: 0) }
+        if let file = command.inputFile { listed += try Self.readURLList(file) }
+        guard !listed.isEmpty else { throw UsageError("no URL given (netget URL..., or -i FILE)") }
+        let source = "-i \(command.inputFile ?? "")"
+        let toStdout = command.output == "-"
+        toStandardOutput = toStdout
+        if command.output != nil && !toStdout && listed.count > 1 {
+            throw UsageError("-o names one file, but \(listed.count) URLs were given (use -d DIR)")
         }
-        if command.output != nil && urls.count > 1 { throw UsageError("-o names one file, but \(urls.count) URLs were given (use -d DIR)") }
         if command.output != nil && command.directory != nil { throw UsageError("-o and -d conflict: give the directory in the -o path") }
-        if command.sha256 != nil && urls.count > 1 { throw UsageError("--sha256 checks one file, but \(urls.count) URLs were given") }
+        var checksum: Checksum?
+        if let text = command.checksum {
+            do { checksum = try Checksum(parsing: text) } catch { throw UsageError("--checksum: \(error)") }
+        }
         if let hex = command.sha256 {
-            guard let digest = Self.hexBytes(hex), digest.count == 32 else {
+            if checksum != nil { throw UsageError("--checksum and --sha256 conflict: give one") }
+            do {
+                checksum = try Checksum(algorithm: .sha256, hex: hex)
+            } catch {
                 throw UsageError("--sha256 needs 64 hex digits, got \(hex.debugDescription)")
             }
-            sha256 = digest
+        }
+        if checksum != nil && listed.count > 1 {
+            throw UsageError(
+                "\(command.checksum != nil ? "--checksum" : "--sha256") checks one file, but \(listed.count) URLs were given "
+                    + "(give each its own checksum= in the -i list)")
+        }
+        entries = try listed.map { item in
+            let url: HTTPURL
+            do {
+                url = try HTTPURL(item.url)
+            } catch let error as HTTPClientError {
+                throw UsageError(item.line > 0 ? "\(source) line \(item.line): \(error)" : "\(error)")
+            }
+            if let placement = item.placement, let output = command.output {
+                throw UsageError("\(source) line \(placement.line): \(placement.key) conflicts with -o \(output)")
+            }
+            let directory = item.dir ?? command.directory
+            var output = toStdout ? nil : command.output
+            if let out = item.out {
+                output = out.hasPrefix("/") || directory == nil ? out : Self.join(directory ?? "", out)
+            }
+            return DownloadEntry(
+                url: url, output: output, directory: directory, checksum: item.checksum ?? checksum, headers: item.headers)
+        }
+        if toStdout {
+            if command.resume {
+                throw UsageError("-c cannot continue standard output (nothing of an earlier run is kept): write to a file with -o PATH")
+            }
+            if command.json { throw UsageError("--json prints on standard output, which -o - fills with the body") }
+            if command.noClobber { throw UsageError("--no-clobber keeps an existing file, but -o - writes no file") }
+        }
+        stdoutBufferLimit = 0
+        if let text = command.stdoutBuffer {
+            guard let value = Self.parseRate(text), value >= 64 << 10, value <= 1 << 30 else {
+                throw UsageError("--stdout-buffer takes a size from 64K to 1G, such as 512K or 16M, not \(text.debugDescription)")
+            }
+            stdoutBufferLimit = value
+        } else {
+            stdoutBufferLimit = Self.defaultStdoutBuffer
         }
         try Self.check("-x", command.connections, in: 1...64)
         try Self.check("-j", command.parallel, in: 1...256)
@@ -66,11 +126,7 @@ struct Plan {
             rate = value
         }
         let headers = try command.headers.map { line -> (String, String) in
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else {
-                throw UsageError("-H takes 'Name: value', not \(line.debugDescription)")
-            }
-            let value = line[line.index(after: colon)...].drop { $0 == " " }
-            return (String(line[..<colon]), String(value))
+            do { return try parseHeader(line) } catch { throw UsageError("-H \(error)") }
         }
         for name in command.secretHeaders where !HTTPHeaders.isValidName(name) {
             throw UsageError("--secret-header takes a header name (a token, no colon or space), not \(name.debugDescription)")
@@ -89,11 +145,11 @@ struct Plan {
             throw UsageError("-n: neither NETRC nor HOME is set, so there is no .netrc to read")
         }
         let proxy = try Self.proxySettings(command)
-        output = command.output
         directory = command.directory
         resume = command.resume
         noClobber = command.noClobber
-        parallel = command.parallel
+        // Bodies written one after the other, in input order, as curl concatenates them.
+        parallel = toStdout ? 1 : command.parallel
         quiet = command.quiet
         json = command.json
         client = HTTPClientConfiguration(
@@ -177,34 +233,21 @@ struct Plan {
         return max(1, Int(value * multiplier))
     }
 
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let characters = Array(text.lowercased().utf8)
-        guard characters.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: characters.count, by: 2) {
-            guard let high = hexDigit(characters[index]), let low = hexDigit(characters[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
+    /// The default of --stdout-buffer: 16 MiB.
+    static let defaultStdoutBuffer = 16 << 20
+
+    /// `directory/name`, with one slash between.
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.isEmpty ? name : directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: return byte - 0x30
-        case 0x61...0x66: return byte - 0x57
-        default: return nil
-        }
-    }
-
-    /// The URLs in a list file (or standard input for "-"): one per line, blank lines and
-    /// lines starting with # skipped. - Throws: `UsageError` if it cannot be read.
-    static func readURLList(_ path: String) throws -> [String] {
+    /// The entries of a list file (or standard input for "-"), in aria2's form (`URLList`).
+    /// - Throws: `UsageError` if it cannot be read, or naming the line that is wrong.
+    static func readURLList(_ path: String) throws -> [URLListEntry] {
         // "-" is standard input (a pipe reads to its end like a file).
         guard let bytes = FileSystemCalls.readSmallFile(path == "-" ? "/dev/stdin" : path, limit: 256 << 20) else {
             throw UsageError("-i \(path): \(String(cString: strerror(errno)))")
         }
-        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map {
-            String($0).trimmingCharacters(in: " \t\r")
-        }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        return try URLList.parse(String(decoding: bytes, as: UTF8.self), source: "-i \(path)")
     }
 }

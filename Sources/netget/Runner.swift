@@ -14,7 +14,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
 
     init(plan: Plan) {
         self.plan = plan
-        reports = Array(repeating: nil, count: plan.urls.count)
+        reports = Array(repeating: nil, count: plan.entries.count)
     }
 
     /// Runs every download. - Returns: the exit status.
@@ -28,24 +28,47 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
             ? try WorkerPool(threads: min(64, plan.parallel * plan.download.connections + 1), maxQueued: 4096, name: "http") : nil
         let disk = try WorkerPool(threads: 4, maxQueued: 1024, stackSize: 256 << 10, name: "disk")
         let client = Client(configuration: plan.client, workers: httpWorkers)
-        let board = ProgressBoard(quiet: plan.quiet, showTotal: plan.urls.count > 1)
+        let board = ProgressBoard(quiet: plan.quiet, showTotal: plan.entries.count > 1 && !plan.toStandardOutput)
         let context = RunContext(plan: plan, client: client, disk: disk, board: board)
         let watcher = try InterruptWatcher()
-        if let directory = plan.directory { try makeDirectories(directory) }
+        // -d, and each list entry's dir= (mkdir -p, as aria2 makes them).
+        var made = Set<String>()
+        for directory in [plan.directory].compactMap({ $0 }) + plan.entries.compactMap(\.directory) where made.insert(directory).inserted {
+            try makeDirectories(directory, option: directory == plan.directory ? "-d" : "dir=")
+        }
         let slots = NetCore.Semaphore(plan.parallel)
-        let progress = RunProgress(remaining: plan.urls.count)
+        let progress = RunProgress(remaining: plan.toStandardOutput ? 1 : plan.entries.count)
 
-        for (index, url) in plan.urls.enumerated() {
+        let standardOutput = plan.toStandardOutput ? StandardOutput(disk: disk) : nil
+        if let output = standardOutput {
+            // One body after another, in input order; the first failure stops the rest, whose
+            // bytes would otherwise follow a body cut short.
             progress.jobs.append(
-                loop.spawn(name: "download \(index)") { [self] in
+                loop.spawn(name: "downloads to stdout") { [self] in
                     defer { progress.finishOne() }
-                    guard (try? await slots.acquire()) == true else {
-                        reports[index] = JobReport(url: url.description, error: "interrupted", outcome: .interrupted)
-                        return
+                    for (index, entry) in plan.entries.enumerated() {
+                        let report = await DownloadJob(entry: entry, context: context, standardOutput: output).run()
+                        reports[index] = report
+                        guard report.outcome == .succeeded else {
+                            let left = plan.entries.count - index - 1
+                            if left > 0 { board.error("netget: \(left) more URL(s) not fetched: -o - stops at the first failure") }
+                            return
+                        }
                     }
-                    defer { slots.release() }
-                    reports[index] = await DownloadJob(url: url, context: context).run()
                 })
+        } else {
+            for (index, entry) in plan.entries.enumerated() {
+                progress.jobs.append(
+                    loop.spawn(name: "download \(index)") { [self] in
+                        defer { progress.finishOne() }
+                        guard (try? await slots.acquire()) == true else {
+                            reports[index] = JobReport(url: entry.url.description, error: "interrupted", outcome: .interrupted)
+                            return
+                        }
+                        defer { slots.release() }
+                        reports[index] = await DownloadJob(entry: entry, context: context).run()
+                    })
+            }
         }
         watcher.watch(on: loop) { [self] in
             interrupted = true
@@ -65,7 +88,10 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
             watcher.stop()
         }
         loop.run()
-        disk.shutdown()
+        // After an interrupted -o -, a disk worker may still be blocked in write(2) to a pipe
+        // whose reader stopped reading: joining it would keep netget alive until the reader
+        // reads again. The process exits right after this, which ends that thread too.
+        if standardOutput?.failure?.errno != ECANCELED { disk.shutdown() }
         httpWorkers?.shutdown()
 
         let finished = reports.compactMap { $0 }
@@ -73,6 +99,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
             for report in finished { writeStandardOutput(JSONSummary.line(report) + "\n") }
         }
         if interrupted || finished.contains(where: { $0.outcome == .interrupted }) { return 130 }
+        if finished.contains(where: { $0.outcome == .outputFailed }) { return 23 }
         if finished.contains(where: { $0.outcome == .failed }) { return 1 }
         if finished.contains(where: { $0.outcome == .checksumMismatch }) { return 3 }
         return 0
@@ -130,14 +157,15 @@ enum JSONSummary {
     }
 }
 
-/// mkdir -p: -d names a directory that may not exist yet (as wget -P).
+/// mkdir -p: -d (or a list's dir=) names a directory that may not exist yet (as wget -P).
 /// - Throws: `UsageError` naming the directory and the reason.
-func makeDirectories(_ path: String) throws {
+/// - Parameter option: how the message names where the directory came from.
+func makeDirectories(_ path: String, option: String = "-d") throws {
     var current = path.hasPrefix("/") ? "" : "."
     for component in path.split(separator: "/") {
         current += "/" + component
         if mkdir(current, 0o755) != 0 && errno != EEXIST {
-            throw UsageError("-d \(path): cannot create \(current): \(String(cString: strerror(errno)))")
+            throw UsageError("\(option) \(path): cannot create \(current): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -35,6 +35,31 @@ struct NetgetUsageTests {
         BadUsage(name: "-4 and -6", arguments: ["-4", "-6", "\(unused)/a"], phrase: "-4 and -6 conflict"),
         BadUsage(name: "-u without a colon", arguments: ["-u", "alice", "\(unused)/a"], phrase: "USER:PASSWORD"),
         BadUsage(name: "--netrc-file missing", arguments: ["--netrc-file", "no-such-netrc", "\(unused)/a"], phrase: "no-such-netrc"),
+        BadUsage(name: "-o - with -c", arguments: ["-o", "-", "-c", "\(unused)/a"], phrase: "-c cannot continue standard output"),
+        BadUsage(name: "-o - with --json", arguments: ["-o", "-", "--json", "\(unused)/a"], phrase: "--json"),
+        BadUsage(name: "-o - with --no-clobber", arguments: ["-o", "-", "--no-clobber", "\(unused)/a"], phrase: "--no-clobber"),
+        BadUsage(
+            name: "--stdout-buffer too small", arguments: ["-o", "-", "--stdout-buffer", "1K", "\(unused)/a"], phrase: "--stdout-buffer"),
+        BadUsage(
+            name: "--checksum unknown type", arguments: ["--checksum", "sha-3=00", "\(unused)/a"], phrase: "unknown checksum type \"sha-3\""
+        ),
+        BadUsage(
+            name: "--checksum wrong length", arguments: ["--checksum", "md5=abcd", "\(unused)/a"],
+            phrase: "md5 digest is 32 hex digits, got 4"),
+        BadUsage(
+            name: "--checksum not hex", arguments: ["--checksum", "sha-1=" + String(repeating: "g", count: 40), "\(unused)/a"],
+            phrase: "hex digits (0-9, a-f)"),
+        BadUsage(name: "--checksum without TYPE=", arguments: ["--checksum", "abcdef", "\(unused)/a"], phrase: "TYPE=HEX"),
+        BadUsage(
+            name: "--checksum and --sha256",
+            arguments: [
+                "--checksum", "md5=" + String(repeating: "0", count: 32), "--sha256", String(repeating: "0", count: 64), "\(unused)/a",
+            ],
+            phrase: "conflict"),
+        BadUsage(
+            name: "--checksum with two URLs",
+            arguments: ["--checksum", "md5=" + String(repeating: "0", count: 32), "\(unused)/a", "\(unused)/b"],
+            phrase: "checksum="),
     ]
 
     @Test("a bad command line exits 2 with one error line and touches nothing", arguments: cases)
