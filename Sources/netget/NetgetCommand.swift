@@ -42,8 +42,15 @@ struct NetgetCommand: ParsableCommand {
               http_proxy (lower case only), https_proxy, all_proxy and no_proxy (or HTTPS_PROXY, \
             ALL_PROXY, NO_PROXY) choose a proxy as they do for curl; --proxy and --noproxy override them.
 
+            CONFIG FILE
+              $XDG_CONFIG_HOME/netget/config (else ~/.config/netget/config) unless --no-config, then each \
+            --config FILE: options as on the command line, one or more a line; # starts a comment; 'single' and \
+            "double" quotes and backslashes as in a shell (no variables, no ~). No URLs there. The command line \
+            wins: its value of a one-value option, its --no-quiet, --no-json, --no-continue, --no-compressed; \
+            repeatable options (-H) add to the files'.
+
             EXIT STATUS
-              0 every download succeeded; 1 a download failed; 2 usage error (bad URL, option or list line); \
+              0 every download succeeded; 1 a download failed; 2 usage error (bad URL, option, list or config file line); \
             3 checksum mismatch; 23 standard output (-o -) could not be written, or its reader closed it \
             (curl's code for a write error); 130 interrupted (Ctrl-C).
             """,
@@ -73,7 +80,9 @@ struct NetgetCommand: ParsableCommand {
             valueName: "file"))
     var inputFile: String?
 
-    @Flag(name: [.customShort("c"), .customLong("continue")], help: "Continue from PATH.part if it is there.")
+    @Flag(
+        name: [.customShort("c"), .customLong("continue")], inversion: .prefixedNo, exclusivity: .chooseLast,
+        help: "Continue from PATH.part if it is there.")
     var resume = false
 
     @Option(help: ArgumentHelp("Retries after a transient failure.", valueName: "n"))
@@ -164,7 +173,8 @@ struct NetgetCommand: ParsableCommand {
     @Flag(name: [.customShort("6"), .customLong("ipv6")], help: "Connect over IPv6 only.")
     var ipv6 = false
 
-    @Flag(help: "Ask for a compressed body (gzip, deflate, br, zstd) and save it decoded.")
+    @Flag(
+        inversion: .prefixedNo, exclusivity: .chooseLast, help: "Ask for a compressed body (gzip, deflate, br, zstd) and save it decoded.")
     var compressed = false
 
     @Flag(name: .customLong("allow-insecure-redirect"), help: "Follow a redirect from https to http (refused by default).")
@@ -190,9 +200,23 @@ struct NetgetCommand: ParsableCommand {
             valueName: "list"))
     var noproxy: String?
 
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    @Flag(name: .shortAndLong, inversion: .prefixedNo, exclusivity: .chooseLast, help: "Print nothing but errors.")
     var quiet = false
 
-    @Flag(help: "Print one JSON summary per download on standard output.")
+    @Flag(inversion: .prefixedNo, exclusivity: .chooseLast, help: "Print one JSON summary per download on standard output.")
     var json = false
+
+    // Config files (ConfigFile): read before the command line, whose options win.
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "Read options from FILE too, after the default config file (repeatable): one or more options a line as on the "
+                + "command line, # comments, 'quotes' and \"quotes\"; the command line's options win.",
+            valueName: "file"))
+    var configFiles: [String] = []
+
+    @Flag(
+        name: .customLong("no-config"),
+        help: "Do not read $XDG_CONFIG_HOME/netget/config (else ~/.config/netget/config); --config files are still read.")
+    var noConfig = false
 }

@@ -8,7 +8,15 @@ import ArgumentParser
 
 let command: NetgetCommand
 do {
-    command = try NetgetCommand.parse(Array(CommandLine.arguments.dropFirst()))
+    // The command line alone first (for --config and --no-config), then after the config
+    // files' options, so that its own win.
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    let given = try NetgetCommand.parse(arguments)
+    let configured = try ConfigFile.arguments(explicit: given.configFiles, readDefault: !given.noConfig)
+    command = configured.isEmpty ? given : try NetgetCommand.parse(configured + arguments)
+} catch let error as UsageError {
+    writeStandardError("netget: \(error) (see netget --help)\n")
+    exit(2)
 } catch {
     // --help and --version come here too, with a success status.
     if NetgetCommand.exitCode(for: error) == .success {

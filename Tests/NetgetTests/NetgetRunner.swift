@@ -74,18 +74,26 @@ let proxyVariables: Set<String> = [
     "http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
 ]
 
+/// A config directory that does not exist: a developer's ~/.config/netget/config must not steer
+/// the tests either (a test of config files sets XDG_CONFIG_HOME or HOME itself).
+let noConfigDirectory = "XDG_CONFIG_HOME=/nonexistent/netget-tests-config"
+
 /// The test process's environment without the proxy variables (a developer's proxy must not
-/// steer the tests), plus `extra` ("NAME=value" each).
+/// steer the tests), with XDG_CONFIG_HOME pointing nowhere, then `extra` ("NAME=value" each),
+/// which replaces a variable of the same name.
 func netgetEnvironment(_ extra: [String] = []) -> [String] {
+    func name(_ entry: String) -> String { String(entry.prefix { $0 != "=" }) }
+    let replaced = Set(extra.map(name))
     var variables: [String] = []
     var cursor = environ
     while let entry = cursor.pointee {
         let text = String(cString: entry)
-        let name = String(text.prefix { $0 != "=" })
-        if !proxyVariables.contains(name) { variables.append(text) }
+        if !proxyVariables.contains(name(text)) && !replaced.contains(name(text)) && name(text) != "XDG_CONFIG_HOME" {
+            variables.append(text)
+        }
         cursor += 1
     }
-    return variables + extra
+    return variables + (replaced.contains("XDG_CONFIG_HOME") ? [] : [noConfigDirectory]) + extra
 }
 
 /// Runs the built netget with `arguments` in `directory`, `input` on its standard input, in the
