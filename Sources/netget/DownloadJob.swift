@@ -22,6 +22,8 @@ struct JobReport {
     var sha256: String?
     var error: String?
     var outcome = Outcome.succeeded
+    /// For a failed download: its cause's exit status (`ExitStatus.of`).
+    var failure = ExitStatus.failure
 }
 
 /// Shared by every job of a run: the client, the disk workers, the progress board, and the
@@ -399,6 +401,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             return report
         }
         report.outcome = .failed
+        report.failure = ExitStatus.of(error, storage: storageError ?? openError as? PartFileError)
         if let failure = standardOutput?.failure {
             report.outcome = .outputFailed
             report.error = "\(failure)"

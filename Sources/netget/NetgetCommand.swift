@@ -49,10 +49,8 @@ struct NetgetCommand: ParsableCommand {
             wins: its value of a one-value option, its --no-quiet, --no-json, --no-continue, --no-compressed; \
             repeatable options (-H) add to the files'.
 
-            EXIT STATUS
-              0 every download succeeded; 1 a download failed; 2 usage error (bad URL, option, list or config file line); \
-            3 checksum mismatch; 23 standard output (-o -) could not be written, or its reader closed it \
-            (curl's code for a write error); 130 interrupted (Ctrl-C).
+            EXIT STATUS (stable; with several URLs, the first that failed in input order; curl's numbers)
+            \(ExitStatus.helpTable)
             """,
         version: "netget 0.1.0 (StacklessNet)")
 

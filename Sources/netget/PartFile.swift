@@ -44,7 +44,7 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             fd = -1
-            throw PartFileError("\(path).part is being written by another netget (it holds the lock)")
+            throw PartFileError("\(path).part is being written by another netget (it holds the lock)", refusesOverwrite: true)
         }
         if !keep {
             // After the truncation: a kill between the two leaves a meta that claims bytes an
@@ -70,11 +70,14 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw PartFileError(
-                "\(partPath) exists and is not a regular file (a symbolic link or a directory): refusing to write through it")
+                "\(partPath) exists and is not a regular file (a symbolic link or a directory): refusing to write through it",
+                refusesOverwrite: true)
         }
         let opened = open(partPath, flags | (keep ? 0 : O_TRUNC))
         guard opened >= 0 else {
-            if errno == ELOOP { throw PartFileError("\(partPath) is a symbolic link: refusing to write through it") }
+            if errno == ELOOP {
+                throw PartFileError("\(partPath) is a symbolic link: refusing to write through it", refusesOverwrite: true)
+            }
             throw PartFileError.system("cannot open \(partPath)")
         }
         return opened
@@ -388,8 +391,12 @@ struct PartFileError: Error, CustomStringConvertible {
 
     /// The errno behind it, when a system call failed (ENOSPC: the disk is full).
     let errno: Int32?
-    init(_ description: String, errno: Int32? = nil) {
+    /// netget will not write over what is there (a link, not a regular file, another
+    /// netget's lock): exit 73, not a disk failure.
+    let refusesOverwrite: Bool
+    init(_ description: String, errno: Int32? = nil, refusesOverwrite: Bool = false) {
         self.description = description
         self.errno = errno
+        self.refusesOverwrite = refusesOverwrite
     }
 }

@@ -98,11 +98,9 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         if plan.json {
             for report in finished { writeStandardOutput(JSONSummary.line(report) + "\n") }
         }
-        if interrupted || finished.contains(where: { $0.outcome == .interrupted }) { return 130 }
-        if finished.contains(where: { $0.outcome == .outputFailed }) { return 23 }
-        if finished.contains(where: { $0.outcome == .failed }) { return 1 }
-        if finished.contains(where: { $0.outcome == .checksumMismatch }) { return 3 }
-        return 0
+        // An interrupt wins; else the first failure in input order names the cause (ExitStatus).
+        if interrupted || finished.contains(where: { $0.outcome == .interrupted }) { return ExitStatus.interrupted.rawValue }
+        return (finished.first { $0.exitStatus != .success }?.exitStatus ?? .success).rawValue
     }
 }
 

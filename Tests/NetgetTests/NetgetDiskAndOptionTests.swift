@@ -33,7 +33,7 @@ struct SmallDisk {
 @Suite("netget disk and options")
 struct NetgetDiskAndOptionTests {
     @Test(
-        "a full disk mid-download: exit 1, one 'disk full' line with what is missing, no PATH; after freeing space -c completes byte-exact",
+        "a full disk mid-download: exit 23, one 'disk full' line with what is missing, no PATH; after freeing space -c completes byte-exact",
         .enabled(if: SmallDisk.canMount, "needs root to mount a tmpfs"),
         arguments: Engine.allCases, [1, 4])
     func diskFullThenContinue(engine: Engine, connections: Int) async throws {
@@ -44,7 +44,7 @@ struct NetgetDiskAndOptionTests {
                 let target = disk.path + "/full.bin"
                 let url = fixture.url("/gen/\(size)?seed=101")
                 let first = try await netget(engine.arguments + ["-x", String(connections), "-o", target, url], in: fixture.directory)
-                #expect(first.exitCode == 1, "stderr: \(first.stderr)")
+                #expect(first.exitCode == 23, "stderr: \(first.stderr)")
                 expectCleanErrors(first, count: 1)
                 let line = first.errorLines.first ?? ""
                 #expect(

@@ -64,13 +64,13 @@ struct NetgetDownloadTests {
         }
     }
 
-    @Test("404 fails at once: exit 1, one line with 404, no file, no retry", arguments: Engine.allCases)
+    @Test("404 fails at once: exit 22, one line with 404, no file, no retry", arguments: Engine.allCases)
     func notFound(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(
                 engine.arguments + ["--retries", "3", "--retry-delay", "0.05", fixture.url("/no/such/file")],
                 in: fixture.directory)
-            #expect(result.exitCode == 1)
+            #expect(result.exitCode == 22)
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("404") == true, "stderr: \(result.stderr)")
             #expect(directoryEntries(fixture.directory).isEmpty)
@@ -78,7 +78,7 @@ struct NetgetDownloadTests {
         }
     }
 
-    @Test("500 is retried, then fails: exit 1, one line with 500", arguments: Engine.allCases)
+    @Test("500 is retried, then fails: exit 22, one line with 500", arguments: Engine.allCases)
     func serverErrorRetriedThenFails(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(
@@ -86,7 +86,7 @@ struct NetgetDownloadTests {
                     "--retries", "1", "--retry-delay", "0.05", "--json",
                     fixture.url(TestServerURL().gen(1000).fault(.status(code: 500))),
                 ], in: fixture.directory)
-            #expect(result.exitCode == 1)
+            #expect(result.exitCode == 22)
             expectCleanErrors(result, count: 1)
             #expect(result.errorLines.first?.contains("500") == true, "stderr: \(result.stderr)")
             #expect(fixture.server.stats.requestsServed == 2, "one try and one retry")
@@ -126,7 +126,7 @@ struct NetgetDownloadTests {
     func quietFailure(engine: Engine) async throws {
         try await withFixture { fixture in
             let result = try await netget(engine.arguments + ["-q", fixture.url("/status/404")], in: fixture.directory)
-            #expect(result.exitCode == 1)
+            #expect(result.exitCode == 22)
             #expect(result.stderrLines.count == 1, "stderr: \(result.stderr)")
             expectCleanErrors(result, count: 1)
         }
@@ -142,7 +142,7 @@ struct NetgetDownloadTests {
             let loop = fixture.url("/redirect-loop")
             mkdir(fixture.file("out"), 0o755)
             let result = try await netget(engine.arguments + ["--json", "-q", "-d", "out", good, missing, loop], in: fixture.directory)
-            #expect(result.exitCode == 1)
+            #expect(result.exitCode == 22)  // the 404, the first failure in input order
             expectCleanErrors(result, count: 2)  // one per failed URL
             #expect(result.errorLines.filter { $0.contains(missing) }.count == 1)
             #expect(result.errorLines.filter { $0.contains(loop) }.count == 1)
@@ -202,7 +202,7 @@ struct NetgetDownloadTests {
             let shortURL = fixture.url(TestServerURL().gen(50000).seed(23).fault(.close(at: 20000)))
             let short = try await netget(
                 engine.arguments + ["--json", "-q", "--retries", "0", "-o", "e.bin", shortURL], in: fixture.directory)
-            #expect(short.exitCode == 1)
+            #expect(short.exitCode == 7)
             let shortLines = jsonSummaries(short)
             try #require(shortLines.count == 1, "one JSON line for the one URL, stdout: \(short.stdout)")
             let failed = shortLines[0]

@@ -98,7 +98,7 @@ struct NetgetStdoutTests {
     }
 
     @Test(
-        "with -o -, the first failure stops the URLs after it: exit 1, the bytes before it, one line for the rest",
+        "with -o -, the first failure stops the URLs after it: exit 22 (its 404), the bytes before it, one line for the rest",
         arguments: Engine.allCases)
     func failureStopsTheRest(engine: Engine) async throws {
         try await withFixture { fixture in
@@ -107,7 +107,7 @@ struct NetgetStdoutTests {
                     "-o", "-", fixture.url(TestServerURL().gen(5000).seed(86)), fixture.url("/no/such/file"),
                     fixture.url(TestServerURL().gen(6000).seed(87)),
                 ], into: "cat > all.bin", in: fixture.directory)
-            #expect(result.exitCode == 1, "stderr: \(result.stderr)")
+            #expect(result.exitCode == 22, "stderr: \(result.stderr)")
             expectCleanErrors(result, count: 2)
             #expect(result.errorLines.first?.contains("404") == true, "stderr: \(result.stderr)")
             #expect(result.errorLines.last?.contains("1 more URL(s) not fetched") == true, "stderr: \(result.stderr)")
