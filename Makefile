@@ -11,7 +11,7 @@ TSAN_FILTER := StressTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThre
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps deps-test install-missing build lint format test test-debug interop test-tsan soak-ci fuzz-short fuzz-long demo bench clean
+.PHONY: all deps deps-test install-missing build lint format man test test-debug interop test-tsan soak-ci fuzz-short fuzz-long demo bench clean
 
 all: build
 
@@ -86,6 +86,12 @@ demo: deps
 ## bench: the NetCore benchmarks (package-benchmark), in Benchmarks/.
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+## man: docs/netget.1 from netget's own option definitions, by swift-argument-parser's generate-manual
+## plugin (it runs `netget --experimental-dump-help`; works offline: the plugin comes with the dependency).
+man: deps
+	$(SWIFT) package generate-manual --configuration debug --authors StacklessNet
+	mkdir -p docs && cp .build/plugins/GenerateManual/outputs/netget/netget.1 docs/netget.1
 
 clean:
 	rm -rf .build .build-tsan .build-fuzz Benchmarks/.build

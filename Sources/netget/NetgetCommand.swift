@@ -1,6 +1,7 @@
 import ArgumentParser
 
 /// The command line, as swift-argument-parser reads it. `Plan` turns it into checked settings.
+@dynamicMemberLookup
 struct NetgetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netget",
@@ -57,152 +58,18 @@ struct NetgetCommand: ParsableCommand {
     @Argument(help: "The URLs to download (http or https).")
     var urls: [String] = []
 
-    @Option(
-        name: .shortAndLong,
-        help: ArgumentHelp(
-            "Write the download to PATH (one URL only). '-' streams the body to standard output (progress and errors on "
-                + "standard error), with no .part and no -c; several URLs are written one after another, in order, as curl "
-                + "does, and the first failure stops the rest.",
-            valueName: "path"))
-    var output: String?
+    @OptionGroup(title: "Output") var outputOptions: OutputOptions
+    @OptionGroup(title: "Connection") var connectionOptions: ConnectionOptions
+    @OptionGroup(title: "Retries") var retryOptions: RetryOptions
+    @OptionGroup(title: "Verification") var verificationOptions: VerificationOptions
+    @OptionGroup(title: "Display") var displayOptions: DisplayOptions
 
-    @Option(name: [.customShort("d"), .customLong("dir")], help: ArgumentHelp("Save downloads in DIR.", valueName: "dir"))
-    var directory: String?
-
-    @Option(
-        name: [.customShort("i"), .customLong("input-file")],
-        help: ArgumentHelp(
-            "Read URLs from FILE ('-' for standard input), in aria2's form: a URL a line; indented lines after it give that "
-                + "URL's out=NAME, dir=DIR, checksum=TYPE=HEX and header='Name: value' (repeatable); # starts a comment. "
-                + "One URL a line (no tab-separated mirrors).",
-            valueName: "file"))
-    var inputFile: String?
-
-    @Flag(
-        name: [.customShort("c"), .customLong("continue")], inversion: .prefixedNo, exclusivity: .chooseLast,
-        help: "Continue from PATH.part if it is there.")
-    var resume = false
-
-    @Option(help: ArgumentHelp("Retries after a transient failure.", valueName: "n"))
-    var retries: Int = 5
-
-    @Option(
-        name: .customLong("retry-delay"),
-        help: ArgumentHelp("The first retry's delay in seconds; each next one doubles, with jitter.", valueName: "seconds"))
-    var retryDelay: Double = 0.5
-
-    @Option(
-        help: ArgumentHelp("Give up a connection after this many seconds without data, or for a whole response head.", valueName: "seconds")
-    )
-    var timeout: Double = 30
-
-    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Seconds to make a connection.", valueName: "seconds"))
-    var connectTimeout: Double = 10
-
-    @Option(
-        name: [.customShort("x"), .customLong("connections")],
-        help: ArgumentHelp("Connections per file: fetch N ranges at once.", valueName: "n"))
-    var connections: Int = 1
-
-    @Option(name: [.customShort("j"), .customLong("parallel")], help: ArgumentHelp("Files downloaded at once.", valueName: "n"))
-    var parallel: Int = 4
-
-    @Option(
-        help: ArgumentHelp(
-            "Check the download's digest, TYPE=HEX as aria2 writes it (one URL only; in an -i list, checksum= per URL). "
-                + "TYPE: \(DigestAlgorithm.namesForHelp). A mismatch is exit 3, the data kept in PATH.part.",
-            valueName: "type=hex"))
-    var checksum: String?
-
-    @Option(help: ArgumentHelp("Check the download's SHA-256: short for --checksum sha-256=HEX.", valueName: "hex"))
-    var sha256: String?
-
-    @Option(
-        name: .customLong("stdout-buffer"),
-        help: ArgumentHelp(
-            "With -o - and -x N: the most bytes of later segments held in memory until the bytes before them are written "
-                + "(64K to 1G; default 16M). Segments wait when it is full, so -x gains little on standard output.",
-            valueName: "size"))
-    var stdoutBuffer: String?
-
-    @Option(
-        help: ArgumentHelp("loop: tasklets on the event loop (default); workers: blocking HTTP on worker threads.", valueName: "engine"))
-    var engine: String = "loop"
-
-    @Option(
-        name: [.customShort("H"), .customLong("header")],
-        help: ArgumentHelp("Send an extra header, 'Name: value' (repeatable).", valueName: "header"))
-    var headers: [String] = []
-
-    @Option(name: .customLong("max-redirects"), help: ArgumentHelp("Redirects to follow.", valueName: "n"))
-    var maxRedirects: Int = 10
-
-    @Option(
-        name: .customLong("limit-rate"), help: ArgumentHelp("At most RATE bytes per second per download: 500K, 2M, 1G.", valueName: "rate"))
-    var limitRate: String?
-
-    @Flag(name: .customLong("no-clobber"), help: "Skip a download whose file is already there (exit 0), instead of naming it PATH.1.")
-    var noClobber = false
-
-    @Flag(
-        name: .customLong("location-trusted"),
-        help: "Send the credential headers (Authorization, Cookie, and --secret-header names) to the hosts redirects lead to as well.")
-    var locationTrusted = false
-
-    @Option(
-        name: .customLong("secret-header"),
-        help: ArgumentHelp("Treat the -H header NAME as a credential: sent only to the URL's own origin (repeatable).", valueName: "name"))
-    var secretHeaders: [String] = []
-
-    @Option(
-        name: [.customShort("u"), .customLong("user")],
-        help: ArgumentHelp("Basic credentials for the URL's origin (only there, unless --location-trusted).", valueName: "user:password"))
-    var user: String?
-
-    @Flag(name: [.customShort("n"), .customLong("netrc")], help: "Take credentials from ~/.netrc ($NETRC) for the URL's host.")
-    var netrc = false
-
-    @Option(name: .customLong("netrc-file"), help: ArgumentHelp("Take credentials from FILE, in .netrc form.", valueName: "file"))
-    var netrcFile: String?
-
-    @Flag(name: [.customShort("4"), .customLong("ipv4")], help: "Connect over IPv4 only.")
-    var ipv4 = false
-
-    @Flag(name: [.customShort("6"), .customLong("ipv6")], help: "Connect over IPv6 only.")
-    var ipv6 = false
-
-    @Flag(
-        inversion: .prefixedNo, exclusivity: .chooseLast, help: "Ask for a compressed body (gzip, deflate, br, zstd) and save it decoded.")
-    var compressed = false
-
-    @Flag(name: .customLong("allow-insecure-redirect"), help: "Follow a redirect from https to http (refused by default).")
-    var allowInsecureRedirect = false
-
-    @Flag(name: [.customShort("k"), .customLong("insecure")], help: "Do not verify TLS certificates.")
-    var insecure = false
-
-    @Option(help: ArgumentHelp("Trust the CA certificates in FILE (PEM) besides the system's.", valueName: "file"))
-    var cacert: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Go through this proxy for http and https URLs: http://, https://, socks5:// or socks5h://[user:password@]host[:port]; "
-                + "it overrides http_proxy, https_proxy and all_proxy, and '' connects directly.",
-            valueName: "url"))
-    var proxy: String?
-
-    @Option(
-        help: ArgumentHelp(
-            "Hosts reached without the proxy, comma-separated: names (with their subdomains), IPs, CIDRs, host:port; "
-                + "'*' for every host. It overrides no_proxy.",
-            valueName: "list"))
-    var noproxy: String?
-
-    @Flag(name: .shortAndLong, inversion: .prefixedNo, exclusivity: .chooseLast, help: "Print nothing but errors.")
-    var quiet = false
-
-    @Flag(inversion: .prefixedNo, exclusivity: .chooseLast, help: "Print one JSON summary per download on standard output.")
-    var json = false
+    // `command.retries` for `command.retryOptions.retries`: Plan reads options by their own names.
+    subscript<T>(dynamicMember path: KeyPath<OutputOptions, T>) -> T { outputOptions[keyPath: path] }
+    subscript<T>(dynamicMember path: KeyPath<ConnectionOptions, T>) -> T { connectionOptions[keyPath: path] }
+    subscript<T>(dynamicMember path: KeyPath<RetryOptions, T>) -> T { retryOptions[keyPath: path] }
+    subscript<T>(dynamicMember path: KeyPath<VerificationOptions, T>) -> T { verificationOptions[keyPath: path] }
+    subscript<T>(dynamicMember path: KeyPath<DisplayOptions, T>) -> T { displayOptions[keyPath: path] }
 
     // Config files (ConfigFile): read before the command line, whose options win.
     @Option(
