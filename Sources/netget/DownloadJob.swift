@@ -24,6 +24,12 @@ struct JobReport {
     var outcome = Outcome.succeeded
     /// For a failed download: its cause's exit status (`ExitStatus.of`).
     var failure = ExitStatus.failure
+    /// --json: the last response's status and URL (after redirects), the seconds to the first
+    /// response head, and each retry's reason.
+    var status: Int?
+    var finalURL: String?
+    var firstByteSeconds: Double?
+    var retryReasons: [String] = []
 }
 
 /// Shared by every job of a run: the client, the disk workers, the progress board, and the
@@ -115,6 +121,10 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     /// --no-clobber found the name the server chose taken: the download is skipped.
     private var skippedExisting: String?
     private var bar: ProgressBoard.Entry?
+    /// For --json: when the job started, the first response head, and the retries' reasons.
+    private let startedAt = ContinuousClock.now
+    private var firstByteSeconds: Double?
+    private var retryReasons: [String] = []
 
     /// - Parameter standardOutput: with -o -, the run's standard output: the body goes there.
     init(entry: DownloadEntry, context: RunContext, standardOutput: StandardOutput? = nil) {
@@ -238,6 +248,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             report.bytes = result.totalBytes
             report.retries = result.retries
             report.resumedFrom = result.resumedFrom
+            summarize(&report)
             try await finish(&report)
             report.seconds = seconds(ContinuousClock.now - start)
             bar.active = false
@@ -272,6 +283,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     private func handle(_ event: DownloadEvent) {
         switch event {
         case .started(let total, let stored, let finalURL, let suggested):
+            if firstByteSeconds == nil { firstByteSeconds = seconds(ContinuousClock.now - startedAt) }
             if file == nil && openError == nil && stdoutSink == nil {
                 do {
                     if let output = entry.output {
@@ -305,6 +317,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case .received(let bytes):
             bar?.received += UInt64(bytes)
         case .retrying(let attempt, let error, let delay):
+            retryReasons.append(error)
             context.board.note(
                 "\(bar?.label ?? url.description): \(error); retry \(attempt)/\(context.plan.download.retries) in \(format3(seconds(delay), decimals: 1)) s"
             )
@@ -378,6 +391,14 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         }
     }
 
+    /// The --json fields the downloader knows, on any ending.
+    private func summarize(_ report: inout JobReport) {
+        report.status = downloader.lastStatus
+        report.finalURL = downloader.lastURL?.description
+        report.firstByteSeconds = firstByteSeconds
+        report.retryReasons = retryReasons
+    }
+
     private func skip(report: inout JobReport, existing: String, start: ContinuousClock.Instant) -> JobReport {
         report.seconds = seconds(ContinuousClock.now - start)
         report.path = existing
@@ -388,6 +409,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
 
     private func fail(report: inout JobReport, error: any Error, start: ContinuousClock.Instant) -> JobReport {
         report.seconds = seconds(ContinuousClock.now - start)
+        summarize(&report)
         // Where the data is: PATH.part (PATH itself appears only for a finished download).
         report.path = file?.partPath
         report.bytes = checkpoints?.saved?.storedBytes ?? 0

@@ -129,6 +129,14 @@ enum JSONSummary {
             ("resumed-from", String(report.resumedFrom)),
             ("sha256", report.sha256.map(quoted) ?? "null"),
             ("error", report.error.map(quoted) ?? "null"),
+            ("status", report.status.map(String.init) ?? "null"),
+            ("final-url", report.finalURL.map(quoted) ?? "null"),
+            // Timings in seconds. dns, connect and tls are not exposed by the library yet: null.
+            ("time-dns", "null"), ("time-connect", "null"), ("time-tls", "null"),
+            ("time-first-byte", report.firstByteSeconds.map { format3($0, decimals: 3) } ?? "null"),
+            ("time-total", format3(report.seconds, decimals: 3)),
+            // Each retry's reason, in order, joined by " | " (null: no retry).
+            ("retry-reasons", report.retryReasons.isEmpty ? "null" : quoted(report.retryReasons.joined(separator: " | "))),
         ]
         return "{" + fields.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }

@@ -148,7 +148,10 @@ struct NetgetDownloadTests {
             #expect(result.errorLines.filter { $0.contains(loop) }.count == 1)
             let summaries = jsonSummaries(result)
             try #require(summaries.count == 3, "stdout: \(result.stdout)")
-            let keys = Set(["url", "path", "bytes", "seconds", "retries", "resumed-from", "sha256", "error"])
+            let keys = Set([
+                "url", "path", "bytes", "seconds", "retries", "resumed-from", "sha256", "error", "status", "final-url", "time-dns",
+                "time-connect", "time-tls", "time-first-byte", "time-total", "retry-reasons",
+            ])
             for summary in summaries { #expect(Set(summary.keys) == keys) }
 
             let ok = summaries[0]
@@ -160,6 +163,9 @@ struct NetgetDownloadTests {
             #expect(ok["resumed-from"]?.number == 0)
             #expect(ok["sha256"]?.string == sha)
             #expect(ok["error"]?.isNull == true)
+            #expect(ok["status"]?.number == 200)
+            #expect(ok["final-url"]?.string == good)
+            #expect(summaries[1]["status"]?.number == 404)
             expectGenerated(fixture.file("out/\(size)"), seed: 21, size: UInt64(size))
             // The same numbers from the file netget left, not only from what the server sent.
             #expect(ok["bytes"]?.number == fileSize(fixture.file("out/\(size)")).map { Double($0) })

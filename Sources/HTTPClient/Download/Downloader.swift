@@ -52,6 +52,12 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     /// Retries made so far (also after a failure, when no `DownloadResult` comes back).
     public var retryCount: Int { retries }
 
+    /// The status of the last response head received (after redirects; a failed download's
+    /// error status too), for a summary; nil before the first. Loop thread only.
+    public private(set) var lastStatus: Int?
+    /// The URL that answered last (after redirects), for a summary; nil before the first response.
+    public private(set) var lastURL: HTTPURL?
+
     /// What a later run needs to continue from here.
     public var resumeState: ResumeState {
         ResumeState(
@@ -192,6 +198,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             }
             do {
                 let response = try await client.execute(request, engine: options.engine)
+                lastStatus = response.status
+                lastURL = response.url
                 guard response.status == 200 || response.status == 206 else {
                     response.body.discard()
                     let asksToWait = response.status == 429 || response.status == 503
