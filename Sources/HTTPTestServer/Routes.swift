@@ -21,8 +21,14 @@ enum RouteAction {
 ///   N encoded bytes (a stream cut short), `garbage=1` appends bytes after the stream.
 /// - `auth=USER:PASSWORD` on any of them: 401 with `WWW-Authenticate: Basic realm="test"` unless
 ///   the request carries exactly that Basic credential.
+/// - `noHead=1` on any of them: a HEAD is answered 405 (as servers that refuse HEAD do).
 func route(_ head: RequestHead, body: [UInt8], onceTokens: inout OnceTokens) -> RouteAction {
     let path = Substring(head.path)
+    if head.method == "HEAD" && head.query["noHead"] == "1" {
+        var response = SimpleResponse.text(405, "HEAD refused (noHead=1)")
+        response.fields.append(("Allow", "GET"))
+        return .simple(response)
+    }
     if let expected = head.query["auth"], head.field("Authorization") != "Basic " + Base64.encode(Array(expected.utf8)) {
         var response = SimpleResponse.text(401, "this URL wants Basic credentials")
         response.fields.append(("WWW-Authenticate", "Basic realm=\"test\""))

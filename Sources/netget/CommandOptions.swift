@@ -163,4 +163,11 @@ struct DisplayOptions: ParsableArguments {
 
     @Flag(inversion: .prefixedNo, exclusivity: .chooseLast, help: "Print one JSON summary per download on standard output.")
     var json = false
+
+    @Flag(
+        name: [.customLong("dry-run"), .customLong("spider")],
+        help: ArgumentHelp(
+            "Ask the server (HEAD, or a one-byte range when HEAD is refused) and print each URL's name, size, type and "
+                + "whether it can resume, tab-separated (--json: an object), writing nothing."))
+    var dryRun = false
 }

@@ -41,6 +41,8 @@ struct Plan {
     var parallel: Int
     var quiet: Bool
     var json: Bool
+    /// --dry-run (--spider): probe each URL, write nothing (`DryRun`).
+    var dryRun: Bool
     var client: HTTPClientConfiguration
     var download: DownloadOptions
 
@@ -152,6 +154,7 @@ struct Plan {
         parallel = toStdout ? 1 : command.parallel
         quiet = command.quiet
         json = command.json
+        dryRun = command.dryRun
         client = HTTPClientConfiguration(
             // --timeout bounds the wait for each byte and for the whole response head.
             connectTimeout: connectTimeout, idleTimeout: timeout, headTimeout: timeout,

@@ -30,6 +30,7 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         let client = Client(configuration: plan.client, workers: httpWorkers)
         let board = ProgressBoard(quiet: plan.quiet, showTotal: plan.entries.count > 1 && !plan.toStandardOutput)
         let context = RunContext(plan: plan, client: client, disk: disk, board: board)
+        if plan.dryRun { return try dryRun(loop: loop, client: client, disk: disk, httpWorkers: httpWorkers) }
         let watcher = try InterruptWatcher()
         // -d, and each list entry's dir= (mkdir -p, as aria2 makes them).
         var made = Set<String>()
@@ -101,6 +102,58 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         // An interrupt wins; else the first failure in input order names the cause (ExitStatus).
         if interrupted || finished.contains(where: { $0.outcome == .interrupted }) { return ExitStatus.interrupted.rawValue }
         return (finished.first { $0.exitStatus != .success }?.exitStatus ?? .success).rawValue
+    }
+}
+
+extension Runner {
+    /// --dry-run: every URL probed (at most -j at once), the answers printed in input order.
+    /// - Returns: the exit status, as for downloads.
+    func dryRun(loop: Loop, client: Client, disk: WorkerPool, httpWorkers: WorkerPool?) throws -> Int32 {
+        let watcher = try InterruptWatcher()
+        let slots = NetCore.Semaphore(plan.parallel)
+        let progress = RunProgress(remaining: plan.entries.count)
+        let results = DryRunResults(count: plan.entries.count)
+        for (index, entry) in plan.entries.enumerated() {
+            progress.jobs.append(
+                loop.spawn(name: "probe \(index)") { [self] in
+                    defer { progress.finishOne() }
+                    guard (try? await slots.acquire()) == true else { return }
+                    defer { slots.release() }
+                    do {
+                        let probe = try await DryRun.probe(entry, plan: plan, client: client)
+                        results.lines[index] = plan.json ? DryRun.json(probe, url: entry.url.description) : DryRun.line(probe)
+                        results.statuses[index] = .success
+                    } catch {
+                        results.statuses[index] = ExitStatus.of(error, storage: nil)
+                        if !(error is CancellationError) { writeStandardError("netget: \(entry.url): \(DownloadJob.explain(error))\n") }
+                    }
+                })
+        }
+        watcher.watch(on: loop) {
+            results.interrupted = true
+            for job in progress.jobs { job.cancel() }
+        }
+        loop.spawn(name: "dry run") {
+            while progress.remaining > 0 { _ = try? await progress.allDone.wait(timeout: .seconds(1)) }
+            watcher.stop()
+        }
+        loop.run()
+        disk.shutdown()
+        httpWorkers?.shutdown()
+        for line in results.lines.compactMap({ $0 }) { writeStandardOutput(line + "\n") }
+        if results.interrupted { return ExitStatus.interrupted.rawValue }
+        return (results.statuses.first { $0 != .success } ?? .success).rawValue
+    }
+}
+
+/// --dry-run's answers in input order; written by the tasklets of one loop, read after run().
+final class DryRunResults: @unchecked Sendable {  // the loop's thread only, then the caller's after run()
+    var lines: [String?]
+    var statuses: [ExitStatus]
+    var interrupted = false
+    init(count: Int) {
+        lines = Array(repeating: nil, count: count)
+        statuses = Array(repeating: .interrupted, count: count)
     }
 }
 

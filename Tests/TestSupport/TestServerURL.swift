@@ -96,6 +96,9 @@ public struct TestServerURL: CustomStringConvertible, Sendable {
     /// `noRange=1`: the server ignores Range.
     public func noRange() -> TestServerURL { query("noRange", "1") }
 
+    /// `noHead=1`: a HEAD is answered 405.
+    public func noHead() -> TestServerURL { query("noHead", "1") }
+
     /// `etag=VALUE`, written as given.
     public func etag(_ value: String) -> TestServerURL { query("etag", value) }
 
