@@ -72,6 +72,12 @@ public struct HTTPClientConfiguration: Sendable {
     /// AAAA and A up at once (a late AAAA answer joins the race); the workers engine makes one
     /// lookup of both on its worker thread and races non-blocking connects there.
     public var happyEyeballs: HappyEyeballs
+    /// Sees each request head as written and each final response head of a hop (redirects
+    /// included) as parsed, for a trace such as `netget -v`; nil (the default): nothing is
+    /// called. Called by `RequestPlan` on the thread that runs the exchange (the loop's, or a
+    /// worker's with the workers engine): it must be quick and thread-safe. The head bytes carry
+    /// credentials as sent: mask them before showing them. A proxy's CONNECT is not shown.
+    public var headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
@@ -124,4 +130,12 @@ public enum HTTPDecompression: Sendable, Equatable {
 
     /// On, with the default limits (a decoded body at most 100 times its encoded size).
     public static var enabled: HTTPDecompression { .enabled(DecompressionLimits()) }
+}
+
+/// A head seen by `HTTPClientConfiguration.headObserver`.
+public enum HTTPHeadEvent: Sendable {
+    /// The request head's bytes as written for `url` (request line, fields, the blank line).
+    case request(url: HTTPURL, head: [UInt8])
+    /// The final head of one hop (a redirect's, or the response's), as parsed.
+    case response(url: HTTPURL, head: HTTPResponseHead)
 }

@@ -28,6 +28,7 @@ struct RequestPlan {
     private let decompression: HTTPDecompression
     private let proxies: ProxySettings?
     private var retriedThisHop = false
+    private let headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
 
     /// Starts the request's clock (its total timeout runs from here).
     init(_ request: HTTPRequest, configuration: HTTPClientConfiguration) {
@@ -36,6 +37,7 @@ struct RequestPlan {
             self.request.credential = Self.credential(for: request, from: netrc)
         }
         clock = RequestClock(configuration)
+        headObserver = configuration.headObserver
         follower = RedirectFollower(
             firstURL: request.url, limit: configuration.maxRedirects,
             allowsInsecureRedirects: configuration.allowInsecureRedirects)
@@ -62,9 +64,11 @@ struct RequestPlan {
         let decodes = decompression != .disabled && request.range == nil
         // Without proxies (the common case) no route is worked out per request.
         let forwarding = proxies == nil ? nil : route.forwardsRequests ? route.proxy : nil
-        return try RequestWriter.head(
+        let head = try RequestWriter.head(
             for: request, userAgent: userAgent, acceptEncoding: decodes ? ContentCoding.acceptEncoding : nil,
             forwardingProxy: forwarding)
+        headObserver?(.request(url: request.url, head: head))
+        return head
     }
 
     /// How `request`'s connection is made (straight, or through which proxy).
@@ -106,6 +110,7 @@ struct RequestPlan {
     /// Decides on a final head. - Throws: the redirect errors of `RedirectFollower.nextRequest`
     /// (the exchange is then dropped, which closes its connection).
     mutating func decide(after head: HTTPResponseHead) throws -> Decision {
+        headObserver?(.response(url: request.url, head: head))
         if let next = try follower.nextRequest(after: head, for: request) {
             request = next
             retriedThisHop = false

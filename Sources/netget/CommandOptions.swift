@@ -165,6 +165,13 @@ struct DisplayOptions: ParsableArguments {
     var json = false
 
     @Flag(
+        name: [.customShort("v"), .customLong("verbose")],
+        help: ArgumentHelp(
+            "Print each request head sent ('> ' lines) and response head received ('< ' lines) on standard error, as "
+                + "curl -v does, with Authorization and Proxy-Authorization values shown as <hidden>."))
+    var verbose = false
+
+    @Flag(
         name: [.customLong("dry-run"), .customLong("spider")],
         help: ArgumentHelp(
             "Ask the server (HEAD, or a one-byte range when HEAD is refused) and print each URL's name, size, type and "

@@ -162,6 +162,8 @@ struct Plan {
             tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine,
             allowInsecureRedirects: command.allowInsecureRedirect, netrc: netrc,
             decompression: command.compressed ? .enabled : .disabled, proxy: proxy, happyEyeballs: HappyEyeballs(families: families))
+        // -v: the heads, as the exchange writes and parses them (both engines: RequestPlan).
+        if command.verbose { client.headObserver = { VerboseTrace.write($0) } }
         download = DownloadOptions(
             retries: command.retries, retryBaseDelay: retryDelay,
             connections: command.connections, rateLimit: rate, headers: headers,
