@@ -314,12 +314,22 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
 
     /// Reserves `file`'s blocks on a disk worker: fallocate can take long (on tmpfs it zeroes
     /// every page: 0.4-0.7 s for 1 GiB held the loop, and every other download with it).
-    /// Best effort, like the reservation itself; the writes go on meanwhile.
+    /// Best effort, like the reservation itself; the writes go on meanwhile. The worker gets a
+    /// `dup` of the descriptor: the file's own may be closed by a commit before it runs.
     private func reserveInBackground(_ file: PartFile, _ total: UInt64) {
-        let reservation = Reservation(file: file)
+        let fd = dup(file.fd)
+        guard fd >= 0 else { return }
         let (disk, name) = (context.disk, file.partPath)
         Loop.current?.spawn(name: "reserve \(name)") {
-            _ = try? await disk.callAsync("fallocate \(name)") { _ in reservation.file.reserve(total) }
+            do {
+                // The job closes the duplicate: a cancelled call returns at once while its job runs on.
+                try await disk.callAsync("fallocate \(name)") { _ in
+                    defer { close(fd) }
+                    PartFile.reserve(total, fd: fd)
+                }
+            } catch is WorkerPoolError {
+                close(fd)  // never queued: no job will close it
+            } catch {}  // best effort
         }
     }
 
@@ -447,10 +457,4 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
 
 func lastComponent(_ path: String) -> String {
     path.split(separator: "/").last.map(String.init) ?? path
-}
-
-/// A part file handed to a disk worker for `reserve`, which reads only its descriptor: set
-/// when the file was opened and closed only in its deinit, which cannot run while this holds it.
-private struct Reservation: @unchecked Sendable {
-    let file: PartFile
 }

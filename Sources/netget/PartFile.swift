@@ -183,7 +183,9 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     /// write. Never more than the file system's free space less a margin (1/16 of it, at least
     /// 64 MiB): a reservation must not fill the disk for everyone else. Best effort (not every
     /// file system can); the size stays as written so far.
-    func reserve(_ length: UInt64) {
+    /// - Parameter fd: a descriptor of the part file (the caller's own `dup`, so that a commit,
+    ///   which closes the file's, cannot hand the number to another file meanwhile).
+    static func reserve(_ length: UInt64, fd: Int32) {
         var info = statvfs()
         guard fstatvfs(fd, &info) == 0 else { return }
         let free = UInt64(info.f_bavail) &* UInt64(info.f_frsize)
