@@ -17,7 +17,9 @@ public func fuzzURLList(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     var previousLine = 0
     for entry in entries {
-        guard !entry.url.isEmpty, !entry.url.contains(" "), !entry.url.contains("\t") else { fatalError("bad URL \(entry.url.debugDescription)") }
+        guard !entry.url.isEmpty, !entry.url.contains(" "), !entry.url.contains("\t") else {
+            fatalError("bad URL \(entry.url.debugDescription)")
+        }
         guard entry.line > previousLine, entry.line <= lineCount else { fatalError("line \(entry.line) of \(lineCount)") }
         guard (entry.out == nil && entry.dir == nil) == (entry.placement == nil) else { fatalError("placement without out=/dir=") }
         previousLine = entry.line
