@@ -10,6 +10,8 @@ import Workers
 struct JobReport {
     enum Outcome {
         case succeeded, skipped, failed, checksumMismatch, interrupted
+        /// -N: the server answered 304 Not Modified; the file was left as it was.
+        case upToDate
         /// Standard output (-o -) could not be written: its reader closed it, or a write failed.
         case outputFailed
     }
@@ -113,6 +115,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     /// --no-clobber found the name the server chose taken: the download is skipped.
     private var skippedExisting: String?
     private var bar: ProgressBoard.Entry?
+    /// -N found this file: the request is conditional, and a 200 replaces it (as -o would).
+    private let timestampTarget: String?
 
     /// - Parameter standardOutput: with -o -, the run's standard output: the body goes there.
     init(entry: DownloadEntry, context: RunContext, standardOutput: StandardOutput? = nil) {
@@ -122,6 +126,15 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         self.standardOutput = standardOutput
         var options = context.plan.download
         options.headers += entry.headers
+        var target: String?
+        if context.plan.timing.timestamping && standardOutput == nil,
+            let known = entry.output ?? FileNaming.name(for: entry.url).map({ context.path($0, for: entry) }),
+            let condition = KeptValidators.condition(forFileAt: known)
+        {
+            options.condition = condition
+            target = known
+        }
+        timestampTarget = target
         downloader = Downloader(client: context.client, options: options)
     }
 
@@ -232,11 +245,19 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 handle(event)
             }
             await checkpoints?.stop()
+            if result.notModified {
+                report.outcome = .upToDate
+                report.path = timestampTarget
+                report.seconds = seconds(ContinuousClock.now - start)
+                bar.active = false
+                context.board.note("\(label): up to date (the server answered 304 Not Modified)")
+                return report
+            }
             report.path = file?.path
             report.bytes = result.totalBytes
             report.retries = result.retries
             report.resumedFrom = result.resumedFrom
-            try await finish(&report)
+            try await finish(&report, result)
             report.seconds = seconds(ContinuousClock.now - start)
             bar.active = false
             if report.outcome == .succeeded {
@@ -272,7 +293,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case .started(let total, let stored, let finalURL, let suggested):
             if file == nil && openError == nil && stdoutSink == nil {
                 do {
-                    if let output = entry.output {
+                    if let output = entry.output ?? timestampTarget {
                         try openFile(context.claimExact(output), keep: false)
                     } else {
                         let name = context.path(
@@ -324,7 +345,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     }
 
     /// Flush, verify, rename: the file appears under its name only when all of it is right.
-    private func finish(_ report: inout JobReport) async throws {
+    private func finish(_ report: inout JobReport, _ result: DownloadResult) async throws {
         if let stdoutSink { return try finishStandardOutput(stdoutSink, &report) }
         guard let file else { throw openError ?? PartFileError("the server sent no body") }
         let plan = context.plan
@@ -352,8 +373,11 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 return
             }
         }
+        // Kept through the rename: the server's time as mtime, the ETag for the next -N.
+        KeptValidators.record(
+            fd: file.fd, lastModified: result.lastModified, etag: result.etag, remoteTime: plan.timing.remoteTime)
         let base = file.path
-        let committed = try file.commit(replacing: entry.output != nil) { [context] taken in
+        let committed = try file.commit(replacing: entry.output != nil || timestampTarget != nil) { [context] taken in
             context.nextFree(after: taken, base: base)
         }
         context.directoriesToSync.insert(file.directory)

@@ -190,6 +190,19 @@ struct NetgetCommand: ParsableCommand {
             valueName: "list"))
     var noproxy: String?
 
+    // Time and limits (issue 15 points 5 and 6): kept together, read by `Plan.applyTimeAndLimits`.
+    @Flag(
+        name: .customLong("no-remote-time"),
+        help: "Keep the download time as the file's modification time (by default it is the server's Last-Modified, as wget does).")
+    var noRemoteTime = false
+
+    @Flag(
+        name: [.customShort("N"), .customLong("timestamping")],
+        help: ArgumentHelp(
+            "Fetch only if the server's file is newer: ask with the ETag kept from the last download (If-None-Match), else "
+                + "with the file's time (If-Modified-Since); 304 Not Modified leaves the file as it is (exit 0, \"up to date\")."))
+    var timestamping = false
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 

@@ -103,13 +103,17 @@ public struct DownloadOptions: Sendable {
     /// Bytes before a resume point asked for again and compared with the stored ones when the
     /// resource has no strong ETag or Last-Modified (a sink that can read back: `DownloadReadBack`).
     public var resumeOverlap: Int
+    /// Makes the first request conditional (wget's `-N`): a 304 to it ends the download with
+    /// `DownloadResult.notModified` and nothing sent to the sink. Later requests (ranges,
+    /// restarts) never carry it. Nil: unconditional, and a 304 is an error.
+    public var condition: DownloadCondition?
 
     public init(
         retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
         connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
         headers: [(String, String)] = [], credentialHeaderNames: [String] = [], locationTrusted: Bool = false,
         credential: HTTPCredential? = nil, maxRetryAfter: Duration = .seconds(120), engine: HTTPEngine = .loop, readSize: Int = 1 << 20,
-        resumeOverlap: Int = 64 << 10
+        resumeOverlap: Int = 64 << 10, condition: DownloadCondition? = nil
     ) {
         self.retries = max(0, retries)
         self.retryBaseDelay = retryBaseDelay
@@ -125,7 +129,17 @@ public struct DownloadOptions: Sendable {
         self.engine = engine
         self.readSize = max(4096, readSize)
         self.resumeOverlap = max(0, resumeOverlap)
+        self.condition = condition
     }
+}
+
+/// What makes a download's first request conditional (RFC 9110 §13.1).
+public enum DownloadCondition: Sendable, Equatable {
+    /// `If-None-Match` with this entity tag, as the server sent it (quotes and `W/` included):
+    /// the copy on hand came with it. Preferred: a tag says more than a date.
+    case ifNoneMatch(String)
+    /// `If-Modified-Since` with this time (seconds since 1970, UTC): the copy on hand is of then.
+    case ifModifiedSince(Int64)
 }
 
 /// What happens during a download, for a progress display. Delivered on the loop thread.
@@ -155,6 +169,9 @@ public struct DownloadResult: Sendable {
     public var lastModified: String?
     /// The file name from Content-Disposition, if the server sent one.
     public var suggestedFilename: String?
+    /// The server answered the conditional first request (`DownloadOptions.condition`) with
+    /// 304 Not Modified: the copy on hand is current, and nothing reached the sink.
+    public var notModified = false
 }
 
 /// Why a download failed, beyond `HTTPClientError`.

@@ -34,6 +34,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     /// resume compares an overlap.
     private var serverProvesVersions = true
     private var retries = 0
+    /// The conditional first request was answered 304 (`DownloadOptions.condition`).
+    private var notModified = false
     private var bytesFetched: UInt64 = 0
     private var events: (DownloadEvent) -> Void = { _ in }
     private var sink: DownloadSink?
@@ -100,7 +102,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         return DownloadResult(
             finalURL: finalURL ?? url, totalBytes: totalLength ?? spans.first.map(\.next) ?? 0,
             bytesFetched: bytesFetched, retries: retries, resumedFrom: resumedFrom, etag: etag,
-            lastModified: lastModified, suggestedFilename: suggestedFilename)
+            lastModified: lastModified, suggestedFilename: suggestedFilename, notModified: notModified)
     }
 
     /// Fetches every span: the first in this tasklet, the others (a resumed split, or the
@@ -190,8 +192,22 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 request.range = span.end.map { .bounded(first: first, last: $0) } ?? .from(first)
                 request.ifRange = ifRangeValidator
             }
+            // Only the very first request asks whether the copy on hand is current: after a
+            // restart a 304 would leave an emptied sink behind.
+            let condition = !wantsRange && !started && generation == 0 ? options.condition : nil
+            switch condition {
+            case .ifNoneMatch(let tag)?: request.headers.add(name: "If-None-Match", value: tag)
+            case .ifModifiedSince(let seconds)?: request.headers.add(name: "If-Modified-Since", value: HTTPDate.format(seconds))
+            case nil: break
+            }
             do {
                 let response = try await client.execute(request, engine: options.engine)
+                if response.status == 304 && condition != nil {
+                    response.body.discard()
+                    finalURL = response.url
+                    notModified = true
+                    return
+                }
                 guard response.status == 200 || response.status == 206 else {
                     response.body.discard()
                     let asksToWait = response.status == 429 || response.status == 503
