@@ -24,6 +24,23 @@ struct JobReport {
     var sha256: String?
     var error: String?
     var outcome = Outcome.succeeded
+    /// Which limit ended a `.failed` download (--speed-limit, --max-time, --max-filesize), for
+    /// an exit status of its own.
+    var limitExceeded: LimitExceeded?
+}
+
+/// The limits of issue 15 point 6, told apart for the exit status (point 9).
+enum LimitExceeded: Equatable {
+    case speed, maxTime, maxFileSize
+
+    init?(_ error: any Error) {
+        switch error {
+        case DownloadError.tooSlow: self = .speed
+        case DownloadError.maxTimeExceeded: self = .maxTime
+        case DownloadError.tooLarge: self = .maxFileSize
+        default: return nil
+        }
+    }
 }
 
 /// Shared by every job of a run: the client, the disk workers, the progress board, and the
@@ -274,7 +291,13 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             bar.active = false
             report.retries = downloader.retryCount
             if let skippedExisting { return skip(report: &report, existing: skippedExisting, start: start) }
-            if let checkpoints {
+            if case DownloadError.tooLarge = error, let file {
+                // Bytes of a file refused as too large are no start for a later -c.
+                await checkpoints?.stop()
+                await file.remove()
+                checkpoints = nil
+                self.file = nil
+            } else if let checkpoints {
                 // Keep what arrived: on disk, then claimed by the meta. In a tasklet of its own,
                 // so that a Ctrl-C (this tasklet is cancelled) cannot stop it halfway; a kill
                 // (or a second Ctrl-C) halfway leaves the previous meta, which is still true.
@@ -423,6 +446,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             return report
         }
         report.outcome = .failed
+        report.limitExceeded = LimitExceeded(error)
         if let failure = standardOutput?.failure {
             report.outcome = .outputFailed
             report.error = "\(failure)"
@@ -464,6 +488,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case HTTPClientError.tls(let tls): return "\(tls)"
         case HTTPClientError.resolve(let resolve): return "\(resolve) (check the host name)"
         case DownloadError.httpStatus(404, _, _): return "the server answered 404 Not Found (check the URL)"
+        case DownloadError.tooSlow: return "\(error) (--speed-limit, --speed-time), on every try"
+        case DownloadError.maxTimeExceeded: return "\(error) (--max-time)"
+        case DownloadError.tooLarge: return "\(error) (--max-filesize)"
         default: return "\(error)"
         }
     }

@@ -14,7 +14,8 @@ struct Timing {
 }
 
 extension Plan {
-    /// Checks -N and --no-remote-time and puts them into `timing`.
+    /// Checks -N, --no-remote-time, --speed-limit/--speed-time, --max-time and --max-filesize
+    /// and puts them into `timing`, `download` and `client`.
     /// - Throws: `UsageError` naming the option.
     mutating func applyTimeAndLimits(_ command: NetgetCommand) throws {
         timing = Timing(remoteTime: !command.noRemoteTime, timestamping: command.timestamping)
@@ -23,6 +24,33 @@ extension Plan {
         }
         if command.timestamping && command.noClobber {
             throw UsageError("-N and --no-clobber conflict: -N may replace the file, --no-clobber never does (as wget says)")
+        }
+        if command.speedLimit != nil || command.speedTime != nil {
+            // curl's rules: -y alone means a floor of 1 B/s, -Y alone a window of 30 s.
+            var floor = 1
+            if let text = command.speedLimit {
+                guard let value = Self.parseRate(text) else {
+                    throw UsageError("--speed-limit takes bytes per second from 1 to 1T, such as 1000 or 10K, not \(text.debugDescription)")
+                }
+                floor = value
+            }
+            let window = try Self.seconds("--speed-time", command.speedTime ?? 30, in: 0.01...Self.maxSeconds)
+            if let rate = download.rateLimit, rate < floor {
+                throw UsageError("--limit-rate \(rate) B/s is below --speed-limit \(floor) B/s: every download would fail as too slow")
+            }
+            download.speedLimit = SpeedLimit(bytesPerSecond: floor, window: window)
+            // A read that waits a whole window means nothing came in it: too slow, so the idle
+            // timeout must not wait longer than the window to say so.
+            client.idleTimeout = min(client.idleTimeout ?? window, window)
+        }
+        if let seconds = command.maxTime {
+            download.maxTime = try Self.seconds("--max-time", seconds, in: 0.001...Self.maxSeconds)
+        }
+        if let text = command.maxFilesize {
+            guard let value = Self.parseRate(text) else {
+                throw UsageError("--max-filesize takes a size from 1 byte to 1T, such as 500K, 2M or 1G, not \(text.debugDescription)")
+            }
+            download.maxFileSize = UInt64(value)
         }
     }
 }

@@ -141,6 +141,136 @@ struct NetgetTimestampTests {
     }
 }
 
+/// --speed-limit/--speed-time, --max-time, --max-filesize (issue 15 point 6), end to end.
+@Suite("netget: speed, time and size limits")
+struct NetgetLimitTests {
+    static let quickRetries = ["--retry-delay", "0.05"]
+
+    @Test("a crawl below --speed-limit for --speed-time is retried with a range and completes", arguments: Engine.allCases)
+    func slowCrawlIsRetried(engine: Engine) async throws {
+        try await withFixture { fixture in
+            // The first response crawls at 2,000 B/s; the retry (once= spent) comes at full speed.
+            let url = fixture.url(TestServerURL().gen(200_000).seed(61).fault(.drip(rate: 2000)).once("slow-\(engine)"))
+            let result = try await netget(
+                engine.arguments + Self.quickRetries + ["--json", "--speed-limit", "20000", "--speed-time", "1", "-o", "s.bin", url],
+                in: fixture.directory)
+            #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+            #expect(result.stderr.contains("slower than 20000 B/s for 1 s"), "stderr: \(result.stderr)")
+            #expect((jsonSummaries(result).first?["retries"]?.number ?? 0) >= 1, "stdout: \(result.stdout)")
+            expectGenerated(fixture.file("s.bin"), seed: 61, size: 200_000)
+            // Judged after one window, not at the first slow read, nor after --timeout (30 s).
+            #expect(result.elapsed >= .milliseconds(900) && result.elapsed < .seconds(20), "took \(result.elapsed)")
+        }
+    }
+
+    @Test("slow on every try: exit 1, the reason, PATH.part kept for -c", arguments: Engine.allCases)
+    func slowEveryTimeFails(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let url = fixture.url(TestServerURL().gen(100_000).seed(62).fault(.drip(rate: 1000)))
+            let result = try await netget(
+                engine.arguments + Self.quickRetries + ["--retries", "1", "-Y", "5000", "-y", "0.5", "-o", "s.bin", url],
+                in: fixture.directory)
+            #expect(result.exitCode == 1)
+            expectCleanErrors(result, count: 1)
+            #expect(result.errorLines.first?.contains("slower than 5000 B/s for 0.5 s") == true, "stderr: \(result.stderr)")
+            #expect(fileExists(fixture.file("s.bin.part")) && !fileExists(fixture.file("s.bin")))
+        }
+    }
+
+    @Test("a server that stops sending counts as too slow within --speed-time, not --timeout", arguments: Engine.allCases)
+    func stallTripsSpeedTime(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let url = fixture.url(TestServerURL().gen(100_000).seed(63).fault(.stall(at: 10000, ms: 20000)).once("stall-\(engine)"))
+            let result = try await netget(
+                engine.arguments + Self.quickRetries + ["-Y", "1000", "-y", "1", "-o", "t.bin", url], in: fixture.directory)
+            #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+            expectGenerated(fixture.file("t.bin"), seed: 63, size: 100_000)
+            #expect(result.elapsed < .seconds(15), "took \(result.elapsed)")
+        }
+    }
+
+    @Test("--max-time stops the whole download: exit 1, PATH.part kept, -c finishes it", arguments: Engine.allCases)
+    func maxTimeKeepsPart(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let slow = fixture.url(TestServerURL().gen(300_000).seed(64).fault(.drip(rate: 50000)).once("max-\(engine)"))
+            let result = try await netget(engine.arguments + ["--max-time", "1", "-o", "m.bin", slow], in: fixture.directory)
+            #expect(result.exitCode == 1)
+            expectCleanErrors(result, count: 1)
+            #expect(result.errorLines.first?.contains("--max-time") == true, "stderr: \(result.stderr)")
+            #expect(result.elapsed < .seconds(10), "took \(result.elapsed)")
+            #expect(fileExists(fixture.file("m.bin.part")) && fileExists(fixture.file("m.bin.part.meta")))
+            #expect(!fileExists(fixture.file("m.bin")))
+            // The same URL (its once= token spent: full speed now) continues the kept bytes.
+            let resumed = try await netget(engine.arguments + ["--json", "-c", "-o", "m.bin", slow], in: fixture.directory)
+            #expect(resumed.exitCode == 0, "stderr: \(resumed.stderr)")
+            #expect((jsonSummaries(resumed).first?["resumed-from"]?.number ?? 0) > 0, "stdout: \(resumed.stdout)")
+            expectGenerated(fixture.file("m.bin"), seed: 64, size: 300_000)
+        }
+    }
+
+    @Test("--max-time counts every retry and back-off, not each attempt", arguments: Engine.allCases)
+    func maxTimeOverRetries(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let url = fixture.url(TestServerURL().gen(100_000).seed(65).fault(.reset(at: 1000)))
+            let result = try await netget(
+                engine.arguments + ["--retries", "1000", "--retry-delay", "0.1", "--max-time", "1.5", "-o", "r.bin", url],
+                in: fixture.directory)
+            #expect(result.exitCode == 1)
+            #expect(result.errorLines.first?.contains("--max-time") == true, "stderr: \(result.stderr)")
+            #expect(result.elapsed < .seconds(10), "took \(result.elapsed)")
+        }
+    }
+
+    @Test("--max-filesize below Content-Length: refused before any byte, no PATH.part", arguments: Engine.allCases)
+    func maxFileSizeByLength(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let result = try await netget(
+                engine.arguments + ["--max-filesize", "10K", "-o", "big.bin", fixture.url(TestServerURL().gen(20000).seed(66))],
+                in: fixture.directory)
+            #expect(result.exitCode == 1)
+            expectCleanErrors(result, count: 1)
+            #expect(result.errorLines.first?.contains("20000 bytes, more than the limit of 10240") == true, "stderr: \(result.stderr)")
+            #expect(directoryEntries(fixture.directory).isEmpty)
+            // At the limit exactly: fine.
+            let fits = try await netget(
+                engine.arguments + ["-q", "--max-filesize", "20000", "-o", "fits.bin", fixture.url(TestServerURL().gen(20000).seed(66))],
+                in: fixture.directory)
+            #expect(fits.exitCode == 0, "stderr: \(fits.stderr)")
+            expectGenerated(fixture.file("fits.bin"), seed: 66, size: 20000)
+        }
+    }
+
+    @Test("--max-filesize without a length (chunked): stopped past the limit, PATH.part removed", arguments: Engine.allCases)
+    func maxFileSizeChunked(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let url = fixture.url(TestServerURL().gen(300_000).seed(67).chunked(chunk: 4096))
+            let result = try await netget(engine.arguments + ["--max-filesize", "100000", "-o", "c.bin", url], in: fixture.directory)
+            #expect(result.exitCode == 1)
+            expectCleanErrors(result, count: 1)
+            #expect(result.errorLines.first?.contains("passed the limit of 100000 bytes") == true, "stderr: \(result.stderr)")
+            #expect(directoryEntries(fixture.directory).isEmpty)
+            let fits = try await netget(
+                engine.arguments + ["-q", "--max-filesize", "300000", "-o", "c.bin", url], in: fixture.directory)
+            #expect(fits.exitCode == 0, "stderr: \(fits.stderr)")
+            expectGenerated(fixture.file("c.bin"), seed: 67, size: 300_000)
+        }
+    }
+
+    @Test("bad limits are usage errors")
+    func badLimits() async throws {
+        try await withFixture { fixture in
+            let cases: [[String]] = [
+                ["--speed-limit", "fast"], ["--speed-limit", "0"], ["--speed-time", "0"], ["--max-time", "-1"],
+                ["--max-time", "nan"], ["--max-filesize", "0"], ["--limit-rate", "1K", "--speed-limit", "2K"],
+            ]
+            for extra in cases {
+                let result = try await netget(extra + [fixture.url("/gen/10")], in: fixture.directory)
+                #expect(result.exitCode == 2, "\(extra): \(result.stderr)")
+            }
+        }
+    }
+}
+
 /// The file's mtime and ctime in whole seconds and nanoseconds.
 struct FileTimes: Equatable {
     var mtime: Int64
