@@ -10,6 +10,8 @@ import Workers
 struct JobReport {
     enum Outcome {
         case succeeded, skipped, failed, checksumMismatch, interrupted
+        /// -N: the server answered 304 Not Modified; the file was left as it was.
+        case upToDate
         /// Standard output (-o -) could not be written: its reader closed it, or a write failed.
         case outputFailed
     }
@@ -22,6 +24,23 @@ struct JobReport {
     var sha256: String?
     var error: String?
     var outcome = Outcome.succeeded
+    /// Which limit ended a `.failed` download (--speed-limit, --max-time, --max-filesize), for
+    /// an exit status of its own.
+    var limitExceeded: LimitExceeded?
+}
+
+/// The limits of issue 15 point 6, told apart for the exit status (point 9).
+enum LimitExceeded: Equatable {
+    case speed, maxTime, maxFileSize
+
+    init?(_ error: any Error) {
+        switch error {
+        case DownloadError.tooSlow: self = .speed
+        case DownloadError.maxTimeExceeded: self = .maxTime
+        case DownloadError.tooLarge: self = .maxFileSize
+        default: return nil
+        }
+    }
 }
 
 /// Shared by every job of a run: the client, the disk workers, the progress board, and the
@@ -113,6 +132,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     /// --no-clobber found the name the server chose taken: the download is skipped.
     private var skippedExisting: String?
     private var bar: ProgressBoard.Entry?
+    /// -N found this file: the request is conditional, and a 200 replaces it (as -o would).
+    private let timestampTarget: String?
 
     /// - Parameter standardOutput: with -o -, the run's standard output: the body goes there.
     init(entry: DownloadEntry, context: RunContext, standardOutput: StandardOutput? = nil) {
@@ -122,6 +143,15 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         self.standardOutput = standardOutput
         var options = context.plan.download
         options.headers += entry.headers
+        var target: String?
+        if context.plan.timing.timestamping && standardOutput == nil,
+            let known = entry.output ?? FileNaming.name(for: entry.url).map({ context.path($0, for: entry) }),
+            let condition = KeptValidators.condition(forFileAt: known)
+        {
+            options.condition = condition
+            target = known
+        }
+        timestampTarget = target
         downloader = Downloader(client: context.client, options: options)
     }
 
@@ -232,11 +262,19 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 handle(event)
             }
             await checkpoints?.stop()
+            if result.notModified {
+                report.outcome = .upToDate
+                report.path = timestampTarget
+                report.seconds = seconds(ContinuousClock.now - start)
+                bar.active = false
+                context.board.note("\(label): up to date (the server answered 304 Not Modified)")
+                return report
+            }
             report.path = file?.path
             report.bytes = result.totalBytes
             report.retries = result.retries
             report.resumedFrom = result.resumedFrom
-            try await finish(&report)
+            try await finish(&report, result)
             report.seconds = seconds(ContinuousClock.now - start)
             bar.active = false
             if report.outcome == .succeeded {
@@ -253,7 +291,13 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             bar.active = false
             report.retries = downloader.retryCount
             if let skippedExisting { return skip(report: &report, existing: skippedExisting, start: start) }
-            if let checkpoints {
+            if case DownloadError.tooLarge = error, let file {
+                // Bytes of a file refused as too large are no start for a later -c.
+                await checkpoints?.stop()
+                await file.remove()
+                checkpoints = nil
+                self.file = nil
+            } else if let checkpoints {
                 // Keep what arrived: on disk, then claimed by the meta. In a tasklet of its own,
                 // so that a Ctrl-C (this tasklet is cancelled) cannot stop it halfway; a kill
                 // (or a second Ctrl-C) halfway leaves the previous meta, which is still true.
@@ -272,7 +316,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case .started(let total, let stored, let finalURL, let suggested):
             if file == nil && openError == nil && stdoutSink == nil {
                 do {
-                    if let output = entry.output {
+                    if let output = entry.output ?? timestampTarget {
                         try openFile(context.claimExact(output), keep: false)
                     } else {
                         let name = context.path(
@@ -334,7 +378,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     }
 
     /// Flush, verify, rename: the file appears under its name only when all of it is right.
-    private func finish(_ report: inout JobReport) async throws {
+    private func finish(_ report: inout JobReport, _ result: DownloadResult) async throws {
         if let stdoutSink { return try finishStandardOutput(stdoutSink, &report) }
         guard let file else { throw openError ?? PartFileError("the server sent no body") }
         let plan = context.plan
@@ -362,8 +406,11 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 return
             }
         }
+        // Kept through the rename: the server's time as mtime, the ETag for the next -N.
+        KeptValidators.record(
+            fd: file.fd, lastModified: result.lastModified, etag: result.etag, remoteTime: plan.timing.remoteTime)
         let base = file.path
-        let committed = try file.commit(replacing: entry.output != nil) { [context] taken in
+        let committed = try file.commit(replacing: entry.output != nil || timestampTarget != nil) { [context] taken in
             context.nextFree(after: taken, base: base)
         }
         context.directoriesToSync.insert(file.directory)
@@ -409,6 +456,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             return report
         }
         report.outcome = .failed
+        report.limitExceeded = LimitExceeded(error)
         if let failure = standardOutput?.failure {
             report.outcome = .outputFailed
             report.error = "\(failure)"
@@ -450,6 +498,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case HTTPClientError.tls(let tls): return "\(tls)"
         case HTTPClientError.resolve(let resolve): return "\(resolve) (check the host name)"
         case DownloadError.httpStatus(404, _, _): return "the server answered 404 Not Found (check the URL)"
+        case DownloadError.tooSlow: return "\(error) (--speed-limit, --speed-time), on every try"
+        case DownloadError.maxTimeExceeded: return "\(error) (--max-time)"
+        case DownloadError.tooLarge: return "\(error) (--max-filesize)"
         default: return "\(error)"
         }
     }

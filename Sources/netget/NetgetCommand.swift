@@ -190,6 +190,48 @@ struct NetgetCommand: ParsableCommand {
             valueName: "list"))
     var noproxy: String?
 
+    // Time and limits (issue 15 points 5 and 6): kept together, read by `Plan.applyTimeAndLimits`.
+    @Flag(
+        name: .customLong("no-remote-time"),
+        help: "Keep the download time as the file's modification time (by default it is the server's Last-Modified, as wget does).")
+    var noRemoteTime = false
+
+    @Flag(
+        name: [.customShort("N"), .customLong("timestamping")],
+        help: ArgumentHelp(
+            "Fetch only if the server's file is newer: ask with the ETag kept from the last download (If-None-Match), else "
+                + "with the file's time (If-Modified-Since); 304 Not Modified leaves the file as it is (exit 0, \"up to date\")."))
+    var timestamping = false
+
+    @Option(
+        name: [.customShort("Y"), .customLong("speed-limit")],
+        help: ArgumentHelp(
+            "Fail a connection that is slower than BYTES per second on average over --speed-time seconds (as curl -Y); "
+                + "it is retried (within --retries) with a Range from the last byte stored.",
+            valueName: "bytes"))
+    var speedLimit: String?
+
+    @Option(
+        name: [.customShort("y"), .customLong("speed-time")],
+        help: ArgumentHelp("The window of --speed-limit, in seconds (default 30).", valueName: "seconds"))
+    var speedTime: Double?
+
+    @Option(
+        name: .customLong("max-time"),
+        help: ArgumentHelp(
+            "Give up a download that takes longer than this many seconds, every retry included; PATH.part is kept, "
+                + "so -c continues it.",
+            valueName: "seconds"))
+    var maxTime: Double?
+
+    @Option(
+        name: .customLong("max-filesize"),
+        help: ArgumentHelp(
+            "Refuse a file larger than BYTES (500K, 2M, 1G): before any of it arrives when the server gives its length, "
+                + "else when it passes the limit (PATH.part is then removed).",
+            valueName: "bytes"))
+    var maxFilesize: String?
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 

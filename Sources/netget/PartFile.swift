@@ -223,6 +223,17 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         return target
     }
 
+    /// Removes PATH.part and its meta (a download refused for good, such as one past
+    /// --max-filesize): nothing of it is worth continuing.
+    func remove() async {
+        // The direct writes in flight use the descriptor: over before it is closed.
+        try? await writer.discard()
+        if fd >= 0 { close(fd) }
+        fd = -1
+        unlink(partPath)
+        unlink(metaPath)
+    }
+
     /// The directory PATH is in.
     var directory: String { Self.directory(of: path) }
 
