@@ -10,9 +10,10 @@
 #   scripts/fuzz.sh resume-meta 120
 #   scripts/fuzz.sh netrc 120
 #   scripts/fuzz.sh http-date 120
+#   scripts/fuzz.sh url-list 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -53,6 +54,13 @@ case "$TARGET" in
         MODULE=FuzzHTTPDate
         SOURCES=(Sources/HTTPClient/HTTPDate.swift Fuzz/HTTPDateFuzzer.swift)
         MAX_LEN=128 ;;
+    url-list)
+        MODULE=FuzzURLList
+        # HTTPResponseParser.swift for the trimmingCharacters(in:) the list parser shares with it.
+        SOURCES=(Sources/netget/URLList.swift Sources/netget/Checksum.swift Sources/HTTPClient/HTTPResponseParser.swift
+                 Sources/HTTPClient/HTTPHeaders.swift Sources/HTTPClient/HTTPParseError.swift Fuzz/URLListFuzzer.swift)
+        FLAGS=(-I Sources/COpenSSL -lcrypto)
+        MAX_LEN=4096 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
         echo "$usage" >&2

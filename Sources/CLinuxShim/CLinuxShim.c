@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <linux/falloc.h>
+#include <sys/xattr.h>
 #include "CLinuxShim.h"
 
 // initial-exec: a plain %fs-relative load, not a __tls_get_addr call, on every enqueue.
@@ -40,6 +41,14 @@ int cln_start_writeback(int fd, long long offset, long long length) {
 int cln_reserve_space(int fd, long long length) { return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, length); }
 
 int cln_o_direct(void) { return O_DIRECT; }
+
+int cln_set_xattr(int fd, const char *name, const void *value, unsigned long size) {
+    return fsetxattr(fd, name, value, size, 0);
+}
+long long cln_get_xattr(const char *path, const char *name, void *value, unsigned long size) {
+    return (long long)lgetxattr(path, name, value, size);
+}
+int cln_remove_xattr(int fd, const char *name) { return fremovexattr(fd, name); }
 
 int cln_rename_noreplace(const char *from, const char *to) {
     if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;

@@ -59,6 +59,13 @@ struct GeneratedResponse {
             fields.append(("Content-Disposition", raw))  // as given: hostile names for the client to clean
         }
 
+        // A conditional GET (RFC 9110 §13.1): If-None-Match (weak comparison) first, and only
+        // without it If-Modified-Since; a match is 304 with the validators and no body.
+        if hasValidators && head.method != "HEAD" && notModified(head, etag: etag, lastModified: lastModified) {
+            return .failure(
+                SimpleResponseBox(SimpleResponse(status: 304, fields: [("ETag", etag), ("Last-Modified", lastModified)])))
+        }
+
         var status = 200
         var first: UInt64 = 0
         var length = size
@@ -97,6 +104,37 @@ struct GeneratedResponse {
             GeneratedResponse(
                 status: status, fields: fields, seed: seed, first: first, length: length, chunked: chunked,
                 chunkSize: Int(chunkSize), trailer: trailer, closeAfter: query["close"] == "1"))
+    }
+
+    /// Whether the request's conditions say the client's copy is current: an If-None-Match
+    /// listing `etag` (or `*`), compared weakly (a `W/` prefix ignored); without If-None-Match,
+    /// an If-Modified-Since at or after `lastModified`. A date that does not parse is ignored.
+    static func notModified(_ head: RequestHead, etag: String, lastModified: String) -> Bool {
+        if let tags = head.field("If-None-Match") {
+            func opaque(_ tag: Substring) -> Substring {
+                let trimmed = tag.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()
+                let text = Substring(trimmed)
+                return text.hasPrefix("W/") ? text.dropFirst(2) : text
+            }
+            return tags.split(separator: ",").contains { opaque($0) == "*" || opaque($0) == opaque(Substring(etag)) }
+        }
+        guard let since = head.field("If-Modified-Since").flatMap(imfFixdateKey), let modified = imfFixdateKey(lastModified) else {
+            return false
+        }
+        return since >= modified
+    }
+
+    /// "Sun, 06 Nov 1994 08:49:37 GMT" as a number that orders as the instants do
+    /// (YYYYMMDDhhmmss), nil for any other form: the server only needs to compare.
+    static func imfFixdateKey(_ text: String) -> UInt64? {
+        let parts = text.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, parts[5] == "GMT", let day = UInt64(parts[1]), let month = months.firstIndex(of: String(parts[2])),
+            let year = UInt64(parts[3])
+        else { return nil }
+        let clock = parts[4].split(separator: ":").compactMap { UInt64($0) }
+        guard clock.count == 3 else { return nil }
+        return ((((year * 100 + UInt64(month + 1)) * 100 + day) * 100 + clock[0]) * 100 + clock[1]) * 100 + clock[2]
     }
 
     /// `etag=abc` becomes `"abc"`; a value already quoted (or weak, `W/"..."`) is kept.

@@ -31,6 +31,8 @@ import Synchronization
 ///   `close=1` (Connection: close). A single `Range` (`bytes=a-b`, `a-`, `-n`) gets 206 with
 ///   Content-Range, an unsatisfiable one 416 with `bytes */size`, multi-range or malformed 200.
 ///   `If-Range` keeps the Range only if it equals the strong ETag or the Last-Modified string.
+///   A GET whose `If-None-Match` lists the ETag (weak comparison, or `*`), or, without
+///   If-None-Match, whose `If-Modified-Since` is at or after the Last-Modified, gets 304.
 /// - Faults on `/gen`, offsets counted in body bytes of this response: `fault=reset&at=N`
 ///   (SO_LINGER 0 close: ECONNRESET), `fault=close&at=N` (clean close, body short),
 ///   `fault=stall&at=N&ms=M` (pause, default 1000 ms), `fault=drip&rate=B` (bytes per second,

@@ -41,6 +41,33 @@ public enum FileSystemCalls {
         Int64(cln_first_hole(fd))
     }
 
+    /// `fsetxattr(fd, name, value, size, 0)`: sets the extended attribute `name` (a `user.`
+    /// one, say) of an open file. One system call.
+    /// - Returns: 0, or -1 with `errno` set (`ENOTSUP` where the file system keeps no user
+    ///   attributes, as tmpfs before Linux 6.6; callers that only keep a hint ignore it).
+    @discardableResult
+    public static func setExtendedAttribute(fd: Int32, name: String, value: [UInt8]) -> Int32 {
+        value.withUnsafeBytes { cln_set_xattr(fd, name, $0.baseAddress, UInt($0.count)) }
+    }
+
+    /// `lgetxattr(path, name, ...)`: the extended attribute `name` of `path` (a symbolic link's
+    /// own, never its target's). One system call.
+    /// - Returns: its bytes, or nil with `errno` set (`ENODATA` when it is not set, `ERANGE`
+    ///   when it is longer than `limit`, `ENOTSUP` where the file system has none).
+    public static func extendedAttribute(path: String, name: String, limit: Int = 4096) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: max(1, limit))
+        let count = bytes.withUnsafeMutableBytes { cln_get_xattr(path, name, $0.baseAddress, UInt($0.count)) }
+        guard count >= 0 else { return nil }
+        return Array(bytes[0..<Int(count)])
+    }
+
+    /// `fremovexattr(fd, name)`. One system call.
+    /// - Returns: 0, or -1 with `errno` set (`ENODATA` when it was not set).
+    @discardableResult
+    public static func removeExtendedAttribute(fd: Int32, name: String) -> Int32 {
+        cln_remove_xattr(fd, name)
+    }
+
     /// The whole content of a small file (a configuration or `.netrc`), read with blocking
     /// calls: for start-up, not for a loop thread in the middle of its work.
     /// - Returns: its bytes, or nil with `errno` set (`EFBIG` when it holds more than `limit`).

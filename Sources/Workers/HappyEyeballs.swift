@@ -212,10 +212,18 @@ extension StreamSocket {
     /// at once (one resolver job each), the race starts with the first answer (an A answer
     /// waits 50 ms for AAAA), and a later answer's addresses join the race. The lookups count
     /// against `timeout`. Call from a tasklet; it runs one helper tasklet per lookup and attempt.
-    /// - Throws: `ResolverError` when no lookup finds an address; `NetError` `.timedOut`; as
+    /// - Parameters:
+    ///   - timeout: the longest the whole connect may take, lookups included; nil: none (each
+    ///     lookup still gets 10 s).
+    ///   - resolver: where the lookups run; nil uses `Resolver.shared()`, which starts its 2
+    ///     threads on first use. Pass a resolver on your own pool to start none.
+    ///   - happyEyeballs: the attempt delay and the allowed families.
+    /// - Throws: `ResolverError` when no lookup finds an address; `NetError` `.timedOut`;
+    ///   `WorkerPoolError.threadStartFailed` when the shared resolver cannot start; as
     ///   `connect(racing:attemptDelay:timeout:)`.
     public static func connect(
-        host: String, port: UInt16, timeout: Duration?, resolver: Resolver?, happyEyeballs: HappyEyeballs
+        host: String, port: UInt16, timeout: Duration? = nil, resolver: Resolver? = nil,
+        happyEyeballs: HappyEyeballs = HappyEyeballs()
     ) async throws -> StreamSocket {
         let resolver = try resolver ?? Resolver.shared()
         let families = happyEyeballs.families == .any ? [AF_INET6, AF_INET] : [happyEyeballs.lookupFamily]

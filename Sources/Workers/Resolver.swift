@@ -61,7 +61,7 @@ public final class Resolver: Sendable {
     /// return the same resolver and start nothing. Its threads live as long as the process.
     ///
     /// A program that must account for its threads (a game) makes its own
-    /// `Resolver(pool:)` instead and passes it to `StreamSocket.connect(host:port:timeout:resolver:)`.
+    /// `Resolver(pool:)` instead and passes it to `StreamSocket.connect(host:port:timeout:resolver:happyEyeballs:)`.
     /// - Throws: `WorkerPoolError.threadStartFailed` (EAGAIN: a thread or memory limit) when the
     ///   pool cannot start; nothing is kept, so a later call tries again.
     /// Any thread; after the first success, one uncontended mutex.
@@ -130,32 +130,6 @@ public final class Resolver: Sendable {
         }
         guard !addresses.isEmpty else { throw ResolverError(code: EAI_NONAME, systemErrno: 0, host: host) }
         return addresses
-    }
-}
-
-extension StreamSocket {
-    /// Resolves `host` on a worker pool and connects to its addresses in the system's order,
-    /// moving to the next address when one fails.
-    /// - Parameters:
-    ///   - timeout: the longest each connection attempt may take.
-    ///   - resolver: where the lookup runs; nil uses `Resolver.shared()`, which starts its 2
-    ///     threads on first use. Pass a resolver on your own pool to start none.
-    /// - Throws: `ResolverError`; the last address's `NetError` when none accepts;
-    ///   `WorkerPoolError.threadStartFailed` when the shared resolver cannot start;
-    ///   `CancellationError`. Call from a tasklet.
-    public static func connect(
-        host: String, port: UInt16, timeout: Duration? = nil, resolver: Resolver? = nil
-    ) async throws -> StreamSocket {
-        let addresses = try await (resolver ?? Resolver.shared()).resolve(host: host, port: port)
-        var lastError: (any Error)?
-        for address in addresses {
-            do {
-                return try await StreamSocket.connect(to: address, timeout: timeout)
-            } catch let error as NetError {
-                lastError = error
-            }
-        }
-        throw lastError ?? ResolverError(code: EAI_NONAME, systemErrno: 0, host: host)
     }
 }
 

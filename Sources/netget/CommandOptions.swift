@@ -41,6 +41,19 @@ struct OutputOptions: ParsableArguments {
                 + "(64K to 1G; default 16M). Segments wait when it is full, so -x gains little on standard output.",
             valueName: "size"))
     var stdoutBuffer: String?
+
+    // File times (issue 15 point 5), read by `Plan.applyTimeAndLimits`.
+    @Flag(
+        name: .customLong("no-remote-time"),
+        help: "Keep the download time as the file's modification time (by default it is the server's Last-Modified, as wget does).")
+    var noRemoteTime = false
+
+    @Flag(
+        name: [.customShort("N"), .customLong("timestamping")],
+        help: ArgumentHelp(
+            "Fetch only if the server's file is newer: ask with the ETag kept from the last download (If-None-Match), else "
+                + "with the file's time (If-Modified-Since); 304 Not Modified leaves the file as it is (exit 0, \"up to date\")."))
+    var timestamping = false
 }
 
 /// The connection options (--help's "CONNECTION" section).
@@ -124,6 +137,36 @@ struct ConnectionOptions: ParsableArguments {
                 + "'*' for every host. It overrides no_proxy.",
             valueName: "list"))
     var noproxy: String?
+
+    // Limits (issue 15 point 6), read by `Plan.applyTimeAndLimits`.
+    @Option(
+        name: [.customShort("Y"), .customLong("speed-limit")],
+        help: ArgumentHelp(
+            "Fail a connection that is slower than BYTES per second on average over --speed-time seconds (as curl -Y); "
+                + "it is retried (within --retries) with a Range from the last byte stored.",
+            valueName: "bytes"))
+    var speedLimit: String?
+
+    @Option(
+        name: [.customShort("y"), .customLong("speed-time")],
+        help: ArgumentHelp("The window of --speed-limit, in seconds (default 30).", valueName: "seconds"))
+    var speedTime: Double?
+
+    @Option(
+        name: .customLong("max-time"),
+        help: ArgumentHelp(
+            "Give up a download that takes longer than this many seconds, every retry included; PATH.part is kept, "
+                + "so -c continues it.",
+            valueName: "seconds"))
+    var maxTime: Double?
+
+    @Option(
+        name: .customLong("max-filesize"),
+        help: ArgumentHelp(
+            "Refuse a file larger than BYTES (500K, 2M, 1G): before any of it arrives when the server gives its length, "
+                + "else when it passes the limit (PATH.part is then removed).",
+            valueName: "bytes"))
+    var maxFilesize: String?
 }
 
 /// The retries options (--help's "RETRIES" section).

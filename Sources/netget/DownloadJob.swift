@@ -10,6 +10,8 @@ import Workers
 struct JobReport {
     enum Outcome {
         case succeeded, skipped, failed, checksumMismatch, interrupted
+        /// -N: the server answered 304 Not Modified; the file was left as it was.
+        case upToDate
         /// Standard output (-o -) could not be written: its reader closed it, or a write failed.
         case outputFailed
     }
@@ -30,6 +32,23 @@ struct JobReport {
     var finalURL: String?
     var firstByteSeconds: Double?
     var retryReasons: [String] = []
+    /// Which limit ended a `.failed` download (--speed-limit, --max-time, --max-filesize), for
+    /// an exit status of its own.
+    var limitExceeded: LimitExceeded?
+}
+
+/// The limits of issue 15 point 6, told apart for the exit status (point 9).
+enum LimitExceeded: Equatable {
+    case speed, maxTime, maxFileSize
+
+    init?(_ error: any Error) {
+        switch error {
+        case DownloadError.tooSlow: self = .speed
+        case DownloadError.maxTimeExceeded: self = .maxTime
+        case DownloadError.tooLarge: self = .maxFileSize
+        default: return nil
+        }
+    }
 }
 
 /// Shared by every job of a run: the client, the disk workers, the progress board, and the
@@ -125,6 +144,8 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     private let startedAt = ContinuousClock.now
     private var firstByteSeconds: Double?
     private var retryReasons: [String] = []
+    /// -N found this file: the request is conditional, and a 200 replaces it (as -o would).
+    private let timestampTarget: String?
 
     /// - Parameter standardOutput: with -o -, the run's standard output: the body goes there.
     init(entry: DownloadEntry, context: RunContext, standardOutput: StandardOutput? = nil) {
@@ -134,6 +155,15 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         self.standardOutput = standardOutput
         var options = context.plan.download
         options.headers += entry.headers
+        var target: String?
+        if context.plan.timing.timestamping && standardOutput == nil,
+            let known = entry.output ?? FileNaming.name(for: entry.url).map({ context.path($0, for: entry) }),
+            let condition = KeptValidators.condition(forFileAt: known)
+        {
+            options.condition = condition
+            target = known
+        }
+        timestampTarget = target
         downloader = Downloader(client: context.client, options: options)
     }
 
@@ -244,12 +274,20 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 handle(event)
             }
             await checkpoints?.stop()
+            if result.notModified {
+                report.outcome = .upToDate
+                report.path = timestampTarget
+                report.seconds = seconds(ContinuousClock.now - start)
+                bar.active = false
+                context.board.note("\(label): up to date (the server answered 304 Not Modified)")
+                return report
+            }
             report.path = file?.path
             report.bytes = result.totalBytes
             report.retries = result.retries
             report.resumedFrom = result.resumedFrom
             summarize(&report)
-            try await finish(&report)
+            try await finish(&report, result)
             report.seconds = seconds(ContinuousClock.now - start)
             bar.active = false
             if report.outcome == .succeeded {
@@ -266,7 +304,13 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             bar.active = false
             report.retries = downloader.retryCount
             if let skippedExisting { return skip(report: &report, existing: skippedExisting, start: start) }
-            if let checkpoints {
+            if case DownloadError.tooLarge = error, let file {
+                // Bytes of a file refused as too large are no start for a later -c.
+                await checkpoints?.stop()
+                await file.remove()
+                checkpoints = nil
+                self.file = nil
+            } else if let checkpoints {
                 // Keep what arrived: on disk, then claimed by the meta. In a tasklet of its own,
                 // so that a Ctrl-C (this tasklet is cancelled) cannot stop it halfway; a kill
                 // (or a second Ctrl-C) halfway leaves the previous meta, which is still true.
@@ -286,7 +330,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             if firstByteSeconds == nil { firstByteSeconds = seconds(ContinuousClock.now - startedAt) }
             if file == nil && openError == nil && stdoutSink == nil {
                 do {
-                    if let output = entry.output {
+                    if let output = entry.output ?? timestampTarget {
                         try openFile(context.claimExact(output), keep: false)
                     } else {
                         let name = context.path(
@@ -329,17 +373,27 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
 
     /// Reserves `file`'s blocks on a disk worker: fallocate can take long (on tmpfs it zeroes
     /// every page: 0.4-0.7 s for 1 GiB held the loop, and every other download with it).
-    /// Best effort, like the reservation itself; the writes go on meanwhile.
+    /// Best effort, like the reservation itself; the writes go on meanwhile. The worker gets a
+    /// `dup` of the descriptor: the file's own may be closed by a commit before it runs.
     private func reserveInBackground(_ file: PartFile, _ total: UInt64) {
-        let reservation = Reservation(file: file)
+        let fd = dup(file.fd)
+        guard fd >= 0 else { return }
         let (disk, name) = (context.disk, file.partPath)
         Loop.current?.spawn(name: "reserve \(name)") {
-            _ = try? await disk.callAsync("fallocate \(name)") { _ in reservation.file.reserve(total) }
+            do {
+                // The job closes the duplicate: a cancelled call returns at once while its job runs on.
+                try await disk.callAsync("fallocate \(name)") { _ in
+                    defer { close(fd) }
+                    PartFile.reserve(total, fd: fd)
+                }
+            } catch is WorkerPoolError {
+                close(fd)  // never queued: no job will close it
+            } catch {}  // best effort
         }
     }
 
     /// Flush, verify, rename: the file appears under its name only when all of it is right.
-    private func finish(_ report: inout JobReport) async throws {
+    private func finish(_ report: inout JobReport, _ result: DownloadResult) async throws {
         if let stdoutSink { return try finishStandardOutput(stdoutSink, &report) }
         guard let file else { throw openError ?? PartFileError("the server sent no body") }
         let plan = context.plan
@@ -367,8 +421,11 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 return
             }
         }
+        // Kept through the rename: the server's time as mtime, the ETag for the next -N.
+        KeptValidators.record(
+            fd: file.fd, lastModified: result.lastModified, etag: result.etag, remoteTime: plan.timing.remoteTime)
         let base = file.path
-        let committed = try file.commit(replacing: entry.output != nil) { [context] taken in
+        let committed = try file.commit(replacing: entry.output != nil || timestampTarget != nil) { [context] taken in
             context.nextFree(after: taken, base: base)
         }
         context.directoriesToSync.insert(file.directory)
@@ -424,6 +481,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         }
         report.outcome = .failed
         report.failure = ExitStatus.of(error, storage: storageError ?? openError as? PartFileError)
+        report.limitExceeded = LimitExceeded(error)
         if let failure = standardOutput?.failure {
             report.outcome = .outputFailed
             report.error = "\(failure)"
@@ -465,6 +523,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         case HTTPClientError.tls(let tls): return "\(tls)"
         case HTTPClientError.resolve(let resolve): return "\(resolve) (check the host name)"
         case DownloadError.httpStatus(404, _, _): return "the server answered 404 Not Found (check the URL)"
+        case DownloadError.tooSlow: return "\(error) (--speed-limit, --speed-time), on every try"
+        case DownloadError.maxTimeExceeded: return "\(error) (--max-time)"
+        case DownloadError.tooLarge: return "\(error) (--max-filesize)"
         default: return "\(error)"
         }
     }
@@ -472,10 +533,4 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
 
 func lastComponent(_ path: String) -> String {
     path.split(separator: "/").last.map(String.init) ?? path
-}
-
-/// A part file handed to a disk worker for `reserve`, which reads only its descriptor: set
-/// when the file was opened and closed only in its deinit, which cannot run while this holds it.
-private struct Reservation: @unchecked Sendable {
-    let file: PartFile
 }

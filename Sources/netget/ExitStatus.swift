@@ -32,8 +32,7 @@ enum ExitStatus: Int32, CaseIterable {
     case timeout = 28
     /// TLS: the handshake failed, or the certificate is not trusted or not for the host (curl's 35).
     case tls = 35
-    /// The file is larger than --max-filesize (curl's 63). The hook for that limit's failure:
-    /// it maps here once the error type exists.
+    /// The file is larger than --max-filesize (curl's 63).
     case fileTooLarge = 63
     /// netget refused to write over something: PATH.part is a symbolic link or not a regular
     /// file, or another netget holds its lock (curl's 73: a file that will not be overwritten).
@@ -44,7 +43,7 @@ enum ExitStatus: Int32, CaseIterable {
     /// What the status means, for the table.
     var meaning: String {
         switch self {
-        case .success: return "every download succeeded (a --no-clobber skip too)"
+        case .success: return "every download succeeded (a --no-clobber skip, a -N up to date too)"
         case .failure: return "another failure (a response that breaks HTTP, redirects, decoding, ...)"
         case .usage: return "usage error: a bad option, URL, config file line or -i list line"
         case .checksum: return "checksum mismatch (the data is kept in PATH.part)"
@@ -74,10 +73,13 @@ enum ExitStatus: Int32, CaseIterable {
     static func of(_ error: any Error, storage: PartFileError?) -> ExitStatus {
         if error is CancellationError { return .interrupted }
         if let storage { return storage.refusesOverwrite ? .refusedOverwrite : .write }
+        // --speed-limit and --max-time are timeouts; --max-filesize has its own.
+        if let limit = LimitExceeded(error) { return limit == .maxFileSize ? .fileTooLarge : .timeout }
         switch error {
         case let file as PartFileError: return file.refusesOverwrite ? .refusedOverwrite : .write
         case DownloadError.storage: return .write
-        case DownloadError.httpStatus: return .httpStatus
+        // A 304 nobody asked for (or another status that is no error but not the file) is a failure.
+        case DownloadError.httpStatus(let code, _, _): return code >= 400 ? .httpStatus : .failure
         // The connection ended before the body did (cut short: the connection broke).
         case DownloadError.incomplete, HTTPClientError.parse(.truncated): return .connect
         case HTTPClientError.rangeNotSatisfiable: return .httpStatus
@@ -97,7 +99,7 @@ extension JobReport {
     /// This download's part of the exit status.
     var exitStatus: ExitStatus {
         switch outcome {
-        case .succeeded, .skipped: return .success
+        case .succeeded, .skipped, .upToDate: return .success
         case .checksumMismatch: return .checksum
         case .interrupted: return .interrupted
         case .outputFailed: return .write

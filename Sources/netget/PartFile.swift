@@ -186,7 +186,9 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     /// write. Never more than the file system's free space less a margin (1/16 of it, at least
     /// 64 MiB): a reservation must not fill the disk for everyone else. Best effort (not every
     /// file system can); the size stays as written so far.
-    func reserve(_ length: UInt64) {
+    /// - Parameter fd: a descriptor of the part file (the caller's own `dup`, so that a commit,
+    ///   which closes the file's, cannot hand the number to another file meanwhile).
+    static func reserve(_ length: UInt64, fd: Int32) {
         var info = statvfs()
         guard fstatvfs(fd, &info) == 0 else { return }
         let free = UInt64(info.f_bavail) &* UInt64(info.f_frsize)
@@ -222,6 +224,17 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         // The rename reaches the disk with the directory's fsync, once per directory at the end
         // of the run (`Runner`), not once per file.
         return target
+    }
+
+    /// Removes PATH.part and its meta (a download refused for good, such as one past
+    /// --max-filesize): nothing of it is worth continuing.
+    func remove() async {
+        // The direct writes in flight use the descriptor: over before it is closed.
+        try? await writer.discard()
+        if fd >= 0 { close(fd) }
+        fd = -1
+        unlink(partPath)
+        unlink(metaPath)
     }
 
     /// The directory PATH is in.

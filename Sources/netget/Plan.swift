@@ -45,6 +45,8 @@ struct Plan {
     var dryRun: Bool
     var client: HTTPClientConfiguration
     var download: DownloadOptions
+    /// Time and limits (-N, --no-remote-time, --speed-limit, --max-time, --max-filesize).
+    var timing = Timing()
 
     /// - Throws: `UsageError` naming the bad argument.
     init(_ command: NetgetCommand) throws {
@@ -169,6 +171,7 @@ struct Plan {
             connections: command.connections, rateLimit: rate, headers: headers,
             credentialHeaderNames: command.secretHeaders, locationTrusted: command.locationTrusted,
             credential: credential, engine: engine)
+        try applyTimeAndLimits(command)
     }
 
     /// The proxies as curl chooses them: `--proxy` for both schemes (with `no_proxy` from the

@@ -36,6 +36,10 @@ struct NetgetExitStatusTests {
         Cause(name: "idle timeout", status: 28) {
             ["--timeout", "0.3", $0.url(TestServerURL().gen(100000).seed(3).fault(.stall(at: 1000, ms: 3000)))]
         },
+        Cause(name: "--max-time", status: 28) {
+            ["--max-time", "0.5", $0.url(TestServerURL().gen(100000).seed(8).fault(.stall(at: 1000, ms: 3000)))]
+        },
+        Cause(name: "--max-filesize", status: 63) { ["--max-filesize", "100", $0.url(TestServerURL().gen(1000).seed(9))] },
         Cause(name: "the disk (the directory is a file)", status: 23) { fixture in
             try writeFile(fixture.file("blocker"), [1])
             return ["-o", "blocker/out.bin", fixture.url(TestServerURL().gen(1000))]

@@ -59,6 +59,17 @@ int cln_reserve_space(int fd, long long length);
 /// The O_DIRECT open flag (its value differs between architectures).
 int cln_o_direct(void);
 
+/// fsetxattr(fd, name, value, size, 0): sets an extended attribute. Returns 0, or -1 with errno
+/// (ENOTSUP where the file system keeps no user attributes).
+int cln_set_xattr(int fd, const char *name, const void *value, unsigned long size);
+
+/// lgetxattr(path, name, value, size): an extended attribute's bytes (a link's own, never its
+/// target's). Returns the length, or -1 with errno (ENODATA when it is not set).
+long long cln_get_xattr(const char *path, const char *name, void *value, unsigned long size);
+
+/// fremovexattr(fd, name). Returns 0, or -1 with errno.
+int cln_remove_xattr(int fd, const char *name);
+
 /// renameat2(from, to, RENAME_NOREPLACE): rename that fails with EEXIST instead of replacing
 /// `to`. Where the file system cannot (EINVAL, ENOSYS), link(2) then unlink(2), which also never
 /// replaces. Returns 0, or -1 with errno.

@@ -103,13 +103,34 @@ public struct DownloadOptions: Sendable {
     /// Bytes before a resume point asked for again and compared with the stored ones when the
     /// resource has no strong ETag or Last-Modified (a sink that can read back: `DownloadReadBack`).
     public var resumeOverlap: Int
+    /// The slowest a connection may be (curl's `--speed-limit`/`--speed-time`): a response
+    /// whose body arrives slower than this, on average over the window, fails with
+    /// `DownloadError.tooSlow`, which is transient (retried with a Range from the last stored
+    /// byte, within `retries`). Nil: no floor. A read that waits longer than the client's
+    /// `idleTimeout` fails as idle before this can judge it: give the client an idle timeout
+    /// of at most `window` for a total stall to count within the window too (netget does).
+    public var speedLimit: SpeedLimit?
+    /// The longest the whole download may take, every attempt, back-off and restart included
+    /// (curl's `--max-time`): then it stops with `DownloadError.maxTimeExceeded`, the sink
+    /// keeping what was stored (`resumeState` says what is missing). Nil: no limit.
+    public var maxTime: Duration?
+    /// The largest resource to accept (curl's `--max-filesize`): a response whose length
+    /// (Content-Length, or Content-Range's complete length) is larger is refused before any of
+    /// its body reaches the sink; one of unknown length is stopped when it passes the limit.
+    /// Both fail with `DownloadError.tooLarge` (not retried). Nil: no limit.
+    public var maxFileSize: UInt64?
+    /// Makes the first request conditional (wget's `-N`): a 304 to it ends the download with
+    /// `DownloadResult.notModified` and nothing sent to the sink. Later requests (ranges,
+    /// restarts) never carry it. Nil: unconditional, and a 304 is an error.
+    public var condition: DownloadCondition?
 
     public init(
         retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
         connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
         headers: [(String, String)] = [], credentialHeaderNames: [String] = [], locationTrusted: Bool = false,
         credential: HTTPCredential? = nil, maxRetryAfter: Duration = .seconds(120), engine: HTTPEngine = .loop, readSize: Int = 1 << 20,
-        resumeOverlap: Int = 64 << 10
+        resumeOverlap: Int = 64 << 10, speedLimit: SpeedLimit? = nil, maxTime: Duration? = nil, maxFileSize: UInt64? = nil,
+        condition: DownloadCondition? = nil
     ) {
         self.retries = max(0, retries)
         self.retryBaseDelay = retryBaseDelay
@@ -125,7 +146,35 @@ public struct DownloadOptions: Sendable {
         self.engine = engine
         self.readSize = max(4096, readSize)
         self.resumeOverlap = max(0, resumeOverlap)
+        self.speedLimit = speedLimit
+        self.maxTime = maxTime
+        self.maxFileSize = maxFileSize
+        self.condition = condition
     }
+}
+
+/// A floor on a connection's speed: at least `bytesPerSecond` on average over every `window`
+/// (curl's `-Y BYTES -y SECONDS`). Measured per response (with `connections` > 1, each
+/// segment's connection on its own), from its head on, over a sliding window kept in ten
+/// slices (`SpeedWindow`).
+public struct SpeedLimit: Sendable, Equatable {
+    public var bytesPerSecond: Int
+    public var window: Duration
+
+    /// - Parameters: `bytesPerSecond` at least 1, `window` more than zero (smaller values are raised).
+    public init(bytesPerSecond: Int, window: Duration) {
+        self.bytesPerSecond = max(1, bytesPerSecond)
+        self.window = max(window, .milliseconds(10))
+    }
+}
+
+/// What makes a download's first request conditional (RFC 9110 §13.1).
+public enum DownloadCondition: Sendable, Equatable {
+    /// `If-None-Match` with this entity tag, as the server sent it (quotes and `W/` included):
+    /// the copy on hand came with it. Preferred: a tag says more than a date.
+    case ifNoneMatch(String)
+    /// `If-Modified-Since` with this time (seconds since 1970, UTC): the copy on hand is of then.
+    case ifModifiedSince(Int64)
 }
 
 /// What happens during a download, for a progress display. Delivered on the loop thread.
@@ -155,6 +204,9 @@ public struct DownloadResult: Sendable {
     public var lastModified: String?
     /// The file name from Content-Disposition, if the server sent one.
     public var suggestedFilename: String?
+    /// The server answered the conditional first request (`DownloadOptions.condition`) with
+    /// 304 Not Modified: the copy on hand is current, and nothing reached the sink.
+    public var notModified = false
 }
 
 /// Why a download failed, beyond `HTTPClientError`.
@@ -171,6 +223,15 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
     case resourceChanged
     /// The body ended before the announced length.
     case incomplete(expected: UInt64, received: UInt64)
+    /// A response arrived slower than `DownloadOptions.speedLimit` over its window (transient:
+    /// retried with a range, within the retries).
+    case tooSlow(SpeedLimit)
+    /// The whole download took longer than `DownloadOptions.maxTime` (not retried; what was
+    /// stored stays in the sink).
+    case maxTimeExceeded(Duration)
+    /// The resource is larger than `DownloadOptions.maxFileSize`: `announced` is the length the
+    /// server gave (refused before any body byte), nil when the body passed the limit as it came.
+    case tooLarge(limit: UInt64, announced: UInt64?)
 
     public var description: String {
         switch self {
@@ -181,6 +242,11 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
         case .rangesNotHonoured: return "the server does not honour range requests for this file (try one connection)"
         case .resourceChanged: return "the file changed on the server during the download"
         case .incomplete(let expected, let received): return "the body ended after \(received) of \(expected) bytes"
+        case .tooSlow(let limit):
+            return "slower than \(limit.bytesPerSecond) B/s for \(secondsText(limit.window)) s"
+        case .maxTimeExceeded(let limit): return "the download took longer than its time limit, \(secondsText(limit)) s"
+        case .tooLarge(let limit, let announced?): return "the file is \(announced) bytes, more than the limit of \(limit) bytes"
+        case .tooLarge(let limit, nil): return "the file passed the limit of \(limit) bytes"
         }
     }
 
@@ -188,8 +254,8 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
     public var isTransient: Bool {
         switch self {
         case .httpStatus(let status, _, _): return status >= 500 || status == 408 || status == 429
-        case .incomplete: return true
-        case .storage, .rangesNotHonoured, .resourceChanged: return false
+        case .incomplete, .tooSlow: return true
+        case .storage, .rangesNotHonoured, .resourceChanged, .maxTimeExceeded, .tooLarge: return false
         }
     }
 }
@@ -200,4 +266,15 @@ extension String {
         while text.last == " " { text.removeLast() }
         return text
     }
+}
+
+/// "5", "1.5", "0.25": seconds as a person writes them (at most three decimals).
+func secondsText(_ duration: Duration) -> String {
+    let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    let whole = millis / 1000
+    var fraction = String(millis % 1000)
+    guard fraction != "0" else { return String(whole) }
+    fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+    while fraction.last == "0" { fraction.removeLast() }
+    return "\(whole).\(fraction)"
 }

@@ -34,6 +34,8 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     /// resume compares an overlap.
     private var serverProvesVersions = true
     private var retries = 0
+    /// The conditional first request was answered 304 (`DownloadOptions.condition`).
+    private var notModified = false
     private var bytesFetched: UInt64 = 0
     private var events: (DownloadEvent) -> Void = { _ in }
     private var sink: DownloadSink?
@@ -65,10 +67,11 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             remaining: spans.filter { !$0.isComplete })
     }
 
-    /// Downloads `url` into `sink`, continuing `resume` if given.
+    /// Downloads `url` into `sink`, continuing `resume` if given, within `options.maxTime`
+    /// (a libev timer; no thread) and the other limits of `options`.
     /// - Throws: `HTTPClientError` or `DownloadError` once retries are spent (or at once for a
-    ///   permanent failure), `CancellationError`. The sink keeps what was stored; `resumeState`
-    ///   says what is missing.
+    ///   permanent failure: `.maxTimeExceeded`, `.tooLarge`, ...), `CancellationError`. The sink
+    ///   keeps what was stored; `resumeState` says what is missing.
     public func run(
         url: HTTPURL, sink: DownloadSink, resume: ResumeState? = nil,
         events: @escaping (DownloadEvent) -> Void = { _ in }
@@ -91,6 +94,21 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 resumedFrom: resumedFrom, etag: etag, lastModified: lastModified, suggestedFilename: nil)
         }
         if spans.isEmpty { spans = [ByteSpan(next: 0, end: nil)] }
+        guard let maxTime = options.maxTime else { return try await fetchWithRestarts(url: url, resume: resume, resumedFrom: resumedFrom) }
+        // One deadline over every attempt, back-off and restart: the body is cancelled when it
+        // passes (its tasklets stop as on Ctrl-C, the sink keeping what it stored).
+        let deadline = ContinuousClock.now + maxTime
+        do {
+            return try await withDeadline(deadline) { [self] in
+                try await fetchWithRestarts(url: url, resume: resume, resumedFrom: resumedFrom)
+            }
+        } catch is TimeoutError where ContinuousClock.now >= deadline {
+            throw DownloadError.maxTimeExceeded(maxTime)
+        }
+    }
+
+    /// `run` after its set-up: every span, starting over when a segment saw another version.
+    private func fetchWithRestarts(url: HTTPURL, resume: ResumeState?, resumedFrom: UInt64) async throws -> DownloadResult {
         var restarts = 0
         while true {
             do {
@@ -106,7 +124,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         return DownloadResult(
             finalURL: finalURL ?? url, totalBytes: totalLength ?? spans.first.map(\.next) ?? 0,
             bytesFetched: bytesFetched, retries: retries, resumedFrom: resumedFrom, etag: etag,
-            lastModified: lastModified, suggestedFilename: suggestedFilename)
+            lastModified: lastModified, suggestedFilename: suggestedFilename, notModified: notModified)
     }
 
     /// Fetches every span: the first in this tasklet, the others (a resumed split, or the
@@ -196,16 +214,40 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 request.range = span.end.map { .bounded(first: first, last: $0) } ?? .from(first)
                 request.ifRange = ifRangeValidator
             }
+            // Only the very first request asks whether the copy on hand is current: after a
+            // restart a 304 would leave an emptied sink behind.
+            let condition = !wantsRange && !started && generation == 0 ? options.condition : nil
+            switch condition {
+            case .ifNoneMatch(let tag)?: request.headers.add(name: "If-None-Match", value: tag)
+            case .ifModifiedSince(let seconds)?: request.headers.add(name: "If-Modified-Since", value: HTTPDate.format(seconds))
+            case nil: break
+            }
             do {
                 let response = try await client.execute(request, engine: options.engine)
                 lastStatus = response.status
                 lastURL = response.url
+                if response.status == 304 && condition != nil {
+                    response.body.discard()
+                    finalURL = response.url
+                    notModified = true
+                    return
+                }
                 guard response.status == 200 || response.status == 206 else {
                     response.body.discard()
                     let asksToWait = response.status == 429 || response.status == 503
                     throw DownloadError.httpStatus(
                         response.status, reason: response.head.reason,
                         retryAfter: asksToWait ? response.head.retryAfter(now: Int64(time(nil))) : nil)
+                }
+                if let limit = options.maxFileSize {
+                    // The resource's whole length, refused before any of its body is stored.
+                    let announced =
+                        response.contentRange?.completeLength
+                        ?? (response.status == 200 ? response.metadata.bodyLength.map(UInt64.init) : nil)
+                    if let announced, announced > limit {
+                        response.body.discard()
+                        throw DownloadError.tooLarge(limit: limit, announced: announced)
+                    }
                 }
                 if wantsRange {
                     let change = self.change(in: response, resumingAt: span.next)
@@ -280,6 +322,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     private func stream(_ response: HTTPResponse, into index: Int, buffer: UnsafeMutableRawBufferPointer) async throws {
         let generation = self.generation
         var position = spans[index].next
+        var speed = options.speedLimit.map { SpeedWindow($0, start: .now) }
         while true {
             var limit = buffer.count
             if let end = spans[index].end {
@@ -288,6 +331,10 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     return
                 }
                 limit = Int(min(UInt64(limit), end - position + 1))
+            }
+            if let maxFileSize = options.maxFileSize, position <= maxFileSize {
+                // At most one byte past the limit reaches the sink: enough to know it passed.
+                limit = Int(min(UInt64(limit), maxFileSize - position + 1))
             }
             let n: Int
             do {
@@ -320,6 +367,14 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
             spans[index].next = position
             bytesFetched += UInt64(n)
             events(.received(bytes: n))
+            if let maxFileSize = options.maxFileSize, position > maxFileSize {
+                response.body.discard()
+                throw DownloadError.tooLarge(limit: maxFileSize, announced: nil)
+            }
+            if speed?.record(n, at: .now) == true, let limit = speed?.limit {
+                response.body.discard()
+                throw DownloadError.tooSlow(limit)
+            }
             try await rateLimiter?.consume(n)
         }
         // The body ended: a span with a known end must have reached it. (An empty resource has
