@@ -146,6 +146,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     private var retryReasons: [String] = []
     /// -N found this file: the request is conditional, and a 200 replaces it (as -o would).
     private let timestampTarget: String?
+    /// The reservation of the .part's blocks under way on a disk worker: the first write waits
+    /// for it (as it did when the loop made it), so the file's blocks are laid out in one go.
+    private var reservation: TaskletHandle<Void>?
 
     /// - Parameter standardOutput: with -o -, the run's standard output: the body goes there.
     init(entry: DownloadEntry, context: RunContext, standardOutput: StandardOutput? = nil) {
@@ -170,6 +173,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     // The sink: forwards to PATH.part once its name is known (at the first response head).
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) async throws {
         guard let file, let checkpoints else { throw openError ?? PartFileError("no file to write to") }
+        await reservationDone()
         try await recordingStorageErrors {
             try await checkpoints.beforeWrite()
             try await file.write(bytes, at: offset)
@@ -183,6 +187,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
 
     func lendBuffer(for offset: UInt64, maxBytes: Int) async throws -> UnsafeMutableRawBufferPointer? {
         guard let file, let checkpoints else { throw openError ?? PartFileError("no file to write to") }
+        await reservationDone()
         return try await recordingStorageErrors {
             try await checkpoints.beforeWrite()
             return try await file.lendBuffer(for: offset, maxBytes: maxBytes)
@@ -373,13 +378,14 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
 
     /// Reserves `file`'s blocks on a disk worker: fallocate can take long (on tmpfs it zeroes
     /// every page: 0.4-0.7 s for 1 GiB held the loop, and every other download with it).
-    /// Best effort, like the reservation itself; the writes go on meanwhile. The worker gets a
-    /// `dup` of the descriptor: the file's own may be closed by a commit before it runs.
+    /// Best effort, like the reservation itself; the first write waits for it (other downloads
+    /// and the progress display run meanwhile). The worker gets a `dup` of the descriptor: the
+    /// file's own may be closed by a commit before it runs.
     private func reserveInBackground(_ file: PartFile, _ total: UInt64) {
         let fd = dup(file.fd)
         guard fd >= 0 else { return }
         let (disk, name) = (context.disk, file.partPath)
-        Loop.current?.spawn(name: "reserve \(name)") {
+        reservation = Loop.current?.spawn(name: "reserve \(name)") {
             do {
                 // The job closes the duplicate: a cancelled call returns at once while its job runs on.
                 try await disk.callAsync("fallocate \(name)") { _ in
@@ -390,6 +396,13 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 close(fd)  // never queued: no job will close it
             } catch {}  // best effort
         }
+    }
+
+    /// Waits for the reservation under way, if any (it never fails: it is best effort).
+    private func reservationDone() async {
+        guard let pending = reservation else { return }
+        reservation = nil
+        _ = try? await pending.value
     }
 
     /// Flush, verify, rename: the file appears under its name only when all of it is right.
