@@ -87,6 +87,16 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp("Send an extra header, 'Name: value' (repeatable).", valueName: "header"))
     var headers: [String] = []
 
+    @Option(
+        name: [.customShort("A"), .customLong("user-agent")],
+        help: ArgumentHelp("Send NAME as the User-Agent (instead of StacklessNet's).", valueName: "name"))
+    var userAgent: String?
+
+    @Option(
+        name: [.customShort("e"), .customLong("referer")],
+        help: ArgumentHelp("Send URL as the Referer, on every request of the download (as curl -e).", valueName: "url"))
+    var referer: String?
+
     @Option(name: .customLong("max-redirects"), help: ArgumentHelp("Redirects to follow.", valueName: "n"))
     var maxRedirects: Int = 10
 

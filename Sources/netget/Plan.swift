@@ -129,8 +129,18 @@ struct Plan {
             }
             rate = value
         }
-        let headers = try command.headers.map { line -> (String, String) in
+        var headers = try command.headers.map { line -> (String, String) in
             do { return try parseHeader(line) } catch { throw UsageError("-H \(error)") }
+        }
+        for (option, value) in [("-A", command.userAgent), ("-e", command.referer)] {
+            // Checked here, not at the first request: a control character would end the header.
+            if let value, value.isEmpty || !value.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) {
+                throw UsageError("\(option) takes a non-empty value without control characters, not \(value.debugDescription)")
+            }
+        }
+        // -H Referer wins over -e, as the more explicit of the two.
+        if let referer = command.referer, !headers.contains(where: { $0.0.lowercased() == "referer" }) {
+            headers.append(("Referer", referer))
         }
         for name in command.secretHeaders where !HTTPHeaders.isValidName(name) {
             throw UsageError("--secret-header takes a header name (a token, no colon or space), not \(name.debugDescription)")
@@ -164,6 +174,7 @@ struct Plan {
             tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine,
             allowInsecureRedirects: command.allowInsecureRedirect, netrc: netrc,
             decompression: command.compressed ? .enabled : .disabled, proxy: proxy, happyEyeballs: HappyEyeballs(families: families))
+        if let userAgent = command.userAgent { client.userAgent = userAgent }
         // -v: the heads, as the exchange writes and parses them (both engines: RequestPlan).
         if command.verbose { client.headObserver = { VerboseTrace.write($0) } }
         download = DownloadOptions(

@@ -180,3 +180,48 @@ struct NetgetDiskAndOptionTests {
         }
     }
 }
+
+/// -A and -e (curl's names): the User-Agent and the Referer every request of a download sends.
+@Suite("netget -A and -e")
+struct NetgetUserAgentAndRefererTests {
+    @Test("-A replaces the User-Agent and -e adds a Referer, on every segment's request", arguments: Engine.allCases)
+    func userAgentAndReferer(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let result = try await netget(
+                engine.arguments + [
+                    "-A", "Mozilla/5.0 (X11) netget-test", "-e", "https://example.org/page", "-x", "2", "-o", "ua.bin",
+                    fixture.url(TestServerURL().gen(3 << 20).seed(131)),
+                ],
+                in: fixture.directory)
+            #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+            let requests = fixture.server.receivedRequests
+            #expect(requests.count >= 2, "the segments' requests: \(requests.map(\.requestLine))")
+            #expect(requests.allSatisfy { $0.values("User-Agent") == ["Mozilla/5.0 (X11) netget-test"] })
+            #expect(requests.allSatisfy { $0.values("Referer") == ["https://example.org/page"] })
+        }
+    }
+
+    @Test("-H Referer wins over -e; without -A the client's own User-Agent goes")
+    func explicitHeaderWins() async throws {
+        try await withFixture { fixture in
+            let result = try await netget(
+                ["-e", "https://a.example/", "-H", "Referer: https://b.example/", "-o", "r.bin", fixture.url("/gen/1000")],
+                in: fixture.directory)
+            #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+            let request = try #require(fixture.server.receivedRequests.last)
+            #expect(request.values("Referer") == ["https://b.example/"])
+            #expect(request.values("User-Agent").first?.hasPrefix("StacklessNet/") == true)
+        }
+    }
+
+    @Test("a control character or an empty value in -A or -e is a usage error before any request", arguments: ["-A", "-e"])
+    func controlCharactersRefused(option: String) async throws {
+        try await withFixture { fixture in
+            for value in ["evil\r\nX-Injected: 1", ""] {
+                let result = try await netget([option, value, "-o", "x.bin", fixture.url("/gen/100")], in: fixture.directory)
+                #expect(result.exitCode == 2, "\(option) \(value.debugDescription): stderr: \(result.stderr)")
+            }
+            #expect(fixture.server.stats.requestsServed == 0)
+        }
+    }
+}
