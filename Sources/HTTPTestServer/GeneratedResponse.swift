@@ -50,6 +50,10 @@ struct GeneratedResponse {
         // `validators=0`: neither ETag nor Last-Modified, as many dynamic servers answer.
         let hasValidators = query["validators"] != "0"
         if hasValidators { fields += [("ETag", etag), ("Last-Modified", lastModified)] }
+        // `cookie=VALUE`: a Set-Cookie header (control characters dropped), for clients that must hide it.
+        if let cookie = query["cookie"] {
+            fields.append(("Set-Cookie", String(cookie.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })))
+        }
         if let name = query["name"] {
             // Quotes and backslashes would end the quoted-string early; drop them (RFC 6266 §4.1).
             let safe = String(name.unicodeScalars.filter { $0 != "\"" && $0 != "\\" && $0.value >= 0x20 && $0.value != 0x7F })

@@ -221,7 +221,8 @@ struct DisplayOptions: ParsableArguments {
         name: [.customShort("v"), .customLong("verbose")],
         help: ArgumentHelp(
             "Print each request head sent ('> ' lines) and response head received ('< ' lines) on standard error, as "
-                + "curl -v does, with Authorization and Proxy-Authorization values shown as <hidden>."))
+                + "curl -v does, with credential values (Authorization, Proxy-Authorization, Cookie, --secret-header "
+                + "names, Set-Cookie) shown as <hidden>."))
     var verbose = false
 
     @Flag(

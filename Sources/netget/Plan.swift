@@ -176,7 +176,10 @@ struct Plan {
             decompression: command.compressed ? .enabled : .disabled, proxy: proxy, happyEyeballs: HappyEyeballs(families: families))
         if let userAgent = command.userAgent { client.userAgent = userAgent }
         // -v: the heads, as the exchange writes and parses them (both engines: RequestPlan).
-        if command.verbose { client.headObserver = { VerboseTrace.write($0) } }
+        if command.verbose {
+            let secret = Set(command.secretHeaders)
+            client.headObserver = { VerboseTrace.write($0, secretHeaders: secret) }
+        }
         download = DownloadOptions(
             retries: command.retries, retryBaseDelay: retryDelay,
             connections: command.connections, rateLimit: rate, headers: headers,

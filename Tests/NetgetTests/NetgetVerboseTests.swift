@@ -32,6 +32,28 @@ struct NetgetVerboseTests {
         }
     }
 
+    @Test("-v hides Cookie, a --secret-header and the server's Set-Cookie too", arguments: Engine.allCases)
+    func cookiesAndSecretHeadersHidden(engine: Engine) async throws {
+        try await withFixture { fixture in
+            let secret = "t0ken-8c1e"
+            let result = try await netget(
+                engine.arguments + [
+                    "-v", "-q", "-H", "Cookie: session=\(secret)", "-H", "X-Api-Key: \(secret)", "--secret-header", "X-Api-Key",
+                    "-H", "X-Plain: visible", "-o", "c.bin", fixture.url(TestServerURL().gen(100).cookie("sid=from-server")),
+                ],
+                in: fixture.directory)
+            #expect(result.exitCode == 0, "stderr: \(result.stderr)")
+            let lines = result.stderrLines
+            #expect(lines.contains("> Cookie: <hidden>"), "stderr: \(result.stderr)")
+            #expect(lines.contains("> X-Api-Key: <hidden>"), "stderr: \(result.stderr)")
+            #expect(lines.contains("> X-Plain: visible"), "stderr: \(result.stderr)")
+            #expect(lines.contains("< Set-Cookie: <hidden>"), "stderr: \(result.stderr)")
+            #expect(!lines.contains { $0.hasPrefix("< ") && $0.contains("from-server") }, "stderr: \(result.stderr)")
+            #expect(!result.stderr.contains(secret), "a credential leaked into -v: \(result.stderr)")
+            #expect(fixture.server.receivedRequests.last?.values("X-Api-Key") == [secret], "it was sent all the same")
+        }
+    }
+
     @Test("without -v no head is printed", arguments: Engine.allCases)
     func quietByDefault(engine: Engine) async throws {
         try await withFixture { fixture in

@@ -102,6 +102,9 @@ public struct TestServerURL: CustomStringConvertible, Sendable {
     /// `etag=VALUE`, written as given.
     public func etag(_ value: String) -> TestServerURL { query("etag", value) }
 
+    /// `cookie=VALUE`: the response carries `Set-Cookie: VALUE`.
+    public func cookie(_ value: String) -> TestServerURL { query("cookie", value) }
+
     /// `name=VALUE`: the Content-Disposition filename, written as given.
     public func name(_ value: String) -> TestServerURL { query("name", value) }
 
