@@ -11,6 +11,8 @@ struct Sample: Sendable {
     var loopBytesPerSecond: Double
     var workersBytesPerSecond: Double
     var rssBytes: Int
+    /// Bytes malloc has handed out and not had back (all arenas, mmapped blocks included).
+    var heapInUseBytes: Int
     var openDescriptors: Int
     var taskletsAlive: Int
     var taskletsParked: Int

@@ -284,7 +284,7 @@ final class SoakRunner: @unchecked Sendable {  // the net loop's thread, except 
                     second: seconds(now - start),
                     loopBytesPerSecond: Double(counters.loopBytes - lastLoop) / elapsed,
                     workersBytesPerSecond: Double(counters.workersBytes - lastWorkers) / elapsed,
-                    rssBytes: residentBytes(), openDescriptors: openDescriptorCount(),
+                    rssBytes: residentBytes(), heapInUseBytes: Footprint.heapInUseBytes(), openDescriptors: openDescriptorCount(),
                     taskletsAlive: stats.taskletsAlive + remote.alive, taskletsParked: stats.taskletsParked + remote.parked,
                     workerQueueDepth: workers.stats.queueDepth))
             lastLoop = counters.loopBytes

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <linux/falloc.h>
 #include <sys/xattr.h>
+#include <malloc.h>
 #include "CLinuxShim.h"
 
 // initial-exec: a plain %fs-relative load, not a __tls_get_addr call, on every enqueue.
@@ -100,3 +101,8 @@ int cln_attr_set_cpus(void *attr, const int *cpus, int count) {
 int cln_current_cpu(void) { return sched_getcpu(); }
 
 const char *cln_errno_name(int code) { return strerrorname_np(code); }
+
+unsigned long long cln_heap_in_use_bytes(void) {
+    struct mallinfo2 info = mallinfo2();
+    return (unsigned long long)info.uordblks + (unsigned long long)info.hblkhd;
+}

@@ -110,4 +110,8 @@ int cln_current_cpu(void);
 /// does not know.
 const char *cln_errno_name(int code);
 
+/// glibc's mallinfo2: bytes malloc has handed out and not had back, over every arena (the
+/// small-block bytes in use plus the mmapped large blocks). Takes each arena's lock once.
+unsigned long long cln_heap_in_use_bytes(void);
+
 #endif
