@@ -31,27 +31,43 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 
     static func metaPath(for path: String) -> String { path + ".part.meta" }
 
-    /// Opens PATH.part: emptied (and an old meta removed) unless `keep`, and locked against a
-    /// second netget writing it (flock).
+    /// Opens PATH.part on a disk worker (creating a file allocates an inode: on ext4 that was
+    /// most of the loop thread's time with -j 16 of small files): emptied (and an old meta
+    /// removed) unless `keep`, and locked against a second netget writing it (flock).
     /// - Parameter exclusive: PATH.part must be new (O_EXCL): for a name the server chose, whose
     ///   .part may be another download's. Then `PartFileError.exists` says it is taken.
     /// - Parameter direct: write with O_DIRECT (false when the file will be hashed right after).
-    /// - Throws: `PartFileError` with the reason (taken, locked, a symbolic link, permissions).
-    init(path: String, keep: Bool, exclusive: Bool = false, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) throws {
+    /// - Throws: `PartFileError` with the reason (taken, locked, a symbolic link, permissions);
+    ///   `CancellationError` if the calling tasklet is cancelled (call it from one that is not:
+    ///   the worker's descriptor would then be left open).
+    static func opened(
+        path: String, keep: Bool, exclusive: Bool = false, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool
+    ) async throws -> PartFile {
+        let (fd, replacedOldMeta) = try await disk.callAsync("open \(path).part") { _ in
+            try openLocked(path: path, keep: keep, exclusive: exclusive)
+        }
+        return PartFile(path: path, fd: fd, keep: keep, replacedOldMeta: replacedOldMeta, disk: disk, buffers: buffers, direct: direct)
+    }
+
+    private init(path: String, fd: Int32, keep: Bool, replacedOldMeta: Bool, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) {
         self.path = path
+        self.fd = fd
         kept = keep
-        fd = try Self.openPart(path + ".part", keep: keep, exclusive: exclusive)
+        self.replacedOldMeta = replacedOldMeta
+        writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers, direct: direct)
+    }
+
+    /// The system calls of `open`: the descriptor, and whether an old meta was removed. Blocks.
+    private static func openLocked(path: String, keep: Bool, exclusive: Bool) throws -> (Int32, Bool) {
+        let fd = try openPart(path + ".part", keep: keep, exclusive: exclusive)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            fd = -1
             throw PartFileError("\(path).part is being written by another netget (it holds the lock)", refusesOverwrite: true)
         }
-        if !keep {
-            // After the truncation: a kill between the two leaves a meta that claims bytes an
-            // empty .part does not have, which -c refuses (it never leaves old bytes unclaimed).
-            replacedOldMeta = unlink(Self.metaPath(for: path)) == 0
-        }
-        writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers, direct: direct)
+        // After the truncation: a kill between the two leaves a meta that claims bytes an
+        // empty .part does not have, which -c refuses (it never leaves old bytes unclaimed).
+        let replacedOldMeta = !keep && unlink(metaPath(for: path)) == 0
+        return (fd, replacedOldMeta)
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -110,13 +126,6 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         }
     }
 
-    /// Writes out what the writer still holds (on the loop), then fsyncs on a disk worker.
-    /// - Throws: `PartFileError`.
-    func flush(disk: WorkerPool) async throws {
-        try await writer.finish()
-        try await disk.callAsync("fsync \(partPath)") { [self] _ in try syncToDisk() }
-    }
-
     /// Every byte handed to a write so far is on disk (the direct writes begun are waited for,
     /// then fdatasync on a disk worker): the first half of a checkpoint (`ResumeCheckpoints`),
     /// which claims none of `gatheredRanges`. The download goes on meanwhile.
@@ -126,8 +135,9 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         try await disk.callAsync("fdatasync \(partPath)") { [self] _ in try syncToDisk() }
     }
 
-    /// Writes what the writer gathers (aligned part direct, the tail plain), as at the end of
-    /// a download: for the last checkpoint of one that stopped. - Throws: `PartFileError`.
+    /// Writes what the writer gathers (aligned part direct, the rest plain, both on disk
+    /// workers), at the end of a download, or for the last checkpoint of one that stopped.
+    /// Not synced. - Throws: `PartFileError`.
     func writeGathered() async throws {
         try await writer.finish()
     }
@@ -203,27 +213,31 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         return fstat(fd, &info) == 0 ? UInt64(info.st_size) : 0
     }
 
-    /// PATH.part becomes PATH (after `flush`), and the meta file goes.
-    /// - Parameter replacing: PATH may be replaced (the user named it with -o); otherwise the
-    ///   rename never replaces a file that is there (RENAME_NOREPLACE) and picks `PATH.1`, ...
-    /// - Returns: the path the file now has.
-    /// - Throws: `PartFileError`.
-    func commit(replacing: Bool, nextFreeName: (String) -> String) throws -> String {
-        close(fd)
+    /// How a rename (`renameToFinal`) ended.
+    enum RenameOutcome: Sendable {
+        /// PATH.part is now this path.
+        case renamed(String)
+        /// This name was made by someone else meanwhile: the caller picks the next one.
+        case taken(String)
+        case failed(PartFileError)
+    }
+
+    /// PATH.part becomes `target` (after its bytes are durable: `GroupCommit`), and its meta,
+    /// if it may have one, goes. Closes the descriptor. Blocks: a disk worker's job.
+    /// - Parameter replacing: `target` may be replaced (the user named it with -o); otherwise
+    ///   the rename never replaces a file that is there (RENAME_NOREPLACE): `.taken`.
+    /// - Parameter removeMeta: a meta may be beside it (false: this run wrote none, found none).
+    func renameToFinal(_ target: String, replacing: Bool, removeMeta: Bool) -> RenameOutcome {
+        if fd >= 0 { close(fd) }
         fd = -1
-        var target = path
-        while true {
-            let renamed = replacing ? rename(partPath, target) : FileSystemCalls.renameNoReplace(from: partPath, to: target)
-            if renamed == 0 { break }
-            guard !replacing && errno == EEXIST else {
-                throw PartFileError.system("cannot rename \(partPath) to \(target)")
-            }
-            target = nextFreeName(target)  // someone made PATH meanwhile: never replace it
+        let renamed = replacing ? rename(partPath, target) : FileSystemCalls.renameNoReplace(from: partPath, to: target)
+        guard renamed == 0 else {
+            if !replacing && errno == EEXIST { return .taken(target) }
+            return .failed(.system("cannot rename \(partPath) to \(target)"))
         }
-        unlink(metaPath)
-        // The rename reaches the disk with the directory's fsync, once per directory at the end
-        // of the run (`Runner`), not once per file.
-        return target
+        if removeMeta { unlink(metaPath) }
+        // The rename reaches the disk with the directory's fsync, once per batch (`GroupCommit`).
+        return .renamed(target)
     }
 
     /// Removes PATH.part and its meta (a download refused for good, such as one past

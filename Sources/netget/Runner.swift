@@ -81,11 +81,9 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
                 board.render()
                 _ = try? await progress.allDone.wait(timeout: interval)  // wakes at once when the last job ends
             }
+            // The renames reached the disk with their batches (GroupCommit): one fsync per
+            // directory and batch.
             board.render(final: true)
-            // The renames reach the disk: one fsync per directory, not per file.
-            for directory in context.directoriesToSync {
-                _ = try? await disk.callAsync("fsync \(directory)") { _ in PartFile.syncDirectory(directory) }
-            }
             watcher.stop()
         }
         loop.run()
