@@ -166,6 +166,10 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         }
         for stream in streams where stream.filled > 0 { try await submit(stream) }
         try await drain()
+        // Every byte is in the file: the buffers go back to the pool now, not when the file
+        // is renamed (a finished file may wait for its batch while the next download runs).
+        for stream in streams where !stream.lent { buffers.giveBack(stream.buffer) }
+        streams.removeAll { !$0.lent }
     }
 
     /// Puts every byte taken so far into the file (not yet synced: `PartFile.makeDurable` does

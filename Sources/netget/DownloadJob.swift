@@ -66,6 +66,8 @@ final class RunContext: @unchecked Sendable {  // used by the tasklets of one lo
     /// Finished files are made durable and renamed in batches.
     let commits: GroupCommit
     private var claimedPaths: Set<String> = []
+    /// The next suffix to try for a name (`claimFree`).
+    private var nextSuffix: [String: Int] = [:]
 
     init(plan: Plan, client: Client, disk: WorkerPool, board: ProgressBoard) {
         self.plan = plan
@@ -89,16 +91,20 @@ final class RunContext: @unchecked Sendable {  // used by the tasklets of one lo
     }
 
     /// A name the server (or the URL) chose: `path`, or `path.1`, `path.2`, ... (wget's rule)
-    /// when another download of this run has it or a file of that name is on disk already
-    /// (PATH, or PATH.part or its meta: another download's, never to be emptied).
+    /// when another download of this run has it. Whether a file of that name is on disk
+    /// already (PATH, or PATH.part or its meta: another download's, never to be emptied) is
+    /// checked where PATH.part is made, on a disk worker (`PartFile.opened`, `exclusive`): it
+    /// throws `PartFileError.exists`, and the caller asks `nextFree`. No system call here.
     func claimFree(_ path: String) -> String {
         var candidate = path
-        var suffix = 1
-        while claimedPaths.contains(candidate) || Self.exists(candidate) || Self.exists(candidate + ".part")
-            || Self.exists(PartFile.metaPath(for: candidate))
-        {
-            candidate = "\(path).\(suffix)"
-            suffix += 1
+        if claimedPaths.contains(candidate) {
+            // From the last suffix given for this name: many URLs with one name cost one step each.
+            var suffix = nextSuffix[path] ?? 1
+            repeat {
+                candidate = "\(path).\(suffix)"
+                suffix += 1
+            } while claimedPaths.contains(candidate)
+            nextSuffix[path] = suffix
         }
         claimedPaths.insert(candidate)
         return candidate
@@ -155,6 +161,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
     /// PATH.part being opened on a disk worker (from the first response head): the writes wait
     /// for it; the loop receives meanwhile.
     private var opening: TaskletHandle<Void>?
+    /// Called (once or more) when the download no longer needs the network: its file is
+    /// complete and waits for its batch (`GroupCommit`), so the run may start another one.
+    var networkDone: (() -> Void)?
 
     /// - Parameter standardOutput: with -o -, the run's standard output: the body goes there.
     init(entry: DownloadEntry, context: RunContext, standardOutput: StandardOutput? = nil) {
@@ -479,6 +488,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
                 return
             }
         }
+        networkDone?()
         let (lastModified, etag, remoteTime) = (result.lastModified, result.etag, plan.timing.remoteTime)
         let base = file.path
         let committed = try await recordingStorageErrors {

@@ -16,6 +16,9 @@ import Workers
 final class GroupCommit: @unchecked Sendable {  // the run's loop thread only; workers see only their job's files
     /// Files in one batch at most: bounds how long a batch's renames hold a worker.
     static let maxBatch = 64
+    /// Files waiting or in a batch at most (each holds a descriptor): a further one waits for
+    /// a place, so downloads that outrun the disk slow down instead of piling up.
+    static let maxPending = 256
 
     /// A file waiting for its batch.
     private final class Pending: @unchecked Sendable {  // loop thread, then its batch's jobs while the loop waits for them
@@ -38,6 +41,7 @@ final class GroupCommit: @unchecked Sendable {  // the run's loop thread only; w
     }
 
     private let disk: WorkerPool
+    private let places = NetCore.Semaphore(GroupCommit.maxPending)
     private var waiting: [Pending] = []
     private var running = false
 
@@ -53,11 +57,14 @@ final class GroupCommit: @unchecked Sendable {  // the run's loop thread only; w
     ///   - beforeSync: runs on the disk worker just before the file's fdatasync (setting the
     ///     length and times): what it changes is synced with the bytes.
     /// - Returns: the path the file now has.
-    /// - Throws: `PartFileError` (a failed sync or rename: the file stays PATH.part).
+    /// - Throws: `PartFileError` (a failed sync or rename: the file stays PATH.part);
+    ///   `CancellationError` while it waits for a place (`maxPending`): nothing was done then.
     func commit(
         _ file: PartFile, replacing: Bool, removeMeta: Bool, beforeSync: @escaping @Sendable () throws -> Void = {},
         nextFreeName: (String) -> String
     ) async throws -> String {
+        try await places.acquire()
+        defer { places.release() }
         let pending = Pending(file: file, target: file.path, replacing: replacing, removeMeta: removeMeta, beforeSync: beforeSync)
         waiting.append(pending)
         if !running {

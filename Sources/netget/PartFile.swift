@@ -59,6 +59,12 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 
     /// The system calls of `open`: the descriptor, and whether an old meta was removed. Blocks.
     private static func openLocked(path: String, keep: Bool, exclusive: Bool) throws -> (Int32, Bool) {
+        if exclusive {
+            // The name is the server's choice: never one that is taken on disk (PATH, or a meta
+            // of another download), nor a .part (O_EXCL below).
+            var info = stat()
+            if lstat(path, &info) == 0 || lstat(metaPath(for: path), &info) == 0 { throw PartFileError.exists(path + ".part") }
+        }
         let fd = try openPart(path + ".part", keep: keep, exclusive: exclusive)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
