@@ -138,7 +138,9 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
             }
         }
         if !plain.isEmpty {
-            nonisolated(unsafe) let pieces = plain.map { (UnsafeRawBufferPointer(rebasing: $0.stream.buffer[$0.from..<$0.to]), $0.stream.start + UInt64($0.from)) }
+            nonisolated(unsafe) let pieces = plain.map {
+                (UnsafeRawBufferPointer(rebasing: $0.stream.buffer[$0.from..<$0.to]), $0.stream.start + UInt64($0.from))
+            }
             let (fd, disk, path) = (bufferedFD, disk, path)
             // In a tasklet of its own, which a cancelled caller does not cancel: the worker reads
             // the streams' buffers, which must not go back to the pool before it is done.

@@ -481,6 +481,9 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
             if let checksum = entry.checksum, let digest = digests[checksum.algorithm], digest != checksum.expected {
                 report.outcome = .checksumMismatch
                 report.path = partPath
+                // Kept for a look, not to be continued: a small file had no meta, and -c would
+                // otherwise take its size as bytes already checked.
+                if !checkpoints.wroteMeta { try await recordingStorageErrors { try await checkpoints.disown() } }
                 let error =
                     "checksum mismatch: expected \(checksum.algorithm.rawValue) \(hex(checksum.expected)), got \(hex(digest)); the data is kept in \(partPath)"
                 report.error = error

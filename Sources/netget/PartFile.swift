@@ -331,10 +331,11 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 
     /// Looks at PATH.part and its meta for `-c`.
     ///
-    /// netget writes the meta before the first body byte, so a .part of its own always has one;
-    /// a .part without one comes from a tool that writes in order (wget, curl -C, a browser).
-    /// That is also checked: such a file has no hole below its size (SEEK_HOLE), where a file
-    /// written in segments that stopped early has one between the segments.
+    /// netget writes the meta before the first body byte, except for a small file fetched in one
+    /// piece, whose .part is at every moment empty or a prefix of the body (`ResumeCheckpoints`);
+    /// a .part without one is such a file, or comes from a tool that writes in order (wget,
+    /// curl -C, a browser). That is also checked: such a file has no hole below its size
+    /// (SEEK_HOLE), where a file written in segments that stopped early has one between them.
     static func inspect(path: String, url: String) -> Found {
         let partPath = path + ".part"
         let partFD = open(partPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)

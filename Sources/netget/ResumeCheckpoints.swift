@@ -142,6 +142,15 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         try await file.discardAll()
     }
 
+    /// A meta that claims no byte, for a file whose bytes are kept but not to be continued (a
+    /// checksum mismatch): `-c` then starts over instead of trusting the .part's size.
+    /// - Throws: `PartFileError`.
+    func disown() async throws {
+        try await turn.acquire()
+        defer { turn.release() }
+        try await save(ResumeState(remaining: [ByteSpan(next: 0, end: nil)]), claimsBytes: false)
+    }
+
     /// Every byte taken so far is in the file, so that it can be read back (not synced).
     func writeOut() async throws {
         try await turn.acquire()

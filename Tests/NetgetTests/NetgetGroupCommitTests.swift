@@ -46,7 +46,8 @@ struct NetgetGroupCommitTests {
         }
     }
 
-    @Test("-j 16 of 48 small files: every one byte-exact (SHA-256), no .part, .part.meta or temporary file left", arguments: Engine.allCases)
+    @Test(
+        "-j 16 of 48 small files: every one byte-exact (SHA-256), no .part, .part.meta or temporary file left", arguments: Engine.allCases)
     func manySmallFiles(engine: Engine) async throws {
         try await withFixture { fixture in
             let files = SmallFiles(count: 48, seedBase: 300, fixture: fixture)
