@@ -121,27 +121,57 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         if stream.filled == stream.buffer.count { try await submit(stream) }
     }
 
-    /// Writes what is gathered (aligned part direct, the tail plain) and waits for every write.
-    /// - Throws: `PartFileError` from any write.
+    /// Writes what is gathered (aligned part direct, the rest plain) and waits for every write.
+    /// The plain writes (all of a small file: nothing filled a buffer) go to a disk worker in
+    /// one job, so the loop only receives. - Throws: `PartFileError` from any write.
     func finish() async throws {
-        if directFD == -2 {
-            // Nothing filled a whole buffer (a small file): plain writes, no second descriptor.
-            for stream in streams where stream.filled > 0 {
-                try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[0..<stream.filled]), at: stream.start)
-                stream.start += UInt64(stream.filled)
-                stream.filled = 0
-            }
-        }
+        if let failure { throw failure }
+        // (stream, bytes from, bytes to): written plain, then the stream moves past them.
+        var plain: [(stream: Stream, from: Int, to: Int)] = []
         for stream in streams where stream.filled > 0 {
-            let aligned = stream.filled / Self.block * Self.block
-            let tail = stream.filled - aligned
-            if tail > 0 {
-                try plainWrite(UnsafeRawBufferPointer(rebasing: stream.buffer[aligned..<stream.filled]), at: stream.start + UInt64(aligned))
-                stream.filled = aligned
+            if directFD == -2 {
+                // Nothing filled a whole buffer (a small file): plain writes, no second descriptor.
+                plain.append((stream, 0, stream.filled))
+            } else {
+                let aligned = stream.filled / Self.block * Self.block
+                if aligned < stream.filled { plain.append((stream, aligned, stream.filled)) }
             }
-            if aligned > 0 { try await submit(stream) }
         }
+        if !plain.isEmpty {
+            nonisolated(unsafe) let pieces = plain.map {
+                (UnsafeRawBufferPointer(rebasing: $0.stream.buffer[$0.from..<$0.to]), $0.stream.start + UInt64($0.from))
+            }
+            let (fd, disk, path) = (bufferedFD, disk, path)
+            // In a tasklet of its own, which a cancelled caller does not cancel: the worker reads
+            // the streams' buffers, which must not go back to the pool before it is done.
+            let job = Loop.current?.spawn(name: "plain writes \(path)") {
+                try await disk.callAsync("pwrite \(path)") { _ in
+                    for (bytes, offset) in pieces { try Self.writeAll(fd: fd, bytes, at: offset) }
+                }
+            }
+            guard let job else { throw PartFileError("internal: DirectWriter.finish off the loop thread") }
+            do {
+                try await job.value
+            } catch let error as PartFileError {
+                throw error
+            } catch {
+                throw PartFileError("\(error)")
+            }
+            for (stream, from, to) in plain {
+                if from == 0 {
+                    stream.start += UInt64(to)
+                    stream.filled = 0
+                } else {
+                    stream.filled = from
+                }
+            }
+        }
+        for stream in streams where stream.filled > 0 { try await submit(stream) }
         try await drain()
+        // Every byte is in the file: the buffers go back to the pool now, not when the file
+        // is renamed (a finished file may wait for its batch while the next download runs).
+        for stream in streams where !stream.lent { buffers.giveBack(stream.buffer) }
+        streams.removeAll { !$0.lent }
     }
 
     /// Puts every byte taken so far into the file (not yet synced: `PartFile.makeDurable` does

@@ -31,27 +31,49 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 
     static func metaPath(for path: String) -> String { path + ".part.meta" }
 
-    /// Opens PATH.part: emptied (and an old meta removed) unless `keep`, and locked against a
-    /// second netget writing it (flock).
+    /// Opens PATH.part on a disk worker (creating a file allocates an inode: on ext4 that was
+    /// most of the loop thread's time with -j 16 of small files): emptied (and an old meta
+    /// removed) unless `keep`, and locked against a second netget writing it (flock).
     /// - Parameter exclusive: PATH.part must be new (O_EXCL): for a name the server chose, whose
     ///   .part may be another download's. Then `PartFileError.exists` says it is taken.
     /// - Parameter direct: write with O_DIRECT (false when the file will be hashed right after).
-    /// - Throws: `PartFileError` with the reason (taken, locked, a symbolic link, permissions).
-    init(path: String, keep: Bool, exclusive: Bool = false, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) throws {
+    /// - Throws: `PartFileError` with the reason (taken, locked, a symbolic link, permissions);
+    ///   `CancellationError` if the calling tasklet is cancelled (call it from one that is not:
+    ///   the worker's descriptor would then be left open).
+    static func opened(
+        path: String, keep: Bool, exclusive: Bool = false, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool
+    ) async throws -> PartFile {
+        let (fd, replacedOldMeta) = try await disk.callAsync("open \(path).part") { _ in
+            try openLocked(path: path, keep: keep, exclusive: exclusive)
+        }
+        return PartFile(path: path, fd: fd, keep: keep, replacedOldMeta: replacedOldMeta, disk: disk, buffers: buffers, direct: direct)
+    }
+
+    private init(path: String, fd: Int32, keep: Bool, replacedOldMeta: Bool, disk: WorkerPool, buffers: AlignedBufferPool, direct: Bool) {
         self.path = path
+        self.fd = fd
         kept = keep
-        fd = try Self.openPart(path + ".part", keep: keep, exclusive: exclusive)
+        self.replacedOldMeta = replacedOldMeta
+        writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers, direct: direct)
+    }
+
+    /// The system calls of `open`: the descriptor, and whether an old meta was removed. Blocks.
+    private static func openLocked(path: String, keep: Bool, exclusive: Bool) throws -> (Int32, Bool) {
+        if exclusive {
+            // The name is the server's choice: never one that is taken on disk (PATH, or a meta
+            // of another download), nor a .part (O_EXCL below).
+            var info = stat()
+            if lstat(path, &info) == 0 || lstat(metaPath(for: path), &info) == 0 { throw PartFileError.exists(path + ".part") }
+        }
+        let fd = try openPart(path + ".part", keep: keep, exclusive: exclusive)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            fd = -1
             throw PartFileError("\(path).part is being written by another netget (it holds the lock)", refusesOverwrite: true)
         }
-        if !keep {
-            // After the truncation: a kill between the two leaves a meta that claims bytes an
-            // empty .part does not have, which -c refuses (it never leaves old bytes unclaimed).
-            replacedOldMeta = unlink(Self.metaPath(for: path)) == 0
-        }
-        writer = DirectWriter(bufferedFD: fd, path: path + ".part", disk: disk, buffers: buffers, direct: direct)
+        // After the truncation: a kill between the two leaves a meta that claims bytes an
+        // empty .part does not have, which -c refuses (it never leaves old bytes unclaimed).
+        let replacedOldMeta = !keep && unlink(metaPath(for: path)) == 0
+        return (fd, replacedOldMeta)
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -110,13 +132,6 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         }
     }
 
-    /// Writes out what the writer still holds (on the loop), then fsyncs on a disk worker.
-    /// - Throws: `PartFileError`.
-    func flush(disk: WorkerPool) async throws {
-        try await writer.finish()
-        try await disk.callAsync("fsync \(partPath)") { [self] _ in try syncToDisk() }
-    }
-
     /// Every byte handed to a write so far is on disk (the direct writes begun are waited for,
     /// then fdatasync on a disk worker): the first half of a checkpoint (`ResumeCheckpoints`),
     /// which claims none of `gatheredRanges`. The download goes on meanwhile.
@@ -126,8 +141,9 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         try await disk.callAsync("fdatasync \(partPath)") { [self] _ in try syncToDisk() }
     }
 
-    /// Writes what the writer gathers (aligned part direct, the tail plain), as at the end of
-    /// a download: for the last checkpoint of one that stopped. - Throws: `PartFileError`.
+    /// Writes what the writer gathers (aligned part direct, the rest plain, both on disk
+    /// workers), at the end of a download, or for the last checkpoint of one that stopped.
+    /// Not synced. - Throws: `PartFileError`.
     func writeGathered() async throws {
         try await writer.finish()
     }
@@ -203,27 +219,31 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
         return fstat(fd, &info) == 0 ? UInt64(info.st_size) : 0
     }
 
-    /// PATH.part becomes PATH (after `flush`), and the meta file goes.
-    /// - Parameter replacing: PATH may be replaced (the user named it with -o); otherwise the
-    ///   rename never replaces a file that is there (RENAME_NOREPLACE) and picks `PATH.1`, ...
-    /// - Returns: the path the file now has.
-    /// - Throws: `PartFileError`.
-    func commit(replacing: Bool, nextFreeName: (String) -> String) throws -> String {
-        close(fd)
+    /// How a rename (`renameToFinal`) ended.
+    enum RenameOutcome: Sendable {
+        /// PATH.part is now this path.
+        case renamed(String)
+        /// This name was made by someone else meanwhile: the caller picks the next one.
+        case taken(String)
+        case failed(PartFileError)
+    }
+
+    /// PATH.part becomes `target` (after its bytes are durable: `GroupCommit`), and its meta,
+    /// if it may have one, goes. Closes the descriptor. Blocks: a disk worker's job.
+    /// - Parameter replacing: `target` may be replaced (the user named it with -o); otherwise
+    ///   the rename never replaces a file that is there (RENAME_NOREPLACE): `.taken`.
+    /// - Parameter removeMeta: a meta may be beside it (false: this run wrote none, found none).
+    func renameToFinal(_ target: String, replacing: Bool, removeMeta: Bool) -> RenameOutcome {
+        if fd >= 0 { close(fd) }
         fd = -1
-        var target = path
-        while true {
-            let renamed = replacing ? rename(partPath, target) : FileSystemCalls.renameNoReplace(from: partPath, to: target)
-            if renamed == 0 { break }
-            guard !replacing && errno == EEXIST else {
-                throw PartFileError.system("cannot rename \(partPath) to \(target)")
-            }
-            target = nextFreeName(target)  // someone made PATH meanwhile: never replace it
+        let renamed = replacing ? rename(partPath, target) : FileSystemCalls.renameNoReplace(from: partPath, to: target)
+        guard renamed == 0 else {
+            if !replacing && errno == EEXIST { return .taken(target) }
+            return .failed(.system("cannot rename \(partPath) to \(target)"))
         }
-        unlink(metaPath)
-        // The rename reaches the disk with the directory's fsync, once per directory at the end
-        // of the run (`Runner`), not once per file.
-        return target
+        if removeMeta { unlink(metaPath) }
+        // The rename reaches the disk with the directory's fsync, once per batch (`GroupCommit`).
+        return .renamed(target)
     }
 
     /// Removes PATH.part and its meta (a download refused for good, such as one past
@@ -311,10 +331,11 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
 
     /// Looks at PATH.part and its meta for `-c`.
     ///
-    /// netget writes the meta before the first body byte, so a .part of its own always has one;
-    /// a .part without one comes from a tool that writes in order (wget, curl -C, a browser).
-    /// That is also checked: such a file has no hole below its size (SEEK_HOLE), where a file
-    /// written in segments that stopped early has one between the segments.
+    /// netget writes the meta before the first body byte, except for a small file fetched in one
+    /// piece, whose .part is at every moment empty or a prefix of the body (`ResumeCheckpoints`);
+    /// a .part without one is such a file, or comes from a tool that writes in order (wget,
+    /// curl -C, a browser). That is also checked: such a file has no hole below its size
+    /// (SEEK_HOLE), where a file written in segments that stopped early has one between them.
     static func inspect(path: String, url: String) -> Found {
         let partPath = path + ".part"
         let partFD = open(partPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)

@@ -15,6 +15,13 @@ import Workers
 /// it), then every `interval` while the download runs, and once more when it stops. One
 /// checkpoint at a time; emptying the file waits for the one under way.
 ///
+/// Except for a small file fetched in one piece (`deferred`): its bytes stay in the writer's
+/// buffer until the download has ended and then go to the file in one write from byte 0, so
+/// the .part is at every moment empty or a prefix of the body, which `-c` continues from its
+/// size (after comparing the bytes before it with the server's: `PartFile.Found.inOrder`) as
+/// it would any .part written in order. Such a file gets no meta unless it stops unfinished
+/// (the last checkpoint then claims what arrived), which saves an inode per file.
+///
 /// Loop-thread only: the tasklets of one download.
 final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thread only
     private let file: PartFile
@@ -31,20 +38,30 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
     /// The meta on disk (or one just removed) claims bytes: its successor must be durable even
     /// if it claims none, or a power cut could bring the old one back beside other bytes.
     private var previousClaimsBytes: Bool
+    /// No meta before the first byte, nor periodic ones (see the type): only a last one if the
+    /// download stops unfinished.
+    let deferred: Bool
+    /// A meta was (or may have been: a write that failed halfway) written by this run.
+    private(set) var wroteMeta = false
 
     /// - Parameter state: the download's state now (`Downloader.resumeState`).
-    init(file: PartFile, url: HTTPURL, disk: WorkerPool, state: @escaping () -> ResumeState) {
+    /// - Parameter deferred: the file is fetched fresh, in order, by one connection, and is
+    ///   smaller than the writer's buffer (`DirectWriter.bufferSize`), with no old meta removed
+    ///   (whose successor must be durable): no meta unless it stops unfinished.
+    init(file: PartFile, url: HTTPURL, disk: WorkerPool, deferred: Bool = false, state: @escaping () -> ResumeState) {
         self.file = file
         self.url = url
         self.disk = disk
         self.state = state
         previousClaimsBytes = file.replacedOldMeta || file.kept
+        self.deferred = deferred && !previousClaimsBytes
     }
 
-    /// Call before handing body bytes to the file: writes the first meta if there is none yet.
+    /// Call before handing body bytes to the file: writes the first meta if there is none yet
+    /// (not for a `deferred` file).
     /// - Throws: `PartFileError` (the byte must then not be written), `CancellationError`.
     func beforeWrite() async throws {
-        if metaIsCurrent { return }
+        if metaIsCurrent || deferred { return }
         try await checkpoint()
     }
 
@@ -77,9 +94,8 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         metaIsCurrent = true
     }
 
-    /// Writes the meta of `state`: durable (on a disk worker) if it or the meta before it claims
-    /// bytes; else in place on the loop, rather than queued behind other files' fsyncs (the
-    /// first byte waits for it). The caller holds the turn.
+    /// Writes the meta of `state` on a disk worker: durable if it or the meta before it claims
+    /// bytes, else in place. The caller holds the turn.
     private func save(_ state: ResumeState, claimsBytes: Bool) async throws {
         let meta = ResumeMeta(state, url: url)
         let file = file
@@ -87,11 +103,8 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         // Before the write: one that fails after its rename (the directory's fsync) may have
         // put a meta that claims bytes in place all the same.
         previousClaimsBytes = durable
-        if durable {
-            try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(meta, durable: true) }
-        } else {
-            try file.writeMeta(meta, durable: false)
-        }
+        wroteMeta = true
+        try await disk.callAsync("meta \(file.metaPath)") { _ in try file.writeMeta(meta, durable: durable) }
         saved = state
         previousClaimsBytes = claimsBytes
     }
@@ -121,10 +134,21 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
         try await turn.acquire()
         defer { turn.release() }
         metaIsCurrent = false
+        // Nothing reached the file but in order, and no meta claims any of it: just empty it.
+        if deferred && !wroteMeta { return try await file.discardAll() }
         // First a meta that claims nothing, then the truncation: the meta is never one that
         // claims bytes the file does not have.
         try await save(ResumeState(remaining: [ByteSpan(next: 0, end: nil)]), claimsBytes: false)
         try await file.discardAll()
+    }
+
+    /// A meta that claims no byte, for a file whose bytes are kept but not to be continued (a
+    /// checksum mismatch): `-c` then starts over instead of trusting the .part's size.
+    /// - Throws: `PartFileError`.
+    func disown() async throws {
+        try await turn.acquire()
+        defer { turn.release() }
+        try await save(ResumeState(remaining: [ByteSpan(next: 0, end: nil)]), claimsBytes: false)
     }
 
     /// Every byte taken so far is in the file, so that it can be read back (not synced).
@@ -136,7 +160,7 @@ final class ResumeCheckpoints: @unchecked Sendable {  // the download's loop thr
 
     /// Starts a checkpoint every `interval` until `stop()`.
     func startPeriodic(every interval: Duration) {
-        guard periodic == nil else { return }
+        guard periodic == nil, !deferred else { return }
         periodic = Loop.current?.spawn(name: "checkpoints \(file.partPath)") { [self] in
             // The wait is the interval's timer: a stop wakes it at once.
             while !(try await stopRequested.wait(timeout: interval)) {

@@ -66,8 +66,13 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
                             reports[index] = JobReport(url: entry.url.description, error: "interrupted", outcome: .interrupted)
                             return
                         }
-                        defer { slots.release() }
-                        reports[index] = await DownloadJob(entry: entry, context: context).run()
+                        // Given back when the job no longer uses the network: a finished file that
+                        // waits for its batch's fdatasync lets the next download start.
+                        let slot = SlotHold(slots)
+                        defer { slot.release() }
+                        let job = DownloadJob(entry: entry, context: context)
+                        job.networkDone = { slot.release() }
+                        reports[index] = await job.run()
                     })
             }
         }
@@ -81,11 +86,9 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
                 board.render()
                 _ = try? await progress.allDone.wait(timeout: interval)  // wakes at once when the last job ends
             }
+            // The renames reached the disk with their batches (GroupCommit): one fsync per
+            // directory and batch.
             board.render(final: true)
-            // The renames reach the disk: one fsync per directory, not per file.
-            for directory in context.directoriesToSync {
-                _ = try? await disk.callAsync("fsync \(directory)") { _ in PartFile.syncDirectory(directory) }
-            }
             watcher.stop()
         }
         loop.run()
@@ -154,6 +157,17 @@ final class DryRunResults: @unchecked Sendable {  // the loop's thread only, the
     init(count: Int) {
         lines = Array(repeating: nil, count: count)
         statuses = Array(repeating: .interrupted, count: count)
+    }
+}
+
+/// A held place of a semaphore, given back once however many times `release` is called.
+/// Loop-thread only.
+final class SlotHold {
+    private var semaphore: NetCore.Semaphore?
+    init(_ semaphore: NetCore.Semaphore) { self.semaphore = semaphore }
+    func release() {
+        semaphore?.release()
+        semaphore = nil
     }
 }
 
