@@ -150,7 +150,8 @@ public final class Client {
             fail(.rejected(reason))
         case (.connected(let c), .data(let header, let frames)) where header.connectionID == c.id && header.token == c.token:
             switch c.receive(header, frames: frames, size: bytes.count, nowNs: nowNs, events: &events) {
-            case .dropped, .accepted: break
+            case .dropped: break
+            case .accepted: c.ackIfBehind(nowNs: nowNs, out: &outgoing)
             case .peerClosed:
                 state = .closed
                 events.append(.disconnected(c.connectionID, .closedByPeer))

@@ -36,6 +36,8 @@ final class Connection {
     private var latestReceived: UInt32
     private var receivedBits: UInt32 = 0
     private var ackDueNs: Int64?
+    /// Packets received since this side last sent one (which carried the acks).
+    private var unackedReceived = 0
     private var lastSentNs: Int64
     private(set) var lastReceivedNs: Int64
     private var srttNs: Int64?
@@ -144,6 +146,7 @@ final class Connection {
         nextSequence &+= 1
         lastSentNs = nowNs
         ackDueNs = nil  // every packet carries the acks
+        unackedReceived = 0
         stats.packetsSent += 1
         stats.bytesSent += bytes.count
         return bytes
@@ -247,7 +250,17 @@ final class Connection {
             }
         }
         if carriesData, ackDueNs == nil { ackDueNs = nowNs + config.ackDelayNs }
+        unackedReceived += 1
         return outcome
+    }
+
+    /// An ack-only packet when 16 packets have come since this side last sent: the ack field
+    /// reaches 32 back, so acks must not fall further behind a burst than that, or the sender
+    /// would count packets that arrived as lost. Call after each `receive`.
+    func ackIfBehind(nowNs: Int64, out: inout [OutgoingDatagram]) {
+        guard unackedReceived >= 16, !isPending else { return }
+        out.append(OutgoingDatagram(bytes: emptyPacket(nowNs: nowNs), to: address))
+        stats.keepAlivesSent += 1
     }
 
     private func processAck(_ ack: UInt32, bits: UInt32, nowNs: Int64) {
@@ -283,6 +296,9 @@ final class Connection {
 
     private func declareLost(_ sequence: UInt32, fast: Bool) {
         guard let packet = sent.removeValue(forKey: sequence) else { return }
+        // An empty packet elicits no ack of its own: past the RTO it is forgotten, not counted
+        // lost (an idle peer has nothing to ack it with).
+        guard fast || !packet.reliable.isEmpty else { return }
         stats.packetsLost += 1
         guard !packet.reliable.isEmpty else { return }
         if fast { stats.fastRetransmits += 1 }
@@ -298,7 +314,8 @@ final class Connection {
         }
     }
 
-    /// RFC 6298: SRTT and RTTVAR with gains 1/8 and 1/4, RTO = SRTT + 4 RTTVAR within the bounds.
+    /// RFC 6298: SRTT and RTTVAR with gains 1/8 and 1/4, RTO = SRTT + 4 RTTVAR (+ the ack delay)
+    /// within the bounds.
     private func addRTTSample(_ sampleNs: Int64) {
         let sample = max(sampleNs, 0)
         if let srtt = srttNs {
@@ -308,6 +325,9 @@ final class Connection {
             srttNs = sample
             rttVarNs = sample / 2
         }
-        rtoNs = min(max((srttNs ?? sample) + 4 * rttVarNs, config.minRTONs), config.maxRTONs)
+        // Plus the peer's ack delay (as QUIC's PTO): a packet at the end of a burst is acked
+        // only after it, and counting that wait as loss collapses the window on a clean link.
+        let estimate = (srttNs ?? sample) + max(4 * rttVarNs, 1_000_000) + config.ackDelayNs
+        rtoNs = min(max(estimate, config.minRTONs), config.maxRTONs)
     }
 }

@@ -135,6 +135,7 @@ public final class Host {
             guard outcome != .dropped else { return }
             if wasPending { confirm(connection) }  // reported before the messages that confirmed it
             events += delivered
+            connection.ackIfBehind(nowNs: nowNs, out: &outgoing)
             if outcome == .peerClosed { remove(connection, reason: .closedByPeer) }
         case .challenge, .accept, .reject:
             malformedDatagrams += 1  // a client's packets only
