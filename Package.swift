@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "NetTLS", targets: ["NetTLS"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "ContentCoding", targets: ["ContentCoding"]),
+        .library(name: "GameNet", targets: ["GameNet"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "loopback-download", targets: ["LoopbackDownload"]),
         .executable(name: "blocking-download", targets: ["BlockingDownload"]),
@@ -50,6 +51,9 @@ let package = Package(
         .target(name: "CLinuxShim", path: "Sources/CLinuxShim"),
         .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim", "CLinuxShim"], swiftSettings: strict),
         .target(name: "Workers", dependencies: ["NetCore"], swiftSettings: strict),
+        // Game sessions over UDP: a sans-I/O packet codec, connection and host machines fed
+        // datagrams and time, a network simulator, and a thin driver over NetCore's UDPSocket.
+        .target(name: "GameNet", dependencies: ["NetCore"], swiftSettings: strict),
         // TLS over memory BIOs: a handshake-and-record machine (bytes in, bytes out) and two thin
         // drivers over any byte stream; it owns no socket.
         .target(
@@ -103,6 +107,7 @@ let package = Package(
         // socket pairs, and TLS inside TLS.
         .testTarget(
             name: "NetTLSTests", dependencies: ["NetTLS", "NetCore", "HTTPTestServer", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "GameNetTests", dependencies: ["GameNet", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests",

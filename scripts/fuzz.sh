@@ -11,9 +11,10 @@
 #   scripts/fuzz.sh netrc 120
 #   scripts/fuzz.sh http-date 120
 #   scripts/fuzz.sh url-list 120
+#   scripts/fuzz.sh gamenet-packet 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -61,6 +62,10 @@ case "$TARGET" in
                  Sources/HTTPClient/HTTPHeaders.swift Sources/HTTPClient/HTTPParseError.swift Fuzz/URLListFuzzer.swift)
         FLAGS=(-I Sources/COpenSSL -lcrypto)
         MAX_LEN=4096 ;;
+    gamenet-packet)
+        MODULE=FuzzGameNetPacket
+        SOURCES=(Sources/GameNet/Wire/*.swift Fuzz/PacketFuzzer.swift)
+        MAX_LEN=1400 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
         echo "$usage" >&2

@@ -18,7 +18,7 @@ import CLinuxShim
 /// frames, from about 1 KiB per parked tasklet — measure the process for those); libev's
 /// internal arrays (its descriptor table, sized by the highest fd, the epoll event buffer, the
 /// timer heap); sockets that no tasklet waits on (the loop does not know them: multiply
-/// `Footprint.bytesPerSocket`); kernel socket buffers; channel buffers and a `ReliableChannel`'s
+/// `Footprint.bytesPerSocket`); kernel socket buffers; channel buffers and a GameNet `ReliableChannel`'s
 /// windows (see their own stats); tasklet names longer than 15 bytes.
 public struct Footprint: Sendable, Equatable, CustomStringConvertible {
     /// The Loop object, libev's `struct ev_loop`, the hot state and the wake-up watcher.

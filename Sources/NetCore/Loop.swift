@@ -222,7 +222,7 @@ public final class Loop: @unchecked Sendable {
     /// Runs `body` on the loop's thread: at once if the caller is on it, otherwise as soon as
     /// the loop gets to it. Safe from any thread. Used for cancellation, which Swift delivers on
     /// the cancelling thread.
-    func execute(_ body: @escaping @Sendable () -> Void) {
+    package func execute(_ body: @escaping @Sendable () -> Void) {
         if isCurrent {
             body()
         } else {
@@ -599,7 +599,7 @@ public struct LoopStats: Sendable, Equatable, CustomStringConvertible {
 
 extension Duration {
     /// Whole nanoseconds, clamped to Int64 (durations beyond ~292 years saturate).
-    var nanosecondsClamped: Int64 {
+    package var nanosecondsClamped: Int64 {
         let (seconds, attoseconds) = components
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }

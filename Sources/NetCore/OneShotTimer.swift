@@ -3,12 +3,12 @@ import CLibevShim
 
 /// A libev timer that calls a closure once on the loop's thread, unless stopped first.
 /// Used for wait timeouts. Loop thread only.
-final class OneShotTimer: @unchecked Sendable {  // confined to `loop`'s thread
+package final class OneShotTimer: @unchecked Sendable {  // confined to `loop`'s thread
     private unowned let loop: Loop
     private let watcher: UnsafeMutablePointer<ev_timer>
     private var action: (() -> Void)?
 
-    init(loop: Loop) {
+    package init(loop: Loop) {
         self.loop = loop
         watcher = .allocate(capacity: 1)
         watcher.initialize(to: ev_timer())
@@ -21,7 +21,7 @@ final class OneShotTimer: @unchecked Sendable {  // confined to `loop`'s thread
     }
 
     /// Arms the timer: `action` runs once after `delay` unless `stop()` comes first.
-    func start(after delay: Duration, _ action: @escaping () -> Void) {
+    package func start(after delay: Duration, _ action: @escaping () -> Void) {
         self.action = action
         let seconds = max(0, delay.seconds)
         // Repeating, so that the callback's stop() ends it and the watcher count stays exact.
@@ -30,7 +30,7 @@ final class OneShotTimer: @unchecked Sendable {  // confined to `loop`'s thread
         loop.start(watcher)
     }
 
-    func stop() {
+    package func stop() {
         loop.stop(watcher)
         action = nil
     }

@@ -94,7 +94,7 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     /// retransmissions, sent from timer callbacks that cannot park). Loop thread.
     /// - Returns: false when the send buffer is full (`EAGAIN`): the datagram was not sent.
     /// - Throws: `NetError` for any other failure.
-    func sendNow(_ bytes: [UInt8], to address: SocketAddress) throws -> Bool {
+    package func sendNow(_ bytes: [UInt8], to address: SocketAddress) throws -> Bool {
         while true {
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("send datagram") }

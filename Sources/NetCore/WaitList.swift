@@ -12,10 +12,13 @@ public struct WaitTimeoutNeedsLoop: Error, CustomStringConvertible {
 /// `lock` guards the owner's own state too: the owner checks its condition and queues the
 /// waiter under the same lock, so no wake-up falls between the check and the wait. Works
 /// between tasklets of one loop, of different loops, and plain threads.
-final class WaitList: ParkSite, @unchecked Sendable {  // `waiters` is guarded by `lock`
-    let lock = PThreadMutex()
+package final class WaitList: ParkSite, @unchecked Sendable {  // `waiters` is guarded by `lock`
+    package let lock = PThreadMutex()
     private var waiters = RingBuffer<Waiter>(capacity: 4)
     private var nextID: UInt64 = 0
+
+    /// An empty list. Package access: GameNet's `ReliableChannel` parks its senders and receivers here.
+    package init() {}
 
     private enum Waiter {
         case tasklet(id: UInt64, ParkedContinuation<Bool>)
@@ -51,7 +54,7 @@ final class WaitList: ParkSite, @unchecked Sendable {  // `waiters` is guarded b
     ///   - cancellable: false for waits that must complete (a condition re-taking its lock).
     ///   - afterQueued: runs once the waiter is queued, outside `lock`, before suspending (a
     ///     condition releases its lock there, so that no notify can fall in between).
-    func wait(
+    package func wait(
         timeout: Duration?, cancellable: Bool = true, afterQueued: (() -> Void)? = nil, _ mustWait: () -> Bool
     ) async throws -> Bool {
         let loop = Loop.current
@@ -116,13 +119,13 @@ final class WaitList: ParkSite, @unchecked Sendable {  // `waiters` is guarded b
 
     /// Removes and returns a function that wakes the first waiter; call it after unlocking.
     /// The caller holds `lock`.
-    func takeFirstLocked() -> ((Bool) -> Void)? {
+    package func takeFirstLocked() -> ((Bool) -> Void)? {
         guard let waiter = waiters.popFirst() else { return nil }
         return { waiter.wake($0) }
     }
 
     /// Removes every waiter; the caller holds `lock` and wakes them after unlocking.
-    func takeAllLocked() -> [(Bool) -> Void] {
+    package func takeAllLocked() -> [(Bool) -> Void] {
         waiters.removeAll().map { waiter in { waiter.wake($0) } }
     }
 

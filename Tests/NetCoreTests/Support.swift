@@ -22,3 +22,9 @@ func loopbackListener() throws -> (TCPListener, SocketAddress) {
     let listener = try TCPListener(bindTo: .loopbackIPv4(port: 0))
     return (listener, try listener.localAddress())
 }
+
+/// A UDP socket on 127.0.0.1 with a free port, and its address.
+func loopbackUDP() throws -> (UDPSocket, SocketAddress) {
+    let socket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
+    return (socket, try socket.localAddress())
+}

@@ -1,4 +1,4 @@
-import CLinuxShim
+import NetCore
 
 /// A small reliable, ordered message channel over UDP for game messages: every message sent
 /// arrives exactly once, intact and in order, or the channel fails with a clear error.
@@ -72,7 +72,7 @@ public final class ReliableChannel: @unchecked Sendable {
         minRTONs = options.minRTO.nanosecondsClamped
         maxRTONs = options.maxRTO.nanosecondsClamped
         rtoNs = min(max(options.initialRTO.nanosecondsClamped, minRTONs), maxRTONs)
-        lastHeardNs = cln_now_ns()
+        lastHeardNs = MonotonicClock.nanoseconds()
         // The reader holds the channel strongly until close() or a failure cancels it.
         reader = try loop.trySpawn(name: "reliable-channel-reader \(peer)") { [self] in await readLoop() }
     }
@@ -96,7 +96,7 @@ public final class ReliableChannel: @unchecked Sendable {
             if sendWindow.inFlight < options.sendWindow { break }
             _ = try await senders.wait(timeout: nil) { sendBlocker == nil && sendWindow.inFlight >= options.sendWindow }
         }
-        let now = cln_now_ns()
+        let now = MonotonicClock.nanoseconds()
         let sequence = sendWindow.append(payload: message, isFin: false, nowNs: now)
         counters.sent += 1
         counters.sendWindowHighWater = max(counters.sendWindowHighWater, sendWindow.inFlight)
@@ -179,7 +179,7 @@ public final class ReliableChannel: @unchecked Sendable {
         guard isOpen else { return }
         // Even after the peer's close this side lingers: the peer may not have our ack of its
         // last messages yet and resends them, and only an answer lets it stop.
-        let now = cln_now_ns()
+        let now = MonotonicClock.nanoseconds()
         state = .closing(lingerDeadlineNs: now + options.lingerTimeout.nanosecondsClamped)
         receiveBuffer.discardInOrder()
         // The window has one slot beyond sendWindow, so the close always fits.
@@ -265,7 +265,7 @@ public final class ReliableChannel: @unchecked Sendable {
             counters.malformedPackets += 1
             return
         }
-        lastHeardNs = cln_now_ns()
+        lastHeardNs = MonotonicClock.nanoseconds()
         applyAck(packet)
         guard packet.kind != .ack else { return }
         switch state {
@@ -293,7 +293,7 @@ public final class ReliableChannel: @unchecked Sendable {
     }
 
     private func applyAck(_ packet: ReliablePacket) {
-        let outcome = sendWindow.applyAck(packet.ack, bits: packet.ackBits, nowNs: cln_now_ns())
+        let outcome = sendWindow.applyAck(packet.ack, bits: packet.ackBits, nowNs: MonotonicClock.nanoseconds())
         counters.acked += outcome.messagesAcked
         for sample in outcome.rttSamplesNs { addRTTSample(sample) }
         // Only an empty window ends the linger: the close may be selectively acked while an
@@ -360,12 +360,12 @@ public final class ReliableChannel: @unchecked Sendable {
         // OneShotTimer must be stopped before it is started again (libev forbids re-initialising
         // an active watcher).
         timer.stop()
-        timer.start(after: .nanoseconds(max(0, deadlineNs - cln_now_ns()))) { [self] in timerFired() }
+        timer.start(after: .nanoseconds(max(0, deadlineNs - MonotonicClock.nanoseconds()))) { [self] in timerFired() }
     }
 
     private func timerFired() {
         timerDeadlineNs = nil
-        let now = cln_now_ns()
+        let now = MonotonicClock.nanoseconds()
         if case .closing(let lingerDeadline) = state, now >= lingerDeadline {
             shutDown(.closed)
             return

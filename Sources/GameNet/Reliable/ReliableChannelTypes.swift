@@ -1,3 +1,5 @@
+import NetCore
+
 /// Settings of a `ReliableChannel`. Both ends should use the same `maxMessageSize`: a peer
 /// drops (as malformed) a message larger than its own limit.
 public struct ReliableChannelOptions: Sendable, Equatable {

@@ -1,0 +1,62 @@
+/// One channel's incoming side: duplicate suppression, ordering and "newest wins", bounded by
+/// the reliable window (an honest sender never sends beyond it). Pure bookkeeping.
+struct ChannelReceiver {
+    let kind: ChannelKind
+    let window: Int
+    /// Reliable: every sequence before it has been delivered (ordered) or received (unordered).
+    private(set) var nextExpected: UInt32 = 0
+    /// Ordered: messages that arrived early. Unordered: sequences received ahead (payload empty).
+    private var early: [UInt32: [UInt8]] = [:]
+    /// Sequenced: the newest delivered.
+    private var newest: UInt32?
+    private(set) var heldBytes = 0
+
+    init(kind: ChannelKind, window: Int) {
+        self.kind = kind
+        self.window = window
+    }
+
+    /// Whether an honest peer could have sent this sequence: a reliable one within the window.
+    func isPlausible(_ sequence: UInt32) -> Bool {
+        guard kind.isReliable else { return true }
+        return sequenceDistance(from: nextExpected, to: sequence) < window
+    }
+
+    /// Takes one message; returns those that become deliverable, in order.
+    mutating func accept(_ sequence: UInt32, _ payload: [UInt8]) -> [[UInt8]] {
+        switch kind {
+        case .unreliable:
+            return [payload]
+        case .unreliableSequenced:
+            if let newest, sequenceDistance(from: newest, to: sequence) <= 0 { return [] }
+            newest = sequence
+            return [payload]
+        case .reliableUnordered:
+            let distance = sequenceDistance(from: nextExpected, to: sequence)
+            guard distance >= 0, early[sequence] == nil else { return [] }
+            if distance > 0 {
+                early[sequence] = []
+            } else {
+                nextExpected &+= 1
+                while early.removeValue(forKey: nextExpected) != nil { nextExpected &+= 1 }
+            }
+            return [payload]
+        case .reliableOrdered:
+            let distance = sequenceDistance(from: nextExpected, to: sequence)
+            guard distance >= 0, early[sequence] == nil else { return [] }
+            if distance > 0 {
+                early[sequence] = payload
+                heldBytes += payload.count
+                return []
+            }
+            var out = [payload]
+            nextExpected &+= 1
+            while let next = early.removeValue(forKey: nextExpected) {
+                heldBytes -= next.count
+                out.append(next)
+                nextExpected &+= 1
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import NetCore
+
+/// The client side of GameNet: one session to one host. Sans-I/O like `Host`: `connect`, then
+/// feed it the datagrams from the host (`receive`), call `update` when `nextWakeNs` comes, send
+/// what `takeDatagrams` returns, handle what `pollEvent` returns.
+///
+/// It sends a connect request padded to 1,200 bytes every `handshakeResendNs` until the host's
+/// challenge comes, then the padded response with the cookie until the accept comes, then its
+/// first packet with the session token (which confirms the session on the host) and reports
+/// `.connected`. No accept within `handshakeTimeoutNs` is `.disconnected(_, .handshakeTimedOut)`
+/// (the id is then the client's own random id). Packets from any other address, or for another
+/// client id, connection or token, are dropped. Not thread-safe: one thread.
+public final class Client {
+    public let config: GameNetConfig
+    public let server: SocketAddress
+    /// Datagrams dropped: undecodable, from another address, or not for this session.
+    public private(set) var droppedDatagrams = 0
+
+    private enum State {
+        case idle
+        case requesting(startedNs: Int64, lastSentNs: Int64)
+        case responding(startedNs: Int64, lastSentNs: Int64, cookie: Packet.Cookie)
+        case connected(Connection)
+        case closed
+    }
+
+    private var state = State.idle
+    private var random: any RandomNumberGenerator
+    private let clientID: UInt64
+    private let initialSequence: UInt32
+    private var outgoing: [OutgoingDatagram] = []
+    private var events: [GameNetEvent] = []
+
+    /// - Throws: `GameNetError.invalidConfig`.
+    public init(
+        server: SocketAddress, config: GameNetConfig = GameNetConfig(),
+        random: any RandomNumberGenerator = SystemRandomNumberGenerator()
+    ) throws(GameNetError) {
+        if let problem = config.problem { throw .invalidConfig(problem) }
+        self.server = server
+        self.config = config
+        self.random = random
+        clientID = self.random.next()
+        initialSequence = UInt32(truncatingIfNeeded: self.random.next())
+    }
+
+    /// Tests: a client whose packet sequence starts at `initialSequence` (near 2^32, say).
+    init(server: SocketAddress, config: GameNetConfig, random: any RandomNumberGenerator, initialSequence: UInt32) throws {
+        if let problem = config.problem { throw GameNetError.invalidConfig(problem) }
+        self.server = server
+        self.config = config
+        self.random = random
+        clientID = self.random.next()
+        self.initialSequence = initialSequence
+    }
+
+    /// The session's id once connected.
+    public var connectionID: ConnectionID? {
+        if case .connected(let c) = state { return c.connectionID }
+        return nil
+    }
+
+    public var isConnected: Bool { connectionID != nil }
+
+    /// The session's counters once connected.
+    public var stats: ConnectionStats? {
+        if case .connected(let c) = state { return c.statsSnapshot }
+        return nil
+    }
+
+    /// Starts the handshake (its first packet is in `takeDatagrams()` at once). Only from idle.
+    public func connect(nowNs: Int64) {
+        guard case .idle = state else { return }
+        state = .requesting(startedNs: nowNs, lastSentNs: nowNs)
+        outgoing.append(OutgoingDatagram(bytes: Packet.connectRequest(clientID: clientID).encoded(), to: server))
+    }
+
+    public func pollEvent() -> GameNetEvent? { events.isEmpty ? nil : events.removeFirst() }
+
+    public func takeDatagrams() -> [OutgoingDatagram] {
+        defer { outgoing.removeAll(keepingCapacity: true) }
+        return outgoing
+    }
+
+    /// When `update` next has work, or nil (idle or closed).
+    public var nextWakeNs: Int64? {
+        switch state {
+        case .idle, .closed: return nil
+        case .requesting(let started, let last), .responding(let started, let last, _):
+            return min(last + config.handshakeResendNs, started + config.handshakeTimeoutNs)
+        case .connected(let c): return c.nextWakeNs()
+        }
+    }
+
+    /// Queues a message; see `Host.send`. - Throws: `GameNetError` (`.notConnected` before the accept).
+    public func send(_ message: [UInt8], channel: Int) throws(GameNetError) {
+        guard case .connected(let c) = state else { throw .notConnected }
+        try c.queue(message, channel: channel)
+    }
+
+    /// Ends the session (its disconnect goes out three times) and reports `.closedLocally`.
+    public func disconnect(nowNs: Int64) {
+        if case .connected(let c) = state {
+            outgoing += c.closingDatagrams(nowNs: nowNs)
+            events.append(.disconnected(c.connectionID, .closedLocally))
+        }
+        state = .closed
+    }
+
+    public func update(nowNs: Int64) {
+        switch state {
+        case .idle, .closed: return
+        case .requesting(let started, let last):
+            if nowNs - started >= config.handshakeTimeoutNs { return fail(.handshakeTimedOut) }
+            if nowNs - last >= config.handshakeResendNs {
+                state = .requesting(startedNs: started, lastSentNs: nowNs)
+                outgoing.append(OutgoingDatagram(bytes: Packet.connectRequest(clientID: clientID).encoded(), to: server))
+            }
+        case .responding(let started, let last, let cookie):
+            if nowNs - started >= config.handshakeTimeoutNs { return fail(.handshakeTimedOut) }
+            if nowNs - last >= config.handshakeResendNs { sendResponse(cookie, started: started, nowNs: nowNs) }
+        case .connected(let c):
+            if !c.update(nowNs: nowNs, out: &outgoing) {
+                state = .closed
+                events.append(.disconnected(c.connectionID, .timedOut))
+            }
+        }
+    }
+
+    public func receive(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64) {
+        guard from == server, let packet = try? Packet.decode(bytes, maxSize: config.mtu) else {
+            droppedDatagrams += 1
+            return
+        }
+        switch (state, packet) {
+        case (.requesting(let started, _), .challenge(let id, let cookie)) where id == clientID:
+            sendResponse(cookie, started: started, nowNs: nowNs)
+        case (.requesting, .accept(let id, let connectionID, let token, let peerSequence)) where id == clientID,
+            (.responding, .accept(let id, let connectionID, let token, let peerSequence)) where id == clientID:
+            let connection = Connection(
+                id: connectionID, token: token, address: server, config: config, clientID: clientID,
+                initialSequence: initialSequence, peerInitialSequence: peerSequence, isPending: false, nowNs: nowNs)
+            state = .connected(connection)
+            events.append(.connected(connection.connectionID))
+            // The first packet with the token confirms the session on the host.
+            connection.forceKeepAlive()
+            _ = connection.update(nowNs: nowNs, out: &outgoing)
+        case (.requesting, .reject(let id, let reason)) where id == clientID,
+            (.responding, .reject(let id, let reason)) where id == clientID:
+            fail(.rejected(reason))
+        case (.connected(let c), .data(let header, let frames)) where header.connectionID == c.id && header.token == c.token:
+            switch c.receive(header, frames: frames, size: bytes.count, nowNs: nowNs, events: &events) {
+            case .dropped: break
+            case .accepted: c.ackIfBehind(nowNs: nowNs, out: &outgoing)
+            case .peerClosed:
+                state = .closed
+                events.append(.disconnected(c.connectionID, .closedByPeer))
+            }
+        default:
+            droppedDatagrams += 1
+        }
+    }
+
+    private func sendResponse(_ cookie: Packet.Cookie, started: Int64, nowNs: Int64) {
+        state = .responding(startedNs: started, lastSentNs: nowNs, cookie: cookie)
+        let response = Packet.challengeResponse(clientID: clientID, cookie: cookie, initialSequence: initialSequence)
+        outgoing.append(OutgoingDatagram(bytes: response.encoded(), to: server))
+    }
+
+    private func fail(_ reason: DisconnectReason) {
+        state = .closed
+        events.append(.disconnected(ConnectionID(rawValue: clientID), reason))
+    }
+}

@@ -1,0 +1,83 @@
+/// How a channel delivers its messages. Each channel orders independently: a lost message
+/// holds back only later messages of its own channel.
+public enum ChannelKind: Sendable, Equatable {
+    /// Every message arrives once, in the order sent.
+    case reliableOrdered
+    /// Every message arrives once, as soon as it arrives.
+    case reliableUnordered
+    /// Messages may be lost; one older than the newest delivered is dropped (the newest wins).
+    case unreliableSequenced
+    /// Messages may be lost or arrive out of order; none arrives twice.
+    case unreliable
+
+    var isReliable: Bool { self == .reliableOrdered || self == .reliableUnordered }
+}
+
+/// One channel of a connection: its delivery kind and its priority (a higher priority's
+/// messages go into datagrams first when the window or the MTU runs short).
+public struct ChannelConfig: Sendable, Equatable {
+    public var kind: ChannelKind
+    public var priority: Int
+    public init(_ kind: ChannelKind, priority: Int = 0) {
+        self.kind = kind
+        self.priority = priority
+    }
+}
+
+/// The settings of a host or client; both ends must agree on `channels` and `mtu`.
+/// Times are nanoseconds of the clock the caller feeds in (monotonic, or a simulator's).
+public struct GameNetConfig: Sendable, Equatable {
+    /// The channels, numbered from 0 in this order (at most 255).
+    public var channels: [ChannelConfig] = [
+        ChannelConfig(.reliableOrdered, priority: 2), ChannelConfig(.reliableUnordered, priority: 1),
+        ChannelConfig(.unreliableSequenced), ChannelConfig(.unreliable),
+    ]
+    /// The largest datagram sent or accepted, 576...1472 (1,200 fits every IPv6 path).
+    public var mtu = 1200
+    /// Host: the most connections at once (pending ones included).
+    public var maxConnections = 64
+    /// Host: the most accepted handshakes whose client has not yet confirmed (half-open).
+    public var maxPendingHandshakes = 32
+    /// Client: how often an unanswered handshake packet is sent again.
+    public var handshakeResendNs: Int64 = 100_000_000
+    /// Client: give up connecting after this long. Host: drop an unconfirmed handshake after it.
+    public var handshakeTimeoutNs: Int64 = 5_000_000_000
+    /// Host: how long a handshake cookie stays valid.
+    public var cookieLifetimeNs: Int64 = 10_000_000_000
+    /// A connection that has sent nothing for this long sends an empty packet (keep-alive and acks).
+    public var keepAliveNs: Int64 = 250_000_000
+    /// A connection that has heard nothing for this long is reported `.timedOut`.
+    public var timeoutNs: Int64 = 5_000_000_000
+    /// How long an ack may wait for a packet to ride on before it goes alone.
+    public var ackDelayNs: Int64 = 5_000_000
+    /// The retransmission timeout before the first RTT sample, and its floor and cap.
+    public var initialRTONs: Int64 = 200_000_000
+    public var minRTONs: Int64 = 20_000_000
+    public var maxRTONs: Int64 = 2_000_000_000
+    /// Reliable messages a channel has in flight beyond its oldest unacknowledged one; also the
+    /// receiver's reorder buffer per channel, so it bounds the receiver's memory.
+    public var reliableWindow = 256
+    /// Messages a channel may hold unsent or unacknowledged before `send` refuses more.
+    public var maxQueuedMessages = 4_096
+    /// Packets carrying reliable messages in flight before the first loss (the congestion window starts here).
+    public var initialCongestionWindow = 32
+
+    public init() {}
+
+    /// The largest payload one message frame can carry.
+    public var maxUnfragmentedPayload: Int { mtu - Packet.dataHeaderSize - Frame.messageOverhead }
+
+    /// Why this configuration cannot work, or nil.
+    public var problem: String? {
+        if channels.isEmpty || channels.count > 255 { return "need 1...255 channels (got \(channels.count))" }
+        if !(576...1472).contains(mtu) { return "mtu \(mtu) is outside 576...1472" }
+        if maxConnections < 1 || maxPendingHandshakes < 1 { return "maxConnections and maxPendingHandshakes must be positive" }
+        if !(1...32_768).contains(reliableWindow) { return "reliableWindow \(reliableWindow) is outside 1...32768" }
+        if maxQueuedMessages < reliableWindow { return "maxQueuedMessages must be at least reliableWindow" }
+        if minRTONs <= 0 || maxRTONs < minRTONs || initialRTONs <= 0 { return "need 0 < minRTO <= maxRTO and initialRTO > 0" }
+        if keepAliveNs <= 0 || timeoutNs <= keepAliveNs { return "need 0 < keepAlive < timeout" }
+        if handshakeResendNs <= 0 || handshakeTimeoutNs <= handshakeResendNs { return "need 0 < handshakeResend < handshakeTimeout" }
+        if initialCongestionWindow < 2 { return "initialCongestionWindow must be at least 2" }
+        return nil
+    }
+}

@@ -1,0 +1,63 @@
+import NetCore
+
+/// A connection's identity on its host: the random 64-bit id both ends put in every packet.
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "conn-" + String(rawValue, radix: 16) }
+}
+
+/// Why a connection ended.
+public enum DisconnectReason: Equatable, Sendable {
+    /// This side called `disconnect`.
+    case closedLocally
+    /// The peer sent a disconnect.
+    case closedByPeer
+    /// Nothing came from the peer for `timeoutNs`.
+    case timedOut
+    /// Host: the same address completed a new handshake (the peer restarted).
+    case replaced
+    /// Client: the host refused the handshake.
+    case rejected(Packet.RejectReason)
+    /// Client: no accept within `handshakeTimeoutNs`.
+    case handshakeTimedOut
+}
+
+/// What a host or client reports; take them with `pollEvent()` after feeding it.
+public enum GameNetEvent: Equatable, Sendable {
+    /// A handshake completed: on the host once the client's first packet with the session token
+    /// arrived; on the client once the accept arrived.
+    case connected(ConnectionID)
+    /// A message arrived on `channel`.
+    case message(ConnectionID, channel: Int, [UInt8])
+    /// The connection ended (or, on a client, never began); nothing more comes from it.
+    case disconnected(ConnectionID, DisconnectReason)
+}
+
+/// A datagram the caller must send (the machines own no socket).
+public struct OutgoingDatagram: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var to: SocketAddress
+}
+
+/// Errors of the calls a game makes (never of bytes from the network: those are dropped and counted).
+public enum GameNetError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidConfig(String)
+    /// No such connection, or it has ended.
+    case notConnected
+    case noSuchChannel(Int)
+    /// Larger than this channel can carry; nothing was queued.
+    case messageTooLarge(size: Int, limit: Int)
+    /// The channel holds `maxQueuedMessages` already; nothing was queued.
+    case sendQueueFull(channel: Int)
+
+    public var description: String {
+        switch self {
+        case .invalidConfig(let why): return "invalid GameNet configuration: \(why)"
+        case .notConnected: return "the connection is not (or no longer) connected"
+        case .noSuchChannel(let c): return "channel \(c) is not configured"
+        case .messageTooLarge(let size, let limit): return "message of \(size) bytes is over the channel's limit of \(limit)"
+        case .sendQueueFull(let c): return "channel \(c) already holds its maximum of queued messages; pump the connection first"
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import NetCore
+
+/// The server side of GameNet on one UDP port: many peers, each a `Connection`, behind a
+/// stateless handshake. Sans-I/O: feed it every datagram the port receives (`receive`) and call
+/// `update` when `nextWakeNs` comes (or once per frame); send what `takeDatagrams` returns and
+/// handle what `pollEvent` returns.
+///
+/// The handshake (netcode.io's and DTLS's cookie exchange): a client's padded connect request
+/// gets a challenge carrying a cookie (a SipHash of the client's address, id and an expiry under
+/// a random key) and nothing is stored; only a padded response that returns a valid cookie
+/// creates a connection, with a random 64-bit id, a random session token and a random initial
+/// sequence, answered by an accept. It stays pending (bounded by `maxPendingHandshakes`) until
+/// the client's first packet with the token confirms it, which reports `.connected`. Every reply
+/// is at most 30 bytes against the client's 1,200, so a forged source address gains nothing.
+/// A data packet whose connection id, token or source address is wrong is dropped before any
+/// state changes. A new session from the address of an existing one (a restarted client)
+/// replaces it: the old one is reported `.disconnected(.replaced)`.
+///
+/// Not thread-safe: use it from one thread (the driver's loop). Each call costs O(datagrams
+/// handled); `update` visits every connection.
+public final class Host {
+    public let config: GameNetConfig
+    /// Datagrams refused by the decoder, from unknown connections, with a wrong token or address,
+    /// or handshake packets with a bad cookie: all dropped without an answer or a state change.
+    public private(set) var malformedDatagrams = 0
+    public private(set) var unknownConnectionDatagrams = 0
+    public private(set) var forgedDatagrams = 0
+    public private(set) var badCookies = 0
+    public private(set) var rejectedHandshakes = 0
+
+    private var random: any RandomNumberGenerator
+    private let cookieKey: SipHash24
+    private var connections: [UInt64: Connection] = [:]
+    /// Connections by client address and client id (repeated responses get the same accept).
+    private var byClient: [SocketAddress: Connection] = [:]
+    private var pendingCount = 0
+    private var outgoing: [OutgoingDatagram] = []
+    private var events: [GameNetEvent] = []
+    private var eventHead = 0
+    /// Tests set it to start every sequence near 2^32.
+    var initialSequenceForTests: UInt32?
+
+    /// - Parameter random: where ids, tokens, sequences and the cookie key come from; the system
+    ///   generator by default (tests pass a seeded one).
+    /// - Throws: `GameNetError.invalidConfig`.
+    public init(config: GameNetConfig = GameNetConfig(), random: any RandomNumberGenerator = SystemRandomNumberGenerator())
+        throws(GameNetError)
+    {
+        if let problem = config.problem { throw .invalidConfig(problem) }
+        self.config = config
+        self.random = random
+        cookieKey = SipHash24(k0: self.random.next(), k1: self.random.next())
+    }
+
+    /// Connected (confirmed) and pending connections.
+    public var connectionCount: Int { connections.count }
+    /// The confirmed connections.
+    public var connectedIDs: [ConnectionID] { connections.values.filter { !$0.isPending }.map(\.connectionID) }
+
+    /// A connection's counters, or nil if it is unknown.
+    public func stats(_ id: ConnectionID) -> ConnectionStats? { connections[id.rawValue]?.statsSnapshot }
+
+    /// The next event, or nil.
+    public func pollEvent() -> GameNetEvent? {
+        guard eventHead < events.count else {
+            events.removeAll(keepingCapacity: true)
+            eventHead = 0
+            return nil
+        }
+        defer { eventHead += 1 }
+        return events[eventHead]
+    }
+
+    /// The datagrams to send now, in order.
+    public func takeDatagrams() -> [OutgoingDatagram] {
+        defer { outgoing.removeAll(keepingCapacity: true) }
+        return outgoing
+    }
+
+    /// When `update` next has work (a resend, an ack, a keep-alive, a timeout), or nil.
+    public var nextWakeNs: Int64? { connections.values.map { $0.nextWakeNs() }.min() }
+
+    /// Queues `message` on `channel` of a confirmed connection; it goes out on the next `update`.
+    /// - Throws: `GameNetError.notConnected`, `.noSuchChannel`, `.messageTooLarge`, `.sendQueueFull`
+    ///   (nothing is queued then).
+    public func send(_ message: [UInt8], to id: ConnectionID, channel: Int) throws(GameNetError) {
+        guard let connection = connections[id.rawValue], !connection.isPending else { throw .notConnected }
+        try connection.queue(message, channel: channel)
+    }
+
+    /// Ends a connection: its disconnect goes out (three times, unacknowledged) and it is
+    /// reported `.disconnected(.closedLocally)`. Unknown ids are ignored.
+    public func disconnect(_ id: ConnectionID, nowNs: Int64) {
+        guard let connection = connections[id.rawValue] else { return }
+        outgoing += connection.closingDatagrams(nowNs: nowNs)
+        remove(connection, reason: .closedLocally)
+    }
+
+    /// Sends what is due and reports timeouts. Call when `nextWakeNs` comes, or once per frame.
+    public func update(nowNs: Int64) {
+        for connection in Array(connections.values) {
+            if connection.isPending {
+                if nowNs - connection.createdNs >= config.handshakeTimeoutNs { remove(connection, reason: nil) }
+                continue
+            }
+            if !connection.update(nowNs: nowNs, out: &outgoing) { remove(connection, reason: .timedOut) }
+        }
+    }
+
+    /// Takes one datagram the port received from `from`.
+    public func receive(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64) {
+        let packet: Packet
+        do { packet = try Packet.decode(bytes, maxSize: config.mtu) } catch {
+            malformedDatagrams += 1
+            return
+        }
+        switch packet {
+        case .connectRequest(let clientID):
+            let cookie = makeCookie(clientID: clientID, address: from, expiresNs: nowNs + config.cookieLifetimeNs)
+            outgoing.append(OutgoingDatagram(bytes: Packet.challenge(clientID: clientID, cookie: cookie).encoded(), to: from))
+        case .challengeResponse(let clientID, let cookie, let peerSequence):
+            handleResponse(clientID: clientID, cookie: cookie, peerSequence: peerSequence, from: from, nowNs: nowNs)
+        case .data(let header, let frames):
+            guard let connection = connections[header.connectionID] else {
+                unknownConnectionDatagrams += 1
+                return
+            }
+            guard header.token == connection.token, from == connection.address else {
+                forgedDatagrams += 1
+                return
+            }
+            let wasPending = connection.isPending
+            var delivered: [GameNetEvent] = []
+            let outcome = connection.receive(header, frames: frames, size: bytes.count, nowNs: nowNs, events: &delivered)
+            guard outcome != .dropped else { return }
+            if wasPending { confirm(connection) }  // reported before the messages that confirmed it
+            events += delivered
+            connection.ackIfBehind(nowNs: nowNs, out: &outgoing)
+            if outcome == .peerClosed { remove(connection, reason: .closedByPeer) }
+        case .challenge, .accept, .reject:
+            malformedDatagrams += 1  // a client's packets only
+        }
+    }
+
+    private func handleResponse(clientID: UInt64, cookie: Packet.Cookie, peerSequence: UInt32, from: SocketAddress, nowNs: Int64) {
+        guard cookie.expiresNs > nowNs,
+            cookie == makeCookie(clientID: clientID, address: from, expiresNs: cookie.expiresNs)
+        else {
+            badCookies += 1
+            return
+        }
+        if let existing = byClient[from], existing.clientID == clientID {
+            // The accept was lost: the same one again (a confirmed session ignores it).
+            if existing.isPending { outgoing.append(OutgoingDatagram(bytes: acceptPacket(existing), to: from)) }
+            return
+        }
+        let reason: Packet.RejectReason? =
+            connections.count >= config.maxConnections
+            ? .hostFull : (pendingCount >= config.maxPendingHandshakes ? .tooManyHandshakes : nil)
+        if let reason {
+            rejectedHandshakes += 1
+            outgoing.append(OutgoingDatagram(bytes: Packet.reject(clientID: clientID, reason: reason).encoded(), to: from))
+            return
+        }
+        var id = random.next()
+        while id == 0 || connections[id] != nil { id = random.next() }
+        let connection = Connection(
+            id: id, token: random.next(), address: from, config: config, clientID: clientID,
+            initialSequence: initialSequenceForTests ?? UInt32(truncatingIfNeeded: random.next()),
+            peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs)
+        connections[id] = connection
+        pendingCount += 1
+        // An older session from this address stays until the new one is confirmed, then goes.
+        if byClient[from] == nil { byClient[from] = connection }
+        outgoing.append(OutgoingDatagram(bytes: acceptPacket(connection), to: from))
+    }
+
+    private func confirm(_ connection: Connection) {
+        pendingCount -= 1
+        if let old = byClient[connection.address], old !== connection {
+            if old.isPending {
+                connections[old.id] = nil
+                pendingCount -= 1
+            } else {
+                remove(old, reason: .replaced)
+            }
+        }
+        byClient[connection.address] = connection
+        events.append(.connected(connection.connectionID))
+    }
+
+    private func remove(_ connection: Connection, reason: DisconnectReason?) {
+        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        if connection.isPending { pendingCount -= 1 }
+        if byClient[connection.address] === connection { byClient[connection.address] = nil }
+        if let reason { events.append(.disconnected(connection.connectionID, reason)) }
+    }
+
+    private func acceptPacket(_ connection: Connection) -> [UInt8] {
+        Packet.accept(
+            clientID: connection.clientID, connectionID: connection.id, token: connection.token,
+            initialSequence: connection.initialSequence
+        ).encoded()
+    }
+
+    private func makeCookie(clientID: UInt64, address: SocketAddress, expiresNs: Int64) -> Packet.Cookie {
+        var w = WireWriter(capacity: 64)
+        w.u64(clientID)
+        w.u64(UInt64(bitPattern: expiresNs))
+        w.append(Array(address.description.utf8))
+        return Packet.Cookie(expiresNs: expiresNs, mac: cookieKey.hash(w.bytes))
+    }
+}

@@ -1,0 +1,63 @@
+import NetCore
+
+/// What a driver pumps: a `Host` or a `Client`, fed datagrams and time, giving datagrams and events.
+public protocol DatagramMachine: AnyObject {
+    func receive(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64)
+    func update(nowNs: Int64)
+    func takeDatagrams() -> [OutgoingDatagram]
+    func pollEvent() -> GameNetEvent?
+    var nextWakeNs: Int64? { get }
+}
+
+extension Host: DatagramMachine {}
+extension Client: DatagramMachine {}
+
+/// The thin driver: moves datagrams between a `DatagramMachine` and a NetCore `UDPSocket` on
+/// the calling tasklet, on the monotonic clock. All protocol logic stays in the machine; this
+/// only waits for a datagram until the machine's next wake-up, feeds it, updates, sends.
+public enum UDPDriver {
+    /// Pumps `machine` over `socket` until `handle` returns false. `handle` sees every event, on
+    /// the calling tasklet (it may call `send` or `disconnect` on the machine). Each wait lasts
+    /// until the next datagram or the machine's next wake-up, at most `idleWake`.
+    /// Call from a tasklet; the socket is used by this driver alone meanwhile. A `Client` must
+    /// have been told to `connect` first.
+    /// - Parameter limit: give up after this long (nil: never).
+    /// - Throws: `NetError` from the socket (a refused port is ignored, as a lost datagram), of
+    ///   kind `.timedOut` once `limit` has passed; what `handle` throws; `CancellationError`.
+    nonisolated(nonsending) public static func run(
+        _ machine: some DatagramMachine, on socket: UDPSocket, idleWake: Duration = .milliseconds(50),
+        limit: Duration? = nil, _ handle: (GameNetEvent) throws -> Bool
+    ) async throws {
+        let idleNs = idleWake.wholeNanoseconds
+        let giveUpNs = limit.map { MonotonicClock.nanoseconds() + $0.wholeNanoseconds }
+        while true {
+            if let giveUpNs, MonotonicClock.nanoseconds() >= giveUpNs {
+                throw NetError(kind: .timedOut, errno: 0, operation: "GameNet UDP driver", context: "limit of \(limit ?? .zero) reached")
+            }
+            try await sendAll(machine.takeDatagrams(), on: socket)
+            while let event = machine.pollEvent() {
+                guard try handle(event) else {
+                    try await sendAll(machine.takeDatagrams(), on: socket)  // a disconnect's last words
+                    return
+                }
+            }
+            let now = MonotonicClock.nanoseconds()
+            let wait = max(1_000_000, min(idleNs, (machine.nextWakeNs ?? now + idleNs) - now))
+            do {
+                let (bytes, from) = try await socket.receive(maxBytes: 2_048, timeout: .nanoseconds(wait))
+                machine.receive(bytes, from: from, nowNs: MonotonicClock.nanoseconds())
+            } catch let error as NetError where error.kind == .timedOut || error.kind == .connectionRefused {
+                // Time to update; or an ICMP port-unreachable, which counts as a lost datagram.
+            }
+            machine.update(nowNs: MonotonicClock.nanoseconds())
+        }
+    }
+
+    nonisolated(nonsending) private static func sendAll(_ datagrams: [OutgoingDatagram], on socket: UDPSocket) async throws {
+        for d in datagrams {
+            do { try await socket.send(d.bytes, to: d.to) } catch let error as NetError where error.kind == .connectionRefused {
+                // The peer's port is closed (for now): as a lost datagram.
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/// One unit inside a data packet. Several frames (messages, fragments, a disconnect) share a
+/// datagram up to the MTU; the packet's header carries the acks for all of them.
+///
+/// ```
+/// message    0x01  channel (1)  message sequence (4)  length (2)  payload
+/// fragment   0x02  channel (1)  message sequence (4)  index (2)  count (2)  length (2)  payload
+/// disconnect 0x03  reason (1)
+/// ```
+/// The message sequence numbers a message inside its channel (ordering, duplicate suppression,
+/// "newest wins"); a fragment's count is at least 2, its index below the count, and its payload
+/// not empty. The channel number is checked against the connection's channels by the
+/// connection, not here: the decoder knows no configuration.
+public enum Frame: Equatable, Sendable {
+    case message(channel: UInt8, sequence: UInt32, payload: [UInt8])
+    case fragment(channel: UInt8, sequence: UInt32, index: UInt16, count: UInt16, payload: [UInt8])
+    case disconnect(reason: UInt8)
+
+    static let messageType: UInt8 = 0x01
+    static let fragmentType: UInt8 = 0x02
+    static let disconnectType: UInt8 = 0x03
+    /// Bytes a message frame adds to its payload.
+    public static let messageOverhead = 8
+    /// Bytes a fragment frame adds to its payload.
+    public static let fragmentOverhead = 12
+    /// Bytes of a disconnect frame.
+    public static let disconnectSize = 2
+
+    /// The frame's size on the wire.
+    public var encodedSize: Int {
+        switch self {
+        case .message(_, _, let payload): return Self.messageOverhead + payload.count
+        case .fragment(_, _, _, _, let payload): return Self.fragmentOverhead + payload.count
+        case .disconnect: return Self.disconnectSize
+        }
+    }
+
+    func encode(into writer: inout WireWriter) {
+        switch self {
+        case .message(let channel, let sequence, let payload):
+            writer.u8(Self.messageType)
+            writer.u8(channel)
+            writer.u32(sequence)
+            // The connection never builds a frame beyond the MTU, far below 64 KiB.
+            writer.u16(UInt16(truncatingIfNeeded: payload.count))
+            writer.append(payload)
+        case .fragment(let channel, let sequence, let index, let count, let payload):
+            writer.u8(Self.fragmentType)
+            writer.u8(channel)
+            writer.u32(sequence)
+            writer.u16(index)
+            writer.u16(count)
+            writer.u16(UInt16(truncatingIfNeeded: payload.count))
+            writer.append(payload)
+        case .disconnect(let reason):
+            writer.u8(Self.disconnectType)
+            writer.u8(reason)
+        }
+    }
+
+    /// Reads one frame at the reader's position; throws on anything but a whole, valid frame.
+    static func decode(from reader: inout WireReader) throws(PacketError) -> Frame {
+        guard let type = reader.u8() else { throw .truncated }
+        switch type {
+        case messageType:
+            guard let channel = reader.u8(), let sequence = reader.u32(), let length = reader.u16(),
+                let payload = reader.take(Int(length))
+            else { throw .truncated }
+            return .message(channel: channel, sequence: sequence, payload: payload)
+        case fragmentType:
+            guard let channel = reader.u8(), let sequence = reader.u32(), let index = reader.u16(),
+                let count = reader.u16(), let length = reader.u16()
+            else { throw .truncated }
+            guard count >= 2, index < count, length > 0 else { throw .invalidFragment }
+            guard let payload = reader.take(Int(length)) else { throw .truncated }
+            return .fragment(channel: channel, sequence: sequence, index: index, count: count, payload: payload)
+        case disconnectType:
+            guard let reason = reader.u8() else { throw .truncated }
+            return .disconnect(reason: reason)
+        default:
+            throw .unknownFrame(type)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+/// GameNet's wire format: one packet per UDP datagram, big-endian, version first.
+///
+/// ```
+/// every packet      0 version (1)  1 type (1)
+/// connectRequest    2 client id (8)                      zero padding to 1,200 bytes
+/// challenge         2 client id (8)  10 cookie (16)                              (26 bytes)
+/// challengeResponse 2 client id (8)  10 cookie (16)  26 client initial sequence (4)
+///                                                        zero padding to 1,200 bytes
+/// accept            2 client id (8)  10 connection id (8)  18 session token (8)
+///                   26 server initial sequence (4)                               (30 bytes)
+/// reject            2 client id (8)  10 reason (1)                               (11 bytes)
+/// data              2 connection id (8)  10 session token (8)  18 sequence (4)
+///                   22 ack (4)  26 ack bits (4)  30 frames...
+/// ```
+/// The client pads both of its handshake packets to 1,200 bytes and the host's replies are at
+/// most 30, so a forged source address gets no amplification. A data packet's `ack` is the
+/// newest packet sequence the sender has received from the other side, and bit `i` of `ackBits`
+/// says that `ack - 1 - i` arrived too (the 32 before it), so every packet acknowledges.
+///
+/// `decode` checks every field, the exact length of fixed-size packets, the zero padding and
+/// every frame: a datagram is accepted whole or rejected whole with a `PacketError`.
+public enum Packet: Equatable, Sendable {
+    case connectRequest(clientID: UInt64)
+    case challenge(clientID: UInt64, cookie: Cookie)
+    case challengeResponse(clientID: UInt64, cookie: Cookie, initialSequence: UInt32)
+    case accept(clientID: UInt64, connectionID: UInt64, token: UInt64, initialSequence: UInt32)
+    case reject(clientID: UInt64, reason: RejectReason)
+    case data(DataHeader, frames: [Frame])
+
+    /// The protocol version this build speaks; any other is rejected.
+    public static let version: UInt8 = 1
+    /// The size of the client's handshake packets (the IPv6 minimum MTU less IP and UDP headers,
+    /// rounded down): every reply of the host is smaller.
+    public static let paddedHandshakeSize = 1200
+    /// Bytes of a data packet before its first frame.
+    public static let dataHeaderSize = 30
+    /// The largest datagram `decode` accepts by default.
+    public static let defaultMaxSize = 1200
+
+    /// A host's stateless handshake cookie: when it expires (host clock, nanoseconds) and a keyed
+    /// hash of that time, the client's address and id. The host keeps nothing until it comes back.
+    public struct Cookie: Equatable, Sendable {
+        public var expiresNs: Int64
+        public var mac: UInt64
+        public init(expiresNs: Int64, mac: UInt64) {
+            self.expiresNs = expiresNs
+            self.mac = mac
+        }
+    }
+
+    /// Why a host refused a connection.
+    public enum RejectReason: UInt8, Sendable {
+        /// It has `maxConnections` peers already.
+        case hostFull = 1
+        /// It has `maxPendingHandshakes` accepted but unconfirmed handshakes already.
+        case tooManyHandshakes = 2
+    }
+
+    /// The fixed part of a data packet.
+    public struct DataHeader: Equatable, Sendable {
+        public var connectionID: UInt64
+        public var token: UInt64
+        public var sequence: UInt32
+        public var ack: UInt32
+        public var ackBits: UInt32
+        public init(connectionID: UInt64, token: UInt64, sequence: UInt32, ack: UInt32, ackBits: UInt32) {
+            self.connectionID = connectionID
+            self.token = token
+            self.sequence = sequence
+            self.ack = ack
+            self.ackBits = ackBits
+        }
+    }
+
+    enum Kind: UInt8 {
+        case connectRequest = 1
+        case challenge = 2
+        case challengeResponse = 3
+        case accept = 4
+        case reject = 5
+        case data = 6
+    }
+
+    /// The datagram for this packet.
+    public func encoded() -> [UInt8] {
+        var w = WireWriter(capacity: Self.defaultMaxSize)
+        w.u8(Self.version)
+        switch self {
+        case .connectRequest(let clientID):
+            w.u8(Kind.connectRequest.rawValue)
+            w.u64(clientID)
+            w.pad(to: Self.paddedHandshakeSize)
+        case .challenge(let clientID, let cookie):
+            w.u8(Kind.challenge.rawValue)
+            w.u64(clientID)
+            Self.write(cookie, to: &w)
+        case .challengeResponse(let clientID, let cookie, let initialSequence):
+            w.u8(Kind.challengeResponse.rawValue)
+            w.u64(clientID)
+            Self.write(cookie, to: &w)
+            w.u32(initialSequence)
+            w.pad(to: Self.paddedHandshakeSize)
+        case .accept(let clientID, let connectionID, let token, let initialSequence):
+            w.u8(Kind.accept.rawValue)
+            w.u64(clientID)
+            w.u64(connectionID)
+            w.u64(token)
+            w.u32(initialSequence)
+        case .reject(let clientID, let reason):
+            w.u8(Kind.reject.rawValue)
+            w.u64(clientID)
+            w.u8(reason.rawValue)
+        case .data(let header, let frames):
+            w.u8(Kind.data.rawValue)
+            w.u64(header.connectionID)
+            w.u64(header.token)
+            w.u32(header.sequence)
+            w.u32(header.ack)
+            w.u32(header.ackBits)
+            for frame in frames { frame.encode(into: &w) }
+        }
+        return w.bytes
+    }
+
+    /// Parses one datagram.
+    /// - Parameter maxSize: the largest datagram accepted (the MTU in force).
+    /// - Throws: `PacketError` for anything that is not exactly one well-formed packet.
+    /// Pure; any thread; cost linear in the datagram's size.
+    public static func decode(_ bytes: [UInt8], maxSize: Int = defaultMaxSize) throws(PacketError) -> Packet {
+        guard bytes.count <= max(maxSize, paddedHandshakeSize) else { throw .tooLong(bytes.count) }
+        var r = WireReader(bytes)
+        guard let version = r.u8(), let typeByte = r.u8() else { throw .truncated }
+        guard version == Self.version else { throw .unsupportedVersion(version) }
+        guard let kind = Kind(rawValue: typeByte) else { throw .unknownType(typeByte) }
+        guard let firstID = r.u64() else { throw .truncated }
+        let packet: Packet
+        switch kind {
+        case .connectRequest:
+            try checkPadding(bytes, r)
+            return .connectRequest(clientID: firstID)
+        case .challenge:
+            packet = .challenge(clientID: firstID, cookie: try readCookie(&r))
+        case .challengeResponse:
+            let cookie = try readCookie(&r)
+            guard let initialSequence = r.u32() else { throw .truncated }
+            try checkPadding(bytes, r)
+            return .challengeResponse(clientID: firstID, cookie: cookie, initialSequence: initialSequence)
+        case .accept:
+            guard let connectionID = r.u64(), let token = r.u64(), let initialSequence = r.u32() else { throw .truncated }
+            packet = .accept(clientID: firstID, connectionID: connectionID, token: token, initialSequence: initialSequence)
+        case .reject:
+            guard let reasonByte = r.u8() else { throw .truncated }
+            guard let reason = RejectReason(rawValue: reasonByte) else { throw .unknownRejectReason(reasonByte) }
+            packet = .reject(clientID: firstID, reason: reason)
+        case .data:
+            guard bytes.count <= maxSize else { throw .tooLong(bytes.count) }
+            guard let token = r.u64(), let sequence = r.u32(), let ack = r.u32(), let ackBits = r.u32() else {
+                throw .truncated
+            }
+            var frames: [Frame] = []
+            while r.remaining > 0 { frames.append(try Frame.decode(from: &r)) }
+            let header = DataHeader(connectionID: firstID, token: token, sequence: sequence, ack: ack, ackBits: ackBits)
+            return .data(header, frames: frames)
+        }
+        // The host's fixed-size replies: nothing may follow.
+        guard r.remaining == 0 else { throw .tooLong(bytes.count) }
+        return packet
+    }
+
+    private static func checkPadding(_ bytes: [UInt8], _ r: WireReader) throws(PacketError) {
+        guard bytes.count == paddedHandshakeSize, r.restIsZero() else { throw .badPadding }
+    }
+
+    private static func write(_ cookie: Cookie, to w: inout WireWriter) {
+        w.u64(UInt64(bitPattern: cookie.expiresNs))
+        w.u64(cookie.mac)
+    }
+
+    private static func readCookie(_ r: inout WireReader) throws(PacketError) -> Cookie {
+        guard let expires = r.u64(), let mac = r.u64() else { throw .truncated }
+        return Cookie(expiresNs: Int64(bitPattern: expires), mac: mac)
+    }
+}
