@@ -78,6 +78,12 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     ) async throws -> DownloadResult {
         self.sink = sink
         self.events = events
+        // Let go of both on return: a sink or handler that holds this downloader (netget's job
+        // does) would otherwise keep the pair, and every buffer they hold, alive for good.
+        defer {
+            self.sink = nil
+            self.events = { _ in }
+        }
         credentialScope = CredentialScope(
             for: url, extraNames: options.credentialHeaderNames,
             trustsEveryOrigin: options.locationTrusted)
@@ -193,8 +199,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     private func fetchSpan(_ index: Int, url: HTTPURL, mayRestart: Bool, split: (() -> Void)?) async throws {
         var split = split
         var attempt = 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: options.readSize, alignment: 64)
-        defer { buffer.deallocate() }
+        let buffer = SpanReadBuffer(capacity: options.readSize)
         while !spans[index].isComplete {
             let span = spans[index]
             var request = HTTPRequest(url: finalURL ?? url, headers: options.headers)
@@ -319,12 +324,12 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     }
 
     /// Reads the body into the sink up to the span's end (which a split may move meanwhile).
-    private func stream(_ response: HTTPResponse, into index: Int, buffer: UnsafeMutableRawBufferPointer) async throws {
+    private func stream(_ response: HTTPResponse, into index: Int, buffer readBuffer: SpanReadBuffer) async throws {
         let generation = self.generation
         var position = spans[index].next
         var speed = options.speedLimit.map { SpeedWindow($0, start: .now) }
         while true {
-            var limit = buffer.count
+            var limit = readBuffer.capacity
             if let end = spans[index].end {
                 guard position <= end else {
                     response.body.discard()  // the rest belongs to other spans
@@ -344,6 +349,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     n = try await readBody(response, into: lent)
                     try await lender.commitLent(n, at: position)
                 } else {
+                    let buffer = readBuffer.bytes(atLeast: limit)
                     n = try await readBody(response, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<limit]))
                     guard generation == self.generation else { throw CancellationError() }  // not the file's bytes now
                     if n > 0 { try await sink?.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), at: position) }
