@@ -30,7 +30,8 @@ import Testing
     }
 
     @Test func aMebibyteThroughTenPercentLossArrivesByteExact() throws {
-        let net = try SimulatedNetwork(seed: 70, conditions: LinkConditions(loss: 0.1, latency: .milliseconds(10), jitter: .milliseconds(2)))
+        let net = try SimulatedNetwork(
+            seed: 70, conditions: LinkConditions(loss: 0.1, latency: .milliseconds(10), jitter: .milliseconds(2)))
         let client = try Self.connected(net, port: 7300)
         let big = Self.pattern(1 << 20, seed: 1)
         try client.send(big, channel: 0)
@@ -96,7 +97,10 @@ import Testing
         let b = Self.pattern(300_000, seed: 6)
         try client.send(a, channel: 0)
         try client.send(b, channel: 1)
-        #expect(net.run(forNs: 60_000_000_000) { net.messages(net.hostEvents, channel: 0).count + net.messages(net.hostEvents, channel: 1).count == 2 })
+        #expect(
+            net.run(forNs: 60_000_000_000) {
+                net.messages(net.hostEvents, channel: 0).count + net.messages(net.hostEvents, channel: 1).count == 2
+            })
         #expect(net.messages(net.hostEvents, channel: 0) == [a])
         #expect(net.messages(net.hostEvents, channel: 1) == [b])
     }
@@ -110,7 +114,7 @@ import Testing
         let bad: [Frame] = [
             .fragment(channel: 1, sequence: 0, index: 0, count: UInt16(config.maxFragments + 1), payload: full),  // too many
             .fragment(channel: 1, sequence: 0, index: 0, count: 3, payload: Array(full.dropLast())),  // short middle
-            .fragment(channel: 1, sequence: 1, index: 1, count: 2, payload: full + [1]),  // last too long (still fits MTU? no: refused by decode)
+            .fragment(channel: 1, sequence: 1, index: 1, count: 2, payload: full + [1]),  // last too long: over the MTU
             .fragment(channel: 3, sequence: 0, index: 0, count: 2, payload: full),  // unreliable channel
             .fragment(channel: 1, sequence: 300, index: 0, count: 2, payload: full),  // beyond the window
         ]

@@ -105,7 +105,9 @@ public struct GameNetConfig: Sendable, Equatable {
         if maxReassemblyBytesPerPeer < oneMessage {
             return "maxReassemblyBytesPerPeer must hold one message of maxMessageSize (\(oneMessage) bytes)"
         }
-        if maxReassemblyBytesPerHost < maxReassemblyBytesPerPeer { return "maxReassemblyBytesPerHost must be at least maxReassemblyBytesPerPeer" }
+        if maxReassemblyBytesPerHost < maxReassemblyBytesPerPeer {
+            return "maxReassemblyBytesPerHost must be at least maxReassemblyBytesPerPeer"
+        }
         return nil
     }
 }
