@@ -88,8 +88,12 @@ public final class Host {
     public var nextWakeNs: Int64? { connections.values.map { $0.nextWakeNs() }.min() }
 
     /// Queues `message` on `channel` of a confirmed connection; it goes out on the next `update`.
-    /// - Throws: `GameNetError.notConnected`, `.noSuchChannel`, `.messageTooLarge`, `.sendQueueFull`
-    ///   (nothing is queued then).
+    /// On a reliable channel a message over `maxUnfragmentedPayload` (up to `maxMessageSize`) is
+    /// split into fragments, each taking one of the channel's queue slots; it is delivered whole.
+    /// Cost: one copy of the message.
+    /// - Throws: `GameNetError.notConnected`, `.noSuchChannel`, `.messageTooLarge` (over
+    ///   `maxMessageSize`, or on an unreliable channel over `maxUnfragmentedPayload`),
+    ///   `.sendQueueFull` (nothing is queued then).
     public func send(_ message: [UInt8], to id: ConnectionID, channel: Int) throws(GameNetError) {
         guard let connection = connections[id.rawValue], !connection.isPending else { throw .notConnected }
         try connection.queue(message, channel: channel)
