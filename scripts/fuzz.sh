@@ -12,9 +12,10 @@
 #   scripts/fuzz.sh http-date 120
 #   scripts/fuzz.sh url-list 120
 #   scripts/fuzz.sh gamenet-packet 120
+#   scripts/fuzz.sh gamenet-reassembly 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet|gamenet-reassembly [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -66,6 +67,10 @@ case "$TARGET" in
         MODULE=FuzzGameNetPacket
         SOURCES=(Sources/GameNet/Wire/*.swift Fuzz/PacketFuzzer.swift)
         MAX_LEN=1400 ;;
+    gamenet-reassembly)
+        MODULE=FuzzGameNetReassembly
+        SOURCES=(Sources/GameNet/Fragments/Reassembler.swift Fuzz/ReassemblyFuzzer.swift)
+        MAX_LEN=4096 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
         echo "$usage" >&2

@@ -6,7 +6,7 @@ struct ChannelReceiver {
     /// Reliable: every sequence before it has been delivered (ordered) or received (unordered).
     private(set) var nextExpected: UInt32 = 0
     /// Ordered: messages that arrived early. Unordered: sequences received ahead (payload empty).
-    private var early: [UInt32: [UInt8]] = [:]
+    private var early: [UInt32: Piece] = [:]
     /// Sequenced: the newest delivered.
     private var newest: UInt32?
     private(set) var heldBytes = 0
@@ -22,38 +22,39 @@ struct ChannelReceiver {
         return sequenceDistance(from: nextExpected, to: sequence) < window
     }
 
-    /// Takes one message; returns those that become deliverable, in order.
-    mutating func accept(_ sequence: UInt32, _ payload: [UInt8]) -> [[UInt8]] {
+    /// Takes one piece (a message or a fragment); returns those that become deliverable, in
+    /// order, with their sequences (a fragment's names its message).
+    mutating func accept(_ sequence: UInt32, _ payload: Piece) -> [(sequence: UInt32, piece: Piece)] {
         switch kind {
         case .unreliable:
-            return [payload]
+            return [(sequence, payload)]
         case .unreliableSequenced:
             if let newest, sequenceDistance(from: newest, to: sequence) <= 0 { return [] }
             newest = sequence
-            return [payload]
+            return [(sequence, payload)]
         case .reliableUnordered:
             let distance = sequenceDistance(from: nextExpected, to: sequence)
             guard distance >= 0, early[sequence] == nil else { return [] }
             if distance > 0 {
-                early[sequence] = []
+                early[sequence] = Piece(payload: [])
             } else {
                 nextExpected &+= 1
                 while early.removeValue(forKey: nextExpected) != nil { nextExpected &+= 1 }
             }
-            return [payload]
+            return [(sequence, payload)]
         case .reliableOrdered:
             let distance = sequenceDistance(from: nextExpected, to: sequence)
             guard distance >= 0, early[sequence] == nil else { return [] }
             if distance > 0 {
                 early[sequence] = payload
-                heldBytes += payload.count
+                heldBytes += payload.payload.count
                 return []
             }
-            var out = [payload]
+            var out = [(sequence, payload)]
             nextExpected &+= 1
             while let next = early.removeValue(forKey: nextExpected) {
-                heldBytes -= next.count
-                out.append(next)
+                heldBytes -= next.payload.count
+                out.append((nextExpected, next))
                 nextExpected &+= 1
             }
             return out

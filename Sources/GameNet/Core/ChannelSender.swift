@@ -7,8 +7,8 @@ struct ChannelSender {
     private(set) var nextSequence: UInt32 = 0
     /// Unreliable messages waiting for the next flush (sent once, then forgotten).
     private(set) var unreliable: [(sequence: UInt32, payload: [UInt8])] = []
-    /// Reliable messages not yet acknowledged, by sequence.
-    private(set) var pending: [UInt32: [UInt8]] = [:]
+    /// Reliable messages (or fragments of one) not yet acknowledged, by sequence.
+    private(set) var pending: [UInt32: Piece] = [:]
     /// Reliable sequences to (re)transmit, oldest first.
     private var toSend: [UInt32] = []
     /// The oldest reliable sequence not acknowledged (all before it are).
@@ -21,30 +21,33 @@ struct ChannelSender {
         self.maxQueued = maxQueued
     }
 
-    var isFull: Bool { (kind.isReliable ? pending.count : unreliable.count) >= maxQueued }
+    /// How many more pieces (messages, or fragments of a reliable one) the channel takes.
+    var room: Int { maxQueued - (kind.isReliable ? pending.count : unreliable.count) }
 
-    mutating func enqueue(_ payload: [UInt8]) {
+    /// Queues one piece under the next sequence (a fragmented message takes one per fragment);
+    /// unreliable channels take whole messages only.
+    mutating func enqueue(_ piece: Piece) {
         let sequence = nextSequence
         nextSequence &+= 1
-        queuedBytes += payload.count
+        queuedBytes += piece.payload.count
         if kind.isReliable {
-            pending[sequence] = payload
+            pending[sequence] = piece
             toSend.append(sequence)
         } else {
-            unreliable.append((sequence, payload))
+            unreliable.append((sequence, piece.payload))
         }
     }
 
     /// The next reliable message to transmit, if the receiver's window has room for it
     /// (sequences acknowledged while waiting for a resend are skipped and forgotten).
-    mutating func peekSendable() -> (sequence: UInt32, payload: [UInt8])? {
+    mutating func peekSendable() -> (sequence: UInt32, piece: Piece)? {
         while let first = toSend.first {
-            guard let payload = pending[first] else {
+            guard let piece = pending[first] else {
                 toSend.removeFirst()
                 continue
             }
             guard sequenceDistance(from: oldestUnacked, to: first) < window else { return nil }
-            return (first, payload)
+            return (first, piece)
         }
         return nil
     }
@@ -75,8 +78,8 @@ struct ChannelSender {
     }
 
     mutating func acknowledge(_ sequence: UInt32) {
-        guard let payload = pending.removeValue(forKey: sequence) else { return }
-        queuedBytes -= payload.count
+        guard let piece = pending.removeValue(forKey: sequence) else { return }
+        queuedBytes -= piece.payload.count
         while pending[oldestUnacked] == nil, oldestUnacked != nextSequence { oldestUnacked &+= 1 }
     }
 }

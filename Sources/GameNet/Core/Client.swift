@@ -30,6 +30,8 @@ public final class Client {
     private let initialSequence: UInt32
     private var outgoing: [OutgoingDatagram] = []
     private var events: [GameNetEvent] = []
+    /// The one peer's partial fragmented messages (its own bound is `maxReassemblyBytesPerPeer`).
+    private let reassembly: ReassemblyPool
 
     /// - Throws: `GameNetError.invalidConfig`.
     public init(
@@ -42,6 +44,7 @@ public final class Client {
         self.random = random
         clientID = self.random.next()
         initialSequence = UInt32(truncatingIfNeeded: self.random.next())
+        reassembly = ReassemblyPool(limit: config.maxReassemblyBytesPerHost)
     }
 
     /// Tests: a client whose packet sequence starts at `initialSequence` (near 2^32, say).
@@ -52,6 +55,7 @@ public final class Client {
         self.random = random
         clientID = self.random.next()
         self.initialSequence = initialSequence
+        reassembly = ReassemblyPool(limit: config.maxReassemblyBytesPerHost)
     }
 
     /// The session's id once connected.
@@ -139,7 +143,8 @@ public final class Client {
             (.responding, .accept(let id, let connectionID, let token, let peerSequence)) where id == clientID:
             let connection = Connection(
                 id: connectionID, token: token, address: server, config: config, clientID: clientID,
-                initialSequence: initialSequence, peerInitialSequence: peerSequence, isPending: false, nowNs: nowNs)
+                initialSequence: initialSequence, peerInitialSequence: peerSequence, isPending: false, nowNs: nowNs,
+                pool: reassembly)
             state = .connected(connection)
             events.append(.connected(connection.connectionID))
             // The first packet with the token confirms the session on the host.
@@ -154,7 +159,13 @@ public final class Client {
             case .accepted: c.ackIfBehind(nowNs: nowNs, out: &outgoing)
             case .peerClosed:
                 state = .closed
+                c.releaseReassembly()
                 events.append(.disconnected(c.connectionID, .closedByPeer))
+            case .violation(let error):
+                outgoing += c.closingDatagrams(nowNs: nowNs)
+                state = .closed
+                c.releaseReassembly()
+                events.append(.disconnected(c.connectionID, .protocolViolation(error)))
             }
         default:
             droppedDatagrams += 1

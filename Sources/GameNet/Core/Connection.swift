@@ -23,6 +23,9 @@ final class Connection {
     private var receivers: [ChannelReceiver]
     /// Channel numbers by descending priority (stable: lower number first on ties).
     private let sendOrder: [Int]
+    /// Partial fragmented messages of the peer, charged to `pool` too (the host's shared budget).
+    private var reassembler: Reassembler
+    private let pool: ReassemblyPool
 
     private struct SentPacket {
         var sentNs: Int64
@@ -48,7 +51,7 @@ final class Connection {
 
     init(
         id: UInt64, token: UInt64, address: SocketAddress, config: GameNetConfig, clientID: UInt64,
-        initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64
+        initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool
     ) {
         self.id = id
         self.token = token
@@ -68,6 +71,9 @@ final class Connection {
             config.channels[$0].priority != config.channels[$1].priority
                 ? config.channels[$0].priority > config.channels[$1].priority : $0 < $1
         }
+        reassembler = Reassembler(
+            fragmentSize: config.fragmentPayloadSize, maxFragments: config.maxFragments, budget: config.maxReassemblyBytesPerPeer)
+        self.pool = pool
         lastSentNs = nowNs
         lastReceivedNs = nowNs
         rtoNs = config.initialRTONs
@@ -82,17 +88,38 @@ final class Connection {
         s.rttVarianceNs = rttVarNs
         s.retransmissionTimeoutNs = rtoNs
         s.congestionWindow = Int(congestionWindow)
+        s.reassemblyBytes = reassembler.heldBytes
         return s
     }
 
     // MARK: - Sending
 
+    /// Queues a message whole, or on a reliable channel as fragments (all or none of them).
     func queue(_ message: [UInt8], channel: Int) throws(GameNetError) {
         guard senders.indices.contains(channel) else { throw .noSuchChannel(channel) }
-        let limit = config.maxUnfragmentedPayload
+        let whole = config.maxUnfragmentedPayload
+        if message.count <= whole {
+            guard senders[channel].room >= 1 else { throw .sendQueueFull(channel: channel) }
+            senders[channel].enqueue(Piece(payload: message))
+            return
+        }
+        let limit = senders[channel].kind.isReliable ? config.maxMessageSize : whole
         guard message.count <= limit else { throw .messageTooLarge(size: message.count, limit: limit) }
-        guard !senders[channel].isFull else { throw .sendQueueFull(channel: channel) }
-        senders[channel].enqueue(message)
+        let size = config.fragmentPayloadSize
+        let count = (message.count + size - 1) / size  // at least 2: the message is over `size`
+        guard senders[channel].room >= count else { throw .sendQueueFull(channel: channel) }
+        for index in 0..<count {
+            let bytes = Array(message[index * size..<min(message.count, (index + 1) * size)])
+            // count <= maxFragments <= 65535, checked by `GameNetConfig.problem`.
+            senders[channel].enqueue(Piece(payload: bytes, index: UInt16(index), count: UInt16(count)))
+        }
+    }
+
+    /// Frees the peer's partial messages and gives their bytes back to the host's pool (the
+    /// connection ended).
+    func releaseReassembly() {
+        pool.adjust(by: -reassembler.heldBytes)
+        reassembler.removeAll()
     }
 
     /// Builds and appends the datagrams due now: queued messages coalesced up to the MTU (by
@@ -161,11 +188,13 @@ final class Connection {
         for channel in sendOrder {
             if senders[channel].kind.isReliable {
                 guard windowOpen else { continue }
-                while let (sequence, payload) = senders[channel].peekSendable(), Frame.messageOverhead + payload.count <= budget {
+                while let (sequence, piece) = senders[channel].peekSendable() {
+                    let frame = piece.frame(channel: UInt8(channel), sequence: sequence)
+                    guard frame.encodedSize <= budget else { break }
                     senders[channel].dropFirstSendable()
-                    frames.append(.message(channel: UInt8(channel), sequence: sequence, payload: payload))
+                    frames.append(frame)
                     reliable.append((channel, sequence))
-                    budget -= Frame.messageOverhead + payload.count
+                    budget -= frame.encodedSize
                 }
             } else {
                 var messages = senders[channel].takeUnreliable()
@@ -193,6 +222,9 @@ final class Connection {
         case accepted
         /// It carried a disconnect: the owner reports `.closedByPeer` and removes the connection.
         case peerClosed
+        /// Its fragments broke the reassembly rules or budget: the owner sends the closing
+        /// datagrams, reports `.protocolViolation` and removes the connection.
+        case violation(ReassemblyError)
     }
 
     /// Takes one data packet whose connection id, token and source address the owner has
@@ -211,7 +243,11 @@ final class Connection {
                     stats.implausiblePackets += 1
                     return .dropped
                 }
-                if case .fragment = frame {  // fragmentation is not negotiated in this version
+                // Only reliable channels fragment, and a fragment must be well formed on its own.
+                if case .fragment(_, _, let index, let count, let payload) = frame,
+                    !receivers[Int(channel)].kind.isReliable
+                        || !reassembler.isWellFormed(index: index, count: count, size: payload.count)
+                {
                     stats.implausiblePackets += 1
                     return .dropped
                 }
@@ -242,16 +278,42 @@ final class Connection {
             switch frame {
             case .message(let channel, let sequence, let payload):
                 carriesData = true
-                for message in receivers[Int(channel)].accept(sequence, payload) {
-                    events.append(.message(connectionID, channel: Int(channel), message))
-                }
-            case .fragment: break
+                let ready = receivers[Int(channel)].accept(sequence, Piece(payload: payload))
+                if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
+            case .fragment(let channel, let sequence, let index, let count, let payload):
+                carriesData = true
+                let ready = receivers[Int(channel)].accept(sequence, Piece(payload: payload, index: index, count: count))
+                if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
             case .disconnect: outcome = .peerClosed
             }
         }
         if carriesData, ackDueNs == nil { ackDueNs = nowNs + config.ackDelayNs }
         unackedReceived += 1
         return outcome
+    }
+
+    /// Reports the deliverable pieces of one channel: whole messages at once, fragments through
+    /// the reassembler (a message when its last fragment arrives).
+    /// - Returns: the violation that ends the connection, or nil.
+    private func deliver(_ ready: [(sequence: UInt32, piece: Piece)], channel: UInt8, events: inout [GameNetEvent]) -> ReassemblyError? {
+        let ordered = receivers[Int(channel)].kind == .reliableOrdered
+        for (sequence, piece) in ready {
+            guard piece.isFragment else {
+                events.append(.message(connectionID, channel: Int(channel), piece.payload))
+                continue
+            }
+            let before = reassembler.heldBytes
+            do {
+                let message = try reassembler.add(
+                    channel: channel, sequence: sequence, index: piece.index, count: piece.count, payload: piece.payload,
+                    requireStarted: ordered, hostRoom: pool.room)
+                pool.adjust(by: reassembler.heldBytes - before)
+                if let message { events.append(.message(connectionID, channel: Int(channel), message)) }
+            } catch {
+                return error
+            }
+        }
+        return nil
     }
 
     /// An ack-only packet when 16 packets have come since this side last sent: the ack field

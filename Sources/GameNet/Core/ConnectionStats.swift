@@ -23,6 +23,8 @@ public struct ConnectionStats: Sendable, Equatable {
     public var retransmissionTimeoutNs: Int64 = 0
     /// Packets with reliable messages allowed in flight now.
     public var congestionWindow = 0
+    /// Bytes the peer's partial fragmented messages hold on this side (payloads and bookkeeping).
+    public var reassemblyBytes = 0
 
     /// Lost packets over packets sent, 0...1.
     public var lossRate: Double { packetsSent == 0 ? 0 : Double(packetsLost) / Double(packetsSent) }

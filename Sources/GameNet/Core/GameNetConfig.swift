@@ -62,7 +62,27 @@ public struct GameNetConfig: Sendable, Equatable {
     /// Packets carrying reliable messages in flight before the first loss (the congestion window starts here).
     public var initialCongestionWindow = 32
 
+    /// The largest message `send` takes on a reliable channel; one over `maxUnfragmentedPayload`
+    /// goes as fragments of `fragmentPayloadSize` bytes, each a reliable unit of its own (acked,
+    /// resent and counted by the congestion window like a message). Unreliable channels refuse
+    /// anything over `maxUnfragmentedPayload`: one lost fragment would lose the whole message.
+    public var maxMessageSize = 1 << 20
+    /// The most bytes one peer's partial messages may hold on this side (payloads plus
+    /// bookkeeping). A peer whose fragments would go past it is disconnected
+    /// (`.protocolViolation(.peerBudgetExceeded)`): an honest peer needs at most one
+    /// `maxMessageSize` per reliable-ordered channel and `maxMessageSize` plus
+    /// `reliableWindow` fragments per reliable-unordered one.
+    public var maxReassemblyBytesPerPeer = 4 << 20
+    /// Host: the most bytes all peers' partial messages may hold together. The peer whose
+    /// fragment would go past it is disconnected (`.protocolViolation(.hostBudgetExceeded)`).
+    public var maxReassemblyBytesPerHost = 64 << 20
+
     public init() {}
+
+    /// The payload of every fragment but a message's last.
+    public var fragmentPayloadSize: Int { mtu - Packet.dataHeaderSize - Frame.fragmentOverhead }
+    /// The most fragments a message of `maxMessageSize` needs.
+    public var maxFragments: Int { (maxMessageSize + fragmentPayloadSize - 1) / fragmentPayloadSize }
 
     /// The largest payload one message frame can carry.
     public var maxUnfragmentedPayload: Int { mtu - Packet.dataHeaderSize - Frame.messageOverhead }
@@ -78,6 +98,16 @@ public struct GameNetConfig: Sendable, Equatable {
         if keepAliveNs <= 0 || timeoutNs <= keepAliveNs { return "need 0 < keepAlive < timeout" }
         if handshakeResendNs <= 0 || handshakeTimeoutNs <= handshakeResendNs { return "need 0 < handshakeResend < handshakeTimeout" }
         if initialCongestionWindow < 2 { return "initialCongestionWindow must be at least 2" }
+        if maxMessageSize < maxUnfragmentedPayload { return "maxMessageSize must be at least \(maxUnfragmentedPayload)" }
+        if maxFragments > Int(UInt16.max) { return "maxMessageSize needs \(maxFragments) fragments, over 65535" }
+        if maxFragments > maxQueuedMessages { return "maxQueuedMessages must hold the \(maxFragments) fragments of the largest message" }
+        let oneMessage = Reassembler.cost(ofMessage: maxMessageSize, fragmentSize: fragmentPayloadSize)
+        if maxReassemblyBytesPerPeer < oneMessage {
+            return "maxReassemblyBytesPerPeer must hold one message of maxMessageSize (\(oneMessage) bytes)"
+        }
+        if maxReassemblyBytesPerHost < maxReassemblyBytesPerPeer {
+            return "maxReassemblyBytesPerHost must be at least maxReassemblyBytesPerPeer"
+        }
         return nil
     }
 }

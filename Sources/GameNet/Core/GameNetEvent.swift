@@ -21,6 +21,9 @@ public enum DisconnectReason: Equatable, Sendable {
     case rejected(Packet.RejectReason)
     /// Client: no accept within `handshakeTimeoutNs`.
     case handshakeTimedOut
+    /// The peer sent fragments no honest peer sends, or more than the reassembly budget: this
+    /// side sent a disconnect and freed its partial messages.
+    case protocolViolation(ReassemblyError)
 }
 
 /// What a host or client reports; take them with `pollEvent()` after feeding it.
@@ -46,7 +49,8 @@ public enum GameNetError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No such connection, or it has ended.
     case notConnected
     case noSuchChannel(Int)
-    /// Larger than this channel can carry; nothing was queued.
+    /// Larger than this channel can carry (`maxMessageSize` on a reliable channel,
+    /// `maxUnfragmentedPayload` on an unreliable one); nothing was queued or sent.
     case messageTooLarge(size: Int, limit: Int)
     /// The channel holds `maxQueuedMessages` already; nothing was queued.
     case sendQueueFull(channel: Int)

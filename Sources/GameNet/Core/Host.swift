@@ -34,6 +34,8 @@ public final class Host {
     /// Connections by client address and client id (repeated responses get the same accept).
     private var byClient: [SocketAddress: Connection] = [:]
     private var pendingCount = 0
+    /// Every connection's partial fragmented messages, bounded by `maxReassemblyBytesPerHost`.
+    private let reassembly: ReassemblyPool
     private var outgoing: [OutgoingDatagram] = []
     private var events: [GameNetEvent] = []
     private var eventHead = 0
@@ -50,7 +52,12 @@ public final class Host {
         self.config = config
         self.random = random
         cookieKey = SipHash24(k0: self.random.next(), k1: self.random.next())
+        reassembly = ReassemblyPool(limit: config.maxReassemblyBytesPerHost)
     }
+
+    /// Bytes all peers' partial fragmented messages hold now (payloads and bookkeeping), never
+    /// above `maxReassemblyBytesPerHost`.
+    public var reassemblyBytesInUse: Int { reassembly.used }
 
     /// Connected (confirmed) and pending connections.
     public var connectionCount: Int { connections.count }
@@ -81,8 +88,12 @@ public final class Host {
     public var nextWakeNs: Int64? { connections.values.map { $0.nextWakeNs() }.min() }
 
     /// Queues `message` on `channel` of a confirmed connection; it goes out on the next `update`.
-    /// - Throws: `GameNetError.notConnected`, `.noSuchChannel`, `.messageTooLarge`, `.sendQueueFull`
-    ///   (nothing is queued then).
+    /// On a reliable channel a message over `maxUnfragmentedPayload` (up to `maxMessageSize`) is
+    /// split into fragments, each taking one of the channel's queue slots; it is delivered whole.
+    /// Cost: one copy of the message.
+    /// - Throws: `GameNetError.notConnected`, `.noSuchChannel`, `.messageTooLarge` (over
+    ///   `maxMessageSize`, or on an unreliable channel over `maxUnfragmentedPayload`),
+    ///   `.sendQueueFull` (nothing is queued then).
     public func send(_ message: [UInt8], to id: ConnectionID, channel: Int) throws(GameNetError) {
         guard let connection = connections[id.rawValue], !connection.isPending else { throw .notConnected }
         try connection.queue(message, channel: channel)
@@ -136,7 +147,13 @@ public final class Host {
             if wasPending { confirm(connection) }  // reported before the messages that confirmed it
             events += delivered
             connection.ackIfBehind(nowNs: nowNs, out: &outgoing)
-            if outcome == .peerClosed { remove(connection, reason: .closedByPeer) }
+            switch outcome {
+            case .peerClosed: remove(connection, reason: .closedByPeer)
+            case .violation(let error):
+                outgoing += connection.closingDatagrams(nowNs: nowNs)
+                remove(connection, reason: .protocolViolation(error))
+            case .accepted, .dropped: break
+            }
         case .challenge, .accept, .reject:
             malformedDatagrams += 1  // a client's packets only
         }
@@ -167,7 +184,7 @@ public final class Host {
         let connection = Connection(
             id: id, token: random.next(), address: from, config: config, clientID: clientID,
             initialSequence: initialSequenceForTests ?? UInt32(truncatingIfNeeded: random.next()),
-            peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs)
+            peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs, pool: reassembly)
         connections[id] = connection
         pendingCount += 1
         // An older session from this address stays until the new one is confirmed, then goes.
@@ -191,6 +208,7 @@ public final class Host {
 
     private func remove(_ connection: Connection, reason: DisconnectReason?) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.releaseReassembly()
         if connection.isPending { pendingCount -= 1 }
         if byClient[connection.address] === connection { byClient[connection.address] = nil }
         if let reason { events.append(.disconnected(connection.connectionID, reason)) }

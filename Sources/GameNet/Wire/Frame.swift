@@ -8,7 +8,9 @@
 /// ```
 /// The message sequence numbers a message inside its channel (ordering, duplicate suppression,
 /// "newest wins"); a fragment's count is at least 2, its index below the count, and its payload
-/// not empty. The channel number is checked against the connection's channels by the
+/// not empty. Only reliable channels fragment: fragment `index` of a message of `count` takes
+/// the channel sequence `start + index`, so each is acknowledged and resent on its own and its
+/// message is `sequence - index`; every fragment but the last is full, which fixes its offset. The channel number is checked against the connection's channels by the
 /// connection, not here: the decoder knows no configuration.
 public enum Frame: Equatable, Sendable {
     case message(channel: UInt8, sequence: UInt32, payload: [UInt8])
