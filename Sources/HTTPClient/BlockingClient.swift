@@ -40,7 +40,10 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         while true {
             let exchange = try open(&plan, cancellation: cancellation)
             guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
-            switch try plan.decide(after: head, timings: exchange.machine.timings(setup: exchange.lease.connection.setupTimings(reused: exchange.lease.wasReused))) {
+            switch try plan.decide(
+                after: head,
+                timings: exchange.machine.timings(setup: exchange.lease.connection.setupTimings(reused: exchange.lease.wasReused)))
+            {
             case .follow:
                 exchange.drain()
             case .reject(let error):

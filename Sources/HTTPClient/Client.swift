@@ -104,7 +104,10 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         while true {
             let exchange = try await open(&plan)
             guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
-            switch try plan.decide(after: head, timings: exchange.machine.timings(setup: exchange.lease.connection.setupTimings(reused: exchange.lease.wasReused))) {
+            switch try plan.decide(
+                after: head,
+                timings: exchange.machine.timings(setup: exchange.lease.connection.setupTimings(reused: exchange.lease.wasReused)))
+            {
             case .follow:
                 await exchange.drain()
             case .reject(let error):
