@@ -40,7 +40,10 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         while true {
             let exchange = try open(&plan, cancellation: cancellation)
             guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
-            switch try plan.decide(after: head) {
+            switch try plan.decide(
+                after: head,
+                timings: exchange.machine.timings(setup: exchange.lease.connection.setupTimings(reused: exchange.lease.wasReused)))
+            {
             case .follow:
                 exchange.drain()
             case .reject(let error):
@@ -116,19 +119,25 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         let wait = try clock.next(.connect)
         // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
         let deadline = wait.limit.map { ContinuousClock.now + $0 }
+        var watch = PhaseStopwatch()
+        var timings = RequestTimings()
         do {
             let hop = route.firstHop
-            var stream: any BlockingByteStream =
-                if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
-                    try BlockingSocket.connect(to: address, timeout: ConnectRoute.left(until: deadline))
-                } else {
-                    try BlockingSocket.connect(
-                        host: hop.host, port: hop.port, timeout: ConnectRoute.left(until: deadline), resolver: configuration.resolver,
-                        happyEyeballs: configuration.happyEyeballs, cancellation: cancellation)
-                }
+            var stream: any BlockingByteStream
+            if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
+                stream = try BlockingSocket.connect(to: address, timeout: ConnectRoute.left(until: deadline))
+            } else {
+                let (socket, resolvedAt) = try BlockingSocket.connectTimed(
+                    host: hop.host, port: hop.port, timeout: ConnectRoute.left(until: deadline), resolver: configuration.resolver,
+                    happyEyeballs: configuration.happyEyeballs, cancellation: cancellation)
+                stream = socket
+                timings.nameLookup = watch.lap(at: resolvedAt)
+            }
+            timings.connect = watch.lap()
             if route.tlsToProxy, let context, let proxy = route.proxy {
                 stream = try BlockingTLSStream.connect(
                     over: stream, context: context, serverName: proxy.host, timeout: ConnectRoute.left(until: deadline))
+                timings.tlsHandshake = watch.lap()
             }
             if route.needsTunnel {
                 var address: [UInt8]?
@@ -139,6 +148,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                     address = HappyEyeballs.order(found, families: configuration.happyEyeballs.families).first.flatMap {
                         NoProxyList.addressBytes($0.host)
                     }
+                    timings.nameLookup += watch.lap()
                 }
                 if let handshake = route.handshake(resolvedAddress: address) {
                     do { try ProxyTunnel.open(handshake, over: stream, deadline: deadline) } catch {
@@ -146,12 +156,16 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                         throw error
                     }
                 }
+                timings.connect += watch.lap()
             }
             if route.origin.scheme == "https", let context {
                 stream = try BlockingTLSStream.connect(
                     over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
+                timings.tlsHandshake = (timings.tlsHandshake ?? .zero) + watch.lap()
             }
-            return BlockingConnection(blocking: stream, bufferSize: configuration.connectionBufferSize)
+            let connection = BlockingConnection(blocking: stream, bufferSize: configuration.connectionBufferSize)
+            connection.setup = timings
+            return connection
         } catch {
             throw clock.wrap(error, wait)
         }

@@ -104,7 +104,10 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         while true {
             let exchange = try await open(&plan)
             guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
-            switch try plan.decide(after: head) {
+            switch try plan.decide(
+                after: head,
+                timings: exchange.machine.timings(setup: exchange.lease.connection.setupTimings(reused: exchange.lease.wasReused)))
+            {
             case .follow:
                 await exchange.drain()
             case .reject(let error):
@@ -160,12 +163,18 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         let wait = try clock.next(.connect)
         // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
         let deadline = wait.limit.map { ContinuousClock.now + $0 }
+        var watch = PhaseStopwatch()
+        var timings = RequestTimings()
         do {
-            var stream: any AsyncByteStream = try await connect(
+            let (tcp, resolvedAt) = try await connect(
                 host: route.firstHop.host, port: route.firstHop.port, timeout: ConnectRoute.left(until: deadline))
+            var stream: any AsyncByteStream = tcp
+            if let resolvedAt { timings.nameLookup = watch.lap(at: resolvedAt) }
+            timings.connect = watch.lap()
             if route.tlsToProxy, let context, let proxy = route.proxy {
                 stream = try await TLSStream.connect(
                     over: stream, context: context, serverName: proxy.host, timeout: ConnectRoute.left(until: deadline))
+                timings.tlsHandshake = watch.lap()
             }
             if route.needsTunnel {
                 var address: [UInt8]?
@@ -176,6 +185,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                     address = HappyEyeballs.order(found, families: configuration.happyEyeballs.families).first.flatMap {
                         NoProxyList.addressBytes($0.host)
                     }
+                    timings.nameLookup += watch.lap()
                 }
                 if let handshake = route.handshake(resolvedAddress: address) {
                     do { try await ProxyTunnel.open(handshake, over: stream, deadline: deadline) } catch {
@@ -183,22 +193,30 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                         throw error
                     }
                 }
+                timings.connect += watch.lap()
             }
             if route.origin.scheme == "https", let context {
                 stream = try await TLSStream.connect(
                     over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
+                timings.tlsHandshake = (timings.tlsHandshake ?? .zero) + watch.lap()
             }
-            return LoopConnection(parking: stream, bufferSize: configuration.connectionBufferSize)
+            let connection = LoopConnection(parking: stream, bufferSize: configuration.connectionBufferSize)
+            connection.setup = timings
+            return connection
         } catch {
             throw clock.wrap(error, wait)
         }
     }
 
     /// A TCP connection to `host` (an IP literal needs no lookup, so no resolver thread; a name
-    /// is connected Happy Eyeballs style, its lookup counted against `timeout`).
-    private func connect(host: String, port: UInt16, timeout: Duration?) async throws -> StreamSocket {
-        if let address = try? SocketAddress(ip: host, port: port) { return try await StreamSocket.connect(to: address, timeout: timeout) }
-        return try await StreamSocket.connect(
+    /// is connected Happy Eyeballs style, its lookup counted against `timeout`), and when the
+    /// name was resolved (`MonotonicClock` nanoseconds; nil for an IP literal).
+    private func connect(host: String, port: UInt16, timeout: Duration?) async throws -> (StreamSocket, Int64?) {
+        if let address = try? SocketAddress(ip: host, port: port) {
+            return (try await StreamSocket.connect(to: address, timeout: timeout), nil)
+        }
+        let (socket, resolvedAt) = try await StreamSocket.connectTimed(
             host: host, port: port, timeout: timeout, resolver: configuration.resolver, happyEyeballs: configuration.happyEyeballs)
+        return (socket, resolvedAt)
     }
 }

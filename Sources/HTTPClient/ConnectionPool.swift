@@ -240,6 +240,9 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
 final class HTTPConnection<Stream>: PooledConnection {
     let stream: Stream
     let buffer: ReadBuffer
+    /// How long this connection's set-up took (`RequestTimings`, its first byte unset); set
+    /// once by the engine that made it, before it is leased.
+    var setup = RequestTimings()
     private let probe: () -> Bool
     private let closer: () -> Void
 
@@ -253,6 +256,9 @@ final class HTTPConnection<Stream>: PooledConnection {
 
     var isReusable: Bool { probe() }
     func close() { closer() }
+
+    /// The set-up timings a request on it reports: `setup`, zero when it came from the pool.
+    func setupTimings(reused: Bool) -> RequestTimings { reused ? setup.reused : setup }
 }
 
 /// One exchange's hold on a connection and on its origin's pool permit, given up exactly once:

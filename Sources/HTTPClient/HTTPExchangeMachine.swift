@@ -95,6 +95,10 @@ struct HTTPExchangeMachine {
     private var outcome: Action?
     /// Whether the body is being read and dropped (`next` was called with no destination).
     private var draining = false
+    /// `MonotonicClock` nanoseconds when the exchange was made (its request about to be
+    /// written), and when the first response byte arrived (0: not yet).
+    private let startedAt = MonotonicClock.nanoseconds()
+    private var firstByteAt: Int64 = 0
 
     /// - Parameters:
     ///   - request: what is sent; its method decides whether a response may have a body and
@@ -115,6 +119,13 @@ struct HTTPExchangeMachine {
 
     /// The final response head, once `headReady` was returned.
     var head: HTTPResponseHead? { decoder.head }
+
+    /// `setup` (the lease's connection timings) with this exchange's time to its first response byte.
+    func timings(setup: RequestTimings) -> RequestTimings {
+        var timings = setup
+        timings.firstByte = .nanoseconds(max(0, (firstByteAt == 0 ? MonotonicClock.nanoseconds() : firstByteAt) - startedAt))
+        return timings
+    }
 
     /// The bytes a chunk read next should ask for, at most `limit`: what is left of a
     /// Content-Length body when that is less (a small body does not cost a large array).
@@ -154,6 +165,7 @@ struct HTTPExchangeMachine {
         case .received(let count):
             switch target {
             case .machine:
+                if firstByteAt == 0 { firstByteAt = MonotonicClock.nanoseconds() }
                 do { try decoder.ingestRead(count) } catch { throw clock.wrap(error, lastWait) }
                 if draining { drainBudget -= count }
                 return nil

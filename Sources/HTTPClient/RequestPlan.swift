@@ -109,7 +109,8 @@ struct RequestPlan {
 
     /// Decides on a final head. - Throws: the redirect errors of `RedirectFollower.nextRequest`
     /// (the exchange is then dropped, which closes its connection).
-    mutating func decide(after head: HTTPResponseHead) throws -> Decision {
+    /// - Parameter timings: the exchange's (`HTTPExchangeMachine.timings(setup:)`), carried on the metadata.
+    mutating func decide(after head: HTTPResponseHead, timings: RequestTimings = RequestTimings()) throws -> Decision {
         headObserver?(.response(url: request.url, head: head))
         if let next = try follower.nextRequest(after: head, for: request) {
             request = next
@@ -124,6 +125,7 @@ struct RequestPlan {
             let range = try ResponseChecks.contentRange(of: head, for: request)
             var metadata = ResponseMetadata(
                 head: head, url: request.url, redirects: follower.chain, contentRange: range, rangeRequested: request.range != nil)
+            metadata.timings = timings
             if case .enabled(let limits) = decompression, let coding = try Self.coding(of: head, method: request.method) {
                 guard request.range == nil else { throw HTTPClientError.encodedRange(coding) }
                 metadata.decoding = (coding, limits)
@@ -147,6 +149,9 @@ public struct ResponseMetadata: Sendable {
     public var contentRange: ContentRange?
     /// Whether the request asked for a range.
     public var rangeRequested: Bool
+    /// How long the final response's lookup, connect, TLS handshake and first byte took
+    /// (`RequestTimings`: per phase; zero set-up on a reused connection).
+    public var timings = RequestTimings()
 
     public var status: Int { head.status }
     public var headers: HTTPHeaders { head.headers }

@@ -15,6 +15,18 @@ extension BlockingSocket {
         host: String, port: UInt16, timeout: Duration?, resolver: Resolver?, happyEyeballs: HappyEyeballs,
         cancellation: BlockingCancellation? = nil
     ) throws -> BlockingSocket {
+        try connectTimed(
+            host: host, port: port, timeout: timeout, resolver: resolver, happyEyeballs: happyEyeballs, cancellation: cancellation
+        ).socket
+    }
+
+    /// As `connect(host:...)`, and when the name was resolved: the `MonotonicClock` instant
+    /// (nanoseconds) at which the first connect attempt started (one clock read more).
+    /// - Throws: as `connect(host:...)`.
+    public static func connectTimed(
+        host: String, port: UInt16, timeout: Duration?, resolver: Resolver?, happyEyeballs: HappyEyeballs,
+        cancellation: BlockingCancellation? = nil
+    ) throws -> (socket: BlockingSocket, resolvedAt: Int64) {
         var plan = ConnectRacePlan(happyEyeballs, lookups: 1, timeout: timeout)
         do {
             let lookUp = resolver?.lookUp ?? Resolver.lookUp(host:port:family:)
@@ -30,14 +42,17 @@ extension BlockingSocket {
     ) throws -> BlockingSocket {
         var plan = ConnectRacePlan(HappyEyeballs(attemptDelay: attemptDelay), lookups: 0, timeout: timeout)
         plan.add(addresses)
-        return try race(plan, cancellation: cancellation)
+        return try race(plan, cancellation: cancellation).socket
     }
 
     /// The worker thread's driver of `plan`: a non-blocking connect per attempt, all pending
     /// ones waited on in one `Poll.poll` (a failed handshake shows as ready, and `SO_ERROR`
     /// says how it ended). Cost per wake-up: one poll, one getsockopt per ready attempt.
-    private static func race(_ plan: ConnectRacePlan, cancellation: BlockingCancellation?) throws -> BlockingSocket {
+    private static func race(_ plan: ConnectRacePlan, cancellation: BlockingCancellation?) throws -> (
+        socket: BlockingSocket, resolvedAt: Int64
+    ) {
         var plan = plan
+        var resolvedAt: Int64?
         var pending: [(attempt: Int, address: SocketAddress, socket: BlockingSocket)] = []
         var winner: BlockingSocket?
         defer {
@@ -50,6 +65,7 @@ extension BlockingSocket {
             if cancellation?.isCancelled == true { throw CancellationError() }
             switch plan.next() {
             case .start(let attempt, let address):
+                if resolvedAt == nil { resolvedAt = MonotonicClock.nanoseconds() }
                 do {
                     let (socket, connected) = try BlockingSocket.startConnect(to: address)
                     if connected {
@@ -62,7 +78,7 @@ extension BlockingSocket {
             case .won:
                 guard let winner else { throw NetError(kind: .other, errno: 0, operation: "connect", context: "no winner") }
                 cancellation?.detach(winner.fileDescriptor)  // attached again by its user, for its whole life
-                return winner
+                return (winner, resolvedAt ?? MonotonicClock.nanoseconds())
             case .failed(let error):
                 throw error
             case .wait(let until):

@@ -205,7 +205,7 @@ extension StreamSocket {
     public static func connect(racing addresses: [SocketAddress], attemptDelay: Duration, timeout: Duration?) async throws -> StreamSocket {
         var plan = ConnectRacePlan(HappyEyeballs(attemptDelay: attemptDelay), lookups: 0, timeout: timeout)
         plan.add(addresses)
-        return try await race(plan, lookups: [])
+        return try await race(plan, lookups: []).socket
     }
 
     /// Resolves `host` and connects Happy Eyeballs style (RFC 8305): AAAA and A are looked up
@@ -225,6 +225,16 @@ extension StreamSocket {
         host: String, port: UInt16, timeout: Duration? = nil, resolver: Resolver? = nil,
         happyEyeballs: HappyEyeballs = HappyEyeballs()
     ) async throws -> StreamSocket {
+        try await connectTimed(host: host, port: port, timeout: timeout, resolver: resolver, happyEyeballs: happyEyeballs).socket
+    }
+
+    /// As `connect(host:...)`, and when the name was resolved: the `MonotonicClock` instant
+    /// (nanoseconds) at which the first connect attempt started, so a caller can tell the lookup
+    /// from the connect (one clock read more). - Throws: as `connect(host:...)`.
+    public static func connectTimed(
+        host: String, port: UInt16, timeout: Duration? = nil, resolver: Resolver? = nil,
+        happyEyeballs: HappyEyeballs = HappyEyeballs()
+    ) async throws -> (socket: StreamSocket, resolvedAt: Int64) {
         let resolver = try resolver ?? Resolver.shared()
         let families = happyEyeballs.families == .any ? [AF_INET6, AF_INET] : [happyEyeballs.lookupFamily]
         // getaddrinfo cannot be interrupted: without a connect timeout a lookup still gets 10 s.
@@ -241,8 +251,9 @@ extension StreamSocket {
     /// all reporting through one channel that only this tasklet receives from.
     private static func race(
         _ plan: ConnectRacePlan, lookups: [@Sendable () async throws -> [SocketAddress]]
-    ) async throws -> StreamSocket {
+    ) async throws -> (socket: StreamSocket, resolvedAt: Int64) {
         guard let loop = Loop.current else { throw LoopError.notOnLoopThread("connect(racing:)") }
+        var resolvedAt: Int64?
         var plan = plan
         // Helpers that find the channel full wait; once it is closed they close what they hold.
         let events = Channel<ConnectRaceEvent>(capacity: 16)
@@ -267,6 +278,7 @@ extension StreamSocket {
             let action = plan.next()
             switch action {
             case .start(let attempt, let address):
+                if resolvedAt == nil { resolvedAt = MonotonicClock.nanoseconds() }
                 helpers.append(
                     try loop.trySpawn(name: "connect \(address)") {
                         let outcome: Result<StreamSocket, any Error>
@@ -283,7 +295,7 @@ extension StreamSocket {
                     if case .outcome(_, .success(let late)) = event { late.close() }
                 }
                 if case .failed(let error) = action { throw error }
-                if let winner { return winner }
+                if let winner { return (winner, resolvedAt ?? MonotonicClock.nanoseconds()) }
                 // Not reached: the plan names a winner only after `connected` said it won.
                 throw NetError(kind: .other, errno: 0, operation: "connect", context: "no winner")
             case .wait(let until):

@@ -32,6 +32,8 @@ struct JobReport {
     var finalURL: String?
     var firstByteSeconds: Double?
     var retryReasons: [String] = []
+    /// --json's time-dns, time-connect, time-tls: the first response's (`Downloader.firstTimings`).
+    var timings: RequestTimings?
     /// Which limit ended a `.failed` download (--speed-limit, --max-time, --max-filesize), for
     /// an exit status of its own.
     var limitExceeded: LimitExceeded?
@@ -532,6 +534,7 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         report.finalURL = downloader.lastURL?.description
         report.firstByteSeconds = firstByteSeconds
         report.retryReasons = retryReasons
+        report.timings = downloader.firstTimings
     }
 
     private func skip(report: inout JobReport, existing: String, start: ContinuousClock.Instant) -> JobReport {

@@ -198,14 +198,25 @@ enum JSONSummary {
             ("error", report.error.map(quoted) ?? "null"),
             ("status", report.status.map(String.init) ?? "null"),
             ("final-url", report.finalURL.map(quoted) ?? "null"),
-            // Timings in seconds. dns, connect and tls are not exposed by the library yet: null.
-            ("time-dns", "null"), ("time-connect", "null"), ("time-tls", "null"),
+            // Timings in seconds, per phase, of the first response's connection (RequestTimings):
+            // zero on a reused connection; tls null for plain http; all null without a response.
+            ("time-dns", report.timings.map { jsonSeconds($0.nameLookup) } ?? "null"),
+            ("time-connect", report.timings.map { jsonSeconds($0.connect) } ?? "null"),
+            ("time-tls", report.timings?.tlsHandshake.map(jsonSeconds) ?? "null"),
             ("time-first-byte", report.firstByteSeconds.map { format3($0, decimals: 3) } ?? "null"),
             ("time-total", format3(report.seconds, decimals: 3)),
             // Each retry's reason, in order, joined by " | " (null: no retry).
             ("retry-reasons", report.retryReasons.isEmpty ? "null" : quoted(report.retryReasons.joined(separator: " | "))),
         ]
         return "{" + fields.map { "\(quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// A duration in seconds, to the microsecond (a loopback connect takes a few), in plain
+    /// digits (a Double's description would write 1e-05).
+    static func jsonSeconds(_ duration: Duration) -> String {
+        let micros = max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
+        let fraction = String(micros % 1_000_000)
+        return "\(micros / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
     }
 
     static func quoted(_ text: String) -> String {

@@ -59,6 +59,10 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     public private(set) var lastStatus: Int?
     /// The URL that answered last (after redirects), for a summary; nil before the first response.
     public private(set) var lastURL: HTTPURL?
+    /// The timings (`RequestTimings`) of the first response head this download received (its
+    /// first request's final hop, before any retry or segment; a connection reused from the
+    /// pool reports zero set-up), for a summary; nil before the first response. Loop thread only.
+    public private(set) var firstTimings: RequestTimings?
 
     /// What a later run needs to continue from here.
     public var resumeState: ResumeState {
@@ -231,6 +235,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                 let response = try await client.execute(request, engine: options.engine)
                 lastStatus = response.status
                 lastURL = response.url
+                if firstTimings == nil { firstTimings = response.timings }
                 if response.status == 304 && condition != nil {
                     response.body.discard()
                     finalURL = response.url
