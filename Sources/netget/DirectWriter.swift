@@ -188,8 +188,10 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
     private func runAfterWrites(_ body: @escaping @Sendable () throws -> Void) async throws {
         let (disk, path) = (disk, path)
         // A tasklet of its own, as the plain writes: a cancelled caller does not leave it half done.
-        guard let job = Loop.current?.spawn(name: "after writes \(path)", { try await disk.callAsync("after writes \(path)") { _ in try body() } })
-        else { throw PartFileError("internal: DirectWriter.finish off the loop thread") }
+        let job = Loop.current?.spawn(name: "after writes \(path)") {
+            try await disk.callAsync("after writes \(path)") { _ in try body() }
+        }
+        guard let job else { throw PartFileError("internal: DirectWriter.finish off the loop thread") }
         do {
             try await job.value
         } catch let error as PartFileError {
