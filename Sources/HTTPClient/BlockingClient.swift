@@ -77,7 +77,13 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         let key = plan.poolKey(loop: nil)
         guard pool.acquirePermitBlocking(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let lease = try lease(key, for: plan.route, clock: plan.clock, cancellation: cancellation)
+            let lease: ConnectionLease<BlockingConnection>
+            do { lease = try self.lease(key, for: plan.route, clock: plan.clock, cancellation: cancellation) } catch {
+                plan.log.connectFailed(error)
+                throw error
+            }
+            plan.log.checkedOut(reused: lease.wasReused, setup: lease.connection.setup)
+            lease.log = plan.log.logger == nil ? nil : plan.log
             if let cancellation {
                 // Detached before the connection goes back to the pool or is closed, so a late
                 // cancel can never shut down a socket another request (or descriptor) now uses.

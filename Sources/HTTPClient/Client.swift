@@ -133,7 +133,13 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         // Waiting for a free connection counts against the total timeout only.
         guard try await pool.acquirePermit(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let lease = try await lease(key, for: plan.route, clock: plan.clock)
+            let lease: ConnectionLease<LoopConnection>
+            do { lease = try await self.lease(key, for: plan.route, clock: plan.clock) } catch {
+                plan.log.connectFailed(error)
+                throw error
+            }
+            plan.log.checkedOut(reused: lease.wasReused, setup: lease.connection.setup)
+            lease.log = plan.log.logger == nil ? nil : plan.log
             let exchange = AsyncExchangeDriver(lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits))
             guard case .failed(let error, let retryable) = await exchange.open() else { return exchange }
             let again = plan.retries(after: retryable)

@@ -273,6 +273,8 @@ final class ConnectionLease<Connection: PooledConnection> {
     /// Runs once, just before the connection is given back or closed (the blocking engine
     /// detaches its cancellation here, so a late cancel cannot shut a socket another request uses).
     var willRelease: (() -> Void)?
+    /// The request's log: told whether the connection went back to the pool or closed.
+    var log: RequestLog?
 
     init(_ connection: Connection, reused: Bool, key: PoolKey, pool: ConnectionPool<Connection>) {
         self.connection = connection
@@ -311,6 +313,7 @@ final class ConnectionLease<Connection: PooledConnection> {
         guard !released else { return }
         released = true
         willRelease?()
+        log?.returned(keptAlive: reuse)
         if reuse {
             pool.checkIn(connection, for: key)
         } else {
@@ -325,6 +328,7 @@ final class ConnectionLease<Connection: PooledConnection> {
         guard !released else { return }
         released = true
         willRelease?()
+        log?.returned(keptAlive: false)
         connection.close()
         if !keepingPermit { pool.releasePermit(for: key) }
     }

@@ -29,6 +29,8 @@ struct RequestPlan {
     private let proxies: ProxySettings?
     private var retriedThisHop = false
     private let headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
+    /// The request's debug entries (nil logger, no calls, when debug is off).
+    private(set) var log: RequestLog
 
     /// Starts the request's clock (its total timeout runs from here).
     init(_ request: HTTPRequest, configuration: HTTPClientConfiguration) {
@@ -44,6 +46,7 @@ struct RequestPlan {
         userAgent = configuration.userAgent
         decompression = configuration.decompression
         proxies = configuration.proxy
+        log = RequestLog(request, configuration: configuration)
     }
 
     /// The request's own credential, else the `.netrc` entry for its origin: looked up only for
@@ -92,6 +95,10 @@ struct RequestPlan {
     mutating func retries(after retryable: Bool) -> Bool {
         guard retryable, !retriedThisHop else { return false }
         retriedThisHop = true
+        log.debug(
+            "retry on a new connection",
+            ["http.retry.reason": "the reused connection closed before any byte of the response"])
+        log.nextAttempt(origin: HTTPOrigin(request.url))
         return true
     }
 
@@ -113,8 +120,10 @@ struct RequestPlan {
     mutating func decide(after head: HTTPResponseHead, timings: RequestTimings = RequestTimings()) throws -> Decision {
         headObserver?(.response(url: request.url, head: head))
         if let next = try follower.nextRequest(after: head, for: request) {
+            log.debug("redirect", ["http.status": "\(head.status)", "http.redirect.to": "\(next.url)"])
             request = next
             retriedThisHop = false
+            log.nextAttempt(origin: HTTPOrigin(next.url))
             return .follow
         }
         do {
