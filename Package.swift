@@ -27,6 +27,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -66,6 +67,7 @@ let package = Package(
             name: "HTTPClient",
             dependencies: [
                 "NetCore", "NetTLS", "Workers", "COpenSSL", "ContentCoding", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             // Async functions run where their caller runs (the tasklet's loop), never hop to the pool.
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
@@ -119,7 +121,8 @@ let package = Package(
             name: "HTTPClientTests",
             dependencies: [
                 "HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport", "ContentCoding",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             exclude: ["nginx"],
             swiftSettings: strict),

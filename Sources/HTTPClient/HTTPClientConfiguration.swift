@@ -1,4 +1,5 @@
 import ContentCoding
+import CoreMetrics
 import Logging
 import NetTLS
 import Workers
@@ -87,6 +88,13 @@ public struct HTTPClientConfiguration: Sendable {
     /// logger's level is above `.debug` a request makes no log call at all: its level is read
     /// once, when the request starts.
     public var logger: Logger = HTTPClientConfiguration.disabledLogger
+
+    /// Where both engines report counters and timers (the README's metrics table): requests by
+    /// status class, retries by reason, bytes in and out, TLS failures, connect, TLS handshake,
+    /// first-byte and whole-request times. nil (the default): no metric is made or touched.
+    /// Pass `MetricsSystem.factory` for the process's bootstrapped backend. Gauges (pool, loop,
+    /// worker pools) come from `MetricsGauges`, sampled when the program asks.
+    public var metrics: (any MetricsFactory)?
 
     /// A logger whose handler drops everything (the default `logger`).
     public static let disabledLogger = Logger(label: "stacklessnet.http", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -31,9 +31,14 @@ struct RequestPlan {
     private let headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
     /// The request's debug entries (nil logger, no calls, when debug is off).
     private(set) var log: RequestLog
+    /// The client's metrics, nil when it has none.
+    let metrics: ClientMetrics?
+    /// When the request started, for the whole-request timer.
+    let started = ContinuousClock.now
 
     /// Starts the request's clock (its total timeout runs from here).
-    init(_ request: HTTPRequest, configuration: HTTPClientConfiguration) {
+    init(_ request: HTTPRequest, configuration: HTTPClientConfiguration, metrics: ClientMetrics? = nil) {
+        self.metrics = metrics
         self.request = request
         if let netrc = configuration.netrc {
             self.request.credential = Self.credential(for: request, from: netrc)
@@ -90,6 +95,30 @@ struct RequestPlan {
             clock: clock, limits: limits)
     }
 
+    /// A lease for the next exchange: logged, its set-up timed, its bytes counted.
+    func noteCheckedOut<Stream>(_ lease: ConnectionLease<HTTPConnection<Stream>>) {
+        log.checkedOut(reused: lease.wasReused, setup: lease.connection.setup)
+        if log.logger != nil { lease.log = log }
+        if let metrics {
+            lease.metrics = metrics
+            if !lease.wasReused { metrics.connected(lease.connection.setup) }
+        }
+    }
+
+    /// No connection could be made.
+    func noteConnectFailed(_ error: any Error) {
+        log.connectFailed(error)
+        metrics?.connectFailed(error)
+    }
+
+    /// The request failed before a final head was given to the caller.
+    func noteFailed() { metrics?.failed() }
+
+    /// The final response's exchange: its end stops the whole-request timer.
+    func noteFinal<Stream>(_ lease: ConnectionLease<HTTPConnection<Stream>>) {
+        if metrics != nil { lease.requestStarted = started }
+    }
+
     /// Whether an exchange that failed (`retryable` as the machine said) is sent again on a new
     /// connection: once per hop, so a server that closes every connection fails the request.
     mutating func retries(after retryable: Bool) -> Bool {
@@ -99,6 +128,7 @@ struct RequestPlan {
             "retry on a new connection",
             ["http.retry.reason": "the reused connection closed before any byte of the response"])
         log.nextAttempt(origin: HTTPOrigin(request.url))
+        metrics?.retried("stale_connection")
         return true
     }
 
@@ -135,6 +165,7 @@ struct RequestPlan {
             var metadata = ResponseMetadata(
                 head: head, url: request.url, redirects: follower.chain, contentRange: range, rangeRequested: request.range != nil)
             metadata.timings = timings
+            metrics?.responded(status: head.status, timings: timings)
             if case .enabled(let limits) = decompression, let coding = try Self.coding(of: head, method: request.method) {
                 guard request.range == nil else { throw HTTPClientError.encodedRange(coding) }
                 metadata.decoding = (coding, limits)

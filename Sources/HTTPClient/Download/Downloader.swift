@@ -326,6 +326,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     delay = max(delay, min(retryAfter, options.maxRetryAfter))
                 }
                 events(.retrying(attempt: attempt, error: "\(error)", delay: delay))
+                client.metrics?.retried(ClientMetrics.retryReason(for: error))
                 log.debug(
                     "download retry",
                     metadata: [
