@@ -96,6 +96,19 @@ public final class Client {
         }
     }
 
+    /// Whether a message is queued that the caps and windows would let go now. O(channels).
+    public var hasQueuedMessages: Bool {
+        if case .connected(let c) = state { return c.hasSendable }
+        return false
+    }
+
+    /// Sends the queued messages the caps and windows allow now, without the rest of
+    /// `update`'s work (the driver's flush timer calls it between updates).
+    public func flush(nowNs: Int64) {
+        guard case .connected(let c) = state else { return }
+        while let datagram = c.nextDataPacket(nowNs: nowNs) { outgoing.append(OutgoingDatagram(bytes: datagram, to: server)) }
+    }
+
     /// Queues a message; see `Host.send`. - Throws: `GameNetError` (`.notConnected` before the accept).
     public func send(_ message: [UInt8], channel: Int) throws(GameNetError) {
         guard case .connected(let c) = state else { throw .notConnected }

@@ -37,6 +37,13 @@ public final class Host {
     /// Every connection's partial fragmented messages, bounded by `maxReassemblyBytesPerHost`.
     private let reassembly: ReassemblyPool
     private var outgoing: [OutgoingDatagram] = []
+    /// Connections `send` queued a message on since their last flush (what `flush` visits).
+    private var queuedOn: Set<UInt64> = []
+    /// The host-wide bandwidth cap, when configured, and the round-robin turn of each
+    /// connection under it (the longest unserved goes first).
+    private var hostBucket: TokenBucket?
+    private var servedTurn: [UInt64: UInt64] = [:]
+    private var turn: UInt64 = 0
     private var events: [GameNetEvent] = []
     private var eventHead = 0
     /// Tests set it to start every sequence near 2^32.
@@ -53,6 +60,11 @@ public final class Host {
         self.random = random
         cookieKey = SipHash24(k0: self.random.next(), k1: self.random.next())
         reassembly = ReassemblyPool(limit: config.maxReassemblyBytesPerHost)
+        if config.maxBytesPerSecondPerHost > 0 {
+            hostBucket = TokenBucket(
+                bytesPerSecond: config.maxBytesPerSecondPerHost, burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerHost),
+                nowNs: 0)
+        }
     }
 
     /// Bytes all peers' partial fragmented messages hold now (payloads and bookkeeping), never
@@ -84,8 +96,20 @@ public final class Host {
         return outgoing
     }
 
-    /// When `update` next has work (a resend, an ack, a keep-alive, a timeout), or nil.
-    public var nextWakeNs: Int64? { connections.values.map { $0.nextWakeNs() }.min() }
+    /// When `update` next has work (a resend, an ack, a keep-alive, a timeout, a queued message
+    /// the caps allow), or nil. A time at or before now means at once. Cost: O(connections).
+    public var nextWakeNs: Int64? {
+        guard let hostBucket else { return connections.values.map { $0.nextWakeNs() }.min() }
+        // Data waits for the host's bucket too; the rest (acks, pings, resend timers) does not.
+        var wake = connections.values.map { $0.nextWakeNs(includingData: false) }.min()
+        if let data = connections.values.compactMap(\.dataReadyNs).min() {
+            wake = min(wake ?? .max, max(data, hostBucket.readyAtNs()))
+        }
+        return wake
+    }
+
+    /// Whether `send` queued a message that no `update` or `flush` has looked at yet. O(1).
+    public var hasQueuedMessages: Bool { !queuedOn.isEmpty }
 
     /// Queues `message` on `channel` of a confirmed connection; it goes out on the next `update`.
     /// On a reliable channel a message over `maxUnfragmentedPayload` (up to `maxMessageSize`) is
@@ -97,6 +121,16 @@ public final class Host {
     public func send(_ message: [UInt8], to id: ConnectionID, channel: Int) throws(GameNetError) {
         guard let connection = connections[id.rawValue], !connection.isPending else { throw .notConnected }
         try connection.queue(message, channel: channel)
+        queuedOn.insert(id.rawValue)
+    }
+
+    /// Sends the messages queued since the last `update` or `flush` (what the caps and windows
+    /// allow now), without the rest of `update`'s work: the driver's flush timer calls it
+    /// between updates. Cost: O(connections that queued something).
+    public func flush(nowNs: Int64) {
+        let queued = queuedOn.compactMap { connections[$0] }
+        queuedOn.removeAll(keepingCapacity: true)
+        sendData(of: queued, nowNs: nowNs)
     }
 
     /// Ends a connection: its disconnect goes out (three times, unacknowledged) and it is
@@ -109,13 +143,72 @@ public final class Host {
 
     /// Sends what is due and reports timeouts. Call when `nextWakeNs` comes, or once per frame.
     public func update(nowNs: Int64) {
+        queuedOn.removeAll(keepingCapacity: true)
+        if hostBucket == nil {
+            for connection in Array(connections.values) {
+                if connection.isPending {
+                    if nowNs - connection.createdNs >= config.handshakeTimeoutNs { remove(connection, reason: nil) }
+                    continue
+                }
+                if !connection.update(nowNs: nowNs, out: &outgoing) { remove(connection, reason: .timedOut) }
+            }
+            return
+        }
+        // Under the host's cap the same steps, with the data of all connections interleaved.
+        var live: [Connection] = []
         for connection in Array(connections.values) {
             if connection.isPending {
                 if nowNs - connection.createdNs >= config.handshakeTimeoutNs { remove(connection, reason: nil) }
-                continue
+            } else if connection.expire(nowNs: nowNs) {
+                live.append(connection)
+            } else {
+                remove(connection, reason: .timedOut)
             }
-            if !connection.update(nowNs: nowNs, out: &outgoing) { remove(connection, reason: .timedOut) }
         }
+        let sentData = sendData(of: live, nowNs: nowNs)
+        for connection in live {
+            let before = outgoing.count
+            connection.sendControl(nowNs: nowNs, sentData: sentData.contains(connection.id), out: &outgoing)
+            for d in outgoing[before...] { hostBucket?.spend(d.bytes.count) }
+        }
+    }
+
+    /// Appends the data packets of `candidates` that the caps allow now: each connection's
+    /// all at once without a host cap; under it, one packet per connection per round, the
+    /// longest unserved first, until the host's bucket or the data runs out.
+    /// - Returns: the ids of the connections that sent a data packet.
+    @discardableResult
+    private func sendData(of candidates: [Connection], nowNs: Int64) -> Set<UInt64> {
+        var sent: Set<UInt64> = []
+        guard hostBucket != nil else {
+            for connection in candidates {
+                while let datagram = connection.nextDataPacket(nowNs: nowNs) {
+                    outgoing.append(OutgoingDatagram(bytes: datagram, to: connection.address))
+                    sent.insert(connection.id)
+                }
+            }
+            return sent
+        }
+        hostBucket?.refill(nowNs: nowNs)
+        var waiting = candidates.filter(\.hasSendable).sorted { servedTurn[$0.id, default: 0] < servedTurn[$1.id, default: 0] }
+        while !waiting.isEmpty, hostBucket?.allowsData == true {
+            var stillWaiting: [Connection] = []
+            for connection in waiting {
+                guard hostBucket?.allowsData == true else {
+                    stillWaiting.append(connection)
+                    continue
+                }
+                guard let datagram = connection.nextDataPacket(nowNs: nowNs) else { continue }
+                hostBucket?.spend(datagram.count)
+                outgoing.append(OutgoingDatagram(bytes: datagram, to: connection.address))
+                sent.insert(connection.id)
+                turn += 1
+                servedTurn[connection.id] = turn
+                stillWaiting.append(connection)
+            }
+            waiting = stillWaiting
+        }
+        return sent
     }
 
     /// Takes one datagram the port received from `from`.
@@ -210,6 +303,8 @@ public final class Host {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         connection.releaseReassembly()
         if connection.isPending { pendingCount -= 1 }
+        servedTurn[connection.id] = nil
+        queuedOn.remove(connection.id)
         if byClient[connection.address] === connection { byClient[connection.address] = nil }
         if let reason { events.append(.disconnected(connection.connectionID, reason)) }
     }
