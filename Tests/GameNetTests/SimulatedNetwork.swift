@@ -14,6 +14,8 @@ final class SimulatedNetwork {
     var hostEvents: [GameNetEvent] = []
     var clientEvents: [SocketAddress: [GameNetEvent]] = [:]
     let config: GameNetConfig
+    /// Decides per datagram put on the wire whether it is lost (a test's targeted loss).
+    var drop: (([UInt8]) -> Bool)?
     private var random: SeededRandom
 
     init(seed: UInt64, conditions: LinkConditions = .perfect, config: GameNetConfig = GameNetConfig()) throws {
@@ -41,9 +43,9 @@ final class SimulatedNetwork {
     }
 
     func flush() {
-        for d in host.takeDatagrams() { sim.send(d.bytes, from: hostAddress, to: d.to, nowNs: nowNs) }
+        for d in host.takeDatagrams() where drop?(d.bytes) != true { sim.send(d.bytes, from: hostAddress, to: d.to, nowNs: nowNs) }
         for (address, client) in clients {
-            for d in client.takeDatagrams() { sim.send(d.bytes, from: address, to: d.to, nowNs: nowNs) }
+            for d in client.takeDatagrams() where drop?(d.bytes) != true { sim.send(d.bytes, from: address, to: d.to, nowNs: nowNs) }
         }
     }
 
