@@ -18,7 +18,14 @@ final class SimulatedNetwork {
     var drop: (([UInt8]) -> Bool)?
     private var random: SeededRandom
 
-    init(seed: UInt64, conditions: LinkConditions = .perfect, config: GameNetConfig = GameNetConfig()) throws {
+    /// - Parameter clientConfig: the clients' settings when they differ from the host's (a
+    ///   client's connect token); `config` by default.
+    var clientConfig: GameNetConfig
+
+    init(seed: UInt64, conditions: LinkConditions = .perfect, config: GameNetConfig = GameNetConfig(), clientConfig: GameNetConfig? = nil)
+        throws
+    {
+        self.clientConfig = clientConfig ?? config
         sim = NetworkSimulator(seed: seed, conditions: conditions)
         random = SeededRandom(seed: seed &+ 1)
         self.config = config
@@ -31,9 +38,9 @@ final class SimulatedNetwork {
         let address = SocketAddress.loopbackIPv4(port: port)
         let client =
             if let initialSequence {
-                try Client(server: hostAddress, config: config, random: SeededRandom(seed: random.next()), initialSequence: initialSequence)
+                try Client(server: hostAddress, config: clientConfig, random: SeededRandom(seed: random.next()), initialSequence: initialSequence)
             } else {
-                try Client(server: hostAddress, config: config, random: SeededRandom(seed: random.next()))
+                try Client(server: hostAddress, config: clientConfig, random: SeededRandom(seed: random.next()))
             }
         clients.removeAll { $0.address == address }
         clients.append((address, client))

@@ -26,6 +26,11 @@ final class Connection {
     /// Partial fragmented messages of the peer, charged to `pool` too (the host's shared budget).
     private var reassembler: Reassembler
     private let pool: ReassemblyPool
+    /// Seals and opens every data packet when encryption is on.
+    private let cipher: SessionCipher?
+    /// Host: the accept for this session (sealed when encryption is on), sent again when the
+    /// client repeats its response.
+    var acceptDatagram: [UInt8] = []
 
     private struct SentPacket {
         var sentNs: Int64
@@ -63,8 +68,10 @@ final class Connection {
 
     init(
         id: UInt64, token: UInt64, address: SocketAddress, config: GameNetConfig, clientID: UInt64,
-        initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool
+        initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool,
+        cipher: SessionCipher? = nil
     ) {
+        self.cipher = cipher
         self.id = id
         self.token = token
         self.address = address
@@ -236,7 +243,10 @@ final class Connection {
     private func makePacket(frames: [Frame], nowNs: Int64, reliable: [(channel: Int, sequence: UInt32)] = []) -> [UInt8] {
         let header = Packet.DataHeader(
             connectionID: id, token: token, sequence: nextSequence, ack: latestReceived, ackBits: receivedBits)
-        let bytes = Packet.data(header, frames: frames).encoded()
+        let plain = Packet.data(header, frames: frames).encoded()
+        // A seal fails only if OpenSSL does (out of memory): the packet is then lost on the
+        // wire, as any packet may be, and the acks and resends recover.
+        let bytes = cipher.map { $0.seal(plain) ?? [] } ?? plain
         let eliciting = !frames.isEmpty
         sent[nextSequence] = SentPacket(sentNs: nowNs, reliable: reliable, ackEliciting: eliciting)
         if !reliable.isEmpty { reliableInFlight += 1 }
@@ -252,7 +262,7 @@ final class Connection {
 
     private func buildPacket(nowNs: Int64) -> [UInt8]? {
         guard !isPending else { return nil }
-        var budget = config.mtu - Packet.dataHeaderSize
+        var budget = config.frameBudget
         var frames: [Frame] = []
         var reliable: [(channel: Int, sequence: UInt32)] = []
         let windowOpen = Double(reliableInFlight) < congestionWindow
@@ -298,8 +308,15 @@ final class Connection {
         case violation(ReassemblyError)
     }
 
+    /// Whether packets are sealed on this session.
+    var isEncrypted: Bool { cipher != nil }
+
+    /// The plaintext of a sealed data datagram whose connection id, token and address the owner
+    /// checked, or nil (nothing changed) if it fails authentication or is a replay.
+    func open(_ datagram: [UInt8]) -> [UInt8]? { cipher?.open(datagram) }
+
     /// Takes one data packet whose connection id, token and source address the owner has
-    /// checked. Validates all of it before changing anything.
+    /// checked (and, encrypted, that opened). Validates all of it before changing anything.
     func receive(_ header: Packet.DataHeader, frames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent]) -> Outcome {
         // An honest ack names a packet this side sent: not beyond the newest, and not before the
         // first (`initialSequence - 1`, one before it, is the honest "nothing yet"). Anything

@@ -83,6 +83,9 @@ public struct GameNetConfig: Sendable, Equatable {
     /// How long a cap's full bucket lasts at its rate (the burst a quiet connection may send at
     /// once), at least two MTUs.
     public var bandwidthBurstNs: Int64 = 20_000_000
+    /// Packet encryption (off by default); see `PacketEncryption`. It takes 16 bytes of every
+    /// data packet, so the payload sizes below shrink by 16 when it is on.
+    public var encryption = PacketEncryption.off
 
     /// The largest message `send` takes on a reliable channel; one over `maxUnfragmentedPayload`
     /// goes as fragments of `fragmentPayloadSize` bytes, each a reliable unit of its own (acked,
@@ -105,12 +108,15 @@ public struct GameNetConfig: Sendable, Equatable {
     func bandwidthBurst(forRate rate: Int) -> Int { max(2 * mtu, Int(Int64(rate) * bandwidthBurstNs / 1_000_000_000)) }
 
     /// The payload of every fragment but a message's last.
-    public var fragmentPayloadSize: Int { mtu - Packet.dataHeaderSize - Frame.fragmentOverhead }
+    public var fragmentPayloadSize: Int { mtu - Packet.dataHeaderSize - encryption.overhead - Frame.fragmentOverhead }
     /// The most fragments a message of `maxMessageSize` needs.
     public var maxFragments: Int { (maxMessageSize + fragmentPayloadSize - 1) / fragmentPayloadSize }
 
     /// The largest payload one message frame can carry.
-    public var maxUnfragmentedPayload: Int { mtu - Packet.dataHeaderSize - Frame.messageOverhead }
+    public var maxUnfragmentedPayload: Int { mtu - Packet.dataHeaderSize - encryption.overhead - Frame.messageOverhead }
+
+    /// The room for frames in one data packet.
+    var frameBudget: Int { mtu - Packet.dataHeaderSize - encryption.overhead }
 
     /// Why this configuration cannot work, or nil.
     public var problem: String? {
