@@ -103,6 +103,26 @@ import Testing
         #expect(net.messages(net.hostEvents, channel: 0) == [[9]])
     }
 
+    @Test func theNonceCounterCarriesAcrossTheSequenceWrap() throws {
+        // Both packet sequences wrap past 2^32 during the run: the receiver must expand each
+        // 32-bit sequence to the sender's 64-bit counter, or nothing after the wrap opens.
+        let net = try SimulatedNetwork(seed: 104, conditions: LinkConditions(loss: 0.05, latency: .milliseconds(10)), config: Self.pskConfig())
+        net.host.initialSequenceForTests = 0xFFFF_FFA0
+        let client = try net.addClient(port: 7703, initialSequence: 0xFFFF_FF90)
+        #expect(net.run(forNs: 3_000_000_000) { net.hostConnectedCount == 1 && client.isConnected })
+        let id = try #require(client.connectionID)
+        for i in 0..<600 {
+            try client.send(numbered(i, size: 200), channel: 0)
+            try net.host.send(numbered(i, size: 200), to: id, channel: 0)
+            if i % 20 == 0 { _ = net.run(forNs: 20_000_000) }
+        }
+        let toClient = { net.messages(net.clientEvents[.loopbackIPv4(port: 7703)] ?? [], channel: 0) }
+        #expect(net.run(forNs: 20_000_000_000) { net.messages(net.hostEvents, channel: 0).count == 600 && toClient().count == 600 })
+        #expect(net.messages(net.hostEvents, channel: 0) == (0..<600).map { numbered($0, size: 200) })
+        #expect(toClient() == (0..<600).map { numbered($0, size: 200) })
+        #expect((client.stats?.packetsSent ?? 0) > 0x70 && (net.host.stats(id)?.packetsSent ?? 0) > 0x60, "both wrapped")
+    }
+
     @Test func mismatchedEncryptionNeverConnects() throws {
         let net = try SimulatedNetwork(seed: 103, config: Self.pskConfig(), clientConfig: GameNetConfig())
         let plain = try net.addClient(port: 7701)
