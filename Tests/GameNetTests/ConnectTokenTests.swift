@@ -30,7 +30,17 @@ import Testing
     @Test func aValidTokenConnectsAndItsSessionIsEncrypted() throws {
         let token = try Self.token()
         let (net, client) = try Self.network(seed: 110, token: token)
+        var replies: [Int] = []
+        var requests: [Int] = []
+        net.drop = { bytes in
+            if [2, 9].contains(bytes[1]) { replies.append(bytes.count) }  // challenge, sealed accept
+            if [7, 8].contains(bytes[1]) { requests.append(bytes.count) }  // the token response (the request went already)
+            return false
+        }
         #expect(net.run(forNs: 2_000_000_000) { net.hostConnectedCount == 1 && client.isConnected })
+        // No amplification: every reply is far smaller than the padded request it answers.
+        #expect(replies.count >= 2 && replies.allSatisfy { $0 <= 68 } && requests.allSatisfy { $0 == 1_200 }, "\(replies) \(requests)")
+        net.drop = nil
         try client.send([5, 6, 7], channel: 0)
         #expect(net.run(forNs: 1_000_000_000) { net.messages(net.hostEvents, channel: 0) == [[5, 6, 7]] })
         #expect(net.host.refusedTokens == 0)

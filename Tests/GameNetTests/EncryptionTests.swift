@@ -29,7 +29,9 @@ import Testing
         var dataPackets = 0
         net.drop = { bytes in
             if Packet.isData(bytes) { dataPackets += 1 }
-            if bytes.count >= secret.count, (0...(bytes.count - secret.count)).contains(where: { Array(bytes[$0..<$0 + secret.count]) == secret }) {
+            if bytes.count >= secret.count,
+                (0...(bytes.count - secret.count)).contains(where: { Array(bytes[$0..<$0 + secret.count]) == secret })
+            {
                 seenInTheClear += 1
             }
             return false
@@ -66,7 +68,9 @@ import Testing
         let (net, client, id) = try Self.connected(seed: 101)
         let datagram = try Self.capture(net, client, sending: [1, 2, 3, 4])
         let before = try #require(net.host.stats(id))
-        let counted = { net.host.unauthenticatedDatagrams + net.host.forgedDatagrams + net.host.unknownConnectionDatagrams + net.host.malformedDatagrams }
+        let counted = {
+            net.host.unauthenticatedDatagrams + net.host.forgedDatagrams + net.host.unknownConnectionDatagrams + net.host.malformedDatagrams
+        }
         let droppedBefore = counted()
         for bit in 0..<(datagram.count * 8) {
             var flipped = datagram
@@ -106,7 +110,8 @@ import Testing
     @Test func theNonceCounterCarriesAcrossTheSequenceWrap() throws {
         // Both packet sequences wrap past 2^32 during the run: the receiver must expand each
         // 32-bit sequence to the sender's 64-bit counter, or nothing after the wrap opens.
-        let net = try SimulatedNetwork(seed: 104, conditions: LinkConditions(loss: 0.05, latency: .milliseconds(10)), config: Self.pskConfig())
+        let net = try SimulatedNetwork(
+            seed: 104, conditions: LinkConditions(loss: 0.05, latency: .milliseconds(10)), config: Self.pskConfig())
         net.host.initialSequenceForTests = 0xFFFF_FFA0
         let client = try net.addClient(port: 7703, initialSequence: 0xFFFF_FF90)
         #expect(net.run(forNs: 3_000_000_000) { net.hostConnectedCount == 1 && client.isConnected })

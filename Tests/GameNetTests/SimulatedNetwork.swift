@@ -38,7 +38,8 @@ final class SimulatedNetwork {
         let address = SocketAddress.loopbackIPv4(port: port)
         let client =
             if let initialSequence {
-                try Client(server: hostAddress, config: clientConfig, random: SeededRandom(seed: random.next()), initialSequence: initialSequence)
+                try Client(
+                    server: hostAddress, config: clientConfig, random: SeededRandom(seed: random.next()), initialSequence: initialSequence)
             } else {
                 try Client(server: hostAddress, config: clientConfig, random: SeededRandom(seed: random.next()))
             }

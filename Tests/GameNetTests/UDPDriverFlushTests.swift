@@ -71,6 +71,8 @@ import Testing
         // 3 ms plus a loopback hop (allowing for a loaded machine).
         #expect(delays.allSatisfy { $0 < 500_000_000 }, "delays in ns: \(delays)")
         let sorted = delays.sorted()
-        print("flush-timer delivery delay, 3 ms timer: median \(sorted[sorted.count / 2] / 1_000) us, max \(sorted.last.map { $0 / 1_000 } ?? 0) us")
+        print(
+            "flush-timer delivery delay, 3 ms timer: median \(sorted[sorted.count / 2] / 1_000) us, max \(sorted.last.map { $0 / 1_000 } ?? 0) us"
+        )
     }
 }

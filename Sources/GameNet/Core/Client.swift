@@ -237,9 +237,9 @@ public final class Client {
         take(opened, frames: frames, size: bytes.count, on: c, nowNs: nowNs)
     }
 
-    private func openReply(_ box: [UInt8], key: GameNetKey) -> Packet? {
+    private func openReply(_ box: [UInt8], key base: GameNetKey) -> Packet? {
         let ad = Packet.sealedReply(clientID: clientID, box: []).encoded()
-        guard let aead = AEAD(key: key),
+        guard let key = SessionCipher.replyKey(serverToClient: base, clientID: clientID), let aead = AEAD(key: key),
             let inner = aead.open(nonce: Array(box[..<AEAD.nonceSize]), ad: ad[...], sealed: box[AEAD.nonceSize...]),
             let packet = try? Packet.decode(inner)
         else { return nil }

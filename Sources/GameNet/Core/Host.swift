@@ -12,7 +12,7 @@ import NetCore
 /// creates a connection, with a random 64-bit id, a random session token and a random initial
 /// sequence, answered by an accept. It stays pending (bounded by `maxPendingHandshakes`) until
 /// the client's first packet with the token confirms it, which reports `.connected`. Every reply
-/// is at most 30 bytes against the client's 1,200, so a forged source address gains nothing.
+/// is at most 30 bytes (68 sealed) against the client's 1,200, so a forged source address gains nothing.
 /// A data packet whose connection id, token or source address is wrong is dropped before any
 /// state changes. A new session from the address of an existing one (a restarted client)
 /// replaces it: the old one is reported `.disconnected(.replaced)`.
@@ -66,7 +66,9 @@ public final class Host {
         throws(GameNetError)
     {
         if let problem = config.problem { throw .invalidConfig(problem) }
-        if case .connectToken = config.encryption { throw .invalidConfig("a host takes .connectTokens(hostKey:protocolID:), not a client's token") }
+        if case .connectToken = config.encryption {
+            throw .invalidConfig("a host takes .connectTokens(hostKey:protocolID:), not a client's token")
+        }
         self.config = config
         self.random = random
         cookieKey = SipHash24(k0: self.random.next(), k1: self.random.next())
@@ -244,7 +246,8 @@ public final class Host {
         case .challengeResponse(let clientID, let cookie, let peerSequence) where !tokens:
             var keys: (GameNetKey, GameNetKey)?
             if case .preSharedKey(let key) = config.encryption { keys = (key, key) }
-            handleResponse(clientID: clientID, cookie: cookie, peerSequence: peerSequence, from: from, nowNs: nowNs, binding: [], keys: keys)
+            handleResponse(
+                clientID: clientID, cookie: cookie, peerSequence: peerSequence, from: from, nowNs: nowNs, binding: [], keys: keys)
         case .tokenRequest(let clientID, let token) where tokens:
             guard openToken(token, clientID: clientID) != nil else { return }
             let cookie = makeCookie(
@@ -363,7 +366,8 @@ public final class Host {
         if let keys {
             guard
                 let session = SessionCipher.Keys.derive(
-                    clientToServer: keys.clientToServer, serverToClient: keys.serverToClient, connectionID: id, token: token, clientID: clientID),
+                    clientToServer: keys.clientToServer, serverToClient: keys.serverToClient, connectionID: id, token: token,
+                    clientID: clientID),
                 let made = SessionCipher(
                     sealingKey: session.serverToClient, openingKey: session.clientToServer, initialSequence: initialSequence,
                     peerInitialSequence: peerSequence)
@@ -382,13 +386,15 @@ public final class Host {
         outgoing.append(OutgoingDatagram(bytes: accept, to: from))
     }
 
-    /// A handshake reply as is (encryption off), or sealed as a `sealedReply` under the base
-    /// server-to-client key with a random nonce. Nil if OpenSSL failed.
-    private func seal(_ reply: [UInt8], clientID: UInt64, under key: GameNetKey?) -> [UInt8]? {
-        guard let key else { return reply }
+    /// A handshake reply as is (encryption off), or sealed as a `sealedReply` under the reply
+    /// key of the base server-to-client key, with a random nonce. Nil if OpenSSL failed.
+    private func seal(_ reply: [UInt8], clientID: UInt64, under base: GameNetKey?) -> [UInt8]? {
+        guard let base else { return reply }
         var box = nonce(random.next(), random.next())
         let ad = Packet.sealedReply(clientID: clientID, box: []).encoded()
-        guard let aead = AEAD(key: key), aead.seal(nonce: box, ad: ad[...], plaintext: reply[...], into: &box) else { return nil }
+        guard let key = SessionCipher.replyKey(serverToClient: base, clientID: clientID), let aead = AEAD(key: key),
+            aead.seal(nonce: box, ad: ad[...], plaintext: reply[...], into: &box)
+        else { return nil }
         return Packet.sealedReply(clientID: clientID, box: box).encoded()
     }
 

@@ -72,7 +72,9 @@ final class AEAD {
             return sealed.withUnsafeBufferPointer { s -> Bool in
                 // `sealed` holds at least the tag, so its base address is not nil.
                 let base = s.baseAddress!
-                if textCount > 0 { guard EVP_DecryptUpdate(opener, p.baseAddress, &length, base, Int32(textCount)) == 1 else { return false } }
+                if textCount > 0 {
+                    guard EVP_DecryptUpdate(opener, p.baseAddress, &length, base, Int32(textCount)) == 1 else { return false }
+                }
                 let tag = UnsafeMutableRawPointer(mutating: base + textCount)
                 guard EVP_CIPHER_CTX_ctrl(opener, EVP_CTRL_AEAD_SET_TAG, Int32(Self.tagSize), tag) == 1 else { return false }
                 return EVP_DecryptFinal_ex(opener, p.baseAddress! + textCount, &length) == 1

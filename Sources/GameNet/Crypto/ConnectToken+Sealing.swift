@@ -20,11 +20,12 @@ extension ConnectToken {
             clientToServerKey: keys.clientToServerKey, serverToClientKey: keys.serverToClientKey, sealed: sealed)
     }
 
-    public static func make(clientID: UInt64, protocolID: UInt64, expiresAtUnixSeconds: UInt64, hostKey: GameNetKey) throws(
-        ConnectTokenError
-    ) -> ConnectToken {
+    public static func make(clientID: UInt64, protocolID: UInt64, expiresAtUnixSeconds: UInt64, hostKey: GameNetKey)
+        throws(ConnectTokenError) -> ConnectToken
+    {
         var system = SystemRandomNumberGenerator()
-        return try make(clientID: clientID, protocolID: protocolID, expiresAtUnixSeconds: expiresAtUnixSeconds, hostKey: hostKey, random: &system)
+        return try make(
+            clientID: clientID, protocolID: protocolID, expiresAtUnixSeconds: expiresAtUnixSeconds, hostKey: hostKey, random: &system)
     }
 
     /// The host's side: opens a sealed part that came in a connect request, checking the

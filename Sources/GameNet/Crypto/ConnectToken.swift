@@ -84,7 +84,8 @@ struct ConnectTokenPrivate: Equatable {
         guard bytes.count == size else { throw .malformed }
         var r = WireReader(bytes)
         guard let clientID = r.u64(), let c2s = r.take(GameNetKey.size), let s2c = r.take(GameNetKey.size) else { throw .malformed }
-        return ConnectTokenPrivate(clientID: clientID, clientToServerKey: GameNetKey(checked: c2s), serverToClientKey: GameNetKey(checked: s2c))
+        return ConnectTokenPrivate(
+            clientID: clientID, clientToServerKey: GameNetKey(checked: c2s), serverToClientKey: GameNetKey(checked: s2c))
     }
 }
 

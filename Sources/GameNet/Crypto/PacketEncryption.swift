@@ -8,8 +8,8 @@
 /// header bit fails like a changed payload bit); the nonce is the packet's 64-bit send counter
 /// (the 32-bit sequence on the wire plus the count of its wraps), never reused under one key.
 /// A packet that does not open, or whose counter the replay window has seen, is dropped before
-/// anything changes. The host's accept and reject are sealed under the base server-to-client
-/// key with a random nonce. Each packet costs 16 bytes (the tag) and one seal or open.
+/// anything changes. The host's accept and reject are sealed under a key derived from the base
+/// server-to-client key and the client id, with a random nonce. Each packet costs 16 bytes (the tag) and one seal or open.
 public enum PacketEncryption: Sendable, Equatable {
     /// Packets in the clear (the session token still guards them against off-path forgery).
     case off

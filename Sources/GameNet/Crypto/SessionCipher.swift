@@ -32,6 +32,14 @@ final class SessionCipher {
         }
     }
 
+    /// The key of the host's sealed accept or reject for `clientID`: derived from the base
+    /// server-to-client key, so that key itself only ever feeds HKDF (one key, one use).
+    static func replyKey(serverToClient: GameNetKey, clientID: UInt64) -> GameNetKey? {
+        var salt = WireWriter(capacity: 8)
+        salt.u64(clientID)
+        return AEAD.deriveKey(from: serverToClient, salt: salt.bytes, info: Array("GameNet 1 handshake reply".utf8))
+    }
+
     init?(sealingKey: GameNetKey, openingKey: GameNetKey, initialSequence: UInt32, peerInitialSequence: UInt32) {
         guard let sealing = AEAD(key: sealingKey), let opening = AEAD(key: openingKey) else { return nil }
         self.sealing = sealing
