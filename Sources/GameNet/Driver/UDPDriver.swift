@@ -50,12 +50,16 @@ public enum UDPDriver {
         let idleNs = idleWake.wholeNanoseconds
         let flushNs = flushInterval.map { max(1, $0.wholeNanoseconds) }
         let giveUpNs = limit.map { MonotonicClock.nanoseconds() + $0.wholeNanoseconds }
+        // The machine's next wake-up, kept across flush ticks that found nothing queued: a Host's
+        // costs O(connections), a flush tick must stay O(1).
+        var knownWakeNs: Int64?
         while true {
             if let giveUpNs, MonotonicClock.nanoseconds() >= giveUpNs {
                 throw NetError(kind: .timedOut, errno: 0, operation: "GameNet UDP driver", context: "limit of \(limit ?? .zero) reached")
             }
             try await sendAll(machine.takeDatagrams(), on: socket)
             while let event = machine.pollEvent() {
+                knownWakeNs = nil  // `handle` may have sent or disconnected
                 guard try handle(event) else {
                     try await sendAll(machine.takeDatagrams(), on: socket)  // a disconnect's last words
                     return
@@ -65,9 +69,11 @@ public enum UDPDriver {
                 // What `handle` queued, in as few datagrams as the MTU allows.
                 machine.flush(nowNs: MonotonicClock.nanoseconds())
                 try await sendAll(machine.takeDatagrams(), on: socket)
+                knownWakeNs = nil
             }
             let now = MonotonicClock.nanoseconds()
-            let wakeNs = machine.nextWakeNs ?? now + idleNs
+            let wakeNs = knownWakeNs ?? machine.nextWakeNs ?? now + idleNs
+            knownWakeNs = wakeNs
             var wait = max(1_000_000, min(idleNs, wakeNs - now))
             if let flushNs { wait = min(wait, flushNs) }
             var heard = false
@@ -79,10 +85,12 @@ public enum UDPDriver {
                 // Time to update or flush; or an ICMP port-unreachable, which counts as a lost datagram.
             }
             let after = MonotonicClock.nanoseconds()
-            if heard || after >= wakeNs || after - now >= idleNs {
+            if heard || after >= wakeNs {
                 machine.update(nowNs: after)
+                knownWakeNs = nil
             } else if machine.hasQueuedMessages {
                 machine.flush(nowNs: after)  // a flush tick: only what other tasklets queued
+                knownWakeNs = nil
             }
         }
     }
