@@ -28,6 +28,9 @@ final class Connection {
     private let pool: ReassemblyPool
     /// Seals and opens every data packet when encryption is on.
     private let cipher: SessionCipher?
+    /// Host: when this connection next needs an `update` (a lower bound the host keeps, so
+    /// its `update` visits only the connections that are due).
+    var cachedWakeNs: Int64 = .min
     /// Host: the accept for this session (sealed when encryption is on), sent again when the
     /// client repeats its response.
     var acceptDatagram: [UInt8] = []

@@ -53,6 +53,8 @@ public final class Host {
     /// connection under it (the longest unserved goes first).
     private var hostBucket: TokenBucket?
     private var servedTurn: [UInt64: UInt64] = [:]
+    /// At or before the earliest `cachedWakeNs` of all connections (exact after an `update`).
+    private var earliestWakeNs: Int64 = .max
     private var turn: UInt64 = 0
     private var events: [GameNetEvent] = []
     private var eventHead = 0
@@ -116,9 +118,10 @@ public final class Host {
     }
 
     /// When `update` next has work (a resend, an ack, a keep-alive, a timeout, a queued message
-    /// the caps allow), or nil. A time at or before now means at once. Cost: O(connections).
+    /// the caps allow), or nil. A time at or before now means at once. Cost: O(1); with a
+    /// host-wide cap, O(connections).
     public var nextWakeNs: Int64? {
-        guard let hostBucket else { return connections.values.map { $0.nextWakeNs() }.min() }
+        guard let hostBucket else { return connections.isEmpty ? nil : earliestWakeNs }
         // Data waits for the host's bucket too; the rest (acks, pings, resend timers) does not.
         var wake = connections.values.map { $0.nextWakeNs(includingData: false) }.min()
         if let data = connections.values.compactMap(\.dataReadyNs).min() {
@@ -141,6 +144,13 @@ public final class Host {
         guard let connection = connections[id.rawValue], !connection.isPending else { throw .notConnected }
         try connection.queue(message, channel: channel)
         queuedOn.insert(id.rawValue)
+        touched(connection)
+    }
+
+    /// Refreshes a connection's wake-up after something outside `update` changed it.
+    private func touched(_ connection: Connection) {
+        connection.cachedWakeNs = connection.nextWakeNs()
+        earliestWakeNs = min(earliestWakeNs, connection.cachedWakeNs)
     }
 
     /// Sends the messages queued since the last `update` or `flush` (what the caps and windows
@@ -150,6 +160,7 @@ public final class Host {
         let queued = queuedOn.compactMap { connections[$0] }
         queuedOn.removeAll(keepingCapacity: true)
         sendData(of: queued, nowNs: nowNs)
+        for connection in queued { touched(connection) }
     }
 
     /// Ends a connection: its disconnect goes out (three times, unacknowledged) and it is
@@ -161,16 +172,27 @@ public final class Host {
     }
 
     /// Sends what is due and reports timeouts. Call when `nextWakeNs` comes, or once per frame.
+    /// Cost: a comparison per connection, and the work of those that are due.
     public func update(nowNs: Int64) {
         queuedOn.removeAll(keepingCapacity: true)
         if hostBucket == nil {
+            var earliest = Int64.max
             for connection in Array(connections.values) {
-                if connection.isPending {
-                    if nowNs - connection.createdNs >= config.handshakeTimeoutNs { remove(connection, reason: nil) }
-                    continue
+                if connection.cachedWakeNs <= nowNs {
+                    if connection.isPending {
+                        if nowNs - connection.createdNs >= config.handshakeTimeoutNs {
+                            remove(connection, reason: nil)
+                            continue
+                        }
+                    } else if !connection.update(nowNs: nowNs, out: &outgoing) {
+                        remove(connection, reason: .timedOut)
+                        continue
+                    }
+                    connection.cachedWakeNs = connection.nextWakeNs()
                 }
-                if !connection.update(nowNs: nowNs, out: &outgoing) { remove(connection, reason: .timedOut) }
+                earliest = min(earliest, connection.cachedWakeNs)
             }
+            earliestWakeNs = earliest
             return
         }
         // Under the host's cap the same steps, with the data of all connections interleaved.
@@ -331,6 +353,7 @@ public final class Host {
             remove(connection, reason: .protocolViolation(error))
         case .accepted, .dropped: break
         }
+        if connections[connection.id] != nil { touched(connection) }
     }
 
     private func handleResponse(
@@ -380,6 +403,7 @@ public final class Host {
         guard let accept = seal(acceptPacket(connection), clientID: clientID, under: keys?.serverToClient) else { return }
         connection.acceptDatagram = accept
         connections[id] = connection
+        touched(connection)
         pendingCount += 1
         // An older session from this address stays until the new one is confirmed, then goes.
         if byClient[from] == nil { byClient[from] = connection }

@@ -85,7 +85,12 @@ public enum UDPDriver {
                 // Time to update or flush; or an ICMP port-unreachable, which counts as a lost datagram.
             }
             let after = MonotonicClock.nanoseconds()
-            if heard || after >= wakeNs {
+            if heard {
+                // The datagram may have made something due (data to resend, an ack); the rest
+                // of `update` waits for its time (a Host's wake-up is O(1) to ask).
+                knownWakeNs = nil
+                if let due = machine.nextWakeNs, after >= due { machine.update(nowNs: after) }
+            } else if after >= wakeNs {
                 machine.update(nowNs: after)
                 knownWakeNs = nil
             } else if machine.hasQueuedMessages {
