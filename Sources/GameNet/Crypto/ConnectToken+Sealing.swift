@@ -20,6 +20,8 @@ extension ConnectToken {
             clientToServerKey: keys.clientToServerKey, serverToClientKey: keys.serverToClientKey, sealed: sealed)
     }
 
+    /// `make(clientID:protocolID:expiresAtUnixSeconds:hostKey:random:)` with the system's
+    /// generator (getrandom(2)) for the keys and the nonce.
     public static func make(clientID: UInt64, protocolID: UInt64, expiresAtUnixSeconds: UInt64, hostKey: GameNetKey)
         throws(ConnectTokenError) -> ConnectToken
     {

@@ -1,7 +1,9 @@
 /// A 256-bit symmetric key: a pre-shared key, the key a matchmaker and its hosts share to seal
 /// connect tokens, or one of a token's per-client keys. Its description never shows the bytes.
 public struct GameNetKey: Sendable, Equatable, CustomStringConvertible {
+    /// Bytes in a key.
     public static let size = 32
+    /// The key itself (keep it out of logs; `description` hides it).
     public let bytes: [UInt8]
 
     /// - Returns: nil unless `bytes` is exactly 32 bytes.
@@ -10,7 +12,7 @@ public struct GameNetKey: Sendable, Equatable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// A fresh key from `random` (the system generator, getrandom(2), by default). Pure otherwise.
+    /// A fresh key from `random` (a seeded one in tests; a real key needs a secure generator).
     public static func random(using random: inout some RandomNumberGenerator) -> GameNetKey {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)
@@ -18,6 +20,7 @@ public struct GameNetKey: Sendable, Equatable, CustomStringConvertible {
         return GameNetKey(checked: bytes)
     }
 
+    /// A fresh key from the system's generator (getrandom(2)). Any thread.
     public static func random() -> GameNetKey {
         var system = SystemRandomNumberGenerator()
         return random(using: &system)
