@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Workers", dependencies: ["NetCore"], swiftSettings: strict),
         // Game sessions over UDP: a sans-I/O packet codec, connection and host machines fed
         // datagrams and time, a network simulator, and a thin driver over NetCore's UDPSocket.
-        .target(name: "GameNet", dependencies: ["NetCore"], swiftSettings: strict),
+        .target(name: "GameNet", dependencies: ["NetCore", "COpenSSL"], swiftSettings: strict),
         // TLS over memory BIOs: a handshake-and-record machine (bytes in, bytes out) and two thin
         // drivers over any byte stream; it owns no socket.
         .target(
