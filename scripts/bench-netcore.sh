@@ -10,7 +10,12 @@ cd "$ROOT"
 need_tools iperf3
 N=$(rounds 3 5)
 OUT=$(mktemp -d "$BENCH_TMP/netcore.XXXXXX")
-trap 'rm -rf "$OUT"' EXIT
+iperf_server=""
+cleanup() {
+    [ -n "$iperf_server" ] && kill "$iperf_server" 2>/dev/null && wait "$iperf_server" 2>/dev/null
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
 IPERF_SECONDS=$([ "$MODE" = quick ] && echo 2 || echo 5)
 IPERF_PORT=$((BENCH_PORT + 1))
 FILTER='channel ping-pong.*|parked tasklets.*|plain thread -> parked.*|1 GiB over loopback.*|callAsync no-op.*'
@@ -25,13 +30,18 @@ for path in glob.glob(os.path.join(folder, "*.tsv")):
     base = os.path.basename(path)
     if name in base and metric in base:
         rows = [line.rstrip("\n").split("\t") for line in open(path)]
-        scale = {"(K)": 1e3, "(M)": 1e6, "(G)": 1e9}.get(rows[0][1].split()[-1], 1)
+        header = rows[0][1]
+        scale = next((factor for unit, factor in (("(K)", 1e3), ("(M)", 1e6), ("(G)", 1e9)) if unit in header), 1)
         print(next(float(r[1]) * scale for r in rows[1:] if r[0] == "50"))
         break
 PYEOF
 }
 
 python_anchor switch.py greenlet --trips 1000 >/dev/null  # makes the venv now, not in round 1
+iperf3 -s -p "$IPERF_PORT" >/dev/null 2>&1 &
+iperf_server=$!
+# Ready when a client gets through (a bare connect would count as a test and fail it).
+for _ in $(seq 50); do timeout 5 iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -n 64K >/dev/null 2>&1 && break; sleep 0.1; done
 echo "== NetCore vs gevent, greenlet, uvloop, iperf3: $N rounds"
 for round in $(seq "$N"); do
     rm -rf "$OUT/suite" && mkdir -p "$OUT/suite"
@@ -46,7 +56,8 @@ for round in $(seq "$N"); do
 import glob, os, sys
 for path in glob.glob(os.path.join(sys.argv[1], "*callAsync_no-op_round_trip*latency*.tsv")):
     rows = [line.rstrip("\n").split("\t") for line in open(path)]
-    scale = {"(K)": 1e3, "(M)": 1e6}.get(rows[0][1].split()[-1], 1)
+    header = rows[0][1]
+    scale = next((factor for unit, factor in (("(K)", 1e3), ("(M)", 1e6)) if unit in header), 1)
     print(next(float(r[1]) * scale for r in rows[1:] if r[0] == "99") / 1000)
 PYEOF
     p50 callAsync_no-op_throughput calls_s "$OUT/suite" >> "$OUT/calls"
@@ -62,12 +73,9 @@ PYEOF
     figure "calls per second" < "$OUT/gevent-call" >> "$OUT/gevent-calls"
     python_anchor threadcall.py uvloop | figure "round trip p50 us" >> "$OUT/uvloop-call50"
 
-    iperf3 -s -1 -p "$IPERF_PORT" >/dev/null 2>&1 &
-    server=$!
-    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$IPERF_PORT") 2>/dev/null && break; sleep 0.1; done
-    iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -t "$IPERF_SECONDS" -J |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6)' >> "$OUT/iperf3"
-    wait "$server" || true
+    timeout $((IPERF_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -t "$IPERF_SECONDS" -J > "$OUT/iperf3.json" || true
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6)' \
+        < "$OUT/iperf3.json" >> "$OUT/iperf3" || echo "iperf3 failed: $(head -c 300 "$OUT/iperf3.json")" >&2
     echo "  round $round of $N done"
 done
 
