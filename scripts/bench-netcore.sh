@@ -12,7 +12,10 @@ N=$(rounds 3 5)
 OUT=$(mktemp -d "$BENCH_TMP/netcore.XXXXXX")
 iperf_server=""
 cleanup() {
-    [ -n "$iperf_server" ] && kill "$iperf_server" 2>/dev/null && wait "$iperf_server" 2>/dev/null
+    if [ -n "$iperf_server" ]; then
+        kill "$iperf_server" 2>/dev/null || true
+        wait "$iperf_server" 2>/dev/null || true  # 143: the TERM it was sent
+    fi
     rm -rf "$OUT"
 }
 trap cleanup EXIT
