@@ -231,7 +231,7 @@ def readme_table(report):
             "" if s["meets_goal"] is None else (", met" if s["meets_goal"] else ", not met"))
         lines.append(
             f"| {row['comparison']} | {row['figure']} | {spread(s['project_median'], s['project_min'], s['project_max'])} {row['unit']} "
-            f"| {row['anchor_name']}: {spread(s['anchor_median'], s['anchor_min'], s['anchor_max'])} | {ratio} | {goal} |")
+            f"| {row['anchor_name']}: {spread(s['anchor_median'], s['anchor_min'], s['anchor_max'])} {row['unit']} | {ratio} | {goal} |")
     lines.append(END_MARKER)
     return "\n".join(lines)
 

@@ -47,7 +47,7 @@ def number(value):
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
-    return f"{value:.3g}"
+    return f"{value:.2f}"
 
 
 def spread(median_value, low, high):
