@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 release_product http-load
 LOAD=$BIN/http-load
-(cd Benchmarks/AHCBench && in_build_lock swift build -c release >/dev/null)
+[ "${BENCH_PREBUILT:-0}" = 1 ] || (cd Benchmarks/AHCBench && in_build_lock swift build -c release >/dev/null)
 AHC=$ROOT/Benchmarks/AHCBench/.build/release/ahc-bench
 if ! curl -sf -o /dev/null "$BASE/100k.bin"; then
     Benchmarks/Anchors/nginx.sh data

@@ -17,10 +17,13 @@ rounds() { if [ -n "${ROUNDS:-}" ]; then echo "$ROUNDS"; elif [ "$MODE" = quick 
 # in_build_lock COMMAND...: a Swift build under $BENCH_BUILD_LOCK when set (a shared machine).
 in_build_lock() { ${BENCH_BUILD_LOCK:+flock "$BENCH_BUILD_LOCK"} "$@"; }
 
-# release_product NAME...: builds the products in release; their folder is $BIN.
+# release_product NAME...: builds the products in release; their folder is $BIN. Skipped when
+# BENCH_PREBUILT=1 (bench-compare built them all first: no wait for a shared lock per script).
 release_product() {
     local product
-    for product in "$@"; do in_build_lock swift build -c release --product "$product" >/dev/null; done
+    if [ "${BENCH_PREBUILT:-0}" != 1 ]; then
+        for product in "$@"; do in_build_lock swift build -c release --product "$product" >/dev/null; done
+    fi
     BIN=$ROOT/.build/release
 }
 
