@@ -5,13 +5,18 @@ APT_PACKAGES := libev-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev
 TEST_APT_PACKAGES := nginx tinyproxy microsocks haproxy
 # The interop matrix's servers and proxies (scripts/interop.sh installs the same list when run alone).
 INTEROP_APT_PACKAGES := nginx apache2 lighttpd lighttpd-mod-openssl h2o caddy haproxy squid tinyproxy openssl
+# The anchors of `make bench-compare` (the Python ones come from PyPI into .build/bench-venv).
+BENCH_APT_PACKAGES := nginx curl wget aria2 wrk iperf3 time python3-venv
+# BENCH=quick (a few minutes once built) or full: the rounds of `make bench-compare`.
+BENCH ?= full
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
 TSAN_FILTER := StressTests|HappyEyeballsTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetGroupCommitTests|NetgetHostileCaseTests|ClientMetricsTests|RequestLoggingTests
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps deps-test install-missing build lint format man test test-debug interop test-tsan soak-ci fuzz-short fuzz-long demo bench clean
+.PHONY: all deps deps-test install-missing build lint format man test test-debug interop test-tsan soak-ci fuzz-short fuzz-long demo bench \
+	bench-build bench-compare bench-readme bench-readme-check clean
 
 all: build
 
@@ -34,7 +39,8 @@ build: deps
 
 ## lint: swift-format (it ships with the toolchain) checks every Swift file against .swift-format;
 ## any finding fails. `make format` rewrites the files in place.
-LINT_PATHS := Package.swift Sources Tests Examples Fuzz Benchmarks/Package.swift Benchmarks/Benchmarks
+LINT_PATHS := Package.swift Sources Tests Examples Fuzz Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/AHCBench/Package.swift \
+	Benchmarks/AHCBench/Sources
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive $(LINT_PATHS)
 
@@ -42,8 +48,9 @@ format:
 	$(SWIFT) format --in-place --parallel --recursive $(LINT_PATHS)
 
 ## test: the lint, every test, the interop matrix, the soak, a short fuzz of each decoder, and the
-## concurrency suites again under ThreadSanitizer.
-test: lint test-debug interop soak-ci fuzz-short test-tsan
+## concurrency suites again under ThreadSanitizer; the benchmark packages built (not run), and the
+## README's performance table checked against the last bench report.
+test: lint test-debug interop soak-ci fuzz-short test-tsan bench-build bench-readme-check
 
 test-debug: deps-test
 	$(SWIFT) build --build-tests
@@ -87,6 +94,27 @@ demo: deps
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
+## bench-build: the benchmark packages built in debug and not run, so that they cannot rot (CI):
+## Benchmarks/ (package-benchmark) and Benchmarks/AHCBench (AsyncHTTPClient, the HTTP anchor).
+bench-build: deps
+	cd Benchmarks && $(SWIFT) build
+	cd Benchmarks/AHCBench && $(SWIFT) build
+
+## bench-compare: every side-by-side comparison the issues name (scripts/bench-compare.sh), with its
+## own nginx on loopback and the anchors installed when missing; BENCH=quick for a short run.
+## Writes Benchmarks/report/bench-report.{json,html}; `make bench-readme` then updates the README.
+bench-compare: deps
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BENCH_APT_PACKAGES)"
+	BENCH=$(BENCH) SWIFT=$(SWIFT) scripts/bench-compare.sh
+
+## bench-readme: the README's performance table, generated from the last report.
+bench-readme:
+	python3 scripts/bench-report.py readme-write Benchmarks/report/bench-report.json README.md
+
+## bench-readme-check: fails when the README's performance table is not the last report's.
+bench-readme-check:
+	python3 scripts/bench-report.py readme-check Benchmarks/report/bench-report.json README.md
+
 ## man: docs/netget.1 from netget's own option definitions, by swift-argument-parser's generate-manual
 ## plugin (it runs `netget --experimental-dump-help`; works offline: the plugin comes with the dependency).
 man: deps
@@ -94,4 +122,4 @@ man: deps
 	mkdir -p docs && cp .build/plugins/GenerateManual/outputs/netget/netget.1 docs/netget.1
 
 clean:
-	rm -rf .build .build-tsan .build-fuzz Benchmarks/.build
+	rm -rf .build .build-tsan .build-fuzz Benchmarks/.build Benchmarks/AHCBench/.build

@@ -1,111 +1,95 @@
 #!/usr/bin/env bash
-# Runs NetCore's benchmarks (Benchmarks/, ordo-one/benchmark) and their anchors (gevent,
-# greenlet, uvloop, iperf3 from ../shared/anchors) in one sitting, and prints each figure beside
-# its anchor as a ratio. The machines are noisy: only same-run ratios mean much.
-#
-#   scripts/bench-netcore.sh            # needs: iperf3, the /tmp/anchors venv (see shared/anchors/README.md)
+# NetCore's benchmarks (Benchmarks/, ordo-one/benchmark) beside their anchors in one sitting,
+# rounds alternating: each round runs the suite once (the compared benchmarks; p50 of each is
+# that round's figure), then the Python anchors once (gevent, greenlet, uvloop; the venv in
+# .build/bench-venv), then iperf3 over loopback. Appends to $REPORT_JSONL (bench-record.py).
+#   scripts/bench-netcore.sh        # BENCH=quick|full (3|5 rounds; ROUNDS overrides)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-ANCHORS=${ANCHORS:-$ROOT/../shared/anchors}
-PY=${ANCHORS_PYTHON:-/tmp/anchors/bin/python}
-OUT=$(mktemp -d /tmp/netcore-bench.XXXXXX)
-RUNS=${RUNS:-5}
+. "$(dirname "$0")/bench-lib.sh"
+cd "$ROOT"
+need_tools iperf3
+N=$(rounds 3 5)
+OUT=$(mktemp -d "$BENCH_TMP/netcore.XXXXXX")
+iperf_server=""
+cleanup() {
+    if [ -n "$iperf_server" ]; then
+        kill "$iperf_server" 2>/dev/null || true
+        wait "$iperf_server" 2>/dev/null || true  # 143: the TERM it was sent
+    fi
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+IPERF_SECONDS=$([ "$MODE" = quick ] && echo 2 || echo 5)
+IPERF_PORT=$((BENCH_PORT + 1))
+FILTER='channel ping-pong.*|parked tasklets.*|plain thread -> parked.*|1 GiB over loopback.*|callAsync no-op.*'
 
-if [ ! -x "$PY" ]; then
-    echo "anchors need their venv: python3 -m venv /tmp/anchors && /tmp/anchors/bin/pip install gevent uvloop" >&2
-    exit 2
-fi
-command -v iperf3 >/dev/null || { echo "iperf3 missing: apt-get install -y iperf3" >&2; exit 2; }
+# p50 NAME_PART METRIC_PART DIR: the median of one benchmark metric from the suite's TSV files
+# (histogramPercentiles; a header like "wallClock (K)" scales the column by 1,000).
+p50() {
+    python3 - "$@" <<'PYEOF'
+import glob, os, sys
+name, metric, folder = sys.argv[1:4]
+for path in glob.glob(os.path.join(folder, "*.tsv")):
+    base = os.path.basename(path)
+    if name in base and metric in base:
+        rows = [line.rstrip("\n").split("\t") for line in open(path)]
+        header = rows[0][1]
+        scale = next((factor for unit, factor in (("(K)", 1e3), ("(M)", 1e6), ("(G)", 1e9)) if unit in header), 1)
+        print(next(float(r[1]) * scale for r in rows[1:] if r[0] == "50"))
+        break
+PYEOF
+}
 
-echo "== NetCore benchmarks (package-benchmark)"
-(cd Benchmarks && swift package --allow-writing-to-package-directory benchmark \
-    --format histogramPercentiles --path "$OUT" --no-progress --time-units nanoseconds >/dev/null)
+python_anchor switch.py greenlet --trips 1000 >/dev/null  # makes the venv now, not in round 1
+iperf3 -s -p "$IPERF_PORT" >/dev/null 2>&1 &
+iperf_server=$!
+# Ready when a client gets through (a bare connect would count as a test and fail it).
+for _ in $(seq 50); do timeout 5 iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -n 64K >/dev/null 2>&1 && break; sleep 0.1; done
+echo "== NetCore vs gevent, greenlet, uvloop, iperf3: $N rounds"
+for round in $(seq "$N"); do
+    rm -rf "$OUT/suite" && mkdir -p "$OUT/suite"
+    (cd Benchmarks && in_build_lock swift package --allow-writing-to-package-directory benchmark \
+        --filter "$FILTER" --format histogramPercentiles --path "$OUT/suite" --no-progress --time-units nanoseconds >/dev/null)
+    p50 channel_ping-pong wallClock "$OUT/suite" >> "$OUT/pingpong"
+    p50 parked_tasklets its_socket "$OUT/suite" >> "$OUT/parked"
+    p50 wake-up_latency latency "$OUT/suite" | awk '{ print $1 / 1000 }' >> "$OUT/wakeup"
+    p50 loopback_TCP MB_s "$OUT/suite" >> "$OUT/loopback"
+    p50 callAsync_no-op_round_trip latency "$OUT/suite" | awk '{ print $1 / 1000 }' >> "$OUT/call50"
+    python3 - "$OUT/suite" >> "$OUT/call99" <<'PYEOF'
+import glob, os, sys
+for path in glob.glob(os.path.join(sys.argv[1], "*callAsync_no-op_round_trip*latency*.tsv")):
+    rows = [line.rstrip("\n").split("\t") for line in open(path)]
+    header = rows[0][1]
+    scale = next((factor for unit, factor in (("(K)", 1e3), ("(M)", 1e6)) if unit in header), 1)
+    print(next(float(r[1]) * scale for r in rows[1:] if r[0] == "99") / 1000)
+PYEOF
+    p50 callAsync_no-op_throughput calls_s "$OUT/suite" >> "$OUT/calls"
 
-echo "== anchors"
-export ANCHORS_ROWS=$OUT/anchors.jsonl
-(cd "$ANCHORS" && "$PY" bench/switch.py greenlet --runs "$RUNS" >/dev/null \
-    && "$PY" bench/switch.py gevent-channel --runs "$RUNS" >/dev/null \
-    && "$PY" bench/parked_mem.py gevent --k 9900 --runs 3 >/dev/null \
-    && "$PY" bench/parked_mem.py uvloop-sock --k 9900 --runs 3 >/dev/null \
-    && "$PY" bench/wakeup.py gevent --runs "$RUNS" >/dev/null \
-    && "$PY" bench/threadcall.py gevent --calls 20000 --conc 8 --runs "$RUNS" >/dev/null \
-    && "$PY" bench/threadcall.py uvloop --calls 20000 --conc 8 --runs "$RUNS" >/dev/null)
-for _ in $(seq 3); do
-    iperf3 -s -p 15201 -1 -D >/dev/null 2>&1 || true
-    sleep 0.3
-    iperf3 -c 127.0.0.1 -p 15201 -t 3 -J 2>/dev/null \
-        | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/8e6)' >> "$OUT/iperf3.txt"
+    python_anchor switch.py gevent-channel | figure "ns per round trip" >> "$OUT/gevent-pingpong"
+    python_anchor switch.py greenlet | figure "ns per round trip" >> "$OUT/greenlet-pingpong"
+    python_anchor parked.py gevent | figure "bytes per parked coroutine with its socket" >> "$OUT/gevent-parked"
+    python_anchor parked.py uvloop | figure "bytes per parked coroutine with its socket" >> "$OUT/uvloop-parked"
+    python_anchor wakeup.py | figure "wake-up p50 us" >> "$OUT/gevent-wakeup"
+    python_anchor threadcall.py gevent > "$OUT/gevent-call"
+    figure "round trip p50 us" < "$OUT/gevent-call" >> "$OUT/gevent-call50"
+    figure "round trip p99 us" < "$OUT/gevent-call" >> "$OUT/gevent-call99"
+    figure "calls per second" < "$OUT/gevent-call" >> "$OUT/gevent-calls"
+    python_anchor threadcall.py uvloop | figure "round trip p50 us" >> "$OUT/uvloop-call50"
+
+    timeout $((IPERF_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -t "$IPERF_SECONDS" -J > "$OUT/iperf3.json" || true
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6)' \
+        < "$OUT/iperf3.json" >> "$OUT/iperf3" || echo "iperf3 failed: $(head -c 300 "$OUT/iperf3.json")" >&2
+    echo "  round $round of $N done"
 done
 
-"$PY" - "$OUT" <<'PYEOF'
-import glob, json, os, statistics, sys
-out = sys.argv[1]
-
-def p50(name_part, metric_part):
-    for path in glob.glob(os.path.join(out, "*.tsv")):
-        base = os.path.basename(path)
-        if name_part in base and metric_part in base:
-            rows = [line.rstrip("\n").split("\t") for line in open(path)]
-            header = rows[0][1]
-            for row in rows[1:]:
-                if row[0] == "50":
-                    return float(row[1]), header
-    return None, None
-
-anchors = [json.loads(line) for line in open(os.path.join(out, "anchors.jsonl"))]
-def anchor(tool_part, what_part, units):
-    for row in anchors:
-        if tool_part in row["tool"] and what_part in row["what"] and row["units"] == units:
-            return row["median"]
-    return None
-
-iperf = statistics.median(float(x) for x in open(os.path.join(out, "iperf3.txt")))
-rows = []
-pp, _ = p50("channel_ping-pong", "wallClock")
-rows.append(("channel ping-pong round trip", pp, "ns", "gevent Channel", anchor("gevent Channel", "ping-pong", "ns/round trip"), "lower"))
-rows.append(("channel ping-pong round trip", pp, "ns", "greenlet.switch (raw)", anchor("greenlet.switch", "ping-pong", "ns/round trip"), "lower"))
-mem, _ = p50("parked_tasklets", "its_socket")
-rows.append(("memory per parked tasklet + socket", mem, "B", "gevent", anchor("gevent greenlet", "coroutine + its socket", "bytes/coroutine"), "lower"))
-rows.append(("memory per parked tasklet + socket", mem, "B", "asyncio+uvloop", anchor("uvloop", "coroutine + its socket", "bytes/coroutine"), "lower"))
-wake, header = p50("wake-up_latency", "latency")
-wake_us = wake * (1000 if "(K)" in (header or "") else 1) / 1000.0
-rows.append(("thread -> parked tasklet wake-up p50", wake_us, "us", "gevent ev_async", anchor("gevent loop.async_", "p50", "us"), "lower"))
-mbs, _ = p50("loopback_TCP", "MB_s")
-rows.append(("1 GiB loopback read, one tasklet", mbs, "MB/s", "iperf3 raw loopback", iperf, "higher"))
-yld, _ = p50("yield_between", "wallClock")
-
-def percentile(name_part, metric_part, which):
-    for path in glob.glob(os.path.join(out, "*.tsv")):
-        base = os.path.basename(path)
-        if name_part in base and metric_part in base:
-            rows = [line.rstrip("\n").split("\t") for line in open(path)]
-            scale = 1000 if "(K)" in rows[0][1] else 1
-            for row in rows[1:]:
-                if row[0] == which:
-                    return float(row[1]) * scale
-    return None
-
-ca50 = percentile("callAsync_no-op_round_trip", "latency", "50")
-ca99 = percentile("callAsync_no-op_round_trip", "latency", "99")
-rows.append(("callAsync no-op round trip p50", ca50 and ca50 / 1000, "us", "gevent threadpool.apply", anchor("gevent hub.threadpool", "p50", "us"), "lower"))
-rows.append(("callAsync no-op round trip p50", ca50 and ca50 / 1000, "us", "uvloop run_in_executor", anchor("run_in_executor (uvloop)", "p50", "us"), "lower"))
-rows.append(("callAsync no-op round trip p99", ca99 and ca99 / 1000, "us", "gevent threadpool.apply", anchor("gevent hub.threadpool", "p99", "us"), "lower"))
-tput = percentile("callAsync_no-op_throughput", "calls_s", "50")
-rows.append(("callAsync throughput, 8 tasklets", tput, "calls/s", "gevent threadpool.apply", anchor("gevent hub.threadpool", "throughput", "calls/s"), "higher"))
-sem = percentile("semaphore_hand-off", "wallClock", "50")
-
-print()
-print(f"{'figure':40} {'NetCore':>10} {'anchor':>10}  {'ratio':>8}  anchor")
-for what, ours, unit, tool, theirs, better in rows:
-    if ours is None or theirs is None:
-        print(f"{what:40} {'n/a':>10}")
-        continue
-    ratio = theirs / ours if better == "lower" else ours / theirs
-    label = "x better" if better == "lower" else "of anchor"
-    shown = f"{ratio:.2f}x" if better == "lower" or unit == "calls/s" else f"{ratio*100:.0f}%"
-    print(f"{what:40} {ours:>10.1f} {theirs:>10.1f}  {shown:>8}  {tool} ({unit}; {label})")
-print(f"{'yield between 2 tasklets':40} {yld if yld else float('nan'):>10.1f} {'':>10}  {'':>8}  (ns, no anchor)")
-print(f"{'semaphore hand-off round trip, 2 threads':40} {sem if sem else float('nan'):>10.1f} {'':>10}  {'':>8}  (ns, no anchor)")
-print(f"\nraw files: {out}")
-PYEOF
+C="NetCore vs gevent/greenlet/uvloop/iperf3"
+record "$C" "channel ping-pong round trip, 2 tasklets" ns lower "$OUT/pingpong" "gevent Channel" "$OUT/gevent-pingpong" 10
+record "$C" "channel ping-pong round trip, 2 tasklets" ns lower "$OUT/pingpong" "greenlet.switch (raw)" "$OUT/greenlet-pingpong" 1
+record "$C" "memory per parked tasklet + its socket (9,900)" B lower "$OUT/parked" "gevent greenlet in recv" "$OUT/gevent-parked"
+record "$C" "memory per parked tasklet + its socket (9,900)" B lower "$OUT/parked" "uvloop task in sock_recv" "$OUT/uvloop-parked"
+record "$C" "plain thread -> parked tasklet wake-up, p50" us lower "$OUT/wakeup" "gevent ev_async" "$OUT/gevent-wakeup"
+record "$C" "1 GiB loopback TCP read, one tasklet" MB/s higher "$OUT/loopback" "$(version_of iperf3) raw loopback" "$OUT/iperf3" 0.9
+record "$C" "callAsync no-op round trip, p50" us lower "$OUT/call50" "gevent threadpool.apply" "$OUT/gevent-call50" 3
+record "$C" "callAsync no-op round trip, p50" us lower "$OUT/call50" "uvloop run_in_executor" "$OUT/uvloop-call50" 3
+record "$C" "callAsync no-op round trip, p99" us lower "$OUT/call99" "gevent threadpool.apply" "$OUT/gevent-call99"
+record "$C" "callAsync no-op throughput, 8 tasklets" calls/s higher "$OUT/calls" "gevent threadpool.apply" "$OUT/gevent-calls" 5

@@ -1,4 +1,4 @@
-// NetCore's benchmarks. Each one names the anchor it is compared with (shared/anchors/);
+// NetCore's benchmarks. Each one names the anchor it is compared with (Benchmarks/Anchors/);
 // scripts/bench-netcore.sh runs both in one sitting and prints the ratios.
 import Benchmark
 import CFDHolder
@@ -15,7 +15,7 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(3),
         maxIterations: 20)
 
-    // Anchor: bench/switch.py gevent-channel (gevent Channel ping-pong) and greenlet (raw switch).
+    // Anchor: Anchors/python/switch.py gevent-channel (gevent Channel ping-pong) and greenlet (raw switch).
     Benchmark(
         "channel ping-pong round trip, 2 tasklets",
         configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .mega)
@@ -57,7 +57,7 @@ let benchmarks: @Sendable () -> Void = {
         clock.stop()
     }
 
-    // Anchor: bench/wakeup.py gevent (ev_async from a thread, 12.5 us p50) — here the whole
+    // Anchor: Anchors/python/wakeup.py (ev_async from a thread, 12.5 us p50) — here the whole
     // hand-off: a plain thread sends on a channel to a tasklet parked on an idle loop.
     Benchmark(
         "plain thread -> parked tasklet, wake-up latency",
@@ -87,7 +87,7 @@ let benchmarks: @Sendable () -> Void = {
         pthread_join(thread, nil)
     }
 
-    // Anchor: bench/parked_mem.py gevent / uvloop-sock (RSS per coroutine parked on its own socket).
+    // Anchor: Anchors/python/parked.py gevent / uvloop (RSS per coroutine parked on its own socket).
     Benchmark(
         "parked tasklets, memory per tasklet",
         configuration: .init(

@@ -9,7 +9,7 @@ import Workers
 #endif
 
 func workerBenchmarks() {
-    // Anchor: threadcall.py "noop round trip, 1 caller" p50/p99.
+    // Anchor: Anchors/python/threadcall.py (one caller's round trips, p50/p99).
     Benchmark(
         "callAsync no-op round trip latency, 1 tasklet",
         configuration: .init(
@@ -34,7 +34,7 @@ func workerBenchmarks() {
         for value in samples.values { benchmark.measurement(metric, value) }
     }
 
-    // Anchor: threadcall.py "noop throughput, 8 concurrent callers".
+    // Anchor: Anchors/python/threadcall.py (throughput of 8 concurrent callers).
     Benchmark(
         "callAsync no-op throughput, 8 tasklets",
         configuration: .init(

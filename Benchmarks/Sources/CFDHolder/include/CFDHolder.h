@@ -1,7 +1,7 @@
 // A child process that holds socket descriptors for the parked-tasklet memory benchmark.
 //
 // The open-files limit here is 20,000 and cannot be raised, so, like the gevent/uvloop anchor
-// (shared/anchors/bench/parked_mem.py), the benchmark passes the peer end of every socket pair
+// (Benchmarks/Anchors/python/parked.py), the benchmark passes the peer end of every socket pair
 // to this holder (SCM_RIGHTS) and closes it locally: the benchmark process then holds exactly
 // one descriptor per parked tasklet.
 #ifndef CFDHOLDER_H
