@@ -17,10 +17,13 @@ extension HTTPConnection where Stream == any AsyncByteStream {
 final class AsyncExchangeDriver: BodySource {
     private(set) var machine: HTTPExchangeMachine
     let lease: ConnectionLease<LoopConnection>
+    /// A streamed request body's chunks (nil: none).
+    private let bodyReader: (any RequestBodyReader)?
 
-    init(_ lease: ConnectionLease<LoopConnection>, machine: HTTPExchangeMachine) {
+    init(_ lease: ConnectionLease<LoopConnection>, machine: HTTPExchangeMachine, bodyReader: (any RequestBodyReader)? = nil) {
         self.lease = lease
         self.machine = machine
+        self.bodyReader = bodyReader
     }
 
     var expectedLength: Int? { machine.head?.contentLength }
@@ -70,6 +73,8 @@ final class AsyncExchangeDriver: BodySource {
                 let count = try await stream.read(into: buffer, timeout: timeout)
                 lease.bytesIn += count
                 return .read(count, endedWithoutCloseNotify: stream.endedWithoutCloseNotify)
+            case .nextBodyChunk:
+                return .bodyChunk(try await bodyReader?.next())
             }
         } catch {
             return .ioFailed(error)

@@ -108,7 +108,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                     throw error
                 }
             }
-            let exchange = BlockingExchangeDriver(lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits))
+            let exchange = BlockingExchangeDriver(
+                lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits), bodyReader: plan.bodyReader())
             guard case .failed(let error, let retryable) = exchange.open() else { return exchange }
             let again = plan.retries(after: retryable)
             lease.close(keepingPermit: again)

@@ -14,10 +14,13 @@ extension HTTPConnection where Stream == any BlockingByteStream {
 final class BlockingExchangeDriver {
     let lease: ConnectionLease<BlockingConnection>
     private(set) var machine: HTTPExchangeMachine
+    /// A streamed request body's chunks, read blocking (nil: none).
+    private let bodyReader: (any RequestBodyReader)?
 
-    init(_ lease: ConnectionLease<BlockingConnection>, machine: HTTPExchangeMachine) {
+    init(_ lease: ConnectionLease<BlockingConnection>, machine: HTTPExchangeMachine, bodyReader: (any RequestBodyReader)? = nil) {
         self.lease = lease
         self.machine = machine
+        self.bodyReader = bodyReader
     }
 
     /// Sends the request and reads the head. - Returns: `.headReady` or `.failed`.
@@ -64,6 +67,8 @@ final class BlockingExchangeDriver {
                 let count = try stream.read(into: buffer, timeout: timeout)
                 lease.bytesIn += count
                 return .read(count, endedWithoutCloseNotify: stream.endedWithoutCloseNotify)
+            case .nextBodyChunk:
+                return .bodyChunk(try bodyReader?.nextBlocking())
             }
         } catch {
             return .ioFailed(error)

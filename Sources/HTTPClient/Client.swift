@@ -150,7 +150,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                 throw error
             }
             plan.noteCheckedOut(lease)
-            let exchange = AsyncExchangeDriver(lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits))
+            let exchange = AsyncExchangeDriver(
+                lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits), bodyReader: plan.bodyReader())
             guard case .failed(let error, let retryable) = await exchange.open() else { return exchange }
             let again = plan.retries(after: retryable)
             lease.close(keepingPermit: again)

@@ -95,6 +95,9 @@ public struct HTTPClientConfiguration: Sendable {
     /// Pass `MetricsSystem.factory` for the process's bootstrapped backend. Gauges (pool, loop,
     /// worker pools) come from `MetricsGauges`, sampled when the program asks.
     public var metrics: (any MetricsFactory)?
+    /// How long a request with `expectsContinue` waits for 100 Continue before it sends its
+    /// body anyway (curl's default: 1 s).
+    public var expectContinueTimeout: Duration = .seconds(1)
 
     /// A logger whose handler drops everything (the default `logger`).
     public static let disabledLogger = Logger(label: "stacklessnet.http", factory: { _ in SwiftLogNoOpLogHandler() })

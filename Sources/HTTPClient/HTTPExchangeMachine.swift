@@ -14,6 +14,9 @@ struct HTTPExchangeMachine {
     enum Action {
         /// Write every one of these bytes (the request head and body) within `wait.limit`.
         case write([UInt8], RequestClock.Wait)
+        /// Get the streamed body's next chunk from the request's `RequestBodyReader`, then
+        /// report `.bodyChunk` (nil at its end).
+        case nextBodyChunk
         /// Read what is there into this window of the machine's own buffer, then report
         /// `.received(n)` (n > 0) or `.endOfStream`.
         case readIntoMachine(UnsafeMutableRawBufferPointer, RequestClock.Wait)
@@ -40,6 +43,8 @@ struct HTTPExchangeMachine {
         /// Read what is there into the buffer, waiting up to the timeout for a first byte;
         /// then report `Input.read(_:endedWithoutCloseNotify:)`.
         case read(UnsafeMutableRawBufferPointer, timeout: Duration?)
+        /// The streamed body's next chunk; then report `.bodyChunk`.
+        case nextBodyChunk
     }
 
     /// Where body bytes go while a step runs.
@@ -67,9 +72,18 @@ struct HTTPExchangeMachine {
         case endOfStream(incompleteClose: Bool)
         /// The I/O of the last action threw this.
         case ioFailed(any Error)
+        /// The streamed body's next chunk (not empty), or nil at its end.
+        case bodyChunk([UInt8]?)
     }
 
-    private enum Phase { case sending, awaitingHead, body, ended }
+    /// sending: the head (and a whole body sent with it); awaitingContinue: `Expect:
+    /// 100-continue` waits for the 100 (or its timeout); sendingBody: the body after the head.
+    private enum Phase { case sending, awaitingContinue, sendingBody, awaitingHead, body, ended }
+    /// How a body sent after the head is framed.
+    private enum BodyFraming {
+        case length(Int)
+        case chunked
+    }
     /// Where the bytes of the pending read go.
     private enum ReadTarget {
         /// The decoder's window, through the parser.
@@ -99,6 +113,19 @@ struct HTTPExchangeMachine {
     /// written), and when the first response byte arrived (0: not yet).
     private let startedAt = MonotonicClock.nanoseconds()
     private var firstByteAt: Int64 = 0
+    /// A streamed body's framing (nil: none, or a whole body sent with the head).
+    private let streaming: BodyFraming?
+    /// A whole body held back until 100 Continue.
+    private var heldBody: [UInt8]?
+    private var bodyBytesSent = 0
+    private var bodySent = false
+    /// `message` holds body bytes to write next.
+    private var bodyWritePending = false
+    private let expectsContinue: Bool
+    private let continueTimeout: Duration
+    private var continueDeadline: ContinuousClock.Instant?
+    /// The final head came before the body was sent: the connection cannot be reused.
+    private var bodySkipped = false
 
     /// - Parameters:
     ///   - request: what is sent; its method decides whether a response may have a body and
@@ -108,13 +135,19 @@ struct HTTPExchangeMachine {
     ///   - buffer: the connection's read buffer, used by this exchange alone until it ends.
     init(
         request: HTTPRequest, head: [UInt8], reused: Bool, buffer: ReadBuffer, clock: RequestClock,
-        limits: HTTPParserLimits
+        limits: HTTPParserLimits, continueTimeout: Duration = .seconds(1)
     ) {
         decoder = ResponseDecoder(requestMethod: request.method, limits: limits, buffer: buffer)
         message = head
-        if let body = request.body { message += body }
+        streaming = request.streamingBody.map { $0.length.map(BodyFraming.length) ?? .chunked }
+        expectsContinue = request.expectsContinue && (request.body != nil || request.streamingBody != nil)
+        self.continueTimeout = continueTimeout
+        if let body = request.body {
+            if expectsContinue { heldBody = body } else { message += body }
+        }
         self.clock = clock
-        mayRetry = reused && Self.isIdempotent(request.method)
+        // A streamed body is sent once: it cannot be sent again on a new connection.
+        mayRetry = reused && Self.isIdempotent(request.method) && request.streamingBody == nil
     }
 
     /// The final response head, once `headReady` was returned.
@@ -158,9 +191,21 @@ struct HTTPExchangeMachine {
         case .start:
             return nil
         case .wrote:
-            phase = .awaitingHead
-            headDeadline = clock.headDeadline()
             message = []
+            switch phase {
+            case .sending where expectsContinue:
+                phase = .awaitingContinue
+                continueDeadline = ContinuousClock.now + continueTimeout
+            case .sending where streaming != nil:
+                phase = .sendingBody
+            case .sendingBody where !bodySent:
+                break
+            default:
+                awaitHead()
+            }
+            return nil
+        case .bodyChunk(let chunk):
+            try frame(chunk)
             return nil
         case .received(let count):
             switch target {
@@ -184,14 +229,102 @@ struct HTTPExchangeMachine {
             do { try decoder.ingestEndOfStream(incompleteClose: incompleteClose) } catch { throw clock.wrap(error, lastWait) }
             return nil
         case .ioFailed(let error):
+            if phase == .awaitingContinue, Self.isTimeout(error), let continueDeadline, ContinuousClock.now >= continueDeadline {
+                sendBodyWithoutContinue()  // no 100 in time: send the body anyway, as curl does
+                return nil
+            }
             throw clock.wrap(error, lastWait)
         }
+    }
+
+    /// The request is all sent: the head is awaited from now on.
+    private mutating func awaitHead() {
+        phase = .awaitingHead
+        headDeadline = clock.headDeadline()
+    }
+
+    /// The body goes out after the head: the held whole one, or the stream's chunks.
+    private mutating func sendBodyWithoutContinue() {
+        phase = .sendingBody
+        if let held = heldBody {
+            heldBody = nil
+            message = held
+            bodyWritePending = true
+            bodySent = true
+        }
+    }
+
+    /// Frames a streamed body's chunk (nil: its end) into `message` for the next write.
+    /// - Throws: `HTTPClientError.invalidRequest` when the source gives more or fewer bytes
+    ///   than the length it announced.
+    private mutating func frame(_ chunk: [UInt8]?) throws {
+        guard let streaming else { throw HTTPClientError.invalidRequest("internal: a body chunk for a request without a stream") }
+        if let chunk {
+            bodyBytesSent += chunk.count
+            switch streaming {
+            case .length(let total):
+                guard bodyBytesSent <= total else {
+                    throw HTTPClientError.invalidRequest("the streamed body has more than its length of \(total) bytes")
+                }
+                message = chunk
+            case .chunked:
+                message = Array(String(chunk.count, radix: 16).utf8) + [0x0D, 0x0A] + chunk + [0x0D, 0x0A]
+            }
+            bodyWritePending = true
+            return
+        }
+        bodySent = true
+        switch streaming {
+        case .length(let total):
+            guard bodyBytesSent == total else {
+                throw HTTPClientError.invalidRequest("the streamed body ended after \(bodyBytesSent) of its \(total) bytes")
+            }
+            awaitHead()
+        case .chunked:
+            message = Array("0\r\n\r\n".utf8)
+            bodyWritePending = true
+        }
+    }
+
+    static func isTimeout(_ error: any Error) -> Bool {
+        if error is TimeoutError { return true }
+        if let error = error as? NetError { return error.kind == .timedOut }
+        return false
     }
 
     private mutating func nextStep(into destination: Destination) throws -> Action {
         switch phase {
         case .sending:
             return .write(message, try wait())
+        case .awaitingContinue:
+            if decoder.head != nil {
+                // A final answer instead of the 100: it is the response; the body stays unsent.
+                bodySkipped = true
+                phase = .body
+                return .headReady(reuse: endedReuse())
+            }
+            if decoder.interimResponseCount > 0 {
+                sendBodyWithoutContinue()
+                return try nextStep(into: destination)
+            }
+            var wait = try wait()
+            if let continueDeadline {
+                let left = max(.milliseconds(1), continueDeadline - .now)
+                if wait.limit.map({ $0 > left }) ?? true { wait.limit = left }
+            }
+            lastWait = wait
+            target = .machine
+            return .readIntoMachine(decoder.readWindow, wait)
+        case .sendingBody:
+            if bodyWritePending {
+                bodyWritePending = false
+                return .write(message, try wait())
+            }
+            if bodySent {
+                awaitHead()
+                return try nextStep(into: destination)
+            }
+            return .nextBodyChunk
         case .awaitingHead:
             guard decoder.head == nil else {
                 phase = .body
@@ -239,7 +372,7 @@ struct HTTPExchangeMachine {
     }
 
     /// The body ended with nothing left to deliver: the connection's fate is the head's.
-    private mutating func bodyEnded() -> Action { end(.finished(reuse: decoder.head?.keepAlive ?? false)) }
+    private mutating func bodyEnded() -> Action { end(.finished(reuse: !bodySkipped && (decoder.head?.keepAlive ?? false))) }
 
     /// Body bytes straight into `window` (at most `limit`, and what the framing allows), to
     /// be handled as `kind`; through the parser when the framing allows no direct read
@@ -272,7 +405,7 @@ struct HTTPExchangeMachine {
     private mutating func endedReuse() -> Bool? {
         guard decoder.isFinished, !decoder.hasPending, let head = decoder.head else { return nil }
         phase = .ended
-        return head.keepAlive
+        return head.keepAlive && !bodySkipped
     }
 
     /// Records a last action: every later `next` returns it again.
@@ -305,6 +438,7 @@ extension HTTPExchangeMachine.Action {
         switch self {
         case .write(let bytes, let wait): return .write(bytes, timeout: wait.limit)
         case .readIntoMachine(let buffer, let wait), .readBody(let buffer, let wait): return .read(buffer, timeout: wait.limit)
+        case .nextBodyChunk: return .nextBodyChunk
         case .headReady, .deliver, .finished, .failed: return nil
         }
     }

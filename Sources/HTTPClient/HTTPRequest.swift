@@ -23,6 +23,15 @@ public struct HTTPRequest: Sendable {
     /// This request's logger, in place of `HTTPClientConfiguration.logger` (say, one carrying
     /// a caller's trace metadata); nil: the configuration's.
     public var logger: Logger?
+    /// A body sent as it is produced (an `AsyncSequence` of chunks, or a file), in place of
+    /// `body`; setting both is an invalid request. See `HTTPRequestBody` for the retry and
+    /// redirect rules.
+    public var streamingBody: HTTPRequestBody?
+    /// Sends `Expect: 100-continue` with a body and holds the body back until the server
+    /// answers 100 Continue, or `HTTPClientConfiguration.expectContinueTimeout` passes (as
+    /// curl). A final answer before that (a 401, a 413) is the response, and the body is
+    /// never sent (the connection is then closed, not reused).
+    public var expectsContinue = false
 
     /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad URL.
     public init(_ url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws {

@@ -89,6 +89,8 @@ public struct HTTPResponseParser: Sendable {
     private var emptyLinesBeforeStatusLine = 0
     /// Interim (1xx) responses skipped so far.
     private var interimResponses = 0
+    /// Interim (1xx) responses seen so far: a 100 Continue is one.
+    public var interimResponseCount: Int { interimResponses }
 
     /// Empty lines (CRLF or a bare LF) ignored before each status line. RFC 9112 §2.2 asks
     /// this of a server before a request-line ("SHOULD ignore at least one empty line (CRLF)

@@ -22,6 +22,10 @@ struct RedirectFollower {
     ///   https to http hop unless allowed.
     mutating func nextRequest(after head: HTTPResponseHead, for request: HTTPRequest) throws -> HTTPRequest? {
         guard [301, 302, 303, 307, 308].contains(head.status), limit > 0 else { return nil }
+        // 307 and 308 send the same body again: a streamed sequence cannot be; its 3xx is the answer.
+        if let streaming = request.streamingBody, !streaming.isReplayable, head.status == 307 || head.status == 308 {
+            return nil
+        }
         guard let location = head.headers.first("Location"), !location.isEmpty else {
             throw HTTPClientError.redirectWithoutLocation(status: head.status)
         }
@@ -46,6 +50,8 @@ struct RedirectFollower {
         if becomesGet {
             next.method = "GET"
             next.body = nil
+            next.streamingBody = nil
+            next.expectsContinue = false
             next.headers = HTTPHeaders(request.headers.filter { $0.name.lowercased() != "content-type" }.map { ($0.name, $0.value) })
         }
         return next

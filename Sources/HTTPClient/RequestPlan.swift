@@ -27,6 +27,7 @@ struct RequestPlan {
     private let userAgent: String
     private let decompression: HTTPDecompression
     private let proxies: ProxySettings?
+    private let expectContinueTimeout: Duration
     private var retriedThisHop = false
     private let headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
     /// The request's debug entries (nil logger, no calls, when debug is off).
@@ -51,6 +52,7 @@ struct RequestPlan {
         userAgent = configuration.userAgent
         decompression = configuration.decompression
         proxies = configuration.proxy
+        expectContinueTimeout = configuration.expectContinueTimeout
         log = RequestLog(request, configuration: configuration)
     }
 
@@ -92,8 +94,12 @@ struct RequestPlan {
     ) -> HTTPExchangeMachine {
         HTTPExchangeMachine(
             request: request, head: head, reused: lease.wasReused, buffer: lease.connection.buffer,
-            clock: clock, limits: limits)
+            clock: clock, limits: limits, continueTimeout: expectContinueTimeout)
     }
+
+    /// A reader of `request`'s streamed body for one exchange (a file is read again from its
+    /// start after a 307/308); nil without one.
+    func bodyReader() -> (any RequestBodyReader)? { request.streamingBody?.makeReader() }
 
     /// A lease for the next exchange: logged, its set-up timed, its bytes counted.
     func noteCheckedOut<Stream>(_ lease: ConnectionLease<HTTPConnection<Stream>>) {

@@ -40,7 +40,21 @@ enum RequestWriter {
         if let acceptEncoding, !givenAcceptEncoding { try append("Accept-Encoding", acceptEncoding, to: &bytes) }
         if let range = request.range { try append("Range", range.headerValue, to: &bytes) }
         if let ifRange = request.ifRange { try append("If-Range", ifRange.headerValue, to: &bytes) }
+        if request.body != nil && request.streamingBody != nil {
+            throw HTTPClientError.invalidRequest("a request has either a body or a streaming body, not both")
+        }
         if let body = request.body { try append("Content-Length", String(body.count), to: &bytes) }
+        if let streaming = request.streamingBody {
+            if let length = streaming.length {
+                guard length >= 0 else { throw HTTPClientError.invalidRequest("a body length of \(length)") }
+                try append("Content-Length", String(length), to: &bytes)
+            } else {
+                bytes += "Transfer-Encoding: chunked\r\n".utf8
+            }
+        }
+        if request.expectsContinue && (request.body != nil || request.streamingBody != nil) {
+            bytes += "Expect: 100-continue\r\n".utf8
+        }
         if let credential = request.credential, !givenAuthorization,
             request.credentialScope.allows("Authorization", to: request.url)
         {
@@ -48,9 +62,9 @@ enum RequestWriter {
         }
         let filtersCredentials = !request.credentialScope.allowsEverything(to: request.url)
         for field in request.headers {
-            // Host is set above; framing is ours to set.
+            // Host is set above; framing (and Expect, which the exchange must honour) is ours to set.
             if HTTPHeaders.namesMatch(field.name, "Host") || HTTPHeaders.namesMatch(field.name, "Content-Length")
-                || HTTPHeaders.namesMatch(field.name, "Transfer-Encoding")
+                || HTTPHeaders.namesMatch(field.name, "Transfer-Encoding") || HTTPHeaders.namesMatch(field.name, "Expect")
             {
                 continue
             }

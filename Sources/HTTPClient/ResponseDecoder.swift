@@ -51,6 +51,8 @@ struct ResponseDecoder {
     private(set) var isFinished = false
     /// Whether any byte of the response arrived (a reused connection that fails before one may be retried).
     private(set) var receivedAnything = false
+    /// Interim (1xx) responses the parser has skipped (a 100 Continue is one).
+    var interimResponseCount: Int { parser.interimResponseCount }
 
     init(requestMethod: String, limits: HTTPParserLimits, buffer: ReadBuffer) {
         parser = HTTPResponseParser(requestMethod: requestMethod, limits: limits)

@@ -92,8 +92,14 @@ extension Client {
         let channel = Channel<WorkerMessage>(capacity: 4)
         let cancellation = BlockingCancellation()
         let blocking = blockingClient
+        let (request, bodyFeed) = Self.handingSequenceBody(of: request)
+        if let bodyFeed {
+            // This task reads the sequence; the worker receives its chunks (two at most ahead).
+            try loop.trySpawn(name: "http-body-feed") { await bodyFeed.channel.feed(from: bodyFeed.source) }
+        }
         // trySpawn: a refused helper would leave the receive below waiting for ever.
         try loop.trySpawn(name: "http-worker-call") {
+            defer { bodyFeed?.channel.channel.close() }  // the worker is done with the body
             do {
                 try await pool.callAsync("HTTP \(request.method) \(request.url)") { _ in
                     Self.transfer(request, with: blocking, to: channel, cancellation: cancellation)
@@ -120,6 +126,21 @@ extension Client {
         case .chunk, .end:
             throw HTTPClientError.parse(.truncated("no response head from the worker"))
         }
+    }
+
+    /// A request whose streamed body is a sequence (read only on a task) goes to the worker
+    /// with a channel reader in its place, and the sequence's reader to feed it; other requests
+    /// go as they are (a file is read on the worker).
+    private static func handingSequenceBody(
+        of request: HTTPRequest
+    ) -> (HTTPRequest, (channel: ChannelBodyReader, source: any RequestBodyReader)?) {
+        guard let body = request.streamingBody else { return (request, nil) }
+        let source = body.makeReader()
+        if source.readsWithoutATask { return (request, nil) }
+        let channel = ChannelBodyReader()
+        var handed = request
+        handed.streamingBody = HTTPRequestBody(length: body.length, source: .sequence({ channel }))
+        return (handed, (channel, source))
     }
 
     /// The worker's side: one blocking request, its head and then its body chunks sent over

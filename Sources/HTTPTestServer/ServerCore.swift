@@ -131,9 +131,15 @@ final class ServerCore: @unchecked Sendable {  // mutable state is touched only 
         }
         counters.record(head)
 
-        // Request body framing: Content-Length only.
-        guard head.fields(named: "Transfer-Encoding").isEmpty else {
-            try await refuse(.text(501, "request bodies must use Content-Length"), io)
+        // Request body framing: Content-Length, or chunked alone.
+        let codings = head.fields(named: "Transfer-Encoding")
+        let chunked = !codings.isEmpty
+        guard codings.isEmpty || (codings.count == 1 && codings[0].lowercased() == "chunked") else {
+            try await refuse(.text(501, "a request body may be chunked or have a Content-Length, nothing else"), io)
+            return false
+        }
+        guard !chunked || head.fields(named: "Content-Length").isEmpty else {
+            try await refuse(.text(400, "both Transfer-Encoding and Content-Length"), io)
             return false
         }
         var bodyLength: UInt64 = 0
@@ -150,11 +156,28 @@ final class ServerCore: @unchecked Sendable {  // mutable state is touched only 
             try await refuse(.text(413, "an /echo body may have at most \(Self.maxEchoBody) bytes"), io)
             return false
         }
-        if bodyLength > 0, head.field("Expect")?.lowercased() == "100-continue" {
-            try await io.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+        if bodyLength > 0 || chunked, head.field("Expect")?.lowercased() == "100-continue" {
+            // expect=CODE (400-599) answers with it instead of 100 (a server that refuses the body).
+            if let refusal = head.query["expect"].flatMap({ Int($0) }), (400...599).contains(refusal) {
+                try await refuse(.text(refusal, "refused before the body"), io)
+                return false
+            }
+            if head.query["expect"] != "silent" {  // silent: no 100, the client sends after its timeout
+                try await io.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            }
         }
-        guard let body = try await io.readBody(length: bodyLength, keep: isEcho ? Self.maxEchoBody : 0, timeout: Self.bodyTimeout)
-        else { return false }
+        let keep = isEcho ? Self.maxEchoBody : 0
+        let read: [UInt8]?
+        do {
+            read =
+                chunked
+                ? try await io.readChunkedBody(keep: keep, limit: isEcho ? UInt64(Self.maxEchoBody) : .max, timeout: Self.bodyTimeout)
+                : try await io.readBody(length: bodyLength, keep: keep, timeout: Self.bodyTimeout)
+        } catch let error as ChunkedBodyError {
+            try await refuse(.text(400, error.description), io)
+            return false
+        }
+        guard let body = read else { return false }
 
         var keepAlive = head.wantsKeepAlive
         let isHead = head.method == "HEAD"

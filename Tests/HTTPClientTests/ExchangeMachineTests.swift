@@ -22,6 +22,10 @@ import Testing
         /// Byte counts of the reads that went straight into the caller's buffer.
         var directReads: [Int] = []
         var writeFailure: (any Error)?
+        /// A streamed request body's chunks, handed to the machine one by one.
+        var bodyChunks: [[UInt8]] = []
+        /// Chunks the machine asked for.
+        var chunksAsked = 0
 
         init(_ incoming: [Incoming]) { self.incoming = incoming }
 
@@ -42,6 +46,9 @@ import Testing
                     }
                 case .read(let buffer, _):
                     input = read(into: buffer)
+                case .nextBodyChunk:
+                    chunksAsked += 1
+                    input = .bodyChunk(bodyChunks.isEmpty ? nil : bodyChunks.removeFirst())
                 }
             }
         }
