@@ -119,6 +119,12 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     /// The negotiated protocol version, such as "TLSv1.3".
     public var protocolVersion: String { pump.machine.protocolVersion }
 
+    /// The ALPN protocol agreed on ("http/1.1"), or nil for none.
+    public var negotiatedApplicationProtocol: String? { pump.machine.negotiatedApplicationProtocol }
+
+    /// The peer's certificates (DER, leaf first, as sent); a server sees the client's here.
+    public var peerCertificateChain: [[UInt8]] { pump.machine.peerCertificateChain }
+
     /// Performs one of the pump's actions on the transport, blocking in its calls.
     /// - Returns: the count of a `.done`; nil after a send or a receive.
     private func perform(_ action: TLSPump.Action, timeout: Duration?, during operation: TLSDriverOperation) throws -> Int? {

@@ -140,6 +140,12 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     /// The negotiated protocol version, such as "TLSv1.3".
     public var protocolVersion: String { pump.machine.protocolVersion }
 
+    /// The ALPN protocol agreed on ("http/1.1"), or nil for none.
+    public var negotiatedApplicationProtocol: String? { pump.machine.negotiatedApplicationProtocol }
+
+    /// The peer's certificates (DER, leaf first, as sent); a server sees the client's here.
+    public var peerCertificateChain: [[UInt8]] { pump.machine.peerCertificateChain }
+
     /// See `AsyncByteStream.readWithoutWaiting`: decrypted bytes already there, or decrypted
     /// from what the transport already has; nil when neither gives any.
     public func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
