@@ -55,12 +55,19 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     private static func start(
         over transport: any BlockingByteStream, context: TLSContext, role: TLSMachine.Role, timeout: Duration?
     ) throws -> BlockingTLSStream {
+        var made: BlockingTLSStream?
         do {
             let pump = try TLSPump(context: context, role: role, handshakeTimeout: timeout)
             let stream = BlockingTLSStream(transport: transport, pump: pump)
+            made = stream
             while try stream.perform(try pump.handshakeAction(), timeout: try pump.handshakeTimeLeft(), during: pump.handshake) == nil {}
             return stream
         } catch {
+            // A refused handshake leaves OpenSSL's alert queued: send what fits now (a zero
+            // timeout), so the peer learns why (a version it lacks, a certificate refused).
+            if error is TLSError, let made, !made.pump.isBroken {
+                while (try? made.perform(made.pump.flushAction(), timeout: .zero, during: .write)) == .some(nil) {}
+            }
             transport.close()
             throw error
         }

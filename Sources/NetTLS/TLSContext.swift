@@ -169,7 +169,13 @@ public final class TLSContext: @unchecked Sendable {  // immutable after the fac
         }
         if loaded != 1 {
             var reason = OpenSSLErrorQueue.drainMessage(or: "no key found")
-            if passphrase == nil, reason.contains("bad decrypt") || reason.contains("problems getting password") {
+            if reason.contains("key values mismatch") {
+                let subject = role.map { "\($0) " } ?? ""
+                throw TLSError(
+                    kind: .configuration,
+                    message: "\(subject)private key '\(keyFile)' does not match certificate '\(certificateFile)': \(reason)")
+            }
+            if passphrase == nil, reason.contains("bad decrypt") || reason.contains("passphrase") || reason.contains("bad password read") {
                 reason = "the key is encrypted and no passphrase was given (\(reason))"
             } else if passphrase != nil, reason.contains("bad decrypt") {
                 reason = "wrong passphrase (\(reason))"
