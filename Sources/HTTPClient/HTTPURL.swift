@@ -108,7 +108,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
 
     /// The socket path of a `+unix` URL's authority, percent-decoded and checked.
     private static func socketPath(_ authority: Substring, original: String) throws -> String {
-        let path = try percentDecoded(authority, original: original, part: "the socket path")
+        let path = try percentDecoded(authority, original: original, part: "the socket path", notUTF8: "a socket path that is not UTF-8")
         guard !path.isEmpty else {
             throw HTTPClientError.invalidURL(original, reason: "no socket path (expected http+unix://%2Fpath%2Fto.sock/target)")
         }
@@ -146,7 +146,9 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
 
     /// `text` with every %XX decoded. - Throws: `.invalidURL` for a bad escape or bytes that are
     /// not UTF-8.
-    private static func percentDecoded(_ text: Substring, original: String, part: String = "the credentials") throws -> String {
+    private static func percentDecoded(
+        _ text: Substring, original: String, part: String = "the credentials", notUTF8: String = "credentials that are not UTF-8"
+    ) throws -> String {
         var bytes: [UInt8] = []
         var utf8 = text.utf8[...]
         while let byte = utf8.popFirst() {
@@ -161,7 +163,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             bytes.append(high << 4 | low)
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw HTTPClientError.invalidURL(original, reason: "\(part) not in UTF-8")
+            throw HTTPClientError.invalidURL(original, reason: notUTF8)
         }
         return decoded
     }
