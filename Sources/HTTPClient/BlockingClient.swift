@@ -125,7 +125,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
             let hop = route.firstHop
             var stream: any BlockingByteStream
             if let unixSocketPath = route.unixSocketPath {
-                stream = try BlockingSocket.connect(to: try SocketAddress(unixPath: unixSocketPath), timeout: ConnectRoute.left(until: deadline))
+                stream = try BlockingSocket.connect(
+                    to: try SocketAddress(unixPath: unixSocketPath), timeout: ConnectRoute.left(until: deadline))
             } else if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
                 stream = try BlockingSocket.connect(to: address, timeout: ConnectRoute.left(until: deadline))
             } else {

@@ -151,7 +151,9 @@ struct Plan {
             if let file, access(file, R_OK) != 0 { throw UsageError("\(flag) \(file): cannot read the file") }
         }
         if let pins = command.pinnedpubkey {
-            do { _ = try TLSContext.client(TLSConfiguration(useSystemCAStore: false, pinnedPublicKeys: [pins])) } catch let error as TLSError {
+            do { _ = try TLSContext.client(TLSConfiguration(useSystemCAStore: false, pinnedPublicKeys: [pins])) } catch let error
+                as TLSError
+            {
                 throw UsageError("--pinnedpubkey: \(error.message)")
             }
         }

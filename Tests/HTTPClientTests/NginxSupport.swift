@@ -30,7 +30,9 @@ final class NginxServer {
     ///   - template: a file in `nginx/`; besides @RUN@, @PORT@ and @ROOT@ it may use @PORT2@...
     ///     (`extraPorts` more free ports) and the keys of `substitutions`.
     /// - Throws: `TestFailure` if nginx is missing or does not answer within 5 s.
-    init(template templateName: String = "nginx.conf.template", extraPorts extraPortCount: Int = 0, substitutions: [String: String] = [:]) throws {
+    init(template templateName: String = "nginx.conf.template", extraPorts extraPortCount: Int = 0, substitutions: [String: String] = [:])
+        throws
+    {
         guard let binary = Self.binary else { throw TestFailure("nginx is not installed") }
         var template = Array("/tmp/stacklessnet-nginx-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }

@@ -23,7 +23,9 @@ struct NginxTLSAndUnixTests {
         for socket in ["a", "b"] where !LocalDaemon.waitUntilListening(unixPath: "\(nginx.directory)/run/\(socket).sock") {
             throw TestFailure("nginx is not listening on \(socket).sock")
         }
-        guard LocalDaemon.waitUntilListening(port: nginx.extraPorts[0]) else { throw TestFailure("nginx is not listening on its second port") }
+        guard LocalDaemon.waitUntilListening(port: nginx.extraPorts[0]) else {
+            throw TestFailure("nginx is not listening on its second port")
+        }
         return nginx
     }
 

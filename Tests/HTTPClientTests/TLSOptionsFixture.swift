@@ -29,7 +29,8 @@ struct TLSOptionsFixture {
     }
 
     var identityA: TLSClientCertificate {
-        TLSClientCertificate(certificateFile: clientA.certificateFile, privateKeyFile: clientA.privateKeyFile, privateKeyPassphrase: Self.passphrase)
+        TLSClientCertificate(
+            certificateFile: clientA.certificateFile, privateKeyFile: clientA.privateKeyFile, privateKeyPassphrase: Self.passphrase)
     }
 
     var identityB: TLSClientCertificate {

@@ -49,16 +49,22 @@ struct TLSOptionsTests {
                 return nil
             } catch { return error as? TLSError }
         }
-        let mismatched = contextError(TLSClientCertificate(certificateFile: pki.clientB.certificateFile, privateKeyFile: pki.server.privateKeyFile))
+        let mismatched = contextError(
+            TLSClientCertificate(certificateFile: pki.clientB.certificateFile, privateKeyFile: pki.server.privateKeyFile))
         #expect(mismatched?.kind == .configuration)
-        #expect(mismatched?.message.contains("does not match certificate '\(pki.clientB.certificateFile)'") == true, "\(String(describing: mismatched))")
-        let noPassphrase = contextError(TLSClientCertificate(certificateFile: pki.clientA.certificateFile, privateKeyFile: pki.clientA.privateKeyFile))
+        #expect(
+            mismatched?.message.contains("does not match certificate '\(pki.clientB.certificateFile)'") == true,
+            "\(String(describing: mismatched))")
+        let noPassphrase = contextError(
+            TLSClientCertificate(certificateFile: pki.clientA.certificateFile, privateKeyFile: pki.clientA.privateKeyFile))
         #expect(noPassphrase?.message.contains("encrypted and no passphrase") == true, "\(String(describing: noPassphrase))")
         let wrongPassphrase = contextError(
-            TLSClientCertificate(certificateFile: pki.clientA.certificateFile, privateKeyFile: pki.clientA.privateKeyFile, privateKeyPassphrase: "wrong"))
+            TLSClientCertificate(
+                certificateFile: pki.clientA.certificateFile, privateKeyFile: pki.clientA.privateKeyFile, privateKeyPassphrase: "wrong"))
         #expect(wrongPassphrase?.kind == .configuration)
         #expect(wrongPassphrase?.message.contains(pki.clientA.privateKeyFile) == true)
-        let missing = contextError(TLSClientCertificate(certificateFile: pki.directory + "/none.pem", privateKeyFile: pki.clientB.privateKeyFile))
+        let missing = contextError(
+            TLSClientCertificate(certificateFile: pki.directory + "/none.pem", privateKeyFile: pki.clientB.privateKeyFile))
         #expect(missing?.message.contains("cannot read client certificate file") == true)
         #expect(contextError(pki.identityA) == nil, "the right passphrase loads the key")
     }
@@ -95,7 +101,8 @@ struct TLSOptionsTests {
         let url = "https://localhost:\(server.port)/gen/100"
         try onLoop {
             // Pinned and chain-checked; one right pin among wrong ones is enough (curl's ";").
-            let pinned = try await Client(configuration: pki.trusting { $0.pinnedPublicKeys = ["\(wrong);\(right)"] }).get(url, engine: engine)
+            let pinned = try await Client(configuration: pki.trusting { $0.pinnedPublicKeys = ["\(wrong);\(right)"] }).get(
+                url, engine: engine)
             #expect(pinned.status == 200)
             _ = try await pinned.body.collect()
 
@@ -106,7 +113,8 @@ struct TLSOptionsTests {
             #expect(tlsError(wrongPin)?.message.contains(String(right.dropFirst(8))) == true, "names the server's key")
 
             // Pin only: no CA trusts the self-signed server, the pin alone admits it.
-            let pinOnly = HTTPClientConfiguration(tls: TLSConfiguration(verifyCertificates: false, useSystemCAStore: false, pinnedPublicKeys: [right]))
+            let pinOnly = HTTPClientConfiguration(
+                tls: TLSConfiguration(verifyCertificates: false, useSystemCAStore: false, pinnedPublicKeys: [right]))
             let response = try await Client(configuration: pinOnly).get(url, engine: engine)
             #expect(response.status == 200)
             _ = try await response.body.collect()
@@ -115,7 +123,8 @@ struct TLSOptionsTests {
             #expect(tlsError(refused)?.kind == .publicKeyPinMismatch)
             // Without the pin the same self-signed server fails the chain check.
             let chainOnly = await errorThrown {
-                _ = try await Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(useSystemCAStore: true))).get(url, engine: engine)
+                _ = try await Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(useSystemCAStore: true))).get(
+                    url, engine: engine)
             }
             #expect(tlsError(chainOnly)?.kind == .certificateVerificationFailed)
         }
@@ -123,7 +132,9 @@ struct TLSOptionsTests {
     }
 
     @Test func malformedPinsAreConfigurationErrors() {
-        for bad in ["sha256//short=", "md5//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
+        for bad in [
+            "sha256//short=", "md5//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ] {
             #expect(throws: TLSError.self, "\(bad)") { _ = try TLSContext.client(TLSConfiguration(pinnedPublicKeys: [bad])) }
         }
     }
@@ -164,7 +175,8 @@ struct TLSOptionsTests {
             #expect(accepting.status == 200)
             _ = try await accepting.body.collect()
             let rejected = await errorThrown {
-                _ = try await Client(configuration: pki.trusting { $0.verificationHook = hook(.reject(reason: "not on the list")) }).get(url, engine: engine)
+                _ = try await Client(configuration: pki.trusting { $0.verificationHook = hook(.reject(reason: "not on the list")) }).get(
+                    url, engine: engine)
             }
             #expect(tlsError(rejected)?.kind == .rejectedByVerificationHook)
             #expect(tlsError(rejected)?.message == "not on the list")

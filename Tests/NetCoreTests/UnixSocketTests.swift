@@ -14,7 +14,13 @@ import Testing
     static func socketPath() throws -> (path: String, cleanUp: () -> Void) {
         let directory = try LocalDaemon.makeDirectory("unix-socket-tests")
         let path = directory + "/s.sock"
-        return (path, { unlink(path); rmdir(directory) })
+        return (
+            path,
+            {
+                unlink(path)
+                rmdir(directory)
+            }
+        )
     }
 
     @Test(arguments: [false, true])

@@ -19,16 +19,23 @@ struct NetgetTLSOptionTests {
         let client = try TestCertificate.generate(
             inDirectory: directory + "/client", dnsNames: ["netget"], ipAddresses: [], extendedKeyUsage: "clientAuth", keyPassphrase: "pw")
         let mutual = try TestHTTPServer.start(
-            .init(tls: TLSContext.server(certificateFile: server.certificateFile, privateKeyFile: server.privateKeyFile, clientCAFile: client.certificateFile)))
+            .init(
+                tls: TLSContext.server(
+                    certificateFile: server.certificateFile, privateKeyFile: server.privateKeyFile, clientCAFile: client.certificateFile)))
         defer { mutual.stop() }
         let capped = try TestHTTPServer.start(
-            .init(tls: TLSContext.server(certificateFile: server.certificateFile, privateKeyFile: server.privateKeyFile, maximumVersion: .tls12)))
+            .init(
+                tls: TLSContext.server(
+                    certificateFile: server.certificateFile, privateKeyFile: server.privateKeyFile, maximumVersion: .tls12)))
         defer { capped.stop() }
         let mutualURL = "https://localhost:\(mutual.port)/gen/1000?seed=4"
         let cappedURL = "https://localhost:\(capped.port)/gen/1000?seed=4"
 
         let withCertificate = try await netget(
-            ["--cacert", server.certificateFile, "--cert", client.certificateFile, "--key", client.privateKeyFile, "--pass", "pw", "-o", "a.bin", mutualURL],
+            [
+                "--cacert", server.certificateFile, "--cert", client.certificateFile, "--key", client.privateKeyFile, "--pass", "pw", "-o",
+                "a.bin", mutualURL,
+            ],
             in: directory)
         #expect(withCertificate.exitCode == 0, "\(withCertificate.stderr)")
         #expect(isGeneratedFile(directory + "/a.bin", count: 1000, seed: 4))
@@ -42,10 +49,15 @@ struct NetgetTLSOptionTests {
         #expect(tls12.exitCode == 0, "\(tls12.stderr)")
 
         let pin = try spkiPin(of: server.certificateFile, scratch: directory + "/pin")
-        let pinned = try await netget(["-k", "--pinnedpubkey", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;\(pin)", "-o", "e.bin", cappedURL], in: directory)
+        let pinned = try await netget(
+            ["-k", "--pinnedpubkey", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;\(pin)", "-o", "e.bin", cappedURL], in: directory
+        )
         #expect(pinned.exitCode == 0, "pin only, with -k: \(pinned.stderr)")
         let wrongPin = try await netget(
-            ["--cacert", server.certificateFile, "--pinnedpubkey", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "-o", "f.bin", cappedURL],
+            [
+                "--cacert", server.certificateFile, "--pinnedpubkey", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "-o", "f.bin",
+                cappedURL,
+            ],
             in: directory)
         #expect(wrongPin.exitCode == 90, "\(wrongPin.stderr)")
         let badPin = try await netget(["--pinnedpubkey", "md5//x", cappedURL], in: directory)
