@@ -34,11 +34,11 @@ enum ExitStatus: Int32, CaseIterable {
     case tls = 35
     /// The file is larger than --max-filesize (curl's 63).
     case fileTooLarge = 63
-    /// The server's public key matches no --pinnedpubkey hash (curl's 90).
-    case pinnedPublicKey = 90
     /// netget refused to write over something: PATH.part is a symbolic link or not a regular
     /// file, or another netget holds its lock (curl's 73: a file that will not be overwritten).
     case refusedOverwrite = 73
+    /// The server's public key matches no --pinnedpubkey hash (curl's 90).
+    case pinnedPublicKey = 90
     /// Interrupted (Ctrl-C, SIGTERM); -c continues from PATH.part.
     case interrupted = 130
 
@@ -56,8 +56,8 @@ enum ExitStatus: Int32, CaseIterable {
         case .timeout: return "a timeout (connect, --timeout, --speed-limit, --max-time)"
         case .tls: return "TLS handshake or certificate verification failed"
         case .fileTooLarge: return "larger than --max-filesize"
-        case .pinnedPublicKey: return "the server's public key matches no --pinnedpubkey hash"
         case .refusedOverwrite: return "refused to write over PATH.part (a link, locked by another netget)"
+        case .pinnedPublicKey: return "the server's public key matches no --pinnedpubkey hash"
         case .interrupted: return "interrupted (Ctrl-C); -c continues"
         }
     }
