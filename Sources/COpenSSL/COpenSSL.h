@@ -9,6 +9,7 @@
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/bio.h>
+#include <string.h>
 
 // SSL_set_tlsext_host_name is a macro over SSL_ctrl.
 static inline int copenssl_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
@@ -36,5 +37,59 @@ static inline int copenssl_MBSTRING_ASC(void) { return MBSTRING_ASC; }
 static inline EVP_PKEY *copenssl_EVP_EC_gen(const char *curve) {
     return EVP_EC_gen(curve);
 }
+
+// SSL_CTX_set_max_proto_version is a macro over SSL_CTX_ctrl (test servers cap their version).
+static inline int copenssl_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, version);
+}
+
+// The passphrase of an encrypted PEM key, from the callback's user data. Without a passphrase
+// it refuses (-1): OpenSSL's default callback would prompt on the terminal instead.
+static int copenssl_passphrase_callback(char *buf, int size, int rwflag, void *userdata) {
+    (void)rwflag;
+    const char *passphrase = (const char *)userdata;
+    if (passphrase == NULL) return -1;
+    size_t length = strlen(passphrase);
+    if (length > (size_t)size) return -1;
+    memcpy(buf, passphrase, length);
+    return (int)length;
+}
+
+// Sets (or with NULL, clears) the passphrase used while loading keys into ctx; the string
+// must live until the key is loaded and the passphrase cleared.
+static inline void copenssl_SSL_CTX_set_passphrase(SSL_CTX *ctx, const char *passphrase) {
+    SSL_CTX_set_default_passwd_cb(ctx, copenssl_passphrase_callback);
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)passphrase);
+}
+
+// A server's ALPN protocols in wire format (length-prefixed names), most preferred first.
+typedef struct {
+    unsigned char *bytes;
+    unsigned int length;
+} copenssl_alpn_list;
+
+// Picks the server's most preferred protocol the client offered; none in common: no ALPN.
+static int copenssl_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                                unsigned int inlen, void *arg) {
+    (void)ssl;
+    const copenssl_alpn_list *list = (const copenssl_alpn_list *)arg;
+    unsigned char *selected = NULL;
+    unsigned char selectedLength = 0;
+    if (SSL_select_next_proto(&selected, &selectedLength, list->bytes, list->length, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    *out = selected;
+    *outlen = selectedLength;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+// Makes a server context choose among `list` (which must outlive ctx).
+static inline void copenssl_SSL_CTX_set_alpn_server_list(SSL_CTX *ctx, copenssl_alpn_list *list) {
+    SSL_CTX_set_alpn_select_cb(ctx, copenssl_alpn_select, list);
+}
+
+// STACK_OF(X509) accessors are macros over the generic stack.
+static inline int copenssl_sk_X509_num(const STACK_OF(X509) *chain) { return sk_X509_num(chain); }
+static inline X509 *copenssl_sk_X509_value(const STACK_OF(X509) *chain, int index) { return sk_X509_value(chain, index); }
 
 #endif

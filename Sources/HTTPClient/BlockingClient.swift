@@ -137,7 +137,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     /// is connected Happy Eyeballs style (`BlockingSocket.connect(host:...)`), cancellable.
     private func connect(_ route: ConnectRoute, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingConnection {
         // A bad CA file is the user's to fix: say so before touching the network.
-        let context = route.origin.scheme == "https" || route.tlsToProxy ? try tlsContexts.get() : nil
+        let context = route.origin.usesTLS || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
         // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
         let deadline = wait.limit.map { ContinuousClock.now + $0 }
@@ -146,7 +146,10 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         do {
             let hop = route.firstHop
             var stream: any BlockingByteStream
-            if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
+            if let unixSocketPath = route.unixSocketPath {
+                stream = try BlockingSocket.connect(
+                    to: try SocketAddress(unixPath: unixSocketPath), timeout: ConnectRoute.left(until: deadline))
+            } else if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
                 stream = try BlockingSocket.connect(to: address, timeout: ConnectRoute.left(until: deadline))
             } else {
                 let (socket, resolvedAt) = try BlockingSocket.connectTimed(
@@ -180,7 +183,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                 }
                 timings.connect += watch.lap()
             }
-            if route.origin.scheme == "https", let context {
+            if route.origin.usesTLS, let context {
                 stream = try BlockingTLSStream.connect(
                     over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
                 timings.tlsHandshake = (timings.tlsHandshake ?? .zero) + watch.lap()

@@ -176,7 +176,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     /// https origin) within the connect timeout.
     private func connect(_ route: ConnectRoute, clock: RequestClock) async throws -> LoopConnection {
         // A bad CA file is the user's to fix: say so before touching the network.
-        let context = route.origin.scheme == "https" || route.tlsToProxy ? try tlsContexts.get() : nil
+        let context = route.origin.usesTLS || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
         // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
         let deadline = wait.limit.map { ContinuousClock.now + $0 }
@@ -184,7 +184,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         var timings = RequestTimings()
         do {
             let (tcp, resolvedAt) = try await connect(
-                host: route.firstHop.host, port: route.firstHop.port, timeout: ConnectRoute.left(until: deadline))
+                route.firstHop, unixSocketPath: route.unixSocketPath, timeout: ConnectRoute.left(until: deadline))
             var stream: any AsyncByteStream = tcp
             if let resolvedAt { timings.nameLookup = watch.lap(at: resolvedAt) }
             timings.connect = watch.lap()
@@ -212,7 +212,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                 }
                 timings.connect += watch.lap()
             }
-            if route.origin.scheme == "https", let context {
+            if route.origin.usesTLS, let context {
                 stream = try await TLSStream.connect(
                     over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
                 timings.tlsHandshake = (timings.tlsHandshake ?? .zero) + watch.lap()
@@ -228,7 +228,13 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     /// A TCP connection to `host` (an IP literal needs no lookup, so no resolver thread; a name
     /// is connected Happy Eyeballs style, its lookup counted against `timeout`), and when the
     /// name was resolved (`MonotonicClock` nanoseconds; nil for an IP literal).
-    private func connect(host: String, port: UInt16, timeout: Duration?) async throws -> (StreamSocket, Int64?) {
+    private func connect(
+        _ hop: (host: String, port: UInt16), unixSocketPath: String?, timeout: Duration?
+    ) async throws -> (StreamSocket, Int64?) {
+        let (host, port) = hop
+        if let unixSocketPath {
+            return (try await StreamSocket.connect(to: try SocketAddress(unixPath: unixSocketPath), timeout: timeout), nil)
+        }
         if let address = try? SocketAddress(ip: host, port: port) {
             return (try await StreamSocket.connect(to: address, timeout: timeout), nil)
         }

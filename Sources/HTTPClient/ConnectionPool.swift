@@ -18,9 +18,12 @@ struct PoolKey: Hashable, Sendable {
     /// every look-up, and an empty string compares in one step where an optional struct is
     /// copied out first.
     var proxy: String
+    /// The Unix socket's path ("" for TCP): every socket is its own origin.
+    var unixSocketPath: String
 
     init(_ url: HTTPURL, loop: Loop?, proxy: HTTPProxy? = nil) {
         scheme = url.scheme
+        unixSocketPath = url.unixSocketPath ?? ""
         host = url.host
         port = url.port
         self.loop = loop.map(ObjectIdentifier.init)

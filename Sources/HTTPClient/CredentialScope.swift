@@ -3,14 +3,18 @@ public struct HTTPOrigin: Sendable, Hashable, CustomStringConvertible {
     public let scheme: String
     public let host: String
     public let port: UInt16
+    /// The Unix socket of an `http+unix`/`https+unix` origin: two sockets are two origins.
+    public let unixSocketPath: String?
 
     public init(_ url: HTTPURL) {
         scheme = url.scheme
         host = url.host
         port = url.port
+        unixSocketPath = url.unixSocketPath
     }
 
     public var description: String {
+        if let unixSocketPath { return "\(scheme)://unix:\(unixSocketPath)" }
         let name = host.contains(":") ? "[\(host)]" : host
         return "\(scheme)://\(name):\(port)"
     }

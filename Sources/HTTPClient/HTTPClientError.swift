@@ -54,7 +54,8 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidURL(let url, let reason): return "invalid URL \(url.debugDescription): \(reason)"
-        case .unsupportedScheme(let scheme): return "unsupported scheme \(scheme.debugDescription) (http and https only)"
+        case .unsupportedScheme(let scheme):
+            return "unsupported scheme \(scheme.debugDescription) (http, https, http+unix and https+unix only)"
         case .invalidRequest(let detail): return "invalid request: \(detail)"
         case .resolve(let error): return "\(error)"
         case .network(let error): return "\(error)"

@@ -1,11 +1,18 @@
+import NetCore
+
 /// An absolute `http` or `https` URL, checked when it is made: the parts a request needs
 /// (scheme, host, port, path and query), never a fragment.
+///
+/// `http+unix://` and `https+unix://` (AsyncHTTPClient's spelling) name a Unix domain socket
+/// instead of a host: the authority is the socket's path, percent-encoded
+/// (`http+unix://%2Frun%2Fapp.sock/status`). Such a URL's `host` is "localhost" (the Host
+/// header, and for https+unix the name its certificate must hold) and `unixSocketPath` the path.
 ///
 /// Parsing is strict where a loose parser would let a bad URL smuggle bytes into the request
 /// line or Host header: control characters are refused, spaces and non-ASCII bytes in the
 /// path are percent-encoded, the host must be a valid name or a bracketed IPv6 literal.
 public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
-    /// "http" or "https".
+    /// "http", "https", "http+unix" or "https+unix".
     public let scheme: String
     /// Lower-cased host name or IP literal, without brackets.
     public let host: String
@@ -16,6 +23,11 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// Basic authentication to this URL's origin only (`HTTPRequest.credential`), and never
     /// shown: `description` and `authority` leave it out.
     public let credential: HTTPCredential?
+    /// The Unix socket an `http+unix`/`https+unix` URL names (decoded); nil for http and https.
+    public let unixSocketPath: String?
+
+    /// The schemes this client speaks.
+    static let schemes: Set<String> = ["http", "https", "http+unix", "https+unix"]
 
     /// Parses an absolute URL.
     /// - Throws: `HTTPClientError.invalidURL` naming what is wrong, or `.unsupportedScheme`.
@@ -29,7 +41,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             throw HTTPClientError.invalidURL(text, reason: "not an absolute URL (expected scheme://host/path)")
         }
         let scheme = schemeText.lowercased()
-        guard scheme == "http" || scheme == "https" else {
+        guard Self.schemes.contains(scheme) else {
             throw HTTPClientError.unsupportedScheme(scheme)
         }
         try self.init(scheme: scheme, afterScheme: afterColon.dropFirst(2), original: text)
@@ -57,6 +69,17 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         let withoutFragment = rest.prefix { $0 != "#" }
         let authorityEnd = withoutFragment.firstIndex { $0 == "/" || $0 == "?" } ?? withoutFragment.endIndex
         var authority = withoutFragment[..<authorityEnd]
+        var target = String(withoutFragment[authorityEnd...])
+        if target.isEmpty || target.first == "?" { target = "/" + target }
+        if scheme.hasSuffix("+unix") {
+            self.scheme = scheme
+            host = "localhost"
+            port = scheme == "https+unix" ? 443 : 80
+            self.target = Self.percentEncodingUnsafeBytes(target)
+            credential = nil
+            unixSocketPath = try Self.socketPath(authority, original: original)
+            return
+        }
         // The last "@" ends the userinfo: one inside it must be percent-encoded (RFC 3986 §3.2.1).
         var credential: HTTPCredential?
         if let at = authority.lastIndex(of: "@") {
@@ -64,27 +87,47 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             authority = authority[authority.index(after: at)...]
         }
         let (host, port) = try Self.parseAuthority(authority, defaultPort: scheme == "https" ? 443 : 80, original: original)
-        var target = String(withoutFragment[authorityEnd...])
-        if target.isEmpty || target.first == "?" { target = "/" + target }
         self.scheme = scheme
         self.host = host
         self.port = port
         self.target = Self.percentEncodingUnsafeBytes(target)
         self.credential = credential
+        unixSocketPath = nil
     }
 
-    private init(scheme: String, host: String, port: UInt16, target: String, credential: HTTPCredential? = nil) {
+    private init(
+        scheme: String, host: String, port: UInt16, target: String, credential: HTTPCredential? = nil, unixSocketPath: String? = nil
+    ) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.target = target
         self.credential = credential
+        self.unixSocketPath = unixSocketPath
     }
+
+    /// The socket path of a `+unix` URL's authority, percent-decoded and checked.
+    private static func socketPath(_ authority: Substring, original: String) throws -> String {
+        let path = try percentDecoded(authority, original: original, part: "the socket path", notUTF8: "a socket path that is not UTF-8")
+        guard !path.isEmpty else {
+            throw HTTPClientError.invalidURL(original, reason: "no socket path (expected http+unix://%2Fpath%2Fto.sock/target)")
+        }
+        guard !path.utf8.contains(0) else { throw HTTPClientError.invalidURL(original, reason: "a NUL byte in the socket path") }
+        guard path.utf8.count <= SocketAddress.maxUnixPathLength else {
+            throw HTTPClientError.invalidURL(
+                original,
+                reason: "the socket path has \(path.utf8.count) bytes; a Unix socket path holds at most \(SocketAddress.maxUnixPathLength)")
+        }
+        return path
+    }
+
+    /// True for https and https+unix.
+    public var usesTLS: Bool { scheme == "https" || scheme == "https+unix" }
 
     /// This URL without its userinfo: what a redirect target becomes (a server does not choose
     /// the credentials the client sends) and what loop detection compares.
     public var withoutCredential: HTTPURL {
-        credential == nil ? self : HTTPURL(scheme: scheme, host: host, port: port, target: target)
+        credential == nil ? self : HTTPURL(scheme: scheme, host: host, port: port, target: target, unixSocketPath: unixSocketPath)
     }
 
     /// "user:password" (either part percent-encoded, the password optional) as a credential;
@@ -103,7 +146,9 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
 
     /// `text` with every %XX decoded. - Throws: `.invalidURL` for a bad escape or bytes that are
     /// not UTF-8.
-    private static func percentDecoded(_ text: Substring, original: String) throws -> String {
+    private static func percentDecoded(
+        _ text: Substring, original: String, part: String = "the credentials", notUTF8: String = "credentials that are not UTF-8"
+    ) throws -> String {
         var bytes: [UInt8] = []
         var utf8 = text.utf8[...]
         while let byte = utf8.popFirst() {
@@ -113,12 +158,12 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             }
             // Two bytes follow: the count is checked first, so neither popFirst() is nil.
             guard utf8.count >= 2, let high = hexValue(utf8.popFirst()!), let low = hexValue(utf8.popFirst()!) else {
-                throw HTTPClientError.invalidURL(original, reason: "a bad %-escape in the credentials")
+                throw HTTPClientError.invalidURL(original, reason: "a bad %-escape in \(part)")
             }
             bytes.append(high << 4 | low)
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw HTTPClientError.invalidURL(original, reason: "credentials that are not UTF-8")
+            throw HTTPClientError.invalidURL(original, reason: notUTF8)
         }
         return decoded
     }
@@ -133,7 +178,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The default port for the scheme (80 or 443).
-    public var isDefaultPort: Bool { port == (scheme == "https" ? 443 : 80) }
+    public var isDefaultPort: Bool { port == (usesTLS ? 443 : 80) }
 
     /// The Host header's value: the host (bracketed if IPv6) and the port unless it is the default.
     public var authority: String {
@@ -149,7 +194,23 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// The path without the query.
     public var path: String { String(target.prefix { $0 != "?" }) }
 
-    public var description: String { "\(scheme)://\(authority)\(target)" }
+    public var description: String {
+        guard let unixSocketPath else { return "\(scheme)://\(authority)\(target)" }
+        return "\(scheme)://\(Self.percentEncodingSocketPath(unixSocketPath))\(target)"
+    }
+
+    /// A socket path as a `+unix` authority: every byte but letters, digits and "-._~" as %XX.
+    private static func percentEncodingSocketPath(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in path.utf8 {
+            let unreserved =
+                (0x30...0x39).contains(byte) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x2D || byte == 0x2E
+                || byte == 0x5F || byte == 0x7E
+            if unreserved { bytes.append(byte) } else { bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]] }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// Resolves a reference (a redirect's Location) against this URL, as RFC 3986 §5.2 does.
     /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad reference.
@@ -159,7 +220,10 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         // query or path ("/login?next=https://x/") is just data.
         if let referenceScheme = Self.scheme(of: trimmed) {
             let lowered = referenceScheme.lowercased()
-            guard lowered == "http" || lowered == "https" else { throw HTTPClientError.unsupportedScheme(lowered) }
+            // A server on the network must not send a client to a socket on its own machine.
+            guard Self.schemes.contains(lowered), unixSocketPath != nil || !lowered.hasSuffix("+unix") else {
+                throw HTTPClientError.unsupportedScheme(lowered)
+            }
             return try HTTPURL(String(trimmed))
         }
         if trimmed.hasPrefix("//") {
@@ -179,7 +243,8 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             let directory = path.prefix(through: path.lastIndex(of: "/") ?? path.startIndex)
             newTarget = Self.removingDotSegments(String(directory) + String(trimmed))
         }
-        return HTTPURL(scheme: scheme, host: host, port: port, target: Self.percentEncodingUnsafeBytes(newTarget))
+        return HTTPURL(
+            scheme: scheme, host: host, port: port, target: Self.percentEncodingUnsafeBytes(newTarget), unixSocketPath: unixSocketPath)
     }
 
     // MARK: - Parts

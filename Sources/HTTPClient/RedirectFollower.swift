@@ -32,7 +32,7 @@ struct RedirectFollower {
         // The hop keeps the request's credential and scope; userinfo in a Location is ignored.
         let target = try request.url.resolving(location).withoutCredential
         // Leaving TLS would expose the request (and what the user thought was private) on the wire.
-        if request.url.scheme == "https" && target.scheme == "http" && !allowsInsecureRedirects {
+        if request.url.usesTLS && !target.usesTLS && !allowsInsecureRedirects {
             throw HTTPClientError.insecureRedirect(from: request.url, to: target)
         }
         guard chain.count < limit else { throw HTTPClientError.tooManyRedirects(limit: limit) }

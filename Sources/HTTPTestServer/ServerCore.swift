@@ -10,6 +10,18 @@ final class ServerCounters: @unchecked Sendable {  // atomics, and `recordedList
     static let maxRecorded = 10_000
     private let recordedLock = PThreadMutex()
     private var recordedList: [RecordedRequest] = []
+    let failedHandshakes = Atomic<Int>(0)
+    private var handshakeList: [TLSHandshakeRecord] = []
+
+    /// Every completed TLS handshake, oldest first (at most `maxRecorded`): a copy, any thread.
+    var handshakes: [TLSHandshakeRecord] { recordedLock.withLock { handshakeList } }
+
+    func record(_ handshake: TLSHandshakeRecord) {
+        recordedLock.withLock {
+            if handshakeList.count >= Self.maxRecorded { handshakeList.removeFirst() }
+            handshakeList.append(handshake)
+        }
+    }
 
     /// Every request head received, oldest first (at most `maxRecorded`): a copy, any thread.
     var recorded: [RecordedRequest] { recordedLock.withLock { recordedList } }
@@ -21,6 +33,16 @@ final class ServerCounters: @unchecked Sendable {  // atomics, and `recordedList
             recordedList.append(request)
         }
     }
+}
+
+/// A completed TLS handshake as the server saw it.
+public struct TLSHandshakeRecord: Sendable, Equatable {
+    /// The ALPN protocol chosen, nil for none.
+    public let applicationProtocol: String?
+    /// The client's certificates (DER, leaf first); empty when it sent none.
+    public let clientCertificates: [[UInt8]]
+    /// "TLSv1.3", "TLSv1.2".
+    public let protocolVersion: String
 }
 
 /// A request head as the server received it: for tests that check what a client sent where.
@@ -97,8 +119,14 @@ final class ServerCore: @unchecked Sendable {  // mutable state is touched only 
         let stream: any AsyncByteStream
         if let context = configuration.tls {
             do {
-                stream = try await TLSStream.accept(over: socket, context: context, timeout: configuration.tlsHandshakeTimeout)
+                let tls = try await TLSStream.accept(over: socket, context: context, timeout: configuration.tlsHandshakeTimeout)
+                counters.record(
+                    TLSHandshakeRecord(
+                        applicationProtocol: tls.negotiatedApplicationProtocol, clientCertificates: tls.peerCertificateChain,
+                        protocolVersion: tls.protocolVersion))
+                stream = tls
             } catch {
+                counters.failedHandshakes.add(1, ordering: .relaxed)
                 return  // a failed handshake is the client's problem; the socket is closed already
             }
         } else {

@@ -13,12 +13,17 @@ import NetTLS
 /// file can also serve as the client's CA file (`TLSConfiguration.caFile`).
 public enum TestCertificate {
     /// Writes `cert.pem` and `key.pem` (mode 0600) into `directory` (created if missing).
+    /// - Parameters:
+    ///   - extendedKeyUsage: OpenSSL's spelling ("serverAuth", "clientAuth" for a client
+    ///     certificate, "serverAuth,clientAuth").
+    ///   - keyPassphrase: when set, the key is written encrypted (AES-256-CBC) with it.
     /// - Returns: the two paths, for `TLSContext.server(certificateFile:privateKeyFile:)`.
     /// - Throws: `TLSError` of kind `.configuration` when a name or address is not accepted or
     ///   a file cannot be written.
     /// Any thread.
     public static func generate(
-        inDirectory directory: String, dnsNames: [String] = ["localhost"], ipAddresses: [String] = ["127.0.0.1", "::1"]
+        inDirectory directory: String, dnsNames: [String] = ["localhost"], ipAddresses: [String] = ["127.0.0.1", "::1"],
+        extendedKeyUsage: String = "serverAuth", keyPassphrase: String? = nil
     ) throws -> (certificateFile: String, privateKeyFile: String) {
         if mkdir(directory, 0o700) != 0, errno != EEXIST {
             throw failure("cannot create directory '\(directory)': \(String(cString: strerror(errno)))")
@@ -53,7 +58,7 @@ public enum TestCertificate {
         guard !alternativeNames.isEmpty else { throw failure("a certificate needs at least one name or address") }
         try addExtension(NID_basic_constraints, "critical,CA:TRUE", to: certificate)
         try addExtension(NID_key_usage, "critical,digitalSignature,keyCertSign", to: certificate)
-        try addExtension(NID_ext_key_usage, "serverAuth", to: certificate)
+        try addExtension(NID_ext_key_usage, extendedKeyUsage, to: certificate)
         try addExtension(NID_subject_key_identifier, "hash", to: certificate)
         try addExtension(NID_subject_alt_name, alternativeNames, to: certificate)
 
@@ -62,7 +67,12 @@ public enum TestCertificate {
         let certificateFile = directory + "/cert.pem"
         let privateKeyFile = directory + "/key.pem"
         try writePEM(to: certificateFile) { PEM_write_bio_X509($0, certificate) }
-        try writePEM(to: privateKeyFile) { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
+        if let keyPassphrase {
+            let secret = Array(keyPassphrase.utf8)
+            try writePEM(to: privateKeyFile) { PEM_write_bio_PrivateKey($0, key, EVP_aes_256_cbc(), secret, Int32(secret.count), nil, nil) }
+        } else {
+            try writePEM(to: privateKeyFile) { PEM_write_bio_PrivateKey($0, key, nil, nil, 0, nil, nil) }
+        }
         chmod(privateKeyFile, 0o600)
         ERR_clear_error()
         return (certificateFile, privateKeyFile)

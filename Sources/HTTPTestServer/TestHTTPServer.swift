@@ -71,12 +71,16 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         /// thread calling `start` may. Lets a stand-in for a remote server stay off the cores
         /// of the client under measurement, where a real server would never run.
         public var cpus: [Int]?
+        /// Listen on this Unix socket path instead of `host` and `port` (the file must not
+        /// exist; `stop()` removes it). `port` then reads 0.
+        public var unixSocketPath: String?
 
         public init(
             host: String = "127.0.0.1", port: UInt16 = 0, keepAliveTimeout: Duration = .seconds(5),
             writeTimeout: Duration = .seconds(60), tls: TLSContext? = nil,
-            tlsHandshakeTimeout: Duration = .seconds(10), cpus: [Int]? = nil
+            tlsHandshakeTimeout: Duration = .seconds(10), cpus: [Int]? = nil, unixSocketPath: String? = nil
         ) {
+            self.unixSocketPath = unixSocketPath
             self.host = host
             self.port = port
             self.keepAliveTimeout = keepAliveTimeout
@@ -126,7 +130,8 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
             do { try CPUPlacement.validate(cpus) } catch { throw TestHTTPServerError.placement(error) }
         }
         let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
-        let listener = try TCPListener(bindTo: try SocketAddress(ip: host, port: configuration.port))
+        let address = try configuration.unixSocketPath.map { try SocketAddress(unixPath: $0) }
+        let listener = try TCPListener(bindTo: try address ?? SocketAddress(ip: host, port: configuration.port))
         let loop: Loop
         do {
             loop = try Loop(name: "test-http-server")
@@ -169,6 +174,13 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
             openConnections: core.counters.openConnections.load(ordering: .relaxed))
     }
 
+    /// Every TLS handshake a client completed with the server so far, oldest first (the last
+    /// 10,000): what ALPN chose and which certificates the client presented.
+    public var tlsHandshakes: [TLSHandshakeRecord] { core.counters.handshakes }
+
+    /// TLS handshakes that failed (a client refused for its certificate, a version it lacks, ...).
+    public var failedTLSHandshakes: Int { core.counters.failedHandshakes.load(ordering: .relaxed) }
+
     /// Every request head the server received so far, oldest first (the last 10,000).
     public var receivedRequests: [RecordedRequest] { core.counters.recorded }
 
@@ -179,6 +191,7 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         loop.spawn(name: "http-shutdown") { [core] in await core.shutdown() }
         pthread_join(thread, nil)
+        if let path = configuration.unixSocketPath { unlink(path) }
     }
 }
 

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// A TCP connection for threads that may block (worker threads): the descriptor is
+/// A TCP (or Unix domain socket) connection for threads that may block (worker threads): the descriptor is
 /// non-blocking underneath, each call goes through `SystemCalls` like the parking sockets', and
 /// each wait is a `Poll.poll` with the caller's timeout, so a pending socket error ends the wait
 /// and the next call raises it (`NetError`).
@@ -24,7 +24,8 @@ public final class BlockingSocket: @unchecked Sendable {  // one thread at a tim
 
     deinit { close() }
 
-    /// Connects to `address`, blocking the calling thread up to `timeout` for the handshake.
+    /// Connects to `address` (TCP, or a Unix socket: `SocketAddress(unixPath:)`, which connects
+    /// at once or fails), blocking the calling thread up to `timeout` for the handshake.
     /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, ...). Nothing leaks on failure.
     public static func connect(to address: SocketAddress, timeout: Duration?) throws -> BlockingSocket {
         let (connection, connected) = try startConnect(to: address)

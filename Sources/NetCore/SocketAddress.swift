@@ -2,13 +2,19 @@
     import Glibc
 #endif
 
-/// An IPv4 or IPv6 socket address (host and port), as the kernel takes it.
+/// An IPv4 or IPv6 socket address (host and port), or a Unix domain socket's (a path, or a
+/// Linux abstract name), as the kernel takes it.
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address family.
     public enum Family: Sendable, Equatable {
         case ipv4
         case ipv6
+        /// `AF_UNIX`: a stream socket on this machine, named by a path or an abstract name.
+        case unix
     }
+
+    /// The longest Unix socket path, in bytes: `sun_path` holds 108 with the closing NUL.
+    public static let maxUnixPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
     // sockaddr_storage is not Hashable; keep the raw bytes and compare those.
     private var storage: sockaddr_storage
@@ -51,16 +57,52 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A Unix domain socket address: the file system `path` (a socket file that a server
+    /// bound), or with `abstract` a name in Linux's abstract namespace (no file; it goes when
+    /// the last socket bound to it closes). No file system access here.
+    /// - Throws: `NetError` of kind `.invalidAddress` for an empty path, one with a NUL byte, or
+    ///   one longer than `maxUnixPathLength` bytes (the kernel cannot take it; bind and
+    ///   connect to a shorter path, a symlink's or one relative to a nearer directory).
+    public init(unixPath path: String, abstract: Bool = false) throws {
+        let bytes = Array(path.utf8)
+        let capacity = Self.maxUnixPathLength
+        guard !bytes.isEmpty, !bytes.contains(0) else {
+            throw NetError(
+                kind: .invalidAddress, errno: 0, operation: "make a Unix socket address",
+                context: "the path must be non-empty and hold no NUL byte")
+        }
+        guard bytes.count <= capacity else {
+            throw NetError(
+                kind: .invalidAddress, errno: ENAMETOOLONG, operation: "make a Unix socket address",
+                context: "the path '\(path)' has \(bytes.count) bytes; a Unix socket path holds at most \(capacity)")
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        // An abstract name starts with a NUL byte and is exactly as long as the length says.
+        let start = abstract ? 1 : 0
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: abstract ? [0] + bytes : bytes) }
+        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2  // a stored C field: always known
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { raw in
+            withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
+        }
+        self.storage = storage
+        // A path's length counts its closing NUL (the kernel accepts either); an abstract name's does not.
+        length = socklen_t(pathOffset + start + bytes.count + (abstract ? 0 : 1))
+    }
+
     /// Wraps an address the kernel returned (accept, getsockname, recvfrom).
     init?(storage: sockaddr_storage, length: socklen_t) {
-        guard storage.ss_family == sa_family_t(AF_INET) || storage.ss_family == sa_family_t(AF_INET6) else {
+        let family = Int32(storage.ss_family)
+        guard family == AF_INET || family == AF_INET6 || family == AF_UNIX else {
             return nil
         }
         self.storage = storage
         self.length = length
     }
 
-    /// Wraps a socket address from a C API (getaddrinfo, recvfrom); nil unless it is IPv4 or IPv6.
+    /// Wraps a socket address from a C API (getaddrinfo, recvfrom); nil unless it is IPv4, IPv6
+    /// or Unix.
     public init?(_ address: UnsafePointer<sockaddr>, length: socklen_t) {
         guard Int(length) <= MemoryLayout<sockaddr_storage>.size else { return nil }
         var storage = sockaddr_storage()
@@ -76,27 +118,47 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var family: Family {
-        storage.ss_family == sa_family_t(AF_INET6) ? .ipv6 : .ipv4
+        switch Int32(storage.ss_family) {
+        case AF_INET6: return .ipv6
+        case AF_UNIX: return .unix
+        default: return .ipv4
+        }
     }
 
-    /// `AF_INET` or `AF_INET6`, for code that makes its own sockets (the blocking HTTP engine).
+    /// `AF_INET`, `AF_INET6` or `AF_UNIX`, for code that makes its own sockets (the blocking HTTP engine).
     public var addressFamily: Int32 { Int32(storage.ss_family) }
 
-    /// The port, in host byte order.
+    /// The port, in host byte order; 0 for a Unix socket.
     public var port: UInt16 {
         withUnsafeBytes(of: storage) { raw in
             switch family {
             case .ipv4: return UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port)
             case .ipv6: return UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)
+            case .unix: return 0
             }
         }
     }
 
-    /// The numeric host, without brackets (`127.0.0.1`, `::1`).
+    /// A Unix socket's path, or its abstract name with a leading "@" (as `ss` shows it); ""
+    /// for an unnamed one (a connecting client's end); nil for IPv4 and IPv6.
+    public var unixPath: String? {
+        guard family == .unix else { return nil }
+        let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2  // a stored C field: always known
+        let count = max(0, Int(length) - pathOffset)
+        return withUnsafeBytes(of: storage) { raw in
+            let bytes = raw[pathOffset..<(pathOffset + count)]
+            if bytes.first == 0, bytes.count > 1 { return "@" + String(decoding: bytes.dropFirst(), as: UTF8.self) }
+            return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// The numeric host, without brackets (`127.0.0.1`, `::1`); a Unix socket's `unixPath`.
     public var host: String {
+        if let unixPath { return unixPath }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         withUnsafeBytes(of: storage) { raw in
             switch family {
+            case .unix: break
             case .ipv4:
                 var address = raw.load(as: sockaddr_in.self).sin_addr
                 _ = inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
@@ -108,9 +170,13 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// `127.0.0.1:80` or `[::1]:80`.
+    /// `127.0.0.1:80`, `[::1]:80`, or `unix:/run/app.sock` (`unix:@name` for an abstract name).
     public var description: String {
-        family == .ipv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+        switch family {
+        case .ipv4: return "\(host):\(port)"
+        case .ipv6: return "[\(host)]:\(port)"
+        case .unix: return "unix:\(host)"
+        }
     }
 
     /// Calls `body` with the address as the kernel takes it (for `connect`/`bind` on a socket

@@ -42,7 +42,9 @@ public final class StreamSocket: SocketDescriptor, @unchecked Sendable {  // con
     /// The descriptor number, or -1 once closed.
     public var fileDescriptor: Int32 { fd }
 
-    /// Connects to `address`, parking until the connection is made.
+    /// Connects to `address` (TCP, or a Unix socket: `SocketAddress(unixPath:)`), parking until
+    /// the connection is made. A Unix socket connects at once or fails (no such file:
+    /// `ENOENT`; nobody listening: `.connectionRefused`; a full backlog: `EAGAIN`).
     /// - Parameter timeout: how long to wait for the handshake; nil waits as long as the kernel does.
     /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, `.networkUnreachable`, ...),
     ///   `CancellationError`. The socket is closed on failure.

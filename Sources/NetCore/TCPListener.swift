@@ -2,7 +2,9 @@
     import Glibc
 #endif
 
-/// A listening TCP socket: bind, listen, and accept connections as `StreamSocket`s.
+/// A listening TCP socket: bind, listen, and accept connections as `StreamSocket`s. Bound to a
+/// `SocketAddress(unixPath:)` it listens on a Unix domain socket instead: bind creates the
+/// socket file (it must not exist yet: `.addressInUse`), and the owner removes it after `close()`.
 ///
 /// Created on any thread; `accept()` parks a tasklet of the loop it is first called on.
 public final class TCPListener: @unchecked Sendable {  // confined to one loop's thread once accepting

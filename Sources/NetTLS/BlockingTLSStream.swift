@@ -55,12 +55,19 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     private static func start(
         over transport: any BlockingByteStream, context: TLSContext, role: TLSMachine.Role, timeout: Duration?
     ) throws -> BlockingTLSStream {
+        var made: BlockingTLSStream?
         do {
             let pump = try TLSPump(context: context, role: role, handshakeTimeout: timeout)
             let stream = BlockingTLSStream(transport: transport, pump: pump)
+            made = stream
             while try stream.perform(try pump.handshakeAction(), timeout: try pump.handshakeTimeLeft(), during: pump.handshake) == nil {}
             return stream
         } catch {
+            // A refused handshake leaves OpenSSL's alert queued: send what fits now (a zero
+            // timeout), so the peer learns why (a version it lacks, a certificate refused).
+            if error is TLSError, let made, !made.pump.isBroken {
+                while (try? made.perform(made.pump.flushAction(), timeout: .zero, during: .write)) == .some(nil) {}
+            }
             transport.close()
             throw error
         }
@@ -118,6 +125,12 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
 
     /// The negotiated protocol version, such as "TLSv1.3".
     public var protocolVersion: String { pump.machine.protocolVersion }
+
+    /// The ALPN protocol agreed on ("http/1.1"), or nil for none.
+    public var negotiatedApplicationProtocol: String? { pump.machine.negotiatedApplicationProtocol }
+
+    /// The peer's certificates (DER, leaf first, as sent); a server sees the client's here.
+    public var peerCertificateChain: [[UInt8]] { pump.machine.peerCertificateChain }
 
     /// Performs one of the pump's actions on the transport, blocking in its calls.
     /// - Returns: the count of a `.done`; nil after a send or a receive.

@@ -12,6 +12,11 @@ public struct TLSError: Error, Equatable, CustomStringConvertible {
         case certificateVerificationFailed
         /// The chain is trusted but the certificate is not for the name or address connected to.
         case hostnameMismatch
+        /// The server's public key matches none of `TLSConfiguration.pinnedPublicKeys` (whether
+        /// or not its chain is trusted).
+        case publicKeyPinMismatch
+        /// `TLSConfiguration.verificationHook` refused the server; the message is its reason.
+        case rejectedByVerificationHook
         /// The handshake failed for another reason: the peer does not speak TLS, no common
         /// protocol version or cipher, the peer sent an alert or closed the connection.
         case handshakeFailed
@@ -45,6 +50,11 @@ public struct TLSError: Error, Equatable, CustomStringConvertible {
         case .hostnameMismatch:
             return prefix + "the server's certificate is not valid for this name or address (\(message)); "
                 + "connect with a name the certificate lists, or turn verification off (insecure)"
+        case .publicKeyPinMismatch:
+            return prefix + "the server's public key is not pinned (\(message)); "
+                + "check TLSConfiguration.pinnedPublicKeys (netget --pinnedpubkey) against the server's key"
+        case .rejectedByVerificationHook:
+            return prefix + "the verification hook refused the server: \(message)"
         case .handshakeFailed:
             return prefix + "TLS handshake failed: \(message)"
         case .protocolError:

@@ -51,6 +51,8 @@ public final class TLSMachine {
     private let context: TLSContext
     /// For messages: "TLS handshake with example.com".
     public let peerDescription: String
+    /// The name or address the client connected to (for the verification hook); nil for a server.
+    private let serverName: String?
     /// True once the handshake finished.
     public private(set) var isHandshakeComplete = false
     /// Set after a fatal error: OpenSSL forbids SSL_shutdown then, and the session is unusable.
@@ -70,8 +72,12 @@ public final class TLSMachine {
     public init(context: TLSContext, role: Role) throws {
         self.context = context
         switch role {
-        case .client(let name): peerDescription = "TLS handshake with \(name)"
-        case .server: peerDescription = "TLS handshake with a client"
+        case .client(let name):
+            peerDescription = "TLS handshake with \(name)"
+            serverName = name
+        case .server:
+            peerDescription = "TLS handshake with a client"
+            serverName = nil
         }
         OpenSSLErrorQueue.clear()
         guard let ssl = SSL_new(context.pointer) else {
@@ -205,11 +211,101 @@ public final class TLSMachine {
         OpenSSLErrorQueue.clear()
         let rc = SSL_do_handshake(ssl)
         if rc == 1 {
-            isHandshakeComplete = true
             OpenSSLErrorQueue.clear()
+            if serverName != nil, context.checksPeerAfterHandshake {
+                // The chain check (if on) has passed inside OpenSSL; now the pins and the hook.
+                // Our Finished may be queued: the caller closes without sending it.
+                if let refusal = peerCheckFailure() {
+                    hasFailed = true
+                    throw refusal
+                }
+            }
+            isHandshakeComplete = true
             return .done(0)
         }
         return try outcome(of: rc, during: .handshake)
+    }
+
+    // MARK: - The client's own checks
+
+    /// The pins' and then the hook's refusal of the server, or nil when both accept.
+    private func peerCheckFailure() -> TLSError? {
+        guard let leaf = SSL_get0_peer_certificate(ssl) else {
+            return TLSError(kind: .publicKeyPinMismatch, message: "the server presented no certificate", context: peerDescription)
+        }
+        if !context.pinnedKeyDigests.isEmpty {
+            guard let digest = Self.publicKeyDigest(of: leaf) else {
+                return TLSError(
+                    kind: .publicKeyPinMismatch, message: OpenSSLErrorQueue.drainMessage(or: "cannot hash the server's public key"),
+                    context: peerDescription)
+            }
+            if !context.pinnedKeyDigests.contains(digest) {
+                return TLSError(
+                    kind: .publicKeyPinMismatch,
+                    message: "the server's public key sha256//\(digest) is not among the \(context.pinnedKeyDigests.count) pinned",
+                    context: peerDescription)
+            }
+        }
+        if let hook = context.verificationHook {
+            if case .reject(let reason) = hook.check(peerCertificateChain, serverName ?? "") {
+                return TLSError(kind: .rejectedByVerificationHook, message: reason, context: peerDescription)
+            }
+        }
+        return nil
+    }
+
+    /// The base64 SHA-256 of a certificate's DER SubjectPublicKeyInfo (curl's pin form).
+    static func publicKeyDigest(of certificate: OpaquePointer) -> String? {
+        guard let key = X509_get_X509_PUBKEY(certificate) else { return nil }
+        let length = i2d_X509_PUBKEY(key, nil)
+        guard length > 0 else { return nil }
+        var der = [UInt8](repeating: 0, count: Int(length))
+        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor = buffer.baseAddress
+            return i2d_X509_PUBKEY(key, &cursor)
+        }
+        guard written == length else { return nil }
+        var digest = [UInt8](repeating: 0, count: 32)
+        var digestLength: UInt32 = 0
+        guard EVP_Digest(der, der.count, &digest, &digestLength, EVP_sha256(), nil) == 1, digestLength == 32 else { return nil }
+        return Base64.encode(digest)
+    }
+
+    /// A certificate's DER bytes.
+    static func derBytes(of certificate: OpaquePointer) -> [UInt8] {
+        let length = i2d_X509(certificate, nil)
+        guard length > 0 else { return [] }
+        var der = [UInt8](repeating: 0, count: Int(length))
+        let written = der.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            var cursor = buffer.baseAddress
+            return i2d_X509(certificate, &cursor)
+        }
+        return written == length ? der : []
+    }
+
+    /// The certificates the peer presented, DER, leaf first, as sent (not a verified chain);
+    /// empty when it presented none. A server sees the client's once its handshake is done.
+    public var peerCertificateChain: [[UInt8]] {
+        guard let leaf = SSL_get0_peer_certificate(ssl) else { return [] }
+        var chain = [Self.derBytes(of: leaf)]
+        // A client's stack starts with the leaf; a server's holds only the rest.
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for index in 0..<copenssl_sk_X509_num(stack) {
+                guard let certificate = copenssl_sk_X509_value(stack, index), X509_cmp(certificate, leaf) != 0 else { continue }
+                chain.append(Self.derBytes(of: certificate))
+            }
+        }
+        OpenSSLErrorQueue.clear()
+        return chain
+    }
+
+    /// The ALPN protocol both ends agreed on ("http/1.1"), or nil for none (or before the handshake).
+    public var negotiatedApplicationProtocol: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
     }
 
     /// One read step into `buffer` (not empty): `.done(n)` with n > 0, or `.done(0)` at the
@@ -344,14 +440,34 @@ public final class TLSMachine {
         case SSL_ERROR_SSL:
             hasFailed = true
             let message = reasons.isEmpty ? "unknown OpenSSL error" : reasons.joined(separator: "; ")
-            guard operation == .handshake else { throw TLSError(kind: .protocolError, message: message) }
-            throw verificationError() ?? TLSError(kind: .handshakeFailed, message: message, context: context)
+            guard operation == .handshake else { throw TLSError(kind: .protocolError, message: Self.explained(message)) }
+            throw verificationError() ?? TLSError(kind: .handshakeFailed, message: explainedHandshakeFailure(message), context: context)
         default:
             hasFailed = true
             throw TLSError(
                 kind: operation == .handshake ? .handshakeFailed : .protocolError,
                 message: "unexpected SSL_get_error result \(error)", context: context)
         }
+    }
+
+    /// OpenSSL's reasons, with what they mean for this end when they name a version floor.
+    private func explainedHandshakeFailure(_ message: String) -> String {
+        let noCommonVersion =
+            message.contains("protocol version") || message.contains("unsupported protocol")
+            || message.contains("no protocols available")
+        if noCommonVersion, serverName != nil {
+            return "no protocol version in common: this client requires \(context.minimumVersion) or later "
+                + "(TLSConfiguration.minimumVersion) and the server offers none of them (\(message))"
+        }
+        return Self.explained(message)
+    }
+
+    /// An alert about this end's certificate, said from this end's point of view.
+    static func explained(_ message: String) -> String {
+        let refusals = ["certificate required", "bad certificate", "unknown ca", "certificate unknown"]
+        guard message.contains("alert"), refusals.contains(where: { message.contains($0) }) else { return message }
+        return "the peer refused the handshake, often because it wants a client certificate it trusts "
+            + "(TLSConfiguration.clientCertificate) (\(message))"
     }
 
     /// The certificate check's failure, if that is why the handshake failed.

@@ -62,15 +62,20 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     nonisolated(nonsending) private static func start(
         over transport: any AsyncByteStream, context: TLSContext, role: TLSMachine.Role, timeout: Duration?
     ) async throws -> TLSStream {
+        var made: TLSStream?
         do {
             let pump = try TLSPump(context: context, role: role, handshakeTimeout: timeout)
             let stream = TLSStream(transport: transport, pump: pump)
+            made = stream
             while true {
                 let action = try pump.handshakeAction()
                 if case .done = action { return stream }
                 _ = try await stream.perform(action, timeout: try pump.handshakeTimeLeft(), during: pump.handshake)
             }
         } catch {
+            // A refused handshake leaves OpenSSL's alert queued: send what fits now, without
+            // waiting, so the peer learns why (a version it lacks, a certificate refused).
+            if error is TLSError, let made, !made.pump.isBroken { made.sendWithoutWaiting() }
             transport.close()
             throw error
         }
@@ -139,6 +144,12 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
 
     /// The negotiated protocol version, such as "TLSv1.3".
     public var protocolVersion: String { pump.machine.protocolVersion }
+
+    /// The ALPN protocol agreed on ("http/1.1"), or nil for none.
+    public var negotiatedApplicationProtocol: String? { pump.machine.negotiatedApplicationProtocol }
+
+    /// The peer's certificates (DER, leaf first, as sent); a server sees the client's here.
+    public var peerCertificateChain: [[UInt8]] { pump.machine.peerCertificateChain }
 
     /// See `AsyncByteStream.readWithoutWaiting`: decrypted bytes already there, or decrypted
     /// from what the transport already has; nil when neither gives any.

@@ -207,6 +207,28 @@ struct VerificationOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Trust the CA certificates in FILE (PEM) besides the system's.", valueName: "file"))
     var cacert: String?
+
+    @Option(help: ArgumentHelp("Present the client certificate in FILE (PEM; the key too unless --key).", valueName: "file"))
+    var cert: String?
+
+    @Option(help: ArgumentHelp("The client certificate's private key (PEM).", valueName: "file"))
+    var key: String?
+
+    @Option(help: ArgumentHelp("The passphrase of an encrypted --key.", valueName: "phrase"))
+    var pass: String?
+
+    @Flag(name: .customLong("tlsv1.2"), help: "Use TLS 1.2 or later (the default).")
+    var tls12 = false
+
+    @Flag(name: .customLong("tlsv1.3"), help: "Use TLS 1.3 or later.")
+    var tls13 = false
+
+    @Option(
+        help: ArgumentHelp(
+            "The server's public key must match one of these: sha256//BASE64[;sha256//BASE64...], the SHA-256 of its "
+                + "SubjectPublicKeyInfo. With -k the pin alone checks the server. A mismatch is exit 90.",
+            valueName: "hashes"))
+    var pinnedpubkey: String?
 }
 
 /// The display options (--help's "DISPLAY" section).

@@ -37,6 +37,8 @@ enum ExitStatus: Int32, CaseIterable {
     /// netget refused to write over something: PATH.part is a symbolic link or not a regular
     /// file, or another netget holds its lock (curl's 73: a file that will not be overwritten).
     case refusedOverwrite = 73
+    /// The server's public key matches no --pinnedpubkey hash (curl's 90).
+    case pinnedPublicKey = 90
     /// Interrupted (Ctrl-C, SIGTERM); -c continues from PATH.part.
     case interrupted = 130
 
@@ -55,6 +57,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .tls: return "TLS handshake or certificate verification failed"
         case .fileTooLarge: return "larger than --max-filesize"
         case .refusedOverwrite: return "refused to write over PATH.part (a link, locked by another netget)"
+        case .pinnedPublicKey: return "the server's public key matches no --pinnedpubkey hash"
         case .interrupted: return "interrupted (Ctrl-C); -c continues"
         }
     }
@@ -86,6 +89,7 @@ enum ExitStatus: Int32, CaseIterable {
         case HTTPClientError.proxy(.authenticationRequired), HTTPClientError.proxy(.refused): return .httpStatus
         case HTTPClientError.resolve: return .resolve
         case HTTPClientError.network, HTTPClientError.proxy: return .connect
+        case HTTPClientError.tls(let tls) where tls.kind == .publicKeyPinMismatch: return .pinnedPublicKey
         case HTTPClientError.tls: return .tls
         case HTTPClientError.timedOut: return .timeout
         case is ResolverError: return .resolve

@@ -146,6 +146,17 @@ struct Plan {
             throw UsageError("--secret-header takes a header name (a token, no colon or space), not \(name.debugDescription)")
         }
         if let cacert = command.cacert, access(cacert, R_OK) != 0 { throw UsageError("--cacert \(cacert): cannot read the file") }
+        if command.key != nil || command.pass != nil, command.cert == nil { throw UsageError("--key and --pass need --cert") }
+        for (flag, file) in [("--cert", command.cert), ("--key", command.key)] {
+            if let file, access(file, R_OK) != 0 { throw UsageError("\(flag) \(file): cannot read the file") }
+        }
+        if let pins = command.pinnedpubkey {
+            do { _ = try TLSContext.client(TLSConfiguration(useSystemCAStore: false, pinnedPublicKeys: [pins])) } catch let error
+                as TLSError
+            {
+                throw UsageError("--pinnedpubkey: \(error.message)")
+            }
+        }
         if command.ipv4 && command.ipv6 { throw UsageError("-4 and -6 conflict: give one, or neither for both families") }
         let families: AddressFamilies = command.ipv4 ? .v4 : command.ipv6 ? .v6 : .any
         var credential: HTTPCredential?
@@ -171,7 +182,12 @@ struct Plan {
             // --timeout bounds the wait for each byte and for the whole response head.
             connectTimeout: connectTimeout, idleTimeout: timeout, headTimeout: timeout,
             maxRedirects: command.maxRedirects, maxConnectionsPerHost: max(8, command.connections * command.parallel),
-            tls: TLSConfiguration(verifyCertificates: !command.insecure, caFile: command.cacert), engine: engine,
+            tls: TLSConfiguration(
+                verifyCertificates: !command.insecure, caFile: command.cacert,
+                clientCertificate: command.cert.map {
+                    TLSClientCertificate(certificateFile: $0, privateKeyFile: command.key ?? $0, privateKeyPassphrase: command.pass)
+                }, minimumVersion: command.tls13 ? .tls13 : .tls12, pinnedPublicKeys: command.pinnedpubkey.map { [$0] } ?? []),
+            engine: engine,
             allowInsecureRedirects: command.allowInsecureRedirect, netrc: netrc,
             decompression: command.compressed ? .enabled : .disabled, proxy: proxy, happyEyeballs: HappyEyeballs(families: families))
         if let userAgent = command.userAgent { client.userAgent = userAgent }

@@ -98,7 +98,7 @@ struct NetgetExitStatusTests {
         let help = try await netget(["--help"], in: directory)
         #expect(help.exitCode == 0)
         let section = help.stdout.components(after: "EXIT STATUS")
-        for code in [0, 1, 2, 3, 6, 7, 22, 23, 28, 35, 63, 73, 130] {
+        for code in [0, 1, 2, 3, 6, 7, 22, 23, 28, 35, 63, 73, 90, 130] {
             let rows = section.split(separator: "\n").filter { $0.trimmingLeadingSpaces.hasPrefix("\(code) ") }
             #expect(rows.count == 1, "exit \(code) in --help: \(rows)")
         }

@@ -65,6 +65,19 @@ public enum LocalDaemon {
         return false
     }
 
+    /// Polls (up to 5 s) until a Unix socket at `path` accepts connections.
+    public static func waitUntilListening(unixPath path: String) -> Bool {
+        guard let address = try? SocketAddress(unixPath: path) else { return false }
+        for _ in 0..<100 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            let connected = address.withSockAddr { Glibc.connect(fd, $0, $1) } == 0
+            close(fd)
+            if connected { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
     /// A new directory under /tmp that any user can enter (a daemon may drop to nobody).
     public static func makeDirectory(_ prefix: String) throws -> String {
         var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)

@@ -38,8 +38,12 @@ struct ConnectRoute: Equatable {
         return ProxyHandshake(proxy: proxy, destination: .name(origin.host, port: origin.port))
     }
 
+    /// The Unix socket the connection goes to instead of TCP (`http+unix`, `https+unix`).
+    var unixSocketPath: String? { origin.unixSocketPath }
+
     static func == (a: ConnectRoute, b: ConnectRoute) -> Bool {
         a.proxy == b.proxy && a.origin.scheme == b.origin.scheme && a.origin.host == b.origin.host && a.origin.port == b.origin.port
+            && a.origin.unixSocketPath == b.origin.unixSocketPath
     }
 
     /// What is left until `deadline` (nil: no limit); zero once it has passed, so the next

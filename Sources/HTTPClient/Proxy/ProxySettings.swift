@@ -53,7 +53,8 @@ public struct ProxySettings: Sendable, Equatable {
 
     /// The proxy for `url`, nil to connect directly.
     public func proxy(for url: HTTPURL) -> HTTPProxy? {
-        guard let proxy = url.scheme == "https" ? httpsProxy : httpProxy else { return nil }
+        // A Unix socket is on this machine: no proxy can reach it.
+        guard url.unixSocketPath == nil, let proxy = url.scheme == "https" ? httpsProxy : httpProxy else { return nil }
         return noProxy.matches(host: url.host, port: url.port) ? nil : proxy
     }
 }
