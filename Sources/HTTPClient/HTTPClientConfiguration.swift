@@ -1,3 +1,4 @@
+import NetCore
 import ContentCoding
 import NetTLS
 import Workers
@@ -78,6 +79,12 @@ public struct HTTPClientConfiguration: Sendable {
     /// worker's with the workers engine): it must be quick and thread-safe. The head bytes carry
     /// credentials as sent: mask them before showing them. A proxy's CONNECT is not shown.
     public var headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
+    /// The loop that carries requests made from outside a tasklet (a plain `Task`, an actor);
+    /// the caller drives it (`run()` on a thread of theirs, kept alive, or `pump`), and the
+    /// client starts no thread. nil (the default): the client starts one loop thread,
+    /// "http-client", on the first such call (`Client.shutdown()` lets it end). Requests made
+    /// from a tasklet run on that tasklet's loop whatever this says.
+    public var loop: Loop?
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
@@ -87,7 +94,8 @@ public struct HTTPClientConfiguration: Sendable {
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
         allowInsecureRedirects: Bool = false, resolver: Resolver? = nil, netrc: Netrc? = nil,
-        decompression: HTTPDecompression = .disabled, proxy: ProxySettings? = nil, happyEyeballs: HappyEyeballs = HappyEyeballs()
+        decompression: HTTPDecompression = .disabled, proxy: ProxySettings? = nil, happyEyeballs: HappyEyeballs = HappyEyeballs(),
+        loop: Loop? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -109,6 +117,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.decompression = decompression
         self.proxy = proxy
         self.happyEyeballs = happyEyeballs
+        self.loop = loop
     }
 
     /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).
