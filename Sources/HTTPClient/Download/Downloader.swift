@@ -11,15 +11,10 @@ import NetCore
 /// splits a large resource into `connections` ranges fetched at once (like aria2 -x); limits
 /// the byte rate. Shared by `netget` and the soak tester.
 ///
-/// Thread rule: run it from any task, one run at a time. From a tasklet it runs there, and the
-/// sink and the event handler are called on that loop's thread; from any other task (a plain
-/// `Task`, an actor) the whole run goes to a tasklet of the client's home loop (see `Client`:
-/// the first such call may start its one "http-client" thread), the sink and handler are
-/// called on that loop's thread, and the caller's task suspends until the run ends
-/// (cancelling it cancels the run). `resumeState` can be read at any moment from a tasklet on
-/// the running loop, or by anyone once `run` returned. It starts no thread itself: its
-/// requests start what `client` would (none for the loop engine to an IP literal; see
-/// `Client.init` and `HTTPClientConfiguration.resolver`).
+/// Thread rule: run it from a tasklet; the sink and the event handler are called on that
+/// loop's thread. `resumeState` can be read at any moment (on that thread) to save progress.
+/// It starts no thread itself: its requests start what `client` would (none for the loop
+/// engine to an IP literal; see `Client.init` and `HTTPClientConfiguration.resolver`).
 public final class Downloader: @unchecked Sendable {  // loop-thread confined, see above
     public let client: Client
     public let options: DownloadOptions
@@ -80,13 +75,11 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     /// (a libev timer; no thread) and the other limits of `options`.
     /// - Throws: `HTTPClientError` or `DownloadError` once retries are spent (or at once for a
     ///   permanent failure: `.maxTimeExceeded`, `.tooLarge`, ...), `CancellationError`. The sink
-    ///   keeps what was stored; `resumeState` says what is missing. From outside a tasklet, also
-    ///   what `Client.execute` throws when the home loop cannot take the run.
+    ///   keeps what was stored; `resumeState` says what is missing.
     public func run(
         url: HTTPURL, sink: DownloadSink, resume: ResumeState? = nil,
         events: @escaping (DownloadEvent) -> Void = { _ in }
     ) async throws -> DownloadResult {
-        guard Loop.current != nil else { return try await runOnHomeLoop(url: url, sink: sink, resume: resume, events: events) }
         self.sink = sink
         self.events = events
         // Let go of both on return: a sink or handler that holds this downloader (netget's job
@@ -545,32 +538,4 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
 /// An error from reading the body (the network), as opposed to storing it (the sink).
 private struct BodyReadError: Error {
     let underlying: any Error
-}
-
-extension Downloader {
-    /// `run` from a task that is not a tasklet: the same run in a tasklet of the client's home
-    /// loop, awaited without blocking a thread; cancelling the caller cancels the tasklet.
-    private func runOnHomeLoop(
-        url: HTTPURL, sink: DownloadSink, resume: ResumeState?, events: @escaping (DownloadEvent) -> Void
-    ) async throws -> DownloadResult {
-        let loop = try client.homeLoop.loop()
-        // The caller stays suspended below until the tasklet has ended, so the sink and the
-        // handler are used by the loop's thread alone meanwhile, as with a tasklet caller.
-        let handOver = UncheckedHandOver((sink, events))
-        let runner = try loop.trySpawn(name: "download") { [self] in
-            let (sink, events) = handOver.value
-            return try await run(url: url, sink: sink, resume: resume, events: events)
-        }
-        return try await withTaskCancellationHandler {
-            try await runner.value
-        } onCancel: {
-            runner.cancel()
-        }
-    }
-}
-
-/// Values handed to a tasklet while their owner waits for it: used by one side at a time.
-struct UncheckedHandOver<Value>: @unchecked Sendable {  // see above: never used by both sides at once
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
