@@ -1,5 +1,5 @@
-import NetCore
 import ContentCoding
+import NetCore
 import NetTLS
 import Workers
 

@@ -1,7 +1,8 @@
-@testable import HTTPClient
 import NetCore
 import TestSupport
 import Testing
+
+@testable import HTTPClient
 
 #if canImport(Glibc)
     import Glibc

@@ -1,8 +1,9 @@
-@testable import HTTPClient
 import HTTPTestServer
 import NetCore
 import TestSupport
 import Testing
+
+@testable import HTTPClient
 
 /// Backpressure and cancellation across the hop: a slow reader holds the loop side to the
 /// channel's two chunks; cancelling the caller's task while it waits for the head, or in the

@@ -1,9 +1,10 @@
-@testable import HTTPClient
 import HTTPTestServer
 import NetCore
 import TestSupport
 import Testing
 import Workers
+
+@testable import HTTPClient
 
 /// Requests from a plain task and from an actor, on both engines; a tasklet still runs in place;
 /// the home loop thread starts lazily and ends at shutdown; a given loop starts none.

@@ -1,9 +1,10 @@
-@testable import HTTPClient
 import HTTPTestServer
 import NetCore
 import TestSupport
 import Testing
 import Workers
+
+@testable import HTTPClient
 
 /// 100 requests at once from a task group (cooperative threads, not tasklets), on both engines:
 /// every head crosses from the client's loop (or a worker) to a caller task, and every chunk
