@@ -6,6 +6,8 @@
 //   http-load many URL [--requests 2000] [--connections 50] [--engine E] [--runs N]
 //       N GETs over C keep-alive connections, each reading into its own buffer (as wrk and
 //       the anchors' small_py.py do)
+//   --from tasklet|task: call the client from tasklets of a loop (the default) or from plain
+//       tasks (a task group; each request hops to the client's "http-client" loop thread)
 //
 // Each run uses a new client (fresh connections, as the anchors do) after one warm-up run.
 // Prints one `key=value` line per run and a `median` line: MB/s, req/s, and client CPU per
@@ -27,7 +29,8 @@ guard arguments.count >= 2, ["download", "many"].contains(arguments[0]),
     let engine = HTTPEngine(rawValue: option("--engine") ?? "loop")
 else {
     writeError(
-        "usage: http-load download|many URL [--engine loop|workers] [--api read|chunks] [--requests N] [--connections C] [--runs N]\n")
+        "usage: http-load download|many URL [--engine loop|workers] [--api read|chunks] [--requests N] [--connections C] [--runs N] [--from tasklet|task]\n"
+    )
     exit(2)
 }
 let mode = arguments[0]
@@ -36,12 +39,22 @@ let requests = Int(option("--requests") ?? "2000") ?? 2000
 let connections = Int(option("--connections") ?? "50") ?? 50
 let runs = Int(option("--runs") ?? "1") ?? 1
 let useChunks = option("--api") == "chunks"
+let fromTask = option("--from") == "task"
 
 let loop = try Loop()
 // The workers engine needs a thread per connection in flight; the loop engine none.
 let workers =
     engine == .workers ? try WorkerPool(threads: mode == "many" ? max(2, connections) : 2, maxQueued: 4096, name: "http-load") : nil
 let results = RunResults()
+
+if fromTask {
+    let setup = LoadSetup(
+        mode: mode, url: url, engine: engine, requests: requests, connections: connections, runs: runs, workers: workers,
+        useChunks: useChunks)
+    try runFromTask(setup, results: results)
+    results.print(mode: mode + "-from-task", engine: engine.rawValue)
+    exit(0)
+}
 
 loop.spawn(name: "http-load") {
     for run in 0...runs {  // run 0 warms up

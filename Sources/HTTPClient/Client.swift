@@ -2,12 +2,21 @@ import NetCore
 import NetTLS
 import Workers
 
-/// The HTTP/1.1 client (HTTPS too) for tasklets.
+/// The HTTP/1.1 client (HTTPS too), callable from any Swift task.
 ///
-/// Its own engine runs on the calling loop: the tasklet parks on non-blocking sockets while
-/// others run. `engine: .workers` routes a request through `BlockingClient` on a worker pool
-/// instead (through `callAsync`; the body comes back over a channel), with the same options,
-/// results and errors. Keep-alive connections are pooled per origin (and per loop), with a
+/// From a tasklet its own engine runs in place on the calling loop: the tasklet parks on
+/// non-blocking sockets while others run. From any other task (a plain `Task`, an actor, a
+/// server framework's handler) the exchange runs on the client's home loop instead: the loop
+/// `HTTPClientConfiguration.loop` names, or else one loop thread, "http-client", that the
+/// client starts on its first such call (never at init: a client used only from tasklets starts
+/// no thread) and lets end at `shutdown()` or when the client is freed. The caller's task then
+/// suspends (no thread blocks) until the head is back, and reads the body through a channel
+/// of two chunks (a caller that stops reading stops the transfer); cancelling the caller's
+/// task cancels the request. `http-load many URL --from task` measures what the hop costs.
+///
+/// `engine: .workers` routes a request through `BlockingClient` on a worker pool instead
+/// (through `callAsync`; the body comes back over a channel), with the same options, results
+/// and errors. Keep-alive connections are pooled per origin (and per loop), with a
 /// cap and idle expiry; redirects are followed; ranges are validated.
 ///
 /// ```swift
@@ -18,44 +27,70 @@ import Workers
 /// }
 /// ```
 ///
-/// Thread rule: call from tasklets. A response's body is read on the loop that made the request.
+/// Thread rule: any task. A response's body is read by one task at a time: from a tasklet, on
+/// the loop that made the request; from elsewhere, from any task.
 public final class Client: @unchecked Sendable {  // immutable, or guarded: pools and caches lock
     public let configuration: HTTPClientConfiguration
     let pool: ConnectionPool<LoopConnection>
     let tlsContexts: TLSContextCache
-    private let workersOverride: WorkerPool?
+    let workersOverride: WorkerPool?
     /// The blocking engine that `engine: .workers` requests use.
     public let blockingClient: BlockingClient
     /// Made from `configuration.metrics`, shared with `blockingClient`; nil without one.
     let metrics: ClientMetrics?
+    /// Where calls from outside a tasklet run.
+    let homeLoop: HomeLoop
+    let hopCounters = HopCounters()
 
     /// - Parameters:
     ///   - configuration: timeouts, redirects, pool, TLS, limits, default engine.
     ///   - workers: the pool that `.workers` requests run on; nil: `Client.sharedWorkerPool()`,
     ///     which starts 8 threads on the first `.workers` request (none before, none for `.loop`).
+    ///
+    /// Starts no thread. The first call from outside a tasklet starts one ("http-client") unless
+    /// `configuration.loop` is set; see the type's comment.
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(), workers: WorkerPool? = nil) {
         self.configuration = configuration
-        pool = ConnectionPool(
+        let pool = ConnectionPool<LoopConnection>(
             maxPerOrigin: configuration.maxConnectionsPerHost, maxIdle: configuration.idleConnectionLimit,
             expiry: configuration.idleConnectionExpiry)
+        self.pool = pool
+        homeLoop = HomeLoop(given: configuration.loop) { loop in pool.closeIdle(on: loop) }
         tlsContexts = TLSContextCache(configuration.tls)
         workersOverride = workers
         metrics = configuration.metrics.map(ClientMetrics.init)
         blockingClient = BlockingClient(configuration: configuration, metrics: metrics)
     }
 
+    deinit { homeLoop.shutdown() }
+
     /// Sends `request` and returns the final response once its head has arrived (after any
     /// redirects); read its `body` next.
+    ///
+    /// Any task. From a tasklet it runs in place on that tasklet's loop. From any other task it
+    /// runs in a tasklet of the home loop (see the type's comment; the first such call may start
+    /// the "http-client" thread) and the caller's task suspends until the head is back;
+    /// cancelling that task cancels the request, as does dropping the body before its end.
     /// - Parameter engine: overrides `configuration.engine` for this request.
-    /// - Throws: `HTTPClientError` (the same cases on both engines), `CancellationError`,
-    ///   `LoopError.notOnLoopThread` when not called from a tasklet; on `.workers` with no
-    ///   pool given, what `Client.sharedWorkerPool()` throws when its threads cannot start.
+    /// - Throws: `HTTPClientError` (the same cases on both engines), `CancellationError`; on
+    ///   `.workers` with no pool given, what `Client.sharedWorkerPool()` throws when its threads
+    ///   cannot start; off a loop, `ThreadStartError` when the "http-client" thread cannot
+    ///   start and `LoopError.taskletLimitReached` when the home loop is full.
     public func execute(_ request: HTTPRequest, engine: HTTPEngine? = nil) async throws -> HTTPResponse {
-        switch engine ?? configuration.engine {
+        let engine = engine ?? configuration.engine
+        guard let loop = Loop.current else { return try await executeFromOutside(request, engine: engine) }
+        switch engine {
         case .loop: return try await executeOnLoop(request)
-        case .workers: return try await executeOnWorkers(request, pool: workersOverride ?? Client.sharedWorkerPool())
+        case .workers:
+            return try await executeOnWorkers(request, pool: workersOverride ?? Client.sharedWorkerPool(), loop: loop)
         }
     }
+
+    /// Lets the "http-client" thread end, if the client started it: its loop closes the idle
+    /// connections it pooled and returns once the requests in flight there have ended (a body
+    /// still being read keeps it going until read or dropped). Does not wait. A later call
+    /// from outside a tasklet starts a new thread. The client's `deinit` calls it. Any thread.
+    public func shutdown() { homeLoop.shutdown() }
 
     /// GET `url`. - Throws: as `execute`.
     public func get(_ url: String, headers: [(String, String)] = [], engine: HTTPEngine? = nil) async throws -> HTTPResponse {
@@ -102,7 +137,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
 
     // MARK: - The loop engine
 
-    private func executeOnLoop(_ request: HTTPRequest) async throws -> HTTPResponse {
+    func executeOnLoop(_ request: HTTPRequest) async throws -> HTTPResponse {
         var plan = RequestPlan(request, configuration: configuration, metrics: metrics)
         do { return try await executeOnLoop(&plan) } catch {
             plan.noteFailed()

@@ -236,16 +236,26 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
     var originCount: Int { mutex.withLock { origins.count } }
 
     /// Closes every idle connection (connections in use close when their response ends).
-    func closeIdle() {
+    func closeIdle() { closeIdle { _ in true } }
+
+    /// Closes the idle connections pooled for `loop` only: the ones whose sockets it watches, so
+    /// its own thread may close them while other loops go on using theirs.
+    func closeIdle(on loop: Loop) {
+        let id = ObjectIdentifier(loop)
+        closeIdle { $0.loop == id }
+    }
+
+    private func closeIdle(where matches: (PoolKey) -> Bool) {
         let all: [Connection] = mutex.withLock {
             var list: [Connection] = []
-            for (key, origin) in origins {
+            for (key, origin) in origins where matches(key) {
                 list += origin.idle.map(\.connection)
                 origin.idle.removeAll()
                 if origin.isUnused { origins[key] = nil }
             }
-            idleTotal = 0
-            oldestIdleSince = nil
+            idleTotal -= list.count
+            // Kept otherwise: an older mark only makes the next expiry scan come early.
+            if idleTotal == 0 { oldestIdleSince = nil }
             return list
         }
         for connection in all { connection.close() }

@@ -13,8 +13,12 @@ protocol BodySource: AnyObject {
 ///
 /// Read it with `read(into:)` (no copy beyond the kernel's), as an `AsyncSequence` of chunks,
 /// or with `collect(upTo:)`. Reading to the end returns the connection to the pool; dropping
-/// the body early closes the connection. Use it from the tasklet (loop) that made the request.
-public final class HTTPBody: AsyncSequence, @unchecked Sendable {  // confined to the requesting loop, see above
+/// the body early closes the connection. One reader at a time: from a tasklet, read it on the
+/// loop that made the request; a body of a request made outside a tasklet comes over a channel
+/// from the client's loop and may be read from any task (it may be sent to another).
+// @unchecked: a loop body is confined to its loop; a channel body's source is read by one task
+// at a time (it is a sequence of awaits, never two at once), and its channel is thread-safe.
+public final class HTTPBody: AsyncSequence, @unchecked Sendable {
     public typealias Element = [UInt8]
     public typealias Failure = any Error
 
@@ -131,7 +135,7 @@ struct BodyCollector {
 /// redirects, where it came from, the validated range of a 206: `response.status`,
 /// `response.url`, `response.rangeIgnored`, ... read through to it), and the body, still to be read.
 @dynamicMemberLookup
-public struct HTTPResponse: @unchecked Sendable {  // the body is confined to the requesting loop
+public struct HTTPResponse: @unchecked Sendable {  // as `HTTPBody`: one reader at a time, see there
     public var metadata: ResponseMetadata
     public var body: HTTPBody
     /// Which engine carried the request.

@@ -1,6 +1,7 @@
 import ContentCoding
 import CoreMetrics
 import Logging
+import NetCore
 import NetTLS
 import Workers
 
@@ -102,6 +103,13 @@ public struct HTTPClientConfiguration: Sendable {
     /// A logger whose handler drops everything (the default `logger`).
     public static let disabledLogger = Logger(label: "stacklessnet.http", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// The loop that carries requests made from outside a tasklet (a plain `Task`, an actor);
+    /// the caller drives it (`run()` on a thread of theirs, kept alive, or `pump`), and the
+    /// client starts no thread. nil (the default): the client starts one loop thread,
+    /// "http-client", on the first such call (`Client.shutdown()` lets it end). Requests made
+    /// from a tasklet run on that tasklet's loop whatever this says.
+    public var loop: Loop?
+
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
         totalTimeout: Duration? = nil,
@@ -110,7 +118,8 @@ public struct HTTPClientConfiguration: Sendable {
         tls: TLSConfiguration = TLSConfiguration(), parserLimits: HTTPParserLimits = HTTPParserLimits(),
         readBufferSize: Int = HTTPReadSizes.workersChunk, userAgent: String = "StacklessNet/0.1", engine: HTTPEngine = .loop,
         allowInsecureRedirects: Bool = false, resolver: Resolver? = nil, netrc: Netrc? = nil,
-        decompression: HTTPDecompression = .disabled, proxy: ProxySettings? = nil, happyEyeballs: HappyEyeballs = HappyEyeballs()
+        decompression: HTTPDecompression = .disabled, proxy: ProxySettings? = nil, happyEyeballs: HappyEyeballs = HappyEyeballs(),
+        loop: Loop? = nil
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
@@ -132,6 +141,7 @@ public struct HTTPClientConfiguration: Sendable {
         self.decompression = decompression
         self.proxy = proxy
         self.happyEyeballs = happyEyeballs
+        self.loop = loop
     }
 
     /// A head is read through a window of the connection's buffer (`HTTPReadSizes.headWindow`).

@@ -1,33 +1,42 @@
 import NetCore
 import Workers
 
-/// What a worker hands back to the requesting tasklet for an `engine: .workers` request.
-enum WorkerMessage: Sendable {
+/// What the side that carries a request hands back to its caller over a channel: a worker
+/// (`engine: .workers`), or the client's loop for a caller that is not one of its tasklets.
+enum ExchangeMessage: Sendable {
     case head(ResponseMetadata)
     case chunk([UInt8])
     case end
     case failure(any Error)
 }
 
-/// The body of a `.workers` response: chunks arrive over a bounded channel from the worker
-/// that reads the socket, so a slow reader blocks the worker (and TCP slows the server).
+/// A body whose chunks arrive over a bounded channel from the side that reads the socket (a
+/// worker, or a tasklet of the client's loop), so a slow reader parks that side (and TCP slows
+/// the server). Readable from any task, one reader at a time.
 final class ChannelBodySource: BodySource {
-    private let channel: Channel<WorkerMessage>
-    private let cancellation: BlockingCancellation
+    private let channel: Channel<ExchangeMessage>
+    /// Stops the carrying side: wakes a worker blocked in a read, cancels a loop tasklet.
+    private let stopCarrier: @Sendable () -> Void
+    private let flow: BodyFlow?
     private var leftover: [UInt8] = []
     private var leftoverOffset = 0
     private var finished = false
 
     let expectedLength: Int?
 
-    init(channel: Channel<WorkerMessage>, cancellation: BlockingCancellation, expectedLength: Int?) {
+    /// - Parameter flow: counts the bytes between the two sides (the loop hop's), or nil.
+    init(
+        channel: Channel<ExchangeMessage>, expectedLength: Int?, flow: BodyFlow? = nil,
+        stopCarrier: @escaping @Sendable () -> Void
+    ) {
         self.channel = channel
-        self.cancellation = cancellation
+        self.stopCarrier = stopCarrier
+        self.flow = flow
         self.expectedLength = expectedLength
     }
 
     deinit {
-        if !finished { cancellation.cancel() }
+        if !finished { stopCarrier() }
         channel.close()
     }
 
@@ -40,15 +49,17 @@ final class ChannelBodySource: BodySource {
             return Array(leftover[leftoverOffset...])
         }
         guard !finished else { return nil }
-        let message: WorkerMessage
+        let message: ExchangeMessage
         do {
             message = try await channel.receive()
         } catch {
-            abandon()  // this tasklet was cancelled: the worker must not sit in a blocking read for us
+            abandon()  // this task was cancelled: the carrier must not go on reading for us
             throw error
         }
         switch message {
-        case .chunk(let bytes): return bytes
+        case .chunk(let bytes):
+            flow?.delivered(bytes.count)
+            return bytes
         case .end:
             finished = true
             return nil
@@ -57,7 +68,7 @@ final class ChannelBodySource: BodySource {
             throw error
         case .head:
             finished = true
-            throw HTTPClientError.parse(.dataAfterEndOfMessage)  // a worker sends one head, first
+            throw HTTPClientError.parse(.dataAfterEndOfMessage)  // a carrier sends one head, first
         }
     }
 
@@ -75,10 +86,10 @@ final class ChannelBodySource: BodySource {
         return n
     }
 
-    /// The worker's next send fails, so it stops reading and closes its connection.
+    /// The carrier's next send fails, and it is stopped, so it closes its connection.
     func abandon() {
         finished = true
-        cancellation.cancel()
+        stopCarrier()
         channel.close()
     }
 }
@@ -86,10 +97,12 @@ final class ChannelBodySource: BodySource {
 extension Client {
     /// Runs the request on `BlockingClient` in a worker job (through `callAsync`, from a helper
     /// tasklet so this one can return at the head) and streams the body back over a channel.
-    func executeOnWorkers(_ request: HTTPRequest, pool: WorkerPool) async throws -> HTTPResponse {
-        guard let loop = Loop.current else { throw LoopError.notOnLoopThread("HTTP request on the workers engine") }
+    ///
+    /// - Parameter loop: where the helper tasklet runs: the caller's loop, or the client's home
+    ///   loop for a caller that is not a tasklet (which then reads the worker's channel itself).
+    func executeOnWorkers(_ request: HTTPRequest, pool: WorkerPool, loop: Loop) async throws -> HTTPResponse {
         // Four chunks in flight: enough to keep the worker reading while the tasklet consumes.
-        let channel = Channel<WorkerMessage>(capacity: 4)
+        let channel = Channel<ExchangeMessage>(capacity: 4)
         let cancellation = BlockingCancellation()
         let blocking = blockingClient
         let (request, bodyFeed) = Self.handingSequenceBody(of: request)
@@ -108,7 +121,7 @@ extension Client {
                 try? await channel.send(.failure(error))  // the pool refused the job (shut down, full)
             }
         }
-        let first: WorkerMessage
+        let first: ExchangeMessage
         do {
             first = try await channel.receive()
         } catch {
@@ -119,7 +132,7 @@ extension Client {
         switch first {
         case .head(let metadata):
             // A coded body was decoded on the worker (`BlockingResponse`): its chunks come decoded.
-            let body = ChannelBodySource(channel: channel, cancellation: cancellation, expectedLength: metadata.bodyLength)
+            let body = ChannelBodySource(channel: channel, expectedLength: metadata.bodyLength) { cancellation.cancel() }
             return HTTPResponse(metadata: metadata, body: HTTPBody(source: body), engine: .workers)
         case .failure(let error):
             throw error
@@ -146,7 +159,7 @@ extension Client {
     /// The worker's side: one blocking request, its head and then its body chunks sent over
     /// the channel (blocking while it is full). A closed channel means nobody reads any more.
     private static func transfer(
-        _ request: HTTPRequest, with client: BlockingClient, to channel: Channel<WorkerMessage>,
+        _ request: HTTPRequest, with client: BlockingClient, to channel: Channel<ExchangeMessage>,
         cancellation: BlockingCancellation
     ) {
         do {
