@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "soak", targets: ["Soak"]),
         .executable(name: "game-client", targets: ["GameClient"]),
         .executable(name: "footprint", targets: ["Footprint"]),
+        .executable(name: "gamenet-bench", targets: ["GameNetBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -90,6 +91,9 @@ let package = Package(
         .executableTarget(
             name: "GameClient", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
             path: "Examples/GameClient", swiftSettings: strict),
+        // GameNet's side of scripts/bench-gamenet-vs-enet.sh, and the simulated-network UDP relay.
+        .executableTarget(
+            name: "GameNetBench", dependencies: ["GameNet", "NetCore"], path: "Examples/GameNetBench", swiftSettings: strict),
         .executableTarget(
             name: "Soak", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"], path: "Examples/Soak",
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
