@@ -8,6 +8,7 @@ func benchConfig(peers: Int) -> GameNetConfig {
     config.channels = [ChannelConfig(.reliableOrdered)]
     config.maxConnections = max(64, peers + 16)
     config.maxPendingHandshakes = 256
+    if benchKeepAliveNs > 0 { config.keepAliveNs = benchKeepAliveNs }
     return config
 }
 

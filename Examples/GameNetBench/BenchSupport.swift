@@ -87,30 +87,14 @@ struct BenchFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Drives `machine` over `socket` until `untilNs` (monotonic): first an update, so what was
-/// queued since the last call goes out now, then, like `UDPDriver.run`, wait for a datagram or
-/// the next wake-up, feed, update, send, hand the events to `handle`.
+/// `UDPDriver.pump`, with the bench's flush timer (`coalesce_us=`, 0 by default).
 nonisolated(nonsending) func pump(
     _ machine: some DatagramMachine, on socket: UDPSocket, untilNs: Int64, _ handle: (GameNetEvent) throws -> Void
 ) async throws {
-    while true {
-        machine.update(nowNs: MonotonicClock.nanoseconds())
-        for datagram in machine.takeDatagrams() {
-            do { try await socket.send(datagram.bytes, to: datagram.to) } catch let error as NetError
-                where error.kind == .connectionRefused
-            {
-                // The peer's port is closed (for now): as a lost datagram.
-            }
-        }
-        while let event = machine.pollEvent() { try handle(event) }
-        let now = MonotonicClock.nanoseconds()
-        if now >= untilNs { return }
-        let wake = min(untilNs, machine.nextWakeNs ?? untilNs)
-        do {
-            let (bytes, from) = try await socket.receive(maxBytes: 2_048, timeout: .nanoseconds(max(50_000, wake - now)))
-            machine.receive(bytes, from: from, nowNs: MonotonicClock.nanoseconds())
-        } catch let error as NetError where error.kind == .timedOut || error.kind == .connectionRefused {
-            // Time to update; or an ICMP port-unreachable, which counts as a lost datagram.
-        }
-    }
+    try await UDPDriver.pump(machine, on: socket, untilNs: untilNs, coalesceNs: benchCoalesceNs, handle)
 }
+
+/// Set once by main before any tasklet runs, read on the same (main) thread after.
+nonisolated(unsafe) var benchCoalesceNs: Int64 = 0
+/// Set once by main before any tasklet runs: `keepalive_ms=` (GameNet's default when 0).
+nonisolated(unsafe) var benchKeepAliveNs: Int64 = 0
