@@ -42,6 +42,8 @@ nonisolated(nonsending) func runServer(_ arguments: BenchArguments) async throws
     var gone = false
     var connected = 0
     var failure: String?
+    var finalStats: ConnectionStats?
+    var cpuAtEnd: Int64 = 0
     let giveUp = MonotonicClock.nanoseconds() + 300_000_000_000
 
     func handle(_ event: GameNetEvent) throws {
@@ -68,6 +70,9 @@ nonisolated(nonsending) func runServer(_ arguments: BenchArguments) async throws
             lastDeliveryNs = now
             if expected == UInt32(count) {
                 finished = true
+                // Now: the pump goes on to its deadline, and the client may leave meanwhile.
+                finalStats = host.stats(peer!)  // `peer` is set: a message came from it
+                cpuAtEnd = cpuMicroseconds()
                 try host.send([1], to: peer!, channel: 0)  // `peer` is set: a message came from it
             }
         case .disconnected:
@@ -101,8 +106,8 @@ nonisolated(nonsending) func runServer(_ arguments: BenchArguments) async throws
     while !finished, MonotonicClock.nanoseconds() < giveUp {
         try await pump(host, on: socket, untilNs: MonotonicClock.nanoseconds() + 100_000_000, handle)
     }
-    let cpu = cpuMicroseconds() - cpuAtConnect
-    let stats = peer.flatMap { host.stats($0) }
+    let cpu = cpuAtEnd - cpuAtConnect
+    let stats = finalStats
     if let failure { throw BenchFailure(failure) }
     guard expected == UInt32(count) else { throw BenchFailure("\(expected) of \(count) messages arrived") }
     let sorted = latencies.sorted()
