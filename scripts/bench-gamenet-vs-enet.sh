@@ -100,7 +100,9 @@ for round in $(seq "$ROUNDS"); do
         line=$(run "$lib" cpu "" "count=$CPU_COUNT")
         cpu=$(echo "$(field s_cpu_us "$line") $(field c_cpu_us "$line")" | awk -v n="$CPU_COUNT" '{ printf "%.3f", ($1 + $2) / n }')
         echo "(d) CPU per 32-byte message, client + server|us|false|$lib|$round|$cpu" >> "$OUT/values"
-        line=$(run "$lib" idle direct "peers=$IDLE_PEERS seconds=$IDLE_SECONDS")
+        # GameNet's host pumps with a 1 ms flush timer here (UDPDriver.pump coalesceNs): one update
+        # of its 1,000 connections per millisecond, not one per datagram. ENet ignores the argument.
+        line=$(run "$lib" idle direct "peers=$IDLE_PEERS seconds=$IDLE_SECONDS coalesce_us=1000")
         [ "$(field s_connected "$line")" = "$IDLE_PEERS" ] || { echo "$lib idle: $line" >&2; exit 1; }
         echo "(e) server RSS per idle peer ($IDLE_PEERS peers)|bytes|false|$lib|$round|$(field s_rss_per_peer "$line")" >> "$OUT/values"
         echo "(e) server heap per idle peer ($IDLE_PEERS peers)|bytes|false|$lib|$round|$(field s_heap_per_peer "$line")" >> "$OUT/values"

@@ -29,8 +29,11 @@ public final class SimulatedRelay: @unchecked Sendable {  // confined to one loo
         case server(Int)
     }
 
+    /// The socket clients send to; the relay answers them from it.
     public let front: UDPSocket
+    /// Where the relay forwards clients' datagrams.
     public let server: SocketAddress
+    /// Datagrams and bytes that entered the relay, per direction.
     public private(set) var counters = Counters()
     /// Datagrams the simulator dropped (loss and full bandwidth queues).
     public var droppedDatagrams: Int { simulator.stats.lost + simulator.stats.queueDropped }
