@@ -7,7 +7,7 @@ TEST_APT_PACKAGES := nginx tinyproxy microsocks haproxy
 INTEROP_APT_PACKAGES := nginx apache2 lighttpd lighttpd-mod-openssl h2o caddy haproxy squid tinyproxy openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
-TSAN_FILTER := StressTests|HappyEyeballsTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetGroupCommitTests|NetgetHostileCaseTests
+TSAN_FILTER := StressTests|HappyEyeballsTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetGroupCommitTests|NetgetHostileCaseTests|ClientMetricsTests|RequestLoggingTests
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
@@ -70,7 +70,7 @@ soak-ci: test-debug
 
 ## fuzz-short: a short libFuzzer run of every decoder of bytes from the network or the disk
 ## (scripts/fuzz.sh TARGET SECONDS; `make fuzz-long` runs each for 10 minutes).
-FUZZ_TARGETS := parser response-path content-disposition file-name resume-meta netrc http-date url-list gamenet-packet gamenet-reassembly
+FUZZ_TARGETS := parser response-path content-disposition file-name resume-meta netrc http-date url-list gamenet-packet gamenet-reassembly gamenet-connect-token
 FUZZ_SECONDS ?= 15
 fuzz-short: deps
 	@for target in $(FUZZ_TARGETS); do echo "fuzz $$target, $(FUZZ_SECONDS) s"; scripts/fuzz.sh $$target $(FUZZ_SECONDS) || exit 1; done

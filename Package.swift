@@ -27,7 +27,9 @@ let package = Package(
         .executable(name: "game-server", targets: ["GameServer"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,18 +53,24 @@ let package = Package(
         // Linux and libc calls Swift cannot make directly (accept4, fallocate, CPU sets, thread
         // names, ...). Only NetCore depends on it; every other module uses NetCore's wrappers.
         .target(name: "CLinuxShim", path: "Sources/CLinuxShim"),
-        .target(name: "NetCore", dependencies: ["CLibev", "CLibevShim", "CLinuxShim"], swiftSettings: strict),
+        .target(
+            name: "NetCore", dependencies: ["CLibev", "CLibevShim", "CLinuxShim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .target(name: "Workers", dependencies: ["NetCore"], swiftSettings: strict),
         // Game sessions over UDP: a sans-I/O packet codec, connection and host machines fed
         // datagrams and time, a network simulator, and a thin driver over NetCore's UDPSocket.
-        .target(name: "GameNet", dependencies: ["NetCore"], swiftSettings: strict),
+        .target(name: "GameNet", dependencies: ["NetCore", "COpenSSL"], swiftSettings: strict),
         // TLS over memory BIOs: a handshake-and-record machine (bytes in, bytes out) and two thin
         // drivers over any byte stream; it owns no socket.
         .target(
             name: "NetTLS", dependencies: ["NetCore", "COpenSSL"],
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         .target(
-            name: "HTTPClient", dependencies: ["NetCore", "NetTLS", "Workers", "COpenSSL", "ContentCoding"],
+            name: "HTTPClient",
+            dependencies: [
+                "NetCore", "NetTLS", "Workers", "COpenSSL", "ContentCoding", .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             // Async functions run where their caller runs (the tasklet's loop), never hop to the pool.
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
         // The project's own HTTP server for tests, the demo and the soak: generated content,
@@ -122,7 +130,11 @@ let package = Package(
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests",
-            dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport", "ContentCoding"],
+            dependencies: [
+                "HTTPClient", "HTTPTestServer", "NetCore", "NetTLS", "Workers", "TestSupport", "ContentCoding",
+                .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             exclude: ["nginx"],
             swiftSettings: strict),
         // End-to-end tests of the built netget binary (a subprocess) against the test server.

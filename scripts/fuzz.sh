@@ -13,9 +13,10 @@
 #   scripts/fuzz.sh url-list 120
 #   scripts/fuzz.sh gamenet-packet 120
 #   scripts/fuzz.sh gamenet-reassembly 120
+#   scripts/fuzz.sh gamenet-connect-token 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet|gamenet-reassembly [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet|gamenet-reassembly|gamenet-connect-token [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -71,6 +72,11 @@ case "$TARGET" in
         MODULE=FuzzGameNetReassembly
         SOURCES=(Sources/GameNet/Fragments/Reassembler.swift Fuzz/ReassemblyFuzzer.swift)
         MAX_LEN=4096 ;;
+    gamenet-connect-token)
+        MODULE=FuzzGameNetConnectToken
+        SOURCES=(Sources/GameNet/Wire/*.swift Sources/GameNet/Crypto/ConnectToken.swift Sources/GameNet/Crypto/GameNetKey.swift
+                 Fuzz/ConnectTokenFuzzer.swift)
+        MAX_LEN=512 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
         echo "$usage" >&2

@@ -64,9 +64,11 @@ final class AsyncExchangeDriver: BodySource {
             switch io {
             case .write(let bytes, let timeout):
                 try await bytes.withUnsafeBytesCopy { try await stream.write($0, timeout: timeout) }
+                lease.bytesOut += bytes.count
                 return .wrote
             case .read(let buffer, let timeout):
                 let count = try await stream.read(into: buffer, timeout: timeout)
+                lease.bytesIn += count
                 return .read(count, endedWithoutCloseNotify: stream.endedWithoutCloseNotify)
             }
         } catch {

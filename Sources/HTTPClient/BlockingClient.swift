@@ -14,7 +14,15 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     let pool: ConnectionPool<BlockingConnection>
     let tlsContexts: TLSContextCache
 
-    public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
+    /// Made from `configuration.metrics` (or shared with the `Client` that owns this one).
+    let metrics: ClientMetrics?
+
+    public convenience init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
+        self.init(configuration: configuration, metrics: configuration.metrics.map(ClientMetrics.init))
+    }
+
+    init(configuration: HTTPClientConfiguration, metrics: ClientMetrics?) {
+        self.metrics = metrics
         self.configuration = configuration
         pool = ConnectionPool(
             maxPerOrigin: configuration.maxConnectionsPerHost, maxIdle: configuration.idleConnectionLimit,
@@ -36,7 +44,14 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     }
 
     private func run(_ request: HTTPRequest, cancellation: BlockingCancellation?) throws -> BlockingResponse {
-        var plan = RequestPlan(request, configuration: configuration)
+        var plan = RequestPlan(request, configuration: configuration, metrics: metrics)
+        do { return try run(&plan, cancellation: cancellation) } catch {
+            plan.noteFailed()
+            throw error
+        }
+    }
+
+    private func run(_ plan: inout RequestPlan, cancellation: BlockingCancellation?) throws -> BlockingResponse {
         while true {
             let exchange = try open(&plan, cancellation: cancellation)
             guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
@@ -55,6 +70,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                     exchange.lease.close()
                     throw error
                 }
+                plan.noteFinal(exchange.lease)
                 return BlockingResponse(metadata: metadata, exchange: exchange, decoding: decoding, chunkSize: configuration.readBufferSize)
             }
         }
@@ -77,7 +93,12 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         let key = plan.poolKey(loop: nil)
         guard pool.acquirePermitBlocking(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let lease = try lease(key, for: plan.route, clock: plan.clock, cancellation: cancellation)
+            let lease: ConnectionLease<BlockingConnection>
+            do { lease = try self.lease(key, for: plan.route, clock: plan.clock, cancellation: cancellation) } catch {
+                plan.noteConnectFailed(error)
+                throw error
+            }
+            plan.noteCheckedOut(lease)
             if let cancellation {
                 // Detached before the connection goes back to the pool or is closed, so a late
                 // cancel can never shut down a socket another request (or descriptor) now uses.

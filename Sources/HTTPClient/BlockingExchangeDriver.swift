@@ -59,8 +59,10 @@ final class BlockingExchangeDriver {
             switch io {
             case .write(let bytes, let timeout):
                 try bytes.withUnsafeBytes { try stream.write($0, timeout: timeout) }
+                lease.bytesOut += bytes.count
             case .read(let buffer, let timeout):
                 let count = try stream.read(into: buffer, timeout: timeout)
+                lease.bytesIn += count
                 return .read(count, endedWithoutCloseNotify: stream.endedWithoutCloseNotify)
             }
         } catch {

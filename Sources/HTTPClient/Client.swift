@@ -26,6 +26,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     private let workersOverride: WorkerPool?
     /// The blocking engine that `engine: .workers` requests use.
     public let blockingClient: BlockingClient
+    /// Made from `configuration.metrics`, shared with `blockingClient`; nil without one.
+    let metrics: ClientMetrics?
 
     /// - Parameters:
     ///   - configuration: timeouts, redirects, pool, TLS, limits, default engine.
@@ -38,7 +40,8 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
             expiry: configuration.idleConnectionExpiry)
         tlsContexts = TLSContextCache(configuration.tls)
         workersOverride = workers
-        blockingClient = BlockingClient(configuration: configuration)
+        metrics = configuration.metrics.map(ClientMetrics.init)
+        blockingClient = BlockingClient(configuration: configuration, metrics: metrics)
     }
 
     /// Sends `request` and returns the final response once its head has arrived (after any
@@ -100,7 +103,14 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     // MARK: - The loop engine
 
     private func executeOnLoop(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var plan = RequestPlan(request, configuration: configuration)
+        var plan = RequestPlan(request, configuration: configuration, metrics: metrics)
+        do { return try await executeOnLoop(&plan) } catch {
+            plan.noteFailed()
+            throw error
+        }
+    }
+
+    private func executeOnLoop(_ plan: inout RequestPlan) async throws -> HTTPResponse {
         while true {
             let exchange = try await open(&plan)
             guard let head = exchange.machine.head else { throw HTTPClientError.parse(.truncated("no response")) }  // open() read it
@@ -119,6 +129,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                     exchange.abandon()
                     throw error
                 }
+                plan.noteFinal(exchange.lease)
                 let source: BodySource = decoding.map { DecodingBodySource(exchange, decoding: $0) } ?? exchange
                 return HTTPResponse(metadata: metadata, body: HTTPBody(source: source), engine: .loop)
             }
@@ -133,7 +144,12 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
         // Waiting for a free connection counts against the total timeout only.
         guard try await pool.acquirePermit(for: key, timeout: plan.clock.untilDeadline) else { throw plan.clock.totalTimedOut }
         while true {
-            let lease = try await lease(key, for: plan.route, clock: plan.clock)
+            let lease: ConnectionLease<LoopConnection>
+            do { lease = try await self.lease(key, for: plan.route, clock: plan.clock) } catch {
+                plan.noteConnectFailed(error)
+                throw error
+            }
+            plan.noteCheckedOut(lease)
             let exchange = AsyncExchangeDriver(lease, machine: plan.machine(head: head, on: lease, limits: configuration.parserLimits))
             guard case .failed(let error, let retryable) = await exchange.open() else { return exchange }
             let again = plan.retries(after: retryable)

@@ -214,6 +214,21 @@ final class ConnectionPool<Connection: PooledConnection>: @unchecked Sendable { 
     /// Idle connections right now, over every origin.
     var idleCount: Int { mutex.withLock { idleTotal } }
 
+    /// Connections leased (a permit held: connecting or carrying a request), idle, and
+    /// requests waiting for a permit, over all origins, at one instant.
+    var occupancy: (leased: Int, idle: Int, waiters: Int) {
+        mutex.withLock {
+            var leased = 0
+            var waiting = 0
+            for origin in origins.values {
+                let holders = maxPerOrigin - max(0, origin.permits.value)
+                leased += holders
+                waiting += max(0, origin.users - holders)
+            }
+            return (leased, idleTotal, waiting)
+        }
+    }
+
     /// Origins with an entry now (a request using them or an idle connection): for tests of the bound.
     var originCount: Int { mutex.withLock { origins.count } }
 
@@ -273,6 +288,15 @@ final class ConnectionLease<Connection: PooledConnection> {
     /// Runs once, just before the connection is given back or closed (the blocking engine
     /// detaches its cancellation here, so a late cancel cannot shut a socket another request uses).
     var willRelease: (() -> Void)?
+    /// The request's log: told whether the connection went back to the pool or closed.
+    var log: RequestLog?
+    /// The client's metrics (nil: none): told the bytes moved, and the request's end.
+    var metrics: ClientMetrics?
+    /// Bytes read from and written to the connection by this lease's exchanges.
+    var bytesIn = 0
+    var bytesOut = 0
+    /// Set on the final response's lease: its normal end records the whole-request time.
+    var requestStarted: ContinuousClock.Instant?
 
     init(_ connection: Connection, reused: Bool, key: PoolKey, pool: ConnectionPool<Connection>) {
         self.connection = connection
@@ -311,6 +335,11 @@ final class ConnectionLease<Connection: PooledConnection> {
         guard !released else { return }
         released = true
         willRelease?()
+        log?.returned(keptAlive: reuse)
+        if let metrics {
+            report(to: metrics)
+            if let requestStarted { metrics.request.record(duration: ContinuousClock.now - requestStarted) }
+        }
         if reuse {
             pool.checkIn(connection, for: key)
         } else {
@@ -319,12 +348,19 @@ final class ConnectionLease<Connection: PooledConnection> {
         }
     }
 
+    private func report(to metrics: ClientMetrics) {
+        if bytesIn > 0 { metrics.bytesIn.increment(by: Int64(bytesIn)) }
+        if bytesOut > 0 { metrics.bytesOut.increment(by: Int64(bytesOut)) }
+    }
+
     /// Closes the connection (an error, or a body nobody will read) and frees the permit,
     /// unless the caller keeps it for a retry on a new connection.
     func close(keepingPermit: Bool = false) {
         guard !released else { return }
         released = true
         willRelease?()
+        log?.returned(keptAlive: false)
+        if let metrics { report(to: metrics) }
         connection.close()
         if !keepingPermit { pool.releasePermit(for: key) }
     }

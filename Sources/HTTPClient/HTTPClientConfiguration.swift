@@ -1,4 +1,6 @@
 import ContentCoding
+import CoreMetrics
+import Logging
 import NetTLS
 import Workers
 
@@ -78,6 +80,24 @@ public struct HTTPClientConfiguration: Sendable {
     /// worker's with the workers engine): it must be quick and thread-safe. The head bytes carry
     /// credentials as sent: mask them before showing them. A proxy's CONNECT is not shown.
     public var headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
+    /// Where both engines tell what a request does, at debug level: look-up, connect and TLS
+    /// hand-shake times, pool check-out and return, redirects and retries with their reasons,
+    /// each with the request's `http.request.id`, `http.method`, `http.origin` and
+    /// `http.attempt` (see the README's logging table). A request's own `HTTPRequest.logger`
+    /// wins. The default logs nothing (a no-op handler, as AsyncHTTPClient's). When the
+    /// logger's level is above `.debug` a request makes no log call at all: its level is read
+    /// once, when the request starts.
+    public var logger: Logger = HTTPClientConfiguration.disabledLogger
+
+    /// Where both engines report counters and timers (the README's metrics table): requests by
+    /// status class, retries by reason, bytes in and out, TLS failures, connect, TLS handshake,
+    /// first-byte and whole-request times. nil (the default): no metric is made or touched.
+    /// Pass `MetricsSystem.factory` for the process's bootstrapped backend. Gauges (pool, loop,
+    /// worker pools) come from `MetricsGauges`, sampled when the program asks.
+    public var metrics: (any MetricsFactory)?
+
+    /// A logger whose handler drops everything (the default `logger`).
+    public static let disabledLogger = Logger(label: "stacklessnet.http", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),

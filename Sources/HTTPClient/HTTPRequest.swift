@@ -1,3 +1,5 @@
+import Logging
+
 /// One HTTP request: method, URL, headers, an optional body, an optional byte range.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -18,6 +20,9 @@ public struct HTTPRequest: Sendable {
     /// `credentialScope` allows Authorization: by default the URL's userinfo. A redirect hop
     /// keeps it (and its scope), never the Location's userinfo.
     public var credential: HTTPCredential?
+    /// This request's logger, in place of `HTTPClientConfiguration.logger` (say, one carrying
+    /// a caller's trace metadata); nil: the configuration's.
+    public var logger: Logger?
 
     /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad URL.
     public init(_ url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) throws {

@@ -29,9 +29,16 @@ struct RequestPlan {
     private let proxies: ProxySettings?
     private var retriedThisHop = false
     private let headObserver: (@Sendable (HTTPHeadEvent) -> Void)?
+    /// The request's debug entries (nil logger, no calls, when debug is off).
+    private(set) var log: RequestLog
+    /// The client's metrics, nil when it has none.
+    let metrics: ClientMetrics?
+    /// When the request started, for the whole-request timer.
+    let started = ContinuousClock.now
 
     /// Starts the request's clock (its total timeout runs from here).
-    init(_ request: HTTPRequest, configuration: HTTPClientConfiguration) {
+    init(_ request: HTTPRequest, configuration: HTTPClientConfiguration, metrics: ClientMetrics? = nil) {
+        self.metrics = metrics
         self.request = request
         if let netrc = configuration.netrc {
             self.request.credential = Self.credential(for: request, from: netrc)
@@ -44,6 +51,7 @@ struct RequestPlan {
         userAgent = configuration.userAgent
         decompression = configuration.decompression
         proxies = configuration.proxy
+        log = RequestLog(request, configuration: configuration)
     }
 
     /// The request's own credential, else the `.netrc` entry for its origin: looked up only for
@@ -87,11 +95,40 @@ struct RequestPlan {
             clock: clock, limits: limits)
     }
 
+    /// A lease for the next exchange: logged, its set-up timed, its bytes counted.
+    func noteCheckedOut<Stream>(_ lease: ConnectionLease<HTTPConnection<Stream>>) {
+        log.checkedOut(reused: lease.wasReused, setup: lease.connection.setup)
+        if log.logger != nil { lease.log = log }
+        if let metrics {
+            lease.metrics = metrics
+            if !lease.wasReused { metrics.connected(lease.connection.setup) }
+        }
+    }
+
+    /// No connection could be made.
+    func noteConnectFailed(_ error: any Error) {
+        log.connectFailed(error)
+        metrics?.connectFailed(error)
+    }
+
+    /// The request failed before a final head was given to the caller.
+    func noteFailed() { metrics?.failed() }
+
+    /// The final response's exchange: its end stops the whole-request timer.
+    func noteFinal<Stream>(_ lease: ConnectionLease<HTTPConnection<Stream>>) {
+        if metrics != nil { lease.requestStarted = started }
+    }
+
     /// Whether an exchange that failed (`retryable` as the machine said) is sent again on a new
     /// connection: once per hop, so a server that closes every connection fails the request.
     mutating func retries(after retryable: Bool) -> Bool {
         guard retryable, !retriedThisHop else { return false }
         retriedThisHop = true
+        log.debug(
+            "retry on a new connection",
+            ["http.retry.reason": "the reused connection closed before any byte of the response"])
+        log.nextAttempt(origin: HTTPOrigin(request.url))
+        metrics?.retried("stale_connection")
         return true
     }
 
@@ -113,8 +150,10 @@ struct RequestPlan {
     mutating func decide(after head: HTTPResponseHead, timings: RequestTimings = RequestTimings()) throws -> Decision {
         headObserver?(.response(url: request.url, head: head))
         if let next = try follower.nextRequest(after: head, for: request) {
+            log.debug("redirect", ["http.status": "\(head.status)", "http.redirect.to": "\(next.url)"])
             request = next
             retriedThisHop = false
+            log.nextAttempt(origin: HTTPOrigin(next.url))
             return .follow
         }
         do {
@@ -126,6 +165,7 @@ struct RequestPlan {
             var metadata = ResponseMetadata(
                 head: head, url: request.url, redirects: follower.chain, contentRange: range, rangeRequested: request.range != nil)
             metadata.timings = timings
+            metrics?.responded(status: head.status, timings: timings)
             if case .enabled(let limits) = decompression, let coding = try Self.coding(of: head, method: request.method) {
                 guard request.range == nil else { throw HTTPClientError.encodedRange(coding) }
                 metadata.decoding = (coding, limits)

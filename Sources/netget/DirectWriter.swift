@@ -123,9 +123,15 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
 
     /// Writes what is gathered (aligned part direct, the rest plain) and waits for every write.
     /// The plain writes (all of a small file: nothing filled a buffer) go to a disk worker in
-    /// one job, so the loop only receives. - Throws: `PartFileError` from any write.
-    func finish() async throws {
+    /// one job, so the loop only receives.
+    /// - Parameter then: runs on a disk worker once every byte is in the file: in the plain
+    ///   writes' own job for a small file (one hand-off for its write and, say, its fdatasync),
+    ///   else in a job of its own after the direct writes.
+    /// - Throws: `PartFileError` from any write, or what `then` throws.
+    func finish(then: (@Sendable () throws -> Void)? = nil) async throws {
         if let failure { throw failure }
+        // Only a file that never opened its direct descriptor is written all plain, in one job.
+        let thenInPlainJob = directFD == -2
         // (stream, bytes from, bytes to): written plain, then the stream moves past them.
         var plain: [(stream: Stream, from: Int, to: Int)] = []
         for stream in streams where stream.filled > 0 {
@@ -147,6 +153,7 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
             let job = Loop.current?.spawn(name: "plain writes \(path)") {
                 try await disk.callAsync("pwrite \(path)") { _ in
                     for (bytes, offset) in pieces { try Self.writeAll(fd: fd, bytes, at: offset) }
+                    if thenInPlainJob { try then?() }
                 }
             }
             guard let job else { throw PartFileError("internal: DirectWriter.finish off the loop thread") }
@@ -168,10 +175,30 @@ final class DirectWriter: @unchecked Sendable {  // loop-thread confined; worker
         }
         for stream in streams where stream.filled > 0 { try await submit(stream) }
         try await drain()
+        if let then, plain.isEmpty || !thenInPlainJob {
+            try await runAfterWrites(then)
+        }
         // Every byte is in the file: the buffers go back to the pool now, not when the file
         // is renamed (a finished file may wait for its batch while the next download runs).
         for stream in streams where !stream.lent { buffers.giveBack(stream.buffer) }
         streams.removeAll { !$0.lent }
+    }
+
+    /// Runs `body` on a disk worker, its errors as `PartFileError`.
+    private func runAfterWrites(_ body: @escaping @Sendable () throws -> Void) async throws {
+        let (disk, path) = (disk, path)
+        // A tasklet of its own, as the plain writes: a cancelled caller does not leave it half done.
+        let job = Loop.current?.spawn(name: "after writes \(path)") {
+            try await disk.callAsync("after writes \(path)") { _ in try body() }
+        }
+        guard let job else { throw PartFileError("internal: DirectWriter.finish off the loop thread") }
+        do {
+            try await job.value
+        } catch let error as PartFileError {
+            throw error
+        } catch {
+            throw PartFileError("\(error)")
+        }
     }
 
     /// Puts every byte taken so far into the file (not yet synced: `PartFile.makeDurable` does

@@ -462,46 +462,60 @@ final class DownloadJob: DownloadBufferLending, DownloadReadBack {
         if let stdoutSink { return try finishStandardOutput(stdoutSink, &report) }
         guard let file, let checkpoints else { throw openError ?? PartFileError("the server sent no body") }
         let plan = context.plan
-        // Every byte into the file (not synced: the group commit does that, with others').
-        try await recordingStorageErrors { try await file.writeGathered() }
         // Bytes past the end (a longer .part kept for a resume) belong to no version of the file.
         let length = report.bytes
-        var lengthSet = false
         // Hashed from the .part after its last byte: a resume's kept bytes (-c) and every
         // segment's (-x) count like the new ones. One read pass for every digest wanted.
         var algorithms = Set<DigestAlgorithm>()
         if let checksum = entry.checksum { algorithms.insert(checksum.algorithm) }
         if plan.json { algorithms.insert(.sha256) }
-        if !algorithms.isEmpty {
-            let partPath = file.partPath
-            let digests = try await context.disk.callAsync("digest \(partPath)") { [algorithms] _ in
-                try file.setLength(length)
-                return try FileDigest.digests(ofFile: partPath, algorithms)
+        let (lastModified, etag, remoteTime) = (result.lastModified, result.etag, plan.timing.remoteTime)
+        let replacing = entry.output != nil || timestampTarget != nil
+        let removeMeta = checkpoints.wroteMeta || file.kept || file.replacedOldMeta
+        let base = file.path
+        if algorithms.isEmpty {
+            // Nothing to read back: the last bytes, the length, the times and the fdatasync in
+            // one disk job (a small file's one hand-off), then the name in the next batch.
+            try await recordingStorageErrors {
+                try await file.writeGathered {
+                    try file.setLength(length)
+                    KeptValidators.record(fd: file.fd, lastModified: lastModified, etag: etag, remoteTime: remoteTime)
+                    try file.syncToDisk()
+                }
             }
-            lengthSet = true
-            report.sha256 = digests[.sha256].map(hex)
-            if let checksum = entry.checksum, let digest = digests[checksum.algorithm], digest != checksum.expected {
-                report.outcome = .checksumMismatch
-                report.path = partPath
-                // Kept for a look, not to be continued: a small file had no meta, and -c would
-                // otherwise take its size as bytes already checked.
-                if !checkpoints.wroteMeta { try await recordingStorageErrors { try await checkpoints.disown() } }
-                let error =
-                    "checksum mismatch: expected \(checksum.algorithm.rawValue) \(hex(checksum.expected)), got \(hex(digest)); the data is kept in \(partPath)"
-                report.error = error
-                context.board.error("netget: \(url): \(error)")
-                return
+            networkDone?()
+            report.path = try await recordingStorageErrors {
+                try await context.commits.renameSynced(file, replacing: replacing, removeMeta: removeMeta) { [context] taken in
+                    context.nextFree(after: taken, base: base)
+                }
             }
+            return
+        }
+        // Every byte into the file (synced below, after the digest), then its length set.
+        try await recordingStorageErrors { try await file.writeGathered() }
+        let partPath = file.partPath
+        let digests = try await context.disk.callAsync("digest \(partPath)") { [algorithms] _ in
+            try file.setLength(length)
+            return try FileDigest.digests(ofFile: partPath, algorithms)
+        }
+        report.sha256 = digests[.sha256].map(hex)
+        if let checksum = entry.checksum, let digest = digests[checksum.algorithm], digest != checksum.expected {
+            report.outcome = .checksumMismatch
+            report.path = partPath
+            // Kept for a look, not to be continued: a small file had no meta, and -c would
+            // otherwise take its size as bytes already checked.
+            if !checkpoints.wroteMeta { try await recordingStorageErrors { try await checkpoints.disown() } }
+            let error =
+                "checksum mismatch: expected \(checksum.algorithm.rawValue) \(hex(checksum.expected)), got \(hex(digest)); the data is kept in \(partPath)"
+            report.error = error
+            context.board.error("netget: \(url): \(error)")
+            return
         }
         networkDone?()
-        let (lastModified, etag, remoteTime) = (result.lastModified, result.etag, plan.timing.remoteTime)
-        let base = file.path
         let committed = try await recordingStorageErrors {
             try await context.commits.commit(
-                file, replacing: entry.output != nil || timestampTarget != nil,
-                removeMeta: checkpoints.wroteMeta || file.kept || file.replacedOldMeta,
-                beforeSync: { [lengthSet] in
-                    if !lengthSet { try file.setLength(length) }
+                file, replacing: replacing, removeMeta: removeMeta,
+                beforeSync: {
                     // Kept through the rename: the server's time as mtime, the ETag for the next -N.
                     KeptValidators.record(fd: file.fd, lastModified: lastModified, etag: etag, remoteTime: remoteTime)
                 }

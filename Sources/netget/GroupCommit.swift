@@ -1,42 +1,40 @@
 import NetCore
 import Workers
 
-/// Makes finished downloads durable together, then gives them their names (issue 15 point 11).
+/// Makes finished downloads durable, then gives them their names in batches (issue 15 point 11).
 ///
-/// A file handed to `commit` joins the next batch. A batch runs as soon as the one before it
-/// has ended (at once when none is running, so a lone file waits for nothing): every file's
-/// `fdatasync` in parallel on the disk workers (ext4 folds concurrent ones into one journal
-/// commit), THEN the renames, then one `fsync` per directory the batch renamed into. So a
-/// renamed file always has every byte on disk before its name is; a kill or a power cut before
-/// a file's rename leaves its .part, which `-c` continues or restarts. Files that finish while
-/// a batch is syncing wait at most for that batch, and a batch holds at most `maxBatch` files.
+/// A file handed to `commit` is synced at once: its `fdatasync` runs on a disk worker while
+/// the other downloads go on, in parallel with the other files' (ext4 folds concurrent ones
+/// into one journal commit), so a file's disk work overlaps the network instead of waiting
+/// for a batch. Once its bytes are on disk it joins the next rename batch. A batch runs as
+/// soon as the one before it has ended (at once when none is running, so a lone file waits
+/// for nothing): the renames, then one `fsync` per directory the batch renamed into. So a
+/// renamed file always has every byte on disk before its name is; a kill or a power cut
+/// before a file's rename leaves its .part, which `-c` continues or restarts. A batch holds
+/// at most `maxBatch` files.
 ///
-/// Cost per batch: one disk job per file (sync) and one for all the renames and directory
-/// fsyncs. Loop-thread only; the jobs run on the run's disk workers.
+/// Cost per file: one disk job (length, times, fdatasync); per batch, one job for all its
+/// renames and directory fsyncs. Loop-thread only; the jobs run on the run's disk workers.
 final class GroupCommit: @unchecked Sendable {  // the run's loop thread only; workers see only their job's files
-    /// Files in one batch at most: bounds how long a batch's renames hold a worker.
+    /// Files in one rename batch at most: bounds how long a batch's renames hold a worker.
     static let maxBatch = 64
-    /// Files waiting or in a batch at most (each holds a descriptor): a further one waits for
-    /// a place, so downloads that outrun the disk slow down instead of piling up.
+    /// Files syncing or waiting for a rename at most (each holds a descriptor): a further one
+    /// waits for a place, so downloads that outrun the disk slow down instead of piling up.
     static let maxPending = 256
 
-    /// A file waiting for its batch.
-    private final class Pending: @unchecked Sendable {  // loop thread, then its batch's jobs while the loop waits for them
+    /// A file waiting for its rename batch.
+    private final class Pending: @unchecked Sendable {  // loop thread, then its batch's job while the loop waits for it
         let file: PartFile
         var target: String
         let replacing: Bool
         let removeMeta: Bool
-        let beforeSync: @Sendable () throws -> Void
         var outcome: PartFile.RenameOutcome?
         let done = NetCore.Event()
-        init(
-            file: PartFile, target: String, replacing: Bool, removeMeta: Bool, beforeSync: @escaping @Sendable () throws -> Void
-        ) {
+        init(file: PartFile, target: String, replacing: Bool, removeMeta: Bool) {
             self.file = file
             self.target = target
             self.replacing = replacing
             self.removeMeta = removeMeta
-            self.beforeSync = beforeSync
         }
     }
 
@@ -65,7 +63,29 @@ final class GroupCommit: @unchecked Sendable {  // the run's loop thread only; w
     ) async throws -> String {
         try await places.acquire()
         defer { places.release() }
-        let pending = Pending(file: file, target: file.path, replacing: replacing, removeMeta: removeMeta, beforeSync: beforeSync)
+        // 1. This file's bytes (and length, times) on disk now, beside the other downloads. In
+        // a tasklet of its own: a Ctrl-C meanwhile waits for the sync (milliseconds), so the
+        // answer says what is on disk.
+        let disk = disk
+        let synced = await uncancellableResult {
+            try await disk.callAsync("fdatasync \(file.partPath)") { _ in
+                try beforeSync()
+                try file.syncToDisk()
+            }
+        }
+        if case .failure(let error) = synced { throw error as? PartFileError ?? PartFileError("\(error)") }
+        // 2. Its name, with the other files synced meanwhile.
+        return try await renameSynced(file, replacing: replacing, removeMeta: removeMeta, nextFreeName: nextFreeName)
+    }
+
+    /// Gives `file`, whose bytes, length and times are on disk already (its own fdatasync has
+    /// returned), its name in the next rename batch, as `commit` does after its sync.
+    /// - Returns: the path the file now has.
+    /// - Throws: `PartFileError` (a failed rename: the file stays PATH.part).
+    func renameSynced(_ file: PartFile, replacing: Bool, removeMeta: Bool, nextFreeName: (String) -> String) async throws
+        -> String
+    {
+        let pending = Pending(file: file, target: file.path, replacing: replacing, removeMeta: removeMeta)
         waiting.append(pending)
         if !running {
             running = true
@@ -116,33 +136,10 @@ final class GroupCommit: @unchecked Sendable {  // the run's loop thread only; w
         running = false
     }
 
+    /// Renames a batch of synced files, then fsyncs their directories, in one disk job.
     private func run(_ batch: [Pending]) async {
-        guard let loop = Loop.current else { return }
-        // 1. Every file's bytes (and length, times) on disk, in parallel.
-        let disk = disk
-        let syncs = batch.map { pending in
-            loop.spawn(name: "fdatasync \(pending.file.partPath)") {
-                try await disk.callAsync("fdatasync \(pending.file.partPath)") { _ in
-                    try pending.beforeSync()
-                    try pending.file.syncToDisk()
-                }
-            }
-        }
-        var synced: [Pending] = []
-        for (pending, sync) in zip(batch, syncs) {
-            do {
-                try await sync.value
-                synced.append(pending)
-            } catch {
-                pending.outcome = .failed(error as? PartFileError ?? PartFileError("\(error)"))
-                pending.done.set()
-            }
-        }
-        guard !synced.isEmpty else { return }
-        // 2. Only then the names, and each directory's entries once.
-        let toRename = synced
-        let outcomes = try? await disk.callAsync("rename \(toRename.count) files") { _ in Self.rename(toRename) }
-        for (index, pending) in synced.enumerated() {
+        let outcomes = try? await disk.callAsync("rename \(batch.count) files") { _ in Self.rename(batch) }
+        for (index, pending) in batch.enumerated() {
             pending.outcome = outcomes?[index] ?? .failed(PartFileError("the rename of \(pending.file.partPath) did not run"))
             pending.done.set()
         }
@@ -169,4 +166,13 @@ final class GroupCommit: @unchecked Sendable {  // the run's loop thread only; w
 func uncancellable<T: Sendable>(_ body: sending @escaping () async throws -> T) async -> T? {
     guard let handle = Loop.current?.spawn(name: "uncancellable", body) else { return nil }
     return try? await handle.value
+}
+
+/// Runs `body` in a tasklet of its own and waits for it, as `uncancellable`, keeping its error.
+/// - Returns: its result; a failure with `LoopError.notOnLoopThread` off a loop's thread.
+func uncancellableResult<T: Sendable>(_ body: sending @escaping () async throws -> T) async -> Result<T, any Error> {
+    guard let handle = Loop.current?.spawn(name: "uncancellable", body) else {
+        return .failure(LoopError.notOnLoopThread("uncancellable"))
+    }
+    do { return .success(try await handle.value) } catch { return .failure(error) }
 }

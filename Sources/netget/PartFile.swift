@@ -144,8 +144,10 @@ final class PartFile: @unchecked Sendable {  // used by one thread at a time: th
     /// Writes what the writer gathers (aligned part direct, the rest plain, both on disk
     /// workers), at the end of a download, or for the last checkpoint of one that stopped.
     /// Not synced. - Throws: `PartFileError`.
-    func writeGathered() async throws {
-        try await writer.finish()
+    /// - Parameter then: runs on a disk worker once every byte is in the file (with a small
+    ///   file's write, in the same job).
+    func writeGathered(then: (@Sendable () throws -> Void)? = nil) async throws {
+        try await writer.finish(then: then)
     }
 
     /// Bytes taken but still gathered in the writer's buffers (start, end exclusive): not in the

@@ -26,7 +26,9 @@ final class Runner: @unchecked Sendable {  // used on the loop's thread; results
         let httpWorkers =
             plan.client.engine == .workers
             ? try WorkerPool(threads: min(64, plan.parallel * plan.download.connections + 1), maxQueued: 4096, name: "http") : nil
-        let disk = try WorkerPool(threads: 4, maxQueued: 1024, stackSize: 256 << 10, name: "disk")
+        // Each finished file's fdatasync runs at once on a disk worker: one worker per -j (4 to
+        // 8) lets that many syncs share the journal's commits while the downloads go on.
+        let disk = try WorkerPool(threads: min(8, max(4, plan.parallel)), maxQueued: 1024, stackSize: 256 << 10, name: "disk")
         let client = Client(configuration: plan.client, workers: httpWorkers)
         let board = ProgressBoard(quiet: plan.quiet, showTotal: plan.entries.count > 1 && !plan.toStandardOutput)
         let context = RunContext(plan: plan, client: client, disk: disk, board: board)

@@ -12,6 +12,8 @@ final class RawPeer {
     private(set) var token: UInt64 = 0
     private var sequence: UInt32 = 5_000
     private var hostSequence: UInt32 = 0
+    /// The host's initial packet sequence, from its accept.
+    var hostInitialSequence: UInt32 { hostSequence }
     private let net: SimulatedNetwork
     /// What the host sent this peer, decoded.
     private(set) var received: [Packet] = []
@@ -35,9 +37,11 @@ final class RawPeer {
 
     var id: ConnectionID { ConnectionID(rawValue: connectionID) }
 
-    /// Sends one data packet with these frames (a fresh packet sequence, acking nothing new).
-    func send(_ frames: [Frame]) {
-        let header = Packet.DataHeader(connectionID: connectionID, token: token, sequence: sequence, ack: hostSequence &- 1, ackBits: 0)
+    /// Sends one data packet with these frames (a fresh packet sequence), acking nothing new
+    /// unless told what to ack.
+    func send(_ frames: [Frame], ack: UInt32? = nil, ackBits: UInt32 = 0) {
+        let header = Packet.DataHeader(
+            connectionID: connectionID, token: token, sequence: sequence, ack: ack ?? hostSequence &- 1, ackBits: ackBits)
         sequence &+= 1
         _ = exchange(.data(header, frames: frames))
     }

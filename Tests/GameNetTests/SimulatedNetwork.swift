@@ -14,9 +14,18 @@ final class SimulatedNetwork {
     var hostEvents: [GameNetEvent] = []
     var clientEvents: [SocketAddress: [GameNetEvent]] = [:]
     let config: GameNetConfig
+    /// Decides per datagram put on the wire whether it is lost (a test's targeted loss).
+    var drop: (([UInt8]) -> Bool)?
     private var random: SeededRandom
 
-    init(seed: UInt64, conditions: LinkConditions = .perfect, config: GameNetConfig = GameNetConfig()) throws {
+    /// - Parameter clientConfig: the clients' settings when they differ from the host's (a
+    ///   client's connect token); `config` by default.
+    var clientConfig: GameNetConfig
+
+    init(seed: UInt64, conditions: LinkConditions = .perfect, config: GameNetConfig = GameNetConfig(), clientConfig: GameNetConfig? = nil)
+        throws
+    {
+        self.clientConfig = clientConfig ?? config
         sim = NetworkSimulator(seed: seed, conditions: conditions)
         random = SeededRandom(seed: seed &+ 1)
         self.config = config
@@ -29,9 +38,10 @@ final class SimulatedNetwork {
         let address = SocketAddress.loopbackIPv4(port: port)
         let client =
             if let initialSequence {
-                try Client(server: hostAddress, config: config, random: SeededRandom(seed: random.next()), initialSequence: initialSequence)
+                try Client(
+                    server: hostAddress, config: clientConfig, random: SeededRandom(seed: random.next()), initialSequence: initialSequence)
             } else {
-                try Client(server: hostAddress, config: config, random: SeededRandom(seed: random.next()))
+                try Client(server: hostAddress, config: clientConfig, random: SeededRandom(seed: random.next()))
             }
         clients.removeAll { $0.address == address }
         clients.append((address, client))
@@ -41,9 +51,9 @@ final class SimulatedNetwork {
     }
 
     func flush() {
-        for d in host.takeDatagrams() { sim.send(d.bytes, from: hostAddress, to: d.to, nowNs: nowNs) }
+        for d in host.takeDatagrams() where drop?(d.bytes) != true { sim.send(d.bytes, from: hostAddress, to: d.to, nowNs: nowNs) }
         for (address, client) in clients {
-            for d in client.takeDatagrams() { sim.send(d.bytes, from: address, to: d.to, nowNs: nowNs) }
+            for d in client.takeDatagrams() where drop?(d.bytes) != true { sim.send(d.bytes, from: address, to: d.to, nowNs: nowNs) }
         }
     }
 

@@ -52,6 +52,16 @@ struct ChannelSender {
         return nil
     }
 
+    /// Whether the next flush has something to send on this channel: an unreliable message, or
+    /// a reliable one within the receiver's window (what `peekSendable` would return).
+    var hasSendable: Bool {
+        if !kind.isReliable { return !unreliable.isEmpty }
+        for sequence in toSend where pending[sequence] != nil {
+            return sequenceDistance(from: oldestUnacked, to: sequence) < window
+        }
+        return false
+    }
+
     /// Removes what `peekSendable` returned: it is in a packet now.
     mutating func dropFirstSendable() { toSend.removeFirst() }
 

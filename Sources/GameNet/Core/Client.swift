@@ -32,17 +32,33 @@ public final class Client {
     private var events: [GameNetEvent] = []
     /// The one peer's partial fragmented messages (its own bound is `maxReassemblyBytesPerPeer`).
     private let reassembly: ReassemblyPool
+    /// Encryption on: the base keys (the token's, or the pre-shared key for both directions).
+    private let baseKeys: (clientToServer: GameNetKey, serverToClient: GameNetKey)?
+    private let token: ConnectToken?
 
-    /// - Throws: `GameNetError.invalidConfig`.
+    private static func keys(_ config: GameNetConfig) throws(GameNetError) -> (
+        keys: (clientToServer: GameNetKey, serverToClient: GameNetKey)?, token: ConnectToken?
+    ) {
+        switch config.encryption {
+        case .off: return (nil, nil)
+        case .preSharedKey(let key): return ((key, key), nil)
+        case .connectToken(let token): return ((token.clientToServerKey, token.serverToClientKey), token)
+        case .connectTokens: throw .invalidConfig("a client takes .connectToken(token), not the host's key")
+        }
+    }
+
+    /// With `.connectToken` encryption the client's id is the token's.
+    /// - Throws: `GameNetError.invalidConfig` (also for the host's `.connectTokens`).
     public init(
         server: SocketAddress, config: GameNetConfig = GameNetConfig(),
         random: any RandomNumberGenerator = SystemRandomNumberGenerator()
     ) throws(GameNetError) {
         if let problem = config.problem { throw .invalidConfig(problem) }
+        (baseKeys, token) = try Self.keys(config)
         self.server = server
         self.config = config
         self.random = random
-        clientID = self.random.next()
+        clientID = token?.clientID ?? self.random.next()
         initialSequence = UInt32(truncatingIfNeeded: self.random.next())
         reassembly = ReassemblyPool(limit: config.maxReassemblyBytesPerHost)
     }
@@ -50,10 +66,11 @@ public final class Client {
     /// Tests: a client whose packet sequence starts at `initialSequence` (near 2^32, say).
     init(server: SocketAddress, config: GameNetConfig, random: any RandomNumberGenerator, initialSequence: UInt32) throws {
         if let problem = config.problem { throw GameNetError.invalidConfig(problem) }
+        (baseKeys, token) = try Self.keys(config)
         self.server = server
         self.config = config
         self.random = random
-        clientID = self.random.next()
+        clientID = token?.clientID ?? self.random.next()
         self.initialSequence = initialSequence
         reassembly = ReassemblyPool(limit: config.maxReassemblyBytesPerHost)
     }
@@ -76,7 +93,7 @@ public final class Client {
     public func connect(nowNs: Int64) {
         guard case .idle = state else { return }
         state = .requesting(startedNs: nowNs, lastSentNs: nowNs)
-        outgoing.append(OutgoingDatagram(bytes: Packet.connectRequest(clientID: clientID).encoded(), to: server))
+        outgoing.append(OutgoingDatagram(bytes: requestPacket(), to: server))
     }
 
     public func pollEvent() -> GameNetEvent? { events.isEmpty ? nil : events.removeFirst() }
@@ -94,6 +111,19 @@ public final class Client {
             return min(last + config.handshakeResendNs, started + config.handshakeTimeoutNs)
         case .connected(let c): return c.nextWakeNs()
         }
+    }
+
+    /// Whether a message is queued that the caps and windows would let go now. O(channels).
+    public var hasQueuedMessages: Bool {
+        if case .connected(let c) = state { return c.hasSendable }
+        return false
+    }
+
+    /// Sends the queued messages the caps and windows allow now, without the rest of
+    /// `update`'s work (the driver's flush timer calls it between updates).
+    public func flush(nowNs: Int64) {
+        guard case .connected(let c) = state else { return }
+        while let datagram = c.nextDataPacket(nowNs: nowNs) { outgoing.append(OutgoingDatagram(bytes: datagram, to: server)) }
     }
 
     /// Queues a message; see `Host.send`. - Throws: `GameNetError` (`.notConnected` before the accept).
@@ -118,7 +148,7 @@ public final class Client {
             if nowNs - started >= config.handshakeTimeoutNs { return fail(.handshakeTimedOut) }
             if nowNs - last >= config.handshakeResendNs {
                 state = .requesting(startedNs: started, lastSentNs: nowNs)
-                outgoing.append(OutgoingDatagram(bytes: Packet.connectRequest(clientID: clientID).encoded(), to: server))
+                outgoing.append(OutgoingDatagram(bytes: requestPacket(), to: server))
             }
         case .responding(let started, let last, let cookie):
             if nowNs - started >= config.handshakeTimeoutNs { return fail(.handshakeTimedOut) }
@@ -131,20 +161,54 @@ public final class Client {
         }
     }
 
+    /// Takes one datagram from the socket. With encryption on, a data packet must open under
+    /// the session's key and not be a replay, and the host's accept or reject must come sealed;
+    /// anything else is dropped before any state changes.
     public func receive(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64) {
-        guard from == server, let packet = try? Packet.decode(bytes, maxSize: config.mtu) else {
+        guard from == server else {
             droppedDatagrams += 1
             return
+        }
+        if baseKeys != nil, Packet.isData(bytes) { return receiveSealed(bytes, nowNs: nowNs) }
+        guard var packet = try? Packet.decode(bytes, maxSize: config.mtu) else {
+            droppedDatagrams += 1
+            return
+        }
+        if let baseKeys {
+            switch packet {
+            case .challenge: break
+            case .sealedReply(let id, let box) where id == clientID:
+                guard let inner = openReply(box, key: baseKeys.serverToClient) else {
+                    droppedDatagrams += 1
+                    return
+                }
+                packet = inner
+            default:
+                droppedDatagrams += 1  // a reply in the clear, which anyone on the path could forge
+                return
+            }
         }
         switch (state, packet) {
         case (.requesting(let started, _), .challenge(let id, let cookie)) where id == clientID:
             sendResponse(cookie, started: started, nowNs: nowNs)
         case (.requesting, .accept(let id, let connectionID, let token, let peerSequence)) where id == clientID,
             (.responding, .accept(let id, let connectionID, let token, let peerSequence)) where id == clientID:
+            var cipher: SessionCipher?
+            if let baseKeys {
+                guard
+                    let session = SessionCipher.Keys.derive(
+                        clientToServer: baseKeys.clientToServer, serverToClient: baseKeys.serverToClient, connectionID: connectionID,
+                        token: token, clientID: clientID),
+                    let made = SessionCipher(
+                        sealingKey: session.clientToServer, openingKey: session.serverToClient, initialSequence: initialSequence,
+                        peerInitialSequence: peerSequence)
+                else { return }  // OpenSSL failed: as a lost accept, the host's next one may do
+                cipher = made
+            }
             let connection = Connection(
                 id: connectionID, token: token, address: server, config: config, clientID: clientID,
                 initialSequence: initialSequence, peerInitialSequence: peerSequence, isPending: false, nowNs: nowNs,
-                pool: reassembly)
+                pool: reassembly, cipher: cipher)
             state = .connected(connection)
             events.append(.connected(connection.connectionID))
             // The first packet with the token confirms the session on the host.
@@ -154,27 +218,70 @@ public final class Client {
             (.responding, .reject(let id, let reason)) where id == clientID:
             fail(.rejected(reason))
         case (.connected(let c), .data(let header, let frames)) where header.connectionID == c.id && header.token == c.token:
-            switch c.receive(header, frames: frames, size: bytes.count, nowNs: nowNs, events: &events) {
-            case .dropped: break
-            case .accepted: c.ackIfBehind(nowNs: nowNs, out: &outgoing)
-            case .peerClosed:
-                state = .closed
-                c.releaseReassembly()
-                events.append(.disconnected(c.connectionID, .closedByPeer))
-            case .violation(let error):
-                outgoing += c.closingDatagrams(nowNs: nowNs)
-                state = .closed
-                c.releaseReassembly()
-                events.append(.disconnected(c.connectionID, .protocolViolation(error)))
-            }
+            take(header, frames: frames, size: bytes.count, on: c, nowNs: nowNs)
         default:
             droppedDatagrams += 1
         }
     }
 
+    /// An encrypted data datagram: the session's id and token in its clear header, then it must
+    /// open (authentic, not a replay) before it is decoded and taken.
+    private func receiveSealed(_ bytes: [UInt8], nowNs: Int64) {
+        guard case .connected(let c) = state, bytes.count <= config.mtu, let header = Packet.dataHeader(of: bytes),
+            header.connectionID == c.id, header.token == c.token, let plain = c.open(bytes),
+            case .data(let opened, let frames)? = try? Packet.decode(plain, maxSize: config.mtu)
+        else {
+            droppedDatagrams += 1
+            return
+        }
+        take(opened, frames: frames, size: bytes.count, on: c, nowNs: nowNs)
+    }
+
+    private func openReply(_ box: [UInt8], key base: GameNetKey) -> Packet? {
+        let ad = Packet.sealedReply(clientID: clientID, box: []).encoded()
+        guard let key = SessionCipher.replyKey(serverToClient: base, clientID: clientID), let aead = AEAD(key: key),
+            let inner = aead.open(nonce: Array(box[..<AEAD.nonceSize]), ad: ad[...], sealed: box[AEAD.nonceSize...]),
+            let packet = try? Packet.decode(inner)
+        else { return nil }
+        switch packet {
+        case .accept(let id, _, _, _) where id == clientID, .reject(let id, _) where id == clientID: return packet
+        default: return nil
+        }
+    }
+
+    private func requestPacket() -> [UInt8] {
+        guard let token else { return Packet.connectRequest(clientID: clientID).encoded() }
+        return Packet.tokenRequest(clientID: clientID, token: sealedToken(token)).encoded()
+    }
+
+    private func sealedToken(_ token: ConnectToken) -> Packet.SealedToken {
+        Packet.SealedToken(protocolID: token.protocolID, expiresAtUnixSeconds: token.expiresAtUnixSeconds, sealed: token.sealed)
+    }
+
+    private func take(_ header: Packet.DataHeader, frames: [Frame], size: Int, on c: Connection, nowNs: Int64) {
+        switch c.receive(header, frames: frames, size: size, nowNs: nowNs, events: &events) {
+        case .dropped: break
+        case .accepted: c.ackIfBehind(nowNs: nowNs, out: &outgoing)
+        case .peerClosed:
+            state = .closed
+            c.releaseReassembly()
+            events.append(.disconnected(c.connectionID, .closedByPeer))
+        case .violation(let error):
+            outgoing += c.closingDatagrams(nowNs: nowNs)
+            state = .closed
+            c.releaseReassembly()
+            events.append(.disconnected(c.connectionID, .protocolViolation(error)))
+        }
+    }
+
     private func sendResponse(_ cookie: Packet.Cookie, started: Int64, nowNs: Int64) {
         state = .responding(startedNs: started, lastSentNs: nowNs, cookie: cookie)
-        let response = Packet.challengeResponse(clientID: clientID, cookie: cookie, initialSequence: initialSequence)
+        let response =
+            if let token {
+                Packet.tokenResponse(clientID: clientID, cookie: cookie, initialSequence: initialSequence, token: sealedToken(token))
+            } else {
+                Packet.challengeResponse(clientID: clientID, cookie: cookie, initialSequence: initialSequence)
+            }
         outgoing.append(OutgoingDatagram(bytes: response.encoded(), to: server))
     }
 

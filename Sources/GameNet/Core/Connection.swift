@@ -26,10 +26,22 @@ final class Connection {
     /// Partial fragmented messages of the peer, charged to `pool` too (the host's shared budget).
     private var reassembler: Reassembler
     private let pool: ReassemblyPool
+    /// Seals and opens every data packet when encryption is on.
+    private let cipher: SessionCipher?
+    /// Host: when this connection next needs an `update` (a lower bound the host keeps, so
+    /// its `update` visits only the connections that are due).
+    var cachedWakeNs: Int64 = .min
+    /// Host: the accept for this session (sealed when encryption is on), sent again when the
+    /// client repeats its response.
+    var acceptDatagram: [UInt8] = []
 
     private struct SentPacket {
         var sentNs: Int64
         var reliable: [(channel: Int, sequence: UInt32)]
+        /// Carries a message, a fragment or a ping, so the peer acks it soon: only these give
+        /// RTT samples and are counted lost when unacknowledged (a packet of acks alone is acked
+        /// only by chance, whenever the peer next sends).
+        var ackEliciting: Bool
     }
     /// Packets sent and neither acknowledged nor judged lost.
     private var sent: [UInt32: SentPacket] = [:]
@@ -41,18 +53,28 @@ final class Connection {
     private var ackDueNs: Int64?
     /// Packets received since this side last sent one (which carried the acks).
     private var unackedReceived = 0
-    private var lastSentNs: Int64
+    /// The last ack-eliciting packet sent: a ping goes when it is `keepAliveNs` old.
+    private var lastElicitingSentNs: Int64
     private(set) var lastReceivedNs: Int64
     private var srttNs: Int64?
     private var rttVarNs: Int64 = 0
+    private var latestRTTNs: Int64?
+    private var minRTTNs: Int64?
+    private var jitterNs: Int64 = 0
+    /// Loss over recently judged packets (gain 1/16 per packet).
+    private var recentLoss = 0.0
+    /// The per-connection bandwidth cap, when configured.
+    private var bucket: TokenBucket?
     private var rtoNs: Int64
     private var congestionWindow: Double
     private var recoveryUntilSequence: UInt32?
 
     init(
         id: UInt64, token: UInt64, address: SocketAddress, config: GameNetConfig, clientID: UInt64,
-        initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool
+        initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool,
+        cipher: SessionCipher? = nil
     ) {
+        self.cipher = cipher
         self.id = id
         self.token = token
         self.address = address
@@ -74,8 +96,13 @@ final class Connection {
         reassembler = Reassembler(
             fragmentSize: config.fragmentPayloadSize, maxFragments: config.maxFragments, budget: config.maxReassemblyBytesPerPeer)
         self.pool = pool
-        lastSentNs = nowNs
+        lastElicitingSentNs = nowNs
         lastReceivedNs = nowNs
+        if config.maxBytesPerSecondPerConnection > 0 {
+            bucket = TokenBucket(
+                bytesPerSecond: config.maxBytesPerSecondPerConnection,
+                burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerConnection), nowNs: nowNs)
+        }
         rtoNs = config.initialRTONs
         congestionWindow = Double(config.initialCongestionWindow)
     }
@@ -86,6 +113,10 @@ final class Connection {
         var s = stats
         s.smoothedRTTNs = srttNs
         s.rttVarianceNs = rttVarNs
+        s.latestRTTNs = latestRTTNs
+        s.minRTTNs = minRTTNs
+        s.jitterNs = jitterNs
+        s.recentLossRate = recentLoss
         s.retransmissionTimeoutNs = rtoNs
         s.congestionWindow = Int(congestionWindow)
         s.reassemblyBytes = reassembler.heldBytes
@@ -123,33 +154,79 @@ final class Connection {
     }
 
     /// Builds and appends the datagrams due now: queued messages coalesced up to the MTU (by
-    /// channel priority, reliable ones within the congestion window), else a due ack or
-    /// keep-alive alone. Also judges packets lost by the RTO and reports a timeout.
-    /// - Returns: false when the connection timed out (the caller reports and removes it).
+    /// channel priority, reliable ones within the congestion window, all within the bandwidth
+    /// cap), else a due ack or ping alone. Also judges packets lost by the RTO and reports a
+    /// dead peer.
+    /// - Returns: false when the peer is dead (the caller reports `.timedOut` and removes it).
     func update(nowNs: Int64, out: inout [OutgoingDatagram]) -> Bool {
-        if !isPending, nowNs - lastReceivedNs >= config.timeoutNs { return false }
-        detectTimeouts(nowNs: nowNs)
-        var sentAny = false
-        while let datagram = buildPacket(nowNs: nowNs) {
+        guard expire(nowNs: nowNs) else { return false }
+        var sentData = false
+        while let datagram = nextDataPacket(nowNs: nowNs) {
             out.append(OutgoingDatagram(bytes: datagram, to: address))
-            sentAny = true
+            sentData = true
         }
-        let ackDue = ackDueNs.map { nowNs >= $0 } ?? false
-        if !sentAny, !isPending, ackDue || nowNs - lastSentNs >= config.keepAliveNs {
-            out.append(OutgoingDatagram(bytes: emptyPacket(nowNs: nowNs), to: address))
-            stats.keepAlivesSent += 1
-        }
+        sendControl(nowNs: nowNs, sentData: sentData, out: &out)
         return true
     }
 
-    /// The next time `update` has something to do.
-    func nextWakeNs() -> Int64 {
+    /// The first step of `update`: the dead-peer check, then packets lost by the RTO.
+    /// - Returns: false when nothing came from the peer for `timeoutNs`.
+    func expire(nowNs: Int64) -> Bool {
+        if !isPending, nowNs - lastReceivedNs >= config.timeoutNs { return false }
+        detectTimeouts(nowNs: nowNs)
+        return true
+    }
+
+    /// Whether a data packet would go now but for the bandwidth caps: a message queued, or a
+    /// reliable one within the receiver's window and the congestion window.
+    var hasSendable: Bool {
+        guard !isPending else { return false }
+        let windowOpen = Double(reliableInFlight) < congestionWindow
+        return senders.contains { $0.hasSendable && (windowOpen || !$0.kind.isReliable) }
+    }
+
+    /// One datagram of queued messages, if any is sendable and the connection's cap allows.
+    /// The caller checks the host's cap and charges it.
+    func nextDataPacket(nowNs: Int64) -> [UInt8]? {
+        if bucket != nil {
+            bucket?.refill(nowNs: nowNs)
+            guard bucket?.allowsData == true else { return nil }
+        }
+        return buildPacket(nowNs: nowNs)
+    }
+
+    /// The last step of `update`: an ack alone when one is due and no data packet carried it,
+    /// and a ping when no ack-eliciting packet went for `keepAliveNs` (the keep-alive of an idle
+    /// connection; its ack gives an RTT sample and tells the peer this side is alive). An ack
+    /// due when this side's own ping is half due goes as that ping: two idle peers then send
+    /// three packets per interval (ping, ping with its ack, ack), not four, and both measure.
+    func sendControl(nowNs: Int64, sentData: Bool, out: inout [OutgoingDatagram]) {
+        guard !sentData, !isPending else { return }
+        let ackDue = ackDueNs.map { nowNs >= $0 } ?? false
+        if nowNs >= pingDueNs || (ackDue && pingDueNs - nowNs <= config.keepAliveNs / 2) {
+            out.append(OutgoingDatagram(bytes: makePacket(frames: [.ping], nowNs: nowNs), to: address))
+            stats.keepAlivesSent += 1
+        } else if ackDue {
+            out.append(OutgoingDatagram(bytes: emptyPacket(nowNs: nowNs), to: address))
+            stats.acksSent += 1
+        }
+    }
+
+    /// The next time `update` has something to do: a due ack, a ping, a resend, the dead-peer
+    /// timeout; when a message is sendable, when the connection's cap next allows it (a time at
+    /// or before now if it does already).
+    func nextWakeNs(includingData: Bool = true) -> Int64 {
         var wake = isPending ? createdNs + config.handshakeTimeoutNs : lastReceivedNs + config.timeoutNs
-        if !isPending { wake = min(wake, lastSentNs + config.keepAliveNs) }
+        if !isPending { wake = min(wake, pingDueNs) }
         if let ackDueNs { wake = min(wake, ackDueNs) }
-        for packet in sent.values where !packet.reliable.isEmpty { wake = min(wake, packet.sentNs + rtoNs) }
+        for packet in sent.values where packet.ackEliciting { wake = min(wake, packet.sentNs + rtoNs) }
+        if includingData, let ready = dataReadyNs { wake = min(wake, ready) }
         return wake
     }
+
+    /// When a sendable message may go under the connection's cap (at or before now if it may
+    /// already), or nil when nothing is sendable.
+    var dataReadyNs: Int64? { hasSendable ? (bucket?.readyAtNs() ?? createdNs) : nil }
 
     /// Packets sent as the last words of a closing connection: the disconnect, three times
     /// (no ack is awaited; a peer that misses all three times out).
@@ -159,29 +236,36 @@ final class Connection {
         }
     }
 
-    /// Makes the next `update` send a packet even if nothing is due (the client's confirmation).
-    func forceKeepAlive() { lastSentNs = .min / 2 }
+    private var pingDueNs: Int64 { lastElicitingSentNs + config.keepAliveNs }
+
+    /// Makes the next `update` send a ping even if nothing is due (the client's confirmation).
+    func forceKeepAlive() { lastElicitingSentNs = .min / 2 }
 
     private func emptyPacket(nowNs: Int64) -> [UInt8] { makePacket(frames: [], nowNs: nowNs) }
 
     private func makePacket(frames: [Frame], nowNs: Int64, reliable: [(channel: Int, sequence: UInt32)] = []) -> [UInt8] {
         let header = Packet.DataHeader(
             connectionID: id, token: token, sequence: nextSequence, ack: latestReceived, ackBits: receivedBits)
-        let bytes = Packet.data(header, frames: frames).encoded()
-        sent[nextSequence] = SentPacket(sentNs: nowNs, reliable: reliable)
+        let plain = Packet.data(header, frames: frames).encoded()
+        // A seal fails only if OpenSSL does (out of memory): the packet is then lost on the
+        // wire, as any packet may be, and the acks and resends recover.
+        let bytes = cipher.map { $0.seal(plain) ?? [] } ?? plain
+        let eliciting = !frames.isEmpty
+        sent[nextSequence] = SentPacket(sentNs: nowNs, reliable: reliable, ackEliciting: eliciting)
         if !reliable.isEmpty { reliableInFlight += 1 }
         nextSequence &+= 1
-        lastSentNs = nowNs
+        if eliciting { lastElicitingSentNs = nowNs }
         ackDueNs = nil  // every packet carries the acks
         unackedReceived = 0
         stats.packetsSent += 1
         stats.bytesSent += bytes.count
+        bucket?.spend(bytes.count)
         return bytes
     }
 
     private func buildPacket(nowNs: Int64) -> [UInt8]? {
         guard !isPending else { return nil }
-        var budget = config.mtu - Packet.dataHeaderSize
+        var budget = config.frameBudget
         var frames: [Frame] = []
         var reliable: [(channel: Int, sequence: UInt32)] = []
         let windowOpen = Double(reliableInFlight) < congestionWindow
@@ -227,12 +311,22 @@ final class Connection {
         case violation(ReassemblyError)
     }
 
+    /// Whether packets are sealed on this session.
+    var isEncrypted: Bool { cipher != nil }
+
+    /// The plaintext of a sealed data datagram whose connection id, token and address the owner
+    /// checked, or nil (nothing changed) if it fails authentication or is a replay.
+    func open(_ datagram: [UInt8]) -> [UInt8]? { cipher?.open(datagram) }
+
     /// Takes one data packet whose connection id, token and source address the owner has
-    /// checked. Validates all of it before changing anything.
+    /// checked (and, encrypted, that opened). Validates all of it before changing anything.
     func receive(_ header: Packet.DataHeader, frames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent]) -> Outcome {
-        // An honest ack names a packet this side sent: not beyond the newest.
+        // An honest ack names a packet this side sent: not beyond the newest, and not before the
+        // first (`initialSequence - 1`, one before it, is the honest "nothing yet"). Anything
+        // else is dropped whole: acking a packet never sent would free, resend or count lost
+        // packets on a lie.
         let ackDistance = sequenceDistance(from: header.ack, to: nextSequence)
-        guard ackDistance >= 1, ackDistance < 1 << 30 else {
+        guard ackDistance >= 1, ackDistance <= min(stats.packetsSent + 1, 1 << 30) else {
             stats.implausiblePackets += 1
             return .dropped
         }
@@ -251,7 +345,7 @@ final class Connection {
                     stats.implausiblePackets += 1
                     return .dropped
                 }
-            case .disconnect: break
+            case .disconnect, .ping: break
             }
         }
         let distance = sequenceDistance(from: latestReceived, to: header.sequence)
@@ -273,21 +367,21 @@ final class Connection {
         isPending = false
         processAck(header.ack, bits: header.ackBits, nowNs: nowNs)
         var outcome = Outcome.accepted
-        var carriesData = false
+        // Everything but a packet of acks alone asks for an ack.
+        let elicitsAck = !frames.isEmpty
         for frame in frames {
             switch frame {
             case .message(let channel, let sequence, let payload):
-                carriesData = true
                 let ready = receivers[Int(channel)].accept(sequence, Piece(payload: payload))
                 if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
             case .fragment(let channel, let sequence, let index, let count, let payload):
-                carriesData = true
                 let ready = receivers[Int(channel)].accept(sequence, Piece(payload: payload, index: index, count: count))
                 if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
             case .disconnect: outcome = .peerClosed
+            case .ping: break
             }
         }
-        if carriesData, ackDueNs == nil { ackDueNs = nowNs + config.ackDelayNs }
+        if elicitsAck, ackDueNs == nil { ackDueNs = nowNs + config.ackDelayNs }
         unackedReceived += 1
         return outcome
     }
@@ -322,7 +416,7 @@ final class Connection {
     func ackIfBehind(nowNs: Int64, out: inout [OutgoingDatagram]) {
         guard unackedReceived >= 16, !isPending else { return }
         out.append(OutgoingDatagram(bytes: emptyPacket(nowNs: nowNs), to: address))
-        stats.keepAlivesSent += 1
+        stats.acksSent += 1
     }
 
     private func processAck(_ ack: UInt32, bits: UInt32, nowNs: Int64) {
@@ -335,7 +429,11 @@ final class Connection {
         }
         for sequence in acked {
             guard let packet = sent.removeValue(forKey: sequence) else { continue }
-            addRTTSample(nowNs - packet.sentNs)
+            if packet.ackEliciting {
+                stats.packetsAcked += 1
+                recentLoss -= recentLoss / 16
+                addRTTSample(nowNs - packet.sentNs)
+            }
             if !packet.reliable.isEmpty {
                 reliableInFlight -= 1
                 // Additive increase: one packet per window's worth of acks (TCP Reno's avoidance).
@@ -358,10 +456,11 @@ final class Connection {
 
     private func declareLost(_ sequence: UInt32, fast: Bool) {
         guard let packet = sent.removeValue(forKey: sequence) else { return }
-        // An empty packet elicits no ack of its own: past the RTO it is forgotten, not counted
-        // lost (an idle peer has nothing to ack it with).
-        guard fast || !packet.reliable.isEmpty else { return }
+        // A packet of acks alone elicits no ack of its own: past the RTO it is forgotten, not
+        // counted lost (an idle peer has nothing to ack it with).
+        guard fast || packet.ackEliciting else { return }
         stats.packetsLost += 1
+        recentLoss += (1 - recentLoss) / 16
         guard !packet.reliable.isEmpty else { return }
         if fast { stats.fastRetransmits += 1 }
         reliableInFlight -= 1
@@ -380,6 +479,11 @@ final class Connection {
     /// within the bounds.
     private func addRTTSample(_ sampleNs: Int64) {
         let sample = max(sampleNs, 0)
+        // Jitter as RFC 3550's interarrival jitter, on RTT samples: the mean difference between
+        // consecutive samples, gain 1/16 (RTTVAR below is the deviation from the mean instead).
+        if let latest = latestRTTNs { jitterNs += (abs(sample - latest) - jitterNs) / 16 }
+        latestRTTNs = sample
+        minRTTNs = min(minRTTNs ?? sample, sample)
         if let srtt = srttNs {
             rttVarNs = (3 * rttVarNs + abs(srtt - sample)) / 4
             srttNs = (7 * srtt + sample) / 8

@@ -15,17 +15,34 @@ public struct ConnectionStats: Sendable, Equatable {
     /// Packets with the right token that an honest peer cannot send (an ack beyond what was
     /// sent, a reliable message beyond the window, an unknown channel): dropped whole.
     public var implausiblePackets = 0
-    /// Empty packets sent for keep-alive or for acks alone.
+    /// Pings sent: the keep-alive of a connection idle for `keepAliveNs` (each is acked, so
+    /// an idle connection still measures its RTT and loss).
     public var keepAlivesSent = 0
-    /// The smoothed round-trip time and its variance (RFC 6298), once measured.
+    /// Packets of acks alone (sent when no data packet carried the acks in time).
+    public var acksSent = 0
+    /// Ack-eliciting packets (messages, fragments, pings) the peer acknowledged.
+    public var packetsAcked = 0
+    /// The smoothed round-trip time and its variance (RFC 6298: the mean deviation, gain 1/4),
+    /// once measured. An RTT includes the peer's ack delay (at most `ackDelayNs`).
     public var smoothedRTTNs: Int64?
     public var rttVarianceNs: Int64 = 0
+    /// The newest and the smallest RTT sample.
+    public var latestRTTNs: Int64?
+    public var minRTTNs: Int64?
+    /// Jitter: the smoothed difference between consecutive RTT samples (RFC 3550's
+    /// interarrival jitter, gain 1/16), 0 until two samples.
+    public var jitterNs: Int64 = 0
+    /// Loss among recently judged packets (each lost or acked one moves it by 1/16), 0...1.
+    public var recentLossRate = 0.0
     public var retransmissionTimeoutNs: Int64 = 0
     /// Packets with reliable messages allowed in flight now.
     public var congestionWindow = 0
     /// Bytes the peer's partial fragmented messages hold on this side (payloads and bookkeeping).
     public var reassemblyBytes = 0
 
-    /// Lost packets over packets sent, 0...1.
-    public var lossRate: Double { packetsSent == 0 ? 0 : Double(packetsLost) / Double(packetsSent) }
+    /// Lost over judged (lost or acked) ack-eliciting packets since the connection began,
+    /// 0...1. Packets of acks alone are not judged: nothing acks them on purpose.
+    public var lossRate: Double {
+        packetsLost + packetsAcked == 0 ? 0 : Double(packetsLost) / Double(packetsLost + packetsAcked)
+    }
 }

@@ -44,10 +44,22 @@ public struct GameNetConfig: Sendable, Equatable {
     public var handshakeTimeoutNs: Int64 = 5_000_000_000
     /// Host: how long a handshake cookie stays valid.
     public var cookieLifetimeNs: Int64 = 10_000_000_000
-    /// A connection that has sent nothing for this long sends an empty packet (keep-alive and acks).
-    public var keepAliveNs: Int64 = 250_000_000
-    /// A connection that has heard nothing for this long is reported `.timedOut`.
+    /// The idle timeout: a connection on which no ack-eliciting packet went either way for
+    /// this long sends a ping (acked at once, so RTT, loss and liveness are measured while idle).
+    public var keepAliveNs: Int64 = 500_000_000
+    /// The dead-peer timeout: a connection that has heard nothing (not even an ack or a ping)
+    /// for this long is reported `.timedOut`. With the defaults that is 10 unanswered pings.
     public var timeoutNs: Int64 = 5_000_000_000
+    /// The idle timeout under the name ENet and QUIC readers look for (`keepAliveNs`).
+    public var idleTimeoutNs: Int64 {
+        get { keepAliveNs }
+        set { keepAliveNs = newValue }
+    }
+    /// The dead-peer timeout under its own name (`timeoutNs`).
+    public var deadPeerTimeoutNs: Int64 {
+        get { timeoutNs }
+        set { timeoutNs = newValue }
+    }
     /// How long an ack may wait for a packet to ride on before it goes alone.
     public var ackDelayNs: Int64 = 5_000_000
     /// The retransmission timeout before the first RTT sample, and its floor and cap.
@@ -61,6 +73,19 @@ public struct GameNetConfig: Sendable, Equatable {
     public var maxQueuedMessages = 4_096
     /// Packets carrying reliable messages in flight before the first loss (the congestion window starts here).
     public var initialCongestionWindow = 32
+    /// The bandwidth cap of each connection in wire bytes per second (0: none). A token
+    /// bucket in the machine: data packets wait for it (the congestion window applies too);
+    /// acks, pings and disconnects are charged but never held back.
+    public var maxBytesPerSecondPerConnection = 0
+    /// Host: the cap of all its connections together (0: none), shared round-robin one
+    /// packet at a time, so a busy connection cannot starve another.
+    public var maxBytesPerSecondPerHost = 0
+    /// How long a cap's full bucket lasts at its rate (the burst a quiet connection may send at
+    /// once), at least two MTUs.
+    public var bandwidthBurstNs: Int64 = 20_000_000
+    /// Packet encryption (off by default); see `PacketEncryption`. It takes 16 bytes of every
+    /// data packet, so the payload sizes below shrink by 16 when it is on.
+    public var encryption = PacketEncryption.off
 
     /// The largest message `send` takes on a reliable channel; one over `maxUnfragmentedPayload`
     /// goes as fragments of `fragmentPayloadSize` bytes, each a reliable unit of its own (acked,
@@ -79,13 +104,19 @@ public struct GameNetConfig: Sendable, Equatable {
 
     public init() {}
 
+    /// The burst of a bucket of `rate` bytes per second.
+    func bandwidthBurst(forRate rate: Int) -> Int { max(2 * mtu, Int(Int64(rate) * bandwidthBurstNs / 1_000_000_000)) }
+
     /// The payload of every fragment but a message's last.
-    public var fragmentPayloadSize: Int { mtu - Packet.dataHeaderSize - Frame.fragmentOverhead }
+    public var fragmentPayloadSize: Int { mtu - Packet.dataHeaderSize - encryption.overhead - Frame.fragmentOverhead }
     /// The most fragments a message of `maxMessageSize` needs.
     public var maxFragments: Int { (maxMessageSize + fragmentPayloadSize - 1) / fragmentPayloadSize }
 
     /// The largest payload one message frame can carry.
-    public var maxUnfragmentedPayload: Int { mtu - Packet.dataHeaderSize - Frame.messageOverhead }
+    public var maxUnfragmentedPayload: Int { mtu - Packet.dataHeaderSize - encryption.overhead - Frame.messageOverhead }
+
+    /// The room for frames in one data packet.
+    var frameBudget: Int { mtu - Packet.dataHeaderSize - encryption.overhead }
 
     /// Why this configuration cannot work, or nil.
     public var problem: String? {
@@ -98,6 +129,9 @@ public struct GameNetConfig: Sendable, Equatable {
         if keepAliveNs <= 0 || timeoutNs <= keepAliveNs { return "need 0 < keepAlive < timeout" }
         if handshakeResendNs <= 0 || handshakeTimeoutNs <= handshakeResendNs { return "need 0 < handshakeResend < handshakeTimeout" }
         if initialCongestionWindow < 2 { return "initialCongestionWindow must be at least 2" }
+        if maxBytesPerSecondPerConnection < 0 || maxBytesPerSecondPerHost < 0 || bandwidthBurstNs < 0 {
+            return "bandwidth caps and their burst must not be negative"
+        }
         if maxMessageSize < maxUnfragmentedPayload { return "maxMessageSize must be at least \(maxUnfragmentedPayload)" }
         if maxFragments > Int(UInt16.max) { return "maxMessageSize needs \(maxFragments) fragments, over 65535" }
         if maxFragments > maxQueuedMessages { return "maxQueuedMessages must hold the \(maxFragments) fragments of the largest message" }

@@ -1,3 +1,4 @@
+import Glibc
 import NetCore
 
 /// The server side of GameNet on one UDP port: many peers, each a `Connection`, behind a
@@ -11,7 +12,7 @@ import NetCore
 /// creates a connection, with a random 64-bit id, a random session token and a random initial
 /// sequence, answered by an accept. It stays pending (bounded by `maxPendingHandshakes`) until
 /// the client's first packet with the token confirms it, which reports `.connected`. Every reply
-/// is at most 30 bytes against the client's 1,200, so a forged source address gains nothing.
+/// is at most 30 bytes (68 sealed) against the client's 1,200, so a forged source address gains nothing.
 /// A data packet whose connection id, token or source address is wrong is dropped before any
 /// state changes. A new session from the address of an existing one (a restarted client)
 /// replaces it: the old one is reported `.disconnected(.replaced)`.
@@ -27,9 +28,18 @@ public final class Host {
     public private(set) var forgedDatagrams = 0
     public private(set) var badCookies = 0
     public private(set) var rejectedHandshakes = 0
+    /// Encryption on: connect tokens refused (forged, expired, another protocol's, or a
+    /// handshake without one), and data packets that failed authentication or were replays.
+    public private(set) var refusedTokens = 0
+    public private(set) var unauthenticatedDatagrams = 0
+    /// The wall clock connect tokens' expiry is checked against, in Unix seconds (the system's
+    /// by default; tests set another). Called once per token packet, on the host's thread.
+    public var unixTime: () -> UInt64 = { UInt64(max(0, time(nil))) }
 
     private var random: any RandomNumberGenerator
     private let cookieKey: SipHash24
+    /// `.connectTokens`: the key that opens tokens.
+    private let tokenKey: AEAD?
     private var connections: [UInt64: Connection] = [:]
     /// Connections by client address and client id (repeated responses get the same accept).
     private var byClient: [SocketAddress: Connection] = [:]
@@ -37,6 +47,15 @@ public final class Host {
     /// Every connection's partial fragmented messages, bounded by `maxReassemblyBytesPerHost`.
     private let reassembly: ReassemblyPool
     private var outgoing: [OutgoingDatagram] = []
+    /// Connections `send` queued a message on since their last flush (what `flush` visits).
+    private var queuedOn: Set<UInt64> = []
+    /// The host-wide bandwidth cap, when configured, and the round-robin turn of each
+    /// connection under it (the longest unserved goes first).
+    private var hostBucket: TokenBucket?
+    private var servedTurn: [UInt64: UInt64] = [:]
+    /// At or before the earliest `cachedWakeNs` of all connections (exact after an `update`).
+    private var earliestWakeNs: Int64 = .max
+    private var turn: UInt64 = 0
     private var events: [GameNetEvent] = []
     private var eventHead = 0
     /// Tests set it to start every sequence near 2^32.
@@ -49,10 +68,24 @@ public final class Host {
         throws(GameNetError)
     {
         if let problem = config.problem { throw .invalidConfig(problem) }
+        if case .connectToken = config.encryption {
+            throw .invalidConfig("a host takes .connectTokens(hostKey:protocolID:), not a client's token")
+        }
         self.config = config
         self.random = random
         cookieKey = SipHash24(k0: self.random.next(), k1: self.random.next())
+        if case .connectTokens(let key, _) = config.encryption {
+            guard let aead = AEAD(key: key) else { throw .invalidConfig("OpenSSL could not set up ChaCha20-Poly1305") }
+            tokenKey = aead
+        } else {
+            tokenKey = nil
+        }
         reassembly = ReassemblyPool(limit: config.maxReassemblyBytesPerHost)
+        if config.maxBytesPerSecondPerHost > 0 {
+            hostBucket = TokenBucket(
+                bytesPerSecond: config.maxBytesPerSecondPerHost, burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerHost),
+                nowNs: 0)
+        }
     }
 
     /// Bytes all peers' partial fragmented messages hold now (payloads and bookkeeping), never
@@ -84,8 +117,21 @@ public final class Host {
         return outgoing
     }
 
-    /// When `update` next has work (a resend, an ack, a keep-alive, a timeout), or nil.
-    public var nextWakeNs: Int64? { connections.values.map { $0.nextWakeNs() }.min() }
+    /// When `update` next has work (a resend, an ack, a keep-alive, a timeout, a queued message
+    /// the caps allow), or nil. A time at or before now means at once. Cost: O(1); with a
+    /// host-wide cap, O(connections).
+    public var nextWakeNs: Int64? {
+        guard let hostBucket else { return connections.isEmpty ? nil : earliestWakeNs }
+        // Data waits for the host's bucket too; the rest (acks, pings, resend timers) does not.
+        var wake = connections.values.map { $0.nextWakeNs(includingData: false) }.min()
+        if let data = connections.values.compactMap(\.dataReadyNs).min() {
+            wake = min(wake ?? .max, max(data, hostBucket.readyAtNs()))
+        }
+        return wake
+    }
+
+    /// Whether `send` queued a message that no `update` or `flush` has looked at yet. O(1).
+    public var hasQueuedMessages: Bool { !queuedOn.isEmpty }
 
     /// Queues `message` on `channel` of a confirmed connection; it goes out on the next `update`.
     /// On a reliable channel a message over `maxUnfragmentedPayload` (up to `maxMessageSize`) is
@@ -97,6 +143,24 @@ public final class Host {
     public func send(_ message: [UInt8], to id: ConnectionID, channel: Int) throws(GameNetError) {
         guard let connection = connections[id.rawValue], !connection.isPending else { throw .notConnected }
         try connection.queue(message, channel: channel)
+        queuedOn.insert(id.rawValue)
+        touched(connection)
+    }
+
+    /// Refreshes a connection's wake-up after something outside `update` changed it.
+    private func touched(_ connection: Connection) {
+        connection.cachedWakeNs = connection.nextWakeNs()
+        earliestWakeNs = min(earliestWakeNs, connection.cachedWakeNs)
+    }
+
+    /// Sends the messages queued since the last `update` or `flush` (what the caps and windows
+    /// allow now), without the rest of `update`'s work: the driver's flush timer calls it
+    /// between updates. Cost: O(connections that queued something).
+    public func flush(nowNs: Int64) {
+        let queued = queuedOn.compactMap { connections[$0] }
+        queuedOn.removeAll(keepingCapacity: true)
+        sendData(of: queued, nowNs: nowNs)
+        for connection in queued { touched(connection) }
     }
 
     /// Ends a connection: its disconnect goes out (three times, unacknowledged) and it is
@@ -108,29 +172,116 @@ public final class Host {
     }
 
     /// Sends what is due and reports timeouts. Call when `nextWakeNs` comes, or once per frame.
+    /// Cost: a comparison per connection, and the work of those that are due.
     public func update(nowNs: Int64) {
+        queuedOn.removeAll(keepingCapacity: true)
+        if hostBucket == nil {
+            var earliest = Int64.max
+            for connection in Array(connections.values) {
+                if connection.cachedWakeNs <= nowNs {
+                    if connection.isPending {
+                        if nowNs - connection.createdNs >= config.handshakeTimeoutNs {
+                            remove(connection, reason: nil)
+                            continue
+                        }
+                    } else if !connection.update(nowNs: nowNs, out: &outgoing) {
+                        remove(connection, reason: .timedOut)
+                        continue
+                    }
+                    connection.cachedWakeNs = connection.nextWakeNs()
+                }
+                earliest = min(earliest, connection.cachedWakeNs)
+            }
+            earliestWakeNs = earliest
+            return
+        }
+        // Under the host's cap the same steps, with the data of all connections interleaved.
+        var live: [Connection] = []
         for connection in Array(connections.values) {
             if connection.isPending {
                 if nowNs - connection.createdNs >= config.handshakeTimeoutNs { remove(connection, reason: nil) }
-                continue
+            } else if connection.expire(nowNs: nowNs) {
+                live.append(connection)
+            } else {
+                remove(connection, reason: .timedOut)
             }
-            if !connection.update(nowNs: nowNs, out: &outgoing) { remove(connection, reason: .timedOut) }
         }
+        let sentData = sendData(of: live, nowNs: nowNs)
+        for connection in live {
+            let before = outgoing.count
+            connection.sendControl(nowNs: nowNs, sentData: sentData.contains(connection.id), out: &outgoing)
+            for d in outgoing[before...] { hostBucket?.spend(d.bytes.count) }
+        }
+    }
+
+    /// Appends the data packets of `candidates` that the caps allow now: each connection's
+    /// all at once without a host cap; under it, one packet per connection per round, the
+    /// longest unserved first, until the host's bucket or the data runs out.
+    /// - Returns: the ids of the connections that sent a data packet.
+    @discardableResult
+    private func sendData(of candidates: [Connection], nowNs: Int64) -> Set<UInt64> {
+        var sent: Set<UInt64> = []
+        guard hostBucket != nil else {
+            for connection in candidates {
+                while let datagram = connection.nextDataPacket(nowNs: nowNs) {
+                    outgoing.append(OutgoingDatagram(bytes: datagram, to: connection.address))
+                    sent.insert(connection.id)
+                }
+            }
+            return sent
+        }
+        hostBucket?.refill(nowNs: nowNs)
+        var waiting = candidates.filter(\.hasSendable).sorted { servedTurn[$0.id, default: 0] < servedTurn[$1.id, default: 0] }
+        while !waiting.isEmpty, hostBucket?.allowsData == true {
+            var stillWaiting: [Connection] = []
+            for connection in waiting {
+                guard hostBucket?.allowsData == true else {
+                    stillWaiting.append(connection)
+                    continue
+                }
+                guard let datagram = connection.nextDataPacket(nowNs: nowNs) else { continue }
+                hostBucket?.spend(datagram.count)
+                outgoing.append(OutgoingDatagram(bytes: datagram, to: connection.address))
+                sent.insert(connection.id)
+                turn += 1
+                servedTurn[connection.id] = turn
+                stillWaiting.append(connection)
+            }
+            waiting = stillWaiting
+        }
+        return sent
     }
 
     /// Takes one datagram the port received from `from`.
     public func receive(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64) {
+        if config.encryption.isOn, Packet.isData(bytes) { return receiveSealed(bytes, from: from, nowNs: nowNs) }
         let packet: Packet
         do { packet = try Packet.decode(bytes, maxSize: config.mtu) } catch {
             malformedDatagrams += 1
             return
         }
+        let tokens = tokenKey != nil
         switch packet {
-        case .connectRequest(let clientID):
-            let cookie = makeCookie(clientID: clientID, address: from, expiresNs: nowNs + config.cookieLifetimeNs)
+        case .connectRequest(let clientID) where !tokens:
+            let cookie = makeCookie(clientID: clientID, address: from, expiresNs: nowNs + config.cookieLifetimeNs, binding: [])
             outgoing.append(OutgoingDatagram(bytes: Packet.challenge(clientID: clientID, cookie: cookie).encoded(), to: from))
-        case .challengeResponse(let clientID, let cookie, let peerSequence):
-            handleResponse(clientID: clientID, cookie: cookie, peerSequence: peerSequence, from: from, nowNs: nowNs)
+        case .challengeResponse(let clientID, let cookie, let peerSequence) where !tokens:
+            var keys: (GameNetKey, GameNetKey)?
+            if case .preSharedKey(let key) = config.encryption { keys = (key, key) }
+            handleResponse(
+                clientID: clientID, cookie: cookie, peerSequence: peerSequence, from: from, nowNs: nowNs, binding: [], keys: keys)
+        case .tokenRequest(let clientID, let token) where tokens:
+            guard openToken(token, clientID: clientID) != nil else { return }
+            let cookie = makeCookie(
+                clientID: clientID, address: from, expiresNs: nowNs + config.cookieLifetimeNs, binding: token.sealed.suffix(AEAD.tagSize))
+            outgoing.append(OutgoingDatagram(bytes: Packet.challenge(clientID: clientID, cookie: cookie).encoded(), to: from))
+        case .tokenResponse(let clientID, let cookie, let peerSequence, let token) where tokens:
+            guard let keys = openToken(token, clientID: clientID) else { return }
+            handleResponse(
+                clientID: clientID, cookie: cookie, peerSequence: peerSequence, from: from, nowNs: nowNs,
+                binding: token.sealed.suffix(AEAD.tagSize), keys: (keys.clientToServerKey, keys.serverToClientKey))
+        case .connectRequest, .challengeResponse, .tokenRequest, .tokenResponse:
+            refusedTokens += 1  // the wrong handshake for this host's encryption
         case .data(let header, let frames):
             guard let connection = connections[header.connectionID] else {
                 unknownConnectionDatagrams += 1
@@ -140,35 +291,84 @@ public final class Host {
                 forgedDatagrams += 1
                 return
             }
-            let wasPending = connection.isPending
-            var delivered: [GameNetEvent] = []
-            let outcome = connection.receive(header, frames: frames, size: bytes.count, nowNs: nowNs, events: &delivered)
-            guard outcome != .dropped else { return }
-            if wasPending { confirm(connection) }  // reported before the messages that confirmed it
-            events += delivered
-            connection.ackIfBehind(nowNs: nowNs, out: &outgoing)
-            switch outcome {
-            case .peerClosed: remove(connection, reason: .closedByPeer)
-            case .violation(let error):
-                outgoing += connection.closingDatagrams(nowNs: nowNs)
-                remove(connection, reason: .protocolViolation(error))
-            case .accepted, .dropped: break
-            }
-        case .challenge, .accept, .reject:
+            take(header, frames: frames, size: bytes.count, on: connection, nowNs: nowNs)
+        case .challenge, .accept, .reject, .sealedReply:
             malformedDatagrams += 1  // a client's packets only
         }
     }
 
-    private func handleResponse(clientID: UInt64, cookie: Packet.Cookie, peerSequence: UInt32, from: SocketAddress, nowNs: Int64) {
+    /// An encrypted data datagram: the clear header's id, token and address checked, then
+    /// opened (authenticated, not a replay), and only then decoded and taken.
+    private func receiveSealed(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64) {
+        guard bytes.count <= config.mtu, let header = Packet.dataHeader(of: bytes) else {
+            malformedDatagrams += 1
+            return
+        }
+        guard let connection = connections[header.connectionID] else {
+            unknownConnectionDatagrams += 1
+            return
+        }
+        guard header.token == connection.token, from == connection.address else {
+            forgedDatagrams += 1
+            return
+        }
+        guard let plain = connection.open(bytes) else {
+            unauthenticatedDatagrams += 1
+            return
+        }
+        guard case .data(let opened, let frames)? = try? Packet.decode(plain, maxSize: config.mtu) else {
+            malformedDatagrams += 1  // authentic, so the peer's bug: dropped all the same
+            return
+        }
+        take(opened, frames: frames, size: bytes.count, on: connection, nowNs: nowNs)
+    }
+
+    /// The token's keys if it opens, is not expired and names `clientID`; else counted, nil.
+    private func openToken(_ token: Packet.SealedToken, clientID: UInt64) -> ConnectTokenPrivate? {
+        guard let tokenKey, case .connectTokens(_, let protocolID) = config.encryption else { return nil }
+        do {
+            return try ConnectToken.open(
+                sealed: token.sealed, clientID: clientID, protocolID: token.protocolID, expiresAtUnixSeconds: token.expiresAtUnixSeconds,
+                expectedProtocolID: protocolID, nowUnixSeconds: unixTime(), hostKey: tokenKey)
+        } catch {
+            refusedTokens += 1
+            return nil
+        }
+    }
+
+    /// A data packet of a known session with the right token and address (and, encrypted,
+    /// authentic): the connection takes it; then the events, acks and endings it caused.
+    private func take(_ header: Packet.DataHeader, frames: [Frame], size: Int, on connection: Connection, nowNs: Int64) {
+        let wasPending = connection.isPending
+        var delivered: [GameNetEvent] = []
+        let outcome = connection.receive(header, frames: frames, size: size, nowNs: nowNs, events: &delivered)
+        guard outcome != .dropped else { return }
+        if wasPending { confirm(connection) }  // reported before the messages that confirmed it
+        events += delivered
+        connection.ackIfBehind(nowNs: nowNs, out: &outgoing)
+        switch outcome {
+        case .peerClosed: remove(connection, reason: .closedByPeer)
+        case .violation(let error):
+            outgoing += connection.closingDatagrams(nowNs: nowNs)
+            remove(connection, reason: .protocolViolation(error))
+        case .accepted, .dropped: break
+        }
+        if connections[connection.id] != nil { touched(connection) }
+    }
+
+    private func handleResponse(
+        clientID: UInt64, cookie: Packet.Cookie, peerSequence: UInt32, from: SocketAddress, nowNs: Int64, binding: ArraySlice<UInt8>,
+        keys: (clientToServer: GameNetKey, serverToClient: GameNetKey)?
+    ) {
         guard cookie.expiresNs > nowNs,
-            cookie == makeCookie(clientID: clientID, address: from, expiresNs: cookie.expiresNs)
+            cookie == makeCookie(clientID: clientID, address: from, expiresNs: cookie.expiresNs, binding: binding)
         else {
             badCookies += 1
             return
         }
         if let existing = byClient[from], existing.clientID == clientID {
             // The accept was lost: the same one again (a confirmed session ignores it).
-            if existing.isPending { outgoing.append(OutgoingDatagram(bytes: acceptPacket(existing), to: from)) }
+            if existing.isPending { outgoing.append(OutgoingDatagram(bytes: existing.acceptDatagram, to: from)) }
             return
         }
         let reason: Packet.RejectReason? =
@@ -176,20 +376,50 @@ public final class Host {
             ? .hostFull : (pendingCount >= config.maxPendingHandshakes ? .tooManyHandshakes : nil)
         if let reason {
             rejectedHandshakes += 1
-            outgoing.append(OutgoingDatagram(bytes: Packet.reject(clientID: clientID, reason: reason).encoded(), to: from))
+            let reject = Packet.reject(clientID: clientID, reason: reason).encoded()
+            guard let sealed = seal(reject, clientID: clientID, under: keys?.serverToClient) else { return }
+            outgoing.append(OutgoingDatagram(bytes: sealed, to: from))
             return
         }
         var id = random.next()
         while id == 0 || connections[id] != nil { id = random.next() }
+        let token = random.next()
+        let initialSequence = initialSequenceForTests ?? UInt32(truncatingIfNeeded: random.next())
+        var cipher: SessionCipher?
+        if let keys {
+            guard
+                let session = SessionCipher.Keys.derive(
+                    clientToServer: keys.clientToServer, serverToClient: keys.serverToClient, connectionID: id, token: token,
+                    clientID: clientID),
+                let made = SessionCipher(
+                    sealingKey: session.serverToClient, openingKey: session.clientToServer, initialSequence: initialSequence,
+                    peerInitialSequence: peerSequence)
+            else { return }  // OpenSSL failed: as a lost response, the client sends it again
+            cipher = made
+        }
         let connection = Connection(
-            id: id, token: random.next(), address: from, config: config, clientID: clientID,
-            initialSequence: initialSequenceForTests ?? UInt32(truncatingIfNeeded: random.next()),
-            peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs, pool: reassembly)
+            id: id, token: token, address: from, config: config, clientID: clientID, initialSequence: initialSequence,
+            peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs, pool: reassembly, cipher: cipher)
+        guard let accept = seal(acceptPacket(connection), clientID: clientID, under: keys?.serverToClient) else { return }
+        connection.acceptDatagram = accept
         connections[id] = connection
+        touched(connection)
         pendingCount += 1
         // An older session from this address stays until the new one is confirmed, then goes.
         if byClient[from] == nil { byClient[from] = connection }
-        outgoing.append(OutgoingDatagram(bytes: acceptPacket(connection), to: from))
+        outgoing.append(OutgoingDatagram(bytes: accept, to: from))
+    }
+
+    /// A handshake reply as is (encryption off), or sealed as a `sealedReply` under the reply
+    /// key of the base server-to-client key, with a random nonce. Nil if OpenSSL failed.
+    private func seal(_ reply: [UInt8], clientID: UInt64, under base: GameNetKey?) -> [UInt8]? {
+        guard let base else { return reply }
+        var box = nonce(random.next(), random.next())
+        let ad = Packet.sealedReply(clientID: clientID, box: []).encoded()
+        guard let key = SessionCipher.replyKey(serverToClient: base, clientID: clientID), let aead = AEAD(key: key),
+            aead.seal(nonce: box, ad: ad[...], plaintext: reply[...], into: &box)
+        else { return nil }
+        return Packet.sealedReply(clientID: clientID, box: box).encoded()
     }
 
     private func confirm(_ connection: Connection) {
@@ -210,6 +440,8 @@ public final class Host {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         connection.releaseReassembly()
         if connection.isPending { pendingCount -= 1 }
+        servedTurn[connection.id] = nil
+        queuedOn.remove(connection.id)
         if byClient[connection.address] === connection { byClient[connection.address] = nil }
         if let reason { events.append(.disconnected(connection.connectionID, reason)) }
     }
@@ -221,10 +453,13 @@ public final class Host {
         ).encoded()
     }
 
-    private func makeCookie(clientID: UInt64, address: SocketAddress, expiresNs: Int64) -> Packet.Cookie {
-        var w = WireWriter(capacity: 64)
+    /// The cookie for a client at `address`: bound also to its token's tag when it has one, so
+    /// a response cannot swap in another token.
+    private func makeCookie(clientID: UInt64, address: SocketAddress, expiresNs: Int64, binding: ArraySlice<UInt8>) -> Packet.Cookie {
+        var w = WireWriter(capacity: 96)
         w.u64(clientID)
         w.u64(UInt64(bitPattern: expiresNs))
+        w.append(Array(binding))
         w.append(Array(address.description.utf8))
         return Packet.Cookie(expiresNs: expiresNs, mac: cookieKey.hash(w.bytes))
     }

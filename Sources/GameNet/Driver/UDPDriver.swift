@@ -7,6 +7,17 @@ public protocol DatagramMachine: AnyObject {
     func takeDatagrams() -> [OutgoingDatagram]
     func pollEvent() -> GameNetEvent?
     var nextWakeNs: Int64? { get }
+    /// Whether messages were queued that no `update` or `flush` has sent yet (cheap: the
+    /// driver asks on every flush tick).
+    var hasQueuedMessages: Bool { get }
+    /// Sends the queued messages the caps and windows allow, without the rest of `update`.
+    func flush(nowNs: Int64)
+}
+
+extension DatagramMachine {
+    /// A machine without a cheap check: the flush timer never fires for it.
+    public var hasQueuedMessages: Bool { false }
+    public func flush(nowNs: Int64) { update(nowNs: nowNs) }
 }
 
 extension Host: DatagramMachine {}
@@ -15,10 +26,18 @@ extension Client: DatagramMachine {}
 /// The thin driver: moves datagrams between a `DatagramMachine` and a NetCore `UDPSocket` on
 /// the calling tasklet, on the monotonic clock. All protocol logic stays in the machine; this
 /// only waits for a datagram until the machine's next wake-up, feeds it, updates, sends.
+///
+/// Coalescing when the loop runs on its own: messages queued while `handle` runs go out
+/// together once it has seen every pending event (one flush per pump); messages queued by
+/// other tasklets on the loop meanwhile go out at the next flush tick, at most
+/// `flushInterval` later, coalesced with whatever else was queued by then.
 public enum UDPDriver {
     /// Pumps `machine` over `socket` until `handle` returns false. `handle` sees every event, on
     /// the calling tasklet (it may call `send` or `disconnect` on the machine). Each wait lasts
-    /// until the next datagram or the machine's next wake-up, at most `idleWake`.
+    /// until the next datagram or the machine's next wake-up, at most `idleWake`, and at most
+    /// `flushInterval` (nil: no flush timer; a message then waits for the next datagram or
+    /// wake-up). Each flush tick costs one timer wake-up and, when nothing is queued, an O(1)
+    /// check; it starts no thread.
     /// Call from a tasklet; the socket is used by this driver alone meanwhile. A `Client` must
     /// have been told to `connect` first.
     /// - Parameter limit: give up after this long (nil: never).
@@ -26,30 +45,58 @@ public enum UDPDriver {
     ///   kind `.timedOut` once `limit` has passed; what `handle` throws; `CancellationError`.
     nonisolated(nonsending) public static func run(
         _ machine: some DatagramMachine, on socket: UDPSocket, idleWake: Duration = .milliseconds(50),
-        limit: Duration? = nil, _ handle: (GameNetEvent) throws -> Bool
+        flushInterval: Duration? = .milliseconds(2), limit: Duration? = nil, _ handle: (GameNetEvent) throws -> Bool
     ) async throws {
         let idleNs = idleWake.wholeNanoseconds
+        let flushNs = flushInterval.map { max(1, $0.wholeNanoseconds) }
         let giveUpNs = limit.map { MonotonicClock.nanoseconds() + $0.wholeNanoseconds }
+        // The machine's next wake-up, kept across flush ticks that found nothing queued: a Host's
+        // costs O(connections), a flush tick must stay O(1).
+        var knownWakeNs: Int64?
         while true {
             if let giveUpNs, MonotonicClock.nanoseconds() >= giveUpNs {
                 throw NetError(kind: .timedOut, errno: 0, operation: "GameNet UDP driver", context: "limit of \(limit ?? .zero) reached")
             }
             try await sendAll(machine.takeDatagrams(), on: socket)
             while let event = machine.pollEvent() {
+                knownWakeNs = nil  // `handle` may have sent or disconnected
                 guard try handle(event) else {
                     try await sendAll(machine.takeDatagrams(), on: socket)  // a disconnect's last words
                     return
                 }
             }
+            if machine.hasQueuedMessages {
+                // What `handle` queued, in as few datagrams as the MTU allows.
+                machine.flush(nowNs: MonotonicClock.nanoseconds())
+                try await sendAll(machine.takeDatagrams(), on: socket)
+                knownWakeNs = nil
+            }
             let now = MonotonicClock.nanoseconds()
-            let wait = max(1_000_000, min(idleNs, (machine.nextWakeNs ?? now + idleNs) - now))
+            let wakeNs = knownWakeNs ?? machine.nextWakeNs ?? now + idleNs
+            knownWakeNs = wakeNs
+            var wait = max(1_000_000, min(idleNs, wakeNs - now))
+            if let flushNs { wait = min(wait, flushNs) }
+            var heard = false
             do {
                 let (bytes, from) = try await socket.receive(maxBytes: 2_048, timeout: .nanoseconds(wait))
                 machine.receive(bytes, from: from, nowNs: MonotonicClock.nanoseconds())
+                heard = true
             } catch let error as NetError where error.kind == .timedOut || error.kind == .connectionRefused {
-                // Time to update; or an ICMP port-unreachable, which counts as a lost datagram.
+                // Time to update or flush; or an ICMP port-unreachable, which counts as a lost datagram.
             }
-            machine.update(nowNs: MonotonicClock.nanoseconds())
+            let after = MonotonicClock.nanoseconds()
+            if heard {
+                // The datagram may have made something due (data to resend, an ack); the rest
+                // of `update` waits for its time (a Host's wake-up is O(1) to ask).
+                knownWakeNs = nil
+                if let due = machine.nextWakeNs, after >= due { machine.update(nowNs: after) }
+            } else if after >= wakeNs {
+                machine.update(nowNs: after)
+                knownWakeNs = nil
+            } else if machine.hasQueuedMessages {
+                machine.flush(nowNs: after)  // a flush tick: only what other tasklets queued
+                knownWakeNs = nil
+            }
         }
     }
 

@@ -5,7 +5,10 @@
 /// message    0x01  channel (1)  message sequence (4)  length (2)  payload
 /// fragment   0x02  channel (1)  message sequence (4)  index (2)  count (2)  length (2)  payload
 /// disconnect 0x03  reason (1)
+/// ping       0x04
 /// ```
+/// A ping asks for an ack as a message does (an idle connection's keep-alive, so its RTT is
+/// measured and its peer's liveness checked); a packet of acks alone elicits none.
 /// The message sequence numbers a message inside its channel (ordering, duplicate suppression,
 /// "newest wins"); a fragment's count is at least 2, its index below the count, and its payload
 /// not empty. Only reliable channels fragment: fragment `index` of a message of `count` takes
@@ -16,10 +19,13 @@ public enum Frame: Equatable, Sendable {
     case message(channel: UInt8, sequence: UInt32, payload: [UInt8])
     case fragment(channel: UInt8, sequence: UInt32, index: UInt16, count: UInt16, payload: [UInt8])
     case disconnect(reason: UInt8)
+    /// An ack-eliciting frame with no content: the keep-alive of an idle connection.
+    case ping
 
     static let messageType: UInt8 = 0x01
     static let fragmentType: UInt8 = 0x02
     static let disconnectType: UInt8 = 0x03
+    static let pingType: UInt8 = 0x04
     /// Bytes a message frame adds to its payload.
     public static let messageOverhead = 8
     /// Bytes a fragment frame adds to its payload.
@@ -33,6 +39,7 @@ public enum Frame: Equatable, Sendable {
         case .message(_, _, let payload): return Self.messageOverhead + payload.count
         case .fragment(_, _, _, _, let payload): return Self.fragmentOverhead + payload.count
         case .disconnect: return Self.disconnectSize
+        case .ping: return 1
         }
     }
 
@@ -56,6 +63,8 @@ public enum Frame: Equatable, Sendable {
         case .disconnect(let reason):
             writer.u8(Self.disconnectType)
             writer.u8(reason)
+        case .ping:
+            writer.u8(Self.pingType)
         }
     }
 
@@ -78,6 +87,8 @@ public enum Frame: Equatable, Sendable {
         case disconnectType:
             guard let reason = reader.u8() else { throw .truncated }
             return .disconnect(reason: reason)
+        case pingType:
+            return .ping
         default:
             throw .unknownFrame(type)
         }

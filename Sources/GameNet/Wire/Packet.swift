@@ -11,7 +11,18 @@
 /// reject            2 client id (8)  10 reason (1)                               (11 bytes)
 /// data              2 connection id (8)  10 session token (8)  18 sequence (4)
 ///                   22 ack (4)  26 ack bits (4)  30 frames...
+///                   (encrypted: 30 sealed frames..., tag (16); `decode` reads only plaintext)
+/// tokenRequest      2 client id (8)  10 protocol id (8)  18 token expiry (8)
+///                   26 sealed token (100)                zero padding to 1,200 bytes
+/// tokenResponse     2 client id (8)  10 cookie (16)  26 client initial sequence (4)
+///                   30 protocol id (8)  38 token expiry (8)  46 sealed token (100)
+///                                                        zero padding to 1,200 bytes
+/// sealedReply       2 client id (8)  10 nonce (12)  22 sealed accept or reject, tag (16)
+///                                                                         (at most 68 bytes)
 /// ```
+/// With encryption on, a client sends `tokenRequest` and `tokenResponse` (connect tokens) or
+/// the plain ones (a pre-shared key), and the host answers with a `sealedReply` holding the
+/// encoded accept or reject (its first 10 bytes are the associated data).
 /// The client pads both of its handshake packets to 1,200 bytes and the host's replies are at
 /// most 30, so a forged source address gets no amplification. A data packet's `ack` is the
 /// newest packet sequence the sender has received from the other side, and bit `i` of `ackBits`
@@ -26,6 +37,27 @@ public enum Packet: Equatable, Sendable {
     case accept(clientID: UInt64, connectionID: UInt64, token: UInt64, initialSequence: UInt32)
     case reject(clientID: UInt64, reason: RejectReason)
     case data(DataHeader, frames: [Frame])
+    case tokenRequest(clientID: UInt64, token: SealedToken)
+    case tokenResponse(clientID: UInt64, cookie: Cookie, initialSequence: UInt32, token: SealedToken)
+    case sealedReply(clientID: UInt64, box: [UInt8])
+
+    /// The bytes of a connect token's sealed part: nonce, ciphertext of its private part, tag.
+    public static let sealedTokenSize = 12 + 72 + 16
+    /// The sealed box of a `sealedReply`: nonce, an accept (30 bytes) or reject (11), tag.
+    static let sealedReplyBoxSizes: Set<Int> = [12 + 30 + 16, 12 + 11 + 16]
+
+    /// What a client's token packets carry of its connect token: the parts a host reads in the
+    /// clear (and the sealed part authenticates) and the sealed part.
+    public struct SealedToken: Equatable, Sendable {
+        public var protocolID: UInt64
+        public var expiresAtUnixSeconds: UInt64
+        public var sealed: [UInt8]
+        public init(protocolID: UInt64, expiresAtUnixSeconds: UInt64, sealed: [UInt8]) {
+            self.protocolID = protocolID
+            self.expiresAtUnixSeconds = expiresAtUnixSeconds
+            self.sealed = sealed
+        }
+    }
 
     /// The protocol version this build speaks; any other is rejected.
     public static let version: UInt8 = 1
@@ -79,7 +111,22 @@ public enum Packet: Equatable, Sendable {
         case accept = 4
         case reject = 5
         case data = 6
+        case tokenRequest = 7
+        case tokenResponse = 8
+        case sealedReply = 9
     }
+
+    /// The header of a data datagram, read without its frames (an encrypted one's are sealed),
+    /// or nil if it is not one.
+    static func dataHeader(of bytes: [UInt8]) -> DataHeader? {
+        guard bytes.count >= dataHeaderSize, bytes[0] == version, bytes[1] == Kind.data.rawValue else { return nil }
+        var r = WireReader(bytes, offset: 2)
+        guard let id = r.u64(), let token = r.u64(), let sequence = r.u32(), let ack = r.u32(), let bits = r.u32() else { return nil }
+        return DataHeader(connectionID: id, token: token, sequence: sequence, ack: ack, ackBits: bits)
+    }
+
+    /// Whether a datagram is a data packet (encrypted or not), by its first two bytes.
+    static func isData(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == version && bytes[1] == Kind.data.rawValue }
 
     /// The datagram for this packet.
     public func encoded() -> [UInt8] {
@@ -118,6 +165,22 @@ public enum Packet: Equatable, Sendable {
             w.u32(header.ack)
             w.u32(header.ackBits)
             for frame in frames { frame.encode(into: &w) }
+        case .tokenRequest(let clientID, let token):
+            w.u8(Kind.tokenRequest.rawValue)
+            w.u64(clientID)
+            Self.write(token, to: &w)
+            w.pad(to: Self.paddedHandshakeSize)
+        case .tokenResponse(let clientID, let cookie, let initialSequence, let token):
+            w.u8(Kind.tokenResponse.rawValue)
+            w.u64(clientID)
+            Self.write(cookie, to: &w)
+            w.u32(initialSequence)
+            Self.write(token, to: &w)
+            w.pad(to: Self.paddedHandshakeSize)
+        case .sealedReply(let clientID, let box):
+            w.u8(Kind.sealedReply.rawValue)
+            w.u64(clientID)
+            w.append(box)
         }
         return w.bytes
     }
@@ -161,6 +224,19 @@ public enum Packet: Equatable, Sendable {
             while r.remaining > 0 { frames.append(try Frame.decode(from: &r)) }
             let header = DataHeader(connectionID: firstID, token: token, sequence: sequence, ack: ack, ackBits: ackBits)
             return .data(header, frames: frames)
+        case .tokenRequest:
+            let token = try readToken(&r)
+            try checkPadding(bytes, r)
+            return .tokenRequest(clientID: firstID, token: token)
+        case .tokenResponse:
+            let cookie = try readCookie(&r)
+            guard let initialSequence = r.u32() else { throw .truncated }
+            let token = try readToken(&r)
+            try checkPadding(bytes, r)
+            return .tokenResponse(clientID: firstID, cookie: cookie, initialSequence: initialSequence, token: token)
+        case .sealedReply:
+            guard sealedReplyBoxSizes.contains(r.remaining), let box = r.take(r.remaining) else { throw .truncated }
+            packet = .sealedReply(clientID: firstID, box: box)
         }
         // The host's fixed-size replies: nothing may follow.
         guard r.remaining == 0 else { throw .tooLong(bytes.count) }
@@ -174,6 +250,19 @@ public enum Packet: Equatable, Sendable {
     private static func write(_ cookie: Cookie, to w: inout WireWriter) {
         w.u64(UInt64(bitPattern: cookie.expiresNs))
         w.u64(cookie.mac)
+    }
+
+    private static func write(_ token: SealedToken, to w: inout WireWriter) {
+        w.u64(token.protocolID)
+        w.u64(token.expiresAtUnixSeconds)
+        // Always the fixed size on the wire (a wrong-sized one, from a caller's bug, is padded or cut).
+        w.append(Array(token.sealed.prefix(sealedTokenSize)))
+        w.pad(to: w.bytes.count + sealedTokenSize - min(token.sealed.count, sealedTokenSize))
+    }
+
+    private static func readToken(_ r: inout WireReader) throws(PacketError) -> SealedToken {
+        guard let protocolID = r.u64(), let expires = r.u64(), let sealed = r.take(sealedTokenSize) else { throw .truncated }
+        return SealedToken(protocolID: protocolID, expiresAtUnixSeconds: expires, sealed: sealed)
     }
 
     private static func readCookie(_ r: inout WireReader) throws(PacketError) -> Cookie {

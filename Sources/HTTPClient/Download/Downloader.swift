@@ -1,3 +1,4 @@
+import Logging
 import NetCore
 
 #if canImport(Glibc)
@@ -17,6 +18,8 @@ import NetCore
 /// engine to an IP literal; see `Client.init` and `HTTPClientConfiguration.resolver`).
 public final class Downloader: @unchecked Sendable {  // loop-thread confined, see above
     public let client: Client
+    /// The client's logger: retries (with their reasons) and restarts, at debug level.
+    private var log: Logger { client.configuration.logger }
     public let options: DownloadOptions
     private let backoff: Backoff
     private let rateLimiter: RateLimiter?
@@ -323,6 +326,13 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
                     delay = max(delay, min(retryAfter, options.maxRetryAfter))
                 }
                 events(.retrying(attempt: attempt, error: "\(error)", delay: delay))
+                client.metrics?.retried(ClientMetrics.retryReason(for: error))
+                log.debug(
+                    "download retry",
+                    metadata: [
+                        "http.retry.reason": "\(error)", "download.attempt": "\(attempt)", "download.resume.at": "\(spans[index].next)",
+                        "download.delay.ms": "\(RequestLog.ms(delay))",
+                    ])
                 try await sleep(for: delay)
             }
         }
@@ -428,6 +438,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     }
 
     private func restartFromZero(reason: String) async throws {
+        log.debug("download restarts from zero", metadata: ["download.restart.reason": "\(reason)"])
         generation += 1
         do {
             try await sink?.discardAll()
