@@ -18,6 +18,8 @@
 #       (conditions do not matter to idle peers): the server's RSS and heap growth per peer
 #       (from before the host was made to 2 s after the last connect) and its CPU per second
 #       over IDLE_SECONDS (10) of idleness
+# Each round also runs GameNet with encryption on (ChaCha20-Poly1305, a pre-shared key) for
+# (a)-(d), printed as a second table against GameNet plain (not in REPORT_JSONL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -100,15 +102,24 @@ for round in $(seq "$ROUNDS"); do
         line=$(run "$lib" cpu "" "count=$CPU_COUNT")
         cpu=$(echo "$(field s_cpu_us "$line") $(field c_cpu_us "$line")" | awk -v n="$CPU_COUNT" '{ printf "%.3f", ($1 + $2) / n }')
         echo "(d) CPU per 32-byte message, client + server|us|false|$lib|$round|$cpu" >> "$OUT/values"
-        # GameNet's host pumps with a 1 ms flush timer here (UDPDriver.pump coalesceNs): one update
-        # of its 1,000 connections per millisecond, not one per datagram. ENet ignores the argument.
-        line=$(run "$lib" idle direct "peers=$IDLE_PEERS seconds=$IDLE_SECONDS coalesce_us=1000")
+        line=$(run "$lib" idle direct "peers=$IDLE_PEERS seconds=$IDLE_SECONDS")
         [ "$(field s_connected "$line")" = "$IDLE_PEERS" ] || { echo "$lib idle: $line" >&2; exit 1; }
         echo "(e) server RSS per idle peer ($IDLE_PEERS peers)|bytes|false|$lib|$round|$(field s_rss_per_peer "$line")" >> "$OUT/values"
         echo "(e) server heap per idle peer ($IDLE_PEERS peers)|bytes|false|$lib|$round|$(field s_heap_per_peer "$line")" >> "$OUT/values"
         echo "(e) server CPU per second, $IDLE_PEERS idle peers|ms/s|false|$lib|$round|$(field s_cpu_ms_per_s "$line")" >> "$OUT/values"
         echo "round $round $lib: p50 $p50 ms, p99 $p99 ms, wire $wire B/msg, CPU $cpu us/msg" >&2
     done
+    # The cost of encryption: GameNet with ChaCha20-Poly1305 (a pre-shared key), same runs.
+    line=$(run gamenet latency "$LATENCY_LINK" "count=600 hz=60 encrypt=1")
+    wire=$(echo "$(field s_bytes "$line") $(field c_bytes "$line") $(field s_datagrams "$line") $(field c_datagrams "$line")" |
+        awk '{ printf "%.1f", ($1 + $2 + 28 * ($3 + $4)) / 600 }')
+    echo "(a) p99 delivery latency, 32 B at 60 Hz, 50 ms RTT, 5% loss|ms|false|crypto|$round|$(field s_p99_ms "$line")" >> "$OUT/values"
+    echo "(c) wire bytes per 32-byte message (both ways, IP+UDP headers)|bytes|false|crypto|$round|$wire" >> "$OUT/values"
+    line=$(run gamenet bulk "$BULK_LINK" "count=$BULK_COUNT size=1048576 encrypt=1")
+    echo "(b) goodput of 1 MiB messages, 50 ms RTT, 1% loss|MB/s|true|crypto|$round|$(field s_goodput_MBps "$line")" >> "$OUT/values"
+    line=$(run gamenet cpu "" "count=$CPU_COUNT encrypt=1")
+    cpu=$(echo "$(field s_cpu_us "$line") $(field c_cpu_us "$line")" | awk -v n="$CPU_COUNT" '{ printf "%.3f", ($1 + $2) / n }')
+    echo "(d) CPU per 32-byte message, client + server|us|false|crypto|$round|$cpu" >> "$OUT/values"
 done
 echo "load after: $(uptime)"
 
@@ -117,7 +128,7 @@ import json, os, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     figure, unit, hib, lib, rnd, value = line.rstrip("\n").split("|")
-    entry = rows.setdefault(figure, {"unit": unit, "hib": hib == "true", "gamenet": [], "enet": []})
+    entry = rows.setdefault(figure, {"unit": unit, "hib": hib == "true", "gamenet": [], "enet": [], "crypto": []})
     entry[lib].append(float(value))
 def show(v): return f"{statistics.median(v):.3g} [{min(v):.3g}-{max(v):.3g}]"
 print(f"{'figure':64} {'gamenet median [min-max]':>26} {'enet median [min-max]':>26}  ratio gamenet/enet")
@@ -133,5 +144,12 @@ for figure, e in rows.items():
             f.write(json.dumps({"comparison": "GameNet vs ENet", "figure": figure, "unit": e["unit"],
                 "higher_is_better": e["hib"], "project": e["gamenet"], "anchor_name": os.environ["ENET_NAME"],
                 "anchor": e["enet"], "goal_ratio": 1.0}) + "\n")
+print()
+print(f"{'encryption on (ChaCha20-Poly1305, pre-shared key)':64} {'gamenet encrypted':>26} {'gamenet plain':>26}  ratio encrypted/plain")
+for figure, e in rows.items():
+    if not e["crypto"]:
+        continue
+    c, g = statistics.median(e["crypto"]), statistics.median(e["gamenet"])
+    print(f"{figure + ' (' + e['unit'] + ')':64} {show(e['crypto']):>26} {show(e['gamenet']):>26}  {c / g:.2f}")
 PY
 rm -rf "$OUT"

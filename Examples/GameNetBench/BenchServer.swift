@@ -8,7 +8,10 @@ func benchConfig(peers: Int) -> GameNetConfig {
     config.channels = [ChannelConfig(.reliableOrdered)]
     config.maxConnections = max(64, peers + 16)
     config.maxPendingHandshakes = 256
-    if benchKeepAliveNs > 0 { config.keepAliveNs = benchKeepAliveNs }
+    if benchEncrypted {
+        // A fixed key: the bench measures the cipher's cost, not key distribution.
+        config.encryption = .preSharedKey(GameNetKey(bytes: (0..<32).map { UInt8($0) })!)  // 32 bytes: a valid key
+    }
     return config
 }
 

@@ -87,14 +87,13 @@ struct BenchFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// `UDPDriver.pump`, with the bench's flush timer (`coalesce_us=`, 0 by default).
+/// `UDPDriver.pump`, shorter.
 nonisolated(nonsending) func pump(
     _ machine: some DatagramMachine, on socket: UDPSocket, untilNs: Int64, _ handle: (GameNetEvent) throws -> Void
 ) async throws {
-    try await UDPDriver.pump(machine, on: socket, untilNs: untilNs, coalesceNs: benchCoalesceNs, handle)
+    try await UDPDriver.pump(machine, on: socket, untilNs: untilNs, handle)
 }
 
-/// Set once by main before any tasklet runs, read on the same (main) thread after.
-nonisolated(unsafe) var benchCoalesceNs: Int64 = 0
-/// Set once by main before any tasklet runs: `keepalive_ms=` (GameNet's default when 0).
-nonisolated(unsafe) var benchKeepAliveNs: Int64 = 0
+/// Set once by main before any tasklet runs, read after on the same (main) thread: `encrypt=1`
+/// turns on ChaCha20-Poly1305 with a pre-shared key (both ends pass it).
+nonisolated(unsafe) var benchEncrypted = false

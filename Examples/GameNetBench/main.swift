@@ -3,8 +3,8 @@
 //   gamenet-bench relay listen=PORT port=SERVER_PORT latency_ms=25 jitter_ms=0 loss=0.05 bandwidth=0 seed=1
 //   gamenet-bench server port=PORT workload=latency|cpu|bulk|idle [count=N] [peers=N] [seconds=N]
 //   gamenet-bench client port=PORT workload=... [count=N] [size=BYTES] [hz=60] [peers=N]
-// Server and client also take coalesce_us=N (UDPDriver.pump's flush timer, 0: an update per
-// datagram) and keepalive_ms=N (GameNetConfig.keepAliveNs; 0: GameNet's default, 250 ms).
+// Server and client also take encrypt=1: ChaCha20-Poly1305 on every data packet, keyed by a
+// pre-shared key both ends know (GameNet's defaults otherwise).
 // The relay applies the same conditions in both directions (one-way latency, so RTT is twice
 // it); it runs until killed. Server and client print one `RESULT key=value ...` line each.
 import GameNet
@@ -16,8 +16,7 @@ import NetCore
 
 let mode = CommandLine.arguments.dropFirst().first ?? ""
 let arguments = BenchArguments(CommandLine.arguments.dropFirst(2))
-benchCoalesceNs = Int64(arguments.int("coalesce_us", 0)) * 1_000
-benchKeepAliveNs = Int64(arguments.int("keepalive_ms", 0)) * 1_000_000
+benchEncrypted = arguments.int("encrypt", 0) == 1
 let loop = try Loop(name: "gamenet-bench")
 let failed = ExitBox()
 loop.spawn(name: mode) {
