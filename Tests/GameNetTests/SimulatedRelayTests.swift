@@ -21,7 +21,9 @@ import Testing
             let echoing = loop.spawn(name: "echo") {
                 while true {
                     let (bytes, from): ([UInt8], SocketAddress)
-                    do { (bytes, from) = try await echo.receive(maxBytes: 2_048) } catch let e as NetError where e.kind == .closed { return }
+                    do { (bytes, from) = try await echo.receive(maxBytes: 2_048) } catch let e as NetError where e.kind == .closed {
+                        return
+                    }
                     try await echo.send(bytes, to: from)
                 }
             }
