@@ -23,6 +23,8 @@ let package = Package(
         .executable(name: "soak", targets: ["Soak"]),
         .executable(name: "game-client", targets: ["GameClient"]),
         .executable(name: "footprint", targets: ["Footprint"]),
+        .executable(name: "gamenet-bench", targets: ["GameNetBench"]),
+        .executable(name: "game-server", targets: ["GameServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -96,8 +98,16 @@ let package = Package(
             name: "Footprint", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
             path: "Examples/Footprint", swiftSettings: strict),
         .executableTarget(
-            name: "GameClient", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"],
+            name: "GameClient", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers", "GameNet", "GameStandIn"],
             path: "Examples/GameClient", swiftSettings: strict),
+        // The example game's protocol over GameNet and its stand-in server (a plain target, not a
+        // product: game-client, game-server and GameNetTests share it).
+        .target(name: "GameStandIn", dependencies: ["GameNet", "NetCore"], path: "Examples/GameStandIn", swiftSettings: strict),
+        .executableTarget(
+            name: "GameServer", dependencies: ["GameStandIn", "NetCore"], path: "Examples/GameServer", swiftSettings: strict),
+        // GameNet's side of scripts/bench-gamenet-vs-enet.sh, and the simulated-network UDP relay.
+        .executableTarget(
+            name: "GameNetBench", dependencies: ["GameNet", "NetCore"], path: "Examples/GameNetBench", swiftSettings: strict),
         .executableTarget(
             name: "Soak", dependencies: ["HTTPClient", "HTTPTestServer", "NetCore", "Workers"], path: "Examples/Soak",
             swiftSettings: strict + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
@@ -115,7 +125,8 @@ let package = Package(
         // socket pairs, and TLS inside TLS.
         .testTarget(
             name: "NetTLSTests", dependencies: ["NetTLS", "NetCore", "HTTPTestServer", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "GameNetTests", dependencies: ["GameNet", "NetCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "GameNetTests", dependencies: ["GameNet", "GameStandIn", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WorkersTests", dependencies: ["Workers", "NetCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HTTPClientTests",

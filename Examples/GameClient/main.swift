@@ -9,7 +9,16 @@
 // `--shared-cores` (anywhere on the line) leaves every thread where the system puts it, to
 // show the difference. Exits 1 if a download or tasklet failed or the watchdog missed the slow
 // tasklet.
+// `--gamenet` plays a GameNet session instead (issue 17): against the stand-in game server
+// (GameStandIn, on its own thread, behind a simulated link of 25 ms each way, 2 ms jitter and 5%
+// loss), state at 20 Hz on an unreliable-sequenced channel, chat on a reliable-ordered one and a
+// 200 KB level snapshot, all pumped inside the frame; it prints the net layer's time per frame
+// and what arrived, and exits 1 if the level was not byte-exact, a chat echo came out of order
+// or a state update went backwards.
 //   swift run -c release game-client [ASSET_MB] [WORK_MS] [--shared-cores]     (defaults 500 and 6)
+//   swift run -c release game-client --gamenet [SECONDS] [WORK_MS] [--shared-cores]   (10 and 6)
+import GameNet
+import GameStandIn
 import HTTPTestServer
 import NetCore
 import Workers
@@ -19,7 +28,8 @@ import Workers
 #endif
 
 let sharedCores = CommandLine.arguments.dropFirst().contains("--shared-cores")
-let arguments = CommandLine.arguments.dropFirst().filter { $0 != "--shared-cores" }
+let gameNetMode = CommandLine.arguments.dropFirst().contains("--gamenet")
+let arguments = CommandLine.arguments.dropFirst().filter { $0 != "--shared-cores" && $0 != "--gamenet" }
 let assetMB = UInt64(arguments.first ?? "500") ?? 500
 let workMilliseconds = Double(arguments.dropFirst().first ?? "6") ?? 6
 let frame = Duration.nanoseconds(16_666_667)
@@ -29,6 +39,45 @@ let seed: UInt64 = 60
 
 let allowedCPUs = CPUPlacement.allowedCPUs()
 let placement = sharedCores ? nil : ThreadPlacement(allowed: allowedCPUs)
+if gameNetMode {
+    let seconds = Int(arguments.first ?? "10") ?? 10
+    let link = LinkConditions(loss: 0.05, latency: .milliseconds(25), jitter: .milliseconds(2))
+    let standIn = try StandInGameServer(seed: seed, link: link, cpus: placement?.otherCPUs)
+    if let placement { try CPUPlacement.pinCurrentThread(to: [placement.gameCPU]) }
+    let loop = try Loop(name: "game", limits: LoopLimits(maxTasklets: 64, retainedRunQueueSlots: 64, retainedInboxSlots: 64))
+    let session = GameNetSessionState()
+    print("game-client --gamenet: 60 Hz frames, \(workMilliseconds) ms of game work each, net budget \(budget) per frame;")
+    print("stand-in game server at \(standIn.address), 25 ms each way, 2 ms jitter, 5% loss")
+    startGameNetLayer(on: loop, server: standIn.address, levelSeed: seed, seconds: seconds, state: session)
+    var netPerFrame = TimeSeries()
+    var intervals = TimeSeries()
+    var next = ContinuousClock.now
+    var lastStart = ContinuousClock.now
+    while !session.finished {
+        let start = ContinuousClock.now
+        intervals.add(start - lastStart)
+        lastStart = start
+        if let net = runFrame(loop: loop, next: &next).net { netPerFrame.add(net) }
+    }
+    standIn.stop()
+    print("frame time (start to start): \(intervals.summary)")
+    print("net layer time per frame:    \(netPerFrame.summary) (budget \(budget))")
+    if let after = session.levelArrivedAfterNs {
+        print("level snapshot: \(GameProtocol.levelSize) bytes, byte-exact, \(format(Double(after) / 1e6)) ms after the connect")
+    }
+    print("chat: \(session.chatSent) lines sent, \(session.chatEchoes) echoes, in order")
+    print(
+        "state sync: \(session.statesSent) sent, \(session.statesReceived) received (newest tick \(session.newestTick)), never backwards"
+    )
+    if let stats = session.stats {
+        let rtt = stats.smoothedRTTNs.map { format(Double($0) / 1e6) } ?? "-"
+        print(
+            "connection: RTT \(rtt) ms, \(stats.packetsSent) packets out, \(stats.packetsReceived) in, \(stats.packetsLost) judged lost, \(stats.messagesResent) resent"
+        )
+    }
+    for error in session.errors { print("error: \(error)") }
+    exit(session.errors.isEmpty ? 0 : 1)
+}
 let server = try TestHTTPServer.start(.init(cpus: placement?.otherCPUs))
 let peers = try PeerServers(cpus: placement?.otherCPUs)
 let pool = try WorkerPool(threads: 2, name: "game-workers", cpus: placement?.otherCPUs)
