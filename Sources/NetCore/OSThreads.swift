@@ -9,6 +9,7 @@ public enum ThreadStartError: Error, Equatable, CustomStringConvertible {
     /// `pthread_create` failed with this code (`EAGAIN`: a thread or memory limit).
     case failed(errno: Int32)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .placement(let error): return error.description

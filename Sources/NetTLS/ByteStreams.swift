@@ -60,6 +60,7 @@ public protocol BlockingByteStream: AnyObject {
 }
 
 extension StreamSocket: AsyncByteStream {
+    /// True when the socket is open with nothing unread: it may go back to a connection pool.
     public var isReusable: Bool { isIdleAndOpen }
 
     /// See `AsyncByteStream.readWithoutWaiting`: `receiveWithoutWaiting`, one non-blocking `recv`.

@@ -22,8 +22,10 @@ public enum AddressFamilies: String, Sendable, Equatable, CaseIterable {
 public struct HappyEyeballs: Sendable, Equatable {
     /// RFC 8305 §5's "Connection Attempt Delay": 250 ms recommended, 10 ms at the least.
     public var attemptDelay: Duration
+    /// Which address families to try: `.any` (IPv6 first, alternating), `.v4` or `.v6` only.
     public var families: AddressFamilies
 
+    /// A plan with this attempt delay (250 ms by default, RFC 8305's recommendation) and families.
     public init(attemptDelay: Duration = .milliseconds(250), families: AddressFamilies = .any) {
         self.attemptDelay = max(.milliseconds(10), attemptDelay)
         self.families = families

@@ -8,7 +8,9 @@ import NetCore
 public struct ResolverError: Error, Equatable, CustomStringConvertible {
     /// The `EAI_*` code (`EAI_NONAME`, `EAI_AGAIN`, ...); `EAI_SYSTEM` comes with `systemErrno`.
     public var code: Int32
+    /// With `EAI_SYSTEM`, the errno getaddrinfo left; otherwise 0.
     public var systemErrno: Int32
+    /// The name that was looked up.
     public var host: String
 
     /// An error with getaddrinfo's `code` (and `systemErrno` for `EAI_SYSTEM`) for `host`; for
@@ -22,6 +24,7 @@ public struct ResolverError: Error, Equatable, CustomStringConvertible {
     /// True for "no such host" (EAI_NONAME, or EAI_NODATA: the name exists without addresses).
     public var isNoSuchHost: Bool { code == EAI_NONAME || code == -5 /* EAI_NODATA */ }
 
+    /// A one-line, human-readable account of the error, for logs and messages. It names the host and gai_strerror's message.
     public var description: String {
         var reason = String(cString: gai_strerror(code))
         if code == EAI_SYSTEM { reason += ": " + String(cString: strerror(systemErrno)) }

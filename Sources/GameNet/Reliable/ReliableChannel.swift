@@ -17,7 +17,6 @@ import NetCore
 ///
 /// Thread rule: create it in a tasklet; use it from tasklets of that loop. `close()` is safe
 /// from any thread.
-// confined to its loop (thread rule above); close() only posts a job to that loop
 public final class ReliableChannel: @unchecked Sendable {
     // @unchecked: every mutable field is touched only on `loop`'s thread (each entry point checks
     // `loop.isCurrent`, close() hops there); `senders`/`receivers` bring their own lock.
