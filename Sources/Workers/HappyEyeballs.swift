@@ -220,6 +220,8 @@ extension StreamSocket {
     ///   - resolver: where the lookups run; nil uses `Resolver.shared()`, which starts its 2
     ///     threads on first use. Pass a resolver on your own pool to start none.
     ///   - happyEyeballs: the attempt delay and the allowed families.
+    /// - Parameter host: the name (or IP literal) to connect to.
+    /// - Parameter port: the TCP port.
     /// - Throws: `ResolverError` when no lookup finds an address; `NetError` `.timedOut`;
     ///   `WorkerPoolError.threadStartFailed` when the shared resolver cannot start; as
     ///   `connect(racing:attemptDelay:timeout:)`.

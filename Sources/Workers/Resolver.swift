@@ -76,6 +76,7 @@ public final class Resolver: Sendable {
     /// - Parameter lookUp: answers a lookup in place of getaddrinfo (curl's `--resolve`, or a
     ///   test's name with an address that drops packets); it runs on a worker thread (the
     ///   pool's, or the blocking engine's) and throws `ResolverError` for a name it does not know.
+    /// - Parameter pool: the worker pool the lookups run on.
     /// Any thread.
     public init(pool: WorkerPool, lookUp: @escaping LookUp = Resolver.lookUp(host:port:family:)) {
         self.pool = pool
@@ -86,6 +87,8 @@ public final class Resolver: Sendable {
     /// (RFC 6724, /etc/gai.conf): IPv6 and IPv4 as the system sorts them.
     /// - Parameter timeout: the longest to wait; the lookup itself cannot be interrupted and its
     ///   late answer is dropped.
+    /// - Parameter host: the name to look up.
+    /// - Parameter port: the port the addresses carry.
     /// - Throws: `ResolverError` (EAI_NONAME, ...), `TimeoutError`, `CancellationError`.
     public func resolve(host: String, port: UInt16, timeout: Duration? = .seconds(10)) async throws -> [SocketAddress] {
         try await lookUp(host: host, port: port, family: AF_UNSPEC, timeout: timeout)
@@ -104,6 +107,8 @@ public final class Resolver: Sendable {
     /// The lookup itself: blocks the calling thread in getaddrinfo. For code already on a worker
     /// thread (the blocking HTTP engine); a tasklet calls `resolve(host:port:timeout:)`.
     /// - Parameter family: `AF_INET` or `AF_INET6` for one family; `AF_UNSPEC` for both.
+    /// - Parameter host: the name to look up.
+    /// - Parameter port: the port the addresses carry.
     /// - Throws: `ResolverError`.
     public static func lookUp(host: String, port: UInt16, family: Int32 = AF_UNSPEC) throws -> [SocketAddress] {
         var hints = addrinfo()

@@ -70,6 +70,7 @@ public final class Host {
 
     /// - Parameter random: where ids, tokens, sequences and the cookie key come from; the system
     ///   generator by default (tests pass a seeded one).
+    /// - Parameter config: the channels, limits, timeouts and encryption; checked here.
     /// - Throws: `GameNetError.invalidConfig`.
     public init(config: GameNetConfig = GameNetConfig(), random: any RandomNumberGenerator = SystemRandomNumberGenerator())
         throws(GameNetError)

@@ -56,6 +56,7 @@ public final class ReliableChannel: @unchecked Sendable {
     /// - Parameters:
     ///   - socket: a bound UDP socket, used by this channel alone from now on (connected or not).
     ///   - peer: where messages go, and the only address they are accepted from.
+    /// - Parameter options: windows, message size and timers (`ReliableChannelOptions`).
     /// - Throws: `LoopError.notOnLoopThread` outside a tasklet; `LoopError.taskletLimitReached` when the
     ///   loop has no room for the reader tasklet; `ReliableChannelError.invalidOptions`.
     public init(socket: UDPSocket, peer: SocketAddress, options: ReliableChannelOptions = ReliableChannelOptions()) throws {

@@ -209,6 +209,7 @@ public enum Packet: Equatable, Sendable {
 
     /// Parses one datagram.
     /// - Parameter maxSize: the largest datagram accepted (the MTU in force).
+    /// - Parameter bytes: the datagram, whole.
     /// - Throws: `PacketError` for anything that is not exactly one well-formed packet.
     /// Pure; any thread; cost linear in the datagram's size.
     public static func decode(_ bytes: [UInt8], maxSize: Int = defaultMaxSize) throws(PacketError) -> Packet {
