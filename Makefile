@@ -15,8 +15,8 @@ TSAN_FILTER := StressTests|HappyEyeballsTests|ChannelTests|LoopTests|TimerTests|
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 
-.PHONY: all deps deps-test install-missing build lint format man test test-debug interop test-tsan soak-ci fuzz-short fuzz-long demo bench \
-	bench-build bench-compare bench-readme bench-readme-check clean
+.PHONY: all deps deps-test install-missing build lint format man docs doc-coverage test test-debug interop test-tsan soak-ci \
+	fuzz-short fuzz-long demo bench bench-build bench-compare bench-readme bench-readme-check clean
 
 all: build
 
@@ -47,10 +47,34 @@ lint:
 format:
 	$(SWIFT) format --in-place --parallel --recursive $(LINT_PATHS)
 
-## test: the lint, every test, the interop matrix, the soak, a short fuzz of each decoder, and the
-## concurrency suites again under ThreadSanitizer; the benchmark packages built (not run), and the
-## README's performance table checked against the last bench report.
-test: lint test-debug interop soak-ci fuzz-short test-tsan bench-build bench-readme-check
+## test: the lint, the documentation (make docs), every test, the interop matrix, the soak, a short
+## fuzz of each decoder, and the concurrency suites again under ThreadSanitizer; the benchmark
+## packages built (not run), and the README's performance table checked against the last bench report.
+test: lint docs test-debug interop soak-ci fuzz-short test-tsan bench-build bench-readme-check
+
+## docs: the DocC archives of every library module (swift-docc-plugin; each module's catalog is
+## Sources/MODULE/MODULE.docc), failing on any warning DocC prints (a broken ``symbol`` link, a
+## bad topic), then `make doc-coverage`. The archives land in .build/plugins/Swift-DocC/outputs.
+DOC_MODULES := NetCore Workers NetTLS HTTPClient ContentCoding GameNet HTTPTestServer
+docs: deps
+	@mkdir -p .build
+	$(SWIFT) package generate-documentation $(foreach m,$(DOC_MODULES),--target $(m)) >.build/docs.log 2>&1; \
+		status=$$?; cat .build/docs.log; exit $$status
+	@if grep -q 'warning:' .build/docs.log; then \
+		echo "make docs: DocC printed warnings (above; all in .build/docs.log)"; grep 'warning:' .build/docs.log; exit 1; fi
+	@$(MAKE) --no-print-directory doc-coverage
+
+## doc-coverage: every public symbol of the library modules has a doc comment
+## (scripts/doc-coverage.py over the symbol graphs; DOC_COVERAGE_MODULES=NetCore,GameNet for some).
+DOC_COVERAGE_MODULES ?= $(subst $(eval) ,$(comma),$(DOC_MODULES))
+comma := ,
+doc-coverage: deps
+	@# The graphs are made anew (a stale one would hide a change). dump-symbol-graph also tries the
+	@# test-only modules (StacklessNetPackageTests) and fails on them when the tests are not built:
+	@# its status is not the verdict; the checker's is, and it fails when a library's graph is missing.
+	rm -rf .build/*/symbolgraph
+	-$(SWIFT) package dump-symbol-graph --minimum-access-level public >.build/symbolgraph.log 2>&1
+	python3 scripts/doc-coverage.py --modules '$(DOC_COVERAGE_MODULES)'
 
 test-debug: deps-test
 	$(SWIFT) build --build-tests

@@ -1,11 +1,14 @@
 /// The content codings a response body may come in (RFC 9110 §8.4.1), each decoded by the
 /// Debian library made for it: gzip and deflate by zlib, br by libbrotli, zstd by libzstd.
 public enum ContentCoding: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// gzip (RFC 1952), decoded by zlib.
     case gzip
     /// RFC 9110's "deflate" is the zlib format (RFC 1950); a raw DEFLATE stream (RFC 1951), which
     /// some servers send instead, is recognised by its first byte and decoded too, as curl does.
     case deflate
+    /// Brotli (RFC 7932), decoded by libbrotli.
     case br
+    /// Zstandard (RFC 8878), decoded by libzstd.
     case zstd
 
     /// What a client that decodes all of them sends (`Accept-Encoding`).
@@ -28,6 +31,7 @@ public enum ContentCoding: String, Sendable, CaseIterable, CustomStringConvertib
         }
     }
 
+    /// The token as it appears in `Content-Encoding` and `Accept-Encoding` ("gzip", "br", ...).
     public var description: String { rawValue }
 }
 
@@ -42,6 +46,8 @@ public struct DecompressionLimits: Sendable, Equatable {
     /// Decoded bytes before the ratio is checked.
     public var ratioGrace: UInt64
 
+    /// Limits on a decoder's output. The defaults allow any size but at most 100 decoded bytes
+    /// per encoded byte once 1 MiB is decoded.
     public init(maxDecodedBytes: UInt64? = nil, maxRatio: UInt64? = 100, ratioGrace: UInt64 = 1 << 20) {
         self.maxDecodedBytes = maxDecodedBytes
         self.maxRatio = maxRatio
@@ -64,6 +70,7 @@ public enum ContentDecodingError: Error, Equatable, CustomStringConvertible {
     /// The decoded body grew more than `DecompressionLimits.maxRatio` times the encoded one.
     case ratioExceeded(limit: UInt64)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .unsupported(let value): return "unsupported Content-Encoding \(value.debugDescription)"

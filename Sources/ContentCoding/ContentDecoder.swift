@@ -5,7 +5,9 @@
 ///
 /// Thread rule: one thread at a time (it holds the C library's stream state).
 public final class ContentDecoder {
+    /// The coding this decoder undoes.
     public let coding: ContentCoding
+    /// The output limits it enforces; going past one is a `ContentDecodingError`.
     public let limits: DecompressionLimits
     /// Encoded bytes consumed so far.
     public private(set) var encodedBytes: UInt64 = 0

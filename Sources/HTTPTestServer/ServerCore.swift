@@ -47,7 +47,9 @@ public struct TLSHandshakeRecord: Sendable, Equatable {
 
 /// A request head as the server received it: for tests that check what a client sent where.
 public struct RecordedRequest: Sendable {
+    /// The request line as received, without its CRLF ("GET /gen/100 HTTP/1.1").
     public let requestLine: String
+    /// The header fields in the order received, names as the client spelled them.
     public let fields: [(name: String, value: String)]
 
     /// The values of the fields named `name` (any case).

@@ -75,6 +75,8 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         /// exist; `stop()` removes it). `port` then reads 0.
         public var unixSocketPath: String?
 
+        /// A configuration; every argument is the property of the same name. The defaults: 127.0.0.1,
+        /// any free port, plain HTTP.
         public init(
             host: String = "127.0.0.1", port: UInt16 = 0, keepAliveTimeout: Duration = .seconds(5),
             writeTimeout: Duration = .seconds(60), tls: TLSContext? = nil,
@@ -101,6 +103,7 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         public var openConnections: Int
     }
 
+    /// The configuration the server was made with.
     public let configuration: Configuration
     /// The bound port.
     public let port: UInt16
@@ -202,6 +205,7 @@ public enum TestHTTPServerError: Error, CustomStringConvertible {
     /// The server's thread could not be placed on `Configuration.cpus`.
     case placement(CPUPlacementError)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .threadStart(let code): return "could not start the server thread: pthread_create returned \(code)"

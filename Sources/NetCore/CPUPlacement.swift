@@ -97,6 +97,7 @@ public enum CPUPlacementError: Error, Equatable, CustomStringConvertible {
     /// allowed for this process (by `taskset`, a container's cpuset, ...).
     case kernelRefused(cpus: [Int], errno: Int32)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .emptySet:

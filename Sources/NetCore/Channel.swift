@@ -7,6 +7,7 @@ public enum ChannelError: Error, Equatable, CustomStringConvertible {
     /// (values buffered before the close are still received first).
     case closed
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         "the channel is closed: no more values can be sent, and every buffered value has been received"
     }
@@ -381,6 +382,7 @@ extension Channel: ParkSite {
 }
 
 extension Channel: AsyncSequence {
+    /// A receive fails with the error that ended the channel (`ChannelError.closed`, or cancellation).
     public typealias Failure = any Error
 
     /// Iterates received values until the channel is closed and drained.
@@ -401,5 +403,6 @@ extension Channel: AsyncSequence {
         }
     }
 
+    /// An iterator that receives from this channel; `for try await` ends when it is closed and drained.
     @inlinable public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(channel: self) }
 }

@@ -72,6 +72,7 @@ public struct Footprint: Sendable, Equatable, CustomStringConvertible {
         return blockSize(of: socket) + mallocBlock(2 * MemoryLayout<ev_timer>.stride)
     }()
 
+    /// The counts and high-water marks on one line, in bytes, for logs.
     public var description: String {
         "total=\(totalBytes) loop=\(loopBytes) runQueue=\(runQueueBytes) (cap \(runQueueCapacity), hw \(runQueueHighWater)) "
             + "inbox=\(inboxBytes) (cap \(inboxCapacity), hw \(inboxHighWater)) table=\(taskletTableBytes) "

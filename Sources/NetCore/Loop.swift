@@ -16,6 +16,7 @@ public enum LoopError: Error, CustomStringConvertible, Equatable {
     /// `spawn` found `LoopLimits.maxTasklets` tasklets alive; the body did not run.
     case taskletLimitReached(Int)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .backendUnavailable(let backend):
@@ -591,6 +592,7 @@ public struct LoopStats: Sendable, Equatable, CustomStringConvertible {
     /// Spawns refused because `LoopLimits.maxTasklets` tasklets were alive.
     public var taskletsRefused: UInt64
 
+    /// The counters on one line, for logs.
     public var description: String {
         "alive=\(taskletsAlive) parked=\(taskletsParked) ready=\(jobsReady) watchers=\(activeWatchers) "
             + "inbox=\(inboxDepth) jobsRun=\(jobsRun) ioEvents=\(ioEvents) wakeups=\(crossThreadWakeups) refused=\(taskletsRefused)"

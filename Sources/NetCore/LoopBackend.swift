@@ -8,13 +8,17 @@ import CLibevShim
 public enum LoopBackend: String, Sendable, CaseIterable, CustomStringConvertible {
     /// libev's recommended backend for this system (epoll on Linux).
     case automatic
+    /// `select(2)`: descriptors below 1024 only.
     case select
+    /// `poll(2)`.
     case poll
+    /// `epoll(7)`: scales to many descriptors.
     case epoll
 
     /// The three concrete backends, for running the same test on each.
     public static let concrete: [LoopBackend] = [.select, .poll, .epoll]
 
+    /// The backend's name: "automatic", "select", "poll" or "epoll".
     public var description: String { rawValue }
 
     var evFlags: UInt32 {

@@ -10,15 +10,25 @@ import CLinuxShim
 public struct NetError: Error, Equatable, CustomStringConvertible {
     /// The broad reason, for callers that react to it.
     public enum Kind: Sendable, Equatable {
+        /// The peer reset the connection (`ECONNRESET`).
         case connectionReset
+        /// Nothing listens at the address (`ECONNREFUSED`).
         case connectionRefused
+        /// The connection was aborted locally (`ECONNABORTED`).
         case connectionAborted
+        /// The operation ran out of time (`ETIMEDOUT`, or a NetCore timeout).
         case timedOut
+        /// A write to a stream the peer has closed (`EPIPE`; SIGPIPE never fires).
         case brokenPipe
+        /// The address is in use already (`EADDRINUSE`).
         case addressInUse
+        /// The address is not one of this host's (`EADDRNOTAVAIL`).
         case addressNotAvailable
+        /// No route to the network (`ENETUNREACH`, `ENETDOWN`).
         case networkUnreachable
+        /// No route to the host (`EHOSTUNREACH`, `EHOSTDOWN`).
         case hostUnreachable
+        /// A datagram larger than the socket can send (`EMSGSIZE`).
         case messageTooLong
         /// The socket was closed by this process (possibly while a tasklet waited on it).
         case closed
@@ -28,6 +38,7 @@ public struct NetError: Error, Equatable, CustomStringConvertible {
         case invalidAddress
         /// Two tasklets tried to wait on the same socket in the same direction.
         case concurrentWait
+        /// Any other errno: `errno` says which.
         case other
     }
 
@@ -40,6 +51,8 @@ public struct NetError: Error, Equatable, CustomStringConvertible {
     /// Extra detail, such as the address involved.
     public var context: String?
 
+    /// An error of `kind` from `operation` ("connect", "read", ...) with the `errno` it failed with
+    /// (0 when none) and an optional context (an address, a host name).
     public init(kind: Kind, errno: Int32, operation: String, context: String? = nil) {
         self.kind = kind
         self.errno = errno
@@ -62,6 +75,7 @@ public struct NetError: Error, Equatable, CustomStringConvertible {
         NetError(kind: .timedOut, errno: ETIMEDOUT, operation: operation, context: "no progress within \(timeout)")
     }
 
+    /// A one-line, human-readable account of the error, for logs and messages. It names the operation, the context and errno's message.
     public var description: String {
         var text = operation
         if let context { text += " (\(context))" }

@@ -9,6 +9,7 @@ public enum ThreadStartError: Error, Equatable, CustomStringConvertible {
     /// `pthread_create` failed with this code (`EAGAIN`: a thread or memory limit).
     case failed(errno: Int32)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .placement(let error): return error.description
@@ -25,6 +26,7 @@ public enum OSThreads {
     ///   - stackSize: bytes of stack; nil for the system default.
     ///   - cpus: the CPUs it may run on, from its first instruction (see `CPUPlacement`); nil
     ///     leaves it where the system puts it.
+    /// - Parameter body: what the thread runs; the thread ends when it returns.
     /// - Returns: the thread, to `pthread_join`.
     /// - Throws: `ThreadStartError.placement` for an empty, out-of-range or refused CPU set,
     ///   `.failed` when the system cannot make the thread; `body` then never runs.

@@ -15,6 +15,7 @@
 public final class PThreadMutex: @unchecked Sendable {  // the pthread mutex itself makes it safe
     @usableFromInline let raw: UnsafeMutablePointer<pthread_mutex_t>
 
+    /// An unlocked mutex (default attributes: not recursive). One allocation.
     public init() {
         raw = .allocate(capacity: 1)
         raw.initialize(to: pthread_mutex_t())
@@ -26,7 +27,9 @@ public final class PThreadMutex: @unchecked Sendable {  // the pthread mutex its
         raw.deallocate()
     }
 
+    /// Locks the mutex, blocking the calling thread while another holds it.
     @inlinable @inline(__always) public func lock() { pthread_mutex_lock(raw) }
+    /// Unlocks the mutex; the calling thread must hold it.
     @inlinable @inline(__always) public func unlock() { pthread_mutex_unlock(raw) }
 
     /// Runs `body` with the mutex held.
@@ -50,6 +53,7 @@ public final class PThreadConditionLock: @unchecked Sendable {  // the pthread p
     /// One allocation for both, so that their addresses never move.
     private let storage: UnsafeMutableRawPointer
 
+    /// An unlocked mutex and its condition variable (on `CLOCK_MONOTONIC`, for timed waits).
     public init() {
         let mutexSize = (MemoryLayout<pthread_mutex_t>.stride + 15) & ~15
         storage = .allocate(byteCount: mutexSize + MemoryLayout<pthread_cond_t>.stride, alignment: 16)
@@ -71,7 +75,9 @@ public final class PThreadConditionLock: @unchecked Sendable {  // the pthread p
         storage.deallocate()
     }
 
+    /// Locks the mutex, blocking the calling thread while another holds it.
     @inlinable @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
+    /// Unlocks the mutex; the calling thread must hold it.
     @inlinable @inline(__always) public func unlock() { pthread_mutex_unlock(mutex) }
 
     /// Runs `body` with the lock held.

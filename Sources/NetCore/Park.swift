@@ -56,7 +56,6 @@ func postToLoop(_ loop: UnsafeMutableRawPointer, _ call: @escaping @Sendable () 
 /// The continuation of a task parked with `parkUntilResumed`, resumable exactly once from any
 /// thread. Resumed from a thread other than the parked task's loop, the resumption is posted to
 /// that loop (one `ev_async` wake-up covers every resumption that arrives before the loop runs).
-// resumed exactly once; a resume from another thread is posted to the loop
 public struct ParkedContinuation<Value: Sendable>: @unchecked Sendable {
     // @unchecked: `loop` is only compared with the current loop and used to post to that loop,
     // which stays alive while one of its tasks is parked.

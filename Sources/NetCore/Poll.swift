@@ -6,12 +6,17 @@ import CLinuxShim
 
 /// What a descriptor is waited for, or found ready for.
 public struct PollEvents: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    /// The bits: 1 readable, 2 writable.
     public let rawValue: UInt8
+    /// The set with these bits.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
+    /// Data (or end-of-stream, or a pending error) can be read without blocking.
     public static let readable = PollEvents(rawValue: 1)
+    /// Data can be written without blocking (or a pending error makes the write fail at once).
     public static let writable = PollEvents(rawValue: 2)
 
+    /// The events by name, for logs and messages.
     public var description: String {
         [contains(.readable) ? "readable" : nil, contains(.writable) ? "writable" : nil]
             .compactMap { $0 }.joined(separator: "+")
@@ -20,8 +25,11 @@ public struct PollEvents: OptionSet, Sendable, Hashable, CustomStringConvertible
 
 /// One descriptor and what to wait for.
 public struct PollRequest: Sendable, Hashable {
+    /// The descriptor to wait on.
     public var fd: Int32
+    /// What to wait for.
     public var events: PollEvents
+    /// A wait for `events` on `fd`.
     public init(fd: Int32, events: PollEvents) {
         self.fd = fd
         self.events = events
@@ -31,8 +39,12 @@ public struct PollRequest: Sendable, Hashable {
 /// A descriptor found ready, and for what. `hasError` says the readiness comes from an error or
 /// hang-up on the descriptor: the next read or write on it raises the real error.
 public struct PollResult: Sendable, Hashable {
+    /// The descriptor, as in its request.
     public var fd: Int32
+    /// What it is ready for; a socket with a pending error is ready for what was asked.
     public var ready: PollEvents
+    /// True when the descriptor has a pending error or hang-up (`POLLERR`, `POLLHUP`, `SO_ERROR`):
+    /// the next call on it raises the real error.
     public var hasError: Bool
 }
 

@@ -46,6 +46,7 @@ public final class StreamSocket: SocketDescriptor, @unchecked Sendable {  // con
     /// the connection is made. A Unix socket connects at once or fails (no such file:
     /// `ENOENT`; nobody listening: `.connectionRefused`; a full backlog: `EAGAIN`).
     /// - Parameter timeout: how long to wait for the handshake; nil waits as long as the kernel does.
+    /// - Parameter address: where to connect.
     /// - Throws: `NetError` (`.connectionRefused`, `.timedOut`, `.networkUnreachable`, ...),
     ///   `CancellationError`. The socket is closed on failure.
     /// Call from a tasklet.
@@ -88,6 +89,7 @@ public final class StreamSocket: SocketDescriptor, @unchecked Sendable {  // con
 
     /// Reads up to `buffer.count` bytes into `buffer`, parking until at least one byte is there.
     /// - Parameter timeout: the longest to wait for data (an idle timeout); nil waits forever.
+    /// - Parameter buffer: where the bytes go; at most `buffer.count` are read.
     /// - Returns: the number of bytes read; 0 means the peer closed its side (end of stream).
     /// - Throws: `NetError` (`.connectionReset`, `.timedOut`, `.closed`, ...), `CancellationError`.
     nonisolated(nonsending) public func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Duration? = nil) async throws -> Int {
@@ -167,6 +169,7 @@ public final class StreamSocket: SocketDescriptor, @unchecked Sendable {  // con
 
     /// Writes every byte of `bytes`, parking while the socket's send buffer is full.
     /// - Parameter timeout: the longest to wait for buffer space at a time; nil waits forever.
+    /// - Parameter bytes: the bytes to send, all of them.
     /// - Throws: `NetError` (`.brokenPipe`, `.connectionReset`, `.timedOut`, `.closed`),
     ///   `CancellationError`. Some bytes may have been sent before an error.
     nonisolated(nonsending) public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration? = nil) async throws {

@@ -12,6 +12,7 @@ public final class TCPListener: @unchecked Sendable {  // confined to one loop's
 
     /// Binds to `address` and listens. Port 0 picks a free port: read it from `localAddress`.
     /// - Parameter backlog: the kernel's queue of connections not yet accepted.
+    /// - Parameter address: the local address to bind to (port 0: any free port).
     /// - Throws: `NetError` (`.addressInUse`, `.addressNotAvailable`, ...).
     public init(bindTo address: SocketAddress, backlog: Int32 = 511) throws {
         let operation = "listen on \(address)"

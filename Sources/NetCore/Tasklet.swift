@@ -126,6 +126,7 @@ public final class Tasklet: Sendable, CustomStringConvertible {
         await Task.yield()
     }
 
+    /// The tasklet's name, id and whether it is alive, for logs.
     public var description: String { "Tasklet(\(name), id: \(id), alive: \(isAlive))" }
 }
 

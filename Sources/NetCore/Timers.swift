@@ -7,11 +7,13 @@ public struct TimeoutError: Error, Equatable, CustomStringConvertible {
     /// The time that was allowed.
     public var timeout: Duration
 
+    /// A timeout of `operation` ("connect", "read", ...) after `timeout`.
     public init(operation: String, timeout: Duration) {
         self.operation = operation
         self.timeout = timeout
     }
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         "\(operation) timed out after \(timeout); allow more time or check that the peer is responding"
     }

@@ -82,6 +82,7 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     /// Disfavoured so that an unannotated `let d = try await socket.receive()` keeps meaning the
     /// addressed form (existing code); write `let bytes: [UInt8] = try await socket.receive()`.
     /// - Parameter maxBytes: a longer datagram is truncated to this size.
+    /// - Parameter timeout: the longest to wait for a datagram; nil waits forever.
     /// - Throws: `NetError` (`.connectionRefused` after an ICMP port-unreachable, `.timedOut`,
     ///   `.closed`, ...), `CancellationError`.
     @_disfavoredOverload
@@ -108,6 +109,7 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
 
     /// Receives one datagram, parking until one arrives.
     /// - Parameter maxBytes: a longer datagram is truncated to this size.
+    /// - Parameter timeout: the longest to wait for a datagram; nil waits forever.
     /// - Returns: the payload and the sender's address.
     /// - Throws: `NetError` (`.timedOut`, `.closed`, ...), `CancellationError`.
     nonisolated(nonsending) public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (

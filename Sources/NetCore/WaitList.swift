@@ -3,6 +3,7 @@ import CLinuxShim
 /// Thrown by the locks when a tasklet waits with a timeout on a task that is not on a loop
 /// (timeouts use the loop's timers).
 public struct WaitTimeoutNeedsLoop: Error, CustomStringConvertible {
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String { "a wait with a timeout must run in a tasklet (timeouts use the loop's timers)" }
 }
 

@@ -17,6 +17,7 @@ public struct WatchdogReport: Sendable, CustomStringConvertible {
     /// waiting for (it does not hold the loop, but its caller is stuck): the job's name.
     public var workerJob: String?
 
+    /// A report; every argument is the property of the same name.
     public init(loopName: String, taskletName: String?, held: Duration, threshold: Duration, workerJob: String? = nil) {
         self.loopName = loopName
         self.taskletName = taskletName
@@ -25,6 +26,7 @@ public struct WatchdogReport: Sendable, CustomStringConvertible {
         self.workerJob = workerJob
     }
 
+    /// The report on one line: loop, tasklet (or worker job), time held and threshold, in ms.
     public var description: String {
         let who = taskletName.map { "tasklet '\($0)'" } ?? "a job that is not a tasklet's"
         let ms = { (d: Duration) in d.nanosecondsClamped / 1_000_000 }

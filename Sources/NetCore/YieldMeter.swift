@@ -15,6 +15,7 @@ public struct YieldMeter: Sendable {
     private let storedLimit: UInt32
     private var unparkedBytes: UInt32 = 0
 
+    /// A meter that asks for a yield after `limit` bytes (clamped to 1 ... 4 GiB - 1).
     public init(limit: Int = YieldMeter.defaultLimit) { storedLimit = UInt32(clamping: max(1, limit)) }
 
     /// The last operation had to wait (park): the tasklet already gave way.

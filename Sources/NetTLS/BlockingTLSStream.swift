@@ -33,6 +33,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     ///   - serverName: the host name sent as SNI and checked against the certificate, or an
     ///     IPv4/IPv6 literal (checked against the certificate's IP addresses; no SNI).
     ///   - timeout: the longest the whole handshake may take; nil waits forever.
+    /// - Parameter context: the TLS context (configuration, trusted CAs, certificate) the session is made from.
     /// - Returns: the stream, which owns the transport from now on.
     /// - Throws: `TLSError` (`.certificateVerificationFailed`, `.hostnameMismatch`,
     ///   `.handshakeFailed`, `.configuration`), `NetError` (`.timedOut`, ...). The transport is
@@ -76,6 +77,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
     /// Reads decrypted bytes, up to `buffer.count`, blocking until at least one is there.
     /// - Parameter timeout: the longest to wait at a time for the transport; nil waits forever;
     ///   zero never waits (then `NetError` `.timedOut` when nothing is there).
+    /// - Parameter buffer: where the bytes go; at most `buffer.count` are read.
     /// - Returns: the byte count; 0 at end of stream (close_notify or the transport's end;
     ///   after the latter `endedWithoutCloseNotify` is true).
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.timedOut`, `.closed`, ...).
@@ -89,6 +91,7 @@ public final class BlockingTLSStream: BlockingByteStream, @unchecked Sendable { 
 
     /// Encrypts and writes every byte, a record per transport write.
     /// - Parameter timeout: the longest to wait at a time for the transport; nil waits forever.
+    /// - Parameter bytes: the bytes to send, all of them.
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.brokenPipe`, `.timedOut`, ...).
     public func write(_ bytes: UnsafeRawBufferPointer, timeout: Duration?) throws {
         guard !isClosed else { throw NetError.closed("TLS write") }

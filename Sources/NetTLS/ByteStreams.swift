@@ -7,6 +7,7 @@ import NetCore
 public protocol AsyncByteStream: AnyObject {
     /// Reads what is there, up to `buffer.count` bytes, parking until at least one byte arrives.
     /// - Parameter timeout: the longest to wait for a byte (an idle timeout); nil waits forever.
+    /// - Parameter buffer: where the bytes go; at most `buffer.count` are read.
     /// - Returns: the byte count; 0 at end of stream.
     /// - Throws: `NetError` (`.timedOut`, `.connectionReset`, `.closed`, ...), `TLSError`,
     ///   `CancellationError`.
@@ -60,6 +61,7 @@ public protocol BlockingByteStream: AnyObject {
 }
 
 extension StreamSocket: AsyncByteStream {
+    /// True when the socket is open with nothing unread: it may go back to a connection pool.
     public var isReusable: Bool { isIdleAndOpen }
 
     /// See `AsyncByteStream.readWithoutWaiting`: `receiveWithoutWaiting`, one non-blocking `recv`.

@@ -38,6 +38,7 @@ public struct TLSError: Error, Equatable, CustomStringConvertible {
         self.context = context
     }
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         let prefix = context.map { "\($0): " } ?? ""
         switch kind {

@@ -37,6 +37,7 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
     ///   - serverName: the host name sent as SNI and checked against the certificate, or an
     ///     IPv4/IPv6 literal (checked against the certificate's IP addresses; no SNI).
     ///   - timeout: the longest the whole handshake may take; nil waits forever.
+    /// - Parameter context: the TLS context (configuration, trusted CAs, certificate) the session is made from.
     /// - Returns: the stream, which owns the transport from now on.
     /// - Throws: `TLSError` (`.certificateVerificationFailed`, `.hostnameMismatch`,
     ///   `.handshakeFailed`, `.configuration`), `NetError` (`.timedOut`, `.connectionReset`, ...),
@@ -50,6 +51,8 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
 
     /// Starts TLS as the server over an accepted transport and completes the handshake.
     /// - Parameter timeout: the longest the whole handshake may take; nil waits forever.
+    /// - Parameter context: the TLS context (configuration, trusted CAs, certificate) the session is made from.
+    /// - Parameter transport: the connected byte stream TLS runs over; the stream owns it from now on.
     /// - Throws: `TLSError` (`.handshakeFailed`, `.configuration`), `NetError`,
     ///   `CancellationError`. The transport is closed on failure.
     /// Call from a tasklet.
@@ -83,6 +86,7 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
 
     /// Reads decrypted bytes, up to `buffer.count`, parking until at least one is there.
     /// - Parameter timeout: the longest to wait at a time for the transport; nil waits forever.
+    /// - Parameter buffer: where the bytes go; at most `buffer.count` are read.
     /// - Returns: the byte count; 0 at end of stream (close_notify or the transport's end;
     ///   after the latter `endedWithoutCloseNotify` is true).
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.timedOut`, `.closed`, ...),
@@ -106,6 +110,7 @@ public final class TLSStream: AsyncByteStream, @unchecked Sendable {  // confine
 
     /// Encrypts and writes every byte, parking while the peer is not reading.
     /// - Parameter timeout: the longest to wait at a time for the transport; nil waits forever.
+    /// - Parameter bytes: the bytes to send, all of them.
     /// - Throws: `TLSError` (`.protocolError`), `NetError` (`.brokenPipe`, `.timedOut`,
     ///   `.closed`, ...), `CancellationError`. Some bytes may have gone out before an error.
     /// Call from a tasklet.

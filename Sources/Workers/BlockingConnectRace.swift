@@ -9,6 +9,11 @@ extension BlockingSocket {
     /// Cost: the lookup, a socket per attempt, a poll per event or attempt delay.
     /// - Parameter cancellation: each pending attempt is attached to it, so `cancel()` from
     ///   another thread ends the race at once; each is detached before it is closed.
+    /// - Parameter happyEyeballs: the attempt delay and the allowed families.
+    /// - Parameter host: the name (or IP literal) to connect to.
+    /// - Parameter port: the TCP port.
+    /// - Parameter resolver: where the lookup runs; nil calls getaddrinfo on this thread.
+    /// - Parameter timeout: the longest the lookup and the connects may take together.
     /// - Throws: `ResolverError`; the last attempt's `NetError` when all fail; `NetError` of kind
     ///   `.timedOut` (operation "connect") when `timeout` passes first; `CancellationError` once cancelled.
     public static func connect(

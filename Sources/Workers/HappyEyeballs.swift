@@ -22,8 +22,10 @@ public enum AddressFamilies: String, Sendable, Equatable, CaseIterable {
 public struct HappyEyeballs: Sendable, Equatable {
     /// RFC 8305 §5's "Connection Attempt Delay": 250 ms recommended, 10 ms at the least.
     public var attemptDelay: Duration
+    /// Which address families to try: `.any` (IPv6 first, alternating), `.v4` or `.v6` only.
     public var families: AddressFamilies
 
+    /// A plan with this attempt delay (250 ms by default, RFC 8305's recommendation) and families.
     public init(attemptDelay: Duration = .milliseconds(250), families: AddressFamilies = .any) {
         self.attemptDelay = max(.milliseconds(10), attemptDelay)
         self.families = families
@@ -218,6 +220,8 @@ extension StreamSocket {
     ///   - resolver: where the lookups run; nil uses `Resolver.shared()`, which starts its 2
     ///     threads on first use. Pass a resolver on your own pool to start none.
     ///   - happyEyeballs: the attempt delay and the allowed families.
+    /// - Parameter host: the name (or IP literal) to connect to.
+    /// - Parameter port: the TCP port.
     /// - Throws: `ResolverError` when no lookup finds an address; `NetError` `.timedOut`;
     ///   `WorkerPoolError.threadStartFailed` when the shared resolver cannot start; as
     ///   `connect(racing:attemptDelay:timeout:)`.

@@ -8,7 +8,9 @@ import NetCore
 public struct ResolverError: Error, Equatable, CustomStringConvertible {
     /// The `EAI_*` code (`EAI_NONAME`, `EAI_AGAIN`, ...); `EAI_SYSTEM` comes with `systemErrno`.
     public var code: Int32
+    /// With `EAI_SYSTEM`, the errno getaddrinfo left; otherwise 0.
     public var systemErrno: Int32
+    /// The name that was looked up.
     public var host: String
 
     /// An error with getaddrinfo's `code` (and `systemErrno` for `EAI_SYSTEM`) for `host`; for
@@ -22,6 +24,7 @@ public struct ResolverError: Error, Equatable, CustomStringConvertible {
     /// True for "no such host" (EAI_NONAME, or EAI_NODATA: the name exists without addresses).
     public var isNoSuchHost: Bool { code == EAI_NONAME || code == -5 /* EAI_NODATA */ }
 
+    /// A one-line, human-readable account of the error, for logs and messages. It names the host and gai_strerror's message.
     public var description: String {
         var reason = String(cString: gai_strerror(code))
         if code == EAI_SYSTEM { reason += ": " + String(cString: strerror(systemErrno)) }
@@ -73,6 +76,7 @@ public final class Resolver: Sendable {
     /// - Parameter lookUp: answers a lookup in place of getaddrinfo (curl's `--resolve`, or a
     ///   test's name with an address that drops packets); it runs on a worker thread (the
     ///   pool's, or the blocking engine's) and throws `ResolverError` for a name it does not know.
+    /// - Parameter pool: the worker pool the lookups run on.
     /// Any thread.
     public init(pool: WorkerPool, lookUp: @escaping LookUp = Resolver.lookUp(host:port:family:)) {
         self.pool = pool
@@ -83,6 +87,8 @@ public final class Resolver: Sendable {
     /// (RFC 6724, /etc/gai.conf): IPv6 and IPv4 as the system sorts them.
     /// - Parameter timeout: the longest to wait; the lookup itself cannot be interrupted and its
     ///   late answer is dropped.
+    /// - Parameter host: the name to look up.
+    /// - Parameter port: the port the addresses carry.
     /// - Throws: `ResolverError` (EAI_NONAME, ...), `TimeoutError`, `CancellationError`.
     public func resolve(host: String, port: UInt16, timeout: Duration? = .seconds(10)) async throws -> [SocketAddress] {
         try await lookUp(host: host, port: port, family: AF_UNSPEC, timeout: timeout)
@@ -101,6 +107,8 @@ public final class Resolver: Sendable {
     /// The lookup itself: blocks the calling thread in getaddrinfo. For code already on a worker
     /// thread (the blocking HTTP engine); a tasklet calls `resolve(host:port:timeout:)`.
     /// - Parameter family: `AF_INET` or `AF_INET6` for one family; `AF_UNSPEC` for both.
+    /// - Parameter host: the name to look up.
+    /// - Parameter port: the port the addresses carry.
     /// - Throws: `ResolverError`.
     public static func lookUp(host: String, port: UInt16, family: Int32 = AF_UNSPEC) throws -> [SocketAddress] {
         var hints = addrinfo()

@@ -33,6 +33,7 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
     /// left running.
     case placementFailed(CPUPlacementError)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .queueFull(let capacity):
@@ -62,6 +63,7 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
 public final class WorkerPool: @unchecked Sendable {  // shared state behind pthread locks and atomics, see the type comment
     // @unchecked: the queue, counters and per-worker slots are guarded by `lock`; the rest are
     // constants or thread-safe (`places`).
+    /// The pool's name: its threads are named after it, and reports carry it.
     public let name: String
     /// The number of worker threads.
     public let threadCount: Int
@@ -394,11 +396,16 @@ public struct WorkerPoolStats: Sendable {
 
 /// A worker job that has run longer than the pool's watchdog threshold.
 public struct WorkerJobReport: Sendable, CustomStringConvertible {
+    /// The pool the job runs on.
     public var poolName: String
+    /// The name its caller gave the job (`callAsync("name") { ... }`).
     public var jobName: String
+    /// How long it has run so far.
     public var running: Duration
+    /// The pool's watchdog threshold.
     public var threshold: Duration
 
+    /// The report on one line, for logs.
     public var description: String {
         "worker pool '\(poolName)': job '\(jobName)' has run for \(running) (threshold \(threshold)); it may be blocked"
     }

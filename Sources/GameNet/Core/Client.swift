@@ -11,7 +11,9 @@ import NetCore
 /// (the id is then the client's own random id). Packets from any other address, or for another
 /// client id, connection or token, are dropped. Not thread-safe: one thread.
 public final class Client {
+    /// The configuration the client was made with (channels, timeouts, encryption).
     public let config: GameNetConfig
+    /// The host's address: every datagram goes there, and only its datagrams are accepted.
     public let server: SocketAddress
     /// Datagrams dropped: undecodable, from another address, or not for this session.
     public private(set) var droppedDatagrams = 0
@@ -81,6 +83,7 @@ public final class Client {
         return nil
     }
 
+    /// True once the handshake has completed and until the session ends.
     public var isConnected: Bool { connectionID != nil }
 
     /// The session's counters once connected.
@@ -96,8 +99,11 @@ public final class Client {
         outgoing.append(OutgoingDatagram(bytes: requestPacket(), to: server))
     }
 
+    /// The next event (`.connected`, `.message`, `.disconnected`), or nil when none is waiting.
+    /// Call it until nil after each `receive` and `update`.
     public func pollEvent() -> GameNetEvent? { events.isEmpty ? nil : events.removeFirst() }
 
+    /// The datagrams to send to `server` now, in order; the client forgets them (it owns no socket).
     public func takeDatagrams() -> [OutgoingDatagram] {
         defer { outgoing.removeAll(keepingCapacity: true) }
         return outgoing
@@ -141,6 +147,9 @@ public final class Client {
         state = .closed
     }
 
+    /// Advances the client to `nowNs` (monotonic nanoseconds): resends handshake packets, times
+    /// the handshake out, and on a session sends due acks, resends, keep-alives and queued messages
+    /// and detects a dead peer. Call it once a frame, or at `nextWakeNs`.
     public func update(nowNs: Int64) {
         switch state {
         case .idle, .closed: return

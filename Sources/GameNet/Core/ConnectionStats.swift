@@ -1,8 +1,12 @@
 /// Counters of one connection, for tuning, the game's HUD and tests.
 public struct ConnectionStats: Sendable, Equatable {
+    /// Datagrams sent on this connection, acks and pings included.
     public var packetsSent = 0
+    /// Datagrams received and accepted for this connection.
     public var packetsReceived = 0
+    /// Bytes sent, as UDP payload (the wire size of every packet).
     public var bytesSent = 0
+    /// Bytes received, as UDP payload.
     public var bytesReceived = 0
     /// Packets judged lost (no ack within the RTO, or three later packets acknowledged first).
     public var packetsLost = 0
@@ -25,15 +29,18 @@ public struct ConnectionStats: Sendable, Equatable {
     /// The smoothed round-trip time and its variance (RFC 6298: the mean deviation, gain 1/4),
     /// once measured. An RTT includes the peer's ack delay (at most `ackDelayNs`).
     public var smoothedRTTNs: Int64?
+    /// The RTT's variance as RFC 6298's mean deviation, in nanoseconds; 0 until measured.
     public var rttVarianceNs: Int64 = 0
     /// The newest and the smallest RTT sample.
     public var latestRTTNs: Int64?
+    /// The smallest RTT sample so far, in nanoseconds; nil until measured.
     public var minRTTNs: Int64?
     /// Jitter: the smoothed difference between consecutive RTT samples (RFC 3550's
     /// interarrival jitter, gain 1/16), 0 until two samples.
     public var jitterNs: Int64 = 0
     /// Loss among recently judged packets (each lost or acked one moves it by 1/16), 0...1.
     public var recentLossRate = 0.0
+    /// The retransmission timeout in force, in nanoseconds (RFC 6298, within `minRTONs`...`maxRTONs`).
     public var retransmissionTimeoutNs: Int64 = 0
     /// Packets with reliable messages allowed in flight now.
     public var congestionWindow = 0

@@ -16,8 +16,11 @@ public enum ChannelKind: Sendable, Equatable {
 /// One channel of a connection: its delivery kind and its priority (a higher priority's
 /// messages go into datagrams first when the window or the MTU runs short).
 public struct ChannelConfig: Sendable, Equatable {
+    /// How the channel delivers: reliable or not, ordered or not.
     public var kind: ChannelKind
+    /// Higher goes first when the window or the MTU runs short; 0 by default.
     public var priority: Int
+    /// A channel of `kind` with `priority`.
     public init(_ kind: ChannelKind, priority: Int = 0) {
         self.kind = kind
         self.priority = priority
@@ -64,7 +67,9 @@ public struct GameNetConfig: Sendable, Equatable {
     public var ackDelayNs: Int64 = 5_000_000
     /// The retransmission timeout before the first RTT sample, and its floor and cap.
     public var initialRTONs: Int64 = 200_000_000
+    /// The floor of the retransmission timeout: 20 ms by default.
     public var minRTONs: Int64 = 20_000_000
+    /// The cap of the retransmission timeout (its back-off stops there): 2 s by default.
     public var maxRTONs: Int64 = 2_000_000_000
     /// Reliable messages a channel has in flight beyond its oldest unacknowledged one; also the
     /// receiver's reorder buffer per channel, so it bounds the receiver's memory.
@@ -102,6 +107,7 @@ public struct GameNetConfig: Sendable, Equatable {
     /// fragment would go past it is disconnected (`.protocolViolation(.hostBudgetExceeded)`).
     public var maxReassemblyBytesPerHost = 64 << 20
 
+    /// The defaults: every value as documented on its property.
     public init() {}
 
     /// The burst of a bucket of `rate` bytes per second.

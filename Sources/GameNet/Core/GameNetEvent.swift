@@ -2,8 +2,11 @@ import NetCore
 
 /// A connection's identity on its host: the random 64-bit id both ends put in every packet.
 public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    /// The id's 64 bits, as in the packets.
     public let rawValue: UInt64
+    /// The id with these bits.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
+    /// "conn-" and the id in hexadecimal, for logs.
     public var description: String { "conn-" + String(rawValue, radix: 16) }
 }
 
@@ -39,15 +42,19 @@ public enum GameNetEvent: Equatable, Sendable {
 
 /// A datagram the caller must send (the machines own no socket).
 public struct OutgoingDatagram: Sendable, Equatable {
+    /// The whole datagram, ready for `sendto`.
     public var bytes: [UInt8]
+    /// Where to send it.
     public var to: SocketAddress
 }
 
 /// Errors of the calls a game makes (never of bytes from the network: those are dropped and counted).
 public enum GameNetError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The configuration cannot work; the string says which setting and why.
     case invalidConfig(String)
     /// No such connection, or it has ended.
     case notConnected
+    /// The channel number is not one of the configuration's channels.
     case noSuchChannel(Int)
     /// Larger than this channel can carry (`maxMessageSize` on a reliable channel,
     /// `maxUnfragmentedPayload` on an unreliable one); nothing was queued or sent.
@@ -55,6 +62,7 @@ public enum GameNetError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The channel holds `maxQueuedMessages` already; nothing was queued.
     case sendQueueFull(channel: Int)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .invalidConfig(let why): return "invalid GameNet configuration: \(why)"

@@ -20,17 +20,24 @@ import NetCore
 /// Not thread-safe: use it from one thread (the driver's loop). Each call costs O(datagrams
 /// handled); `update` visits every connection.
 public final class Host {
+    /// The configuration the host was made with (channels, limits, encryption).
     public let config: GameNetConfig
     /// Datagrams refused by the decoder, from unknown connections, with a wrong token or address,
     /// or handshake packets with a bad cookie: all dropped without an answer or a state change.
     public private(set) var malformedDatagrams = 0
+    /// Data packets for a connection id the host does not have.
     public private(set) var unknownConnectionDatagrams = 0
+    /// Packets for a known connection with a wrong session token or from another address.
     public private(set) var forgedDatagrams = 0
+    /// Handshake responses whose cookie was wrong or expired.
     public private(set) var badCookies = 0
+    /// Handshakes refused with a reject (`.hostFull`, `.tooManyHandshakes`).
     public private(set) var rejectedHandshakes = 0
     /// Encryption on: connect tokens refused (forged, expired, another protocol's, or a
     /// handshake without one), and data packets that failed authentication or were replays.
     public private(set) var refusedTokens = 0
+    /// Encryption on: data packets that failed authentication or were replays, dropped before any
+    /// state changed.
     public private(set) var unauthenticatedDatagrams = 0
     /// The wall clock connect tokens' expiry is checked against, in Unix seconds (the system's
     /// by default; tests set another). Called once per token packet, on the host's thread.
@@ -63,6 +70,7 @@ public final class Host {
 
     /// - Parameter random: where ids, tokens, sequences and the cookie key come from; the system
     ///   generator by default (tests pass a seeded one).
+    /// - Parameter config: the channels, limits, timeouts and encryption; checked here.
     /// - Throws: `GameNetError.invalidConfig`.
     public init(config: GameNetConfig = GameNetConfig(), random: any RandomNumberGenerator = SystemRandomNumberGenerator())
         throws(GameNetError)

@@ -3,6 +3,10 @@ extension ConnectToken {
     /// the id under `hostKey` with a random nonce. Cost: one seal; any thread.
     /// - Parameter expiresAtUnixSeconds: after this Unix time hosts refuse it (netcode.io uses
     ///   tens of seconds: long enough to connect, too short to pass on).
+    /// - Parameter clientID: the client's id; the host reports it with the session.
+    /// - Parameter hostKey: the key the matchmaker shares with the hosts, which seals the private part.
+    /// - Parameter protocolID: the game's protocol id; a host of another protocol refuses the token.
+    /// - Parameter random: where the two session keys and the nonce come from.
     /// - Throws: `ConnectTokenError.cryptoFailure` if OpenSSL fails.
     public static func make(
         clientID: UInt64, protocolID: UInt64, expiresAtUnixSeconds: UInt64, hostKey: GameNetKey,

@@ -15,15 +15,20 @@
 /// This file is the codec alone (no cryptography), so the fuzzer builds it on its own; sealing
 /// and opening are in `ConnectToken+Sealing.swift`.
 public struct ConnectToken: Sendable, Equatable {
+    /// The token format this build writes and reads; any other is refused.
     public static let version: UInt8 = 1
     /// The size of `encoded()`.
     public static let size = 1 + 8 + 8 + 8 + 2 * GameNetKey.size + Packet.sealedTokenSize
 
+    /// The game's protocol id: a host refuses a token made for another.
     public var protocolID: UInt64
+    /// The client's id, chosen by the matchmaker; the host reports it with the session.
     public var clientID: UInt64
     /// Unix time (seconds) after which hosts refuse it.
     public var expiresAtUnixSeconds: UInt64
+    /// The key of the client's packets to the host (ChaCha20-Poly1305, 32 bytes).
     public var clientToServerKey: GameNetKey
+    /// The key of the host's packets to the client.
     public var serverToClientKey: GameNetKey
     /// The private part, sealed for the hosts: `Packet.sealedTokenSize` bytes.
     public var sealed: [UInt8]
@@ -102,6 +107,7 @@ public enum ConnectTokenError: Error, Equatable, Sendable, CustomStringConvertib
     /// The key could not be used (OpenSSL failed).
     case cryptoFailure
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .malformed: return "the connect token is not exactly one token of this version"

@@ -28,5 +28,6 @@ public struct GameNetKey: Sendable, Equatable, CustomStringConvertible {
 
     init(checked bytes: [UInt8]) { self.bytes = bytes }
 
+    /// Never the key's bytes: only its size, so a log cannot leak it.
     public var description: String { "GameNetKey(32 bytes)" }
 }

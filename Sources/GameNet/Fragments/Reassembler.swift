@@ -15,6 +15,7 @@ public enum ReassemblyError: Error, Equatable, Sendable, CustomStringConvertible
     /// Holding this fragment would take the host over `maxReassemblyBytesPerHost`.
     case hostBudgetExceeded
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .badCount(let i, let c): return "fragment \(i) of \(c) is not a valid index and count"

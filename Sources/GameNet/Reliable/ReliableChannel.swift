@@ -17,7 +17,6 @@ import NetCore
 ///
 /// Thread rule: create it in a tasklet; use it from tasklets of that loop. `close()` is safe
 /// from any thread.
-// confined to its loop (thread rule above); close() only posts a job to that loop
 public final class ReliableChannel: @unchecked Sendable {
     // @unchecked: every mutable field is touched only on `loop`'s thread (each entry point checks
     // `loop.isCurrent`, close() hops there); `senders`/`receivers` bring their own lock.
@@ -57,6 +56,7 @@ public final class ReliableChannel: @unchecked Sendable {
     /// - Parameters:
     ///   - socket: a bound UDP socket, used by this channel alone from now on (connected or not).
     ///   - peer: where messages go, and the only address they are accepted from.
+    /// - Parameter options: windows, message size and timers (`ReliableChannelOptions`).
     /// - Throws: `LoopError.notOnLoopThread` outside a tasklet; `LoopError.taskletLimitReached` when the
     ///   loop has no room for the reader tasklet; `ReliableChannelError.invalidOptions`.
     public init(socket: UDPSocket, peer: SocketAddress, options: ReliableChannelOptions = ReliableChannelOptions()) throws {

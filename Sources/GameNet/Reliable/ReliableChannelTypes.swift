@@ -57,6 +57,7 @@ public enum ReliableChannelError: Error, Equatable, CustomStringConvertible {
     /// The options cannot work; the reason says which one.
     case invalidOptions(String)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .messageTooLarge(let size, let limit):
@@ -113,6 +114,7 @@ public struct ReliableChannelStats: Sendable, Equatable, CustomStringConvertible
     /// The retransmission timeout in force.
     public var retransmissionTimeout: Duration = .zero
 
+    /// The counters on one line, for logs.
     public var description: String {
         "sent=\(sent) resent=\(resent) acked=\(acked) received=\(received) dup=\(duplicatesDropped) "
             + "ooo=\(outOfOrderBuffered) beyond=\(beyondWindowDropped) malformed=\(malformedPackets) "

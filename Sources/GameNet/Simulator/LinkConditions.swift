@@ -19,6 +19,8 @@ public struct LinkConditions: Sendable, Equatable {
     /// A datagram that would wait longer than this in the bandwidth queue is dropped (tail drop).
     public var maxQueueDelayNs: Int64 = 200_000_000
 
+    /// Conditions with these probabilities (0...1), times and bandwidth (0: unlimited); the rest
+    /// keep their defaults.
     public init(
         loss: Double = 0, latency: Duration = .zero, jitter: Duration = .zero, duplicate: Double = 0, reorder: Double = 0,
         bandwidthBytesPerSecond: Int = 0

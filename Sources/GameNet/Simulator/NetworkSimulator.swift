@@ -10,20 +10,31 @@
 public struct NetworkSimulator<Endpoint: Hashable & Sendable>: Sendable {
     /// A datagram that has arrived.
     public struct Delivery: Sendable {
+        /// The datagram's bytes, as sent.
         public var bytes: [UInt8]
+        /// The endpoint that sent it.
         public var from: Endpoint
+        /// The endpoint it arrived at.
         public var to: Endpoint
+        /// When it arrived, in nanoseconds of the virtual clock.
         public var atNs: Int64
     }
 
     /// What the simulator did, for tests to check the conditions were really applied.
     public struct Stats: Sendable, Equatable {
+        /// Datagrams given to `send`.
         public var sent = 0
+        /// Datagrams lost (`loss`).
         public var lost = 0
+        /// Extra copies made (`duplicate`).
         public var duplicated = 0
+        /// Datagrams held back so later ones passed them (`reorder`).
         public var reordered = 0
+        /// Datagrams dropped because they would wait past `maxQueueDelayNs` in the bandwidth queue.
         public var queueDropped = 0
+        /// Datagrams delivered, copies included.
         public var delivered = 0
+        /// Bytes of the delivered datagrams.
         public var bytesDelivered = 0
     }
 
@@ -41,7 +52,9 @@ public struct NetworkSimulator<Endpoint: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// The conditions of every direction without its own (`setConditions(_:from:to:)`).
     public var defaultConditions: LinkConditions
+    /// What the simulator has done so far.
     public private(set) var stats = Stats()
     private var conditions: [Link: LinkConditions] = [:]
     private var linkFreeAtNs: [Link: Int64] = [:]
@@ -49,6 +62,8 @@ public struct NetworkSimulator<Endpoint: Hashable & Sendable>: Sendable {
     private var order: UInt64 = 0
     private var random: SeededRandom
 
+    /// An empty network whose random choices come from `seed` and whose links have `conditions`
+    /// (perfect by default) unless set per direction.
     public init(seed: UInt64, conditions: LinkConditions = .perfect) {
         random = SeededRandom(seed: seed)
         defaultConditions = conditions

@@ -16,8 +16,11 @@
 /// message is `sequence - index`; every fragment but the last is full, which fixes its offset. The channel number is checked against the connection's channels by the
 /// connection, not here: the decoder knows no configuration.
 public enum Frame: Equatable, Sendable {
+    /// A whole message on `channel`, with its channel `sequence`.
     case message(channel: UInt8, sequence: UInt32, payload: [UInt8])
+    /// Fragment `index` of `count` of a reliable message too large for one packet.
     case fragment(channel: UInt8, sequence: UInt32, index: UInt16, count: UInt16, payload: [UInt8])
+    /// The sender ends the session; `reason` is a code for why.
     case disconnect(reason: UInt8)
     /// An ack-eliciting frame with no content: the keep-alive of an idle connection.
     case ping

@@ -31,14 +31,23 @@
 /// `decode` checks every field, the exact length of fixed-size packets, the zero padding and
 /// every frame: a datagram is accepted whole or rejected whole with a `PacketError`.
 public enum Packet: Equatable, Sendable {
+    /// The client's first handshake packet, padded to `paddedHandshakeSize`.
     case connectRequest(clientID: UInt64)
+    /// The host's answer to a request: a stateless cookie for the client to return.
     case challenge(clientID: UInt64, cookie: Cookie)
+    /// The client returns the cookie (padded), with its first sequence number.
     case challengeResponse(clientID: UInt64, cookie: Cookie, initialSequence: UInt32)
+    /// The host accepts: the session's connection id, token and the host's first sequence number.
     case accept(clientID: UInt64, connectionID: UInt64, token: UInt64, initialSequence: UInt32)
+    /// The host refuses the handshake, for `reason`.
     case reject(clientID: UInt64, reason: RejectReason)
+    /// A session packet: its header, then its frames (messages, fragments, acks, pings).
     case data(DataHeader, frames: [Frame])
+    /// Encryption with connect tokens: the client's first handshake packet, carrying its token.
     case tokenRequest(clientID: UInt64, token: SealedToken)
+    /// Encryption with connect tokens: the client returns the cookie with its token.
     case tokenResponse(clientID: UInt64, cookie: Cookie, initialSequence: UInt32, token: SealedToken)
+    /// Encryption with connect tokens: the host's accept or reject, sealed with the token's key.
     case sealedReply(clientID: UInt64, box: [UInt8])
 
     /// The bytes of a connect token's sealed part: nonce, ciphertext of its private part, tag.
@@ -49,9 +58,13 @@ public enum Packet: Equatable, Sendable {
     /// What a client's token packets carry of its connect token: the parts a host reads in the
     /// clear (and the sealed part authenticates) and the sealed part.
     public struct SealedToken: Equatable, Sendable {
+        /// The protocol id, in the clear (authenticated by the sealed part).
         public var protocolID: UInt64
+        /// When the token expires, Unix seconds, in the clear (authenticated by the sealed part).
         public var expiresAtUnixSeconds: UInt64
+        /// The sealed part: `Packet.sealedTokenSize` bytes only the hosts can open.
         public var sealed: [UInt8]
+        /// A sealed token from its parts.
         public init(protocolID: UInt64, expiresAtUnixSeconds: UInt64, sealed: [UInt8]) {
             self.protocolID = protocolID
             self.expiresAtUnixSeconds = expiresAtUnixSeconds
@@ -72,8 +85,11 @@ public enum Packet: Equatable, Sendable {
     /// A host's stateless handshake cookie: when it expires (host clock, nanoseconds) and a keyed
     /// hash of that time, the client's address and id. The host keeps nothing until it comes back.
     public struct Cookie: Equatable, Sendable {
+        /// When the cookie expires, host clock, nanoseconds.
         public var expiresNs: Int64
+        /// The keyed hash (SipHash-2-4) of the expiry, the client's address and id.
         public var mac: UInt64
+        /// A cookie from its parts.
         public init(expiresNs: Int64, mac: UInt64) {
             self.expiresNs = expiresNs
             self.mac = mac
@@ -90,11 +106,17 @@ public enum Packet: Equatable, Sendable {
 
     /// The fixed part of a data packet.
     public struct DataHeader: Equatable, Sendable {
+        /// The session's random 64-bit connection id.
         public var connectionID: UInt64
+        /// The session token: a packet without the right one is dropped.
         public var token: UInt64
+        /// This packet's sequence number (per direction, from a random start).
         public var sequence: UInt32
+        /// The newest sequence number received from the peer.
         public var ack: UInt32
+        /// Bit n set: the packet `ack - 1 - n` was received too (32 packets before `ack`).
         public var ackBits: UInt32
+        /// A header from its fields.
         public init(connectionID: UInt64, token: UInt64, sequence: UInt32, ack: UInt32, ackBits: UInt32) {
             self.connectionID = connectionID
             self.token = token
@@ -187,6 +209,7 @@ public enum Packet: Equatable, Sendable {
 
     /// Parses one datagram.
     /// - Parameter maxSize: the largest datagram accepted (the MTU in force).
+    /// - Parameter bytes: the datagram, whole.
     /// - Throws: `PacketError` for anything that is not exactly one well-formed packet.
     /// Pure; any thread; cost linear in the datagram's size.
     public static func decode(_ bytes: [UInt8], maxSize: Int = defaultMaxSize) throws(PacketError) -> Packet {

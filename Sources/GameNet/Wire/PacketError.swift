@@ -19,6 +19,7 @@ public enum PacketError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A reject with a reason this version does not define.
     case unknownRejectReason(UInt8)
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .truncated: return "the packet ends in the middle of a field or frame"

@@ -10,6 +10,8 @@ public final class Barrier: @unchecked Sendable {  // the counters are guarded b
     private var broken = false
     private var brokenGeneration = -1
 
+    /// A barrier that opens when `parties` waiters (at least 1) have arrived, then resets for the
+    /// next round.
     public init(parties: Int) {
         self.parties = max(1, parties)
     }

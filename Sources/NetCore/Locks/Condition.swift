@@ -8,6 +8,7 @@ public final class Condition: @unchecked Sendable {  // the wait list and lock a
     public let lock: Lock
     private let waiters = WaitList()
 
+    /// A condition over `lock` (a new lock by default), which its waiters must hold.
     public init(lock: Lock = Lock()) {
         self.lock = lock
     }

@@ -4,6 +4,7 @@ public final class Event: @unchecked Sendable {  // `flag` is guarded by `waiter
     private let waiters = WaitList()
     private var flag = false
 
+    /// An event that is not set: waiters wait until `set()`.
     public init() {}
 
     /// True once `set()` was called (and `clear()` not since).

@@ -10,6 +10,7 @@ public final class Lock: @unchecked Sendable {  // the semaphore is thread-safe
     /// Bounded at 1, so that releasing an unlocked lock is caught.
     let semaphore = Semaphore(value: 1, bound: 1)
 
+    /// An unlocked lock. Costs one small allocation; starts no thread.
     public init() {}
 
     /// True while someone holds the lock (a snapshot).
@@ -23,6 +24,7 @@ public final class Lock: @unchecked Sendable {  // the semaphore is thread-safe
     @discardableResult
     public func acquireBlocking(timeout: Duration? = nil) -> Bool { semaphore.acquireBlocking(timeout: timeout) }
 
+    /// Takes the lock if it is free, without waiting. Returns whether it was taken. Any thread.
     public func tryAcquire() -> Bool { semaphore.tryAcquire() }
 
     /// Releases the lock; the longest waiter gets it next.
@@ -66,6 +68,7 @@ public final class RLock: @unchecked Sendable {  // `owner` and `depth` are guar
     private var owner: LockOwner?
     private var depth = 0
 
+    /// An unlocked reentrant lock. Costs two small allocations; starts no thread.
     public init() {}
 
     /// Acquires the lock, or deepens the caller's hold on it.

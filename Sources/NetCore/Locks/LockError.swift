@@ -7,6 +7,7 @@ public enum LockError: Error, Equatable, CustomStringConvertible {
     /// A `Barrier` timed out or was broken: its waiters are released with this error.
     case barrierBroken
 
+    /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
         switch self {
         case .notHeld(let what): return "\(what) released by a tasklet or thread that does not hold it"

@@ -79,11 +79,13 @@ public final class BoundedSemaphore: @unchecked Sendable {  // the wrapped Semap
     /// The initial value, which `release` may not exceed.
     public let bound: Int
 
+    /// A semaphore whose value starts at `value` (at least 0), which is also its bound.
     public init(_ value: Int = 1) {
         bound = max(0, value)
         semaphore = Semaphore(value: value, bound: bound)
     }
 
+    /// The current value: how many `acquire`s would succeed now without waiting. A snapshot.
     public var value: Int { semaphore.value }
 
     /// See `Semaphore.acquire(timeout:)`.
@@ -94,6 +96,7 @@ public final class BoundedSemaphore: @unchecked Sendable {  // the wrapped Semap
     @discardableResult
     public func acquireBlocking(timeout: Duration? = nil) -> Bool { semaphore.acquireBlocking(timeout: timeout) }
 
+    /// Takes one unit if the value is above zero, without waiting. Returns whether it did. Any thread.
     public func tryAcquire() -> Bool { semaphore.tryAcquire() }
 
     /// Returns one unit.
