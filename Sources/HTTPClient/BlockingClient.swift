@@ -31,7 +31,9 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     }
 
     /// Sends `request`, follows redirects, and returns once the final head has arrived.
-    /// - Parameter cancellation: lets another thread stop the request (and its body) at once.
+    /// - Parameters:
+    ///   - request: what to send.
+    ///   - cancellation: lets another thread stop the request (and its body) at once.
     /// - Throws: `HTTPClientError`, exactly as `Client.execute`; `CancellationError` once cancelled.
     public func execute(_ request: HTTPRequest, cancellation: BlockingCancellation? = nil) throws -> BlockingResponse {
         do {

@@ -71,7 +71,9 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     /// runs in a tasklet of the home loop (see the type's comment; the first such call may start
     /// the "http-client" thread) and the caller's task suspends until the head is back;
     /// cancelling that task cancels the request, as does dropping the body before its end.
-    /// - Parameter engine: overrides `configuration.engine` for this request.
+    /// - Parameters:
+    ///   - request: what to send.
+    ///   - engine: overrides `configuration.engine` for this request.
     /// - Throws: `HTTPClientError` (the same cases on both engines), `CancellationError`; on
     ///   `.workers` with no pool given, what `Client.sharedWorkerPool()` throws when its threads
     ///   cannot start; off a loop, `ThreadStartError` when the "http-client" thread cannot

@@ -26,7 +26,9 @@ public struct HTTPRequestBody: Sendable {
     /// Chunks from `chunks`, iterated once, on the task that sends the request (the workers
     /// engine hands them to its worker through a channel of two chunks: the sequence is never
     /// read further ahead than that). Empty chunks are skipped.
-    /// - Parameter length: the total, if known (sent as `Content-Length`).
+    /// - Parameters:
+    ///   - chunks: the body's bytes, in order.
+    ///   - length: the total, if known (sent as `Content-Length`).
     public static func stream<Chunks: AsyncSequence & Sendable>(_ chunks: Chunks, length: Int? = nil) -> HTTPRequestBody
     where Chunks.Element == [UInt8] {
         HTTPRequestBody(length: length, source: .sequence({ SequenceBodyReader(chunks) }))

@@ -14,6 +14,9 @@ import NetTLS
 public enum TestCertificate {
     /// Writes `cert.pem` and `key.pem` (mode 0600) into `directory` (created if missing).
     /// - Parameters:
+    ///   - directory: where the two files go.
+    ///   - dnsNames: the subjectAltName DNS entries.
+    ///   - ipAddresses: the subjectAltName IP entries.
     ///   - extendedKeyUsage: OpenSSL's spelling ("serverAuth", "clientAuth" for a client
     ///     certificate, "serverAuth,clientAuth").
     ///   - keyPassphrase: when set, the key is written encrypted (AES-256-CBC) with it.

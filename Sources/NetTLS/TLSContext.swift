@@ -93,6 +93,8 @@ public final class TLSContext: @unchecked Sendable {  // immutable after the fac
     /// A server context presenting the PEM certificate chain in `certificateFile` (leaf first)
     /// with the PEM private key in `privateKeyFile`.
     /// - Parameters:
+    ///   - certificateFile: the PEM chain, leaf first.
+    ///   - privateKeyFile: the leaf's PEM private key.
     ///   - clientCAFile: when set, every client must present a certificate issued by (or
     ///     listed in) this PEM file; the handshake fails for one that presents none or another.
     ///   - maximumVersion: the newest version offered (nil: TLS 1.3), for tests of old servers.

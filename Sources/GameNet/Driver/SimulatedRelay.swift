@@ -51,6 +51,8 @@ public final class SimulatedRelay: @unchecked Sendable {  // confined to one loo
     /// - Parameters:
     ///   - front: the socket clients send to (bound by the caller, say to 127.0.0.1:0).
     ///   - server: where the server listens.
+    ///   - upstream: the link from the clients to the server (loss, latency, jitter, ...).
+    ///   - downstream: the link from the server back to the clients.
     ///   - seed: the simulator's seed (the same seed and the same arrivals give the same fates).
     public init(front: UDPSocket, server: SocketAddress, upstream: LinkConditions, downstream: LinkConditions, seed: UInt64) {
         self.front = front

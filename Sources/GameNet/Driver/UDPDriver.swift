@@ -40,7 +40,13 @@ public enum UDPDriver {
     /// check; it starts no thread.
     /// Call from a tasklet; the socket is used by this driver alone meanwhile. A `Client` must
     /// have been told to `connect` first.
-    /// - Parameter limit: give up after this long (nil: never).
+    /// - Parameters:
+    ///   - machine: the `Host` or `Client` to pump.
+    ///   - socket: its UDP socket (a host's bound to its port).
+    ///   - idleWake: the longest wait with nothing due.
+    ///   - flushInterval: the flush timer's period (nil: none).
+    ///   - limit: give up after this long (nil: never).
+    ///   - handle: sees each event; returning false ends the pump.
     /// - Throws: `NetError` from the socket (a refused port is ignored, as a lost datagram), of
     ///   kind `.timedOut` once `limit` has passed; what `handle` throws; `CancellationError`.
     nonisolated(nonsending) public static func run(

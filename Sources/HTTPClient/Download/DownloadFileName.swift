@@ -39,8 +39,10 @@ public enum DownloadFileName {
     public static let maxExtensionBytes = 16
 
     /// A safe name for `proposed`, a name a server suggested, by the rules above.
-    /// - Parameter maxBytes: the longest result in bytes of UTF-8; a caller that appends a
-    ///   suffix to the name (`.part`) passes less than ``maxBytes``.
+    /// - Parameters:
+    ///   - proposed: the name as the server sent it.
+    ///   - maxBytes: the longest result in bytes of UTF-8; a caller that appends a
+    ///     suffix to the name (`.part`) passes less than ``maxBytes``.
     /// - Returns: nil when nothing usable is left.
     public static func safe(_ proposed: String, maxBytes: Int = DownloadFileName.maxBytes) -> String? {
         // Split on scalars, not Characters: "/" followed by a combining mark is one Character
