@@ -11,7 +11,7 @@ BENCH_APT_PACKAGES := nginx curl wget aria2 wrk iperf3 time python3-venv
 BENCH ?= full
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The ThreadSanitizer pass: concurrency suites at a size that fits CI's time.
-TSAN_FILTER := StressTests|HappyEyeballsTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetGroupCommitTests|NetgetHostileCaseTests|ClientMetricsTests|RequestLoggingTests
+TSAN_FILTER := StressTests|HappyEyeballsTests|ChannelTests|LoopTests|TimerTests|LockTests|CrossThreadCancellationTests|WorkerPoolTests|ResolverTests|WorkersEngineStressTests|LoopLimitsTests|ConnectionPoolBoundsTests|WorkerPoolPlacementTests|NetgetCrashResumeTests|NetgetGroupCommitTests|NetgetHostileCaseTests|ClientMetricsTests|RequestLoggingTests|AnyTaskCalls
 TSAN_STRESS_VALUES ?= 20000
 DEMO_MIB ?= 1024
 

@@ -1,4 +1,5 @@
 import NetCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -48,6 +49,9 @@ final class DrivenLoop: Sendable {
     private let keeper = Channel<Void>()
     // Set once in init, read by stop() on the same test's task.
     nonisolated(unsafe) private var thread = pthread_t()
+    /// Set by the first `stop()`: a second pthread_join of one thread is undefined behaviour
+    /// (ThreadSanitizer's thread registry aborts on it), and tests stop early and in a defer.
+    private let joined = Atomic<Bool>(false)
 
     init(name: String) throws {
         let loop = try Loop(name: name)
@@ -57,8 +61,10 @@ final class DrivenLoop: Sendable {
         thread = try OSThreads.start { loop.run() }
     }
 
-    /// Ends the keeper and joins the thread (run() returns once nothing else is alive).
+    /// Ends the keeper and joins the thread (run() returns once nothing else is alive). Only the
+    /// first call does anything.
     func stop() {
+        guard !joined.exchange(true, ordering: .acquiringAndReleasing) else { return }
         keeper.close()
         pthread_join(thread, nil)
     }

@@ -12,8 +12,14 @@ import NetCore
 /// splits a large resource into `connections` ranges fetched at once (like aria2 -x); limits
 /// the byte rate. Shared by `netget` and the soak tester.
 ///
-/// Thread rule: run it from a tasklet; the sink and the event handler are called on that
-/// loop's thread. `resumeState` can be read at any moment (on that thread) to save progress.
+/// Thread rule: call `run` from any task. From a tasklet it runs in place, and the sink and the
+/// event handler are called on that loop's thread; `resumeState` can be read at any moment (on
+/// that thread) to save progress. From anywhere else (a plain `Task`, an actor) the download
+/// runs in a tasklet of the client's home loop (`HTTPClientConfiguration.loop`, or the thread
+/// the client starts: see `Client`), the sink and handler are called on that loop's thread, and
+/// the caller must not touch them (nor read this downloader's state) until `run` returns;
+/// cancelling the caller's task cancels the download, and `run` returns only once it has
+/// stopped. One `run` at a time per downloader.
 /// It starts no thread itself: its requests start what `client` would (none for the loop
 /// engine to an IP literal; see `Client.init` and `HTTPClientConfiguration.resolver`).
 public final class Downloader: @unchecked Sendable {  // loop-thread confined, see above
@@ -83,6 +89,9 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
         url: HTTPURL, sink: DownloadSink, resume: ResumeState? = nil,
         events: @escaping (DownloadEvent) -> Void = { _ in }
     ) async throws -> DownloadResult {
+        guard Loop.current != nil else {
+            return try await runFromOutside(url: url, sink: sink, resume: resume, events: events)
+        }
         self.sink = sink
         self.events = events
         // Let go of both on return: a sink or handler that holds this downloader (netget's job
