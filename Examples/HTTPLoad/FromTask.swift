@@ -10,8 +10,8 @@ final class SharedCounter: Sendable {
 }
 
 /// `many` from plain tasks (a task group on the cooperative pool), not tasklets: every request
-/// hops to the client's home loop and its body comes back through the hop's channel, so the
-/// figures beside `many`'s give the hop's cost per request.
+/// hops to the client's home loop and back, and a body read that must wait hops there too, so
+/// the figures beside `many`'s give the hop's cost per request.
 /// - Returns: the body bytes of all of them.
 func manyFromTasks(_ url: String, client: Client, engine: HTTPEngine, requests: Int, connections: Int) async throws -> Int {
     let next = SharedCounter()

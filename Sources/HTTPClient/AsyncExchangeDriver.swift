@@ -43,6 +43,53 @@ final class AsyncExchangeDriver: BodySource {
         return machine.takePendingChunk()
     }
 
+    /// `read(into:)` that never parks: what the machine holds and what the socket already has.
+    /// - Returns: the byte count (0 at the end of the body), or nil when the next bytes have not
+    ///   arrived yet (or the stream is TLS, whose buffered records only a parking read drains).
+    /// - Throws: as `read(into:)`, after closing the connection.
+    ///
+    /// Thread: the loop's, or the one task that reads a body fetched for a caller that is not a
+    /// tasklet (`LoopPinnedBodySource`): a step that never parks touches no watcher or timer of
+    /// the loop, only this exchange's machine and socket (which nothing else uses meanwhile) and
+    /// the pool (locked). Cost: one non-blocking `recv` at most per machine step.
+    func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        guard buffer.count > 0, let action = try stepWithoutWaiting(into: .caller(buffer)) else { return nil }
+        return try lease.bodyCount(action)
+    }
+
+    /// `nextChunk()` that never parks, as `readWithoutWaiting`. - Returns: `.some(nil)` at the
+    /// end of the body, nil when the next bytes have not arrived yet.
+    func nextChunkWithoutWaiting() throws -> [UInt8]?? {
+        if let chunk = machine.takePendingChunk() { return chunk }
+        guard let action = try stepWithoutWaiting(into: .machineBuffer) else { return nil }
+        guard try lease.bodyCount(action) > 0 else { return .some(nil) }
+        return machine.takePendingChunk()
+    }
+
+    /// The body bytes taken off the connection and not yet handed out, at most: what the
+    /// machine holds (for tests of a hop's backpressure).
+    var bytesHeld: Int { machine.pendingBodyCount }
+
+    /// One step of the machine with reads that never park. - Returns: the step's last action
+    /// (settled), or nil when a read would have to wait: the machine then asks for the same read
+    /// on the next step, which starts again from `.start` (a body step has no other I/O).
+    private func stepWithoutWaiting(into destination: HTTPExchangeMachine.Destination) throws -> HTTPExchangeMachine.Action? {
+        guard let socket = lease.connection.stream as? StreamSocket else { return nil }
+        var input = HTTPExchangeMachine.Input.start
+        while true {
+            let action = machine.next(input, into: destination)
+            guard let io = action.io else { return lease.settle(action) }
+            guard case .read(let part, _) = io else { return nil }
+            do {
+                guard let count = try socket.receiveWithoutWaiting(into: part) else { return nil }
+                lease.bytesIn += count
+                input = .read(count, endedWithoutCloseNotify: false)
+            } catch {
+                input = .ioFailed(error)
+            }
+        }
+    }
+
     /// Reads and drops a small body (a redirect's) so the connection can be reused; closes it
     /// when the body is large or slow.
     func drain() async {

@@ -172,9 +172,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
                     // getaddrinfo has no timeout of its own; the lookup runs on this worker thread.
                     let lookUp = configuration.resolver?.lookUp ?? Resolver.lookUp(host:port:family:)
                     let found = try lookUp(route.origin.host, route.origin.port, configuration.happyEyeballs.lookupFamily)
-                    address = HappyEyeballs.order(found, families: configuration.happyEyeballs.families).first.flatMap {
-                        NoProxyList.addressBytes($0.host)
-                    }
+                    address = ConnectRoute.tunnelAddress(found, happyEyeballs: configuration.happyEyeballs)
                     timings.nameLookup += watch.lap()
                 }
                 if let handshake = route.handshake(resolvedAddress: address) {

@@ -236,9 +236,7 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
                     let found = try await (configuration.resolver ?? Resolver.shared()).resolve(
                         host: route.origin.host, port: route.origin.port, families: configuration.happyEyeballs.families,
                         timeout: ConnectRoute.left(until: deadline))
-                    address = HappyEyeballs.order(found, families: configuration.happyEyeballs.families).first.flatMap {
-                        NoProxyList.addressBytes($0.host)
-                    }
+                    address = ConnectRoute.tunnelAddress(found, happyEyeballs: configuration.happyEyeballs)
                     timings.nameLookup += watch.lap()
                 }
                 if let handshake = route.handshake(resolvedAddress: address) {

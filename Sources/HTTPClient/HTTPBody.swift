@@ -6,6 +6,16 @@ protocol BodySource: AnyObject {
     func abandon()
     /// The announced Content-Length, if any.
     var expectedLength: Int? { get }
+    /// What a read can take without parking (see `AsyncExchangeDriver.readWithoutWaiting`).
+    func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
+    /// The next chunk if it needs no wait: `.some(nil)` at the end, nil when a wait is needed.
+    func nextChunkWithoutWaiting() throws -> [UInt8]??
+}
+
+extension BodySource {
+    /// Sources that cannot tell say that a wait is needed: the caller then reads with one.
+    func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? { nil }
+    func nextChunkWithoutWaiting() throws -> [UInt8]?? { nil }
 }
 
 /// A response body, read as it arrives: nothing is buffered beyond one read's worth, so a slow
@@ -46,6 +56,27 @@ public final class HTTPBody: AsyncSequence, @unchecked Sendable {
         do { count = try await source.read(into: buffer) } catch { throw progress.ending(error) }
         return progress.counted(count)
     }
+
+    /// `read(into:)` without parking: nil when the next bytes have not arrived (or the source
+    /// cannot tell). Thread: see `AsyncExchangeDriver.readWithoutWaiting`. - Throws: as `read(into:)`.
+    func readWithoutWaiting(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        guard !progress.ended, let source else { return 0 }
+        let count: Int?
+        do { count = try source.readWithoutWaiting(into: buffer) } catch { throw progress.ending(error) }
+        return count.map { progress.counted($0) }
+    }
+
+    /// `nextChunk()` without parking: `.some(nil)` at the end, nil when a wait is needed.
+    func nextChunkWithoutWaiting() throws -> [UInt8]?? {
+        guard !progress.ended, let source else { return .some(nil) }
+        let chunk: [UInt8]??
+        do { chunk = try source.nextChunkWithoutWaiting() } catch { throw progress.ending(error) }
+        guard let chunk else { return nil }
+        return .some(progress.counted(chunk))
+    }
+
+    /// The source's own reader side, for the hop that reads a loop body from another task.
+    var loopDriver: AsyncExchangeDriver? { source as? AsyncExchangeDriver }
 
     /// The next chunk as it arrived; nil at the end. - Throws: as `read(into:)`.
     nonisolated(nonsending) public func nextChunk() async throws -> [UInt8]? {

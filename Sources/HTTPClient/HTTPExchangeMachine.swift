@@ -167,6 +167,9 @@ struct HTTPExchangeMachine {
         return direct > 0 ? min(limit, direct) : min(limit, decoder.capacity)
     }
 
+    /// Body bytes buffered here and not yet delivered.
+    var pendingBodyCount: Int { decoder.pendingCount }
+
     /// The next buffered body chunk, whole, with no I/O; nil if none.
     mutating func takePendingChunk() -> [UInt8]? { decoder.takePendingChunk() }
 

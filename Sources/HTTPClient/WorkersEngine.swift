@@ -1,8 +1,8 @@
 import NetCore
 import Workers
 
-/// What the side that carries a request hands back to its caller over a channel: a worker
-/// (`engine: .workers`), or the client's loop for a caller that is not one of its tasklets.
+/// What the worker that carries a request (`engine: .workers`) hands back to its caller over a
+/// channel.
 enum ExchangeMessage: Sendable {
     case head(ResponseMetadata)
     case chunk([UInt8])
@@ -10,28 +10,22 @@ enum ExchangeMessage: Sendable {
     case failure(any Error)
 }
 
-/// A body whose chunks arrive over a bounded channel from the side that reads the socket (a
-/// worker, or a tasklet of the client's loop), so a slow reader parks that side (and TCP slows
-/// the server). Readable from any task, one reader at a time.
+/// A body whose chunks arrive over a bounded channel from the worker that reads the socket, so
+/// a slow reader parks that side (and TCP slows the server). Readable from any task, one reader
+/// at a time.
 final class ChannelBodySource: BodySource {
     private let channel: Channel<ExchangeMessage>
-    /// Stops the carrying side: wakes a worker blocked in a read, cancels a loop tasklet.
+    /// Stops the carrying side: wakes a worker blocked in a read.
     private let stopCarrier: @Sendable () -> Void
-    private let flow: BodyFlow?
     private var leftover: [UInt8] = []
     private var leftoverOffset = 0
     private var finished = false
 
     let expectedLength: Int?
 
-    /// - Parameter flow: counts the bytes between the two sides (the loop hop's), or nil.
-    init(
-        channel: Channel<ExchangeMessage>, expectedLength: Int?, flow: BodyFlow? = nil,
-        stopCarrier: @escaping @Sendable () -> Void
-    ) {
+    init(channel: Channel<ExchangeMessage>, expectedLength: Int?, stopCarrier: @escaping @Sendable () -> Void) {
         self.channel = channel
         self.stopCarrier = stopCarrier
-        self.flow = flow
         self.expectedLength = expectedLength
     }
 
@@ -58,7 +52,6 @@ final class ChannelBodySource: BodySource {
         }
         switch message {
         case .chunk(let bytes):
-            flow?.delivered(bytes.count)
             return bytes
         case .end:
             finished = true

@@ -37,3 +37,11 @@ final class LoopSerialExecutor: SerialExecutor, @unchecked Sendable {
         precondition(loop.isCurrent, "expected to run on loop '\(loop.name)'")
     }
 }
+
+extension Loop {
+    /// The executor the loop's tasklets prefer, for `withTaskExecutorPreference`: inside it, a task
+    /// that is not a tasklet (a plain `Task`) runs its nonisolated code on this loop's thread and
+    /// may park on the loop's sockets there, as a tasklet's child task does. For the libraries of
+    /// this package (the HTTP client's calls from outside the loop).
+    package var preferredTaskExecutor: any TaskExecutor { taskExecutor }
+}

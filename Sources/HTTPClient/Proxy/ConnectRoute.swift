@@ -1,3 +1,6 @@
+import NetCore
+import Workers
+
 /// How a connection to an origin is made, decided with no I/O: straight to it, or through a
 /// proxy (and which layers: TLS to the proxy, a tunnel handshake, TLS to the origin). Both
 /// engines' connect functions follow it step by step.
@@ -25,6 +28,12 @@ struct ConnectRoute: Equatable {
 
     /// Whether the SOCKS5 proxy gets an address resolved here (`socks5://`) rather than the name.
     var resolvesLocally: Bool { proxy?.kind == .socks5 && !origin.hostIsIPLiteral }
+
+    /// For `socks5://`, the address bytes the proxy is given: the first of `found` (the
+    /// origin's addresses looked up here) in Happy Eyeballs order. Both engines' connect use it.
+    static func tunnelAddress(_ found: [SocketAddress], happyEyeballs: HappyEyeballs) -> [UInt8]? {
+        HappyEyeballs.order(found, families: happyEyeballs.families).first.flatMap { NoProxyList.addressBytes($0.host) }
+    }
 
     /// The tunnel handshake to `destination` (the origin's name, or for `socks5://` the address
     /// resolved for it). Nil when no tunnel is needed.
