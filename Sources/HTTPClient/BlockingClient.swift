@@ -10,6 +10,7 @@ import Workers
 /// Thread rule: any thread except a loop's (it blocks the caller). One client may be shared by
 /// many threads; a response belongs to the thread reading it.
 public final class BlockingClient: @unchecked Sendable {  // immutable, or guarded: pool and cache lock
+    /// The options this client was made with (fixed for its life).
     public let configuration: HTTPClientConfiguration
     let pool: ConnectionPool<BlockingConnection>
     let tlsContexts: TLSContextCache
@@ -17,6 +18,8 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
     /// Made from `configuration.metrics` (or shared with the `Client` that owns this one).
     let metrics: ClientMetrics?
 
+    /// A client with an empty connection pool and its own metrics (from `configuration.metrics`).
+    /// Opens nothing and starts no thread: each request runs on its caller's thread.
     public convenience init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
         self.init(configuration: configuration, metrics: configuration.metrics.map(ClientMetrics.init))
     }
@@ -202,6 +205,7 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
 /// on demand. Reading it to the end returns the connection to the pool; dropping it early closes it.
 @dynamicMemberLookup
 public final class BlockingResponse: @unchecked Sendable {  // one thread at a time
+    /// The final head, its URL, redirects, range and timings.
     public let metadata: ResponseMetadata
     private let exchange: BlockingExchangeDriver
     /// Set for a coded body with decoding on: the body is decoded here, on this thread.
@@ -220,6 +224,7 @@ public final class BlockingResponse: @unchecked Sendable {  // one thread at a t
 
     deinit { if !progress.ended { exchange.lease.close() } }
 
+    /// Reads `metadata`'s properties through the response (`response.status`, `response.url`).
     public subscript<Value>(dynamicMember path: KeyPath<ResponseMetadata, Value>) -> Value { metadata[keyPath: path] }
 
     /// The next body bytes into `buffer`. - Returns: bytes read, 0 at the end.

@@ -30,6 +30,7 @@ import Workers
 /// Thread rule: any task. A response's body is read by one task at a time: from a tasklet, on
 /// the loop that made the request; from elsewhere, from any task.
 public final class Client: @unchecked Sendable {  // immutable, or guarded: pools and caches lock
+    /// The options this client was made with (fixed for its life).
     public let configuration: HTTPClientConfiguration
     let pool: ConnectionPool<LoopConnection>
     let tlsContexts: TLSContextCache

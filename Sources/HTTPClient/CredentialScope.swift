@@ -1,11 +1,15 @@
 /// An origin (RFC 6454): scheme, host and port. Credentials belong to one.
 public struct HTTPOrigin: Sendable, Hashable, CustomStringConvertible {
+    /// The URL's scheme, lower-case ("http", "https", "http+unix", "https+unix").
     public let scheme: String
+    /// The host, lower-case, an IPv6 literal without brackets ("localhost" for a Unix socket).
     public let host: String
+    /// The port, the scheme's default when the URL named none.
     public let port: UInt16
     /// The Unix socket of an `http+unix`/`https+unix` origin: two sockets are two origins.
     public let unixSocketPath: String?
 
+    /// The origin of `url` (its path, query and credential play no part).
     public init(_ url: HTTPURL) {
         scheme = url.scheme
         host = url.host
@@ -13,6 +17,7 @@ public struct HTTPOrigin: Sendable, Hashable, CustomStringConvertible {
         unixSocketPath = url.unixSocketPath
     }
 
+    /// `scheme://host:port` (port always shown, IPv6 bracketed), or `scheme://unix:PATH`.
     public var description: String {
         if let unixSocketPath { return "\(scheme)://unix:\(unixSocketPath)" }
         let name = host.contains(":") ? "[\(host)]" : host

@@ -29,7 +29,9 @@ extension BodySource {
 // @unchecked: a loop body is confined to its loop; a channel body's source is read by one task
 // at a time (it is a sequence of awaits, never two at once), and its channel is thread-safe.
 public final class HTTPBody: AsyncSequence, @unchecked Sendable {
+    /// A chunk of body bytes as it arrived (de-chunked; decoded when decompression is on).
     public typealias Element = [UInt8]
+    /// What a read throws: `HTTPClientError`, or `CancellationError`.
     public typealias Failure = any Error
 
     private let source: BodySource?
@@ -99,11 +101,15 @@ public final class HTTPBody: AsyncSequence, @unchecked Sendable {
         if progress.end() { source?.abandon() }
     }
 
+    /// Iterates the body's chunks by calling `nextChunk()`; the body itself holds the position,
+    /// so two iterators over one body share it (and must not run at once).
     public struct AsyncIterator: AsyncIteratorProtocol {
         let body: HTTPBody
+        /// The next chunk, or nil at the end of the body. - Throws: as `HTTPBody.read(into:)`.
         nonisolated(nonsending) public mutating func next() async throws -> [UInt8]? { try await body.nextChunk() }
     }
 
+    /// An iterator over the chunks still to come (reading advances the body).
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
 }
 
@@ -167,10 +173,14 @@ struct BodyCollector {
 /// `response.url`, `response.rangeIgnored`, ... read through to it), and the body, still to be read.
 @dynamicMemberLookup
 public struct HTTPResponse: @unchecked Sendable {  // as `HTTPBody`: one reader at a time, see there
+    /// The final head, its URL, redirects, range and timings.
     public var metadata: ResponseMetadata
+    /// The body, not yet read: reading it to the end returns the connection to the pool;
+    /// `discard()` (or dropping it) closes the connection.
     public var body: HTTPBody
     /// Which engine carried the request.
     public var engine: HTTPEngine
 
+    /// Reads `metadata`'s properties through the response (`response.status`, `response.url`).
     public subscript<Value>(dynamicMember path: KeyPath<ResponseMetadata, Value>) -> Value { metadata[keyPath: path] }
 }

@@ -41,11 +41,16 @@ public struct HTTPClientConfiguration: Sendable {
     /// Content-Length body goes straight to the reader's buffer). At least 8 KiB, the most a
     /// head is read at a time.
     public var connectionBufferSize: Int
+    /// How https connections (and https proxies) are made: trust roots, verification (on by
+    /// default), client certificate, minimum version. Each client makes one TLS context from
+    /// it, on its first https request, and keeps it.
     public var tls: TLSConfiguration
+    /// The bounds on each response head's lines, size and field count (both engines).
     public var parserLimits: HTTPParserLimits
     /// The most a body chunk of the `.workers` engine holds (each crosses the channel from the
     /// worker as one chunk); the loop engine's chunks are at most `connectionBufferSize`.
     public var readBufferSize: Int
+    /// The `User-Agent` sent unless a request's headers have one.
     public var userAgent: String
     /// The engine `Client.execute` uses unless told otherwise.
     public var engine: HTTPEngine
@@ -110,6 +115,12 @@ public struct HTTPClientConfiguration: Sendable {
     /// from a tasklet run on that tasklet's loop whatever this says.
     public var loop: Loop?
 
+    /// Every option, with the defaults: 10 s to connect, 30 s idle and head timeouts, no total
+    /// timeout, 10 redirects, 8 connections per host, idle connections closed after 30 s,
+    /// verified TLS, no decompression, no proxy, the loop engine. Out-of-range values are
+    /// raised to the least that works (`maxRedirects` to 0, `maxConnectionsPerHost` to 1,
+    /// `connectionBufferSize` to 8 KiB, `readBufferSize` to 4 KiB). Makes nothing and starts
+    /// no thread: the client does that when it is used.
     public init(
         connectTimeout: Duration? = .seconds(10), idleTimeout: Duration? = .seconds(30), headTimeout: Duration? = .seconds(30),
         totalTimeout: Duration? = nil,
@@ -157,6 +168,7 @@ public struct HTTPClientConfiguration: Sendable {
 
 /// Response decompression, off or on within limits.
 public enum HTTPDecompression: Sendable, Equatable {
+    /// Bodies come as the server sent them; the client sends no `Accept-Encoding` of its own.
     case disabled
     /// Decode, refusing a body that passes `limits` (`HTTPClientError.decoding`).
     case enabled(DecompressionLimits)

@@ -19,7 +19,9 @@ public enum HTTPTimeout: String, Sendable, Equatable {
 /// Why a request failed. Both engines throw the same cases for the same failure, so a caller
 /// can switch engines without changing its error handling.
 public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
+    /// A URL (the request's, or a redirect's Location) that cannot be parsed: the text, and why.
     case invalidURL(String, reason: String)
+    /// A scheme other than http, https, http+unix or https+unix (lowercased).
     case unsupportedScheme(String)
     /// A header name or value that would corrupt the request (CR, LF, NUL, a bad name).
     case invalidRequest(String)
@@ -27,12 +29,18 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     case resolve(ResolverError)
     /// A socket error: refused, reset, unreachable, ...
     case network(NetError)
+    /// The TLS context could not be made, the handshake failed, or the server's certificate
+    /// was refused (verification is on by default).
     case tls(TLSError)
+    /// A timeout of `HTTPClientConfiguration` fired: which one, and its limit.
     case timedOut(HTTPTimeout, Duration)
     /// The response's bytes broke HTTP/1.1.
     case parse(HTTPParseError)
+    /// Another redirect after `HTTPClientConfiguration.maxRedirects` were followed.
     case tooManyRedirects(limit: Int)
+    /// A redirect to a URL this request already visited; carries that URL.
     case redirectLoop(String)
+    /// A 301, 302, 303, 307 or 308 with no (or an empty) Location header; carries the status.
     case redirectWithoutLocation(status: Int)
     /// A redirect from https to http, refused unless `allowInsecureRedirects` is set.
     case insecureRedirect(from: HTTPURL, to: HTTPURL)
@@ -51,6 +59,7 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     /// The proxy did not open the way to the origin.
     case proxy(ProxyError)
 
+    /// One line for a person: what failed, and for a refused insecure redirect how to allow it.
     public var description: String {
         switch self {
         case .invalidURL(let url, let reason): return "invalid URL \(url.debugDescription): \(reason)"

@@ -11,7 +11,9 @@ import NetCore
 /// Its `description` never shows the password, so a credential in a log line or an error
 /// message leaks nothing.
 public struct HTTPCredential: Sendable, Hashable, CustomStringConvertible {
+    /// The user name; has no colon when made by the initializers.
     public var user: String
+    /// The password, any characters but controls; never shown by `description`.
     public var password: String
 
     /// - Throws: `HTTPClientError.invalidRequest` when `user` has a colon (Basic cannot carry
@@ -38,6 +40,7 @@ public struct HTTPCredential: Sendable, Hashable, CustomStringConvertible {
     /// The `Authorization` value: "Basic " and base64 of "user:password" in UTF-8 (RFC 7617 §2.1).
     public var basicAuthorization: String { "Basic " + Base64.encode(Array((user + ":" + password).utf8)) }
 
+    /// The user name, quoted, and `<hidden>` in place of the password: safe to log.
     public var description: String { "HTTPCredential(user: \(user.debugDescription), password: <hidden>)" }
 }
 

@@ -3,16 +3,21 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
     /// The fields as received: names keep their spelling, values are trimmed of surrounding whitespace.
     public private(set) var fields: [(name: String, value: String)] = []
 
+    /// No fields.
     public init() {}
 
     /// Empty, with room for `capacity` fields: a head's fields then land in one allocation
     /// instead of regrowing (and copying) the array as it fills.
     init(capacity: Int) { fields.reserveCapacity(capacity) }
 
+    /// The given (name, value) fields, in order, as they are: nothing is checked or trimmed
+    /// here (writing a request refuses a bad name or value with `HTTPClientError.invalidRequest`).
     public init(_ fields: [(String, String)]) {
         self.fields = fields.map { (name: $0.0, value: $0.1) }
     }
 
+    /// Appends a field after the others, keeping any of the same name (a repeated field is
+    /// sent repeated). Not checked here, as `init(_:)`. Cost: amortized O(1).
     public mutating func add(name: String, value: String) {
         fields.append((name: name, value: value))
     }
@@ -51,13 +56,17 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, CustomStringConvertibl
         }
     }
 
+    /// The number of fields, repeated names counted each time.
     public var count: Int { fields.count }
 
+    /// Iterates the fields in order as (name, value) pairs.
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 
+    /// Same fields in the same order, names and values compared exactly (case included).
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.count == rhs.fields.count && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 
+    /// The fields as `Name: value` lines, in order; credentials included, so not for logs.
     public var description: String { fields.map { "\($0.name): \($0.value)" }.joined(separator: "\n") }
 }

@@ -2,7 +2,10 @@ import Logging
 
 /// One HTTP request: method, URL, headers, an optional body, an optional byte range.
 public struct HTTPRequest: Sendable {
+    /// The method, upper-cased by the initializers ("GET", "HEAD", "POST"); a HEAD's
+    /// response is read without a body.
     public var method: String
+    /// Where the request goes; a redirect's next request has its target here.
     public var url: HTTPURL
     /// Extra header fields; a `Host`, `User-Agent` or `Accept` here replaces the default one.
     public var headers: HTTPHeaders
@@ -38,6 +41,8 @@ public struct HTTPRequest: Sendable {
         try self.init(url: HTTPURL(url), method: method, headers: headers, body: body)
     }
 
+    /// A request for `url`, with its userinfo (if any) as `credential`, scoped to its origin.
+    /// Header fields are checked when the request is written, not here.
     public init(url: HTTPURL, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.method = method.uppercased()
         self.url = url

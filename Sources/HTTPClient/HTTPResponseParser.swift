@@ -11,6 +11,8 @@ public struct HTTPParserLimits: Sendable, Equatable {
     /// The most header fields (and, separately, trailer fields).
     public var maxHeaderCount: Int
 
+    /// Limits in bytes and fields; the defaults (8 KiB lines, a 64 KiB head, 100 fields) are
+    /// generous for real servers and bound what a hostile head can make the parser hold.
     public init(maxLineLength: Int = 8 << 10, maxHeaderBytes: Int = 64 << 10, maxHeaderCount: Int = 100) {
         self.maxLineLength = maxLineLength
         self.maxHeaderBytes = maxHeaderBytes
@@ -22,8 +24,11 @@ public struct HTTPParserLimits: Sendable, Equatable {
 public struct HTTPResponseHead: Sendable, Equatable {
     /// "HTTP/1.1" or "HTTP/1.0".
     public var version: String
+    /// The status code, 100-599 (always final here: the parser skips 1xx heads).
     public var status: Int
+    /// The reason phrase as sent (possibly empty): shown in messages, never decided on.
     public var reason: String
+    /// The header fields, in order, names as sent (obs-fold continuations joined by one space).
     public var headers: HTTPHeaders
     /// Whether the connection may carry another request after this response.
     public var keepAlive: Bool
@@ -75,6 +80,7 @@ public struct HTTPResponseParser: Sendable {
         case chunked, untilClose
     }
 
+    /// The bounds the parser enforces, as given to `init`.
     public let limits: HTTPParserLimits
     private let isHeadRequest: Bool
     private var state = State.statusLine

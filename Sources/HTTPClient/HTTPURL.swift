@@ -16,6 +16,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     public let scheme: String
     /// Lower-cased host name or IP literal, without brackets.
     public let host: String
+    /// The port, 1-65535: the URL's, or the scheme's default (80; 443 for https and https+unix).
     public let port: UInt16
     /// Path and query, as sent in the request line ("/" at least).
     public let target: String
@@ -177,7 +178,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The default port for the scheme (80 or 443).
+    /// Whether the port is the scheme's default (80, or 443 with TLS).
     public var isDefaultPort: Bool { port == (usesTLS ? 443 : 80) }
 
     /// The Host header's value: the host (bracketed if IPv6) and the port unless it is the default.
@@ -194,6 +195,8 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// The path without the query.
     public var path: String { String(target.prefix { $0 != "?" }) }
 
+    /// The URL as a request would name it: scheme, authority (for `+unix`, the socket path
+    /// percent-encoded) and target; never the credential.
     public var description: String {
         guard let unixSocketPath else { return "\(scheme)://\(authority)\(target)" }
         return "\(scheme)://\(Self.percentEncodingSocketPath(unixSocketPath))\(target)"

@@ -7,13 +7,17 @@
 ///
 /// Pure, standard library only (the fuzz target compiles this file alone). Any thread; O(n).
 public struct Netrc: Sendable, Equatable {
+    /// One `machine` or `default` entry, with what the file gave for it.
     public struct Entry: Sendable, Equatable {
         /// The host this entry is for; nil for `default`.
         public var machine: String?
+        /// The user name (`login`); nil when the entry has none. A later `login` replaces it.
         public var login: String?
+        /// The password; nil when the entry has none. A later `password` replaces it.
         public var password: String?
     }
 
+    /// The entries in file order (lookups take the first that matches).
     public var entries: [Entry]
 
     /// - Throws: `NetrcError` for a keyword without its value, an unterminated quoted token,
@@ -57,8 +61,11 @@ public struct Netrc: Sendable, Equatable {
 
 /// A `.netrc` that cannot be read as one; `line` is 1-based.
 public struct NetrcError: Error, Equatable, CustomStringConvertible {
+    /// The line the problem is on, counting from 1.
     public var line: Int
+    /// What is wrong there, for a person (the file's secrets are not quoted).
     public var message: String
+    /// `.netrc line N: message`.
     public var description: String { ".netrc line \(line): \(message)" }
 }
 

@@ -16,6 +16,7 @@ public enum ByteRange: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The `Range` header value (`bytes=0-99`).
     public var description: String { headerValue }
 }
 
@@ -36,7 +37,9 @@ public enum IfRangeValidator: Sendable, Hashable {
 
 /// A 206 response's `Content-Range: bytes first-last/complete`.
 public struct ContentRange: Sendable, Hashable, CustomStringConvertible {
+    /// The first byte's offset in the resource.
     public var first: UInt64
+    /// The last byte's offset, inclusive; at least `first` when parsed.
     public var last: UInt64
     /// The whole resource's length, nil for `*`.
     public var completeLength: UInt64?
@@ -44,6 +47,7 @@ public struct ContentRange: Sendable, Hashable, CustomStringConvertible {
     /// The number of bytes in the range.
     public var count: UInt64 { last - first + 1 }
 
+    /// The header value: `bytes first-last/complete`, `*` for an unknown complete length.
     public var description: String { "bytes \(first)-\(last)/\(completeLength.map(String.init) ?? "*")" }
 
     /// Parses `bytes first-last/complete` (or `/*`).

@@ -186,6 +186,7 @@ struct RequestPlan {
 /// What both engines' responses say about themselves besides the body: the final head (after
 /// redirects), where it came from, and the validated range of a 206.
 public struct ResponseMetadata: Sendable {
+    /// The final response's status line and fields, as the parser read them.
     public var head: HTTPResponseHead
     /// The URL that answered (the last redirect's target, or the request's URL).
     public var url: HTTPURL
@@ -199,7 +200,9 @@ public struct ResponseMetadata: Sendable {
     /// (`RequestTimings`: per phase; zero set-up on a reused connection).
     public var timings = RequestTimings()
 
+    /// The final response's status code (`head.status`).
     public var status: Int { head.status }
+    /// The final response's header fields (`head.headers`).
     public var headers: HTTPHeaders { head.headers }
     /// True when a range was asked for but the server sent the whole resource (200): a resumer
     /// must start from zero, never append.

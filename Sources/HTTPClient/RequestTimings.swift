@@ -24,13 +24,18 @@ import NetCore
 ///
 /// Cost: a few clock reads per connection (about one per phase) and two per request.
 public struct RequestTimings: Sendable, Equatable {
+    /// Resolving the first hop's host name (see above); zero for an IP literal or a reused connection.
     public var nameLookup: Duration
+    /// The TCP connect to the first hop and any proxy tunnel's handshake; zero when reused.
     public var connect: Duration
+    /// Every TLS handshake of the connection; nil for plain http, zero when reused.
     public var tlsHandshake: Duration?
+    /// From writing the request on the ready connection to the response's first byte.
     public var firstByte: Duration
     /// The connection came from the pool: the set-up phases are zero.
     public var reusedConnection: Bool
 
+    /// Timings given by hand (tests, a caller's own summaries); the engines fill them in themselves.
     public init(
         nameLookup: Duration = .zero, connect: Duration = .zero, tlsHandshake: Duration? = nil, firstByte: Duration = .zero,
         reusedConnection: Bool = false

@@ -7,7 +7,9 @@
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// The address family.
     public enum Family: Sendable, Equatable {
+        /// `AF_INET`: an IPv4 address and port.
         case ipv4
+        /// `AF_INET6`: an IPv6 address and port (an IPv4-mapped one, `::ffff:a.b.c.d`, included).
         case ipv6
         /// `AF_UNIX`: a stream socket on this machine, named by a path or an abstract name.
         case unix
@@ -117,6 +119,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         try! SocketAddress(ip: "127.0.0.1", port: port)  // a constant literal that always parses
     }
 
+    /// Which kind of address this is, read from the stored `ss_family`. Cost: one load.
     public var family: Family {
         switch Int32(storage.ss_family) {
         case AF_INET6: return .ipv6
@@ -191,10 +194,13 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         withUnsafeBytes(of: storage) { Array($0.prefix(Int(length))) }
     }
 
+    /// The same family, address, port (and for IPv6 flow info and scope), or the same Unix
+    /// path or abstract name: the bytes the kernel would be given are compared.
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
         lhs.meaningfulBytes == rhs.meaningfulBytes
     }
 
+    /// Hashes the same bytes `==` compares.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(meaningfulBytes)
     }

@@ -54,7 +54,9 @@ public struct TLSConfiguration: Sendable, Hashable {
 
 /// A TLS protocol version, for `TLSConfiguration.minimumVersion` and test servers' caps.
 public enum TLSVersion: Sendable, Hashable, CustomStringConvertible {
+    /// TLS 1.2 (RFC 5246): the default minimum, and the oldest version offered at all.
     case tls12
+    /// TLS 1.3 (RFC 8446).
     case tls13
 
     /// OpenSSL's number for it (`TLS1_2_VERSION`, `TLS1_3_VERSION`).
@@ -65,6 +67,7 @@ public enum TLSVersion: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// "TLS 1.2" or "TLS 1.3".
     public var description: String {
         switch self {
         case .tls12: return "TLS 1.2"
@@ -93,6 +96,7 @@ public struct TLSClientCertificate: Sendable, Hashable {
 
 /// What a verification hook decided.
 public enum TLSVerificationVerdict: Sendable, Equatable {
+    /// Accept the server: the handshake completes (the checks before the hook have passed already).
     case accept
     /// Refuse the server; `reason` goes into the `.rejectedByVerificationHook` error.
     case reject(reason: String)
@@ -117,6 +121,8 @@ public final class TLSVerificationHook: Sendable, Hashable {
         self.check = check
     }
 
+    /// The same hook object (closures cannot be compared).
     public static func == (a: TLSVerificationHook, b: TLSVerificationHook) -> Bool { a === b }
+    /// Hashes the object's identity, as `==` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }

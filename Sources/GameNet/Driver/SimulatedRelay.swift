@@ -18,9 +18,13 @@ import NetCore
 public final class SimulatedRelay: @unchecked Sendable {  // confined to one loop's thread (its tasklets)
     /// What went through, per direction (before the simulator's losses: what the senders sent).
     public struct Counters: Sendable, Equatable {
+        /// Datagrams the clients sent towards the server.
         public var upstreamDatagrams = 0
+        /// Their payload bytes (UDP payload, no headers).
         public var upstreamBytes = 0
+        /// Datagrams the server sent back towards the clients.
         public var downstreamDatagrams = 0
+        /// Their payload bytes (UDP payload, no headers).
         public var downstreamBytes = 0
     }
 

@@ -1,11 +1,24 @@
 import NetCore
 
 /// What a driver pumps: a `Host` or a `Client`, fed datagrams and time, giving datagrams and events.
+///
+/// A machine is sans-I/O and not thread-safe: the driver calls it from the one tasklet that
+/// runs `UDPDriver.run` or `pump`, and nothing else may call it meanwhile except from tasklets
+/// of the same loop, between the driver's awaits. Times are `MonotonicClock` nanoseconds.
 public protocol DatagramMachine: AnyObject {
+    /// Takes one datagram the socket received from `from` at `nowNs`; what it answers or
+    /// reports waits in `takeDatagrams` and `pollEvent`. Never throws: bytes it cannot use are dropped.
     func receive(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64)
+    /// Does the work that is due at `nowNs` (resends, acks, keep-alives, timeouts, queued
+    /// messages the caps allow). The driver calls it when `nextWakeNs` has come.
     func update(nowNs: Int64)
+    /// The datagrams to send now, in order; the machine forgets them once taken.
     func takeDatagrams() -> [OutgoingDatagram]
+    /// The next event, or nil when none is waiting; the driver calls it until nil.
     func pollEvent() -> GameNetEvent?
+    /// When `update` next has work, or nil when nothing is due (the driver then waits its
+    /// `idleWake`). A time at or before now means at once. The driver asks after each datagram
+    /// that changed something, so it should be cheap.
     var nextWakeNs: Int64? { get }
     /// Whether messages were queued that no `update` or `flush` has sent yet (cheap: the
     /// driver asks on every flush tick).
@@ -17,6 +30,9 @@ public protocol DatagramMachine: AnyObject {
 extension DatagramMachine {
     /// A machine without a cheap check: the flush timer never fires for it.
     public var hasQueuedMessages: Bool { false }
+    /// A machine without its own flush does a whole `update` instead (which also sends what is
+    /// queued). The drivers call `flush` only when `hasQueuedMessages` is true, so with the
+    /// default check above they never call this one.
     public func flush(nowNs: Int64) { update(nowNs: nowNs) }
 }
 

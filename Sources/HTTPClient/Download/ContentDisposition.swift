@@ -37,6 +37,7 @@ public struct ContentDisposition: Sendable, Equatable {
         /// True when the value was a quoted-string (an ext-value never is).
         public let isQuoted: Bool
 
+        /// A parameter given by hand (tests); `name` is kept as given, not lower-cased.
         public init(name: String, value: String, isQuoted: Bool) {
             self.name = name
             self.value = value

@@ -30,14 +30,18 @@ public protocol DownloadReadBack: DownloadSink {
 /// What a download needs to continue where an earlier one stopped.
 public struct ResumeState: Sendable, Equatable {
     /// The validators of the resource the bytes came from; a resume with a different one
-    /// starts over.
+    /// starts over. The ETag, as the server sent it (quotes and any `W/` included).
     public var etag: String?
+    /// The `Last-Modified` value, as the server sent it; a resume's `If-Range` uses it only
+    /// when there is no ETag at all.
     public var lastModified: String?
     /// The resource's full length, when known.
     public var totalLength: UInt64?
     /// Byte ranges still to fetch: `[next, end]` (end inclusive, nil: to the end of the resource).
     public var remaining: [ByteSpan]
 
+    /// A state given by its parts (say, read back from a resume file); a fresh download is
+    /// `remaining: [ByteSpan(next: 0, end: nil)]`.
     public init(etag: String? = nil, lastModified: String? = nil, totalLength: UInt64? = nil, remaining: [ByteSpan]) {
         self.etag = etag
         self.lastModified = lastModified
@@ -63,6 +67,7 @@ public struct ByteSpan: Sendable, Equatable {
     /// The last byte (inclusive); nil: to the end of the resource.
     public var end: UInt64?
 
+    /// The bytes from `next` through `end` (inclusive; nil: to the end).
     public init(next: UInt64, end: UInt64?) {
         self.next = next
         self.end = end
@@ -78,6 +83,7 @@ public struct DownloadOptions: Sendable {
     public var retries: Int
     /// The first retry waits about this long; each next one twice as long (with jitter), at most `maxRetryDelay`.
     public var retryBaseDelay: Duration
+    /// The longest wait between two attempts (a `Retry-After` is capped by `maxRetryAfter` instead).
     public var maxRetryDelay: Duration
     /// Parallel range requests for one resource (like aria2's -x); 1 downloads in one stream.
     public var connections: Int
@@ -85,6 +91,8 @@ public struct DownloadOptions: Sendable {
     public var minimumSegment: UInt64
     /// Bytes per second for this download, nil: unlimited.
     public var rateLimit: Int?
+    /// Extra header fields for every request of the download (each segment, retry and resume);
+    /// those that carry credentials go only to the origin of the URL `run` was given.
     public var headers: [(String, String)]
     /// Header names, besides `Authorization`, `Cookie` and `Proxy-Authorization`, that carry
     /// credentials: sent only to the origin of the URL `run` was given (`CredentialScope`).
@@ -97,6 +105,7 @@ public struct DownloadOptions: Sendable {
     /// Basic credentials for the origin of the URL `run` was given (curl's `-u`); nil: that
     /// URL's userinfo, else the client's `.netrc`, if any.
     public var credential: HTTPCredential?
+    /// The engine each request of the download runs on (`Client.execute(_:engine:)`).
     public var engine: HTTPEngine
     /// Bytes per read from the connection.
     public var readSize: Int
@@ -124,6 +133,10 @@ public struct DownloadOptions: Sendable {
     /// restarts) never carry it. Nil: unconditional, and a 304 is an error.
     public var condition: DownloadCondition?
 
+    /// Every option, with the defaults: 5 retries from 500 ms up to 30 s apart, one connection,
+    /// 1 MiB segments at least, no rate or speed limit, 1 MiB reads, a 64 KiB resume overlap,
+    /// the loop engine. Values below their least are raised (`retries` and `resumeOverlap` to 0,
+    /// `connections` and `minimumSegment` to 1, `readSize` to 4 KiB).
     public init(
         retries: Int = 5, retryBaseDelay: Duration = .milliseconds(500), maxRetryDelay: Duration = .seconds(30),
         connections: Int = 1, minimumSegment: UInt64 = 1 << 20, rateLimit: Int? = nil,
@@ -158,7 +171,9 @@ public struct DownloadOptions: Sendable {
 /// segment's connection on its own), from its head on, over a sliding window kept in ten
 /// slices (`SpeedWindow`).
 public struct SpeedLimit: Sendable, Equatable {
+    /// The least average rate, in bytes per second; at least 1.
     public var bytesPerSecond: Int
+    /// How long the rate is averaged over; at least 10 ms.
     public var window: Duration
 
     /// - Parameters: `bytesPerSecond` at least 1, `window` more than zero (smaller values are raised).
@@ -197,10 +212,14 @@ public struct DownloadResult: Sendable {
     public var totalBytes: UInt64
     /// Bytes fetched by this run (less than `totalBytes` after a resume).
     public var bytesFetched: UInt64
+    /// Retries this run made after transient failures, and restarts after the resource changed.
     public var retries: Int
     /// Where this run started, for a resumed download.
     public var resumedFrom: UInt64
+    /// The resource's ETag as the server sent it, nil without one: what a later conditional
+    /// request (`DownloadCondition.ifNoneMatch`) or resume checks against.
     public var etag: String?
+    /// The resource's `Last-Modified` as the server sent it, nil without one.
     public var lastModified: String?
     /// The file name from Content-Disposition, if the server sent one.
     public var suggestedFilename: String?
@@ -233,6 +252,7 @@ public enum DownloadError: Error, Equatable, CustomStringConvertible {
     /// server gave (refused before any body byte), nil when the body passed the limit as it came.
     case tooLarge(limit: UInt64, announced: UInt64?)
 
+    /// One line for a person: what went wrong, and for ranges not honoured what to try.
     public var description: String {
         switch self {
         case .httpStatus(let status, let reason, let retryAfter):

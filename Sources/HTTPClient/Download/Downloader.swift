@@ -23,9 +23,11 @@ import NetCore
 /// It starts no thread itself: its requests start what `client` would (none for the loop
 /// engine to an IP literal; see `Client.init` and `HTTPClientConfiguration.resolver`).
 public final class Downloader: @unchecked Sendable {  // loop-thread confined, see above
+    /// The client every request goes through (its configuration: timeouts, TLS, proxy, logger).
     public let client: Client
     /// The client's logger: retries (with their reasons) and restarts, at debug level.
     private var log: Logger { client.configuration.logger }
+    /// The options this downloader was made with.
     public let options: DownloadOptions
     private let backoff: Backoff
     private let rateLimiter: RateLimiter?
@@ -53,6 +55,7 @@ public final class Downloader: @unchecked Sendable {  // loop-thread confined, s
     /// The credential for that origin: the options', else the URL's userinfo.
     private var credential: HTTPCredential?
 
+    /// A downloader for one resource at a time; makes nothing until `run` (no request, no thread).
     public init(client: Client, options: DownloadOptions = DownloadOptions()) {
         self.client = client
         self.options = options

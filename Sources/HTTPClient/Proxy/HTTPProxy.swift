@@ -3,16 +3,29 @@
 /// `socks5://` (names resolved here) or `socks5h://` (names resolved by the proxy). Userinfo
 /// in the URL is the proxy's credential (Basic for HTTP proxies, RFC 1929 for SOCKS5).
 public struct HTTPProxy: Sendable, Hashable, CustomStringConvertible {
+    /// How the proxy is spoken to; the raw value is the URL scheme.
     public enum Kind: String, Sendable, Hashable {
-        case http, https, socks5, socks5h
+        /// Plain HTTP to the proxy: http URLs in absolute form, https ones through CONNECT.
+        case http
+        /// As `http`, over TLS to the proxy (verified with the client's `tls` settings).
+        case https
+        /// SOCKS5 (RFC 1928), the origin's name resolved here and sent as an address.
+        case socks5
+        /// SOCKS5 with the origin's name sent to the proxy, which resolves it.
+        case socks5h
     }
 
+    /// The protocol spoken to the proxy.
     public var kind: Kind
+    /// The proxy's host name or IP literal, lower-case, IPv6 without brackets.
     public var host: String
+    /// The proxy's port.
     public var port: UInt16
     /// Sent to the proxy only (Proxy-Authorization, or SOCKS5 user/password), never to an origin.
     public var credential: HTTPCredential?
 
+    /// A proxy given by its parts; `host` is lower-cased and not otherwise checked (a bad
+    /// one fails when the request connects).
     public init(kind: Kind, host: String, port: UInt16, credential: HTTPCredential? = nil) {
         self.kind = kind
         self.host = host.lowercased()
@@ -45,6 +58,7 @@ public struct HTTPProxy: Sendable, Hashable, CustomStringConvertible {
     /// Whether the proxy speaks HTTP (absolute-form requests and CONNECT) rather than SOCKS.
     var speaksHTTP: Bool { kind == .http || kind == .https }
 
+    /// `kind://host:port` (IPv6 bracketed), never the credential: safe to log.
     public var description: String {
         let name = host.contains(":") ? "[\(host)]" : host
         return "\(kind.rawValue)://\(name):\(port)"

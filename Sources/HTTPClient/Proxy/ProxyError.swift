@@ -18,6 +18,7 @@ public enum ProxyError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A SOCKS5 name is at most 255 bytes.
     case socksNameTooLong(String)
 
+    /// One line for a person: which proxy, what it did, and for a 407 what to do.
     public var description: String {
         switch self {
         case .authenticationRequired(let proxy, let had):

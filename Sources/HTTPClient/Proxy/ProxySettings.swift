@@ -19,6 +19,7 @@ public struct ProxySettings: Sendable, Equatable {
         self.init(httpProxy: proxy, httpsProxy: proxy, noProxy: noProxy)
     }
 
+    /// One proxy per scheme (nil: direct), and curl's `--noproxy` list (see `init(proxy:noProxy:)`).
     public init(httpProxy: HTTPProxy?, httpsProxy: HTTPProxy?, noProxy: String = "") {
         self.httpProxy = httpProxy
         self.httpsProxy = httpsProxy
@@ -72,6 +73,8 @@ public struct NoProxyList: Sendable, Equatable {
 
     let entries: [Entry]
 
+    /// Parses the list; an entry that is none of the forms above (a bad port, say) is dropped,
+    /// never widened to more hosts or ports.
     public init(_ text: String) {
         entries = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).compactMap(Self.entry)
     }
