@@ -31,7 +31,22 @@ final class LoopPinnedBodySource: BodySource, @unchecked Sendable {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
         if let count = try body.readWithoutWaiting(into: buffer) { return count }
+        return try await readOnLoop(into: CallerBuffer(bytes: buffer))
+    }
+
+    func nextChunk() async throws -> [UInt8]? {
+        if let ready = try body.nextChunkWithoutWaiting() { return ready }
+        return try await nextChunkOnLoop()
+    }
+
+    // `@concurrent`, both: from an actor, a task executor preference alone would leave the read
+    // on the actor's executor, parking on the loop's socket off the loop's thread.
+
+    /// A read that may park, on the loop's thread, then what else has arrived.
+    @concurrent private func readOnLoop(into caller: CallerBuffer) async throws -> Int {
+        let buffer = caller.bytes
         return try await withTaskExecutorPreference(loop.preferredTaskExecutor) { [self] in
+            assert(loop.isCurrent, "a hop's read must park on the loop's thread")
             var count = try await body.read(into: buffer)
             // What else has arrived, while here: the caller's next read may then need no hop.
             while count > 0, count < buffer.count,
@@ -44,9 +59,10 @@ final class LoopPinnedBodySource: BodySource, @unchecked Sendable {
         }
     }
 
-    func nextChunk() async throws -> [UInt8]? {
-        if let ready = try body.nextChunkWithoutWaiting() { return ready }
-        return try await withTaskExecutorPreference(loop.preferredTaskExecutor) { [self] in
+    /// A chunk read that may park, on the loop's thread.
+    @concurrent private func nextChunkOnLoop() async throws -> [UInt8]? {
+        try await withTaskExecutorPreference(loop.preferredTaskExecutor) { [self] in
+            assert(loop.isCurrent, "a hop's read must park on the loop's thread")
             defer { noteHeld() }
             return try await body.nextChunk()
         }
@@ -61,4 +77,10 @@ final class LoopPinnedBodySource: BodySource, @unchecked Sendable {
     private func noteHeld() {
         counters.maxBytesAhead.max(body.loopDriver?.bytesHeld ?? 0, ordering: .relaxed)
     }
+}
+
+/// The caller's buffer, lent to its own task's read on the loop's thread: the caller is
+/// suspended in that read, so the memory is used by one thread at a time and stays valid.
+private struct CallerBuffer: @unchecked Sendable {  // one thread at a time, see above
+    let bytes: UnsafeMutableRawBufferPointer
 }

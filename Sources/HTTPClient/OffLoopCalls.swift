@@ -26,7 +26,15 @@ extension Client {
         if engine == .workers {
             return try await executeOnWorkers(request, pool: workersOverride ?? Client.sharedWorkerPool(), loop: loop)
         }
-        return try await withTaskExecutorPreference(loop.preferredTaskExecutor) {
+        return try await executeInTaskOnLoop(request, loop: loop)
+    }
+
+    /// The loop engine's exchange in the caller's task, on `loop`'s thread. `@concurrent`: an
+    /// actor's caller would otherwise keep the call on the actor's executor (which outranks a
+    /// task executor preference), and the task would park on the loop's sockets off its thread.
+    @concurrent private func executeInTaskOnLoop(_ request: HTTPRequest, loop: Loop) async throws -> HTTPResponse {
+        try await withTaskExecutorPreference(loop.preferredTaskExecutor) {
+            assert(loop.isCurrent, "a hop's exchange must run on the loop's thread")
             let response = try await executeOnLoop(request)
             let body = LoopPinnedBodySource(
                 body: response.body, loop: loop, expectedLength: response.metadata.bodyLength, counters: hopCounters)
