@@ -9,10 +9,13 @@ import Workers
 /// server framework's handler) the exchange runs on the client's home loop instead: the loop
 /// `HTTPClientConfiguration.loop` names, or else one loop thread, "http-client", that the
 /// client starts on its first such call (never at init: a client used only from tasklets starts
-/// no thread) and lets end at `shutdown()` or when the client is freed. The caller's task then
-/// suspends (no thread blocks) until the head is back, and reads the body through a channel
-/// of two chunks (a caller that stops reading stops the transfer); cancelling the caller's
-/// task cancels the request. `http-load many URL --from task` measures what the hop costs.
+/// no thread) and lets end at `shutdown()` or when the client is freed. The caller's own task
+/// moves onto that loop's thread for the exchange and back with the head (no thread blocks);
+/// it reads the body where it is, and moves to the loop again only for a read that must wait
+/// (nothing is read ahead of it beyond the connection's buffer, so a caller that stops reading
+/// stops the transfer); cancelling the caller's task cancels the request. `Downloader.run`
+/// runs its whole download in one tasklet of that loop instead. `http-load many URL --from
+/// task` measures what the hop costs.
 ///
 /// `engine: .workers` routes a request through `BlockingClient` on a worker pool instead
 /// (through `callAsync`; the body comes back over a channel), with the same options, results
