@@ -91,7 +91,7 @@ struct ChunkedBodyDecoder {
                 return
             }
             total += size
-            guard total <= limit else { throw ChunkedBodyError("chunked body over \(limit) bytes") }
+            guard total <= limit else { throw ChunkedBodyError("chunked body over \(limit) bytes", isOverLimit: true) }
             state = .data(remaining: size)
         case .dataEnd:
             guard line.isEmpty else { throw ChunkedBodyError("no CRLF after a chunk") }
@@ -104,10 +104,15 @@ struct ChunkedBodyDecoder {
     }
 }
 
-/// Chunked request framing the server cannot follow (answered 400).
+/// Chunked request framing the server cannot follow (answered 400), or a body over its limit.
 struct ChunkedBodyError: Error, Equatable, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The framing was fine, but a chunk size took the body past the limit.
+    let isOverLimit: Bool
+    init(_ description: String, isOverLimit: Bool = false) {
+        self.description = description
+        self.isOverLimit = isOverLimit
+    }
 }
 
 extension String {
