@@ -79,11 +79,21 @@ struct ChunkedBodyDecoder {
         state == .dataEnd ? ChunkedBodyError("no CRLF after a chunk") : nil
     }
 
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
     private mutating func endOfLine() throws(ChunkedBodyError) {
         switch state {
         case .sizeLine:
-            let sizeText = line.split(separator: UInt8(ascii: ";"), maxSplits: 1).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-            guard !sizeText.isEmpty, sizeText.count <= 15, let size = UInt64(sizeText.trimmingSpaces, radix: 16) else {
+            // chunk-size [ BWS ";" chunk-ext ] (RFC 9112 §7.1.1), spaces before the CRLF tolerated:
+            // hex digits first, nothing else ("+a", " a" or ";a" are not sizes).
+            let digits = line.prefix(while: Self.isHexDigit)
+            var rest = line[digits.endIndex...]
+            while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
+            guard !digits.isEmpty, digits.count <= 15, rest.isEmpty || rest.first == UInt8(ascii: ";"),
+                let size = UInt64(String(decoding: digits, as: UTF8.self), radix: 16)
+            else {
                 throw ChunkedBodyError("bad chunk size line")
             }
             if size == 0 {
@@ -112,12 +122,5 @@ struct ChunkedBodyError: Error, Equatable, CustomStringConvertible {
     init(_ description: String, isOverLimit: Bool = false) {
         self.description = description
         self.isOverLimit = isOverLimit
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        let isSpace = { (c: Character) in c == " " || c == "\t" }
-        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }
