@@ -41,6 +41,18 @@ struct EarlyResponseUploadTests {
     func payloadTooLarge(engine: HTTPEngine, withLength: Bool) throws {
         let server = try TestHTTPServer.start()
         defer { server.stop() }
+        try upload(to: server, client: Client(), engine: engine, withLength: withLength)
+    }
+
+    @Test("the same over TLS (the server closes without reading on)", .timeLimit(.minutes(1)), arguments: HTTPEngine.allCases)
+    func payloadTooLargeOverTLS(engine: HTTPEngine) throws {
+        let (server, certificate) = try startSecureTestServer()
+        defer { server.stop() }
+        try upload(
+            to: server, client: Client(configuration: HTTPClientConfiguration(tls: TLSConfiguration(caFile: certificate))), engine: engine)
+    }
+
+    private func upload(to server: TestHTTPServer, client: Client, engine: HTTPEngine, withLength: Bool = false) throws {
         // 64 MiB: far more than the server reads (256 KiB, then at most 1 MiB while it closes)
         // and than loopback's socket buffers hold, so the client is still sending at the close.
         let chunks = CountedChunks(chunkSize: 64 << 10, count: 1024)
@@ -48,7 +60,7 @@ struct EarlyResponseUploadTests {
             var request = try HTTPRequest("\(server.baseURL)/upload?maxBody=\(Self.limit)", method: "POST")
             request.streamingBody = .stream(chunks, length: withLength ? 1024 * (64 << 10) : nil)
             do {
-                let response = try await Client().execute(request, engine: engine)
+                let response = try await client.execute(request, engine: engine)
                 let body = try await response.body.collect(upTo: 1 << 16)
                 return .success((response.status, String(decoding: body, as: UTF8.self)))
             } catch {
