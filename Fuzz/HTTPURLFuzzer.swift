@@ -79,16 +79,19 @@ private func checkResolution(_ base: HTTPURL, _ reference: String) {
     if base.unixSocketPath == nil {
         require(resolved.unixSocketPath == nil, "\(what) names a local socket")
     }
-    let trimmed = reference.prefix { $0 != "#" }
-    if HTTPURL.scheme(of: trimmed) != nil {
+    // Classified by bytes, as RFC 3986 reads a reference (not by Swift Characters, which a
+    // combining mark can join to a delimiter).
+    let trimmed = Array(reference.utf8.prefix { $0 != UInt8(ascii: "#") })
+    let isNetworkPath = trimmed.starts(with: [UInt8(ascii: "/"), UInt8(ascii: "/")])
+    if HTTPURL.scheme(of: Substring(String(decoding: trimmed, as: UTF8.self))) != nil {
         // An absolute reference is the URL it spells.
-        require(resolved == (try? HTTPURL(String(trimmed))), "\(what) differs from the URL it spells")
-    } else if !trimmed.hasPrefix("//") {
+        require(resolved == (try? HTTPURL(String(decoding: trimmed, as: UTF8.self))), "\(what) differs from the URL it spells")
+    } else if !isNetworkPath {
         require(
             resolved.scheme == base.scheme && resolved.host == base.host && resolved.port == base.port
                 && resolved.unixSocketPath == base.unixSocketPath && resolved.credential == nil,
             "\(what) left the base's origin: \(resolved)")
-        if !trimmed.isEmpty && !trimmed.hasPrefix("?") {
+        if !trimmed.isEmpty && trimmed.first != UInt8(ascii: "?") {
             let segments = resolved.path.split(separator: "/", omittingEmptySubsequences: false)
             require(!segments.contains(".") && !segments.contains(".."), "\(what) keeps a dot segment: \(resolved.path)")
             // Its own target, as a reference, leads back to it (unless it starts "//": a path of
