@@ -19,9 +19,10 @@
 #   scripts/fuzz.sh chunked-body 120
 #   scripts/fuzz.sh content-range 120
 #   scripts/fuzz.sh retry-after 120
+#   scripts/fuzz.sh proxy-handshake 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet|gamenet-reassembly|gamenet-connect-token|http-url|request-head|chunked-body|content-range|retry-after [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet|gamenet-reassembly|gamenet-connect-token|http-url|request-head|chunked-body|content-range|retry-after|proxy-handshake [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
@@ -109,6 +110,14 @@ case "$TARGET" in
         SOURCES=(Sources/HTTPClient/RetryAfter.swift Sources/HTTPClient/HTTPDate.swift Sources/HTTPClient/HTTPResponseParser.swift
                  Sources/HTTPClient/HTTPHeaders.swift Sources/HTTPClient/HTTPParseError.swift Fuzz/RetryAfterFuzzer.swift)
         MAX_LEN=256 ;;
+    proxy-handshake)
+        MODULE=FuzzProxyHandshake
+        SOURCES=(Sources/HTTPClient/Proxy/ProxyHandshake.swift Sources/HTTPClient/Proxy/HTTPProxy.swift
+                 Sources/HTTPClient/Proxy/ProxyError.swift Sources/HTTPClient/HTTPURL.swift Sources/HTTPClient/HTTPCredential.swift
+                 Sources/HTTPClient/HTTPResponseParser.swift Sources/HTTPClient/HTTPHeaders.swift Sources/HTTPClient/HTTPParseError.swift
+                 Fuzz/HTTPClientErrorStandIn.swift Fuzz/Support/TrimmingTrailingSpace.swift Fuzz/ProxyHandshakeFuzzer.swift)
+        NETCORE_SOURCES=(Sources/NetCore/Base64.swift Fuzz/Support/NetCoreStandIn.swift)
+        MAX_LEN=1024 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
         echo "$usage" >&2
