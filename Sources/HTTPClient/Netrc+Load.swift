@@ -4,8 +4,8 @@ import NetCore
     import Glibc
 #endif
 
-// Reading a .netrc from disk, and its entries as credentials: apart from Netrc.swift and
-// HTTPCredential.swift so that those two compile alone (scripts/fuzz.sh http-url, netrc).
+// Reading a .netrc from disk, and its entries as credentials: apart from HTTPCredential.swift
+// so that it needs nothing of NetCore but Base64 (scripts/fuzz.sh http-url, proxy-handshake).
 extension Netrc {
     /// curl's order: `$NETRC`, else `$HOME/.netrc`; nil when neither is set.
     public static var defaultPath: String? {
