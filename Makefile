@@ -106,7 +106,8 @@ soak-ci: test-debug
 
 ## fuzz-short: a short libFuzzer run of every decoder of bytes from the network or the disk
 ## (scripts/fuzz.sh TARGET SECONDS; `make fuzz-long` runs each for 10 minutes).
-FUZZ_TARGETS := parser response-path content-disposition file-name resume-meta netrc http-date url-list gamenet-packet gamenet-reassembly gamenet-connect-token
+FUZZ_TARGETS := parser response-path content-disposition file-name resume-meta netrc http-date url-list gamenet-packet \
+	gamenet-reassembly gamenet-connect-token http-url request-head chunked-body content-range retry-after proxy-handshake
 FUZZ_SECONDS ?= 15
 fuzz-short: deps
 	@for target in $(FUZZ_TARGETS); do echo "fuzz $$target, $(FUZZ_SECONDS) s"; scripts/fuzz.sh $$target $(FUZZ_SECONDS) || exit 1; done

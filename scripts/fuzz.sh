@@ -14,13 +14,22 @@
 #   scripts/fuzz.sh gamenet-packet 120
 #   scripts/fuzz.sh gamenet-reassembly 120
 #   scripts/fuzz.sh gamenet-connect-token 120
+#   scripts/fuzz.sh http-url 120
+#   scripts/fuzz.sh request-head 120
+#   scripts/fuzz.sh chunked-body 120
+#   scripts/fuzz.sh content-range 120
+#   scripts/fuzz.sh retry-after 120
+#   scripts/fuzz.sh proxy-handshake 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet|gamenet-reassembly|gamenet-connect-token [SECONDS]"
+usage="usage: scripts/fuzz.sh parser|response-path|content-disposition|file-name|resume-meta|netrc|http-date|url-list|gamenet-packet|gamenet-reassembly|gamenet-connect-token|http-url|request-head|chunked-body|content-range|retry-after|proxy-handshake [SECONDS]"
 TARGET=${1:?$usage}
 SECONDS_TO_RUN=${2:-60}
 EXTRA=()
 FLAGS=()
+# Set for a target whose sources `import NetCore` for a self-contained file or two: the module
+# NetCore is then built from those and Fuzz/Support/NetCoreStandIn.swift (see there).
+NETCORE_SOURCES=()
 case "$TARGET" in
     parser)
         MODULE=FuzzParser
@@ -77,6 +86,38 @@ case "$TARGET" in
         SOURCES=(Sources/GameNet/Wire/*.swift Sources/GameNet/Crypto/ConnectToken.swift Sources/GameNet/Crypto/GameNetKey.swift
                  Fuzz/ConnectTokenFuzzer.swift)
         MAX_LEN=512 ;;
+    http-url)
+        MODULE=FuzzHTTPURL
+        SOURCES=(Sources/HTTPClient/HTTPURL.swift Sources/HTTPClient/HTTPCredential.swift Fuzz/HTTPClientErrorStandIn.swift
+                 Fuzz/HTTPURLFuzzer.swift)
+        NETCORE_SOURCES=(Sources/NetCore/Base64.swift Fuzz/Support/NetCoreStandIn.swift)
+        MAX_LEN=2048
+        EXTRA=(-dict=Fuzz/http-url.dict) ;;
+    request-head)
+        MODULE=FuzzRequestHead
+        SOURCES=(Sources/HTTPTestServer/RequestHead.swift Fuzz/RequestHeadFuzzer.swift)
+        MAX_LEN=4096 ;;
+    chunked-body)
+        MODULE=FuzzChunkedBody
+        SOURCES=(Sources/HTTPTestServer/ChunkedBodyDecoder.swift Fuzz/ChunkedBodyFuzzer.swift)
+        MAX_LEN=4096 ;;
+    content-range)
+        MODULE=FuzzContentRange
+        SOURCES=(Sources/HTTPClient/RangeTypes.swift Fuzz/HTTPClientErrorStandIn.swift Fuzz/ContentRangeFuzzer.swift)
+        MAX_LEN=256 ;;
+    retry-after)
+        MODULE=FuzzRetryAfter
+        SOURCES=(Sources/HTTPClient/RetryAfter.swift Sources/HTTPClient/HTTPDate.swift Sources/HTTPClient/HTTPResponseParser.swift
+                 Sources/HTTPClient/HTTPHeaders.swift Sources/HTTPClient/HTTPParseError.swift Fuzz/RetryAfterFuzzer.swift)
+        MAX_LEN=256 ;;
+    proxy-handshake)
+        MODULE=FuzzProxyHandshake
+        SOURCES=(Sources/HTTPClient/Proxy/ProxyHandshake.swift Sources/HTTPClient/Proxy/HTTPProxy.swift
+                 Sources/HTTPClient/Proxy/ProxyError.swift Sources/HTTPClient/HTTPURL.swift Sources/HTTPClient/HTTPCredential.swift
+                 Sources/HTTPClient/HTTPResponseParser.swift Sources/HTTPClient/HTTPHeaders.swift Sources/HTTPClient/HTTPParseError.swift
+                 Fuzz/HTTPClientErrorStandIn.swift Fuzz/Support/TrimmingTrailingSpace.swift Fuzz/ProxyHandshakeFuzzer.swift)
+        NETCORE_SOURCES=(Sources/NetCore/Base64.swift Fuzz/Support/NetCoreStandIn.swift)
+        MAX_LEN=1024 ;;
     *)
         echo "scripts/fuzz.sh: unknown target '$TARGET'" >&2
         echo "$usage" >&2
@@ -85,6 +126,16 @@ esac
 OUT=.build-fuzz/$TARGET
 SEEDS=Fuzz/corpus-$TARGET
 mkdir -p "$OUT/corpus"
+if [ ${#NETCORE_SOURCES[@]} -gt 0 ]; then
+    mkdir -p "$OUT/netcore"
+    if ! swiftc -O -parse-as-library -sanitize=fuzzer,address -package-name StacklessNet -module-name NetCore -wmo \
+            -emit-module -emit-module-path "$OUT/netcore/NetCore.swiftmodule" -c "${NETCORE_SOURCES[@]}" \
+            -o "$OUT/netcore/NetCore.o" >"$OUT/netcore-build.log" 2>&1; then
+        cat "$OUT/netcore-build.log" >&2
+        exit 1
+    fi
+    FLAGS+=(-I "$OUT/netcore" "$OUT/netcore/NetCore.o")
+fi
 # The linker warns about every ASan symbol it cannot export: keep that in a file, show it on failure.
 if ! swiftc -O -parse-as-library -sanitize=fuzzer,address -package-name StacklessNet -module-name "$MODULE" "${FLAGS[@]}" "${SOURCES[@]}" \
         -o "$OUT/fuzz-$TARGET" >"$OUT/build.log" 2>&1; then

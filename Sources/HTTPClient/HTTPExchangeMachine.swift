@@ -126,6 +126,13 @@ struct HTTPExchangeMachine {
     private var continueDeadline: ContinuousClock.Instant?
     /// The final head came before the body was sent: the connection cannot be reused.
     private var bodySkipped = false
+    /// A write of the body after the head found the server gone (reset, broken pipe): its
+    /// answer may be waiting (a 413 sent before it closed), so the head is read, and this is
+    /// the error reported if none comes.
+    private var bodyWriteError: (any Error)?
+    /// The last action was a write of body bytes after the head (not a chunk asked of the
+    /// source, whose own errors are the caller's).
+    private var writingBody = false
 
     /// - Parameters:
     ///   - request: what is sent; its method decides whether a response may have a body and
@@ -184,6 +191,8 @@ struct HTTPExchangeMachine {
             if let delivered = try take(input) { return delivered }
             return try nextStep(into: destination)
         } catch {
+            // No head after a failed body write: the write's error is what happened.
+            let error = decoder.head == nil ? bodyWriteError ?? error : error
             return end(.failed(error, retryable: mayRetry && !decoder.receivedAnything && Self.isStaleConnectionError(error)))
         }
     }
@@ -195,6 +204,7 @@ struct HTTPExchangeMachine {
             return nil
         case .wrote:
             message = []
+            writingBody = false
             switch phase {
             case .sending where expectsContinue:
                 phase = .awaitingContinue
@@ -236,7 +246,17 @@ struct HTTPExchangeMachine {
                 sendBodyWithoutContinue()  // no 100 in time: send the body anyway, as curl does
                 return nil
             }
-            throw clock.wrap(error, lastWait)
+            let wrapped = clock.wrap(error, lastWait)
+            if phase == .sendingBody, writingBody, bodyWriteError == nil, Self.isPeerGoneError(wrapped) {
+                // The server closed while the body was going out, perhaps after answering
+                // early (a 413 for an upload over its limit): read that answer, as curl does.
+                // The rest of the body is not sent; the connection is not reused.
+                bodyWriteError = wrapped
+                bodySkipped = true
+                awaitHead()
+                return nil
+            }
+            throw wrapped
         }
     }
 
@@ -321,6 +341,7 @@ struct HTTPExchangeMachine {
         case .sendingBody:
             if bodyWritePending {
                 bodyWritePending = false
+                writingBody = true
                 return .write(message, try wait())
             }
             if bodySent {
@@ -423,6 +444,12 @@ struct HTTPExchangeMachine {
 
     static func isIdempotent(_ method: String) -> Bool {
         ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"].contains(method)
+    }
+
+    /// A write that failed because the peer has closed or reset the connection.
+    static func isPeerGoneError(_ error: any Error) -> Bool {
+        guard case HTTPClientError.network(let error) = error else { return false }
+        return error.kind == .connectionReset || error.kind == .brokenPipe
     }
 
     /// The ways a keep-alive connection the server already closed shows up on first use.

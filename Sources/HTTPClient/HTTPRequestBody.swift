@@ -12,7 +12,10 @@ import NetCore
 /// A streamed body is sent once: a failure on a reused connection is never retried on a new
 /// one (the stale-connection rule does not apply), and a 307 or 308 redirect, which asks for
 /// the same body again, is followed only for a file (read again from its start); for a
-/// sequence the 3xx response is returned as it is.
+/// sequence the 3xx response is returned as it is. A server that answers before the body is
+/// all sent and closes (a 413 for an upload over its limit) has that answer returned: when a
+/// body write fails with a reset or broken pipe, the response head is read (the rest of the
+/// body is not sent), and the write's error is thrown only if no head comes.
 public struct HTTPRequestBody: Sendable {
     /// The byte count sent as `Content-Length`; nil sends the body chunked.
     public let length: Int?

@@ -34,18 +34,38 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `HTTPClientError.invalidURL` naming what is wrong, or `.unsupportedScheme`.
     /// The scheme is matched case-insensitively ("HTTPS://" is https), as RFC 3986 §3.1 says.
     public init(_ text: String) throws {
+        try self.init(encoded: Self.percentEncodingNonASCII(text), original: text)
+    }
+
+    /// Parses `text`, already without raw non-ASCII bytes; errors name `original`.
+    private init(encoded text: String, original: String) throws {
         // "host:port/path" has a scheme by the grammar, but a user who typed it meant a
         // host: without "//" it is "not absolute", whatever precedes the colon.
         guard let schemeText = Self.scheme(of: text[...]),
             case let afterColon = text[text.index(after: schemeText.endIndex)...], afterColon.hasPrefix("//")
         else {
-            throw HTTPClientError.invalidURL(text, reason: "not an absolute URL (expected scheme://host/path)")
+            throw HTTPClientError.invalidURL(original, reason: "not an absolute URL (expected scheme://host/path)")
         }
         let scheme = schemeText.lowercased()
         guard Self.schemes.contains(scheme) else {
             throw HTTPClientError.unsupportedScheme(scheme)
         }
-        try self.init(scheme: scheme, afterScheme: afterColon.dropFirst(2), original: text)
+        try self.init(scheme: scheme, afterScheme: afterColon.dropFirst(2), original: original)
+    }
+
+    /// Every byte from 0x80 up as %XX, before any delimiter is looked for. Swift compares
+    /// Characters, and a combining mark after "/", "?", "#" or "." joins it into one Character
+    /// that is none of them: "./\u{335}" would keep a dot segment, "#\u{301}" a fragment in
+    /// the target. The path and query get these bytes percent-encoded anyway; userinfo and a
+    /// socket path are percent-decoded, so they come out the same.
+    private static func percentEncodingNonASCII(_ text: some StringProtocol) -> String {
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return String(text) }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in text.utf8 {
+            if byte >= 0x80 { bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]] } else { bytes.append(byte) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The scheme of a URI reference, if it has one: RFC 3986 §3.1 and §4.3, scheme =
@@ -218,7 +238,8 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// Resolves a reference (a redirect's Location) against this URL, as RFC 3986 §5.2 does.
     /// - Throws: `HTTPClientError.invalidURL` / `.unsupportedScheme` for a bad reference.
     public func resolving(_ reference: String) throws -> HTTPURL {
-        let trimmed = reference.prefix { $0 != "#" }
+        let encoded = Self.percentEncodingNonASCII(reference)
+        let trimmed = encoded.prefix { $0 != "#" }
         // Only a reference that starts with a scheme is absolute (RFC 3986 §4.3); "://" in a
         // query or path ("/login?next=https://x/") is just data.
         if let referenceScheme = Self.scheme(of: trimmed) {
@@ -227,7 +248,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             guard Self.schemes.contains(lowered), unixSocketPath != nil || !lowered.hasSuffix("+unix") else {
                 throw HTTPClientError.unsupportedScheme(lowered)
             }
-            return try HTTPURL(String(trimmed))
+            return try HTTPURL(encoded: String(trimmed), original: reference)
         }
         if trimmed.hasPrefix("//") {
             return try HTTPURL(scheme: scheme, afterScheme: trimmed.dropFirst(2), original: reference)

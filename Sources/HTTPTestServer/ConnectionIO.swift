@@ -136,53 +136,25 @@ final class ConnectionIO {
         return kept
     }
 
-    /// Reads a chunked request body (RFC 9112 §7.1: sizes in hex, extensions ignored, trailers
-    /// dropped), keeping at most `keep` bytes of it.
+    /// Reads a chunked request body (RFC 9112 §7.1, decoded by `ChunkedBodyDecoder`), keeping
+    /// at most `keep` bytes of it; bytes after its end stay in the buffer for the next request.
     /// - Returns: nil at an early end of the stream. - Throws: `ChunkedBodyError` for bad
     ///   framing or a body longer than `limit`; `NetError` and timeouts from the stream.
     func readChunkedBody(keep: Int, limit: UInt64, timeout: Duration) async throws -> [UInt8]? {
-        var kept: [UInt8] = []
-        var total: UInt64 = 0
-        while true {
-            guard let line = try await readLine(timeout: timeout) else { return nil }
-            let sizeText = line.split(separator: UInt8(ascii: ";"), maxSplits: 1).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-            guard !sizeText.isEmpty, sizeText.count <= 15, let size = UInt64(sizeText.trimmingSpaces, radix: 16) else {
-                throw ChunkedBodyError("bad chunk size line")
-            }
-            if size == 0 {
-                // Trailers, then the empty line.
-                while true {
-                    guard let trailer = try await readLine(timeout: timeout) else { return nil }
-                    if trailer.isEmpty { return kept }
-                }
-            }
-            total += size
-            guard total <= limit else { throw ChunkedBodyError("chunked body over \(limit) bytes") }
-            guard let data = try await readBody(length: size, keep: max(0, keep - kept.count), timeout: timeout) else { return nil }
-            kept += data
-            guard let end = try await readLine(timeout: timeout), end.isEmpty else { throw ChunkedBodyError("no CRLF after a chunk") }
-        }
-    }
-
-    /// One line ending in CRLF (without it), at most 4 KiB. - Returns: nil at the end of the stream.
-    private func readLine(timeout: Duration) async throws -> [UInt8]? {
-        var line: [UInt8] = []
+        var decoder = ChunkedBodyDecoder(keep: keep, limit: limit)
         while true {
             if inputStart == inputEnd {
                 inputStart = 0
                 inputEnd = 0
                 let n = try await stream.read(into: input, timeout: timeout)
-                if n == 0 { return nil }
+                if n == 0 {
+                    if let error = decoder.errorAtEndOfStream { throw error }
+                    return nil
+                }
                 inputEnd = n
             }
-            let byte = input[inputStart]
-            inputStart += 1
-            if byte == 0x0A {
-                guard line.last == 0x0D else { throw ChunkedBodyError("a bare LF in chunked framing") }
-                return Array(line.dropLast())
-            }
-            line.append(byte)
-            guard line.count <= 4096 else { throw ChunkedBodyError("a chunk line over 4 KiB") }
+            inputStart += try decoder.feed(UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd]))
+            if decoder.isComplete { return decoder.kept }
         }
     }
 
@@ -235,18 +207,5 @@ final class ConnectionIO {
         try? socket.setLingerZero()
         socket.close()
         stream.close()
-    }
-}
-
-/// Chunked request framing the server cannot follow (answered 400).
-struct ChunkedBodyError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        let isSpace = { (c: Character) in c == " " || c == "\t" }
-        return String(drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }

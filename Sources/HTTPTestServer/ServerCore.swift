@@ -196,15 +196,25 @@ final class ServerCore: @unchecked Sendable {  // mutable state is touched only 
                 try await io.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             }
         }
+        // maxBody=N: a server that takes N body bytes, then answers 413 and closes while the
+        // client may still be sending (an upload limit, as nginx's client_max_body_size).
+        let maxBody = head.query["maxBody"].flatMap { UInt64($0) }
+        if let maxBody, !chunked, bodyLength > maxBody {
+            guard try await io.readBody(length: maxBody, keep: 0, timeout: Self.bodyTimeout) != nil else { return false }
+            try await refuse(.text(413, "the body has \(bodyLength) bytes; this URL takes at most \(maxBody)"), io)
+            return false
+        }
         let keep = isEcho ? Self.maxEchoBody : 0
         let read: [UInt8]?
         do {
+            let limit = min(isEcho ? UInt64(Self.maxEchoBody) : .max, maxBody ?? .max)
             read =
                 chunked
-                ? try await io.readChunkedBody(keep: keep, limit: isEcho ? UInt64(Self.maxEchoBody) : .max, timeout: Self.bodyTimeout)
+                ? try await io.readChunkedBody(keep: keep, limit: limit, timeout: Self.bodyTimeout)
                 : try await io.readBody(length: bodyLength, keep: keep, timeout: Self.bodyTimeout)
         } catch let error as ChunkedBodyError {
-            try await refuse(.text(400, error.description), io)
+            let status = error.isOverLimit && maxBody != nil ? 413 : 400
+            try await refuse(.text(status, error.description), io)
             return false
         }
         guard let body = read else { return false }

@@ -46,6 +46,9 @@ import Synchronization
 ///   `/gen/1024`), `/redirect-loop` and `/redirect-loop2` (to each other), `/echo` (any method:
 ///   request line, fields as `name: value`, an empty line, then the body; LF line ends).
 ///   Anything else is 404; a bad query value is 400 with the reason in the body.
+/// - On any URL, `maxBody=N`: a request body over N bytes gets 413 after N of its bytes (for a
+///   chunked body, at the chunk size that passes N) and the connection closes, as an upload
+///   limit does while the client may still be sending.
 /// - Every request head received is kept for the test to read (`receivedRequests`).
 ///
 /// Thread rules: every member is safe from any thread except the server loop's own (nobody else

@@ -22,6 +22,9 @@ import Testing
         /// Byte counts of the reads that went straight into the caller's buffer.
         var directReads: [Int] = []
         var writeFailure: (any Error)?
+        /// How many writes go through before `writeFailure` applies (0: it applies to the first).
+        var writeFailureAfter = 0
+        private var writes = 0
         /// A streamed request body's chunks, handed to the machine one by one.
         var bodyChunks: [[UInt8]] = []
         /// Chunks the machine asked for.
@@ -38,9 +41,10 @@ import Testing
                 guard let io = action.io else { return action }
                 switch io {
                 case .write(let bytes, _):
-                    if let writeFailure {
+                    if let writeFailure, writes >= writeFailureAfter {
                         input = .ioFailed(writeFailure)
                     } else {
+                        writes += 1
                         written += bytes
                         input = .wrote
                     }

@@ -91,4 +91,26 @@ import Testing
         let base = try HTTPURL("http://h/a/b/c?q")
         #expect(try base.resolving(reference).description == expected)
     }
+
+    // Found by the http-url fuzz target: "/", "?", "#" and "." were looked for as Swift
+    // Characters, and a combining mark joins the one before it into a Character that is none
+    // of them, so a dot segment survived resolution and a fragment went into the target.
+    @Test(arguments: [
+        ("x/./\u{335}y", "http://h/a/b/x/%CC%B5y"),
+        ("../\u{301}x", "http://h/a/%CC%81x"),
+        ("/p/../\u{301}", "http://h/%CC%81"),
+        ("q#\u{301}frag", "http://h/a/b/q"),
+        ("//other/\u{301}", "http://other/%CC%81"),
+    ])
+    func aCombiningMarkAfterADelimiterLeavesTheDelimiter(reference: String, expected: String) throws {
+        let base = try HTTPURL("http://h/a/b/c?q")
+        #expect(try base.resolving(reference).description == expected)
+    }
+
+    @Test func aCombiningMarkAfterTheFragmentMarkStaysOutOfTheTarget() throws {
+        #expect(try HTTPURL("http://h/p#\u{301}frag").target == "/p")
+        #expect(try HTTPURL("http://h//\u{301}x").target == "//%CC%81x")
+        let credential = try HTTPURL("http://\u{fc}ser:p\u{e4}ss@h/").credential
+        #expect(credential?.user == "\u{fc}ser" && credential?.password == "p\u{e4}ss")
+    }
 }

@@ -87,6 +87,20 @@ struct ProxyHandshakeTests {
         #expect(closed.ended() == .failed(.closedDuringHandshake(proxy: "http://proxy:3128")))
     }
 
+    // Found by the proxy-handshake fuzz target: "HTTP/1." followed by anything was a version,
+    // so a garbled status line opened the tunnel.
+    @Test(
+        "CONNECT: a status line that is not HTTP/1.DIGIT SP 3DIGIT is malformed, never a tunnel",
+        arguments: ["HTTP/1.\u{86}\u{0}J1 200 OK", "HTTP/1.10 200 OK", "HTTP/1.x 200", "HTTP/1.1 +20 OK", "HTTP/1.1 2\u{301}00 OK"])
+    func malformedStatusLine(line: String) throws {
+        var handshake = ProxyHandshake(proxy: try HTTPProxy("http://proxy:3128"), destination: .name("o", port: 443))
+        _ = handshake.start()
+        guard case .failed(.malformedReply) = handshake.received(Array((line + "\r\n\r\n").utf8)) else {
+            Issue.record("\(line.debugDescription) was not refused as malformed")
+            return
+        }
+    }
+
     @Test("SOCKS5 with user/password and a remote name (socks5h)")
     func socks5WithCredentials() throws {
         var handshake = ProxyHandshake(proxy: try HTTPProxy("socks5h://al:pw@127.0.0.1:1080"), destination: .name("ab.c", port: 8080))

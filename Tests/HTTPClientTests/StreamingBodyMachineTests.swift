@@ -65,6 +65,38 @@ import Testing
         #expect(String(decoding: head, as: UTF8.self).contains("Expect: 100-continue\r\n"))
     }
 
+    private static let brokenPipe = NetError(kind: .brokenPipe, errno: 32, operation: "write")
+
+    @Test func aBodyWriteToAClosedServerReadsTheAnswerItSentFirst() throws {
+        var (machine, head) = try machine(length: nil)
+        let connection = ExchangeMachineTests.ScriptedConnection([
+            ExchangeMachineTests.bytes("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        ])
+        connection.bodyChunks = [[1, 2, 3], [4, 5, 6]]
+        connection.writeFailure = Self.brokenPipe
+        connection.writeFailureAfter = 1  // the head goes out; the first chunk finds the server gone
+        guard case .headReady(let reuse) = connection.run(&machine, into: .none) else { throw TestFailure("no head") }
+        #expect(machine.head?.status == 413)
+        #expect(reuse == false)
+        #expect(connection.written == head)
+        #expect(connection.chunksAsked == 1, "the source was read on after the server had gone")
+    }
+
+    @Test func aBodyWriteToAClosedServerWithNoAnswerFailsWithTheWriteError() throws {
+        for incoming: ExchangeMachineTests.Incoming in [.end, .fails(ExchangeMachineTests.reset)] {
+            var (machine, _) = try machine(length: 6, reused: true)
+            let connection = ExchangeMachineTests.ScriptedConnection([incoming])
+            connection.bodyChunks = [[1, 2, 3], [4, 5, 6]]
+            connection.writeFailure = Self.brokenPipe
+            connection.writeFailureAfter = 1
+            guard case .failed(HTTPClientError.network(let error), let retryable) = connection.run(&machine, into: .none) else {
+                throw TestFailure("no failure after \(incoming)")
+            }
+            #expect(error.kind == .brokenPipe, "after \(incoming)")
+            #expect(!retryable, "a streamed body is sent once")
+        }
+    }
+
     @Test func aFinalAnswerInsteadOfThe100EndsWithNoBodySentAndNoReuse() throws {
         var (machine, head) = try machine(length: 3, expects: true)
         let connection = ExchangeMachineTests.ScriptedConnection([

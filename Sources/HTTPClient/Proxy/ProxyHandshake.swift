@@ -89,7 +89,11 @@ struct ProxyHandshake {
         let lines = String(decoding: buffer[..<end], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusLine = lines.first.map(String.init) ?? ""
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3, let status = Int(parts[1]) else {
+        // HTTP/1.DIGIT SP 3DIGIT (RFC 9112 §4), by bytes: "HTTP/1.<anything>" is no version, "+20" no status.
+        let isDigit = { (byte: UInt8) in byte >= 0x30 && byte <= 0x39 }
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[0].utf8.count == 8, parts[0].utf8.last.map(isDigit) == true,
+            parts[1].utf8.count == 3, parts[1].utf8.allSatisfy(isDigit), let status = Int(parts[1])
+        else {
             return fail(.malformedReply(proxy: proxy.description, "not an HTTP status line: \(statusLine.prefix(60).debugDescription)"))
         }
         let reason = parts.count > 2 ? String(parts[2]) : ""
