@@ -66,8 +66,7 @@ final class Connection {
     /// The per-connection bandwidth cap, when configured.
     private var bucket: TokenBucket?
     private var rtoNs: Int64
-    private var congestionWindow: Double
-    private var recoveryUntilSequence: UInt32?
+    private var congestion: CongestionWindow
 
     init(
         id: UInt64, token: UInt64, address: SocketAddress, config: GameNetConfig, clientID: UInt64,
@@ -104,7 +103,11 @@ final class Connection {
                 burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerConnection), nowNs: nowNs)
         }
         rtoNs = config.initialRTONs
-        congestionWindow = Double(config.initialCongestionWindow)
+        // At most every reliable channel's whole window in flight (more could never be sent).
+        let reliableChannels = config.channels.filter { $0.kind.isReliable }.count
+        congestion = CongestionWindow(
+            initial: config.initialCongestionWindow, maxWindow: config.reliableWindow * max(1, reliableChannels),
+            ackDelayNs: config.ackDelayNs)
     }
 
     var connectionID: ConnectionID { ConnectionID(rawValue: id) }
@@ -118,7 +121,9 @@ final class Connection {
         s.jitterNs = jitterNs
         s.recentLossRate = recentLoss
         s.retransmissionTimeoutNs = rtoNs
-        s.congestionWindow = Int(congestionWindow)
+        s.congestionWindow = Int(congestion.window)
+        s.congestionEvents = congestion.congestionEvents
+        s.randomLossEvents = congestion.randomLossEvents
         s.reassemblyBytes = reassembler.heldBytes
         return s
     }
@@ -181,7 +186,7 @@ final class Connection {
     /// reliable one within the receiver's window and the congestion window.
     var hasSendable: Bool {
         guard !isPending else { return false }
-        let windowOpen = Double(reliableInFlight) < congestionWindow
+        let windowOpen = Double(reliableInFlight) < congestion.window
         return senders.contains { $0.hasSendable && (windowOpen || !$0.kind.isReliable) }
     }
 
@@ -268,7 +273,7 @@ final class Connection {
         var budget = config.frameBudget
         var frames: [Frame] = []
         var reliable: [(channel: Int, sequence: UInt32)] = []
-        let windowOpen = Double(reliableInFlight) < congestionWindow
+        let windowOpen = Double(reliableInFlight) < congestion.window
         for channel in sendOrder {
             if senders[channel].kind.isReliable {
                 guard windowOpen else { continue }
@@ -435,9 +440,8 @@ final class Connection {
                 addRTTSample(nowNs - packet.sentNs)
             }
             if !packet.reliable.isEmpty {
+                congestion.acknowledged(inFlight: reliableInFlight)
                 reliableInFlight -= 1
-                // Additive increase: one packet per window's worth of acks (TCP Reno's avoidance).
-                congestionWindow += 1 / max(congestionWindow, 1)
             }
             for (channel, message) in packet.reliable { senders[channel].acknowledge(message) }
         }
@@ -464,11 +468,8 @@ final class Connection {
         guard !packet.reliable.isEmpty else { return }
         if fast { stats.fastRetransmits += 1 }
         reliableInFlight -= 1
-        // Multiplicative decrease, once per window of loss (a burst is one congestion event).
-        if recoveryUntilSequence.map({ sequenceDistance(from: $0, to: sequence) >= 0 }) ?? true {
-            congestionWindow = max(2, congestionWindow / 2)
-            recoveryUntilSequence = nextSequence
-        }
+        // Once per window of loss (a burst is one event); halved only if it looks like congestion.
+        congestion.lost(sequence: sequence, nextSequence: nextSequence, recentLoss: recentLoss)
         for (channel, message) in packet.reliable where senders[channel].pending[message] != nil {
             senders[channel].requeue(message)
             stats.messagesResent += 1
@@ -483,6 +484,7 @@ final class Connection {
         // consecutive samples, gain 1/16 (RTTVAR below is the deviation from the mean instead).
         if let latest = latestRTTNs { jitterNs += (abs(sample - latest) - jitterNs) / 16 }
         latestRTTNs = sample
+        congestion.addRTTSample(sample)
         minRTTNs = min(minRTTNs ?? sample, sample)
         if let srtt = srttNs {
             rttVarNs = (3 * rttVarNs + abs(srtt - sample)) / 4
