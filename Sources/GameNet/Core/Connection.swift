@@ -9,7 +9,9 @@ final class Connection {
     let id: UInt64
     let token: UInt64
     let address: SocketAddress
-    let config: GameNetConfig
+    /// Shared by every connection of the host (see `ConnectionSettings`).
+    private let settings: ConnectionSettings
+    var config: GameNetConfig { settings.config }
     /// Host side: accepted but not yet confirmed by a packet with the token.
     var isPending: Bool
     let createdNs: Int64
@@ -21,8 +23,6 @@ final class Connection {
     private var nextSequence: UInt32
     private var senders: [ChannelSender]
     private var receivers: [ChannelReceiver]
-    /// Channel numbers by descending priority (stable: lower number first on ties).
-    private let sendOrder: [Int]
     /// Partial fragmented messages of the peer, charged to `pool` too (the host's shared budget).
     private var reassembler: Reassembler
     private let pool: ReassemblyPool
@@ -69,7 +69,7 @@ final class Connection {
     private var congestion: CongestionWindow
 
     init(
-        id: UInt64, token: UInt64, address: SocketAddress, config: GameNetConfig, clientID: UInt64,
+        id: UInt64, token: UInt64, address: SocketAddress, settings: ConnectionSettings, clientID: UInt64,
         initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool,
         cipher: SessionCipher? = nil
     ) {
@@ -77,7 +77,8 @@ final class Connection {
         self.id = id
         self.token = token
         self.address = address
-        self.config = config
+        self.settings = settings
+        let config = settings.config
         self.clientID = clientID
         self.initialSequence = initialSequence
         self.isPending = isPending
@@ -88,10 +89,6 @@ final class Connection {
             ChannelSender(kind: $0.kind, window: config.reliableWindow, maxQueued: config.maxQueuedMessages)
         }
         receivers = config.channels.map { ChannelReceiver(kind: $0.kind, window: config.reliableWindow) }
-        sendOrder = config.channels.indices.sorted {
-            config.channels[$0].priority != config.channels[$1].priority
-                ? config.channels[$0].priority > config.channels[$1].priority : $0 < $1
-        }
         reassembler = Reassembler(
             fragmentSize: config.fragmentPayloadSize, maxFragments: config.maxFragments, budget: config.maxReassemblyBytesPerPeer)
         self.pool = pool
@@ -103,11 +100,8 @@ final class Connection {
                 burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerConnection), nowNs: nowNs)
         }
         rtoNs = config.initialRTONs
-        // At most every reliable channel's whole window in flight (more could never be sent).
-        let reliableChannels = config.channels.filter { $0.kind.isReliable }.count
         congestion = CongestionWindow(
-            initial: config.initialCongestionWindow, maxWindow: config.reliableWindow * max(1, reliableChannels),
-            ackDelayNs: config.ackDelayNs)
+            initial: config.initialCongestionWindow, maxWindow: settings.maxCongestionWindow, ackDelayNs: config.ackDelayNs)
     }
 
     var connectionID: ConnectionID { ConnectionID(rawValue: id) }
@@ -274,7 +268,7 @@ final class Connection {
         var frames: [Frame] = []
         var reliable: [(channel: Int, sequence: UInt32)] = []
         let windowOpen = Double(reliableInFlight) < congestion.window
-        for channel in sendOrder {
+        for channel in settings.sendOrder {
             if senders[channel].kind.isReliable {
                 guard windowOpen else { continue }
                 while let (sequence, piece) = senders[channel].peekSendable() {

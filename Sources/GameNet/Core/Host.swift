@@ -44,6 +44,8 @@ public final class Host {
     public var unixTime: () -> UInt64 = { UInt64(max(0, time(nil))) }
 
     private var random: any RandomNumberGenerator
+    /// What every connection shares (one copy of the configuration, not one per peer).
+    private let settings: ConnectionSettings
     private let cookieKey: SipHash24
     /// `.connectTokens`: the key that opens tokens.
     private let tokenKey: AEAD?
@@ -62,6 +64,8 @@ public final class Host {
     private var servedTurn: [UInt64: UInt64] = [:]
     /// At or before the earliest `cachedWakeNs` of all connections (exact after an `update`).
     private var earliestWakeNs: Int64 = .max
+    /// Every connection's `cachedWakeNs` (and stale entries), so `update` visits only the due.
+    private var wakeQueue = WakeQueue()
     private var turn: UInt64 = 0
     private var events: [GameNetEvent] = []
     private var eventHead = 0
@@ -80,6 +84,7 @@ public final class Host {
             throw .invalidConfig("a host takes .connectTokens(hostKey:protocolID:), not a client's token")
         }
         self.config = config
+        settings = ConnectionSettings(config)
         self.random = random
         cookieKey = SipHash24(k0: self.random.next(), k1: self.random.next())
         if case .connectTokens(let key, _) = config.encryption {
@@ -157,8 +162,19 @@ public final class Host {
 
     /// Refreshes a connection's wake-up after something outside `update` changed it.
     private func touched(_ connection: Connection) {
-        connection.cachedWakeNs = connection.nextWakeNs()
-        earliestWakeNs = min(earliestWakeNs, connection.cachedWakeNs)
+        let wake = connection.nextWakeNs()
+        guard wake != connection.cachedWakeNs else { return }  // its entry stands
+        schedule(connection, at: wake)
+    }
+
+    /// Sets a connection's wake time and queues it (the old entry goes stale).
+    private func schedule(_ connection: Connection, at wakeNs: Int64) {
+        connection.cachedWakeNs = wakeNs
+        earliestWakeNs = min(earliestWakeNs, wakeNs)
+        wakeQueue.push(wakeNs, connection.id)
+        if wakeQueue.count > 2 * connections.count + 64 {
+            wakeQueue.rebuild(connections.values.lazy.map { ($0.cachedWakeNs, $0.id) })
+        }
     }
 
     /// Sends the messages queued since the last `update` or `flush` (what the caps and windows
@@ -184,23 +200,29 @@ public final class Host {
     public func update(nowNs: Int64) {
         queuedOn.removeAll(keepingCapacity: true)
         if hostBucket == nil {
-            var earliest = Int64.max
-            for connection in Array(connections.values) {
-                if connection.cachedWakeNs <= nowNs {
-                    if connection.isPending {
-                        if nowNs - connection.createdNs >= config.handshakeTimeoutNs {
-                            remove(connection, reason: nil)
-                            continue
-                        }
-                    } else if !connection.update(nowNs: nowNs, out: &outgoing) {
-                        remove(connection, reason: .timedOut)
+            // The due ones first, each once (a duplicate entry stops matching: `.max`), then
+            // their work, so one that is due again at once waits for the next update.
+            var due: [Connection] = []
+            while let top = wakeQueue.min, top.wakeNs <= nowNs {
+                wakeQueue.popMin()
+                guard let connection = connections[top.id], connection.cachedWakeNs == top.wakeNs else { continue }
+                connection.cachedWakeNs = .max
+                due.append(connection)
+            }
+            for connection in due {
+                if connection.isPending {
+                    if nowNs - connection.createdNs >= config.handshakeTimeoutNs {
+                        remove(connection, reason: nil)
                         continue
                     }
-                    connection.cachedWakeNs = connection.nextWakeNs()
+                } else if !connection.update(nowNs: nowNs, out: &outgoing) {
+                    remove(connection, reason: .timedOut)
+                    continue
                 }
-                earliest = min(earliest, connection.cachedWakeNs)
+                schedule(connection, at: connection.nextWakeNs())
             }
-            earliestWakeNs = earliest
+            while let top = wakeQueue.min, connections[top.id]?.cachedWakeNs != top.wakeNs { wakeQueue.popMin() }
+            earliestWakeNs = wakeQueue.min?.wakeNs ?? .max
             return
         }
         // Under the host's cap the same steps, with the data of all connections interleaved.
@@ -406,7 +428,7 @@ public final class Host {
             cipher = made
         }
         let connection = Connection(
-            id: id, token: token, address: from, config: config, clientID: clientID, initialSequence: initialSequence,
+            id: id, token: token, address: from, settings: settings, clientID: clientID, initialSequence: initialSequence,
             peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs, pool: reassembly, cipher: cipher)
         guard let accept = seal(acceptPacket(connection), clientID: clientID, under: keys?.serverToClient) else { return }
         connection.acceptDatagram = accept
@@ -441,6 +463,7 @@ public final class Host {
             }
         }
         byClient[connection.address] = connection
+        connection.acceptDatagram = []  // answered only while pending: its memory back
         events.append(.connected(connection.connectionID))
     }
 
