@@ -51,7 +51,12 @@ public final class Host {
     private let tokenKey: AEAD?
     private var connections: [UInt64: Connection] = [:]
     /// Connections by client address and client id (repeated responses get the same accept).
-    private var byClient: [SocketAddress: Connection] = [:]
+    /// Keyed by the address's hash (Swift's seeded SipHash), not the address itself: a
+    /// `SocketAddress` key is 136 bytes, and the table's spare buckets made that about 300 bytes
+    /// a peer. A hit is checked against the connection's address (`clientEntry`); two addresses
+    /// with the same 64-bit hash (never in practice) would only cost the later one the repeated
+    /// accept and the replacement of its old session, as a lost packet would.
+    private var byClient: [Int: Connection] = [:]
     private var pendingCount = 0
     /// Every connection's partial fragmented messages, bounded by `maxReassemblyBytesPerHost`.
     private let reassembly: ReassemblyPool
@@ -396,7 +401,7 @@ public final class Host {
             badCookies += 1
             return
         }
-        if let existing = byClient[from], existing.clientID == clientID {
+        if let existing = clientEntry(from), existing.clientID == clientID {
             // The accept was lost: the same one again (a confirmed session ignores it).
             if existing.isPending { outgoing.append(OutgoingDatagram(bytes: existing.acceptDatagram, to: from)) }
             return
@@ -436,7 +441,7 @@ public final class Host {
         touched(connection)
         pendingCount += 1
         // An older session from this address stays until the new one is confirmed, then goes.
-        if byClient[from] == nil { byClient[from] = connection }
+        if clientEntry(from) == nil { byClient[from.hashValue] = connection }
         outgoing.append(OutgoingDatagram(bytes: accept, to: from))
     }
 
@@ -452,9 +457,14 @@ public final class Host {
         return Packet.sealedReply(clientID: clientID, box: box).encoded()
     }
 
+    /// The connection `byClient` holds for `address`, if it is that address's.
+    private func clientEntry(_ address: SocketAddress) -> Connection? {
+        byClient[address.hashValue].flatMap { $0.address == address ? $0 : nil }
+    }
+
     private func confirm(_ connection: Connection) {
         pendingCount -= 1
-        if let old = byClient[connection.address], old !== connection {
+        if let old = clientEntry(connection.address), old !== connection {
             if old.isPending {
                 connections[old.id] = nil
                 pendingCount -= 1
@@ -462,7 +472,7 @@ public final class Host {
                 remove(old, reason: .replaced)
             }
         }
-        byClient[connection.address] = connection
+        byClient[connection.address.hashValue] = connection
         connection.acceptDatagram = []  // answered only while pending: its memory back
         events.append(.connected(connection.connectionID))
     }
@@ -473,7 +483,7 @@ public final class Host {
         if connection.isPending { pendingCount -= 1 }
         servedTurn[connection.id] = nil
         queuedOn.remove(connection.id)
-        if byClient[connection.address] === connection { byClient[connection.address] = nil }
+        if byClient[connection.address.hashValue] === connection { byClient[connection.address.hashValue] = nil }
         if let reason { events.append(.disconnected(connection.connectionID, reason)) }
     }
 
