@@ -215,7 +215,7 @@ public final class Client {
                 cipher = made
             }
             let connection = Connection(
-                id: connectionID, token: token, address: server, config: config, clientID: clientID,
+                id: connectionID, token: token, address: server, settings: ConnectionSettings(config), clientID: clientID,
                 initialSequence: initialSequence, peerInitialSequence: peerSequence, isPending: false, nowNs: nowNs,
                 pool: reassembly, cipher: cipher)
             state = .connected(connection)

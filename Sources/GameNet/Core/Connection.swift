@@ -9,7 +9,9 @@ final class Connection {
     let id: UInt64
     let token: UInt64
     let address: SocketAddress
-    let config: GameNetConfig
+    /// Shared by every connection of the host (see `ConnectionSettings`).
+    private let settings: ConnectionSettings
+    var config: GameNetConfig { settings.config }
     /// Host side: accepted but not yet confirmed by a packet with the token.
     var isPending: Bool
     let createdNs: Int64
@@ -21,8 +23,6 @@ final class Connection {
     private var nextSequence: UInt32
     private var senders: [ChannelSender]
     private var receivers: [ChannelReceiver]
-    /// Channel numbers by descending priority (stable: lower number first on ties).
-    private let sendOrder: [Int]
     /// Partial fragmented messages of the peer, charged to `pool` too (the host's shared budget).
     private var reassembler: Reassembler
     private let pool: ReassemblyPool
@@ -66,11 +66,10 @@ final class Connection {
     /// The per-connection bandwidth cap, when configured.
     private var bucket: TokenBucket?
     private var rtoNs: Int64
-    private var congestionWindow: Double
-    private var recoveryUntilSequence: UInt32?
+    private var congestion: CongestionWindow
 
     init(
-        id: UInt64, token: UInt64, address: SocketAddress, config: GameNetConfig, clientID: UInt64,
+        id: UInt64, token: UInt64, address: SocketAddress, settings: ConnectionSettings, clientID: UInt64,
         initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool,
         cipher: SessionCipher? = nil
     ) {
@@ -78,7 +77,8 @@ final class Connection {
         self.id = id
         self.token = token
         self.address = address
-        self.config = config
+        self.settings = settings
+        let config = settings.config
         self.clientID = clientID
         self.initialSequence = initialSequence
         self.isPending = isPending
@@ -89,10 +89,6 @@ final class Connection {
             ChannelSender(kind: $0.kind, window: config.reliableWindow, maxQueued: config.maxQueuedMessages)
         }
         receivers = config.channels.map { ChannelReceiver(kind: $0.kind, window: config.reliableWindow) }
-        sendOrder = config.channels.indices.sorted {
-            config.channels[$0].priority != config.channels[$1].priority
-                ? config.channels[$0].priority > config.channels[$1].priority : $0 < $1
-        }
         reassembler = Reassembler(
             fragmentSize: config.fragmentPayloadSize, maxFragments: config.maxFragments, budget: config.maxReassemblyBytesPerPeer)
         self.pool = pool
@@ -104,7 +100,8 @@ final class Connection {
                 burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerConnection), nowNs: nowNs)
         }
         rtoNs = config.initialRTONs
-        congestionWindow = Double(config.initialCongestionWindow)
+        congestion = CongestionWindow(
+            initial: config.initialCongestionWindow, maxWindow: settings.maxCongestionWindow, ackDelayNs: config.ackDelayNs)
     }
 
     var connectionID: ConnectionID { ConnectionID(rawValue: id) }
@@ -118,7 +115,9 @@ final class Connection {
         s.jitterNs = jitterNs
         s.recentLossRate = recentLoss
         s.retransmissionTimeoutNs = rtoNs
-        s.congestionWindow = Int(congestionWindow)
+        s.congestionWindow = Int(congestion.window)
+        s.congestionEvents = congestion.congestionEvents
+        s.randomLossEvents = congestion.randomLossEvents
         s.reassemblyBytes = reassembler.heldBytes
         return s
     }
@@ -181,7 +180,7 @@ final class Connection {
     /// reliable one within the receiver's window and the congestion window.
     var hasSendable: Bool {
         guard !isPending else { return false }
-        let windowOpen = Double(reliableInFlight) < congestionWindow
+        let windowOpen = Double(reliableInFlight) < congestion.window
         return senders.contains { $0.hasSendable && (windowOpen || !$0.kind.isReliable) }
     }
 
@@ -268,8 +267,8 @@ final class Connection {
         var budget = config.frameBudget
         var frames: [Frame] = []
         var reliable: [(channel: Int, sequence: UInt32)] = []
-        let windowOpen = Double(reliableInFlight) < congestionWindow
-        for channel in sendOrder {
+        let windowOpen = Double(reliableInFlight) < congestion.window
+        for channel in settings.sendOrder {
             if senders[channel].kind.isReliable {
                 guard windowOpen else { continue }
                 while let (sequence, piece) = senders[channel].peekSendable() {
@@ -435,9 +434,8 @@ final class Connection {
                 addRTTSample(nowNs - packet.sentNs)
             }
             if !packet.reliable.isEmpty {
+                congestion.acknowledged(inFlight: reliableInFlight)
                 reliableInFlight -= 1
-                // Additive increase: one packet per window's worth of acks (TCP Reno's avoidance).
-                congestionWindow += 1 / max(congestionWindow, 1)
             }
             for (channel, message) in packet.reliable { senders[channel].acknowledge(message) }
         }
@@ -464,11 +462,8 @@ final class Connection {
         guard !packet.reliable.isEmpty else { return }
         if fast { stats.fastRetransmits += 1 }
         reliableInFlight -= 1
-        // Multiplicative decrease, once per window of loss (a burst is one congestion event).
-        if recoveryUntilSequence.map({ sequenceDistance(from: $0, to: sequence) >= 0 }) ?? true {
-            congestionWindow = max(2, congestionWindow / 2)
-            recoveryUntilSequence = nextSequence
-        }
+        // Once per window of loss (a burst is one event); halved only if it looks like congestion.
+        congestion.lost(sequence: sequence, nextSequence: nextSequence, recentLoss: recentLoss)
         for (channel, message) in packet.reliable where senders[channel].pending[message] != nil {
             senders[channel].requeue(message)
             stats.messagesResent += 1
@@ -483,6 +478,7 @@ final class Connection {
         // consecutive samples, gain 1/16 (RTTVAR below is the deviation from the mean instead).
         if let latest = latestRTTNs { jitterNs += (abs(sample - latest) - jitterNs) / 16 }
         latestRTTNs = sample
+        congestion.addRTTSample(sample)
         minRTTNs = min(minRTTNs ?? sample, sample)
         if let srtt = srttNs {
             rttVarNs = (3 * rttVarNs + abs(srtt - sample)) / 4

@@ -44,6 +44,11 @@ public struct ConnectionStats: Sendable, Equatable {
     public var retransmissionTimeoutNs: Int64 = 0
     /// Packets with reliable messages allowed in flight now.
     public var congestionWindow = 0
+    /// Loss events the congestion window halved for: losses with a standing queue on the path
+    /// (or recent loss over 15%), counted once per RTT.
+    public var congestionEvents = 0
+    /// Loss events taken as random (no queueing delay, low recent loss): the window kept.
+    public var randomLossEvents = 0
     /// Bytes the peer's partial fragmented messages hold on this side (payloads and bookkeeping).
     public var reassemblyBytes = 0
 

@@ -44,12 +44,19 @@ public final class Host {
     public var unixTime: () -> UInt64 = { UInt64(max(0, time(nil))) }
 
     private var random: any RandomNumberGenerator
+    /// What every connection shares (one copy of the configuration, not one per peer).
+    private let settings: ConnectionSettings
     private let cookieKey: SipHash24
     /// `.connectTokens`: the key that opens tokens.
     private let tokenKey: AEAD?
     private var connections: [UInt64: Connection] = [:]
     /// Connections by client address and client id (repeated responses get the same accept).
-    private var byClient: [SocketAddress: Connection] = [:]
+    /// Keyed by the address's hash (Swift's seeded SipHash), not the address itself: a
+    /// `SocketAddress` key is 136 bytes, and the table's spare buckets made that about 300 bytes
+    /// a peer. A hit is checked against the connection's address (`clientEntry`); two addresses
+    /// with the same 64-bit hash (never in practice) would only cost the later one the repeated
+    /// accept and the replacement of its old session, as a lost packet would.
+    private var byClient: [Int: Connection] = [:]
     private var pendingCount = 0
     /// Every connection's partial fragmented messages, bounded by `maxReassemblyBytesPerHost`.
     private let reassembly: ReassemblyPool
@@ -62,6 +69,8 @@ public final class Host {
     private var servedTurn: [UInt64: UInt64] = [:]
     /// At or before the earliest `cachedWakeNs` of all connections (exact after an `update`).
     private var earliestWakeNs: Int64 = .max
+    /// Every connection's `cachedWakeNs` (and stale entries), so `update` visits only the due.
+    private var wakeQueue = WakeQueue()
     private var turn: UInt64 = 0
     private var events: [GameNetEvent] = []
     private var eventHead = 0
@@ -80,6 +89,7 @@ public final class Host {
             throw .invalidConfig("a host takes .connectTokens(hostKey:protocolID:), not a client's token")
         }
         self.config = config
+        settings = ConnectionSettings(config)
         self.random = random
         cookieKey = SipHash24(k0: self.random.next(), k1: self.random.next())
         if case .connectTokens(let key, _) = config.encryption {
@@ -157,8 +167,19 @@ public final class Host {
 
     /// Refreshes a connection's wake-up after something outside `update` changed it.
     private func touched(_ connection: Connection) {
-        connection.cachedWakeNs = connection.nextWakeNs()
-        earliestWakeNs = min(earliestWakeNs, connection.cachedWakeNs)
+        let wake = connection.nextWakeNs()
+        guard wake != connection.cachedWakeNs else { return }  // its entry stands
+        schedule(connection, at: wake)
+    }
+
+    /// Sets a connection's wake time and queues it (the old entry goes stale).
+    private func schedule(_ connection: Connection, at wakeNs: Int64) {
+        connection.cachedWakeNs = wakeNs
+        earliestWakeNs = min(earliestWakeNs, wakeNs)
+        wakeQueue.push(wakeNs, connection.id)
+        if wakeQueue.count > 2 * connections.count + 64 {
+            wakeQueue.rebuild(connections.values.lazy.map { ($0.cachedWakeNs, $0.id) })
+        }
     }
 
     /// Sends the messages queued since the last `update` or `flush` (what the caps and windows
@@ -184,23 +205,29 @@ public final class Host {
     public func update(nowNs: Int64) {
         queuedOn.removeAll(keepingCapacity: true)
         if hostBucket == nil {
-            var earliest = Int64.max
-            for connection in Array(connections.values) {
-                if connection.cachedWakeNs <= nowNs {
-                    if connection.isPending {
-                        if nowNs - connection.createdNs >= config.handshakeTimeoutNs {
-                            remove(connection, reason: nil)
-                            continue
-                        }
-                    } else if !connection.update(nowNs: nowNs, out: &outgoing) {
-                        remove(connection, reason: .timedOut)
+            // The due ones first, each once (a duplicate entry stops matching: `.max`), then
+            // their work, so one that is due again at once waits for the next update.
+            var due: [Connection] = []
+            while let top = wakeQueue.min, top.wakeNs <= nowNs {
+                wakeQueue.popMin()
+                guard let connection = connections[top.id], connection.cachedWakeNs == top.wakeNs else { continue }
+                connection.cachedWakeNs = .max
+                due.append(connection)
+            }
+            for connection in due {
+                if connection.isPending {
+                    if nowNs - connection.createdNs >= config.handshakeTimeoutNs {
+                        remove(connection, reason: nil)
                         continue
                     }
-                    connection.cachedWakeNs = connection.nextWakeNs()
+                } else if !connection.update(nowNs: nowNs, out: &outgoing) {
+                    remove(connection, reason: .timedOut)
+                    continue
                 }
-                earliest = min(earliest, connection.cachedWakeNs)
+                schedule(connection, at: connection.nextWakeNs())
             }
-            earliestWakeNs = earliest
+            while let top = wakeQueue.min, connections[top.id]?.cachedWakeNs != top.wakeNs { wakeQueue.popMin() }
+            earliestWakeNs = wakeQueue.min?.wakeNs ?? .max
             return
         }
         // Under the host's cap the same steps, with the data of all connections interleaved.
@@ -374,7 +401,7 @@ public final class Host {
             badCookies += 1
             return
         }
-        if let existing = byClient[from], existing.clientID == clientID {
+        if let existing = clientEntry(from), existing.clientID == clientID {
             // The accept was lost: the same one again (a confirmed session ignores it).
             if existing.isPending { outgoing.append(OutgoingDatagram(bytes: existing.acceptDatagram, to: from)) }
             return
@@ -406,7 +433,7 @@ public final class Host {
             cipher = made
         }
         let connection = Connection(
-            id: id, token: token, address: from, config: config, clientID: clientID, initialSequence: initialSequence,
+            id: id, token: token, address: from, settings: settings, clientID: clientID, initialSequence: initialSequence,
             peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs, pool: reassembly, cipher: cipher)
         guard let accept = seal(acceptPacket(connection), clientID: clientID, under: keys?.serverToClient) else { return }
         connection.acceptDatagram = accept
@@ -414,7 +441,7 @@ public final class Host {
         touched(connection)
         pendingCount += 1
         // An older session from this address stays until the new one is confirmed, then goes.
-        if byClient[from] == nil { byClient[from] = connection }
+        if clientEntry(from) == nil { byClient[from.hashValue] = connection }
         outgoing.append(OutgoingDatagram(bytes: accept, to: from))
     }
 
@@ -430,9 +457,14 @@ public final class Host {
         return Packet.sealedReply(clientID: clientID, box: box).encoded()
     }
 
+    /// The connection `byClient` holds for `address`, if it is that address's.
+    private func clientEntry(_ address: SocketAddress) -> Connection? {
+        byClient[address.hashValue].flatMap { $0.address == address ? $0 : nil }
+    }
+
     private func confirm(_ connection: Connection) {
         pendingCount -= 1
-        if let old = byClient[connection.address], old !== connection {
+        if let old = clientEntry(connection.address), old !== connection {
             if old.isPending {
                 connections[old.id] = nil
                 pendingCount -= 1
@@ -440,7 +472,8 @@ public final class Host {
                 remove(old, reason: .replaced)
             }
         }
-        byClient[connection.address] = connection
+        byClient[connection.address.hashValue] = connection
+        connection.acceptDatagram = []  // answered only while pending: its memory back
         events.append(.connected(connection.connectionID))
     }
 
@@ -450,7 +483,7 @@ public final class Host {
         if connection.isPending { pendingCount -= 1 }
         servedTurn[connection.id] = nil
         queuedOn.remove(connection.id)
-        if byClient[connection.address] === connection { byClient[connection.address] = nil }
+        if byClient[connection.address.hashValue] === connection { byClient[connection.address.hashValue] = nil }
         if let reason { events.append(.disconnected(connection.connectionID, reason)) }
     }
 
