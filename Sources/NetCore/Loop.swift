@@ -291,7 +291,13 @@ public final class Loop: @unchecked Sendable {
     /// cannot starve sockets and timers; when nothing is ready the thread sleeps in libev.
     public func run() {
         let previous = enter()
-        defer { leave(previous) }
+        defer {
+            // The last tasklets' table entries wait for a purge that no later turn would make:
+            // each holds its tasklet, which holds this loop, so the loop (its epoll and eventfd
+            // descriptors) would never be freed.
+            purgeFinishedTasklets()
+            leave(previous)
+        }
         while true {
             drainInbox()
             purgeFinishedTasklets()
@@ -327,7 +333,10 @@ public final class Loop: @unchecked Sendable {
     @discardableResult
     public func pump(budget: Duration) -> PumpReport {
         let previous = enter()
-        defer { leave(previous) }
+        defer {
+            purgeFinishedTasklets()  // as in run(): a host may drop the loop after its last frame
+            leave(previous)
+        }
         let start = cln_now_ns()
         let budgetNs = budget.nanosecondsClamped
         var jobs = 0
