@@ -17,6 +17,11 @@ rm -f "$REPORT_JSONL"
 mkdir -p "$(dirname "$REPORT_JSONL")"
 need_tools nginx curl wget aria2c wrk iperf3
 
+# The commit measured, taken before anything runs; the report files themselves do not count as
+# changes (a second run in one tree would otherwise be labelled +changes by the first's report).
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- . ':(exclude)Benchmarks/report' 2>/dev/null || commit="$commit+changes"
+
 build_start=$(date +%s)
 echo "== building (release): netget http-load game-client test-server gamenet-bench, Benchmarks/AHCBench, Benchmarks/"
 release_product netget http-load game-client test-server gamenet-bench
@@ -58,8 +63,6 @@ Benchmarks/Anchors/nginx.sh stop
 trap - EXIT
 python3 scripts/bench-report.py facts > "$ROOT/.build/bench/machine-end.json"
 seconds=$(($(date +%s) - start))
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
 python3 scripts/bench-report.py build "$REPORT_JSONL" "$ROOT/.build/bench/machine-start.json" \
     "$ROOT/.build/bench/machine-end.json" "$REPORT_DIR" --commit "$commit" --mode "$MODE" --seconds "$seconds"
 echo
