@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The bench's own nginx on 127.0.0.1:$BENCH_PORT (default 18280), config from nginx.conf.in,
-# files in $BENCH_TMP/data (1g.bin and 100k.bin, random bytes, made once), run state in
+# files in $BENCH_TMP/data (1g.bin, 100k.bin and 1k.bin, random bytes, made once), run state in
 # $BENCH_TMP/nginx. `start` refuses a port something else listens on; `stop` ends only the
 # nginx that `start` recorded.
 #   Benchmarks/Anchors/nginx.sh data|start|stop
@@ -22,6 +22,7 @@ data() {
     chmod 755 "$TMP" "$DATA"
     make_file 1g.bin 1073741824
     make_file 100k.bin 102400
+    make_file 1k.bin 1024  # many small responses: the per-request overheads (the hop) dominate
     chmod 644 "$DATA"/*.bin
 }
 

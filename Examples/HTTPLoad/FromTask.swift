@@ -13,7 +13,7 @@ final class SharedCounter: Sendable {
 /// hops to the client's home loop and back, and a body read that must wait hops there too, so
 /// the figures beside `many`'s give the hop's cost per request.
 /// - Returns: the body bytes of all of them.
-func manyFromTasks(_ url: String, client: Client, engine: HTTPEngine, requests: Int, connections: Int) async throws -> Int {
+func manyFromTasks(_ url: String, client: Client, engine: HTTPEngine, requests: Int, connections: Int, chunks: Bool) async throws -> Int {
     let next = SharedCounter()
     let request = try HTTPRequest(url)
     return try await withThrowingTaskGroup(of: Int.self) { group in
@@ -24,7 +24,7 @@ func manyFromTasks(_ url: String, client: Client, engine: HTTPEngine, requests: 
                 var bytes = 0
                 while next.take() < requests {
                     let response = try await client.execute(request, engine: engine)
-                    while case let n = try await response.body.read(into: buffer), n > 0 { bytes += n }
+                    bytes += try await drain(response.body, into: buffer, chunks: chunks)
                 }
                 return bytes
             }
@@ -51,7 +51,8 @@ func runFromTask(_ setup: LoadSetup, results: RunResults) throws {
                 let bytes =
                     mode == "download"
                     ? try await download(url, client: client, engine: engine, chunks: useChunks)
-                    : try await manyFromTasks(url, client: client, engine: engine, requests: requests, connections: connections)
+                    : try await manyFromTasks(
+                        url, client: client, engine: engine, requests: requests, connections: connections, chunks: useChunks)
                 let figures = RunFigures(
                     bytes: bytes, requests: mode == "download" ? 1 : requests,
                     elapsed: ContinuousClock.now - start, cpuSeconds: processCPUSeconds() - cpuBefore)

@@ -16,9 +16,10 @@ func download(_ url: String, client: Client, engine: HTTPEngine, chunks: Bool) a
     return total
 }
 
-/// `requests` GETs shared by `connections` tasklets, each with its own buffer.
+/// `requests` GETs shared by `connections` tasklets, each with its own buffer (or, with `chunks`,
+/// taking the body's arrays as they come, as AsyncHTTPClient's benchmark takes its ByteBuffers).
 /// - Returns: the body bytes of all of them.
-func many(_ url: String, client: Client, engine: HTTPEngine, requests: Int, connections: Int) async throws -> Int {
+func many(_ url: String, client: Client, engine: HTTPEngine, requests: Int, connections: Int, chunks: Bool) async throws -> Int {
     let next = Counter()
     let done = Channel<Result<Int, any Error>>(capacity: connections)
     let request = try HTTPRequest(url)
@@ -31,7 +32,7 @@ func many(_ url: String, client: Client, engine: HTTPEngine, requests: Int, conn
                 var bytes = 0
                 while next.take() < requests {
                     let response = try await client.execute(request, engine: engine)
-                    while case let n = try await response.body.read(into: buffer), n > 0 { bytes += n }
+                    bytes += try await drain(response.body, into: buffer, chunks: chunks)
                 }
                 try await done.send(.success(bytes))
             } catch {
@@ -42,6 +43,17 @@ func many(_ url: String, client: Client, engine: HTTPEngine, requests: Int, conn
     var total = 0
     for _ in 0..<connections { total += try await done.receive().get() }
     return total
+}
+
+/// Reads a body to its end: into `buffer`, or chunk by chunk (`chunks`). - Returns: its byte count.
+func drain(_ body: HTTPBody, into buffer: UnsafeMutableRawBufferPointer, chunks: Bool) async throws -> Int {
+    var bytes = 0
+    if chunks {
+        while let chunk = try await body.nextChunk() { bytes += chunk.count }
+    } else {
+        while case let n = try await body.read(into: buffer), n > 0 { bytes += n }
+    }
+    return bytes
 }
 
 struct LoadError: Error, CustomStringConvertible {

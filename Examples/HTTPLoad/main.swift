@@ -3,9 +3,10 @@
 //
 //   http-load download URL [--engine loop|workers] [--api read|chunks] [--runs N]
 //       one body to memory, discarded (read: into one reused buffer; chunks: arrays handed over)
-//   http-load many URL [--requests 2000] [--connections 50] [--engine E] [--runs N]
+//   http-load many URL [--requests 2000] [--connections 50] [--engine E] [--api read|chunks] [--runs N]
 //       N GETs over C keep-alive connections, each reading into its own buffer (as wrk and
-//       the anchors' small_py.py do)
+//       the anchors' small_py.py do), or with `--api chunks` taking the body's arrays as they
+//       come (as Benchmarks/AHCBench takes AsyncHTTPClient's ByteBuffers)
 //   --from tasklet|task: call the client from tasklets of a loop (the default) or from plain
 //       tasks (a task group; each request hops to the client's "http-client" loop thread)
 //
@@ -64,7 +65,7 @@ loop.spawn(name: "http-load") {
         let bytes =
             mode == "download"
             ? try await download(url, client: client, engine: engine, chunks: useChunks)
-            : try await many(url, client: client, engine: engine, requests: requests, connections: connections)
+            : try await many(url, client: client, engine: engine, requests: requests, connections: connections, chunks: useChunks)
         let figures = RunFigures(
             bytes: bytes, requests: mode == "download" ? 1 : requests,
             elapsed: ContinuousClock.now - start, cpuSeconds: processCPUSeconds() - cpuBefore)
