@@ -23,10 +23,14 @@ final class ConnectionIO {
     /// Reused for every generated body on this connection.
     let output: UnsafeMutableRawBufferPointer
 
-    init(stream: any AsyncByteStream, socket: StreamSocket, writeTimeout: Duration) {
+    /// Where completed writes are counted.
+    private let counters: ServerCounters
+
+    init(stream: any AsyncByteStream, socket: StreamSocket, writeTimeout: Duration, counters: ServerCounters) {
         self.stream = stream
         self.socket = socket
         self.writeTimeout = writeTimeout
+        self.counters = counters
         input = .allocate(byteCount: Self.maxHeadBytes + 4096, alignment: 8)
         output = .allocate(byteCount: Self.outputCapacity, alignment: 8)
     }
@@ -164,6 +168,7 @@ final class ConnectionIO {
     func write(_ bytes: UnsafeRawBufferPointer) async throws {
         guard bytes.count > 0 else { return }
         try await stream.write(bytes, timeout: writeTimeout)
+        counters.bytesSent.add(bytes.count, ordering: .relaxed)
     }
 
     /// Writes every byte of an array. - Throws: as `write(_:)`.

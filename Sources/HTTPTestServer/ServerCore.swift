@@ -7,6 +7,8 @@ final class ServerCounters: @unchecked Sendable {  // atomics, and `recordedList
     let connectionsAccepted = Atomic<Int>(0)
     let requestsServed = Atomic<Int>(0)
     let openConnections = Atomic<Int>(0)
+    /// Bytes of completed writes to clients (plaintext under TLS).
+    let bytesSent = Atomic<Int>(0)
     static let maxRecorded = 10_000
     private let recordedLock = PThreadMutex()
     private var recordedList: [RecordedRequest] = []
@@ -134,7 +136,7 @@ final class ServerCore: @unchecked Sendable {  // mutable state is touched only 
         } else {
             stream = socket
         }
-        let io = ConnectionIO(stream: stream, socket: socket, writeTimeout: configuration.writeTimeout)
+        let io = ConnectionIO(stream: stream, socket: socket, writeTimeout: configuration.writeTimeout, counters: counters)
         do {
             while try await serveOneRequest(io) {}
         } catch {

@@ -104,6 +104,10 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         public var requestsServed: Int
         /// Connections open now.
         public var openConnections: Int
+        /// Bytes the server has written to clients, counted when a write completes (so a write
+        /// waiting for the client to make room is not yet in it); plaintext bytes under TLS.
+        /// What a client that stops reading lets through is bounded by the socket buffers.
+        public var bytesSent: Int
     }
 
     /// The configuration the server was made with.
@@ -177,7 +181,8 @@ public final class TestHTTPServer: @unchecked Sendable {  // `thread` is written
         Stats(
             connectionsAccepted: core.counters.connectionsAccepted.load(ordering: .relaxed),
             requestsServed: core.counters.requestsServed.load(ordering: .relaxed),
-            openConnections: core.counters.openConnections.load(ordering: .relaxed))
+            openConnections: core.counters.openConnections.load(ordering: .relaxed),
+            bytesSent: core.counters.bytesSent.load(ordering: .relaxed))
     }
 
     /// Every TLS handshake a client completed with the server so far, oldest first (the last
