@@ -138,64 +138,55 @@ public final class BlockingClient: @unchecked Sendable {  // immutable, or guard
         return ConnectionLease(idle, reused: true, key: key, pool: pool)
     }
 
-    /// As `Client`'s: the steps `route` says, blocking, within the connect timeout; a host name
-    /// is connected Happy Eyeballs style (`BlockingSocket.connect(host:...)`), cancellable.
+    /// As `Client`'s: the steps of `ConnectSteps`, blocking, within the connect timeout; a host
+    /// name is connected Happy Eyeballs style (`BlockingSocket.connect(host:...)`), cancellable.
     private func connect(_ route: ConnectRoute, clock: RequestClock, cancellation: BlockingCancellation?) throws -> BlockingConnection {
         // A bad CA file is the user's to fix: say so before touching the network.
         let context = route.origin.usesTLS || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
-        // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
-        let deadline = wait.limit.map { ContinuousClock.now + $0 }
-        var watch = PhaseStopwatch()
-        var timings = RequestTimings()
+        var steps = ConnectSteps(route, context: context, limit: wait.limit, happyEyeballs: configuration.happyEyeballs)
         do {
-            let hop = route.firstHop
-            var stream: any BlockingByteStream
-            if let unixSocketPath = route.unixSocketPath {
-                stream = try BlockingSocket.connect(
-                    to: try SocketAddress(unixPath: unixSocketPath), timeout: ConnectRoute.left(until: deadline))
-            } else if let address = try? SocketAddress(ip: hop.host, port: hop.port) {
-                stream = try BlockingSocket.connect(to: address, timeout: ConnectRoute.left(until: deadline))
-            } else {
-                let (socket, resolvedAt) = try BlockingSocket.connectTimed(
-                    host: hop.host, port: hop.port, timeout: ConnectRoute.left(until: deadline), resolver: configuration.resolver,
+            let socket: BlockingSocket
+            switch try steps.firstHop() {
+            case .unixSocket(let address), .address(let address):
+                socket = try BlockingSocket.connect(to: address, timeout: steps.timeLeft)
+                steps.connected(resolvedAt: nil)
+            case .name(let host, let port):
+                let (connected, resolvedAt) = try BlockingSocket.connectTimed(
+                    host: host, port: port, timeout: steps.timeLeft, resolver: configuration.resolver,
                     happyEyeballs: configuration.happyEyeballs, cancellation: cancellation)
-                stream = socket
-                timings.nameLookup = watch.lap(at: resolvedAt)
+                socket = connected
+                steps.connected(resolvedAt: resolvedAt)
             }
-            timings.connect = watch.lap()
-            if route.tlsToProxy, let context, let proxy = route.proxy {
-                stream = try BlockingTLSStream.connect(
-                    over: stream, context: context, serverName: proxy.host, timeout: ConnectRoute.left(until: deadline))
-                timings.tlsHandshake = watch.lap()
-            }
-            if route.needsTunnel {
-                var address: [UInt8]?
-                if route.resolvesLocally {  // socks5://: the proxy gets an address looked up here
-                    // getaddrinfo has no timeout of its own; the lookup runs on this worker thread.
-                    let lookUp = configuration.resolver?.lookUp ?? Resolver.lookUp(host:port:family:)
-                    let found = try lookUp(route.origin.host, route.origin.port, configuration.happyEyeballs.lookupFamily)
-                    address = ConnectRoute.tunnelAddress(found, happyEyeballs: configuration.happyEyeballs)
-                    timings.nameLookup += watch.lap()
-                }
-                if let handshake = route.handshake(resolvedAddress: address) {
-                    do { try ProxyTunnel.open(handshake, over: stream, deadline: deadline) } catch {
-                        stream.close()
-                        throw error
-                    }
-                }
-                timings.connect += watch.lap()
-            }
-            if route.origin.usesTLS, let context {
-                stream = try BlockingTLSStream.connect(
-                    over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
-                timings.tlsHandshake = (timings.tlsHandshake ?? .zero) + watch.lap()
-            }
-            let connection = BlockingConnection(blocking: stream, bufferSize: configuration.connectionBufferSize)
-            connection.setup = timings
+            let connection = BlockingConnection(blocking: try layers(&steps, over: socket), bufferSize: configuration.connectionBufferSize)
+            connection.setup = steps.timings
             return connection
         } catch {
             throw clock.wrap(error, wait)
+        }
+    }
+
+    /// As `Client`'s: the steps after the first connection, blocking; the connection is closed
+    /// when one fails.
+    private func layers(_ steps: inout ConnectSteps, over socket: BlockingSocket) throws -> any BlockingByteStream {
+        var stream: any BlockingByteStream = socket
+        do {
+            while let step = steps.next() {
+                switch step {
+                case .tls(let context, let serverName):
+                    stream = try BlockingTLSStream.connect(over: stream, context: context, serverName: serverName, timeout: steps.timeLeft)
+                case .lookUp(let host, let port):
+                    // getaddrinfo has no timeout of its own; the lookup runs on this worker thread.
+                    let lookUp = configuration.resolver?.lookUp ?? Resolver.lookUp(host:port:family:)
+                    steps.lookedUp(try lookUp(host, port, configuration.happyEyeballs.lookupFamily))
+                case .tunnel(let handshake):
+                    try ProxyTunnel.open(handshake, over: stream, deadline: steps.deadline)
+                }
+            }
+            return stream
+        } catch {
+            stream.close()
+            throw error
         }
     }
 }

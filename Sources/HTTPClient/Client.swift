@@ -214,71 +214,58 @@ public final class Client: @unchecked Sendable {  // immutable, or guarded: pool
     }
 
     /// Connects as `route` says (TCP; TLS to an https proxy; the tunnel handshake; TLS to an
-    /// https origin) within the connect timeout.
+    /// https origin) within the connect timeout: the I/O of each of `ConnectSteps`' steps.
     private func connect(_ route: ConnectRoute, clock: RequestClock) async throws -> LoopConnection {
         // A bad CA file is the user's to fix: say so before touching the network.
         let context = route.origin.usesTLS || route.tlsToProxy ? try tlsContexts.get() : nil
         let wait = try clock.next(.connect)
-        // One deadline for every step (TCP, TLS to the proxy, the tunnel, TLS to the origin).
-        let deadline = wait.limit.map { ContinuousClock.now + $0 }
-        var watch = PhaseStopwatch()
-        var timings = RequestTimings()
+        var steps = ConnectSteps(route, context: context, limit: wait.limit, happyEyeballs: configuration.happyEyeballs)
         do {
-            let (tcp, resolvedAt) = try await connect(
-                route.firstHop, unixSocketPath: route.unixSocketPath, timeout: ConnectRoute.left(until: deadline))
-            var stream: any AsyncByteStream = tcp
-            if let resolvedAt { timings.nameLookup = watch.lap(at: resolvedAt) }
-            timings.connect = watch.lap()
-            if route.tlsToProxy, let context, let proxy = route.proxy {
-                stream = try await TLSStream.connect(
-                    over: stream, context: context, serverName: proxy.host, timeout: ConnectRoute.left(until: deadline))
-                timings.tlsHandshake = watch.lap()
-            }
-            if route.needsTunnel {
-                var address: [UInt8]?
-                if route.resolvesLocally {  // socks5://: the proxy gets an address looked up here
-                    let found = try await (configuration.resolver ?? Resolver.shared()).resolve(
-                        host: route.origin.host, port: route.origin.port, families: configuration.happyEyeballs.families,
-                        timeout: ConnectRoute.left(until: deadline))
-                    address = ConnectRoute.tunnelAddress(found, happyEyeballs: configuration.happyEyeballs)
-                    timings.nameLookup += watch.lap()
-                }
-                if let handshake = route.handshake(resolvedAddress: address) {
-                    do { try await ProxyTunnel.open(handshake, over: stream, deadline: deadline) } catch {
-                        stream.close()
-                        throw error
-                    }
-                }
-                timings.connect += watch.lap()
-            }
-            if route.origin.usesTLS, let context {
-                stream = try await TLSStream.connect(
-                    over: stream, context: context, serverName: route.origin.host, timeout: ConnectRoute.left(until: deadline))
-                timings.tlsHandshake = (timings.tlsHandshake ?? .zero) + watch.lap()
-            }
+            let (tcp, resolvedAt) = try await connectFirstHop(try steps.firstHop(), timeout: steps.timeLeft)
+            steps.connected(resolvedAt: resolvedAt)
+            let stream = try await layers(&steps, over: tcp)
             let connection = LoopConnection(parking: stream, bufferSize: configuration.connectionBufferSize)
-            connection.setup = timings
+            connection.setup = steps.timings
             return connection
         } catch {
             throw clock.wrap(error, wait)
         }
     }
 
-    /// A TCP connection to `host` (an IP literal needs no lookup, so no resolver thread; a name
-    /// is connected Happy Eyeballs style, its lookup counted against `timeout`), and when the
-    /// name was resolved (`MonotonicClock` nanoseconds; nil for an IP literal).
-    private func connect(
-        _ hop: (host: String, port: UInt16), unixSocketPath: String?, timeout: Duration?
-    ) async throws -> (StreamSocket, Int64?) {
-        let (host, port) = hop
-        if let unixSocketPath {
-            return (try await StreamSocket.connect(to: try SocketAddress(unixPath: unixSocketPath), timeout: timeout), nil)
+    /// Runs the steps after the first connection: the stream they make, or the error of the one
+    /// that failed, with the connection closed.
+    private func layers(_ steps: inout ConnectSteps, over tcp: StreamSocket) async throws -> any AsyncByteStream {
+        var stream: any AsyncByteStream = tcp
+        do {
+            while let step = steps.next() {
+                switch step {
+                case .tls(let context, let serverName):
+                    stream = try await TLSStream.connect(over: stream, context: context, serverName: serverName, timeout: steps.timeLeft)
+                case .lookUp(let host, let port):
+                    let resolver = try configuration.resolver ?? Resolver.shared()
+                    let found = try await resolver.resolve(
+                        host: host, port: port, families: configuration.happyEyeballs.families, timeout: steps.timeLeft)
+                    steps.lookedUp(found)
+                case .tunnel(let handshake):
+                    try await ProxyTunnel.open(handshake, over: stream, deadline: steps.deadline)
+                }
+            }
+            return stream
+        } catch {
+            stream.close()  // now, not at its deinit; idempotent (a failed TLS handshake has closed it)
+            throw error
         }
-        if let address = try? SocketAddress(ip: host, port: port) {
+    }
+
+    /// The TCP (or Unix socket) connection `hop` names, and when its name was resolved
+    /// (`MonotonicClock` nanoseconds; nil with no lookup).
+    private func connectFirstHop(_ hop: ConnectSteps.FirstHop, timeout: Duration?) async throws -> (StreamSocket, Int64?) {
+        switch hop {
+        case .unixSocket(let address), .address(let address):
             return (try await StreamSocket.connect(to: address, timeout: timeout), nil)
+        case .name(let host, let port):
+            return try await StreamSocket.connectTimed(
+                host: host, port: port, timeout: timeout, resolver: configuration.resolver, happyEyeballs: configuration.happyEyeballs)
         }
-        let (socket, resolvedAt) = try await StreamSocket.connectTimed(
-            host: host, port: port, timeout: timeout, resolver: configuration.resolver, happyEyeballs: configuration.happyEyeballs)
-        return (socket, resolvedAt)
     }
 }

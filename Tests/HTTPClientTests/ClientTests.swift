@@ -3,6 +3,7 @@ import HTTPTestServer
 import NetCore
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -580,7 +581,10 @@ struct ClientTests {
         // server's write in progress and one read of the client's.
         let kernelBuffers = socketBufferLimit("tcp_rmem") + socketBufferLimit("tcp_wmem")
         #expect(received < 1 << 20)
-        #expect(sent < kernelBuffers + (4 << 20), "the client must not buffer what the reader has not asked for (the server wrote \(sent) bytes; the kernel buffers hold up to \(kernelBuffers))")
+        #expect(
+            sent < kernelBuffers + (4 << 20),
+            "the client must not buffer what the reader has not asked for (the server wrote \(sent) bytes; the kernel buffers hold up to \(kernelBuffers))"
+        )
     }
 
     /// The largest buffer `name` ("tcp_rmem", "tcp_wmem") lets a socket grow to: the sysctl's third field.

@@ -29,7 +29,8 @@ struct ProxyHandshake {
     }
 
     private let proxy: HTTPProxy
-    private let destination: Destination
+    /// Where the tunnel goes.
+    let destination: Destination
     private var state: State
     private var buffer: [UInt8] = []
     private let maxHeadBytes = 16 << 10
