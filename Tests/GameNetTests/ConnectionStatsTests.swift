@@ -16,16 +16,20 @@ import Testing
         let mine = try #require(client.stats)
         #expect(net.host.connectedIDs == [id] && client.isConnected)
         for stats in [host, mine] {
-            #expect(stats.keepAlivesSent >= 15, "\(stats)")
+            // The two take turns (a packet received counts as life): each pings every other
+            // interval, and each measures its RTT from its own pings.
+            #expect(stats.keepAlivesSent >= 8, "\(stats)")
             // 40 ms round trip plus at most the 5 ms ack delay and a 1 ms tick; an ack that waited
             // for the peer's own keep-alive would add up to 500 ms.
             let rtt = try #require(stats.smoothedRTTNs)
             #expect((40_000_000...46_000_000).contains(rtt), "RTT \(rtt)")
             #expect(stats.jitterNs < 2_000_000 && stats.packetsLost == 0 && stats.lossRate == 0, "\(stats)")
-            #expect(stats.packetsAcked >= 15)
+            #expect(stats.packetsAcked >= 8)
         }
-        // Three packets per interval between the two, not four: one side's ack carries its ping.
-        #expect(mine.packetsSent + host.packetsSent <= 3 * 21 + 4, "client \(mine.packetsSent), host \(host.packetsSent)")
+        // Two packets per interval between the two (a ping and its ack), as ENet sends, not three
+        // or four as when each side pings on its own clock: 1,000 idle peers cost a host a third
+        // fewer datagrams. (Plus the handshake's.)
+        #expect(mine.packetsSent + host.packetsSent <= 2 * 21 + 4, "client \(mine.packetsSent), host \(host.packetsSent)")
     }
 
     @Test func bytesAndPacketsInAndOutAgreeBetweenTheTwoEnds() throws {

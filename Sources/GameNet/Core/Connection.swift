@@ -53,8 +53,11 @@ final class Connection {
     private var ackDueNs: Int64?
     /// Packets received since this side last sent one (which carried the acks).
     private var unackedReceived = 0
-    /// The last ack-eliciting packet sent: a ping goes when it is `keepAliveNs` old.
+    /// The last ack-eliciting packet sent: a ping goes when both it and the last packet
+    /// received are `keepAliveNs` old (see `pingDueNs`).
     private var lastElicitingSentNs: Int64
+    /// The client's confirmation: the next `update` pings whatever the times say.
+    private var keepAliveForced = false
     private(set) var lastReceivedNs: Int64
     private var srttNs: Int64?
     private var rttVarNs: Int64 = 0
@@ -195,14 +198,13 @@ final class Connection {
     }
 
     /// The last step of `update`: an ack alone when one is due and no data packet carried it,
-    /// and a ping when no ack-eliciting packet went for `keepAliveNs` (the keep-alive of an idle
-    /// connection; its ack gives an RTT sample and tells the peer this side is alive). An ack
-    /// due when this side's own ping is half due goes as that ping: two idle peers then send
-    /// three packets per interval (ping, ping with its ack, ack), not four, and both measure.
+    /// and a ping when for `keepAliveNs` this side has neither sent an ack-eliciting packet nor
+    /// received any (the keep-alive of an idle connection; its ack gives an RTT sample and tells
+    /// the peer this side is alive).
     func sendControl(nowNs: Int64, sentData: Bool, out: inout [OutgoingDatagram]) {
         guard !sentData, !isPending else { return }
         let ackDue = ackDueNs.map { nowNs >= $0 } ?? false
-        if nowNs >= pingDueNs || (ackDue && pingDueNs - nowNs <= config.keepAliveNs / 2) {
+        if nowNs >= pingDueNs {
             out.append(OutgoingDatagram(bytes: makePacket(frames: [.ping], nowNs: nowNs), to: address))
             stats.keepAlivesSent += 1
         } else if ackDue {
@@ -235,10 +237,18 @@ final class Connection {
         }
     }
 
-    private var pingDueNs: Int64 { lastElicitingSentNs + config.keepAliveNs }
+    /// When the keep-alive ping is due. A packet received counts as well as one sent (ENet's
+    /// rule: it pings a peer it has heard nothing from for the ping interval): the peer's ping
+    /// proves it alive, so two idle peers take turns, one ping and its ack per interval between
+    /// them (two datagrams, not three when each side pings on its own clock), and each still
+    /// measures its RTT every other interval. A peer that has gone silent is pinged every
+    /// interval until the timeout.
+    private var pingDueNs: Int64 {
+        keepAliveForced ? .min / 2 : max(lastElicitingSentNs, lastReceivedNs) + config.keepAliveNs
+    }
 
     /// Makes the next `update` send a ping even if nothing is due (the client's confirmation).
-    func forceKeepAlive() { lastElicitingSentNs = .min / 2 }
+    func forceKeepAlive() { keepAliveForced = true }
 
     private func emptyPacket(nowNs: Int64) -> [UInt8] { makePacket(frames: [], nowNs: nowNs) }
 
@@ -253,7 +263,10 @@ final class Connection {
         sent[nextSequence] = SentPacket(sentNs: nowNs, reliable: reliable, ackEliciting: eliciting)
         if !reliable.isEmpty { reliableInFlight += 1 }
         nextSequence &+= 1
-        if eliciting { lastElicitingSentNs = nowNs }
+        if eliciting {
+            lastElicitingSentNs = nowNs
+            keepAliveForced = false
+        }
         ackDueNs = nil  // every packet carries the acks
         unackedReceived = 0
         stats.packetsSent += 1
