@@ -32,6 +32,24 @@ import Testing
         #expect(mine.packetsSent + host.packetsSent <= 2 * 21 + 4, "client \(mine.packetsSent), host \(host.packetsSent)")
     }
 
+    @Test func aSideThatOnlyReceivesStillPingsAndMeasuresItsRTT() throws {
+        let net = try SimulatedNetwork(seed: 92, conditions: LinkConditions(latency: .milliseconds(20)))
+        let client = try net.addClient(port: 7302)
+        #expect(net.run(forNs: 1_000_000_000) { net.hostConnectedCount == 1 && client.isConnected })
+        let id = try #require(client.connectionID)
+        let before = try #require(client.stats)
+        // The host streams at 20 Hz for 5 s (10 ping intervals); the client sends nothing of its
+        // own, and every packet it receives would otherwise put its ping off.
+        for i in 0..<100 {
+            try net.host.send(numbered(i, size: 40), to: id, channel: 3)
+            _ = net.run(forNs: 50_000_000)
+        }
+        let after = try #require(client.stats)
+        #expect(after.keepAlivesSent - before.keepAlivesSent >= 4, "a ping at least every two intervals: \(after)")
+        let rtt = try #require(after.latestRTTNs)
+        #expect((40_000_000...46_000_000).contains(rtt), "RTT \(rtt)")
+    }
+
     @Test func bytesAndPacketsInAndOutAgreeBetweenTheTwoEnds() throws {
         let net = try SimulatedNetwork(seed: 91, conditions: LinkConditions(latency: .milliseconds(5)))
         let client = try net.addClient(port: 7301)

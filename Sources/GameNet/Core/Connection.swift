@@ -240,11 +240,14 @@ final class Connection {
     /// When the keep-alive ping is due. A packet received counts as well as one sent (ENet's
     /// rule: it pings a peer it has heard nothing from for the ping interval): the peer's ping
     /// proves it alive, so two idle peers take turns, one ping and its ack per interval between
-    /// them (two datagrams, not three when each side pings on its own clock), and each still
-    /// measures its RTT every other interval. A peer that has gone silent is pinged every
-    /// interval until the timeout.
+    /// them (two datagrams, not three when each side pings on its own clock). A peer that has
+    /// gone silent is pinged every interval until the timeout. And a side sends an ack-eliciting
+    /// packet at least every two intervals, received packets or not, so one that only receives
+    /// (a spectator of a stream) still measures its RTT; two idle peers keep their turns under it.
     private var pingDueNs: Int64 {
-        keepAliveForced ? .min / 2 : max(lastElicitingSentNs, lastReceivedNs) + config.keepAliveNs
+        if keepAliveForced { return .min / 2 }
+        let keepAlive = config.keepAliveNs
+        return min(max(lastElicitingSentNs, lastReceivedNs) + keepAlive, lastElicitingSentNs + 2 * keepAlive)
     }
 
     /// Makes the next `update` send a ping even if nothing is due (the client's confirmation).
