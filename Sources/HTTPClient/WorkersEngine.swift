@@ -4,7 +4,9 @@ import Workers
 /// What the worker that carries a request (`engine: .workers`) hands back to its caller over a
 /// channel.
 enum ExchangeMessage: Sendable {
-    case head(ResponseMetadata)
+    // indirect: the metadata is large, and every copy of the enum (each channel hand-off) would
+    // otherwise copy it field by field; boxed, a copy is one retain.
+    indirect case head(ResponseMetadata)
     case chunk([UInt8])
     case end
     case failure(any Error)

@@ -67,6 +67,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// Creates a channel.
     /// - Parameter capacity: values that may wait without a receiver; 0 (the default) makes
     ///   every send a rendezvous with a receiver. Negative values are treated as 0.
+    @inlinable
     public init(capacity: Int = 0) {
         self.capacity = Swift.max(0, capacity)
         state = .allocate(capacity: 1)
@@ -241,6 +242,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// the buffer).
     /// - Throws: `ChannelError.closed` as `send` does.
     /// Must not be called on a thread that is driving a loop: it would block every tasklet there.
+    @inlinable
     public func sendBlocking(_ value: Element) throws {
         precondition(cln_current_loop() == nil, "sendBlocking on a loop's thread would block the loop; use send")
         lock.lock()
@@ -262,6 +264,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
     /// Receives on a plain thread, blocking it until a value is sent.
     /// - Throws: `ChannelError.closed` once the channel is closed and drained.
     /// Must not be called on a thread that is driving a loop.
+    @inlinable
     public func receiveBlocking() throws -> Element {
         precondition(cln_current_loop() == nil, "receiveBlocking on a loop's thread would block the loop; use receive")
         lock.lock()
@@ -286,6 +289,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {
 
     /// Closes the channel and wakes every waiting sender and receiver with `ChannelError.closed`.
     /// Values already buffered can still be received. Idempotent; safe from any thread.
+    @inlinable
     public func close() {
         lock.lock()
         state.pointee.closed = true
