@@ -19,8 +19,8 @@ import Testing
             // The two take turns (a packet received counts as life): each pings every other
             // interval, and each measures its RTT from its own pings.
             #expect(stats.keepAlivesSent >= 8, "\(stats)")
-            // 40 ms round trip plus at most the 5 ms ack delay and a 1 ms tick; an ack that waited
-            // for the peer's own keep-alive would add up to 500 ms.
+            // 40 ms round trip plus a 1 ms tick: a ping is acked at once (an ack that waited its
+            // 20 ms delay, or for the peer's own keep-alive, would add up to 20 or 500 ms).
             let rtt = try #require(stats.smoothedRTTNs)
             #expect((40_000_000...46_000_000).contains(rtt), "RTT \(rtt)")
             #expect(stats.jitterNs < 2_000_000 && stats.packetsLost == 0 && stats.lossRate == 0, "\(stats)")
@@ -48,6 +48,39 @@ import Testing
         #expect(after.keepAlivesSent - before.keepAlivesSent >= 4, "a ping at least every two intervals: \(after)")
         let rtt = try #require(after.latestRTTNs)
         #expect((40_000_000...46_000_000).contains(rtt), "RTT \(rtt)")
+    }
+
+    @Test func aSixtyHertzStreamIsAckedOncePerTwoPacketsAndItsRTTStaysTrue() throws {
+        // One reliable message a frame at 60 Hz over a clean 40 ms round trip: the receiver's
+        // acks go alone (it sends nothing else), so they are all the ack datagrams there are.
+        func stream(ackEvery: Int) throws -> (acks: Int, rtt: Int64) {
+            var config = GameNetConfig()
+            config.ackEveryPackets = ackEvery
+            let net = try SimulatedNetwork(seed: 93, conditions: LinkConditions(latency: .milliseconds(20)), config: config)
+            let client = try net.addClient(port: 7303)
+            #expect(net.run(forNs: 1_000_000_000) { net.hostConnectedCount == 1 && client.isConnected })
+            let id = try #require(client.connectionID)
+            let before = try #require(net.host.stats(id)).acksSent
+            for i in 0..<300 {
+                try client.send(numbered(i, size: 32), channel: 0)
+                _ = net.run(forNs: 16_666_667)
+            }
+            _ = net.run(forNs: 500_000_000)
+            #expect(net.messages(net.hostEvents, channel: 0).count == 300)
+            let host = try #require(net.host.stats(id))
+            let mine = try #require(client.stats)
+            let rtt = try #require(mine.smoothedRTTNs)
+            return (host.acksSent - before, rtt)
+        }
+        let paired = try stream(ackEvery: 2)
+        let each = try stream(ackEvery: 1)
+        // Every second packet sends its ack at once, and the first of each pair waits for it:
+        // half the ack datagrams (a few more at the end and around pings).
+        #expect(paired.acks <= 160, "acks for 300 packets: \(paired.acks)")
+        #expect(each.acks >= 290, "acks for 300 packets, each acked: \(each.acks)")
+        // The RTT comes from the newest packet an ack names, which did not wait: still the
+        // link's 40 ms (plus a tick), not the first packet's extra 16.7 ms.
+        #expect((40_000_000...46_000_000).contains(paired.rtt), "RTT \(paired.rtt)")
     }
 
     @Test func bytesAndPacketsInAndOutAgreeBetweenTheTwoEnds() throws {

@@ -53,6 +53,8 @@ final class Connection {
     private var ackDueNs: Int64?
     /// Packets received since this side last sent one (which carried the acks).
     private var unackedReceived = 0
+    /// Of those, the ones that ask for an ack: the `ackEveryPackets`-th sends the ack at once.
+    private var unackedEliciting = 0
     /// The last ack-eliciting packet sent: a ping goes when both it and the last packet
     /// received are `keepAliveNs` old (see `pingDueNs`).
     private var lastElicitingSentNs: Int64
@@ -272,6 +274,7 @@ final class Connection {
         }
         ackDueNs = nil  // every packet carries the acks
         unackedReceived = 0
+        unackedEliciting = 0
         stats.packetsSent += 1
         stats.bytesSent += bytes.count
         bucket?.spend(bytes.count)
@@ -364,6 +367,7 @@ final class Connection {
             }
         }
         let distance = sequenceDistance(from: latestReceived, to: header.sequence)
+        let inOrder = distance == 1
         if distance > 0 {
             receivedBits = distance >= 33 ? 0 : (distance == 32 ? 0 : receivedBits << UInt32(distance))
             if distance <= 32 { receivedBits |= 1 << UInt32(distance - 1) }
@@ -384,6 +388,7 @@ final class Connection {
         var outcome = Outcome.accepted
         // Everything but a packet of acks alone asks for an ack.
         let elicitsAck = !frames.isEmpty
+        var pinged = false
         for frame in frames {
             switch frame {
             case .message(let channel, let sequence, let payload):
@@ -393,11 +398,22 @@ final class Connection {
                 let ready = receivers[Int(channel)].accept(sequence, Piece(payload: payload, index: index, count: count))
                 if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
             case .disconnect: outcome = .peerClosed
-            case .ping: break
+            case .ping: pinged = true
             }
         }
-        if elicitsAck, ackDueNs == nil { ackDueNs = nowNs + config.ackDelayNs }
         unackedReceived += 1
+        if elicitsAck {
+            unackedEliciting += 1
+            // Delayed acks (RFC 9000 §13.2.2's rule): one ack for every `ackEveryPackets`
+            // ack-eliciting packets, or after `ackDelayNs` for fewer; at once for a packet out of
+            // order (a gap or a hole filled: the sender's loss detection wants that news now) and
+            // for a ping (it exists to measure the RTT).
+            if unackedEliciting >= config.ackEveryPackets || !inOrder || pinged {
+                ackDueNs = nowNs
+            } else if ackDueNs == nil {
+                ackDueNs = nowNs + config.ackDelayNs
+            }
+        }
         return outcome
     }
 
@@ -447,7 +463,9 @@ final class Connection {
             if packet.ackEliciting {
                 stats.packetsAcked += 1
                 recentLoss -= recentLoss / 16
-                addRTTSample(nowNs - packet.sentNs)
+                // The RTT from the newest packet acked only (as QUIC): an older one in the bits
+                // may have waited for the ack that the newest sent at once.
+                if sequence == ack { addRTTSample(nowNs - packet.sentNs) }
             }
             if !packet.reliable.isEmpty {
                 congestion.acknowledged(inFlight: reliableInFlight)

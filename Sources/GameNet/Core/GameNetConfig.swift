@@ -63,8 +63,13 @@ public struct GameNetConfig: Sendable, Equatable {
         get { timeoutNs }
         set { timeoutNs = newValue }
     }
-    /// How long an ack may wait for a packet to ride on before it goes alone.
-    public var ackDelayNs: Int64 = 5_000_000
+    /// How long an ack may wait for a packet to ride on, or for a second packet to acknowledge
+    /// with it, before it goes alone: 20 ms by default (so a 60 Hz stream's acks pair up, as
+    /// QUIC's max_ack_delay of 25 ms does).
+    public var ackDelayNs: Int64 = 20_000_000
+    /// An ack goes at once when this many ack-eliciting packets wait for it: 2 by default (RFC
+    /// 9000 §13.2.2); 1 acks every packet at once.
+    public var ackEveryPackets: Int = 2
     /// The retransmission timeout before the first RTT sample, and its floor and cap.
     public var initialRTONs: Int64 = 200_000_000
     /// The floor of the retransmission timeout: 20 ms by default.
