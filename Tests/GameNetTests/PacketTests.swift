@@ -4,7 +4,7 @@ import Testing
 
 /// The wire format: each packet type round-trips, and every malformed datagram is refused whole.
 @Suite struct PacketTests {
-    static let header = Packet.DataHeader(connectionID: 42, token: 99, sequence: 5, ack: 0xFFFF_FFFF, ackBits: 0b1011)
+    static let header = Packet.DataHeader(token: 99, sequence: 5, ack: 0xFFFF_FFFF, ackBits: 0b1011)
     static let packets: [Packet] = [
         .connectRequest(clientID: 0x1122_3344_5566_7788),
         .challenge(clientID: 1, cookie: .init(expiresNs: 123_456_789, mac: 0xDEAD_BEEF)),
@@ -61,8 +61,8 @@ import Testing
     @Test func malformedFieldsAreRefusedWithTheirReason() {
         let data = Packet.data(Self.header, frames: [.message(channel: 0, sequence: 1, payload: [1])]).encoded()
         var wrongVersion = data
-        wrongVersion[0] = 2
-        #expect(throws: PacketError.unsupportedVersion(2)) { try Packet.decode(wrongVersion) }
+        wrongVersion[0] = 1  // the version before data packets lost the connection id
+        #expect(throws: PacketError.unsupportedVersion(1)) { try Packet.decode(wrongVersion) }
         var wrongType = data
         wrongType[1] = 0x7F
         #expect(throws: PacketError.unknownType(0x7F)) { try Packet.decode(wrongType) }
@@ -94,7 +94,7 @@ import Testing
         #expect(throws: PacketError.truncated) { try Packet.decode(header + overrun) }
 
         let big = Packet.data(Self.header, frames: [.message(channel: 0, sequence: 1, payload: Array(repeating: 7, count: 1200))])
-        #expect(throws: PacketError.tooLong(1238)) { try Packet.decode(big.encoded()) }
+        #expect(throws: PacketError.tooLong(1230)) { try Packet.decode(big.encoded()) }
         #expect(throws: Never.self) { try Packet.decode(big.encoded(), maxSize: 1400) }
     }
 }

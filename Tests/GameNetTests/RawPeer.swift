@@ -40,8 +40,7 @@ final class RawPeer {
     /// Sends one data packet with these frames (a fresh packet sequence), acking nothing new
     /// unless told what to ack.
     func send(_ frames: [Frame], ack: UInt32? = nil, ackBits: UInt32 = 0) {
-        let header = Packet.DataHeader(
-            connectionID: connectionID, token: token, sequence: sequence, ack: ack ?? hostSequence &- 1, ackBits: ackBits)
+        let header = Packet.DataHeader(token: token, sequence: sequence, ack: ack ?? hostSequence &- 1, ackBits: ackBits)
         sequence &+= 1
         _ = exchange(.data(header, frames: frames))
     }

@@ -226,18 +226,18 @@ public final class Client {
         case (.requesting, .reject(let id, let reason)) where id == clientID,
             (.responding, .reject(let id, let reason)) where id == clientID:
             fail(.rejected(reason))
-        case (.connected(let c), .data(let header, let frames)) where header.connectionID == c.id && header.token == c.token:
+        case (.connected(let c), .data(let header, let frames)) where header.token == c.token:
             take(header, frames: frames, size: bytes.count, on: c, nowNs: nowNs)
         default:
             droppedDatagrams += 1
         }
     }
 
-    /// An encrypted data datagram: the session's id and token in its clear header, then it must
+    /// An encrypted data datagram: the session's token in its clear header, then it must
     /// open (authentic, not a replay) before it is decoded and taken.
     private func receiveSealed(_ bytes: [UInt8], nowNs: Int64) {
         guard case .connected(let c) = state, bytes.count <= config.mtu, let header = Packet.dataHeader(of: bytes),
-            header.connectionID == c.id, header.token == c.token, let plain = c.open(bytes),
+            header.token == c.token, let plain = c.open(bytes),
             case .data(let opened, let frames)? = try? Packet.decode(plain, maxSize: config.mtu)
         else {
             droppedDatagrams += 1

@@ -259,7 +259,7 @@ final class Connection {
 
     private func makePacket(frames: [Frame], nowNs: Int64, reliable: [(channel: Int, sequence: UInt32)] = []) -> [UInt8] {
         let header = Packet.DataHeader(
-            connectionID: id, token: token, sequence: nextSequence, ack: latestReceived, ackBits: receivedBits)
+            token: token, sequence: nextSequence, ack: latestReceived, ackBits: receivedBits)
         let plain = Packet.data(header, frames: frames).encoded()
         // A seal fails only if OpenSSL does (out of memory): the packet is then lost on the
         // wire, as any packet may be, and the acks and resends recover.
@@ -332,11 +332,11 @@ final class Connection {
     /// Whether packets are sealed on this session.
     var isEncrypted: Bool { cipher != nil }
 
-    /// The plaintext of a sealed data datagram whose connection id, token and address the owner
+    /// The plaintext of a sealed data datagram whose token and address the owner
     /// checked, or nil (nothing changed) if it fails authentication or is a replay.
     func open(_ datagram: [UInt8]) -> [UInt8]? { cipher?.open(datagram) }
 
-    /// Takes one data packet whose connection id, token and source address the owner has
+    /// Takes one data packet whose token and source address the owner has
     /// checked (and, encrypted, that opened). Validates all of it before changing anything.
     func receive(_ header: Packet.DataHeader, frames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent]) -> Outcome {
         // An honest ack names a packet this side sent: not beyond the newest, and not before the

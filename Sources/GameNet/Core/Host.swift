@@ -13,7 +13,7 @@ import NetCore
 /// sequence, answered by an accept. It stays pending (bounded by `maxPendingHandshakes`) until
 /// the client's first packet with the token confirms it, which reports `.connected`. Every reply
 /// is at most 30 bytes (68 sealed) against the client's 1,200, so a forged source address gains nothing.
-/// A data packet whose connection id, token or source address is wrong is dropped before any
+/// A data packet whose token or source address is wrong is dropped before any
 /// state changes. A new session from the address of an existing one (a restarted client)
 /// replaces it: the old one is reported `.disconnected(.replaced)`.
 ///
@@ -25,9 +25,9 @@ public final class Host {
     /// Datagrams refused by the decoder, from unknown connections, with a wrong token or address,
     /// or handshake packets with a bad cookie: all dropped without an answer or a state change.
     public private(set) var malformedDatagrams = 0
-    /// Data packets for a connection id the host does not have.
+    /// Data packets whose session token names no session of this host (a wrong token).
     public private(set) var unknownConnectionDatagrams = 0
-    /// Packets for a known connection with a wrong session token or from another address.
+    /// Data packets with a session's token from an address not that session's.
     public private(set) var forgedDatagrams = 0
     /// Handshake responses whose cookie was wrong or expired.
     public private(set) var badCookies = 0
@@ -50,6 +50,8 @@ public final class Host {
     /// `.connectTokens`: the key that opens tokens.
     private let tokenKey: AEAD?
     private var connections: [UInt64: Connection] = [:]
+    /// The same connections by session token: a data packet names its session by the token.
+    private var byToken: [UInt64: Connection] = [:]
     /// Connections by client address and client id (repeated responses get the same accept).
     /// Keyed by the address's hash (Swift's seeded SipHash), not the address itself: a
     /// `SocketAddress` key is 136 bytes, and the table's spare buckets made that about 300 bytes
@@ -76,6 +78,8 @@ public final class Host {
     private var eventHead = 0
     /// Tests set it to start every sequence near 2^32.
     var initialSequenceForTests: UInt32?
+    /// A session's token, for tests that forge packets as a peer on the path would.
+    func sessionTokenForTests(_ id: ConnectionID) -> UInt64? { connections[id.rawValue]?.token }
 
     /// - Parameter random: where ids, tokens, sequences and the cookie key come from; the system
     ///   generator by default (tests pass a seeded one).
@@ -318,11 +322,11 @@ public final class Host {
         case .connectRequest, .challengeResponse, .tokenRequest, .tokenResponse:
             refusedTokens += 1  // the wrong handshake for this host's encryption
         case .data(let header, let frames):
-            guard let connection = connections[header.connectionID] else {
+            guard let connection = byToken[header.token] else {
                 unknownConnectionDatagrams += 1
                 return
             }
-            guard header.token == connection.token, from == connection.address else {
+            guard from == connection.address else {
                 forgedDatagrams += 1
                 return
             }
@@ -332,18 +336,18 @@ public final class Host {
         }
     }
 
-    /// An encrypted data datagram: the clear header's id, token and address checked, then
+    /// An encrypted data datagram: the clear header's token and the address checked, then
     /// opened (authenticated, not a replay), and only then decoded and taken.
     private func receiveSealed(_ bytes: [UInt8], from: SocketAddress, nowNs: Int64) {
         guard bytes.count <= config.mtu, let header = Packet.dataHeader(of: bytes) else {
             malformedDatagrams += 1
             return
         }
-        guard let connection = connections[header.connectionID] else {
+        guard let connection = byToken[header.token] else {
             unknownConnectionDatagrams += 1
             return
         }
-        guard header.token == connection.token, from == connection.address else {
+        guard from == connection.address else {
             forgedDatagrams += 1
             return
         }
@@ -418,7 +422,8 @@ public final class Host {
         }
         var id = random.next()
         while id == 0 || connections[id] != nil { id = random.next() }
-        let token = random.next()
+        var token = random.next()
+        while byToken[token] != nil { token = random.next() }  // unique: it names the session
         let initialSequence = initialSequenceForTests ?? UInt32(truncatingIfNeeded: random.next())
         var cipher: SessionCipher?
         if let keys {
@@ -438,6 +443,7 @@ public final class Host {
         guard let accept = seal(acceptPacket(connection), clientID: clientID, under: keys?.serverToClient) else { return }
         connection.acceptDatagram = accept
         connections[id] = connection
+        byToken[token] = connection
         touched(connection)
         pendingCount += 1
         // An older session from this address stays until the new one is confirmed, then goes.
@@ -467,6 +473,7 @@ public final class Host {
         if let old = clientEntry(connection.address), old !== connection {
             if old.isPending {
                 connections[old.id] = nil
+                byToken[old.token] = nil
                 pendingCount -= 1
             } else {
                 remove(old, reason: .replaced)
@@ -479,6 +486,7 @@ public final class Host {
 
     private func remove(_ connection: Connection, reason: DisconnectReason?) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        byToken[connection.token] = nil
         connection.releaseReassembly()
         if connection.isPending { pendingCount -= 1 }
         servedTurn[connection.id] = nil

@@ -4,7 +4,7 @@
 /// When on, every data packet is sealed with ChaCha20-Poly1305 under a per-session key for its
 /// direction, derived (HKDF-SHA256) from the base keys and the session's random connection id,
 /// token and client id, so no two sessions share a key even when a token or the pre-shared
-/// key is reused. The 30-byte header stays in the clear and is the associated data (a changed
+/// key is reused. The 22-byte header stays in the clear and is the associated data (a changed
 /// header bit fails like a changed payload bit); the nonce is the packet's 64-bit send counter
 /// (the 32-bit sequence on the wire plus the count of its wraps), never reused under one key.
 /// A packet that does not open, or whose counter the replay window has seen, is dropped before

@@ -75,7 +75,8 @@ final class SessionCipher {
     /// counter is recorded in the replay window.
     func open(_ datagram: [UInt8]) -> [UInt8]? {
         guard datagram.count >= Packet.dataHeaderSize + AEAD.tagSize else { return nil }
-        let sequence = UInt32(datagram[18]) << 24 | UInt32(datagram[19]) << 16 | UInt32(datagram[20]) << 8 | UInt32(datagram[21])
+        // The clear header's sequence, at byte 10 (see `Packet`).
+        let sequence = UInt32(datagram[10]) << 24 | UInt32(datagram[11]) << 16 | UInt32(datagram[12]) << 8 | UInt32(datagram[13])
         let counter = expand(sequence)
         guard !replay.isReplay(counter) else { return nil }
         let ad = datagram[..<Packet.dataHeaderSize]

@@ -9,9 +9,9 @@
 /// accept            2 client id (8)  10 connection id (8)  18 session token (8)
 ///                   26 server initial sequence (4)                               (30 bytes)
 /// reject            2 client id (8)  10 reason (1)                               (11 bytes)
-/// data              2 connection id (8)  10 session token (8)  18 sequence (4)
-///                   22 ack (4)  26 ack bits (4)  30 frames...
-///                   (encrypted: 30 sealed frames..., tag (16); `decode` reads only plaintext)
+/// data              2 session token (8)  10 sequence (4)  14 ack (4)  18 ack bits (4)
+///                   22 frames...
+///                   (encrypted: 22 sealed frames..., tag (16); `decode` reads only plaintext)
 /// tokenRequest      2 client id (8)  10 protocol id (8)  18 token expiry (8)
 ///                   26 sealed token (100)                zero padding to 1,200 bytes
 /// tokenResponse     2 client id (8)  10 cookie (16)  26 client initial sequence (4)
@@ -23,6 +23,9 @@
 /// With encryption on, a client sends `tokenRequest` and `tokenResponse` (connect tokens) or
 /// the plain ones (a pre-shared key), and the host answers with a `sealedReply` holding the
 /// encoded accept or reject (its first 10 bytes are the associated data).
+/// A data packet names its session by the token alone, not by the connection id too: the host
+/// finds the session by its token (random, 64 bits, unique among its sessions) and checks that
+/// it came from the session's address, so 8 more bytes in every packet would buy nothing.
 /// The client pads both of its handshake packets to 1,200 bytes and the host's replies are at
 /// most 30, so a forged source address gets no amplification. A data packet's `ack` is the
 /// newest packet sequence the sender has received from the other side, and bit `i` of `ackBits`
@@ -73,12 +76,12 @@ public enum Packet: Equatable, Sendable {
     }
 
     /// The protocol version this build speaks; any other is rejected.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2  // 2: data packets without the connection id
     /// The size of the client's handshake packets (the IPv6 minimum MTU less IP and UDP headers,
     /// rounded down): every reply of the host is smaller.
     public static let paddedHandshakeSize = 1200
     /// Bytes of a data packet before its first frame.
-    public static let dataHeaderSize = 30
+    public static let dataHeaderSize = 22
     /// The largest datagram `decode` accepts by default.
     public static let defaultMaxSize = 1200
 
@@ -106,9 +109,8 @@ public enum Packet: Equatable, Sendable {
 
     /// The fixed part of a data packet.
     public struct DataHeader: Equatable, Sendable {
-        /// The session's random 64-bit connection id.
-        public var connectionID: UInt64
-        /// The session token: a packet without the right one is dropped.
+        /// The session token: it names the session, and a packet without the right one is
+        /// dropped.
         public var token: UInt64
         /// This packet's sequence number (per direction, from a random start).
         public var sequence: UInt32
@@ -117,8 +119,7 @@ public enum Packet: Equatable, Sendable {
         /// Bit n set: the packet `ack - 1 - n` was received too (32 packets before `ack`).
         public var ackBits: UInt32
         /// A header from its fields.
-        public init(connectionID: UInt64, token: UInt64, sequence: UInt32, ack: UInt32, ackBits: UInt32) {
-            self.connectionID = connectionID
+        public init(token: UInt64, sequence: UInt32, ack: UInt32, ackBits: UInt32) {
             self.token = token
             self.sequence = sequence
             self.ack = ack
@@ -143,8 +144,8 @@ public enum Packet: Equatable, Sendable {
     static func dataHeader(of bytes: [UInt8]) -> DataHeader? {
         guard bytes.count >= dataHeaderSize, bytes[0] == version, bytes[1] == Kind.data.rawValue else { return nil }
         var r = WireReader(bytes, offset: 2)
-        guard let id = r.u64(), let token = r.u64(), let sequence = r.u32(), let ack = r.u32(), let bits = r.u32() else { return nil }
-        return DataHeader(connectionID: id, token: token, sequence: sequence, ack: ack, ackBits: bits)
+        guard let token = r.u64(), let sequence = r.u32(), let ack = r.u32(), let bits = r.u32() else { return nil }
+        return DataHeader(token: token, sequence: sequence, ack: ack, ackBits: bits)
     }
 
     /// Whether a datagram is a data packet (encrypted or not), by its first two bytes.
@@ -181,7 +182,6 @@ public enum Packet: Equatable, Sendable {
             w.u8(reason.rawValue)
         case .data(let header, let frames):
             w.u8(Kind.data.rawValue)
-            w.u64(header.connectionID)
             w.u64(header.token)
             w.u32(header.sequence)
             w.u32(header.ack)
@@ -240,12 +240,10 @@ public enum Packet: Equatable, Sendable {
             packet = .reject(clientID: firstID, reason: reason)
         case .data:
             guard bytes.count <= maxSize else { throw .tooLong(bytes.count) }
-            guard let token = r.u64(), let sequence = r.u32(), let ack = r.u32(), let ackBits = r.u32() else {
-                throw .truncated
-            }
+            guard let sequence = r.u32(), let ack = r.u32(), let ackBits = r.u32() else { throw .truncated }
             var frames: [Frame] = []
             while r.remaining > 0 { frames.append(try Frame.decode(from: &r)) }
-            let header = DataHeader(connectionID: firstID, token: token, sequence: sequence, ack: ack, ackBits: ackBits)
+            let header = DataHeader(token: firstID, sequence: sequence, ack: ack, ackBits: ackBits)
             return .data(header, frames: frames)
         case .tokenRequest:
             let token = try readToken(&r)
