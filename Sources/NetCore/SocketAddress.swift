@@ -18,16 +18,33 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// The longest Unix socket path, in bytes: `sun_path` holds 108 with the closing NUL.
     public static let maxUnixPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
-    // sockaddr_storage is not Hashable; keep the raw bytes and compare those.
-    private var storage: sockaddr_storage
-    /// The number of meaningful bytes in `storage`.
+    // An IPv4 or IPv6 address is kept inline in a sockaddr_in6 (28 bytes; a sockaddr_in is its
+    // first 16), a Unix one in a box: 40 bytes for the address, not a 128-byte sockaddr_storage
+    // (a game host keeps one per peer). The raw bytes are what is compared and hashed.
+    private var inet: sockaddr_in6
+    private let unix: UnixAddress?
+    /// The number of meaningful bytes.
     let length: socklen_t
+
+    /// A Unix socket address, rare enough to live on the heap.
+    private final class UnixAddress: Sendable {
+        let address: sockaddr_un
+        init(_ address: sockaddr_un) { self.address = address }
+    }
+
+    /// Calls `body` with the meaningful bytes (`length` of them).
+    private func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let unix {
+            return try withUnsafeBytes(of: unix.address) { try body(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length)))) }
+        }
+        return try withUnsafeBytes(of: inet) { try body(UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length)))) }
+    }
 
     /// Parses a numeric IPv4 (`127.0.0.1`) or IPv6 (`::1`, `[::1]`) literal. No name lookup:
     /// names go through the resolver.
     /// - Throws: `NetError` of kind `.invalidAddress` for anything that is not such a literal.
     public init(ip: String, port: UInt16) throws {
-        var storage = sockaddr_storage()
+        var storage = sockaddr_in6()
         var host = ip
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         var v4 = in_addr()
@@ -40,17 +57,16 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             withUnsafeMutableBytes(of: &storage) { raw in
                 withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
             }
-            self.storage = storage
+            inet = storage
+            unix = nil
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
         } else if inet_pton(AF_INET6, host, &v6) == 1 {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = port.bigEndian
             address.sin6_addr = v6
-            withUnsafeMutableBytes(of: &storage) { raw in
-                withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
-            }
-            self.storage = storage
+            inet = address
+            unix = nil
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         } else {
             throw NetError(
@@ -84,11 +100,8 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         let start = abstract ? 1 : 0
         withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: abstract ? [0] + bytes : bytes) }
         let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2  // a stored C field: always known
-        var storage = sockaddr_storage()
-        withUnsafeMutableBytes(of: &storage) { raw in
-            withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
-        }
-        self.storage = storage
+        inet = sockaddr_in6()
+        unix = UnixAddress(address)
         // A path's length counts its closing NUL (the kernel accepts either); an abstract name's does not.
         length = socklen_t(pathOffset + start + bytes.count + (abstract ? 0 : 1))
     }
@@ -96,10 +109,26 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// Wraps an address the kernel returned (accept, getsockname, recvfrom).
     init?(storage: sockaddr_storage, length: socklen_t) {
         let family = Int32(storage.ss_family)
-        guard family == AF_INET || family == AF_INET6 || family == AF_UNIX else {
+        switch family {
+        case AF_INET, AF_INET6:
+            guard Int(length) <= MemoryLayout<sockaddr_in6>.size else { return nil }
+            var inet = sockaddr_in6()
+            withUnsafeMutableBytes(of: &inet) { raw in
+                withUnsafeBytes(of: storage) { raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length)))) }
+            }
+            self.inet = inet
+            unix = nil
+        case AF_UNIX:
+            guard Int(length) <= MemoryLayout<sockaddr_un>.size else { return nil }
+            var address = sockaddr_un()
+            withUnsafeMutableBytes(of: &address) { raw in
+                withUnsafeBytes(of: storage) { raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(Int(length)))) }
+            }
+            inet = sockaddr_in6()
+            unix = UnixAddress(address)
+        default:
             return nil
         }
-        self.storage = storage
         self.length = length
     }
 
@@ -121,19 +150,16 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Which kind of address this is, read from the stored `ss_family`. Cost: one load.
     public var family: Family {
-        switch Int32(storage.ss_family) {
-        case AF_INET6: return .ipv6
-        case AF_UNIX: return .unix
-        default: return .ipv4
-        }
+        if unix != nil { return .unix }
+        return Int32(inet.sin6_family) == AF_INET6 ? .ipv6 : .ipv4
     }
 
     /// `AF_INET`, `AF_INET6` or `AF_UNIX`, for code that makes its own sockets (the blocking HTTP engine).
-    public var addressFamily: Int32 { Int32(storage.ss_family) }
+    public var addressFamily: Int32 { unix != nil ? AF_UNIX : Int32(inet.sin6_family) }
 
     /// The port, in host byte order; 0 for a Unix socket.
     public var port: UInt16 {
-        withUnsafeBytes(of: storage) { raw in
+        withUnsafeBytes(of: inet) { raw in
             switch family {
             case .ipv4: return UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port)
             case .ipv6: return UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)
@@ -148,7 +174,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         guard family == .unix else { return nil }
         let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2  // a stored C field: always known
         let count = max(0, Int(length) - pathOffset)
-        return withUnsafeBytes(of: storage) { raw in
+        return withRawBytes { raw in
             let bytes = raw[pathOffset..<(pathOffset + count)]
             if bytes.first == 0, bytes.count > 1 { return "@" + String(decoding: bytes.dropFirst(), as: UTF8.self) }
             return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
@@ -159,7 +185,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String {
         if let unixPath { return unixPath }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        withUnsafeBytes(of: storage) { raw in
+        withUnsafeBytes(of: inet) { raw in
             switch family {
             case .unix: break
             case .ipv4:
@@ -185,23 +211,21 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// Calls `body` with the address as the kernel takes it (for `connect`/`bind` on a socket
     /// made outside NetCore).
     public func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
-        try withUnsafeBytes(of: storage) { raw in
-            try body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)  // a local's address is never nil
+        try withRawBytes { raw in
+            try body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)  // a stored value's address is never nil
         }
     }
 
-    private var meaningfulBytes: [UInt8] {
-        withUnsafeBytes(of: storage) { Array($0.prefix(Int(length))) }
-    }
-
     /// The same family, address, port (and for IPv6 flow info and scope), or the same Unix
-    /// path or abstract name: the bytes the kernel would be given are compared.
+    /// path or abstract name: the bytes the kernel would be given are compared (no allocation:
+    /// a game host compares a peer's address on every datagram).
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
-        lhs.meaningfulBytes == rhs.meaningfulBytes
+        guard lhs.length == rhs.length else { return false }
+        return lhs.withRawBytes { a in rhs.withRawBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
     }
 
     /// Hashes the same bytes `==` compares.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(meaningfulBytes)
+        withRawBytes { hasher.combine(bytes: $0) }
     }
 }

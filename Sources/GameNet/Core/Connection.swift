@@ -19,7 +19,7 @@ final class Connection {
     let clientID: UInt64
     let initialSequence: UInt32
 
-    private(set) var stats = ConnectionStats()
+    private(set) var stats = ConnectionCounters()
     private var nextSequence: UInt32
     private var senders: [ChannelSender]
     private var receivers: [ChannelReceiver]
@@ -115,7 +115,19 @@ final class Connection {
     var connectionID: ConnectionID { ConnectionID(rawValue: id) }
 
     var statsSnapshot: ConnectionStats {
-        var s = stats
+        var s = ConnectionStats()
+        s.packetsSent = stats.packetsSent
+        s.packetsReceived = stats.packetsReceived
+        s.bytesSent = stats.bytesSent
+        s.bytesReceived = stats.bytesReceived
+        s.packetsLost = stats.packetsLost
+        s.fastRetransmits = stats.fastRetransmits
+        s.messagesResent = stats.messagesResent
+        s.duplicatePackets = stats.duplicatePackets
+        s.implausiblePackets = stats.implausiblePackets
+        s.keepAlivesSent = stats.keepAlivesSent
+        s.acksSent = stats.acksSent
+        s.packetsAcked = stats.packetsAcked
         s.smoothedRTTNs = srttNs
         s.rttVarianceNs = rttVarNs
         s.latestRTTNs = latestRTTNs
