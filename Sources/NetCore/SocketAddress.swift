@@ -19,7 +19,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     public static let maxUnixPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
     // An IPv4 or IPv6 address is kept inline in a sockaddr_in6 (28 bytes; a sockaddr_in is its
-    // first 16), a Unix one in a box: 40 bytes for the address, not a 128-byte sockaddr_storage
+    // first 16), a Unix one in a box: 44 bytes in all, not a 128-byte sockaddr_storage
     // (a game host keeps one per peer). The raw bytes are what is compared and hashed.
     private var inet: sockaddr_in6
     private let unix: UnixAddress?
@@ -44,7 +44,6 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// names go through the resolver.
     /// - Throws: `NetError` of kind `.invalidAddress` for anything that is not such a literal.
     public init(ip: String, port: UInt16) throws {
-        var storage = sockaddr_in6()
         var host = ip
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         var v4 = in_addr()
@@ -54,10 +53,11 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
             address.sin_addr = v4
-            withUnsafeMutableBytes(of: &storage) { raw in
+            var inet = sockaddr_in6()  // a sockaddr_in in its first 16 bytes
+            withUnsafeMutableBytes(of: &inet) { raw in
                 withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
             }
-            inet = storage
+            self.inet = inet
             unix = nil
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
         } else if inet_pton(AF_INET6, host, &v6) == 1 {
@@ -148,7 +148,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         try! SocketAddress(ip: "127.0.0.1", port: port)  // a constant literal that always parses
     }
 
-    /// Which kind of address this is, read from the stored `ss_family`. Cost: one load.
+    /// Which kind of address this is: a Unix box, else the stored family. Cost: two loads.
     public var family: Family {
         if unix != nil { return .unix }
         return Int32(inet.sin6_family) == AF_INET6 ? .ipv6 : .ipv4

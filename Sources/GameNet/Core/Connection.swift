@@ -501,11 +501,19 @@ final class Connection {
         // And, as RFC 9002 §6.1.2's time threshold, one behind it that has been out for 9/8 of
         // an RTT: a 60 Hz stream sends 3 more packets only 50 ms later, so the count alone would
         // hold a lost message (and, on an ordered channel, all after it) that much longer.
-        for (sequence, packet) in sent where sequenceDistance(from: sequence, to: ack) >= 1 {
-            if sequenceDistance(from: sequence, to: ack) >= 3 || nowNs - packet.sentNs >= lossDelayNs {
+        let lossDelay = lossDelayNs
+        for (sequence, packet) in sent {
+            let behind = sequenceDistance(from: sequence, to: ack)
+            if behind >= 3 || (behind >= 1 && isLateEnough(packet, nowNs: nowNs, lossDelay: lossDelay)) {
                 declareLost(sequence, fast: true)
             }
         }
+    }
+
+    /// The time threshold's test: an ack-eliciting packet out for `lossDelay` (a packet of acks
+    /// alone is judged only by the packet threshold, as before; the peer acks it by chance).
+    private func isLateEnough(_ packet: SentPacket, nowNs: Int64, lossDelay: Int64) -> Bool {
+        packet.ackEliciting && nowNs - packet.sentNs >= lossDelay
     }
 
     /// RFC 9002's time threshold, 9/8 of the larger of the smoothed and the latest RTT, but not
@@ -518,13 +526,12 @@ final class Connection {
     }
 
     private func detectTimeouts(nowNs: Int64) {
-        let behind = largestAcked
         let lossDelay = lossDelayNs
         for (sequence, packet) in sent {
             if nowNs - packet.sentNs >= rtoNs {
                 declareLost(sequence, fast: false)
-            } else if let behind, packet.ackEliciting, sequenceDistance(from: sequence, to: behind) >= 1,
-                nowNs - packet.sentNs >= lossDelay
+            } else if let largestAcked, sequenceDistance(from: sequence, to: largestAcked) >= 1,
+                isLateEnough(packet, nowNs: nowNs, lossDelay: lossDelay)
             {
                 declareLost(sequence, fast: true)
             }

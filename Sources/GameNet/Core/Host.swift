@@ -322,18 +322,25 @@ public final class Host {
         case .connectRequest, .challengeResponse, .tokenRequest, .tokenResponse:
             refusedTokens += 1  // the wrong handshake for this host's encryption
         case .data(let header, let frames):
-            guard let connection = byToken[header.token] else {
-                unknownConnectionDatagrams += 1
-                return
-            }
-            guard from == connection.address else {
-                forgedDatagrams += 1
-                return
-            }
+            guard let connection = session(named: header, from: from) else { return }
             take(header, frames: frames, size: bytes.count, on: connection, nowNs: nowNs)
         case .challenge, .accept, .reject, .sealedReply:
             malformedDatagrams += 1  // a client's packets only
         }
+    }
+
+    /// The session a data packet's token names, if it came from that session's address; else
+    /// nil, counted (a token no session has, or a real one from elsewhere). Nothing else changes.
+    private func session(named header: Packet.DataHeader, from: SocketAddress) -> Connection? {
+        guard let connection = byToken[header.token] else {
+            unknownConnectionDatagrams += 1
+            return nil
+        }
+        guard from == connection.address else {
+            forgedDatagrams += 1
+            return nil
+        }
+        return connection
     }
 
     /// An encrypted data datagram: the clear header's token and the address checked, then
@@ -343,14 +350,7 @@ public final class Host {
             malformedDatagrams += 1
             return
         }
-        guard let connection = byToken[header.token] else {
-            unknownConnectionDatagrams += 1
-            return
-        }
-        guard from == connection.address else {
-            forgedDatagrams += 1
-            return
-        }
+        guard let connection = session(named: header, from: from) else { return }
         guard let plain = connection.open(bytes) else {
             unauthenticatedDatagrams += 1
             return

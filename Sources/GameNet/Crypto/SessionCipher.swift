@@ -74,9 +74,10 @@ final class SessionCipher {
     /// if its counter was seen or is too old, or it does not authenticate. On success its
     /// counter is recorded in the replay window.
     func open(_ datagram: [UInt8]) -> [UInt8]? {
-        guard datagram.count >= Packet.dataHeaderSize + AEAD.tagSize else { return nil }
-        // The clear header's sequence, at byte 10 (see `Packet`).
-        let sequence = UInt32(datagram[10]) << 24 | UInt32(datagram[11]) << 16 | UInt32(datagram[12]) << 8 | UInt32(datagram[13])
+        // The clear header's sequence, read where the wire format says it is.
+        guard datagram.count >= Packet.dataHeaderSize + AEAD.tagSize, let sequence = Packet.dataHeader(of: datagram)?.sequence else {
+            return nil
+        }
         let counter = expand(sequence)
         guard !replay.isReplay(counter) else { return nil }
         let ad = datagram[..<Packet.dataHeaderSize]
