@@ -17,7 +17,7 @@ import Testing
         for i in 0..<5 { try net.host.send(numbered(i), to: peer.id, channel: 0) }
         net.host.update(nowNs: net.nowNs)
         let toPeer = net.host.takeDatagrams().filter { $0.to == peer.address }.compactMap { try? Packet.decode($0.bytes) }
-        let sequences = toPeer.compactMap { if case .data(let header, _) = $0 { header.sequence } else { nil } }
+        let sequences = toPeer.compactMap { if case .data(let header, _) = $0 { peer.hostSequence(of: header) } else { nil } }
         let newest = try #require(sequences.last)
         let before = try #require(net.host.stats(peer.id))
         let heard = peer.received.count
@@ -39,7 +39,8 @@ import Testing
         net.host.update(nowNs: net.nowNs)
         let resent = net.host.takeDatagrams().filter { $0.to == peer.address }.compactMap { try? Packet.decode($0.bytes) }
         #expect(net.host.stats(peer.id)?.messagesResent == 5)
-        let resentNewest = try #require(resent.compactMap { if case .data(let header, _) = $0 { header.sequence } else { nil } }.last)
+        let resentNewest = try #require(
+            resent.compactMap { if case .data(let header, _) = $0 { peer.hostSequence(of: header) } else { nil } }.last)
         // An honest ack of the real packets is believed: nothing is left to resend.
         peer.send([], ack: resentNewest, ackBits: ~0)
         let acked = try #require(net.host.stats(peer.id))

@@ -37,6 +37,12 @@ final class RawPeer {
 
     var id: ConnectionID { ConnectionID(rawValue: connectionID) }
 
+    /// The whole sequence of one of the host's data packets to this peer (a narrow header
+    /// carries its low 16 bits: the host's first 2^15 packets are near its initial sequence).
+    func hostSequence(of header: Packet.DataHeader) -> UInt32 {
+        expandSequence(header.sequence, bits: header.sequenceBits, near: hostSequence)
+    }
+
     /// Sends one data packet with these frames (a fresh packet sequence), acking nothing new
     /// unless told what to ack.
     func send(_ frames: [Frame], ack: UInt32? = nil, ackBits: UInt32 = 0) {

@@ -16,6 +16,9 @@ final class SimulatedNetwork {
     let config: GameNetConfig
     /// Decides per datagram put on the wire whether it is lost (a test's targeted loss).
     var drop: (([UInt8]) -> Bool)?
+    /// A direction that loses every datagram while set (a one-way outage).
+    var outage: Direction?
+    enum Direction { case hostToClients, clientsToHost }
     private var random: SeededRandom
 
     /// - Parameter clientConfig: the clients' settings when they differ from the host's (a
@@ -51,9 +54,13 @@ final class SimulatedNetwork {
     }
 
     func flush() {
-        for d in host.takeDatagrams() where drop?(d.bytes) != true { sim.send(d.bytes, from: hostAddress, to: d.to, nowNs: nowNs) }
+        for d in host.takeDatagrams() where drop?(d.bytes) != true && outage != .hostToClients {
+            sim.send(d.bytes, from: hostAddress, to: d.to, nowNs: nowNs)
+        }
         for (address, client) in clients {
-            for d in client.takeDatagrams() where drop?(d.bytes) != true { sim.send(d.bytes, from: address, to: d.to, nowNs: nowNs) }
+            for d in client.takeDatagrams() where drop?(d.bytes) != true && outage != .clientsToHost {
+                sim.send(d.bytes, from: address, to: d.to, nowNs: nowNs)
+            }
         }
     }
 

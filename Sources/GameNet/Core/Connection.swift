@@ -42,6 +42,8 @@ final class Connection {
         /// RTT samples and are counted lost when unacknowledged (a packet of acks alone is acked
         /// only by chance, whenever the peer next sends).
         var ackEliciting: Bool
+        /// The ack it carried: once the peer acknowledges the packet, it has seen this ack.
+        var carriedAck: UInt32
     }
     /// Packets sent and neither acknowledged nor judged lost.
     private var sent: [UInt32: SentPacket] = [:]
@@ -65,6 +67,9 @@ final class Connection {
     /// The newest packet of this side's the peer has acknowledged: a packet sent before it and
     /// still unacknowledged `lossDelayNs` after it went is lost (RFC 9002 §6.1.2).
     private var largestAcked: UInt32?
+    /// An ack the peer has surely seen (the one carried by `largestAcked`'s packet): the peer
+    /// expands a narrow ack near the newest it has seen, at or after this one.
+    private var ackSeenByPeer: UInt32
     private var rttVarNs: Int64 = 0
     private var latestRTTNs: Int64?
     private var minRTTNs: Int64?
@@ -93,6 +98,7 @@ final class Connection {
         createdNs = nowNs
         nextSequence = initialSequence
         latestReceived = peerInitialSequence &- 1
+        ackSeenByPeer = latestReceived  // the peer expands its first ack near this "nothing yet"
         senders = config.channels.map {
             ChannelSender(kind: $0.kind, window: config.reliableWindow, maxQueued: config.maxQueuedMessages)
         }
@@ -281,13 +287,13 @@ final class Connection {
 
     private func makePacket(frames: [Frame], nowNs: Int64, reliable: [(channel: Int, sequence: UInt32)] = []) -> [UInt8] {
         let header = Packet.DataHeader(
-            token: token, sequence: nextSequence, ack: latestReceived, ackBits: receivedBits)
+            token: token, sequence: nextSequence, ack: latestReceived, ackBits: receivedBits, isWide: needsWideHeader)
         let plain = Packet.data(header, frames: frames).encoded()
         // A seal fails only if OpenSSL does (out of memory): the packet is then lost on the
         // wire, as any packet may be, and the acks and resends recover.
-        let bytes = cipher.map { $0.seal(plain) ?? [] } ?? plain
+        let bytes = cipher.map { $0.seal(plain, headerSize: header.encodedSize) ?? [] } ?? plain
         let eliciting = !frames.isEmpty
-        sent[nextSequence] = SentPacket(sentNs: nowNs, reliable: reliable, ackEliciting: eliciting)
+        sent[nextSequence] = SentPacket(sentNs: nowNs, reliable: reliable, ackEliciting: eliciting, carriedAck: latestReceived)
         if !reliable.isEmpty { reliableInFlight += 1 }
         nextSequence &+= 1
         if eliciting {
@@ -301,6 +307,30 @@ final class Connection {
         stats.bytesSent += bytes.count
         bucket?.spend(bytes.count)
         return bytes
+    }
+
+    /// Whether the next packet carries its sequence and ack whole (`dataWide`): when either
+    /// could be 2^14 or more from the value the peer expands it near, half the 2^15 that 16 bits
+    /// resolve (QUIC's rule, RFC 9000 §17.1). The peer has received at least up to
+    /// `largestAcked` and seen at least `ackSeenByPeer`, so those bound the distances. Narrow
+    /// all the time on a live session; wide after 16,384 packets unacknowledged (a long
+    /// one-way outage), until acks catch up.
+    private var needsWideHeader: Bool {
+        let acked = largestAcked ?? initialSequence &- 1
+        return sequenceDistance(from: acked, to: nextSequence) >= 1 << 14
+            || sequenceDistance(from: ackSeenByPeer, to: latestReceived) >= 1 << 14
+    }
+
+    /// A narrow header's sequence and ack expanded to 32 bits: the sequence near the newest
+    /// received, the ack near the newest acked (before any, near "nothing yet"); a wide one as
+    /// it is. Pure: the host calls it to open a sealed packet, then `receive` again.
+    func expanded(_ header: Packet.DataHeader) -> Packet.DataHeader {
+        guard !header.isWide else { return header }
+        var wide = header
+        wide.sequence = expandSequence(header.sequence, bits: 16, near: latestReceived)
+        wide.ack = expandSequence(header.ack, bits: 16, near: largestAcked ?? initialSequence &- 1)
+        wide.isWide = true
+        return wide
     }
 
     private func buildPacket(nowNs: Int64) -> [UInt8]? {
@@ -356,11 +386,15 @@ final class Connection {
 
     /// The plaintext of a sealed data datagram whose token and address the owner
     /// checked, or nil (nothing changed) if it fails authentication or is a replay.
-    func open(_ datagram: [UInt8]) -> [UInt8]? { cipher?.open(datagram) }
+    func open(_ datagram: [UInt8]) -> [UInt8]? {
+        guard let cipher, let header = Packet.dataHeader(of: datagram) else { return nil }
+        return cipher.open(datagram, sequence: expanded(header).sequence, headerSize: header.encodedSize)
+    }
 
     /// Takes one data packet whose token and source address the owner has
     /// checked (and, encrypted, that opened). Validates all of it before changing anything.
-    func receive(_ header: Packet.DataHeader, frames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent]) -> Outcome {
+    func receive(_ wireHeader: Packet.DataHeader, frames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent]) -> Outcome {
+        let header = expanded(wireHeader)
         // An honest ack names a packet this side sent: not beyond the newest, and not before the
         // first (`initialSequence - 1`, one before it, is the honest "nothing yet"). Anything
         // else is dropped whole: acking a packet never sent would free, resend or count lost
@@ -473,6 +507,7 @@ final class Connection {
     }
 
     private func processAck(_ ack: UInt32, bits: UInt32, nowNs: Int64) {
+        let newestCarried = sent[ack]?.carriedAck
         var acked: [UInt32] = [ack]
         var remaining = bits
         while remaining != 0 {
@@ -495,7 +530,10 @@ final class Connection {
             }
             for (channel, message) in packet.reliable { senders[channel].acknowledge(message) }
         }
-        if largestAcked.map({ sequenceDistance(from: $0, to: ack) > 0 }) ?? true { largestAcked = ack }
+        if largestAcked.map({ sequenceDistance(from: $0, to: ack) > 0 }) ?? true {
+            largestAcked = ack
+            if let newestCarried, sequenceDistance(from: ackSeenByPeer, to: newestCarried) > 0 { ackSeenByPeer = newestCarried }
+        }
         // Selective-ack evidence: a packet three or more behind the newest ack and not in its
         // bits did not arrive (or is late); one beyond the 32 bits can never be acknowledged.
         // And, as RFC 9002 §6.1.2's time threshold, one behind it that has been out for 9/8 of

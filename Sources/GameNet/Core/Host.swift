@@ -12,7 +12,7 @@ import NetCore
 /// creates a connection, with a random 64-bit id, a random session token and a random initial
 /// sequence, answered by an accept. It stays pending (bounded by `maxPendingHandshakes`) until
 /// the client's first packet with the token confirms it, which reports `.connected`. Every reply
-/// is at most 30 bytes (68 sealed) against the client's 1,200, so a forged source address gains nothing.
+/// is at most 29 bytes (66 sealed) against the client's 1,200, so a forged source address gains nothing.
 /// A data packet whose token or source address is wrong is dropped before any
 /// state changes. A new session from the address of an existing one (a restarted client)
 /// replaces it: the old one is reported `.disconnected(.replaced)`.

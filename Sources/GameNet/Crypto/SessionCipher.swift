@@ -55,41 +55,35 @@ final class SessionCipher {
         return w.bytes
     }
 
-    /// Seals a plaintext data packet in place of itself: header in the clear (associated data),
-    /// frames encrypted, tag appended. Its sequence must be the next one (the connection sends
-    /// every packet it numbers, in order). - Returns: nil if OpenSSL failed.
-    func seal(_ packet: [UInt8]) -> [UInt8]? {
+    /// Seals a plaintext data packet in place of itself: its header (`headerSize` bytes) in the
+    /// clear as associated data, frames encrypted, tag appended. Its sequence must be the next
+    /// one (the connection sends every packet it numbers, in order).
+    /// - Returns: nil if OpenSSL failed.
+    func seal(_ packet: [UInt8], headerSize: Int) -> [UInt8]? {
         let counter = sendCounter
         sendCounter += 1
-        var out = Array(packet[..<Packet.dataHeaderSize])
+        var out = Array(packet[..<headerSize])
         out.reserveCapacity(packet.count + AEAD.tagSize)
-        guard
-            sealing.seal(
-                nonce: Self.nonce(counter), ad: packet[..<Packet.dataHeaderSize], plaintext: packet[Packet.dataHeaderSize...], into: &out)
-        else { return nil }
+        guard sealing.seal(nonce: Self.nonce(counter), ad: packet[..<headerSize], plaintext: packet[headerSize...], into: &out) else {
+            return nil
+        }
         return out
     }
 
     /// The plaintext packet (header and frames) of a sealed one, or nil (and nothing changed)
     /// if its counter was seen or is too old, or it does not authenticate. On success its
     /// counter is recorded in the replay window.
-    func open(_ datagram: [UInt8]) -> [UInt8]? {
-        // The clear header's sequence, read where the wire format says it is.
-        guard datagram.count >= Packet.dataHeaderSize + AEAD.tagSize, let sequence = Packet.dataHeader(of: datagram)?.sequence else {
-            return nil
-        }
-        let counter = expand(sequence)
+    /// - Parameters:
+    ///   - sequence: the packet's 32-bit sequence, which the connection expanded from the
+    ///     clear header's (so both agree on it); its nonce is the 64-bit counter it ends.
+    ///   - headerSize: the clear header's size, the associated data.
+    func open(_ datagram: [UInt8], sequence: UInt32, headerSize: Int) -> [UInt8]? {
+        guard datagram.count >= headerSize + AEAD.tagSize else { return nil }
+        let counter = expandSequence(UInt64(sequence), bits: 32, near: replay.newest ?? peerStart)
         guard !replay.isReplay(counter) else { return nil }
-        let ad = datagram[..<Packet.dataHeaderSize]
-        guard let frames = opening.open(nonce: Self.nonce(counter), ad: ad, sealed: datagram[Packet.dataHeaderSize...]) else { return nil }
+        let ad = datagram[..<headerSize]
+        guard let frames = opening.open(nonce: Self.nonce(counter), ad: ad, sealed: datagram[headerSize...]) else { return nil }
         replay.record(counter)
         return Array(ad) + frames
-    }
-
-    /// The 64-bit counter nearest the newest opened one whose low 32 bits are `sequence`.
-    private func expand(_ sequence: UInt32) -> UInt64 {
-        let reference = replay.newest ?? peerStart
-        let distance = Int64(sequenceDistance(from: UInt32(truncatingIfNeeded: reference), to: sequence))
-        return UInt64(bitPattern: Int64(bitPattern: reference) &+ distance)
     }
 }

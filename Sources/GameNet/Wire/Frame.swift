@@ -7,6 +7,10 @@
 /// disconnect 0x03  reason (1)
 /// ping       0x04
 /// ```
+/// The last frame of a packet, if a message or a fragment, leaves out its length and sets the
+/// type's high bit (0x81, 0x82): its payload is the rest of the datagram (as QUIC's STREAM frame
+/// without its length field). Only the last frame may, and the last always does, so a packet
+/// has one spelling and a length can never disagree with the datagram's.
 /// A ping asks for an ack as a message does (an idle connection's keep-alive, so its RTT is
 /// measured and its peer's liveness checked); a packet of acks alone elicits none.
 /// The message sequence numbers a message inside its channel (ordering, duplicate suppression,
@@ -29,14 +33,16 @@ public enum Frame: Equatable, Sendable {
     static let fragmentType: UInt8 = 0x02
     static let disconnectType: UInt8 = 0x03
     static let pingType: UInt8 = 0x04
-    /// Bytes a message frame adds to its payload.
+    /// Set in a message's or fragment's type byte: no length, the payload runs to the end.
+    static let toEndFlag: UInt8 = 0x80
+    /// Bytes a message frame adds to its payload, at most (the last frame of a packet has 2 fewer).
     public static let messageOverhead = 8
-    /// Bytes a fragment frame adds to its payload.
+    /// Bytes a fragment frame adds to its payload, at most (the last frame of a packet has 2 fewer).
     public static let fragmentOverhead = 12
     /// Bytes of a disconnect frame.
     public static let disconnectSize = 2
 
-    /// The frame's size on the wire.
+    /// The frame's size on the wire, with its length (2 bytes more than as a packet's last frame).
     public var encodedSize: Int {
         switch self {
         case .message(_, _, let payload): return Self.messageOverhead + payload.count
@@ -46,22 +52,25 @@ public enum Frame: Equatable, Sendable {
         }
     }
 
-    func encode(into writer: inout WireWriter) {
+    /// Appends the frame; `isLast`: it ends the packet, so a message or fragment goes without
+    /// its length.
+    func encode(into writer: inout WireWriter, isLast: Bool) {
+        let flag = isLast ? Self.toEndFlag : 0
         switch self {
         case .message(let channel, let sequence, let payload):
-            writer.u8(Self.messageType)
+            writer.u8(Self.messageType | flag)
             writer.u8(channel)
             writer.u32(sequence)
             // The connection never builds a frame beyond the MTU, far below 64 KiB.
-            writer.u16(UInt16(truncatingIfNeeded: payload.count))
+            if !isLast { writer.u16(UInt16(truncatingIfNeeded: payload.count)) }
             writer.append(payload)
         case .fragment(let channel, let sequence, let index, let count, let payload):
-            writer.u8(Self.fragmentType)
+            writer.u8(Self.fragmentType | flag)
             writer.u8(channel)
             writer.u32(sequence)
             writer.u16(index)
             writer.u16(count)
-            writer.u16(UInt16(truncatingIfNeeded: payload.count))
+            if !isLast { writer.u16(UInt16(truncatingIfNeeded: payload.count)) }
             writer.append(payload)
         case .disconnect(let reason):
             writer.u8(Self.disconnectType)
@@ -75,17 +84,16 @@ public enum Frame: Equatable, Sendable {
     static func decode(from reader: inout WireReader) throws(PacketError) -> Frame {
         guard let type = reader.u8() else { throw .truncated }
         switch type {
-        case messageType:
-            guard let channel = reader.u8(), let sequence = reader.u32(), let length = reader.u16(),
-                let payload = reader.take(Int(length))
-            else { throw .truncated }
+        case messageType, messageType | toEndFlag:
+            guard let channel = reader.u8(), let sequence = reader.u32() else { throw .truncated }
+            let payload = try readPayload(&reader, toEnd: type & toEndFlag != 0)
             return .message(channel: channel, sequence: sequence, payload: payload)
-        case fragmentType:
+        case fragmentType, fragmentType | toEndFlag:
             guard let channel = reader.u8(), let sequence = reader.u32(), let index = reader.u16(),
-                let count = reader.u16(), let length = reader.u16()
+                let count = reader.u16()
             else { throw .truncated }
-            guard count >= 2, index < count, length > 0 else { throw .invalidFragment }
-            guard let payload = reader.take(Int(length)) else { throw .truncated }
+            let payload = try readPayload(&reader, toEnd: type & toEndFlag != 0)
+            guard count >= 2, index < count, !payload.isEmpty else { throw .invalidFragment }
             return .fragment(channel: channel, sequence: sequence, index: index, count: count, payload: payload)
         case disconnectType:
             guard let reason = reader.u8() else { throw .truncated }
@@ -95,5 +103,17 @@ public enum Frame: Equatable, Sendable {
         default:
             throw .unknownFrame(type)
         }
+    }
+
+    /// A payload: the rest of the datagram, or as long as its length says and not the last thing
+    /// in it (the last frame goes without its length: one spelling per packet).
+    private static func readPayload(_ reader: inout WireReader, toEnd: Bool) throws(PacketError) -> [UInt8] {
+        if toEnd {
+            guard let payload = reader.take(reader.remaining) else { throw .truncated }
+            return payload
+        }
+        guard let length = reader.u16(), let payload = reader.take(Int(length)) else { throw .truncated }
+        guard reader.remaining > 0 else { throw .lengthOnLastFrame }
+        return payload
     }
 }

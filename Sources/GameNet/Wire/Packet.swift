@@ -1,35 +1,44 @@
-/// GameNet's wire format: one packet per UDP datagram, big-endian, version first.
+/// GameNet's wire format: one packet per UDP datagram, big-endian. The first byte holds the
+/// version (high four bits) and the packet's type (low four).
 ///
 /// ```
-/// every packet      0 version (1)  1 type (1)
-/// connectRequest    2 client id (8)                      zero padding to 1,200 bytes
-/// challenge         2 client id (8)  10 cookie (16)                              (26 bytes)
-/// challengeResponse 2 client id (8)  10 cookie (16)  26 client initial sequence (4)
+/// every packet      0 version and type (1)
+/// connectRequest    1 client id (8)                      zero padding to 1,200 bytes
+/// challenge         1 client id (8)  9 cookie (16)                               (25 bytes)
+/// challengeResponse 1 client id (8)  9 cookie (16)  25 client initial sequence (4)
 ///                                                        zero padding to 1,200 bytes
-/// accept            2 client id (8)  10 connection id (8)  18 session token (8)
-///                   26 server initial sequence (4)                               (30 bytes)
-/// reject            2 client id (8)  10 reason (1)                               (11 bytes)
-/// data              2 session token (8)  10 sequence (4)  14 ack (4)  18 ack bits (4)
-///                   22 frames...
-///                   (encrypted: 22 sealed frames..., tag (16); `decode` reads only plaintext)
-/// tokenRequest      2 client id (8)  10 protocol id (8)  18 token expiry (8)
-///                   26 sealed token (100)                zero padding to 1,200 bytes
-/// tokenResponse     2 client id (8)  10 cookie (16)  26 client initial sequence (4)
-///                   30 protocol id (8)  38 token expiry (8)  46 sealed token (100)
+/// accept            1 client id (8)  9 connection id (8)  17 session token (8)
+///                   25 server initial sequence (4)                               (29 bytes)
+/// reject            1 client id (8)  9 reason (1)                                (10 bytes)
+/// data              1 session token (8)  9 sequence (2)  11 ack (2)  13 ack bits (4)
+///                   17 frames...
+/// dataWide          1 session token (8)  9 sequence (4)  13 ack (4)  17 ack bits (4)
+///                   21 frames...
+///                   (encrypted: the header, sealed frames..., tag (16); `decode` reads only plaintext)
+/// tokenRequest      1 client id (8)  9 protocol id (8)  17 token expiry (8)
+///                   25 sealed token (100)                zero padding to 1,200 bytes
+/// tokenResponse     1 client id (8)  9 cookie (16)  25 client initial sequence (4)
+///                   29 protocol id (8)  37 token expiry (8)  45 sealed token (100)
 ///                                                        zero padding to 1,200 bytes
-/// sealedReply       2 client id (8)  10 nonce (12)  22 sealed accept or reject, tag (16)
-///                                                                         (at most 68 bytes)
+/// sealedReply       1 client id (8)  9 nonce (12)  21 sealed accept or reject, tag (16)
+///                                                                         (at most 66 bytes)
 /// ```
 /// With encryption on, a client sends `tokenRequest` and `tokenResponse` (connect tokens) or
 /// the plain ones (a pre-shared key), and the host answers with a `sealedReply` holding the
-/// encoded accept or reject (its first 10 bytes are the associated data).
+/// encoded accept or reject (its first 9 bytes are the associated data).
 /// A data packet names its session by the token alone, not by the connection id too: the host
 /// finds the session by its token (random, 64 bits, unique among its sessions) and checks that
 /// it came from the session's address, so 8 more bytes in every packet would buy nothing.
 /// The client pads both of its handshake packets to 1,200 bytes and the host's replies are at
-/// most 30, so a forged source address gets no amplification. A data packet's `ack` is the
+/// most 29, so a forged source address gets no amplification. A data packet's `ack` is the
 /// newest packet sequence the sender has received from the other side, and bit `i` of `ackBits`
 /// says that `ack - 1 - i` arrived too (the 32 before it), so every packet acknowledges.
+///
+/// A `data` packet carries the low 16 bits of its sequence and ack, as QUIC truncates its packet
+/// numbers (RFC 9000 §17.1): the receiver takes the 32-bit value nearest the one it expects
+/// (`expandSequence`). The sender keeps that unambiguous and sends `dataWide` (all 32 bits)
+/// whenever either value could be 2^15 or more from what the peer expects (`Connection`'s
+/// rule); the packet says which, so both spellings decode alone.
 ///
 /// `decode` checks every field, the exact length of fixed-size packets, the zero padding and
 /// every frame: a datagram is accepted whole or rejected whole with a `PacketError`.
@@ -55,8 +64,8 @@ public enum Packet: Equatable, Sendable {
 
     /// The bytes of a connect token's sealed part: nonce, ciphertext of its private part, tag.
     public static let sealedTokenSize = 12 + 72 + 16
-    /// The sealed box of a `sealedReply`: nonce, an accept (30 bytes) or reject (11), tag.
-    static let sealedReplyBoxSizes: Set<Int> = [12 + 30 + 16, 12 + 11 + 16]
+    /// The sealed box of a `sealedReply`: nonce, an accept (29 bytes) or reject (10), tag.
+    static let sealedReplyBoxSizes: Set<Int> = [12 + 29 + 16, 12 + 10 + 16]
 
     /// What a client's token packets carry of its connect token: the parts a host reads in the
     /// clear (and the sealed part authenticates) and the sealed part.
@@ -76,12 +85,17 @@ public enum Packet: Equatable, Sendable {
     }
 
     /// The protocol version this build speaks; any other is rejected.
-    public static let version: UInt8 = 2  // 2: data packets without the connection id
+    /// 2: data packets without the connection id. 3: version and type in one byte, 16-bit
+    /// sequences in `data` packets, the last frame without its length.
+    public static let version: UInt8 = 3
     /// The size of the client's handshake packets (the IPv6 minimum MTU less IP and UDP headers,
     /// rounded down): every reply of the host is smaller.
     public static let paddedHandshakeSize = 1200
-    /// Bytes of a data packet before its first frame.
-    public static let dataHeaderSize = 22
+    /// Bytes of a data packet before its first frame, at most (a `dataWide` one): what the
+    /// connection leaves for the header when it fills a datagram.
+    public static let dataHeaderSize = 21
+    /// Bytes of a `data` packet's header (16-bit sequence and ack).
+    public static let narrowDataHeaderSize = 17
     /// The largest datagram `decode` accepts by default.
     public static let defaultMaxSize = 1200
 
@@ -112,19 +126,29 @@ public enum Packet: Equatable, Sendable {
         /// The session token: it names the session, and a packet without the right one is
         /// dropped.
         public var token: UInt64
-        /// This packet's sequence number (per direction, from a random start).
+        /// This packet's sequence number (per direction, from a random start). Narrow, only its
+        /// low 16 bits travel: a decoded narrow header holds those, for `expandSequence`.
         public var sequence: UInt32
-        /// The newest sequence number received from the peer.
+        /// The newest sequence number received from the peer (narrow: its low 16 bits, as
+        /// `sequence`).
         public var ack: UInt32
         /// Bit n set: the packet `ack - 1 - n` was received too (32 packets before `ack`).
         public var ackBits: UInt32
+        /// Whether `sequence` and `ack` travel whole (`dataWide`) or as their low 16 bits (`data`).
+        public var isWide: Bool
         /// A header from its fields.
-        public init(token: UInt64, sequence: UInt32, ack: UInt32, ackBits: UInt32) {
+        public init(token: UInt64, sequence: UInt32, ack: UInt32, ackBits: UInt32, isWide: Bool = true) {
             self.token = token
             self.sequence = sequence
             self.ack = ack
             self.ackBits = ackBits
+            self.isWide = isWide
         }
+
+        /// The header's bytes on the wire.
+        public var encodedSize: Int { isWide ? Packet.dataHeaderSize : Packet.narrowDataHeaderSize }
+        /// Bits of `sequence` and `ack` on the wire.
+        public var sequenceBits: Int { isWide ? 32 : 16 }
     }
 
     enum Kind: UInt8 {
@@ -137,70 +161,95 @@ public enum Packet: Equatable, Sendable {
         case tokenRequest = 7
         case tokenResponse = 8
         case sealedReply = 9
+        case dataWide = 10
+
+        /// The packet's first byte: the version, then the type.
+        var firstByte: UInt8 { Packet.version << 4 | rawValue }
     }
 
     /// The header of a data datagram, read without its frames (an encrypted one's are sealed),
     /// or nil if it is not one.
     static func dataHeader(of bytes: [UInt8]) -> DataHeader? {
-        guard bytes.count >= dataHeaderSize, bytes[0] == version, bytes[1] == Kind.data.rawValue else { return nil }
-        var r = WireReader(bytes, offset: 2)
-        guard let token = r.u64(), let sequence = r.u32(), let ack = r.u32(), let bits = r.u32() else { return nil }
-        return DataHeader(token: token, sequence: sequence, ack: ack, ackBits: bits)
+        guard isData(bytes) else { return nil }
+        var r = WireReader(bytes, offset: 1)
+        return readDataHeader(&r, isWide: bytes[0] == Kind.dataWide.firstByte)
     }
 
-    /// Whether a datagram is a data packet (encrypted or not), by its first two bytes.
-    static func isData(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == version && bytes[1] == Kind.data.rawValue }
+    /// Whether a datagram is a data packet (encrypted or not, either width), by its first byte.
+    static func isData(_ bytes: [UInt8]) -> Bool {
+        guard let first = bytes.first else { return false }
+        return first == Kind.data.firstByte || first == Kind.dataWide.firstByte
+    }
+
+    private static func readDataHeader(_ r: inout WireReader, isWide: Bool) -> DataHeader? {
+        guard let token = r.u64() else { return nil }
+        let sequence: UInt32?
+        let ack: UInt32?
+        if isWide {
+            sequence = r.u32()
+            ack = r.u32()
+        } else {
+            sequence = r.u16().map(UInt32.init)
+            ack = r.u16().map(UInt32.init)
+        }
+        guard let sequence, let ack, let bits = r.u32() else { return nil }
+        return DataHeader(token: token, sequence: sequence, ack: ack, ackBits: bits, isWide: isWide)
+    }
 
     /// The datagram for this packet.
     public func encoded() -> [UInt8] {
         var w = WireWriter(capacity: Self.defaultMaxSize)
-        w.u8(Self.version)
         switch self {
         case .connectRequest(let clientID):
-            w.u8(Kind.connectRequest.rawValue)
+            w.u8(Kind.connectRequest.firstByte)
             w.u64(clientID)
             w.pad(to: Self.paddedHandshakeSize)
         case .challenge(let clientID, let cookie):
-            w.u8(Kind.challenge.rawValue)
+            w.u8(Kind.challenge.firstByte)
             w.u64(clientID)
             Self.write(cookie, to: &w)
         case .challengeResponse(let clientID, let cookie, let initialSequence):
-            w.u8(Kind.challengeResponse.rawValue)
+            w.u8(Kind.challengeResponse.firstByte)
             w.u64(clientID)
             Self.write(cookie, to: &w)
             w.u32(initialSequence)
             w.pad(to: Self.paddedHandshakeSize)
         case .accept(let clientID, let connectionID, let token, let initialSequence):
-            w.u8(Kind.accept.rawValue)
+            w.u8(Kind.accept.firstByte)
             w.u64(clientID)
             w.u64(connectionID)
             w.u64(token)
             w.u32(initialSequence)
         case .reject(let clientID, let reason):
-            w.u8(Kind.reject.rawValue)
+            w.u8(Kind.reject.firstByte)
             w.u64(clientID)
             w.u8(reason.rawValue)
         case .data(let header, let frames):
-            w.u8(Kind.data.rawValue)
+            w.u8(header.isWide ? Kind.dataWide.firstByte : Kind.data.firstByte)
             w.u64(header.token)
-            w.u32(header.sequence)
-            w.u32(header.ack)
+            if header.isWide {
+                w.u32(header.sequence)
+                w.u32(header.ack)
+            } else {
+                w.u16(UInt16(truncatingIfNeeded: header.sequence))
+                w.u16(UInt16(truncatingIfNeeded: header.ack))
+            }
             w.u32(header.ackBits)
-            for frame in frames { frame.encode(into: &w) }
+            for (i, frame) in frames.enumerated() { frame.encode(into: &w, isLast: i == frames.count - 1) }
         case .tokenRequest(let clientID, let token):
-            w.u8(Kind.tokenRequest.rawValue)
+            w.u8(Kind.tokenRequest.firstByte)
             w.u64(clientID)
             Self.write(token, to: &w)
             w.pad(to: Self.paddedHandshakeSize)
         case .tokenResponse(let clientID, let cookie, let initialSequence, let token):
-            w.u8(Kind.tokenResponse.rawValue)
+            w.u8(Kind.tokenResponse.firstByte)
             w.u64(clientID)
             Self.write(cookie, to: &w)
             w.u32(initialSequence)
             Self.write(token, to: &w)
             w.pad(to: Self.paddedHandshakeSize)
         case .sealedReply(let clientID, let box):
-            w.u8(Kind.sealedReply.rawValue)
+            w.u8(Kind.sealedReply.firstByte)
             w.u64(clientID)
             w.append(box)
         }
@@ -215,9 +264,18 @@ public enum Packet: Equatable, Sendable {
     public static func decode(_ bytes: [UInt8], maxSize: Int = defaultMaxSize) throws(PacketError) -> Packet {
         guard bytes.count <= max(maxSize, paddedHandshakeSize) else { throw .tooLong(bytes.count) }
         var r = WireReader(bytes)
-        guard let version = r.u8(), let typeByte = r.u8() else { throw .truncated }
+        guard let first = r.u8() else { throw .truncated }
+        // Versions 1 and 2 sent the version in a byte of its own, before the type.
+        let version = first < 0x10 ? first : first >> 4
         guard version == Self.version else { throw .unsupportedVersion(version) }
-        guard let kind = Kind(rawValue: typeByte) else { throw .unknownType(typeByte) }
+        guard let kind = Kind(rawValue: first & 0x0F) else { throw .unknownType(first & 0x0F) }
+        if kind == .data || kind == .dataWide {
+            guard bytes.count <= maxSize else { throw .tooLong(bytes.count) }
+            guard let header = readDataHeader(&r, isWide: kind == .dataWide) else { throw .truncated }
+            var frames: [Frame] = []
+            while r.remaining > 0 { frames.append(try Frame.decode(from: &r)) }
+            return .data(header, frames: frames)
+        }
         guard let firstID = r.u64() else { throw .truncated }
         let packet: Packet
         switch kind {
@@ -238,13 +296,8 @@ public enum Packet: Equatable, Sendable {
             guard let reasonByte = r.u8() else { throw .truncated }
             guard let reason = RejectReason(rawValue: reasonByte) else { throw .unknownRejectReason(reasonByte) }
             packet = .reject(clientID: firstID, reason: reason)
-        case .data:
-            guard bytes.count <= maxSize else { throw .tooLong(bytes.count) }
-            guard let sequence = r.u32(), let ack = r.u32(), let ackBits = r.u32() else { throw .truncated }
-            var frames: [Frame] = []
-            while r.remaining > 0 { frames.append(try Frame.decode(from: &r)) }
-            let header = DataHeader(token: firstID, sequence: sequence, ack: ack, ackBits: ackBits)
-            return .data(header, frames: frames)
+        case .data, .dataWide:
+            preconditionFailure("data packets are decoded above")
         case .tokenRequest:
             let token = try readToken(&r)
             try checkPadding(bytes, r)

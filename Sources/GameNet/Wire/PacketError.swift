@@ -18,6 +18,8 @@ public enum PacketError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidFragment
     /// A reject with a reason this version does not define.
     case unknownRejectReason(UInt8)
+    /// A packet's last message or fragment carries its length (the last one goes without).
+    case lengthOnLastFrame
 
     /// A one-line, human-readable account of the error, for logs and messages.
     public var description: String {
@@ -30,6 +32,7 @@ public enum PacketError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownFrame(let t): return "frame type \(t) is not defined"
         case .invalidFragment: return "a fragment needs count >= 2, index < count and a non-empty payload"
         case .unknownRejectReason(let r): return "reject reason \(r) is not defined"
+        case .lengthOnLastFrame: return "the last frame of a packet must leave out its length"
         }
     }
 }
