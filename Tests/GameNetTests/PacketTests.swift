@@ -50,16 +50,17 @@ import Testing
     }
 
     @Test func aLiveSessionsDataHeaderIsSeventeenBytesAndItsLastFrameHasNoLength() {
-        // version and type in one byte, token, 16-bit sequence and ack, 32 ack bits.
+        // version and type in one byte, token, 16-bit sequence and ack, 32 ack bits; a message
+        // frame of type, channel, 16-bit channel sequence (and a length unless it is the last).
         let message = Packet.data(Self.narrowHeader, frames: [.message(channel: 2, sequence: 1, payload: [9, 9, 9])]).encoded()
-        #expect(message.count == 17 + 6 + 3)
+        #expect(message.count == 17 + 4 + 3)
         #expect(message[0] == Packet.version << 4 | 6)
         #expect(Array(message[9..<13]) == [0xBE, 0xEF, 0x12, 0x34])
         #expect(message[17] == 0x81)  // a message running to the end
         // Two frames: the first keeps its length, the last goes without.
         let two = Packet.data(
             Self.narrowHeader, frames: [.message(channel: 0, sequence: 1, payload: [1]), .message(channel: 0, sequence: 2, payload: [2])])
-        #expect(two.encoded().count == 17 + (8 + 1) + (6 + 1))
+        #expect(two.encoded().count == 17 + (6 + 1) + (4 + 1))
         let wide = Packet.data(Self.header, frames: []).encoded()
         #expect(wide.count == Packet.dataHeaderSize)
         #expect(wide[0] == Packet.version << 4 | 10)
@@ -149,25 +150,25 @@ import Testing
         #expect(throws: PacketError.unknownRejectReason(200)) { try Packet.decode(reject) }
 
         let header = Packet.data(Self.header, frames: []).encoded()
-        // The last frame: type 0x82, channel, sequence (4), index 3, count 3, payload to the end.
-        let badIndex: [UInt8] = [0x82, 0, 0, 0, 0, 1, 0, 3, 0, 3, 0xAA]
+        // The last frame: type 0x82, channel, sequence (2), index 3, count 3, payload to the end.
+        let badIndex: [UInt8] = [0x82, 0, 0, 1, 0, 3, 0, 3, 0xAA]
         #expect(throws: PacketError.invalidFragment) { try Packet.decode(header + badIndex) }
-        let single: [UInt8] = [0x82, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0xAA]
+        let single: [UInt8] = [0x82, 0, 0, 1, 0, 0, 0, 1, 0xAA]
         #expect(throws: PacketError.invalidFragment) { try Packet.decode(header + single) }
-        let empty: [UInt8] = [0x82, 0, 0, 0, 0, 1, 0, 0, 0, 2]
+        let empty: [UInt8] = [0x82, 0, 0, 1, 0, 0, 0, 2]
         #expect(throws: PacketError.invalidFragment) { try Packet.decode(header + empty) }
         // A frame whose length runs past the datagram.
-        let overrun: [UInt8] = [1, 0, 0, 0, 0, 1, 0, 9, 1, 2]
+        let overrun: [UInt8] = [1, 0, 0, 1, 0, 9, 1, 2]
         #expect(throws: PacketError.truncated) { try Packet.decode(header + overrun) }
         // A last frame that keeps its length: a second spelling of the same packet, refused.
-        let withLength: [UInt8] = [1, 0, 0, 0, 0, 1, 0, 2, 1, 2]
+        let withLength: [UInt8] = [1, 0, 0, 1, 0, 2, 1, 2]
         #expect(throws: PacketError.lengthOnLastFrame) { try Packet.decode(header + withLength) }
         #expect(
-            try Packet.decode(header + [0x81, 0, 0, 0, 0, 1, 1, 2])
+            try Packet.decode(header + [0x81, 0, 0, 1, 1, 2])
                 == .data(Self.header, frames: [.message(channel: 0, sequence: 1, payload: [1, 2])]))
 
         let big = Packet.data(Self.header, frames: [.message(channel: 0, sequence: 1, payload: Array(repeating: 7, count: 1200))])
-        #expect(throws: PacketError.tooLong(1227)) { try Packet.decode(big.encoded()) }
+        #expect(throws: PacketError.tooLong(1225)) { try Packet.decode(big.encoded()) }
         #expect(throws: Never.self) { try Packet.decode(big.encoded(), maxSize: 1400) }
     }
 }

@@ -16,6 +16,19 @@ struct ChannelReceiver {
         self.window = window
     }
 
+    /// A frame's 16-bit channel sequence as the 32-bit one it stands for. Reliable: near the
+    /// next expected, which is exact (an honest sender's is within the window of it either way,
+    /// and the window is at most 2^15). Sequenced: near the newest delivered, right unless 2^15
+    /// messages in a row were lost (ENet's 16-bit sequences share the bound). Unreliable: as it
+    /// is (nothing reads it).
+    func expand(_ wire: UInt32) -> UInt32 {
+        switch kind {
+        case .reliableOrdered, .reliableUnordered: expandSequence(wire, bits: 16, near: nextExpected)
+        case .unreliableSequenced: expandSequence(wire, bits: 16, near: newest ?? 0)
+        case .unreliable: wire
+        }
+    }
+
     /// Whether an honest peer could have sent this sequence: a reliable one within the window.
     func isPlausible(_ sequence: UInt32) -> Bool {
         guard kind.isReliable else { return true }

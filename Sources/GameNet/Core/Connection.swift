@@ -369,6 +369,20 @@ final class Connection {
 
     // MARK: - Receiving
 
+    /// A frame with its 16-bit channel sequence expanded by its channel (one the connection
+    /// does not have is left for `receive` to refuse).
+    private func expanded(_ frame: Frame) -> Frame {
+        switch frame {
+        case .message(let channel, let sequence, let payload) where receivers.indices.contains(Int(channel)):
+            return .message(channel: channel, sequence: receivers[Int(channel)].expand(sequence), payload: payload)
+        case .fragment(let channel, let sequence, let index, let count, let payload) where receivers.indices.contains(Int(channel)):
+            return .fragment(
+                channel: channel, sequence: receivers[Int(channel)].expand(sequence), index: index, count: count, payload: payload)
+        default:
+            return frame
+        }
+    }
+
     /// What a received packet asks of the owner.
     enum Outcome: Equatable {
         /// Dropped as duplicate or implausible: nothing changed but a counter.
@@ -393,8 +407,11 @@ final class Connection {
 
     /// Takes one data packet whose token and source address the owner has
     /// checked (and, encrypted, that opened). Validates all of it before changing anything.
-    func receive(_ wireHeader: Packet.DataHeader, frames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent]) -> Outcome {
+    func receive(_ wireHeader: Packet.DataHeader, frames wireFrames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent])
+        -> Outcome
+    {
         let header = expanded(wireHeader)
+        let frames = wireFrames.map(expanded)
         // An honest ack names a packet this side sent: not beyond the newest, and not before the
         // first (`initialSequence - 1`, one before it, is the honest "nothing yet"). Anything
         // else is dropped whole: acking a packet never sent would free, resend or count lost

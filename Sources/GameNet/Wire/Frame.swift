@@ -2,8 +2,8 @@
 /// datagram up to the MTU; the packet's header carries the acks for all of them.
 ///
 /// ```
-/// message    0x01  channel (1)  message sequence (4)  length (2)  payload
-/// fragment   0x02  channel (1)  message sequence (4)  index (2)  count (2)  length (2)  payload
+/// message    0x01  channel (1)  message sequence (2)  length (2)  payload
+/// fragment   0x02  channel (1)  message sequence (2)  index (2)  count (2)  length (2)  payload
 /// disconnect 0x03  reason (1)
 /// ping       0x04
 /// ```
@@ -11,6 +11,10 @@
 /// type's high bit (0x81, 0x82): its payload is the rest of the datagram (as QUIC's STREAM frame
 /// without its length field). Only the last frame may, and the last always does, so a packet
 /// has one spelling and a length can never disagree with the datagram's.
+/// The channel sequence travels as its low 16 bits, as ENet's do: the receiving channel expands
+/// it (`ChannelReceiver.expand`) near what it expects, exactly for a reliable channel (its
+/// window, at most 2^15, bounds how far an honest sender can be either way). A decoded frame
+/// holds the 16 bits.
 /// A ping asks for an ack as a message does (an idle connection's keep-alive, so its RTT is
 /// measured and its peer's liveness checked); a packet of acks alone elicits none.
 /// The message sequence numbers a message inside its channel (ordering, duplicate suppression,
@@ -36,9 +40,9 @@ public enum Frame: Equatable, Sendable {
     /// Set in a message's or fragment's type byte: no length, the payload runs to the end.
     static let toEndFlag: UInt8 = 0x80
     /// Bytes a message frame adds to its payload, at most (the last frame of a packet has 2 fewer).
-    public static let messageOverhead = 8
+    public static let messageOverhead = 6
     /// Bytes a fragment frame adds to its payload, at most (the last frame of a packet has 2 fewer).
-    public static let fragmentOverhead = 12
+    public static let fragmentOverhead = 10
     /// Bytes of a disconnect frame.
     public static let disconnectSize = 2
 
@@ -60,14 +64,14 @@ public enum Frame: Equatable, Sendable {
         case .message(let channel, let sequence, let payload):
             writer.u8(Self.messageType | flag)
             writer.u8(channel)
-            writer.u32(sequence)
+            writer.u16(UInt16(truncatingIfNeeded: sequence))
             // The connection never builds a frame beyond the MTU, far below 64 KiB.
             if !isLast { writer.u16(UInt16(truncatingIfNeeded: payload.count)) }
             writer.append(payload)
         case .fragment(let channel, let sequence, let index, let count, let payload):
             writer.u8(Self.fragmentType | flag)
             writer.u8(channel)
-            writer.u32(sequence)
+            writer.u16(UInt16(truncatingIfNeeded: sequence))
             writer.u16(index)
             writer.u16(count)
             if !isLast { writer.u16(UInt16(truncatingIfNeeded: payload.count)) }
@@ -85,16 +89,16 @@ public enum Frame: Equatable, Sendable {
         guard let type = reader.u8() else { throw .truncated }
         switch type {
         case messageType, messageType | toEndFlag:
-            guard let channel = reader.u8(), let sequence = reader.u32() else { throw .truncated }
+            guard let channel = reader.u8(), let sequence = reader.u16() else { throw .truncated }
             let payload = try readPayload(&reader, toEnd: type & toEndFlag != 0)
-            return .message(channel: channel, sequence: sequence, payload: payload)
+            return .message(channel: channel, sequence: UInt32(sequence), payload: payload)
         case fragmentType, fragmentType | toEndFlag:
-            guard let channel = reader.u8(), let sequence = reader.u32(), let index = reader.u16(),
+            guard let channel = reader.u8(), let sequence = reader.u16(), let index = reader.u16(),
                 let count = reader.u16()
             else { throw .truncated }
             let payload = try readPayload(&reader, toEnd: type & toEndFlag != 0)
             guard count >= 2, index < count, !payload.isEmpty else { throw .invalidFragment }
-            return .fragment(channel: channel, sequence: sequence, index: index, count: count, payload: payload)
+            return .fragment(channel: channel, sequence: UInt32(sequence), index: index, count: count, payload: payload)
         case disconnectType:
             guard let reason = reader.u8() else { throw .truncated }
             return .disconnect(reason: reason)
