@@ -68,14 +68,6 @@ public enum SystemCalls {
         }
     }
 
-    /// The length of the next datagram waiting on `fd`, without taking it
-    /// (`recv(MSG_PEEK | MSG_TRUNC)`, which Linux answers with the full length): `.done(n)`
-    /// (0 for an empty datagram), `.wouldBlock`, or `.error`.
-    @inlinable
-    public static func tryPeekDatagramLength(_ fd: Int32) -> IOResult {
-        classify(zero: .done(0)) { recv(fd, nil, 0, Int32(MSG_PEEK | MSG_TRUNC)) }
-    }
-
     /// `recvfrom(fd, buffer)`: one datagram (truncated to the buffer) and its sender's address
     /// in `sender`/`senderLength`. `.done(n)` (0 for an empty datagram), `.wouldBlock`, or `.error`.
     @inlinable

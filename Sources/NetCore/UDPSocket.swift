@@ -115,36 +115,30 @@ public final class UDPSocket: @unchecked Sendable {  // confined to one loop's t
     nonisolated(nonsending) public func receive(maxBytes: Int = 65_536, timeout: Duration? = nil) async throws -> (
         bytes: [UInt8], from: SocketAddress
     ) {
+        // One recvfrom per datagram, into scratch memory on the stack (the heap past a size the
+        // runtime picks), then copied into an array of exactly its length: a parked receiver
+        // holds no buffer, and a host of many peers pays one syscall per datagram, not a peek
+        // for its length and then the read.
+        let capacity = max(1, maxBytes)
         while true {
-            // Peek at the next datagram's length first, so that a parked receiver holds no buffer
-            // and the buffer is only as large as the datagram (Linux reports the full length
-            // with MSG_TRUNC).
             let fd = descriptor.fd
             guard fd >= 0 else { throw NetError.closed("receive datagram") }
-            let length: Int
-            switch SystemCalls.tryPeekDatagramLength(fd) {
-            case .done(let n): length = n
-            case .end: length = 0  // a datagram socket has no end; kept exhaustive
+            var storage = sockaddr_storage()
+            var addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let (result, bytes) = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { scratch -> (IOResult, [UInt8]) in
+                let result = SystemCalls.tryReceiveDatagram(fd, into: scratch, sender: &storage, senderLength: &addressLength)
+                guard case .done(let n) = result else { return (result, []) }
+                return (result, Array(scratch[..<min(n, capacity)]))
+            }
+            switch result {
+            case .done, .end: break  // a datagram socket has no end; kept exhaustive
             case .wouldBlock:
                 try await descriptor.wait(.read, timeout: timeout, operation: "receive datagram")
                 continue
             case .error(let code): throw NetError(errno: code, operation: "receive datagram")
             }
-            var bytes = [UInt8](repeating: 0, count: max(1, min(length, max(maxBytes, 1))))
-            var storage = sockaddr_storage()
-            var addressLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let n: Int
-            switch bytes.withUnsafeMutableBytes({
-                SystemCalls.tryReceiveDatagram(fd, into: $0, sender: &storage, senderLength: &addressLength)
-            }) {
-            case .done(let count): n = count
-            case .end: n = 0
-            case .wouldBlock: continue  // taken by another reader since the peek: look again
-            case .error(let code): throw NetError(errno: code, operation: "receive datagram")
-            }
             // A datagram from a non-IP peer cannot be answered: skip it.
             guard let sender = SocketAddress(storage: storage, length: addressLength) else { continue }
-            bytes.removeLast(bytes.count - min(n, bytes.count))
             return (bytes, sender)
         }
     }

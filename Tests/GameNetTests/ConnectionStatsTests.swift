@@ -88,9 +88,20 @@ import Testing
         // lost packet is judged lost once a later one is acked and it has been out 9/8 of an RTT
         // (about 60 ms after it went), not when 3 later packets are acked or the RTO fires (90
         // ms or more). Its message, and on an ordered channel those held behind it, arrive
-        // sooner. Seed 94: p90 56 ms and mean 34.4 ms with the time threshold; 110 and 42.9 ms
-        // with the packet threshold and RTO alone.
-        let net = try SimulatedNetwork(seed: 94, conditions: LinkConditions(loss: 0.05, latency: .milliseconds(25)))
+        // sooner. Eight seeds pooled, as one seed's p90 sits on the edge between the messages a
+        // loss held and those it did not (54 to 96 ms over seeds 80-99): p90 66 ms and mean 35
+        // ms with the time threshold; 106 and 41 ms with the packet threshold and RTO alone.
+        var pooled: [Int64] = []
+        for seed in UInt64(90)..<98 { pooled += try sixtyHertzLatencies(seed: seed) }
+        let sorted = pooled.sorted()
+        let p90 = sorted[sorted.count * 90 / 100]
+        let mean = sorted.reduce(0, +) / Int64(sorted.count)
+        #expect(sorted[0] >= 25_000_000 && p90 < 85_000_000 && mean < 38_500_000, "p90 \(p90) ns, mean \(mean) ns")
+    }
+
+    /// The send-to-delivery times of 600 messages at 60 Hz over the bench's link.
+    func sixtyHertzLatencies(seed: UInt64) throws -> [Int64] {
+        let net = try SimulatedNetwork(seed: seed, conditions: LinkConditions(loss: 0.05, latency: .milliseconds(25)))
         let client = try net.addClient(port: 7304)
         #expect(net.run(forNs: 1_000_000_000) { net.hostConnectedCount == 1 && client.isConnected })
         var sentAt: [Int64] = []
@@ -117,12 +128,9 @@ import Testing
                 collect()
                 return seen == 600
             })
-        let sorted = latencies.sorted()
-        let p90 = sorted[sorted.count * 90 / 100]
-        let mean = sorted.reduce(0, +) / Int64(sorted.count)
-        #expect(sorted[0] >= 25_000_000 && p90 < 80_000_000 && mean < 39_000_000, "p90 \(p90) ns, mean \(mean) ns")
         let stats = try #require(client.stats)
         #expect(stats.fastRetransmits * 3 >= stats.packetsLost, "\(stats.fastRetransmits) of \(stats.packetsLost) found fast")
+        return latencies
     }
 
     @Test func bytesAndPacketsInAndOutAgreeBetweenTheTwoEnds() throws {
