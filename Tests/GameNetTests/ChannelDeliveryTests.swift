@@ -32,8 +32,9 @@ import Testing
         let stats = try #require(client.stats)
         #expect(stats.packetsSent > 0x100, "the client's sequence wrapped past 2^32")
         #expect(stats.packetsLost > 0 && stats.messagesResent > 0 && stats.fastRetransmits > 0)
+        // 20 ms each way, each ±5 ms of jitter: a round trip from 30 ms, 40 ms on average.
         #expect(
-            stats.smoothedRTTNs.map { (40_000_000...80_000_000).contains($0) } == true, "RTT \(String(describing: stats.smoothedRTTNs))")
+            stats.smoothedRTTNs.map { (30_000_000...80_000_000).contains($0) } == true, "RTT \(String(describing: stats.smoothedRTTNs))")
         #expect(net.hostEvents.allSatisfy { if case .disconnected = $0 { false } else { true } })
     }
 

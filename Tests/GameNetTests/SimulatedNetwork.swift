@@ -19,6 +19,10 @@ final class SimulatedNetwork {
     /// A direction that loses every datagram while set (a one-way outage).
     var outage: Direction?
     enum Direction { case hostToClients, clientsToHost }
+    /// Each tick updates the machines before it delivers what arrived (then again after): a
+    /// timer that fires in the same instant as a datagram arrives runs first, as on a real loop
+    /// whose timer and socket are both ready.
+    var timersBeforeArrivals = false
     private var random: SeededRandom
 
     /// - Parameter clientConfig: the clients' settings when they differ from the host's (a
@@ -66,6 +70,11 @@ final class SimulatedNetwork {
 
     func tick(_ stepNs: Int64 = 1_000_000) {
         nowNs += stepNs
+        if timersBeforeArrivals {
+            host.update(nowNs: nowNs)
+            for (_, client) in clients { client.update(nowNs: nowNs) }
+            flush()
+        }
         for d in sim.deliver(upTo: nowNs) {
             if d.to == hostAddress {
                 host.receive(d.bytes, from: d.from, nowNs: nowNs)

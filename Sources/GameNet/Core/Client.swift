@@ -216,7 +216,7 @@ public final class Client {
             }
             let connection = Connection(
                 id: connectionID, token: token, address: server, settings: ConnectionSettings(config), clientID: clientID,
-                initialSequence: initialSequence, peerInitialSequence: peerSequence, isPending: false, nowNs: nowNs,
+                initialSequence: initialSequence, peerInitialSequence: peerSequence, isHostSide: false, nowNs: nowNs,
                 pool: reassembly, cipher: cipher)
             state = .connected(connection)
             events.append(.connected(connection.connectionID))
@@ -237,7 +237,7 @@ public final class Client {
     /// open (authentic, not a replay) before it is decoded and taken.
     private func receiveSealed(_ bytes: [UInt8], nowNs: Int64) {
         guard case .connected(let c) = state, bytes.count <= config.mtu, let header = Packet.dataHeader(of: bytes),
-            header.token == c.token, let plain = c.open(bytes),
+            header.token == c.token, let plain = c.open(bytes, header: header),
             case .data(let opened, let frames)? = try? Packet.decode(plain, maxSize: config.mtu)
         else {
             droppedDatagrams += 1

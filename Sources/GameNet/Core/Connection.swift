@@ -57,9 +57,13 @@ final class Connection {
     private var unackedReceived = 0
     /// Of those, the ones that ask for an ack: the `ackEveryPackets`-th sends the ack at once.
     private var unackedEliciting = 0
-    /// The last ack-eliciting packet sent: a ping goes when both it and the last packet
-    /// received are `keepAliveNs` old (see `pingDueNs`).
+    /// The last ack-eliciting packet sent and received: a ping goes when both are old enough
+    /// (see `pingDueNs`).
     private var lastElicitingSentNs: Int64
+    private var lastElicitingReceivedNs: Int64
+    /// The host's side of a session: when both sides pinged at once, the client pings first
+    /// next (see `pingDueNs`).
+    private let isHostSide: Bool
     /// The client's confirmation: the next `update` pings whatever the times say.
     private var keepAliveForced = false
     private(set) var lastReceivedNs: Int64
@@ -83,7 +87,7 @@ final class Connection {
 
     init(
         id: UInt64, token: UInt64, address: SocketAddress, settings: ConnectionSettings, clientID: UInt64,
-        initialSequence: UInt32, peerInitialSequence: UInt32, isPending: Bool, nowNs: Int64, pool: ReassemblyPool,
+        initialSequence: UInt32, peerInitialSequence: UInt32, isHostSide: Bool, nowNs: Int64, pool: ReassemblyPool,
         cipher: SessionCipher? = nil
     ) {
         self.cipher = cipher
@@ -94,7 +98,8 @@ final class Connection {
         let config = settings.config
         self.clientID = clientID
         self.initialSequence = initialSequence
-        self.isPending = isPending
+        self.isHostSide = isHostSide
+        isPending = isHostSide  // a host's session waits for the client's first packet
         createdNs = nowNs
         nextSequence = initialSequence
         latestReceived = peerInitialSequence &- 1
@@ -107,6 +112,7 @@ final class Connection {
             fragmentSize: config.fragmentPayloadSize, maxFragments: config.maxFragments, budget: config.maxReassemblyBytesPerPeer)
         self.pool = pool
         lastElicitingSentNs = nowNs
+        lastElicitingReceivedNs = nowNs
         lastReceivedNs = nowNs
         if config.maxBytesPerSecondPerConnection > 0 {
             bucket = TokenBucket(
@@ -267,17 +273,28 @@ final class Connection {
         }
     }
 
-    /// When the keep-alive ping is due. A packet received counts as well as one sent (ENet's
-    /// rule: it pings a peer it has heard nothing from for the ping interval): the peer's ping
-    /// proves it alive, so two idle peers take turns, one ping and its ack per interval between
-    /// them (two datagrams, not three when each side pings on its own clock). A peer that has
-    /// gone silent is pinged every interval until the timeout. And a side sends an ack-eliciting
-    /// packet at least every two intervals, received packets or not, so one that only receives
-    /// (a spectator of a stream) still measures its RTT; two idle peers keep their turns under it.
+    /// When the keep-alive ping is due. The two sides of an idle session take turns, as ENet's
+    /// peers do (it pings a peer it has heard nothing from for the interval): the peer's ping
+    /// proves it alive, so one ping and its ack per interval pass between them (two datagrams,
+    /// not four as when each side pings on its own clock). The turn passes only by a packet
+    /// that asks for an ack: the ack of this side's own ping is the peer answering, not taking
+    /// its turn.
+    ///
+    /// The side that pinged last waits a slack longer than the interval, an eighth of it plus
+    /// the RTT, so that the other side's ping has arrived by then. Without it both sides'
+    /// timers end at the same instant on any link (each counts the interval from the other's
+    /// packet), and a timer that fires as the peer's ping is in flight pings too; two sides
+    /// that pinged at once would keep doing so forever. The host waits twice the slack, so that
+    /// such a tie breaks: the client goes first. A side sends an ack-eliciting packet at least
+    /// every two intervals, received packets or not, so one that only receives (a spectator of
+    /// a stream) still measures its RTT; a silent peer is pinged every interval and a slack
+    /// until the timeout.
     private var pingDueNs: Int64 {
         if keepAliveForced { return .min / 2 }
         let keepAlive = config.keepAliveNs
-        return min(max(lastElicitingSentNs, lastReceivedNs) + keepAlive, lastElicitingSentNs + 2 * keepAlive)
+        let slack = (keepAlive / 8 + (srttNs ?? 0)) * (isHostSide ? 2 : 1)
+        let turn = max(lastElicitingSentNs + keepAlive + slack, lastElicitingReceivedNs + keepAlive)
+        return min(turn, lastElicitingSentNs + 2 * keepAlive + slack)
     }
 
     /// Makes the next `update` send a ping even if nothing is due (the client's confirmation).
@@ -316,10 +333,14 @@ final class Connection {
     /// all the time on a live session; wide after 16,384 packets unacknowledged (a long
     /// one-way outage), until acks catch up.
     private var needsWideHeader: Bool {
-        let acked = largestAcked ?? initialSequence &- 1
-        return sequenceDistance(from: acked, to: nextSequence) >= 1 << 14
+        sequenceDistance(from: ackReference, to: nextSequence) >= 1 << 14
             || sequenceDistance(from: ackSeenByPeer, to: latestReceived) >= 1 << 14
     }
+
+    /// The newest of this side's packets the peer is known to have: the newest acked, or before
+    /// any ack, one before the first (the honest "nothing yet"). The peer has received at least
+    /// this far, and an ack it sends is at or after it.
+    private var ackReference: UInt32 { largestAcked ?? initialSequence &- 1 }
 
     /// A narrow header's sequence and ack expanded to 32 bits: the sequence near the newest
     /// received, the ack near the newest acked (before any, near "nothing yet"); a wide one as
@@ -328,7 +349,7 @@ final class Connection {
         guard !header.isWide else { return header }
         var wide = header
         wide.sequence = expandSequence(header.sequence, bits: 16, near: latestReceived)
-        wide.ack = expandSequence(header.ack, bits: 16, near: largestAcked ?? initialSequence &- 1)
+        wide.ack = expandSequence(header.ack, bits: 16, near: ackReference)
         wide.isWide = true
         return wide
     }
@@ -369,20 +390,6 @@ final class Connection {
 
     // MARK: - Receiving
 
-    /// A frame with its 16-bit channel sequence expanded by its channel (one the connection
-    /// does not have is left for `receive` to refuse).
-    private func expanded(_ frame: Frame) -> Frame {
-        switch frame {
-        case .message(let channel, let sequence, let payload) where receivers.indices.contains(Int(channel)):
-            return .message(channel: channel, sequence: receivers[Int(channel)].expand(sequence), payload: payload)
-        case .fragment(let channel, let sequence, let index, let count, let payload) where receivers.indices.contains(Int(channel)):
-            return .fragment(
-                channel: channel, sequence: receivers[Int(channel)].expand(sequence), index: index, count: count, payload: payload)
-        default:
-            return frame
-        }
-    }
-
     /// What a received packet asks of the owner.
     enum Outcome: Equatable {
         /// Dropped as duplicate or implausible: nothing changed but a counter.
@@ -400,18 +407,29 @@ final class Connection {
 
     /// The plaintext of a sealed data datagram whose token and address the owner
     /// checked, or nil (nothing changed) if it fails authentication or is a replay.
-    func open(_ datagram: [UInt8]) -> [UInt8]? {
-        guard let cipher, let header = Packet.dataHeader(of: datagram) else { return nil }
+    /// `header` is the datagram's clear header, as the owner read it to find the session.
+    func open(_ datagram: [UInt8], header: Packet.DataHeader) -> [UInt8]? {
+        guard let cipher else { return nil }
         return cipher.open(datagram, sequence: expanded(header).sequence, headerSize: header.encodedSize)
     }
 
     /// Takes one data packet whose token and source address the owner has
     /// checked (and, encrypted, that opened). Validates all of it before changing anything.
-    func receive(_ wireHeader: Packet.DataHeader, frames wireFrames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent])
+    func receive(_ wireHeader: Packet.DataHeader, frames: [Frame], size: Int, nowNs: Int64, events: inout [GameNetEvent])
         -> Outcome
     {
-        let header = expanded(wireHeader)
-        let frames = wireFrames.map(expanded)
+        // Each frame's 16-bit channel sequence is expanded once, before any frame of the packet
+        // moves its channel on, into scratch on the stack (this runs for every packet).
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: frames.count) { sequences in
+            receive(expanded(wireHeader), frames: frames, sequences: sequences, size: size, nowNs: nowNs, events: &events)
+        }
+    }
+
+    /// `receive` with the header expanded and room for each frame's expanded channel sequence.
+    private func receive(
+        _ header: Packet.DataHeader, frames: [Frame], sequences: UnsafeMutableBufferPointer<UInt32>, size: Int, nowNs: Int64,
+        events: inout [GameNetEvent]
+    ) -> Outcome {
         // An honest ack names a packet this side sent: not beyond the newest, and not before the
         // first (`initialSequence - 1`, one before it, is the honest "nothing yet"). Anything
         // else is dropped whole: acking a packet never sent would free, resend or count lost
@@ -421,10 +439,17 @@ final class Connection {
             stats.implausiblePackets += 1
             return .dropped
         }
-        for frame in frames {
+        for (i, frame) in frames.enumerated() {
+            sequences.initializeElement(at: i, to: 0)
             switch frame {
-            case .message(let channel, let sequence, _), .fragment(let channel, let sequence, _, _, _):
-                guard receivers.indices.contains(Int(channel)), receivers[Int(channel)].isPlausible(sequence) else {
+            case .message(let channel, let wire, _), .fragment(let channel, let wire, _, _, _):
+                guard receivers.indices.contains(Int(channel)) else {
+                    stats.implausiblePackets += 1
+                    return .dropped
+                }
+                let sequence = receivers[Int(channel)].expand(wire)
+                sequences[i] = sequence
+                guard receivers[Int(channel)].isPlausible(sequence) else {
                     stats.implausiblePackets += 1
                     return .dropped
                 }
@@ -461,14 +486,15 @@ final class Connection {
         var outcome = Outcome.accepted
         // Everything but a packet of acks alone asks for an ack.
         let elicitsAck = !frames.isEmpty
+        if elicitsAck { lastElicitingReceivedNs = nowNs }
         var pinged = false
-        for frame in frames {
+        for (i, frame) in frames.enumerated() {
             switch frame {
-            case .message(let channel, let sequence, let payload):
-                let ready = receivers[Int(channel)].accept(sequence, Piece(payload: payload))
+            case .message(let channel, _, let payload):
+                let ready = receivers[Int(channel)].accept(sequences[i], Piece(payload: payload))
                 if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
-            case .fragment(let channel, let sequence, let index, let count, let payload):
-                let ready = receivers[Int(channel)].accept(sequence, Piece(payload: payload, index: index, count: count))
+            case .fragment(let channel, _, let index, let count, let payload):
+                let ready = receivers[Int(channel)].accept(sequences[i], Piece(payload: payload, index: index, count: count))
                 if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
             case .disconnect: outcome = .peerClosed
             case .ping: pinged = true

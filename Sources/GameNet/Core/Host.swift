@@ -351,7 +351,7 @@ public final class Host {
             return
         }
         guard let connection = session(named: header, from: from) else { return }
-        guard let plain = connection.open(bytes) else {
+        guard let plain = connection.open(bytes, header: header) else {
             unauthenticatedDatagrams += 1
             return
         }
@@ -439,7 +439,7 @@ public final class Host {
         }
         let connection = Connection(
             id: id, token: token, address: from, settings: settings, clientID: clientID, initialSequence: initialSequence,
-            peerInitialSequence: peerSequence, isPending: true, nowNs: nowNs, pool: reassembly, cipher: cipher)
+            peerInitialSequence: peerSequence, isHostSide: true, nowNs: nowNs, pool: reassembly, cipher: cipher)
         guard let accept = seal(acceptPacket(connection), clientID: clientID, under: keys?.serverToClient) else { return }
         connection.acceptDatagram = accept
         connections[id] = connection

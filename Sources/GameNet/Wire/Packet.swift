@@ -269,52 +269,61 @@ public enum Packet: Equatable, Sendable {
         let version = first < 0x10 ? first : first >> 4
         guard version == Self.version else { throw .unsupportedVersion(version) }
         guard let kind = Kind(rawValue: first & 0x0F) else { throw .unknownType(first & 0x0F) }
-        if kind == .data || kind == .dataWide {
+        let packet: Packet
+        switch kind {
+        case .data, .dataWide:
             guard bytes.count <= maxSize else { throw .tooLong(bytes.count) }
             guard let header = readDataHeader(&r, isWide: kind == .dataWide) else { throw .truncated }
             var frames: [Frame] = []
             while r.remaining > 0 { frames.append(try Frame.decode(from: &r)) }
             return .data(header, frames: frames)
-        }
-        guard let firstID = r.u64() else { throw .truncated }
-        let packet: Packet
-        switch kind {
         case .connectRequest:
+            let clientID = try readID(&r)
             try checkPadding(bytes, r)
-            return .connectRequest(clientID: firstID)
+            return .connectRequest(clientID: clientID)
         case .challenge:
-            packet = .challenge(clientID: firstID, cookie: try readCookie(&r))
+            packet = .challenge(clientID: try readID(&r), cookie: try readCookie(&r))
         case .challengeResponse:
+            let clientID = try readID(&r)
             let cookie = try readCookie(&r)
             guard let initialSequence = r.u32() else { throw .truncated }
             try checkPadding(bytes, r)
-            return .challengeResponse(clientID: firstID, cookie: cookie, initialSequence: initialSequence)
+            return .challengeResponse(clientID: clientID, cookie: cookie, initialSequence: initialSequence)
         case .accept:
+            let clientID = try readID(&r)
             guard let connectionID = r.u64(), let token = r.u64(), let initialSequence = r.u32() else { throw .truncated }
-            packet = .accept(clientID: firstID, connectionID: connectionID, token: token, initialSequence: initialSequence)
+            packet = .accept(clientID: clientID, connectionID: connectionID, token: token, initialSequence: initialSequence)
         case .reject:
+            let clientID = try readID(&r)
             guard let reasonByte = r.u8() else { throw .truncated }
             guard let reason = RejectReason(rawValue: reasonByte) else { throw .unknownRejectReason(reasonByte) }
-            packet = .reject(clientID: firstID, reason: reason)
-        case .data, .dataWide:
-            preconditionFailure("data packets are decoded above")
+            packet = .reject(clientID: clientID, reason: reason)
         case .tokenRequest:
+            let clientID = try readID(&r)
             let token = try readToken(&r)
             try checkPadding(bytes, r)
-            return .tokenRequest(clientID: firstID, token: token)
+            return .tokenRequest(clientID: clientID, token: token)
         case .tokenResponse:
+            let clientID = try readID(&r)
             let cookie = try readCookie(&r)
             guard let initialSequence = r.u32() else { throw .truncated }
             let token = try readToken(&r)
             try checkPadding(bytes, r)
-            return .tokenResponse(clientID: firstID, cookie: cookie, initialSequence: initialSequence, token: token)
+            return .tokenResponse(clientID: clientID, cookie: cookie, initialSequence: initialSequence, token: token)
         case .sealedReply:
+            let clientID = try readID(&r)
             guard sealedReplyBoxSizes.contains(r.remaining), let box = r.take(r.remaining) else { throw .truncated }
-            packet = .sealedReply(clientID: firstID, box: box)
+            packet = .sealedReply(clientID: clientID, box: box)
         }
         // The host's fixed-size replies: nothing may follow.
         guard r.remaining == 0 else { throw .tooLong(bytes.count) }
         return packet
+    }
+
+    /// The client id every handshake packet starts with.
+    private static func readID(_ r: inout WireReader) throws(PacketError) -> UInt64 {
+        guard let id = r.u64() else { throw .truncated }
+        return id
     }
 
     private static func checkPadding(_ bytes: [UInt8], _ r: WireReader) throws(PacketError) {
