@@ -12,17 +12,18 @@ final class Connection {
     /// Shared by every connection of the host (see `ConnectionSettings`).
     private let settings: ConnectionSettings
     var config: GameNetConfig { settings.config }
-    /// Host side: accepted but not yet confirmed by a packet with the token.
-    var isPending: Bool
     let createdNs: Int64
     /// The client's id from the handshake (the host answers a repeated response with the same accept).
     let clientID: UInt64
     let initialSequence: UInt32
-
-    private(set) var stats = ConnectionCounters()
     private var nextSequence: UInt32
-    private var senders: [ChannelSender]
-    private var receivers: [ChannelReceiver]
+    private(set) var stats = ConnectionCounters()
+    /// Each channel's two directions, in one array: one allocation per connection, not two.
+    private var channels: [ChannelPair]
+    private struct ChannelPair {
+        var sender: ChannelSender
+        var receiver: ChannelReceiver
+    }
     /// Partial fragmented messages of the peer, charged to `pool` too (the host's shared budget).
     private var reassembler: Reassembler
     private let pool: ReassemblyPool
@@ -53,6 +54,14 @@ final class Connection {
     private var latestReceived: UInt32
     private var receivedBits: UInt32 = 0
     private var ackDueNs: Int64?
+    // (The flags sit in the bytes the optional leaves before the next 8-byte field.)
+    /// Host side: accepted but not yet confirmed by a packet with the token.
+    var isPending: Bool
+    /// The host's side of a session: when both sides pinged at once, the client pings first
+    /// next (see `pingDueNs`).
+    private let isHostSide: Bool
+    /// The client's confirmation: the next `update` pings whatever the times say.
+    private var keepAliveForced = false
     /// Packets received since this side last sent one (which carried the acks).
     private var unackedReceived = 0
     /// Of those, the ones that ask for an ack: the `ackEveryPackets`-th sends the ack at once.
@@ -61,11 +70,6 @@ final class Connection {
     /// (see `pingDueNs`).
     private var lastElicitingSentNs: Int64
     private var lastElicitingReceivedNs: Int64
-    /// The host's side of a session: when both sides pinged at once, the client pings first
-    /// next (see `pingDueNs`).
-    private let isHostSide: Bool
-    /// The client's confirmation: the next `update` pings whatever the times say.
-    private var keepAliveForced = false
     private(set) var lastReceivedNs: Int64
     private var srttNs: Int64?
     /// The newest packet of this side's the peer has acknowledged: a packet sent before it and
@@ -80,8 +84,13 @@ final class Connection {
     private var jitterNs: Int64 = 0
     /// Loss over recently judged packets (gain 1/16 per packet).
     private var recentLoss = 0.0
-    /// The per-connection bandwidth cap, when configured.
-    private var bucket: TokenBucket?
+    /// The per-connection bandwidth cap, when configured: boxed, so that a connection without
+    /// one (the default) carries 8 bytes for it, not the bucket's 40.
+    private let cap: BandwidthCap?
+    private final class BandwidthCap {
+        var bucket: TokenBucket
+        init(_ bucket: TokenBucket) { self.bucket = bucket }
+    }
     private var rtoNs: Int64
     private var congestion: CongestionWindow
 
@@ -104,21 +113,23 @@ final class Connection {
         nextSequence = initialSequence
         latestReceived = peerInitialSequence &- 1
         ackSeenByPeer = latestReceived  // the peer expands its first ack near this "nothing yet"
-        senders = config.channels.map {
-            ChannelSender(kind: $0.kind, window: config.reliableWindow, maxQueued: config.maxQueuedMessages)
+        channels = config.channels.map {
+            ChannelPair(
+                sender: ChannelSender(kind: $0.kind, window: config.reliableWindow, maxQueued: config.maxQueuedMessages),
+                receiver: ChannelReceiver(kind: $0.kind, window: config.reliableWindow))
         }
-        receivers = config.channels.map { ChannelReceiver(kind: $0.kind, window: config.reliableWindow) }
         reassembler = Reassembler(
             fragmentSize: config.fragmentPayloadSize, maxFragments: config.maxFragments, budget: config.maxReassemblyBytesPerPeer)
         self.pool = pool
         lastElicitingSentNs = nowNs
         lastElicitingReceivedNs = nowNs
         lastReceivedNs = nowNs
-        if config.maxBytesPerSecondPerConnection > 0 {
-            bucket = TokenBucket(
-                bytesPerSecond: config.maxBytesPerSecondPerConnection,
-                burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerConnection), nowNs: nowNs)
-        }
+        cap =
+            config.maxBytesPerSecondPerConnection > 0
+            ? BandwidthCap(
+                TokenBucket(
+                    bytesPerSecond: config.maxBytesPerSecondPerConnection,
+                    burst: config.bandwidthBurst(forRate: config.maxBytesPerSecondPerConnection), nowNs: nowNs)) : nil
         rtoNs = config.initialRTONs
         congestion = CongestionWindow(
             initial: config.initialCongestionWindow, maxWindow: settings.maxCongestionWindow, ackDelayNs: config.ackDelayNs)
@@ -158,22 +169,22 @@ final class Connection {
 
     /// Queues a message whole, or on a reliable channel as fragments (all or none of them).
     func queue(_ message: [UInt8], channel: Int) throws(GameNetError) {
-        guard senders.indices.contains(channel) else { throw .noSuchChannel(channel) }
+        guard channels.indices.contains(channel) else { throw .noSuchChannel(channel) }
         let whole = config.maxUnfragmentedPayload
         if message.count <= whole {
-            guard senders[channel].room >= 1 else { throw .sendQueueFull(channel: channel) }
-            senders[channel].enqueue(Piece(payload: message))
+            guard channels[channel].sender.room >= 1 else { throw .sendQueueFull(channel: channel) }
+            channels[channel].sender.enqueue(Piece(payload: message))
             return
         }
-        let limit = senders[channel].kind.isReliable ? config.maxMessageSize : whole
+        let limit = channels[channel].sender.kind.isReliable ? config.maxMessageSize : whole
         guard message.count <= limit else { throw .messageTooLarge(size: message.count, limit: limit) }
         let size = config.fragmentPayloadSize
         let count = (message.count + size - 1) / size  // at least 2: the message is over `size`
-        guard senders[channel].room >= count else { throw .sendQueueFull(channel: channel) }
+        guard channels[channel].sender.room >= count else { throw .sendQueueFull(channel: channel) }
         for index in 0..<count {
             let bytes = Array(message[index * size..<min(message.count, (index + 1) * size)])
             // count <= maxFragments <= 65535, checked by `GameNetConfig.problem`.
-            senders[channel].enqueue(Piece(payload: bytes, index: UInt16(index), count: UInt16(count)))
+            channels[channel].sender.enqueue(Piece(payload: bytes, index: UInt16(index), count: UInt16(count)))
         }
     }
 
@@ -213,15 +224,15 @@ final class Connection {
     var hasSendable: Bool {
         guard !isPending else { return false }
         let windowOpen = Double(reliableInFlight) < congestion.window
-        return senders.contains { $0.hasSendable && (windowOpen || !$0.kind.isReliable) }
+        return channels.contains { $0.sender.hasSendable && (windowOpen || !$0.sender.kind.isReliable) }
     }
 
     /// One datagram of queued messages, if any is sendable and the connection's cap allows.
     /// The caller checks the host's cap and charges it.
     func nextDataPacket(nowNs: Int64) -> [UInt8]? {
-        if bucket != nil {
-            bucket?.refill(nowNs: nowNs)
-            guard bucket?.allowsData == true else { return nil }
+        if let cap {
+            cap.bucket.refill(nowNs: nowNs)
+            guard cap.bucket.allowsData else { return nil }
         }
         return buildPacket(nowNs: nowNs)
     }
@@ -263,7 +274,7 @@ final class Connection {
 
     /// When a sendable message may go under the connection's cap (at or before now if it may
     /// already), or nil when nothing is sendable.
-    var dataReadyNs: Int64? { hasSendable ? (bucket?.readyAtNs() ?? createdNs) : nil }
+    var dataReadyNs: Int64? { hasSendable ? (cap?.bucket.readyAtNs() ?? createdNs) : nil }
 
     /// Packets sent as the last words of a closing connection: the disconnect, three times
     /// (no ack is awaited; a peer that misses all three times out).
@@ -322,7 +333,7 @@ final class Connection {
         unackedEliciting = 0
         stats.packetsSent += 1
         stats.bytesSent += bytes.count
-        bucket?.spend(bytes.count)
+        cap?.bucket.spend(bytes.count)
         return bytes
     }
 
@@ -361,18 +372,18 @@ final class Connection {
         var reliable: [(channel: Int, sequence: UInt32)] = []
         let windowOpen = Double(reliableInFlight) < congestion.window
         for channel in settings.sendOrder {
-            if senders[channel].kind.isReliable {
+            if channels[channel].sender.kind.isReliable {
                 guard windowOpen else { continue }
-                while let (sequence, piece) = senders[channel].peekSendable() {
+                while let (sequence, piece) = channels[channel].sender.peekSendable() {
                     let frame = piece.frame(channel: UInt8(channel), sequence: sequence)
                     guard frame.encodedSize <= budget else { break }
-                    senders[channel].dropFirstSendable()
+                    channels[channel].sender.dropFirstSendable()
                     frames.append(frame)
                     reliable.append((channel, sequence))
                     budget -= frame.encodedSize
                 }
             } else {
-                var messages = senders[channel].takeUnreliable()
+                var messages = channels[channel].sender.takeUnreliable()
                 var taken = 0
                 while taken < messages.count, Frame.messageOverhead + messages[taken].payload.count <= budget {
                     let m = messages[taken]
@@ -381,7 +392,7 @@ final class Connection {
                     taken += 1
                 }
                 messages.removeFirst(taken)
-                senders[channel].returnUnreliable(messages)
+                channels[channel].sender.returnUnreliable(messages)
             }
         }
         guard !frames.isEmpty else { return nil }
@@ -443,19 +454,19 @@ final class Connection {
             sequences.initializeElement(at: i, to: 0)
             switch frame {
             case .message(let channel, let wire, _), .fragment(let channel, let wire, _, _, _):
-                guard receivers.indices.contains(Int(channel)) else {
+                guard channels.indices.contains(Int(channel)) else {
                     stats.implausiblePackets += 1
                     return .dropped
                 }
-                let sequence = receivers[Int(channel)].expand(wire)
+                let sequence = channels[Int(channel)].receiver.expand(wire)
                 sequences[i] = sequence
-                guard receivers[Int(channel)].isPlausible(sequence) else {
+                guard channels[Int(channel)].receiver.isPlausible(sequence) else {
                     stats.implausiblePackets += 1
                     return .dropped
                 }
                 // Only reliable channels fragment, and a fragment must be well formed on its own.
                 if case .fragment(_, _, let index, let count, let payload) = frame,
-                    !receivers[Int(channel)].kind.isReliable
+                    !channels[Int(channel)].receiver.kind.isReliable
                         || !reassembler.isWellFormed(index: index, count: count, size: payload.count)
                 {
                     stats.implausiblePackets += 1
@@ -491,10 +502,10 @@ final class Connection {
         for (i, frame) in frames.enumerated() {
             switch frame {
             case .message(let channel, _, let payload):
-                let ready = receivers[Int(channel)].accept(sequences[i], Piece(payload: payload))
+                let ready = channels[Int(channel)].receiver.accept(sequences[i], Piece(payload: payload))
                 if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
             case .fragment(let channel, _, let index, let count, let payload):
-                let ready = receivers[Int(channel)].accept(sequences[i], Piece(payload: payload, index: index, count: count))
+                let ready = channels[Int(channel)].receiver.accept(sequences[i], Piece(payload: payload, index: index, count: count))
                 if let error = deliver(ready, channel: channel, events: &events) { return .violation(error) }
             case .disconnect: outcome = .peerClosed
             case .ping: pinged = true
@@ -520,7 +531,7 @@ final class Connection {
     /// the reassembler (a message when its last fragment arrives).
     /// - Returns: the violation that ends the connection, or nil.
     private func deliver(_ ready: [(sequence: UInt32, piece: Piece)], channel: UInt8, events: inout [GameNetEvent]) -> ReassemblyError? {
-        let ordered = receivers[Int(channel)].kind == .reliableOrdered
+        let ordered = channels[Int(channel)].receiver.kind == .reliableOrdered
         for (sequence, piece) in ready {
             guard piece.isFragment else {
                 events.append(.message(connectionID, channel: Int(channel), piece.payload))
@@ -571,7 +582,7 @@ final class Connection {
                 congestion.acknowledged(inFlight: reliableInFlight)
                 reliableInFlight -= 1
             }
-            for (channel, message) in packet.reliable { senders[channel].acknowledge(message) }
+            for (channel, message) in packet.reliable { channels[channel].sender.acknowledge(message) }
         }
         if largestAcked.map({ sequenceDistance(from: $0, to: ack) > 0 }) ?? true {
             largestAcked = ack
@@ -589,6 +600,14 @@ final class Connection {
                 declareLost(sequence, fast: true)
             }
         }
+        releaseSentIfEmpty()
+    }
+
+    /// Gives back the storage of `sent` once nothing is in flight: an idle session's ping is
+    /// acked within the RTT and the next goes half a second later, so 1,000 idle peers would
+    /// hold 128 bytes each of empty table; a busy one rarely empties it.
+    private func releaseSentIfEmpty() {
+        if sent.isEmpty { sent = [:] }
     }
 
     /// The time threshold's test: an ack-eliciting packet out for `lossDelay` (a packet of acks
@@ -617,6 +636,7 @@ final class Connection {
                 declareLost(sequence, fast: true)
             }
         }
+        releaseSentIfEmpty()
     }
 
     private func declareLost(_ sequence: UInt32, fast: Bool) {
@@ -631,8 +651,8 @@ final class Connection {
         reliableInFlight -= 1
         // Once per window of loss (a burst is one event); halved only if it looks like congestion.
         congestion.lost(sequence: sequence, nextSequence: nextSequence, recentLoss: recentLoss)
-        for (channel, message) in packet.reliable where senders[channel].pending[message] != nil {
-            senders[channel].requeue(message)
+        for (channel, message) in packet.reliable where channels[channel].sender.pending[message] != nil {
+            channels[channel].sender.requeue(message)
             stats.messagesResent += 1
         }
     }

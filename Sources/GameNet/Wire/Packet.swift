@@ -198,7 +198,7 @@ public enum Packet: Equatable, Sendable {
 
     /// The datagram for this packet.
     public func encoded() -> [UInt8] {
-        var w = WireWriter(capacity: Self.defaultMaxSize)
+        var w = WireWriter(capacity: encodedSizeBound)
         switch self {
         case .connectRequest(let clientID):
             w.u8(Kind.connectRequest.firstByte)
@@ -254,6 +254,17 @@ public enum Packet: Equatable, Sendable {
             w.append(box)
         }
         return w.bytes
+    }
+
+    /// The packet's size on the wire or a little over (a data packet's last frame has no
+    /// length): the buffer `encoded` reserves, so that a 17-byte ack does not hold 1,200 bytes
+    /// of heap while it waits to be sent.
+    private var encodedSizeBound: Int {
+        switch self {
+        case .data(let header, let frames): frames.reduce(header.encodedSize) { $0 + $1.encodedSize }
+        case .connectRequest, .challengeResponse, .tokenRequest, .tokenResponse: Self.paddedHandshakeSize
+        case .challenge, .accept, .reject, .sealedReply: 1 + 8 + 12 + 29 + 16  // the largest: a sealed accept
+        }
     }
 
     /// Parses one datagram.
