@@ -181,7 +181,10 @@ public final class Host {
         connection.cachedWakeNs = wakeNs
         earliestWakeNs = min(earliestWakeNs, wakeNs)
         wakeQueue.push(wakeNs, connection.id)
-        if wakeQueue.count > 2 * connections.count + 64 {
+        // Stale entries up to half the live ones: the queue of 1,000 idle peers (two or three
+        // pushes each per ping interval) then fits 2,048 entries, not 4,096 (32 bytes a peer
+        // less), and a rebuild, O(n log n), still comes only once per n/2 pushes.
+        if wakeQueue.count > connections.count + connections.count / 2 + 64 {
             wakeQueue.rebuild(connections.values.lazy.map { ($0.cachedWakeNs, $0.id) })
         }
     }
