@@ -62,6 +62,8 @@ final class Connection {
     private let isHostSide: Bool
     /// The client's confirmation: the next `update` pings whatever the times say.
     private var keepAliveForced = false
+    /// The last ack-eliciting packet sent was a ping alone: the session is idle on this side.
+    private var lastElicitingWasPing = false
     /// Packets received since this side last sent one (which carried the acks).
     private var unackedReceived = 0
     /// Of those, the ones that ask for an ack: the `ackEveryPackets`-th sends the ack at once.
@@ -238,9 +240,8 @@ final class Connection {
     }
 
     /// The last step of `update`: an ack alone when one is due and no data packet carried it,
-    /// and a ping when for `keepAliveNs` this side has neither sent an ack-eliciting packet nor
-    /// received any (the keep-alive of an idle connection; its ack gives an RTT sample and tells
-    /// the peer this side is alive).
+    /// and a ping when the keep-alive is due (`pingDueNs`: an idle connection's turn; its ack
+    /// gives an RTT sample and tells the peer this side is alive).
     func sendControl(nowNs: Int64, sentData: Bool, out: inout [OutgoingDatagram]) {
         guard !sentData, !isPending else { return }
         let ackDue = ackDueNs.map { nowNs >= $0 } ?? false
@@ -340,6 +341,7 @@ final class Connection {
         nextSequence &+= 1
         if eliciting {
             lastElicitingSentNs = nowNs
+            lastElicitingWasPing = frames.count == 1 && frames[0] == .ping
             keepAliveForced = false
         }
         ackDueNs = nil  // every packet carries the acks
@@ -617,11 +619,13 @@ final class Connection {
         releaseSentIfEmpty()
     }
 
-    /// Gives back the storage of `sent` once nothing is in flight: an idle session's ping is
-    /// acked within the RTT and the next goes half a second later, so 1,000 idle peers would
-    /// hold 128 bytes each of empty table; a busy one rarely empties it.
+    /// Gives back the storage of `sent` once nothing is in flight on a session that is idle on
+    /// this side (its last ack-eliciting packet was a ping): the ping is acked within the RTT
+    /// and the next goes half a second later, so 1,000 idle peers would hold 128 bytes each of
+    /// empty table. A stream keeps it: on a LAN each packet is acked before the next goes, and
+    /// the table would be freed and made again per packet.
     private func releaseSentIfEmpty() {
-        if sent.isEmpty { sent = [:] }
+        if lastElicitingWasPing, sent.isEmpty { sent = [:] }
     }
 
     /// The time threshold's test: an ack-eliciting packet out for `lossDelay` (a packet of acks

@@ -47,11 +47,16 @@ public struct GameNetConfig: Sendable, Equatable {
     public var handshakeTimeoutNs: Int64 = 5_000_000_000
     /// Host: how long a handshake cookie stays valid.
     public var cookieLifetimeNs: Int64 = 10_000_000_000
-    /// The idle timeout: a connection on which no ack-eliciting packet went either way for
-    /// this long sends a ping (acked at once, so RTT, loss and liveness are measured while idle).
+    /// The keep-alive interval: an idle connection sends a ping (acked at once, so RTT, loss and
+    /// liveness are measured while idle) once this long has passed since the peer's last
+    /// ack-eliciting packet and a little longer since its own (the two sides take turns: one
+    /// ping and its ack an interval between them), and at least every two intervals; times are
+    /// rounded up to 1/16 of it, so a host's idle peers come due together.
     public var keepAliveNs: Int64 = 500_000_000
     /// The dead-peer timeout: a connection that has heard nothing (not even an ack or a ping)
-    /// for this long is reported `.timedOut`. With the defaults that is 10 unanswered pings.
+    /// for this long is reported `.timedOut`. At least 2.5 keep-alive intervals (a live idle
+    /// peer may be quiet for two and a slot); with the defaults, about 7 of this side's pings
+    /// go unanswered first.
     public var timeoutNs: Int64 = 5_000_000_000
     /// The idle timeout under the name ENet and QUIC readers look for (`keepAliveNs`).
     public var idleTimeoutNs: Int64 {
@@ -137,7 +142,11 @@ public struct GameNetConfig: Sendable, Equatable {
         if !(1...32_768).contains(reliableWindow) { return "reliableWindow \(reliableWindow) is outside 1...32768" }
         if maxQueuedMessages < reliableWindow { return "maxQueuedMessages must be at least reliableWindow" }
         if minRTONs <= 0 || maxRTONs < minRTONs || initialRTONs <= 0 { return "need 0 < minRTO <= maxRTO and initialRTO > 0" }
-        if keepAliveNs <= 0 || timeoutNs <= keepAliveNs { return "need 0 < keepAlive < timeout" }
+        if keepAliveNs <= 0 || timeoutNs < 2 * keepAliveNs + keepAliveNs / 2 {
+            // A side pings at least every two intervals (rounded up a slot), and a live peer that
+            // takes its turn late is quiet that long: a shorter timeout drops healthy peers.
+            return "need 0 < keepAlive and timeout >= 2.5 x keepAlive"
+        }
         if handshakeResendNs <= 0 || handshakeTimeoutNs <= handshakeResendNs { return "need 0 < handshakeResend < handshakeTimeout" }
         if initialCongestionWindow < 2 { return "initialCongestionWindow must be at least 2" }
         if maxBytesPerSecondPerConnection < 0 || maxBytesPerSecondPerHost < 0 || bandwidthBurstNs < 0 {

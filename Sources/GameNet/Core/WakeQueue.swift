@@ -4,7 +4,7 @@
 ///
 /// Entries are never removed but at the top: a connection whose wake time changes gets a new
 /// entry, and the old one is skipped when it comes up (it no longer matches the connection's
-/// `cachedWakeNs`). `rebuild` drops the stale ones when they outnumber the live.
+/// `cachedWakeNs`). `rebuild` drops the stale ones (the host calls it when they pass half the live).
 /// Pure bookkeeping; its host confines it. Cost: O(log n) per push and pop.
 struct WakeQueue {
     private(set) var entries: [(wakeNs: Int64, id: UInt64)] = []
