@@ -16,9 +16,7 @@ import Testing
         hostConfig.encryption = .connectTokens(hostKey: hostKey, protocolID: 7)
         var clientConfig = GameNetConfig()
         clientConfig.encryption = .connectToken(try ConnectToken.decode(token.encoded()))  // as sent by a matchmaker
-        let hostSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let clientSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let hostAddress = try hostSocket.localAddress()
+        let (hostSocket, clientSocket, hostAddress) = try loopbackSocketPair()
         let count = 200
         let (atHost, atClient) = try runTasklet { [hostConfig, clientConfig] () async throws -> ([[UInt8]], [[UInt8]]) in
             let serving = Loop.current?.spawn(name: "secure-host") { () async throws -> [[UInt8]] in

@@ -12,9 +12,7 @@ import Testing
 /// session stayed up.
 @Suite struct FlushTimerCostProbe {
     static func idleRound(flush: Duration?) throws -> Int64 {
-        let hostSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let clientSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let hostAddress = try hostSocket.localAddress()
+        let (hostSocket, clientSocket, hostAddress) = try loopbackSocketPair()
         let cpu = try runTasklet { () async throws -> Int64 in
             let serving = Loop.current?.spawn(name: "idle-host") { () async throws -> Bool in
                 let host = try Host()

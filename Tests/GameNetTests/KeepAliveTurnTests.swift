@@ -75,4 +75,13 @@ import Testing
         }
         #expect(timedOut)
     }
+
+    @Test func aTimeoutUnderTwoAndAHalfIntervalsIsRefused() throws {
+        // A live idle peer may be quiet for two intervals and a grid slot: a shorter timeout
+        // would drop it, so the configuration says why instead.
+        let short = GameNetConfig.keepAlive(500_000_000, timeout: 1_200_000_000)
+        #expect(short.problem?.contains("2.5 x keepAlive") == true, "\(String(describing: short.problem))")
+        #expect(throws: GameNetError.self) { try Host(config: short) }
+        #expect(GameNetConfig.keepAlive(500_000_000, timeout: 1_250_000_000).problem == nil)
+    }
 }

@@ -15,18 +15,11 @@ import Testing
         init(_ client: Client) { self.client = client }
     }
 
-    static let config: GameNetConfig = {
-        var config = GameNetConfig()
-        config.keepAliveNs = 4_000_000_000
-        config.timeoutNs = 10_000_000_000
-        return config
-    }()
+    static let config = GameNetConfig.keepAlive(4_000_000_000, timeout: 10_000_000_000)
 
     @Test func aMessageQueuedBetweenPumpsLeavesWithinTheFlushTimer() throws {
         let config = Self.config
-        let hostSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let clientSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let hostAddress = try hostSocket.localAddress()
+        let (hostSocket, clientSocket, hostAddress) = try loopbackSocketPair()
         let count = 10
         let delays = try runTasklet { () async throws -> [Int64] in
             let serving = Loop.current?.spawn(name: "game-host") { () async throws -> [Int64] in

@@ -7,9 +7,7 @@ import Testing
 /// A host and a client over real UDP sockets on 127.0.0.1 through `UDPDriver`, on one loop.
 @Suite struct UDPDriverTests {
     @Test func aClientConnectsSendsInOrderAndIsDisconnectedByTheHostOverRealSockets() throws {
-        let hostSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let clientSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let hostAddress = try hostSocket.localAddress()
+        let (hostSocket, clientSocket, hostAddress) = try loopbackSocketPair()
         let count = 300
         let (received, clientEvents) = try runTasklet { () async throws -> ([[UInt8]], [GameNetEvent]) in
             let serving = Loop.current?.spawn(name: "game-host") { () async throws -> [[UInt8]] in

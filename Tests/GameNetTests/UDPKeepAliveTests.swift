@@ -8,18 +8,11 @@ import Testing
 /// instant unless the rule keeps them apart (seen with tcpdump: two pings 100 µs apart every
 /// interval, four datagrams instead of two).
 @Suite struct UDPKeepAliveTests {
-    static var fastKeepAlive: GameNetConfig {
-        var config = GameNetConfig()
-        config.keepAliveNs = 50_000_000
-        config.timeoutNs = 2_000_000_000
-        return config
-    }
+    static let fastKeepAlive = GameNetConfig.keepAlive(50_000_000, timeout: 2_000_000_000)
 
     @Test func anIdleSessionOverRealSocketsSendsOnePingAndOneAckAnInterval() throws {
         let config = Self.fastKeepAlive
-        let hostSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let clientSocket = try UDPSocket(bindTo: .loopbackIPv4(port: 0))
-        let hostAddress = try hostSocket.localAddress()
+        let (hostSocket, clientSocket, hostAddress) = try loopbackSocketPair()
         // Both drivers run for the same 2 s of real time, then give up (their limit); the
         // counters are read after.
         let (start, end, hostFinal, idleNs) = try runTasklet {
