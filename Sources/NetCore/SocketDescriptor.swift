@@ -148,11 +148,19 @@ public class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `
         if waiters.0 != nil { events |= Int32(EV_READ) }
         if waiters.1 != nil { events |= Int32(EV_WRITE) }
         let active = cev_io_is_active(watcher) != 0
-        if active && watcher.pointee.events & (Int32(EV_READ) | Int32(EV_WRITE)) == events { return }
+        let armed = watcher.pointee.events & (Int32(EV_READ) | Int32(EV_WRITE))
+        if active && armed == events { return }
         if active { loop.stop(watcher) }
         guard events != 0 else { return }
-        cev_io_init(watcher, SocketDescriptor.ioReady, fd, events)
-        watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        // The same directions as last time: a bare restart. `ev_io_init` marks the descriptor
+        // for re-registration, and libev then asks epoll to ADD a descriptor it never removed
+        // (it skips the DEL on a stop): one failed `epoll_ctl` (EEXIST) per park. A bare restart
+        // before the next poll costs no syscall, which is the common case of a tasklet woken by
+        // readiness that reads until EAGAIN and parks again in the same job.
+        if armed != events || watcher.pointee.cb == nil {
+            cev_io_init(watcher, SocketDescriptor.ioReady, fd, events)
+            watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        }
         loop.start(watcher)
     }
 
