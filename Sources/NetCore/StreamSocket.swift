@@ -119,20 +119,35 @@ public final class StreamSocket: SocketDescriptor, @unchecked Sendable {  // con
         }
     }
 
-    /// Reads whatever arrives next, up to `maxBytes`.
+    /// Reads whatever arrives next, up to `maxBytes`. The array is made only once bytes are
+    /// there: a tasklet parked here holds no buffer (every parked reader would otherwise pay for
+    /// `maxBytes` while it waits).
     /// - Returns: the bytes; empty at end of stream. - Throws: as `read(into:timeout:)`.
     nonisolated(nonsending) public func read(maxBytes: Int, timeout: Duration? = nil) async throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: max(maxBytes, 0))
-        guard !bytes.isEmpty else { return bytes }
+        guard maxBytes > 0 else { return [] }
         while true {
-            if let n = try bytes.withUnsafeMutableBytes({ try receiveNow(into: $0) }) {
-                bytes.removeLast(bytes.count - n)
-                if readMeter.movedWithoutWaiting(n) { await Tasklet.yield() }
+            if let bytes = try receiveArrayNow(maxBytes: maxBytes) {
+                if readMeter.movedWithoutWaiting(bytes.count) { await Tasklet.yield() }
                 return bytes
             }
             readMeter.didWait()
             try await wait(.read, timeout: timeout, operation: "read")
         }
+    }
+
+    /// One non-blocking recv into a new array of capacity `maxBytes` (not zero-filled first):
+    /// the bytes (empty at end of stream), or nil when nothing is there yet (the array is freed).
+    private func receiveArrayNow(maxBytes: Int) throws -> [UInt8]? {
+        var wouldBlock = false
+        let bytes = try [UInt8](unsafeUninitializedCapacity: maxBytes) { buffer, count in
+            count = 0
+            guard let n = try receiveNow(into: UnsafeMutableRawBufferPointer(buffer)) else {
+                wouldBlock = true
+                return
+            }
+            count = n
+        }
+        return wouldBlock ? nil : bytes
     }
 
     /// One non-blocking recv: the byte count (0 at end of stream), or nil when nothing is there yet.

@@ -166,6 +166,43 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
         #expect(error?.description.contains("closed while a tasklet waited") == true)
     }
 
+    /// `read(maxBytes:)` makes its array once bytes are there: eight readers parked with room for
+    /// 16 MiB each would hold 128 MiB if the buffer were made before the wait. The bound leaves
+    /// 32 MiB for what other suites allocate meanwhile (the heap count is the whole process's).
+    @Test func aTaskletParkedInReadMaxBytesHoldsNoBuffer() throws {
+        let readers = 8
+        let room = 16 << 20
+        let pairs = try (0..<readers).map { _ in try StreamSocket.makePair() }
+        defer {
+            for pair in pairs {
+                pair.0.close()
+                pair.1.close()
+            }
+        }
+        let loop = try Loop()
+        let before = Footprint.heapInUseBytes()
+        let handles = pairs.map { pair in loop.spawn { try await pair.1.read(maxBytes: room) } }
+        var frames = 0
+        while loop.stats.taskletsParked < readers {
+            loop.pump(budget: .milliseconds(5))
+            frames += 1
+            if frames > 1000 { throw TestFailure("the readers never all parked: \(loop.stats)") }
+        }
+        let grown = Footprint.heapInUseBytes() - before
+        #expect(grown < 32 << 20, "\(readers) parked readers grew the heap by \(grown) bytes")
+        for (index, pair) in pairs.enumerated() {
+            #expect(Glibc.write(pair.0.fileDescriptor, [UInt8(index), 7, 9], 3) == 3)
+        }
+        while handles.contains(where: \.isAlive) {
+            loop.pump(budget: .milliseconds(5))
+            frames += 1
+            if frames > 2000 { throw TestFailure("the readers never ended: \(loop.stats)") }
+        }
+        for (index, handle) in handles.enumerated() {
+            #expect(try handle.result?.get() == [UInt8(index), 7, 9], "exactly the bytes that came, no zero fill")
+        }
+    }
+
     @Test(arguments: LoopBackend.concrete)
     func cancellingAParkedReadStopsItsWatcher(backend: LoopBackend) throws {
         let (left, right) = try StreamSocket.makePair()
