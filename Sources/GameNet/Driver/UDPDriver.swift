@@ -79,7 +79,8 @@ public enum UDPDriver {
             if let giveUpNs, MonotonicClock.nanoseconds() >= giveUpNs {
                 throw NetError(kind: .timedOut, errno: 0, operation: "GameNet UDP driver", context: "limit of \(limit ?? .zero) reached")
             }
-            try await sendAll(machine.takeDatagrams(), on: socket)
+            // The events before any send: a message that arrived is in the game's hands before
+            // the ack it made due goes out (a send is a syscall; on loopback, the peer's receive too).
             while let event = machine.pollEvent() {
                 knownWakeNs = nil  // `handle` may have sent or disconnected
                 guard try handle(event) else {
@@ -90,9 +91,9 @@ public enum UDPDriver {
             if machine.hasQueuedMessages {
                 // What `handle` queued, in as few datagrams as the MTU allows.
                 machine.flush(nowNs: MonotonicClock.nanoseconds())
-                try await sendAll(machine.takeDatagrams(), on: socket)
                 knownWakeNs = nil
             }
+            try await sendAll(machine.takeDatagrams(), on: socket)
             let now = MonotonicClock.nanoseconds()
             let wakeNs = knownWakeNs ?? machine.nextWakeNs ?? now + idleNs
             knownWakeNs = wakeNs
@@ -109,8 +110,15 @@ public enum UDPDriver {
             let after = MonotonicClock.nanoseconds()
             if heard {
                 // The datagram may have made something due (data to resend, an ack); the rest
-                // of `update` waits for its time (a Host's wake-up is O(1) to ask).
+                // of `update` waits for its time (a Host's wake-up is O(1) to ask). What it
+                // delivered goes to `handle` first, so the ack can ride on what `handle` sends.
                 knownWakeNs = nil
+                while let event = machine.pollEvent() {
+                    guard try handle(event) else {
+                        try await sendAll(machine.takeDatagrams(), on: socket)  // a disconnect's last words
+                        return
+                    }
+                }
                 if let due = machine.nextWakeNs, after >= due { machine.update(nowNs: after) }
             } else if after >= wakeNs {
                 machine.update(nowNs: after)

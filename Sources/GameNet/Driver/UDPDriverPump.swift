@@ -3,12 +3,11 @@ import NetCore
 extension UDPDriver {
     /// Pumps `machine` over `socket` until the monotonic clock reaches `untilNs`, then returns:
     /// for a game that pumps once per frame or tick and sends in between (`run` returns only
-    /// when its handler says so). It first flushes what was queued since the last call, then,
-    /// as `run`, waits for a datagram or the machine's next wake-up (never past `untilNs`),
-    /// feeds it, updates when the machine is due, sends, and hands every event to `handle`
-    /// (which may call `send` or `disconnect` on the machine; what it queues goes out in one
-    /// flush once the events are handled). A deadline already past still makes one
-    /// flush-send-events cycle. It keeps the machine's next wake-up between datagrams that
+    /// when its handler says so). As `run`, it hands every pending event to `handle` (which
+    /// may call `send` or `disconnect` on the machine), flushes what was queued since the last
+    /// flush (between calls, or by `handle`) in one go and sends, then waits for a datagram or
+    /// the machine's next wake-up (never past `untilNs`), feeds it and updates when the machine
+    /// is due; and again. A deadline already past still makes one events-flush-send cycle. It keeps the machine's next wake-up between datagrams that
     /// change nothing, as `run` does, so a host's cost per datagram stays O(1) in its peers.
     /// Call from a tasklet; the socket is used by this driver alone meanwhile. Starts no thread.
     /// - Throws: `NetError` from the socket (a refused port is ignored, as a lost datagram);
@@ -20,24 +19,19 @@ extension UDPDriver {
         let start = MonotonicClock.nanoseconds()
         if let due = machine.nextWakeNs, start >= due { machine.update(nowNs: start) }
         while true {
+            // The events before any send: a message that arrived is in the game's hands before
+            // the ack it made due goes out (a send is a syscall; on loopback, the peer's receive too).
+            while let event = machine.pollEvent() {
+                try handle(event)
+                knownWakeNs = nil  // `handle` may have sent or disconnected
+            }
             if machine.hasQueuedMessages {
+                // What was queued since the last flush (between pumps, or by `handle`), in as
+                // few datagrams as the MTU allows.
                 machine.flush(nowNs: MonotonicClock.nanoseconds())
                 knownWakeNs = nil
             }
             try await sendEach(machine.takeDatagrams(), on: socket)
-            var handled = false
-            while let event = machine.pollEvent() {
-                try handle(event)
-                handled = true
-            }
-            if handled {
-                knownWakeNs = nil  // `handle` may have sent or disconnected
-                if machine.hasQueuedMessages {
-                    // What `handle` queued, in as few datagrams as the MTU allows.
-                    machine.flush(nowNs: MonotonicClock.nanoseconds())
-                }
-                try await sendEach(machine.takeDatagrams(), on: socket)
-            }
             let now = MonotonicClock.nanoseconds()
             if now >= untilNs { return }
             let wakeNs = knownWakeNs ?? machine.nextWakeNs ?? untilNs
@@ -55,6 +49,9 @@ extension UDPDriver {
             let after = MonotonicClock.nanoseconds()
             if heard {
                 knownWakeNs = nil
+                // What it delivered goes to `handle` before `update` builds the ack it made due
+                // (which then rides on what `handle` sent, if anything).
+                while let event = machine.pollEvent() { try handle(event) }
                 if let due = machine.nextWakeNs, after >= due { machine.update(nowNs: after) }
             } else if after >= wakeNs {
                 machine.update(nowNs: after)

@@ -1,0 +1,78 @@
+import NetCore
+import TestSupport
+import Testing
+
+@testable import GameNet
+
+/// The drivers' order after a datagram: its events go to the handler before anything is sent,
+/// so the game has a message before the ack it made due goes out, and that ack rides on what
+/// the handler sends back instead of leaving alone. Over real UDP sockets on 127.0.0.1, with
+/// every packet acked at once (`ackEveryPackets` 1) and no keep-alive in the run's time.
+@Suite struct UDPDriverOrderTests {
+    static let exchanges = 20
+
+    static var config: GameNetConfig {
+        var config = GameNetConfig.keepAlive(4_000_000_000, timeout: 10_000_000_000)
+        config.ackEveryPackets = 1
+        return config
+    }
+
+    /// The host (`UDPDriver.run`) echoes each message; the client (`UDPDriver.pump`) sends the
+    /// next one when the echo arrives. Each side's acks then ride on its replies: a driver that
+    /// sent what the datagram made due before handing out its events would send one ack alone
+    /// per message on each side (about 20 each).
+    @Test func acksRideOnWhatTheHandlerSendsBack() throws {
+        let (hostSocket, clientSocket, hostAddress) = try loopbackSocketPair()
+        defer {
+            hostSocket.close()
+            clientSocket.close()
+        }
+        let (hostAcks, clientAcks, echoes) = try runTasklet { () async throws -> (Int, Int, Int) in
+            let serving = Loop.current?.spawn(name: "game-host") { () async throws -> Int in
+                let host = try Host(config: Self.config)
+                var acksAlone = 0
+                try await UDPDriver.run(host, on: hostSocket, limit: .seconds(30)) { event in
+                    switch event {
+                    case .message(let id, 0, let bytes):
+                        // Nothing has been sent for this datagram yet: its ack is not built.
+                        acksAlone = host.stats(id)?.acksSent ?? -1
+                        try? host.send(bytes, to: id, channel: 0)
+                        return true
+                    case .disconnected: return false
+                    default: return true
+                    }
+                }
+                return acksAlone
+            }
+            let client = try Client(server: hostAddress, config: Self.config)
+            client.connect(nowNs: MonotonicClock.nanoseconds())
+            var echoes = 0
+            var finished = false
+            let giveUp = MonotonicClock.nanoseconds() + 20_000_000_000
+            while !finished, MonotonicClock.nanoseconds() < giveUp {
+                try await UDPDriver.pump(client, on: clientSocket, untilNs: MonotonicClock.nanoseconds() + 5_000_000) {
+                    event in
+                    switch event {
+                    case .connected: try? client.send([0], channel: 0)
+                    case .message(_, 0, _):
+                        echoes += 1
+                        if echoes < Self.exchanges {
+                            try? client.send([UInt8(echoes)], channel: 0)
+                        } else {
+                            finished = true
+                        }
+                    default: break
+                    }
+                }
+            }
+            let clientAcks = client.stats?.acksSent ?? -1
+            client.disconnect(nowNs: MonotonicClock.nanoseconds())
+            try await UDPDriver.pump(client, on: clientSocket, untilNs: MonotonicClock.nanoseconds() + 5_000_000) { _ in }
+            return (try await serving?.value ?? -1, clientAcks, echoes)
+        }
+        #expect(echoes == Self.exchanges)
+        // The last echo's ack may leave alone (nothing follows it); the handshake's none.
+        #expect(hostAcks >= 0 && hostAcks <= 1, "the host sent \(hostAcks) acks alone before the last message")
+        #expect(clientAcks >= 0 && clientAcks <= 2, "the client sent \(clientAcks) acks alone")
+    }
+}
