@@ -12,9 +12,13 @@ import NetCore
 /// each client is its own link (its own bandwidth queue).
 ///
 /// Runs on the calling tasklet's loop: one tasklet reads the front socket, one per client reads
-/// its upstream socket, and the calling tasklet releases datagrams when they are due (it wakes at
-/// least every `tick`, so a datagram arrives up to about one tick late; both libraries pay the
-/// same). Not thread-safe: one loop. Starts no thread.
+/// its upstream socket, and the calling tasklet releases datagrams when they are due. It sleeps
+/// until the next one is due (at most `tick`, at least 10 µs), so a datagram leaves as close to
+/// its time as the loop's timers allow: within some microseconds on the select backend, but up
+/// to a millisecond late on epoll, whose waits libev rounds up to whole milliseconds (that
+/// lateness then depends on when the traffic last woke the loop, so two protocols with different
+/// traffic would not pay the same; gamenet-bench runs its relay on select). Not thread-safe: one
+/// loop. Starts no thread.
 public final class SimulatedRelay: @unchecked Sendable {  // confined to one loop's thread (its tasklets)
     /// What went through, per direction (before the simulator's losses: what the senders sent).
     public struct Counters: Sendable, Equatable {
@@ -90,7 +94,7 @@ public final class SimulatedRelay: @unchecked Sendable {  // confined to one loo
                 }
             }
             let next = simulator.nextArrivalNs.map { max(0, min(tickNs, $0 - MonotonicClock.nanoseconds())) } ?? tickNs
-            try await sleep(for: .nanoseconds(max(next, 100_000)))
+            try await sleep(for: .nanoseconds(max(next, 10_000)))
         }
     }
 
