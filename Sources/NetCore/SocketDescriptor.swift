@@ -47,8 +47,9 @@ public class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `
     private var timers: UnsafeMutablePointer<ev_timer>?
     private var waiters: (UnsafeContinuation<Void, any Error>?, UnsafeContinuation<Void, any Error>?) = (nil, nil)
     /// One ev_io for both directions, started with the union of the waited directions. Its `fd`
-    /// field is the descriptor (-1 once closed): libev reads it only while the watcher runs, and
-    /// the watcher is set up again before each start.
+    /// field is the descriptor (-1 once closed): libev reads it only while the watcher runs. It is
+    /// set up (`ev_io_init`) on its first start and whenever its directions change; a restart with
+    /// the same directions is a bare `ev_io_start` (see `rearmWatcher`).
     ///
     /// Its address goes to libev while the watcher runs (`watcher`): a stored property of a class
     /// lives at a fixed place in the object, which never moves, and the object outlives the
@@ -157,7 +158,7 @@ public class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `
         // (it skips the DEL on a stop): one failed `epoll_ctl` (EEXIST) per park. A bare restart
         // before the next poll costs no syscall, which is the common case of a tasklet woken by
         // readiness that reads until EAGAIN and parks again in the same job.
-        if armed != events || watcher.pointee.cb == nil {
+        if armed != events {  // a watcher never started (or reset by an error) has no directions
             cev_io_init(watcher, SocketDescriptor.ioReady, fd, events)
             watcher.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         }
@@ -196,7 +197,13 @@ public class SocketDescriptor: ParkSite, @unchecked Sendable {  // confined to `
         guard let watcher, let data = watcher.pointee.data else { return }
         let descriptor = Unmanaged<SocketDescriptor>.fromOpaque(data).takeUnretainedValue()
         // On EV_ERROR libev has already stopped the watcher itself; keep the loop's count exact.
-        if cev_io_is_active(watcher) == 0 { descriptor.loop?.watcherStoppedByLibev() }
+        // Its directions are cleared too, so the next wait sets it up in full: after a failed
+        // epoll_ctl (ENOSPC, ENOMEM) libev still believes the fd registered, and a bare restart
+        // with the same directions would never ask the kernel again.
+        if cev_io_is_active(watcher) == 0 {
+            descriptor.loop?.watcherStoppedByLibev()
+            watcher.pointee.events = 0
+        }
         descriptor.loop?.noteWatcherEvent()
         let error = revents & Int32(EV_ERROR) != 0
         let readReady = error || revents & Int32(EV_READ) != 0

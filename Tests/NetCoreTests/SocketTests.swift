@@ -167,11 +167,18 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
     }
 
     /// `read(maxBytes:)` makes its array once bytes are there: eight readers parked with room for
-    /// 16 MiB each would hold 128 MiB if the buffer were made before the wait. The bound leaves
-    /// 32 MiB for what other suites allocate meanwhile (the heap count is the whole process's).
+    /// 16 MiB each would hold 128 MiB if the buffer were made before the wait. The heap count is
+    /// the whole process's, and other suites running meanwhile allocate tens of MiB at times, so
+    /// the smallest growth of three rounds is held to 32 MiB (a regression grows 128 MiB in each).
     @Test func aTaskletParkedInReadMaxBytesHoldsNoBuffer() throws {
-        let readers = 8
-        let room = 16 << 20
+        var growths: [Int] = []
+        for _ in 0..<3 { growths.append(try heapGrowthWhileReadersPark(readers: 8, room: 16 << 20)) }
+        #expect(growths.min()! < 32 << 20, "8 parked readers grew the heap by \(growths) bytes")
+    }
+
+    /// Parks `readers` tasklets in `read(maxBytes: room)`, each on its own socket; returns how
+    /// much the heap grew meanwhile, then feeds each three bytes and checks it gets exactly them.
+    private func heapGrowthWhileReadersPark(readers: Int, room: Int) throws -> Int {
         let pairs = try (0..<readers).map { _ in try StreamSocket.makePair() }
         defer {
             for pair in pairs {
@@ -189,7 +196,6 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
             if frames > 1000 { throw TestFailure("the readers never all parked: \(loop.stats)") }
         }
         let grown = Footprint.heapInUseBytes() - before
-        #expect(grown < 32 << 20, "\(readers) parked readers grew the heap by \(grown) bytes")
         for (index, pair) in pairs.enumerated() {
             #expect(Glibc.write(pair.0.fileDescriptor, [UInt8(index), 7, 9], 3) == 3)
         }
@@ -201,6 +207,7 @@ func pattern(_ count: Int, seed: Int = 0) -> [UInt8] {
         for (index, handle) in handles.enumerated() {
             #expect(try handle.result?.get() == [UInt8(index), 7, 9], "exactly the bytes that came, no zero fill")
         }
+        return grown
     }
 
     @Test(arguments: LoopBackend.concrete)

@@ -14,11 +14,12 @@ import NetCore
 /// Runs on the calling tasklet's loop: one tasklet reads the front socket, one per client reads
 /// its upstream socket, and the calling tasklet releases datagrams when they are due. It sleeps
 /// until the next one is due (at most `tick`, at least 10 µs), so a datagram leaves as close to
-/// its time as the loop's timers allow: within some microseconds on the select backend, but up
-/// to a millisecond late on epoll, whose waits libev rounds up to whole milliseconds (that
-/// lateness then depends on when the traffic last woke the loop, so two protocols with different
-/// traffic would not pay the same; gamenet-bench runs its relay on select). Not thread-safe: one
-/// loop. Starts no thread.
+/// its time as the loop's timers allow: within tens of microseconds (the kernel's timer slack)
+/// on the select backend, but up to a millisecond late on epoll, whose waits libev rounds up to
+/// whole milliseconds (and that lateness depends on when traffic last woke the loop, so two
+/// protocols with different traffic do not pay the same: gamenet-bench runs its relay on
+/// select). A datagram that arrives during a sleep and is due before it ends (no latency, or
+/// jitter) waits for the sleep's end, up to `tick`. Not thread-safe: one loop. Starts no thread.
 public final class SimulatedRelay: @unchecked Sendable {  // confined to one loop's thread (its tasklets)
     /// What went through, per direction (before the simulator's losses: what the senders sent).
     public struct Counters: Sendable, Equatable {

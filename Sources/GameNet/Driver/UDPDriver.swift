@@ -115,7 +115,9 @@ public enum UDPDriver {
                 knownWakeNs = nil
                 while let event = machine.pollEvent() {
                     guard try handle(event) else {
-                        try await sendAll(machine.takeDatagrams(), on: socket)  // a disconnect's last words
+                        // The ack the datagram made due, and a disconnect's last words.
+                        if let due = machine.nextWakeNs, after >= due { machine.update(nowNs: after) }
+                        try await sendAll(machine.takeDatagrams(), on: socket)
                         return
                     }
                 }
