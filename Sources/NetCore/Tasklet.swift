@@ -8,32 +8,38 @@ private let nextTaskletID = Atomic<UInt64>(1)
 /// sockets, channels and timers without holding a thread or a stack. Get the current one with
 /// `Tasklet.current`; spawn one with `Loop.spawn(name:_:)`.
 public final class Tasklet: Sendable, CustomStringConvertible {
-    /// The name given at spawn (or `tasklet-<id>`); shown in watchdog reports.
-    public let name: String
+    /// The name given at spawn (or `tasklet-<id>`); shown in watchdog reports. The default is
+    /// made when asked for (reports, logs), not stored.
+    public var name: String { givenName?.name ?? "tasklet-\(id)" }
     /// A process-wide unique number.
     public let id: UInt64
     /// The loop whose thread runs this tasklet. Held strongly: a loop lives while its tasklets do.
     public let loop: Loop
     // Every parked tasklet pays for this object, so its fields are laid out for its malloc size
-    // class (see Footprint.bytesPerTasklet): the two one-byte flags share one word, the task's
-    // address is not stored (begin() and end() run in the task's own jobs, where the loop's
-    // running job is that address), and the park site and the outcome share a word (a tasklet
-    // parks only while it lives and has an outcome only once it has ended). 72 B of fields, an
-    // 80 B block.
-    private let alive = Atomic<Bool>(true)
-    private let cancelRequested = Atomic<Bool>(false)
+    // class (see Footprint.bytesPerTasklet): a given name is boxed (one word; most tasklets have
+    // none), the two flags and the park id share one atomic word, the task's address is not
+    // stored (begin() and end() run in the task's own jobs, where the loop's running job is that
+    // address), and the park site and the outcome share a word (a tasklet parks only while it
+    // lives and has an outcome only once it has ended). 56 B of fields, a 64 B block.
+    private let givenName: TaskletName?
+    /// Bit 0: ended (written once, on the loop thread, with release ordering, after the outcome).
+    /// Bit 1: cancel requested (any thread). Bits 2-63: the id of the current park (loop thread
+    /// only, like the park site; the sites' ids are counters far below 2^62).
+    private let state = Atomic<UInt64>(0)
     /// While the tasklet lives: where it is parked, if it is (the site's address, unretained:
     /// the parked frame holds the site strongly for as long as this is set; loop thread only).
     /// Once it has ended: its body's `Result`, type-erased in an `OutcomeBox` and retained
-    /// (written once, on the loop thread, before `alive` is stored false with release ordering;
-    /// read only after `alive` has been loaded false with acquire ordering). An untyped word
-    /// rather than an existential (two words) and an optional box (one more): one word.
+    /// (written once, on the loop thread, before the ended bit is set with release ordering;
+    /// read only after it has been loaded set with acquire ordering). An untyped word rather
+    /// than an existential (two words) and an optional box (one more): one word.
     nonisolated(unsafe) private var parkSiteOrOutcome: UnsafeMutableRawPointer?
-    nonisolated(unsafe) private var parkID: UInt64 = 0  // loop thread only, like the park site
+
+    private static let endedBit: UInt64 = 1
+    private static let cancelBit: UInt64 = 2
 
     @usableFromInline init(name: String?, loop: Loop) {
         id = nextTaskletID.wrappingAdd(1, ordering: .relaxed).oldValue
-        self.name = name ?? "tasklet-\(id)"
+        givenName = name.map(TaskletName.init)
         self.loop = loop
     }
 
@@ -64,18 +70,28 @@ public final class Tasklet: Sendable, CustomStringConvertible {
         return loop.tasklet(forTask: key)
     }
 
-    @usableFromInline var isCancelRequested: Bool { cancelRequested.load(ordering: .acquiring) }
+    @usableFromInline var isCancelRequested: Bool { state.load(ordering: .acquiring) & Tasklet.cancelBit != 0 }
 
     @usableFromInline func parked(on site: some ParkSite, id: UInt64) {
         parkSiteOrOutcome = Unmanaged<AnyObject>.passUnretained(site).toOpaque()
-        parkID = id
+        // Keeps the flag bits: a cancel may be requested from another thread meanwhile.
+        var old = state.load(ordering: .relaxed)
+        while true {
+            let (exchanged, current) = state.compareExchange(
+                expected: old, desired: (old & 3) | (id << 2), ordering: .relaxed)
+            if exchanged { return }
+            old = current
+        }
     }
+
+    /// The id `parked(on:id:)` stored (loop thread only).
+    private var parkID: UInt64 { state.load(ordering: .relaxed) >> 2 }
 
     @usableFromInline func unparked() { parkSiteOrOutcome = nil }
 
     /// Marks the tasklet cancelled and, on the loop thread, ends its current park.
     func requestCancel() {
-        cancelRequested.store(true, ordering: .releasing)
+        state.bitwiseOr(Tasklet.cancelBit, ordering: .releasing)
         loop.execute { [self] in
             // After the end the word is the outcome; end() runs on this thread too, so the check holds.
             guard isAlive, let address = parkSiteOrOutcome else { return }
@@ -88,7 +104,7 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     }
 
     /// True until the tasklet's body has returned or thrown. Safe from any thread.
-    public var isAlive: Bool { alive.load(ordering: .acquiring) }
+    public var isAlive: Bool { state.load(ordering: .acquiring) & Tasklet.endedBit == 0 }
 
     /// Runs first in the tasklet's task, on the loop thread: records the task so that the loop
     /// can map it (and its jobs) back to this tasklet.
@@ -112,7 +128,7 @@ public final class Tasklet: Sendable, CustomStringConvertible {
     private func record(_ outcome: Any) {
         // Not parked now: the tasklet's own job is running (or it never ran: refused).
         parkSiteOrOutcome = Unmanaged.passRetained(OutcomeBox(outcome)).toOpaque()
-        alive.store(false, ordering: .releasing)
+        state.bitwiseOr(Tasklet.endedBit, ordering: .releasing)
     }
 
     func finalOutcome<Success>(as type: Success.Type) -> Result<Success, any Error>? {
@@ -128,6 +144,12 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 
     /// The tasklet's name, id and whether it is alive, for logs.
     public var description: String { "Tasklet(\(name), id: \(id), alive: \(isAlive))" }
+}
+
+/// A name given at spawn, boxed: a tasklet without one pays a word, not a string's two.
+final class TaskletName: Sendable {
+    let name: String
+    init(_ name: String) { self.name = name }
 }
 
 /// A finished tasklet's result, made only when it ends.

@@ -35,6 +35,9 @@ import Testing
         #expect(idle.taskletTableSlots >= 128, "the table is read: \(idle)")
         #expect(idle.taskletsAlive == 0 && idle.taskletBytes == 0)
         #expect(Footprint.bytesPerTasklet > 0)
+        // Every parked tasklet pays for the object: a field added must be weighed (56 B of
+        // fields in a 64 B block; a given name is boxed, the flags and park id share a word).
+        #expect(Footprint.bytesPerTasklet <= 64, "the Tasklet object grew to \(Footprint.bytesPerTasklet) B")
         #expect(
             Footprint.bytesPerSocket > MemoryLayout<ev_io>.stride + 2 * MemoryLayout<ev_timer>.stride,
             "the socket (its ev_io inside) and two timers")

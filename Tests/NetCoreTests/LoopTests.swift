@@ -21,6 +21,16 @@ import Testing
         #expect(Loop.current == nil)
     }
 
+    @Test func aTaskletWithoutANameIsCalledByItsID() throws {
+        let loop = try Loop()
+        let unnamed = loop.spawn { Tasklet.current?.name }
+        let named = loop.spawn(name: "") { Tasklet.current?.name }
+        loop.run()
+        #expect(try unnamed.result?.get() == "tasklet-\(unnamed.tasklet.id)")
+        #expect(unnamed.name == "tasklet-\(unnamed.tasklet.id)")
+        #expect(try named.result?.get() == "", "a given name is kept, even an empty one")
+    }
+
     @Test func valueRethrowsTheTaskletsError() async throws {
         let loop = try Loop()
         let handle = loop.spawn { () async throws -> Int in throw TestFailure("boom") }
