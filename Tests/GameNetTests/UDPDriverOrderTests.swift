@@ -80,4 +80,48 @@ import Testing
         #expect(hostAcks >= 0 && hostAcks <= 1, "the host sent \(hostAcks) acks alone before the last message")
         #expect(clientAcks >= 0 && clientAcks <= 2, "the client sent \(clientAcks) acks alone")
     }
+
+    /// A handler that ends `run` on a datagram's message still has the ack that datagram made
+    /// due sent (with any last words): the peer is not left to resend a message that arrived.
+    @Test func endingRunOnAMessageStillAcksIt() throws {
+        let (hostSocket, clientSocket, hostAddress) = try loopbackSocketPair()
+        defer {
+            hostSocket.close()
+            clientSocket.close()
+        }
+        let (received, inFlight, resent) = try runTasklet { () async throws -> (Bool, Int, Int) in
+            let serving = Loop.current?.spawn(name: "game-host") { () async throws -> Bool in
+                let host = try Host(config: Self.config)
+                var received = false
+                try await UDPDriver.run(host, on: hostSocket, limit: .seconds(30)) { event in
+                    guard case .message(_, 0, _) = event else { return true }
+                    received = true
+                    return false  // the pump ends here, right after the datagram
+                }
+                return received
+            }
+            let client = try Client(server: hostAddress, config: Self.config)
+            client.connect(nowNs: MonotonicClock.nanoseconds())
+            var sentAtNs: Int64?
+            let giveUp = MonotonicClock.nanoseconds() + 20_000_000_000
+            while MonotonicClock.nanoseconds() < giveUp {
+                try await UDPDriver.pump(client, on: clientSocket, untilNs: MonotonicClock.nanoseconds() + 5_000_000) {
+                    event in
+                    if case .connected = event {
+                        try? client.send([42], channel: 0)
+                        sentAtNs = MonotonicClock.nanoseconds()
+                    }
+                }
+                guard let sentAtNs else { continue }
+                if client.reliablePacketsInFlight == 0 { break }
+                // The host has stopped pumping: a missing ack would never come (no resend in time).
+                if MonotonicClock.nanoseconds() - sentAtNs > 1_000_000_000 { break }
+            }
+            let received = try await serving?.value ?? false
+            return (received, client.reliablePacketsInFlight ?? -1, client.stats?.messagesResent ?? -1)
+        }
+        #expect(received)
+        #expect(inFlight == 0, "the host's last pump sent no ack for the message it handed out")
+        #expect(resent == 0)
+    }
 }

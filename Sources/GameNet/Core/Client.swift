@@ -92,6 +92,12 @@ public final class Client {
         return nil
     }
 
+    /// Packets of reliable data the host has not acknowledged yet, once connected (for tests).
+    var reliablePacketsInFlight: Int? {
+        if case .connected(let c) = state { return c.reliablePacketsInFlight }
+        return nil
+    }
+
     /// Starts the handshake (its first packet is in `takeDatagrams()` at once). Only from idle.
     public func connect(nowNs: Int64) {
         guard case .idle = state else { return }

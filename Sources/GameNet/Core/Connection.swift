@@ -49,6 +49,8 @@ final class Connection {
     /// Packets sent and neither acknowledged nor judged lost.
     private var sent: [UInt32: SentPacket] = [:]
     private var reliableInFlight = 0
+    /// Packets carrying reliable data that are neither acknowledged nor judged lost (for tests).
+    var reliablePacketsInFlight: Int { reliableInFlight }
 
     /// The newest packet received, and which of the 32 before it arrived.
     private var latestReceived: UInt32
