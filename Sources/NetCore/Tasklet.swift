@@ -36,6 +36,7 @@ public final class Tasklet: Sendable, CustomStringConvertible {
 
     private static let endedBit: UInt64 = 1
     private static let cancelBit: UInt64 = 2
+    private static let flagBits: UInt64 = endedBit | cancelBit
 
     @usableFromInline init(name: String?, loop: Loop) {
         id = nextTaskletID.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -78,7 +79,7 @@ public final class Tasklet: Sendable, CustomStringConvertible {
         var old = state.load(ordering: .relaxed)
         while true {
             let (exchanged, current) = state.compareExchange(
-                expected: old, desired: (old & 3) | (id << 2), ordering: .relaxed)
+                expected: old, desired: (old & Tasklet.flagBits) | (id << 2), ordering: .relaxed)
             if exchanged { return }
             old = current
         }

@@ -8,8 +8,9 @@ extension UDPDriver {
     /// flush (between calls, or by `handle`) in one go and sends, then waits for a datagram or
     /// the machine's next wake-up (never past `untilNs`), feeds it and updates when the machine
     /// is due (after handing `handle` what the datagram delivered, so the ack it made due can ride
-    /// on a reply); and again. A deadline already past still makes one events-flush-send cycle. It keeps the machine's next wake-up between datagrams that
-    /// change nothing, as `run` does, so a host's cost per datagram stays O(1) in its peers.
+    /// on a reply); and again. A deadline already past still makes one events-flush-send cycle.
+    /// It keeps the machine's next wake-up between datagrams that change nothing, as `run` does,
+    /// so a host's cost per datagram stays O(1) in its peers.
     /// Call from a tasklet; the socket is used by this driver alone meanwhile. Starts no thread.
     /// - Throws: `NetError` from the socket (a refused port is ignored, as a lost datagram);
     ///   what `handle` throws; `CancellationError`.
